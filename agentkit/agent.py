@@ -1,0 +1,403 @@
+"""The Python API: :class:`Agent`.
+
+One object drives the graph for every front end (TUI, scripts, the CLI)::
+
+    from agentkit.agent import Agent
+
+    agent = Agent()                      # bundled model, read-only built-in tools
+    result = agent.run("What is in README.md?")
+    if result.status == "needs_approval":
+        result = agent.resume(result.thread_id, [Approve(call_id=r.call_id) for r in result.pending])
+
+``stream`` yields the typed events of :mod:`agentkit.events`; ``resume``
+answers pending approvals; the ``a*`` twins do the same from asyncio. Every
+run is a thread in the checkpointer, so a process can die while an approval
+is pending and the next process resumes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessageChunk
+from langchain_core.tools import BaseTool
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.errors import GraphDrained
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import RunControl
+from langgraph.types import Command, Durability
+
+from agentkit.approvals.decisions import parse_decisions, validate_decisions
+from agentkit.approvals.policy import Policy
+from agentkit.checkpoint import ThreadStorage, open_storage
+from agentkit.config import Settings, load_settings
+from agentkit.errors import AgentkitError
+from agentkit.events import (
+    AgentEvent,
+    ApprovalNeeded,
+    ApprovalRequest,
+    Decision,
+    ErrorEvent,
+    PlanStep,
+    RunResult,
+    TokenEvent,
+    ToolCallRecord,
+    Usage,
+)
+from agentkit.graphs.agent_graph import (
+    DEADLINE_KEY,
+    AgentNodes,
+    ContextSource,
+    Limits,
+    build_agent_graph,
+)
+from agentkit.graphs.ledger import MemoryLedger, SqliteLedger
+from agentkit.graphs.prompts import Prompts
+from agentkit.graphs.state import AgentState
+from agentkit.threads import ThreadStore, pending_requests
+
+__all__ = ["Agent", "Approver", "ContextSource", "Limits"]
+
+Approver = Callable[[list[ApprovalRequest]], Sequence[Decision]]
+"""Called with the pending requests when a run needs approval; returns one
+decision per request. Without an approver the run ends ``needs_approval``."""
+
+STREAM_MODES = ["messages", "custom", "updates"]
+
+
+def default_tools(settings: Settings) -> list[BaseTool]:
+    """The built-in read-only tools (none until ``agentkit.tools`` provides them)."""
+    try:
+        from agentkit.tools import builtin_tools  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    try:
+        return list(builtin_tools(settings=settings, read_only=True))
+    except TypeError:
+        return list(builtin_tools(read_only=True))
+
+
+def default_policy(settings: Settings, on_disk: bool) -> Policy:
+    """``policy_file`` if set, else ``<data_dir>/policy.toml`` if present, else
+    read allow / everything else ask."""
+    data_dir = settings.resolved_data_dir()
+    records = data_dir / "always_allow.json" if on_disk else None
+    if settings.policy_file is not None:
+        return Policy.from_toml(settings.policy_file, records_path=records)
+    project = data_dir / "policy.toml"
+    if project.is_file():
+        return Policy.from_toml(project, records_path=records)
+    return Policy.default(path=project if on_disk else None, records_path=records)
+
+
+def _storage_for(checkpointer: BaseCheckpointSaver) -> ThreadStorage:
+    """A user-given checkpointer: put the ledger and titles in the same SQLite
+    file when it is one, else keep them in memory."""
+    conn = getattr(checkpointer, "conn", None)
+    if conn is not None and hasattr(conn, "execute"):
+        try:
+            rows = conn.execute("PRAGMA database_list").fetchall()
+            file = next((r[2] for r in rows if r[1] == "main" and r[2]), "")
+        except Exception:  # noqa: BLE001 - not sqlite3 after all
+            file = ""
+        if file:
+            return ThreadStorage(checkpointer, SqliteLedger(file), Path(file))
+    return ThreadStorage(checkpointer, MemoryLedger(), None)
+
+
+class Agent:
+    """An agent over a LangGraph graph: plan → act → approve → execute → observe."""
+
+    def __init__(
+        self,
+        model: BaseChatModel | Callable[[], BaseChatModel] | None = None,
+        tools: Sequence[BaseTool] | None = None,
+        memory: ContextSource | None = None,
+        policy: Policy | None = None,
+        checkpointer: BaseCheckpointSaver | None = None,
+        settings: Settings | None = None,
+        approver: Approver | None = None,
+        system_prompt: str | None = None,
+        *,
+        planning: bool = True,
+        limits: Limits | None = None,
+        durability: Durability | None = None,
+        tool_choice: str | Callable[[AgentState], str] = "any",
+    ) -> None:
+        """Every argument is optional: the defaults are the bundled model
+        (loaded on first use; a callable ``model`` is also called on first
+        use), the built-in read-only tools, the policy file or
+        the default policy, and SQLite threads in the data dir.
+
+        ``planning=False`` skips the plan call (one model call less per run).
+        ``tool_choice="any"`` makes every act step a tool call (the synthetic
+        ``final_answer`` tool included), which a constrained model always gets
+        right; use ``"auto"`` for models that answer in plain text.
+        """
+        self.settings = settings or load_settings()
+        self.storage = open_storage(self.settings) if checkpointer is None else _storage_for(checkpointer)
+        self.policy = policy or default_policy(self.settings, self.storage.meta_path is not None)
+        self.tools: list[BaseTool] = list(tools) if tools is not None else default_tools(self.settings)
+        self.memory = memory
+        self.approver = approver
+        self.durability: Durability = durability or self.settings.durability
+        self.limits = limits or Limits(
+            max_steps=self.settings.max_steps, max_tokens=self.settings.max_run_tokens
+        )
+        prompts = Prompts(system=system_prompt) if system_prompt else Prompts()
+        self.nodes = AgentNodes(
+            model=model if model is not None else self._load_model,
+            tools=self.tools,
+            policy=self.policy,
+            ledger=self.storage.ledger,
+            memory=memory,
+            prompts=prompts,
+            limits=self.limits,
+            planning=planning,
+            tool_choice=tool_choice,
+        )
+        self.graph: CompiledStateGraph = build_agent_graph(self.nodes, self.storage.checkpointer)
+        self.threads = ThreadStore(
+            self.graph,
+            self.storage.checkpointer,
+            self.storage.ledger,
+            self.storage.meta_path,
+            on_delete=self._forget_thread_rules,
+        )
+        self._control: RunControl | None = None
+        self._lock = threading.Lock()
+
+    def _load_model(self) -> BaseChatModel:
+        from agentkit.models import ChatLlama  # type: ignore[attr-defined]
+
+        return ChatLlama.from_settings(self.settings)
+
+    def _forget_thread_rules(self, thread_id: str) -> None:
+        for rule in self.policy.list_rules():
+            if rule.thread_id == thread_id:
+                self.policy.revoke(rule.id)
+
+    @property
+    def model(self) -> BaseChatModel:
+        return self.nodes.chat_model
+
+    # --- sync API ------------------------------------------------------------------
+    def run(self, task: str, thread_id: str | None = None) -> RunResult:
+        """Run ``task`` until it finishes, stops, or needs an approval the
+        ``approver`` (if any) does not give."""
+        thread_id = thread_id or new_thread_id()
+        for _ in self.stream(task, thread_id):
+            pass
+        return self.result(thread_id)
+
+    def stream(self, task: str, thread_id: str | None = None) -> Iterator[AgentEvent]:
+        """Run ``task``, yielding events as they happen. The thread id is in
+        :class:`~agentkit.events.ApprovalNeeded` events and in :meth:`result`;
+        pass your own to continue a conversation."""
+        thread_id = thread_id or new_thread_id()
+        self.last_thread_id = thread_id
+        self.threads.touch(thread_id, task)
+        yield from self._drive(thread_id, {"task": task, "status": "starting"})
+
+    def resume(self, thread_id: str, decisions: Sequence[Decision] = ()) -> RunResult:
+        """Answer the pending approvals of ``thread_id`` (one decision per
+        pending call) and continue. With no decisions and nothing pending,
+        continue a run that was interrupted (crash, cancel) from its last
+        checkpoint. Raises :class:`~agentkit.approvals.decisions.DecisionError`
+        (nothing runs) for unknown ids, missing decisions or invalid edits."""
+        for _ in self.stream_resume(thread_id, decisions):
+            pass
+        return self.result(thread_id)
+
+    def stream_resume(self, thread_id: str, decisions: Sequence[Decision] = ()) -> Iterator[AgentEvent]:
+        command = self._resume_input(thread_id, decisions)
+        self.last_thread_id = thread_id
+        self.threads.touch(thread_id)
+        yield from self._drive(thread_id, command)
+
+    def pending(self, thread_id: str) -> list[ApprovalRequest]:
+        """The calls ``thread_id`` waits on (empty when it waits on none)."""
+        return pending_requests(self.graph.get_state(self._config(thread_id)))
+
+    def cancel(self) -> None:
+        """Stop the current run after its current step; the thread stays
+        consistent and :meth:`resume` continues it."""
+        with self._lock:
+            if self._control is not None:
+                self._control.request_drain("cancelled")
+
+    def result(self, thread_id: str) -> RunResult:
+        """The outcome of the thread's latest run, read from its checkpoint."""
+        snapshot = self.graph.get_state(self._config(thread_id))
+        values: Mapping[str, Any] = snapshot.values if isinstance(snapshot.values, dict) else {}
+        pending = pending_requests(snapshot)
+        usage = values.get("usage") or {}
+        base: dict[str, Any] = {
+            "thread_id": thread_id,
+            "answer": values.get("answer", ""),
+            "steps": [PlanStep(**s) for s in values.get("plan", [])],
+            "tool_calls": [ToolCallRecord(**c) for c in values.get("tool_log", [])],
+            "usage": Usage(
+                input_tokens=usage.get("input_tokens", 0),
+                output_tokens=usage.get("output_tokens", 0),
+                model_seconds=usage.get("model_seconds", 0.0),
+            ),
+        }
+        if pending:
+            return RunResult(status="needs_approval", pending=pending, **base)
+        if values.get("status") == "finished" and not snapshot.next:
+            return RunResult(status="finished", **base)
+        if values.get("status") == "stopped" and not snapshot.next:
+            return RunResult(status="stopped", stop_reason=values.get("stop_reason", ""), **base)
+        reason = "cancelled" if snapshot.next else "not started"
+        return RunResult(status="stopped", stop_reason=reason, **base)
+
+    # --- async twins ----------------------------------------------------------------
+    async def arun(self, task: str, thread_id: str | None = None) -> RunResult:
+        thread_id = thread_id or new_thread_id()
+        async for _ in self.astream(task, thread_id):
+            pass
+        return self.result(thread_id)
+
+    async def astream(self, task: str, thread_id: str | None = None) -> AsyncIterator[AgentEvent]:
+        """Like :meth:`stream`. Cancelling the consuming task stops the run
+        after its current step, leaving the thread resumable."""
+        thread_id = thread_id or new_thread_id()
+        async for event in self._bridge(lambda: self.stream(task, thread_id)):
+            yield event
+
+    async def aresume(self, thread_id: str, decisions: Sequence[Decision] = ()) -> RunResult:
+        async for _ in self.astream_resume(thread_id, decisions):
+            pass
+        return self.result(thread_id)
+
+    async def astream_resume(
+        self, thread_id: str, decisions: Sequence[Decision] = ()
+    ) -> AsyncIterator[AgentEvent]:
+        command = self._resume_input(thread_id, decisions)  # refuse bad decisions here
+        self.last_thread_id = thread_id
+        async for event in self._bridge(lambda: self._drive(thread_id, command)):
+            yield event
+
+    async def _bridge(self, make: Callable[[], Iterator[AgentEvent]]) -> AsyncIterator[AgentEvent]:
+        """Drive the sync event stream in a worker thread. The graph's nodes are
+        sync (llama.cpp is), so one code path serves both APIs."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        done = object()
+
+        def work() -> None:
+            try:
+                for event in make():
+                    loop.call_soon_threadsafe(queue.put_nowait, event)
+            except BaseException as err:  # noqa: BLE001 - re-raised in the consumer
+                loop.call_soon_threadsafe(queue.put_nowait, _Failure(err))
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, done)
+
+        worker = loop.run_in_executor(None, work)
+        finished = False
+        try:
+            while True:
+                item = await queue.get()
+                if item is done:
+                    finished = True
+                    break
+                if isinstance(item, _Failure):
+                    raise item.error
+                yield item
+        finally:
+            if not finished:
+                self.cancel()
+            await asyncio.shield(worker)
+
+    # --- the loop driver --------------------------------------------------------------
+    def _config(self, thread_id: str) -> dict[str, Any]:
+        configurable: dict[str, Any] = {"thread_id": thread_id}
+        if self.settings.time_budget_s is not None:
+            configurable[DEADLINE_KEY] = time.time() + self.settings.time_budget_s
+        limit = self.limits.max_steps * 5 + 10 * (self.limits.max_replans + 2)
+        return {"configurable": configurable, "recursion_limit": limit}
+
+    def _resume_input(self, thread_id: str, decisions: Sequence[Decision | Mapping[str, Any]]) -> Command | None:
+        if not self.threads.exists(thread_id):
+            from agentkit.threads import ThreadNotFoundError
+
+            raise ThreadNotFoundError(f"no thread {thread_id!r}")
+        snapshot = self.graph.get_state(self._config(thread_id))
+        pending = pending_requests(snapshot)
+        if not pending and not decisions:
+            if not snapshot.next:
+                raise AgentkitError(f"thread {thread_id} has nothing to resume (status: {snapshot.values.get('status', 'empty')})")
+            return None  # continue an interrupted run from its last checkpoint
+        tools = {t.name: t for t in self.tools}
+        checked = validate_decisions(pending, parse_decisions(decisions), tools)
+        return Command(resume=[d.model_dump() for d in checked])
+
+    def _drive(self, thread_id: str, graph_input: Any) -> Iterator[AgentEvent]:
+        control = RunControl()
+        with self._lock:
+            self._control = control
+        try:
+            while True:
+                requests: list[ApprovalRequest] = []
+                try:
+                    for mode, chunk in self.graph.stream(
+                        graph_input,
+                        self._config(thread_id),
+                        stream_mode=STREAM_MODES,
+                        durability=self.durability,
+                        control=control,
+                    ):
+                        event = self._event(thread_id, mode, chunk)
+                        if isinstance(event, ApprovalNeeded):
+                            requests = event.requests
+                        if event is not None:
+                            yield event
+                except GraphDrained:
+                    yield ErrorEvent(message="cancelled; resume the thread to continue")
+                    return
+                if control.drain_requested:  # drained between steps without raising
+                    return
+                if not requests or self.approver is None:
+                    return
+                decisions = self.approver(requests)
+                checked = validate_decisions(requests, parse_decisions(decisions), {t.name: t for t in self.tools})
+                graph_input = Command(resume=[d.model_dump() for d in checked])
+        finally:
+            with self._lock:
+                if self._control is control:
+                    self._control = None
+
+    @staticmethod
+    def _event(thread_id: str, mode: str, chunk: Any) -> AgentEvent | None:
+        if mode == "messages":
+            message, metadata = chunk
+            if isinstance(message, AIMessageChunk) and isinstance(message.content, str) and message.content:
+                return TokenEvent(text=message.content, node=str(metadata.get("langgraph_node", "")))
+            return None
+        if mode == "custom":
+            return chunk if hasattr(chunk, "kind") else None
+        if mode == "updates" and isinstance(chunk, dict) and "__interrupt__" in chunk:
+            requests: list[ApprovalRequest] = []
+            for item in chunk["__interrupt__"]:
+                if isinstance(item.value, dict):
+                    requests.extend(ApprovalRequest.model_validate(r) for r in item.value.get("requests", []))
+            return ApprovalNeeded(thread_id=thread_id, requests=requests)
+        return None
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def new_thread_id() -> str:
+    return uuid.uuid4().hex[:12]

@@ -1,0 +1,517 @@
+"""Which tool calls run at once, which ask a human, which never run.
+
+A :class:`Policy` is a list of :class:`PolicyRule` plus one action per side
+effect. A rule names a tool (or a side effect) and may be narrowed by argument
+patterns: ``paths`` (globs on a path argument) and ``command_prefixes`` (on a
+command argument). Evaluation, for one call:
+
+1. any matching ``deny`` rule wins;
+2. rules that name the tool, those with argument patterns first; among rules of
+   the same specificity ``ask`` beats ``allow``;
+3. the tool's own default (``declare(..., policy=...)``, e.g. from MCP config);
+4. rules on one of the tool's side effects (patterned first);
+5. the per-side-effect action (strictest of the tool's side effects); built-in
+   default: ``read`` allow, everything else ask.
+
+A call the tool classifies as ``destructive`` is never allowed by a pattern,
+prefix, side-effect or "always allow" rule: it asks. Only a rule naming the
+tool without patterns can allow it outright.
+
+TOML format (see docs/agent.md)::
+
+    [side_effects]
+    read = "allow"
+    write = "ask"
+
+    [tools]
+    web_fetch = "deny"
+
+    [[rules]]
+    tool = "write_file"
+    action = "allow"
+    paths = ["notes/**"]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import tomllib
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from langchain_core.tools import BaseTool
+
+from agentkit.errors import ConfigError
+from agentkit.events import AlwaysScope
+from agentkit.tools.base import (
+    SIDE_EFFECTS,
+    PolicyAction,
+    SideEffect,
+    danger_of,
+    default_policy_of,
+    side_effects_of,
+)
+
+__all__ = [
+    "COMMAND_ARGS",
+    "DEFAULT_SIDE_EFFECT_ACTIONS",
+    "PATH_ARGS",
+    "Policy",
+    "PolicyAction",
+    "PolicyRule",
+    "PolicyVerdict",
+    "RuleSource",
+]
+
+ACTIONS: tuple[PolicyAction, ...] = ("allow", "ask", "deny")
+_STRICTNESS: dict[PolicyAction, int] = {"allow": 0, "ask": 1, "deny": 2}
+DEFAULT_SIDE_EFFECT_ACTIONS: dict[SideEffect, PolicyAction] = {
+    "read": "allow",
+    "write": "ask",
+    "exec": "ask",
+    "network": "ask",
+}
+# Argument names a ``paths`` / ``command_prefixes`` rule looks at when the rule
+# does not name one with ``arg``.
+PATH_ARGS = ("path", "file_path", "file", "filename", "target", "dest", "destination", "directory", "dir")
+COMMAND_ARGS = ("command", "cmd")
+# A prefix rule must not allow "git status; rm -rf ~": commands that chain or
+# redirect never match a prefix.
+_SHELL_CONTROL = re.compile(r"[;&|`<>\n\r]|\$\(")
+
+RuleSource = Literal["file", "always"]
+
+
+@dataclass(frozen=True)
+class PolicyVerdict:
+    """What the policy says about one call, and why (shown to the human)."""
+
+    action: PolicyAction
+    reason: str
+    rule_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """One rule. ``tool`` (exact name or glob) and/or ``side_effect`` select
+    calls; ``paths`` / ``command_prefixes`` narrow them by argument."""
+
+    action: PolicyAction
+    tool: str | None = None
+    side_effect: SideEffect | None = None
+    paths: tuple[str, ...] = ()
+    command_prefixes: tuple[str, ...] = ()
+    arg: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    source: RuleSource = "file"
+    scope: AlwaysScope | None = None  # set for "always allow" records
+    thread_id: str | None = None  # set for thread-scoped records
+
+    @property
+    def patterned(self) -> bool:
+        return bool(self.paths or self.command_prefixes)
+
+    def describe(self) -> str:
+        target = f"tool {self.tool}" if self.tool else f"side effect {self.side_effect}"
+        parts = [f"{self.action} {target}"]
+        if self.paths:
+            parts.append(f"paths {list(self.paths)}")
+        if self.command_prefixes:
+            parts.append(f"commands starting {list(self.command_prefixes)}")
+        if self.scope == "thread":
+            parts.append(f"in thread {self.thread_id}")
+        elif self.scope == "project":
+            parts.append("(always, project)")
+        return " ".join(parts)
+
+    def selects(self, tool: BaseTool, effects: frozenset[SideEffect], thread_id: str | None) -> bool:
+        if self.thread_id is not None and self.thread_id != thread_id:
+            return False
+        if self.tool is not None and not fnmatchcase(tool.name, self.tool):
+            return False
+        if self.side_effect is not None and self.side_effect not in effects:
+            return False
+        return True
+
+    def args_match(self, args: Mapping[str, Any]) -> bool:
+        if self.paths:
+            values = _arg_values(args, (self.arg,) if self.arg else PATH_ARGS)
+            if not values or not all(_path_matches(v, self.paths) for v in values):
+                return False
+        if self.command_prefixes:
+            values = _arg_values(args, (self.arg,) if self.arg else COMMAND_ARGS)
+            if not values or not all(_command_matches(v, self.command_prefixes) for v in values):
+                return False
+        return True
+
+    def to_toml(self) -> str:
+        lines = ["[[rules]]", f"id = {json.dumps(self.id)}", f"action = {json.dumps(self.action)}"]
+        if self.tool:
+            lines.append(f"tool = {json.dumps(self.tool)}")
+        if self.side_effect:
+            lines.append(f"side_effect = {json.dumps(self.side_effect)}")
+        if self.paths:
+            lines.append(f"paths = {json.dumps(list(self.paths))}")
+        if self.command_prefixes:
+            lines.append(f"command_prefixes = {json.dumps(list(self.command_prefixes))}")
+        if self.arg:
+            lines.append(f"arg = {json.dumps(self.arg)}")
+        lines.append('source = "always"')
+        return "\n".join(lines)
+
+
+def _arg_values(args: Mapping[str, Any], names: Iterable[str]) -> list[str]:
+    values: list[str] = []
+    for name in names:
+        value = args.get(name)
+        if isinstance(value, str):
+            values.append(value)
+        elif isinstance(value, list | tuple):
+            values.extend(str(v) for v in value)
+    return values
+
+
+@lru_cache(maxsize=512)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """``**`` crosses directories, ``*`` and ``?`` do not."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _normalise_path(value: str) -> str | None:
+    """Collapse ``.`` and ``..``; None for a path that climbs out of its root
+    (``notes/../../etc/passwd`` must not match ``notes/**``)."""
+    raw = value.replace("\\", "/")
+    absolute = raw.startswith("/")
+    parts: list[str] = []
+    for part in PurePosixPath(raw).parts:
+        if part in ("/", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return ("/" if absolute else "") + "/".join(parts)
+
+
+def _path_matches(value: str, globs: Sequence[str]) -> bool:
+    path = _normalise_path(value)
+    if path is None:
+        return False
+    return any(_glob_regex(g).match(path) for g in globs)
+
+
+def _command_matches(command: str, prefixes: Sequence[str]) -> bool:
+    command = command.strip()
+    if _SHELL_CONTROL.search(command):
+        return False
+    return any(command == p or command.startswith(p.rstrip() + " ") for p in prefixes)
+
+
+def _check_action(value: Any, where: str) -> PolicyAction:
+    if value not in ACTIONS:
+        raise ConfigError(f"{where}: action must be one of {list(ACTIONS)}, got {value!r}")
+    return value  # type: ignore[no-any-return]
+
+
+def _str_list(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{where}: expected a string or a list of strings")
+
+
+_RULE_KEYS = {"id", "action", "tool", "side_effect", "paths", "command_prefixes", "arg", "source", "scope"}
+
+
+def _rule_from_table(table: Mapping[str, Any], where: str) -> PolicyRule:
+    unknown = set(table) - _RULE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+    tool, effect = table.get("tool"), table.get("side_effect")
+    if tool is None and effect is None:
+        raise ConfigError(f"{where}: a rule needs `tool` or `side_effect`")
+    if effect is not None and effect not in SIDE_EFFECTS:
+        raise ConfigError(f"{where}: side_effect must be one of {list(SIDE_EFFECTS)}")
+    source = table.get("source", "file")
+    kwargs: dict[str, Any] = {}
+    if "id" in table:
+        kwargs["id"] = str(table["id"])
+    return PolicyRule(
+        action=_check_action(table.get("action"), where),
+        tool=tool,
+        side_effect=effect,
+        paths=_str_list(table.get("paths", []), where),
+        command_prefixes=_str_list(table.get("command_prefixes", []), where),
+        arg=table.get("arg"),
+        source="always" if source == "always" else "file",
+        scope="project" if source == "always" else None,
+        **kwargs,
+    )
+
+
+class Policy:
+    """Rules deciding allow / ask / deny per call. Thread-safe."""
+
+    def __init__(
+        self,
+        rules: Sequence[PolicyRule] = (),
+        side_effects: Mapping[SideEffect, PolicyAction] | None = None,
+        path: Path | None = None,
+        records_path: Path | None = None,
+    ) -> None:
+        """``path``: the project policy file ("always allow" with scope
+        ``project`` is appended there). ``records_path``: a JSON file keeping
+        thread-scoped "always allow" records across processes."""
+        self._lock = threading.RLock()
+        self._rules: list[PolicyRule] = list(rules)
+        self.side_effects: dict[SideEffect, PolicyAction] = {
+            **DEFAULT_SIDE_EFFECT_ACTIONS,
+            **(side_effects or {}),
+        }
+        self.path = path
+        self.records_path = records_path
+        self._load_records()
+
+    # --- construction -----------------------------------------------------------
+    @classmethod
+    def default(cls, path: Path | None = None, records_path: Path | None = None) -> Policy:
+        """read allow, everything else ask; no rules."""
+        return cls(path=path, records_path=records_path)
+
+    @classmethod
+    def from_toml(cls, path: str | Path, records_path: Path | None = None) -> Policy:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"policy file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{path}: invalid TOML: {err}") from None
+        return cls.from_dict(data, where=str(path), path=path, records_path=records_path)
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        where: str = "policy",
+        path: Path | None = None,
+        records_path: Path | None = None,
+    ) -> Policy:
+        unknown = set(data) - {"side_effects", "tools", "rules"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown section(s) {sorted(unknown)}")
+        effects: dict[SideEffect, PolicyAction] = {}
+        for name, action in dict(data.get("side_effects", {})).items():
+            if name not in SIDE_EFFECTS:
+                raise ConfigError(f"{where}: unknown side effect {name!r}")
+            effects[name] = _check_action(action, f"{where} [side_effects].{name}")
+        rules = [
+            PolicyRule(action=_check_action(action, f"{where} [tools].{name}"), tool=name)
+            for name, action in dict(data.get("tools", {})).items()
+        ]
+        for i, table in enumerate(data.get("rules", [])):
+            rules.append(_rule_from_table(table, f"{where} rules[{i}]"))
+        return cls(rules, effects, path=path, records_path=records_path)
+
+    # --- evaluation -------------------------------------------------------------
+    def evaluate(
+        self, tool: BaseTool, args: Mapping[str, Any], thread_id: str | None = None
+    ) -> PolicyVerdict:
+        effects = side_effects_of(tool)
+        with self._lock:
+            selected = [r for r in self._rules if r.selects(tool, effects, thread_id)]
+        matching = [r for r in selected if r.args_match(args)]
+        for rule in matching:
+            if rule.action == "deny":
+                return PolicyVerdict("deny", f"rule: {rule.describe()}", rule.id)
+        destructive = danger_of(tool, args) == "destructive"
+
+        def pick(rules: list[PolicyRule]) -> PolicyVerdict | None:
+            if not rules:
+                return None
+            rule = max(rules, key=lambda r: _STRICTNESS[r.action])
+            verdict = PolicyVerdict(rule.action, f"rule: {rule.describe()}", rule.id)
+            explicit = rule.tool is not None and not rule.patterned and rule.source == "file"
+            if verdict.action == "allow" and destructive and not explicit:
+                return PolicyVerdict("ask", f"destructive call; {verdict.reason} does not cover it", rule.id)
+            return verdict
+
+        by_tool = [r for r in matching if r.tool is not None]
+        for tier in ([r for r in by_tool if r.patterned], [r for r in by_tool if not r.patterned]):
+            if (verdict := pick(tier)) is not None:
+                return verdict
+        tool_default = default_policy_of(tool)
+        if tool_default is not None:
+            if tool_default == "allow" and destructive:
+                return PolicyVerdict("ask", "destructive call; the tool's default allow does not cover it")
+            return PolicyVerdict(tool_default, f"tool default: {tool_default}")
+        by_effect = [r for r in matching if r.tool is None]
+        for tier in ([r for r in by_effect if r.patterned], [r for r in by_effect if not r.patterned]):
+            if (verdict := pick(tier)) is not None:
+                return verdict
+        effect, action = max(
+            ((e, self.side_effects[e]) for e in effects), key=lambda item: _STRICTNESS[item[1]]
+        )
+        if action == "allow" and destructive:
+            return PolicyVerdict("ask", f"destructive call; {effect}: allow does not cover it")
+        return PolicyVerdict(action, f"{effect}: {action} (default)")
+
+    # --- rules ----------------------------------------------------------------
+    def list_rules(self) -> list[PolicyRule]:
+        with self._lock:
+            return list(self._rules)
+
+    def add_rule(self, rule: PolicyRule) -> PolicyRule:
+        """Add a rule for this process only (not written anywhere)."""
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def add_always_allow(
+        self,
+        tool_name: str,
+        *,
+        paths: Sequence[str] = (),
+        command_prefixes: Sequence[str] = (),
+        scope: AlwaysScope = "thread",
+        thread_id: str | None = None,
+    ) -> PolicyRule:
+        """Record "always allow this" from an approval.
+
+        ``scope="thread"`` needs ``thread_id`` and lasts as long as the records
+        file (or the process, without one); ``scope="project"`` appends the rule
+        to the project policy file. Revoke either with :meth:`revoke`.
+        """
+        if scope == "thread" and not thread_id:
+            raise ValueError("a thread-scoped rule needs thread_id")
+        if scope == "project" and self.path is None:
+            raise ConfigError(
+                "no project policy file to record the rule in",
+                hint="load the policy with Policy.from_toml(path) or pass path=",
+            )
+        rule = PolicyRule(
+            action="allow",
+            tool=tool_name,
+            paths=tuple(paths),
+            command_prefixes=tuple(command_prefixes),
+            source="always",
+            scope=scope,
+            thread_id=thread_id if scope == "thread" else None,
+        )
+        with self._lock:
+            duplicate = next(
+                (r for r in self._rules if replace(r, id=rule.id) == rule), None
+            )
+            if duplicate is not None:
+                return duplicate
+            self._rules.append(rule)
+            if scope == "project":
+                self._append_to_file(rule)
+            else:
+                self._save_records()
+        return rule
+
+    def revoke(self, rule_id: str) -> PolicyRule:
+        """Remove a rule by id (and from the file that holds it). Raises
+        ``KeyError`` for an unknown id."""
+        with self._lock:
+            rule = next((r for r in self._rules if r.id == rule_id), None)
+            if rule is None:
+                raise KeyError(f"no policy rule with id {rule_id!r}")
+            self._rules.remove(rule)
+            if rule.scope == "thread":
+                self._save_records()
+            elif rule.scope == "project" and self.path is not None:
+                self._remove_from_file(rule)
+        return rule
+
+    # --- persistence of "always allow" records ---------------------------------
+    _MARK = "# agentkit:always-allow {id}"
+    _END = "# agentkit:end {id}"
+
+    def _append_to_file(self, rule: PolicyRule) -> None:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        existing = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
+        block = f"{self._MARK.format(id=rule.id)}\n{rule.to_toml()}\n{self._END.format(id=rule.id)}\n"
+        sep = "" if not existing or existing.endswith("\n") else "\n"
+        self.path.write_text(existing + sep + "\n" + block, encoding="utf-8")
+
+    def _remove_from_file(self, rule: PolicyRule) -> None:
+        assert self.path is not None
+        if not self.path.exists():
+            return
+        text = self.path.read_text(encoding="utf-8")
+        start = text.find(self._MARK.format(id=rule.id))
+        end_mark = self._END.format(id=rule.id)
+        end = text.find(end_mark, start)
+        if start < 0 or end < 0:
+            return
+        self.path.write_text(text[:start].rstrip("\n") + "\n" + text[end + len(end_mark) :].lstrip("\n"), encoding="utf-8")
+
+    def _load_records(self) -> None:
+        if self.records_path is None or not self.records_path.exists():
+            return
+        try:
+            items = json.loads(self.records_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            raise ConfigError(f"{self.records_path}: unreadable approval records: {err}") from None
+        for item in items:
+            self._rules.append(
+                PolicyRule(
+                    action="allow",
+                    tool=item["tool"],
+                    paths=tuple(item.get("paths", ())),
+                    command_prefixes=tuple(item.get("command_prefixes", ())),
+                    id=item["id"],
+                    source="always",
+                    scope="thread",
+                    thread_id=item["thread_id"],
+                )
+            )
+
+    def _save_records(self) -> None:
+        if self.records_path is None:
+            return
+        items = [
+            {
+                "id": r.id,
+                "tool": r.tool,
+                "paths": list(r.paths),
+                "command_prefixes": list(r.command_prefixes),
+                "thread_id": r.thread_id,
+            }
+            for r in self._rules
+            if r.scope == "thread"
+        ]
+        self.records_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.records_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(items, indent=2), encoding="utf-8")
+        tmp.replace(self.records_path)

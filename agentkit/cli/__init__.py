@@ -1,0 +1,77 @@
+"""The ``agentkit`` command.
+
+Each area registers its commands from its own module (``register(app)``), so
+this file stays a table of contents. Heavy imports (llama.cpp, Chroma,
+LangGraph) happen inside commands, keeping ``agentkit --help`` instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from agentkit.errors import AgentkitError
+
+app = typer.Typer(
+    name="agentkit",
+    help="Local-first agents that use tools and ask a human before they act.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Modules under agentkit.cli that define `register(app: typer.Typer) -> None`.
+COMMAND_MODULES = (
+    "config_cmd",  # agentkit config show
+    "doctor",  # agentkit doctor
+    "chat",  # agentkit chat
+    "run",  # agentkit run / resume
+    "threads",  # agentkit threads ...
+    "tools_cmd",  # agentkit tools list|call
+    "memory_cmd",  # agentkit ingest / docs / memory
+    "bench",  # agentkit bench
+)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        qualified = f"agentkit.cli.{name}"
+        try:
+            module = importlib.import_module(qualified)
+        except ModuleNotFoundError as err:
+            if err.name == qualified:  # area not built yet
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Console-script entry point: user errors become one line and exit 2."""
+    try:
+        exit_code = app(standalone_mode=False)
+        # click returns (not raises) a typer.Exit's code in non-standalone mode
+        if isinstance(exit_code, int) and exit_code:
+            sys.exit(exit_code)
+    except AgentkitError as err:
+        typer.secho(f"error: {err}", err=True, fg=typer.colors.RED)
+        sys.exit(err.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as err:  # click usage errors
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        raise

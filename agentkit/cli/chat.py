@@ -1,0 +1,93 @@
+"""``agentkit chat``: the Textual chat app (also ``make chat``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def chat(
+        thread: str | None = typer.Option(
+            None, "--thread", "-t", help="Open this thread (e.g. one waiting for approval)."
+        ),
+        model: str | None = typer.Option(
+            None, "--model", "-m", help="GGUF path or bundled:gemma3-270m."
+        ),
+        workspace: Path | None = typer.Option(
+            None, "--workspace", "-w", help="Directory the file and shell tools may touch."
+        ),
+        policy: Path | None = typer.Option(None, "--policy", help="Approval policy TOML."),
+        data_dir: Path | None = typer.Option(
+            None, "--data-dir", help="Where threads, memory and policies live."
+        ),
+        n_gpu_layers: int | None = typer.Option(
+            None, "--n-gpu-layers", help="Layers offloaded to the GPU (-1 = all)."
+        ),
+        config: Path | None = typer.Option(None, "--config", "-c", help="TOML file to read."),
+        only_tools: str | None = typer.Option(
+            None, "--tools", help="Offer only these tools, comma-separated (e.g. read_file,write_file)."
+        ),
+        plan: bool = typer.Option(
+            True, "--plan/--no-plan", help="Plan before acting (--no-plan: one model call less per run)."
+        ),
+        theme: str | None = typer.Option(
+            None, "--theme", help="Textual theme, e.g. textual-light, textual-dark, nord."
+        ),
+    ) -> None:
+        """Chat with the agent; approve its tool calls as they come."""
+        from agentkit.config import Settings, load_settings
+        from agentkit.errors import AgentkitError
+        from agentkit.tui.app import AgentkitApp
+
+        settings: Settings | None
+        startup_error: str | None = None
+        try:
+            settings = load_settings(
+                config_file=config,
+                model=model,
+                workspace=workspace,
+                policy_file=policy,
+                data_dir=data_dir,
+                n_gpu_layers=n_gpu_layers,
+            )
+        except AgentkitError as err:
+            # Show it inside the app, with what to do, rather than failing to open.
+            settings, startup_error = None, str(err)
+
+        def build_agent():  # type: ignore[no-untyped-def]
+            # Runs in a worker thread of the app: errors become notifications.
+            from agentkit.agent import Agent
+            from agentkit.errors import ConfigError
+            from agentkit.tools import all_tools
+
+            assert settings is not None
+            # Chat is interactive: writes and commands are offered (the policy
+            # still asks before each), unlike the read-only API default.
+            tools = all_tools(settings)
+            if only_tools:
+                wanted = {name.strip() for name in only_tools.split(",") if name.strip()}
+                unknown = wanted - {t.name for t in tools}
+                if unknown:
+                    raise ConfigError(
+                        f"unknown tool(s): {', '.join(sorted(unknown))}",
+                        hint="`agentkit tools list` shows the available ones",
+                    )
+                tools = [t for t in tools if t.name in wanted]
+            return Agent(settings=settings, tools=tools, planning=plan)
+
+        chat_app = AgentkitApp(
+            agent_factory=build_agent if settings is not None else None,
+            settings=settings,
+            thread_id=thread,
+            startup_error=startup_error,
+        )
+        if theme:
+            if theme not in chat_app.available_themes:
+                raise typer.BadParameter(
+                    f"unknown theme {theme!r}; one of: {', '.join(sorted(chat_app.available_themes))}"
+                )
+            chat_app.theme = theme
+        chat_app.run()

@@ -1,0 +1,116 @@
+"""``agentkit doctor``: what agentkit will run on, and what is wrong with it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agentkit.errors import AgentkitError
+
+
+def _human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.1f} {unit}" if unit != "B" else f"{n} B"
+        size /= 1024
+    return f"{n} B"
+
+
+def doctor(
+    config: Path | None = typer.Option(None, "--config", "-c", help="TOML file to read."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Model spec to inspect."),
+) -> None:
+    """Print the model file, llama.cpp build, threads and data locations."""
+    from agentkit import _llama_compat
+    from agentkit.config import load_settings
+    from agentkit.models.prompt import choose_format
+    from agentkit.models.resolve import read_gguf_info, resolve_model_path
+
+    console = Console()
+    settings = load_settings(config_file=config, model=model)
+    problems: list[str] = []
+
+    table = Table(title="model", show_header=False, title_justify="left")
+    table.add_row("spec", settings.model)
+    try:
+        path = resolve_model_path(settings.model, settings.resolved_cache_dir())
+        info = read_gguf_info(path)
+        table.add_row("file", str(path))
+        table.add_row("size", _human(info.file_size))
+        table.add_row("architecture", info.architecture)
+        table.add_row("name", info.name or "-")
+        table.add_row("quantization", info.file_type)
+        table.add_row("parameters", f"{info.n_params / 1e6:.0f} M")
+        table.add_row("trained context", str(info.context_length or "?"))
+        table.add_row("n_ctx (configured)", str(settings.n_ctx))
+        fmt = "gguf chat template" if info.chat_template else "none in GGUF"
+        try:
+            chosen = choose_format(
+                settings.chat_format,
+                architecture=info.architecture,
+                chat_template=info.chat_template,
+                bos_token="",
+                eos_token="",
+            ).name
+        except (ValueError, ImportError) as err:
+            chosen = f"error: {err}"
+            problems.append(str(err))
+        table.add_row("chat template", fmt)
+        table.add_row("prompt format", f"{chosen} (chat_format={settings.chat_format})")
+        table.add_row(
+            "tool calls",
+            "grammar-constrained JSON (every call parses and matches its schema)",
+        )
+    except AgentkitError as err:
+        table.add_row("error", f"[red]{err}[/red]")
+        problems.append(str(err))
+    console.print(table)
+
+    build = Table(title="llama.cpp", show_header=False, title_justify="left")
+    try:
+        import llama_cpp
+
+        build.add_row("llama-cpp-python", llama_cpp.__version__)
+        system_info = llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+        build.add_row("system info", system_info)
+        gpu = bool(llama_cpp.llama_supports_gpu_offload())
+        build.add_row("GPU offload compiled in", "yes" if gpu else "no (CPU only)")
+        build.add_row("n_gpu_layers", str(settings.n_gpu_layers))
+        if settings.n_gpu_layers and not gpu:
+            problems.append("n_gpu_layers is set but this build has no GPU offload")
+        build.add_row(
+            "extra buffer types",
+            "off (CPU has AMX; llama.cpp's AMX matmul crashed here)"
+            if _llama_compat.extra_bufts_disabled()
+            else "on",
+        )
+    except ImportError as err:
+        build.add_row("error", f"[red]llama-cpp-python not importable: {err}[/red]")
+        problems.append("llama-cpp-python is not installed")
+    build.add_row("threads", f"{settings.resolved_threads()} (n_threads={settings.n_threads or 'auto: physical cores'})")
+    build.add_row("OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY", "(unset)"))
+    console.print(build)
+
+    where = Table(title="data", show_header=False, title_justify="left")
+    data_dir = settings.resolved_data_dir()
+    where.add_row("data dir", str(data_dir))
+    where.add_row("threads db", settings.checkpointer or str(data_dir / "threads.sqlite"))
+    where.add_row("vector store", settings.chroma_url or str(data_dir / "chroma"))
+    where.add_row("embedder", settings.embed_model)
+    where.add_row("model cache", str(settings.resolved_cache_dir()))
+    where.add_row("workspace", str(settings.resolved_workspace()))
+    console.print(where)
+
+    if problems:
+        console.print(f"[red]{len(problems)} problem(s) found[/red]")
+        raise typer.Exit(1)
+    console.print("[green]ok[/green]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor")(doctor)

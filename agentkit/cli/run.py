@@ -1,0 +1,413 @@
+"""``agentkit run`` and ``agentkit resume``: scripted agent runs.
+
+Exit codes (also in docs/agent.md):
+
+- 0: every task finished (and met its expectations);
+- 1: a task finished but missed an expectation from the tasks file;
+- 2: a user error (bad option, missing file, invalid decision);
+- 3: a call needs approval and nobody can give it (no TTY, or ``--json``);
+  continue with ``agentkit resume THREAD --approve ID``;
+- 4: the run stopped (max steps, token or time budget, repeated call, cancel).
+
+With a TTY (and without ``--json``) approvals are asked inline.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from agentkit.errors import AgentkitError, ConfigError
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.tools import BaseTool
+
+    from agentkit.agent import Agent, Approver
+    from agentkit.config import Settings
+    from agentkit.events import AgentEvent, RunResult
+
+EXIT_OK = 0
+EXIT_EXPECTATION_FAILED = 1
+EXIT_NEEDS_APPROVAL = 3
+EXIT_STOPPED = 4
+
+
+# --- building the agent (tests replace build_model / build_tools) -----------------
+
+
+def build_model(settings: Settings) -> BaseChatModel:
+    from agentkit.models import ChatLlama  # type: ignore[attr-defined]
+
+    return ChatLlama.from_settings(settings)
+
+
+def build_tools(settings: Settings, read_only: bool) -> list[BaseTool]:
+    """All built-in tools (the policy gates the ones with side effects)."""
+    try:
+        from agentkit.tools import builtin_tools  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    try:
+        return list(builtin_tools(settings=settings, read_only=read_only))
+    except TypeError:
+        return list(builtin_tools(read_only=read_only))
+
+
+def _select_tools(available: Sequence[BaseTool], names: Sequence[str] | None) -> list[BaseTool]:
+    if names is None:
+        return list(available)
+    by_name = {t.name: t for t in available}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise ConfigError(
+            f"unknown tool(s) {', '.join(unknown)}", hint=f"available: {', '.join(sorted(by_name))}"
+        )
+    return [by_name[n] for n in names]
+
+
+def make_agent(
+    settings: Settings,
+    *,
+    tool_names: Sequence[str] | None = None,
+    read_only: bool = False,
+    policy_file: Path | None = None,
+    approver: Approver | None = None,
+    planning: bool = True,
+) -> Agent:
+    from agentkit.agent import Agent
+    from agentkit.approvals.policy import Policy
+
+    tools = _select_tools(build_tools(settings, read_only), tool_names)
+    policy = None
+    if policy_file is not None:
+        records = settings.resolved_data_dir() / "always_allow.json"
+        policy = Policy.from_toml(policy_file, records_path=records)
+    agent = Agent(
+        model=lambda: build_model(settings),
+        tools=tools,
+        settings=settings,
+        approver=approver,
+        planning=planning,
+        policy=policy,
+    )
+    return agent
+
+
+# --- output -----------------------------------------------------------------------
+
+
+class Printer:
+    """Events as JSON lines (``--json``) or as short human-readable lines."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self._in_tokens = False
+        from rich.console import Console
+
+        self.console = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False)
+
+    def event(self, event: AgentEvent) -> None:
+        if self.as_json:
+            typer.echo(event.model_dump_json())
+            return
+        kind = event.kind
+        if kind == "token":
+            return  # the final answer is printed whole
+        if kind == "plan":
+            marks = {"done": "x", "failed": "!", "running": ">", "pending": " "}
+            self.console.print("[bold]plan[/]: " + "  ".join(f"[{marks[s.status]}] {s.index}. {s.text}" for s in event.steps))
+        elif kind == "context":
+            self.console.print(f"[dim]context: {len(event.items)} item(s)[/]")
+        elif kind == "tool_call":
+            self.console.print(f"[cyan]→ {event.tool}[/] {json.dumps(event.args)[:200]}  [dim]({event.policy})[/]")
+        elif kind == "tool_result":
+            colour = "green" if event.status in ("ok", "responded") else "yellow"
+            self.console.print(f"[{colour}]← {event.tool} {event.status}[/]: {event.output[:300]}")
+        elif kind == "approval_needed":
+            for r in event.requests:
+                self.console.print(f"[magenta]? approval needed[/] {r.call_id}: {r.tool} {json.dumps(r.args)[:200]} ({r.reason})")
+        elif kind == "final":
+            self.console.print(f"[bold green]answer[/]: {event.answer}")
+        elif kind == "error":
+            self.err.print(f"[red]{event.message}[/]")
+
+    def result(self, result: RunResult, task_id: str | None = None) -> None:
+        if self.as_json:
+            payload = {"kind": "result", **json.loads(result.model_dump_json())}
+            if task_id is not None:
+                payload["task_id"] = task_id
+            typer.echo(json.dumps(payload))
+            return
+        line = f"thread {result.thread_id}: {result.status}"
+        if result.stop_reason:
+            line += f" ({result.stop_reason})"
+        self.console.print(line)
+        if result.status == "needs_approval":
+            ids = " ".join(f"--approve {p.call_id}" for p in result.pending)
+            self.console.print(f"continue with: agentkit resume {result.thread_id} {ids}")
+
+
+def exit_code(result: RunResult) -> int:
+    return {"finished": EXIT_OK, "needs_approval": EXIT_NEEDS_APPROVAL, "stopped": EXIT_STOPPED}[result.status]
+
+
+# --- inline approval ---------------------------------------------------------------
+
+
+def prompt_approver(requests: list[Any]) -> list[Any]:
+    """Ask on the terminal: approve / always / edit / reject / respond."""
+    from rich.console import Console
+    from rich.prompt import Prompt
+
+    from agentkit.approvals.decisions import validate_args  # noqa: F401 - edits re-checked by Agent
+    from agentkit.events import Approve, Edit, Reject, Respond
+
+    console = Console()
+    decisions: list[Any] = []
+    for r in requests:
+        console.rule(f"[magenta]{r.tool}[/] wants to run ({', '.join(r.side_effects)})")
+        console.print(json.dumps(r.args, indent=2))
+        if r.preview:
+            console.print(r.preview.get("summary", ""))
+            if r.preview.get("body"):
+                console.print(r.preview["body"])
+        if r.danger:
+            console.print(f"danger: {r.danger}")
+        choice = Prompt.ask(
+            "[a]pprove, [t]his thread always, [e]dit, [r]eject, re[s]pond",
+            choices=["a", "t", "e", "r", "s"],
+            default="a",
+        )
+        if choice == "a":
+            decisions.append(Approve(call_id=r.call_id))
+        elif choice == "t":
+            decisions.append(Approve(call_id=r.call_id, always="thread"))
+        elif choice == "e":
+            raw = Prompt.ask("new arguments (JSON)", default=json.dumps(r.args))
+            decisions.append(Edit(call_id=r.call_id, args=_json_object(raw, "--args")))
+        elif choice == "r":
+            decisions.append(Reject(call_id=r.call_id, feedback=Prompt.ask("feedback for the model", default="")))
+        else:
+            decisions.append(Respond(call_id=r.call_id, result=Prompt.ask("the tool's result")))
+    return decisions
+
+
+def _interactive(as_json: bool) -> bool:
+    return not as_json and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _json_object(raw: str, option: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{option}: not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{option}: expected a JSON object")
+    return value
+
+
+# --- tasks files ------------------------------------------------------------------
+
+
+def load_tasks(path: Path) -> list[dict[str, Any]]:
+    """``tasks:`` list (or a bare list) of ``{task, id?, tools?, policy?,
+    max_steps?, expect?: {status?, answer_contains?, files?}}``."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"tasks file {path} does not exist") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid YAML: {err}") from None
+    tasks = data.get("tasks") if isinstance(data, dict) else data
+    if not isinstance(tasks, list) or not tasks:
+        raise ConfigError(f"{path}: expected a non-empty `tasks:` list")
+    out: list[dict[str, Any]] = []
+    allowed = {"id", "task", "tools", "policy", "max_steps", "expect", "thread"}
+    for i, item in enumerate(tasks):
+        if isinstance(item, str):
+            item = {"task": item}
+        if not isinstance(item, dict) or not isinstance(item.get("task"), str):
+            raise ConfigError(f"{path}: tasks[{i}] needs a `task` string")
+        unknown = set(item) - allowed
+        if unknown:
+            raise ConfigError(f"{path}: tasks[{i}]: unknown key(s) {sorted(unknown)}")
+        if item.get("policy"):
+            item["policy"] = (path.parent / item["policy"]).resolve()
+        item.setdefault("id", f"task{i + 1}")
+        out.append(item)
+    return out
+
+
+def check_expectations(result: RunResult, expect: dict[str, Any], base: Path) -> list[str]:
+    """What the result missed: an empty list means it met every expectation."""
+    problems: list[str] = []
+    if "status" in expect and result.status != expect["status"]:
+        problems.append(f"status {result.status!r}, expected {expect['status']!r}")
+    for needle in expect.get("answer_contains", []) or []:
+        if needle.lower() not in result.answer.lower():
+            problems.append(f"answer lacks {needle!r}")
+    for name, needle in (expect.get("files", {}) or {}).items():
+        file = base / name
+        if not file.is_file():
+            problems.append(f"file {name} was not written")
+        elif needle and needle.lower() not in file.read_text(encoding="utf-8", errors="replace").lower():
+            problems.append(f"file {name} lacks {needle!r}")
+    return problems
+
+
+# --- commands ---------------------------------------------------------------------
+
+
+def _stream(agent: Agent, events: Any, printer: Printer) -> None:
+    for event in events:
+        printer.event(event)
+
+
+def run_command(
+    task: str | None = typer.Argument(None, help="The task; omit with --file."),
+    file: Path | None = typer.Option(None, "--file", "-f", help="YAML file with several tasks."),
+    policy: Path | None = typer.Option(None, "--policy", "-p", help="Approval policy TOML."),
+    as_json: bool = typer.Option(False, "--json", help="Print events as JSON lines."),
+    thread: str | None = typer.Option(None, "--thread", "-t", help="Thread id (continue or name a thread)."),
+    max_steps: int | None = typer.Option(None, "--max-steps", min=1, help="Stop after this many steps."),
+    tools: list[str] | None = typer.Option(None, "--tool", help="Only these built-in tools (repeatable)."),
+    read_only: bool = typer.Option(False, "--read-only", help="Only read-only built-in tools."),
+    no_plan: bool = typer.Option(False, "--no-plan", help="Skip the planning call."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
+) -> None:
+    """Run a task (or a file of tasks) to completion, non-interactively unless a TTY can approve."""
+    from agentkit.config import load_settings
+
+    if (task is None) == (file is None):
+        raise ConfigError("give a task or --file tasks.yaml (one of them)")
+    settings = load_settings(config_file=config, max_steps=max_steps)
+    printer = Printer(as_json)
+    approver = prompt_approver if _interactive(as_json) else None
+    items = load_tasks(file) if file is not None else [{"task": task, "id": None}]
+    worst = EXIT_OK
+    for item in items:
+        task_settings = settings
+        if item.get("max_steps"):
+            task_settings = settings.model_copy(update={"max_steps": int(item["max_steps"])})
+        names = item.get("tools") or tools or None
+        agent = make_agent(
+            task_settings,
+            tool_names=names,
+            read_only=read_only,
+            policy_file=item.get("policy") or policy,
+            approver=approver,
+            planning=not no_plan,
+        )
+        from agentkit.agent import new_thread_id
+
+        thread_id = item.get("thread") or thread or new_thread_id()
+        if item.get("id") and file is not None and as_json:
+            typer.echo(json.dumps({"kind": "task", "id": item["id"], "thread_id": thread_id}))
+        agent.threads.touch(thread_id, item["task"])
+        agent.threads.set_extra(
+            thread_id,
+            {"tools": [t.name for t in agent.tools], "policy": str(item.get("policy") or policy or "") or None,
+             "planning": not no_plan},
+        )
+        _stream(agent, agent.stream(item["task"], thread_id), printer)
+        result = agent.result(thread_id)
+        printer.result(result, item.get("id") if file is not None else None)
+        code = exit_code(result)
+        if code == EXIT_OK and item.get("expect"):
+            problems = check_expectations(result, item["expect"], settings.resolved_workspace())
+            if problems:
+                code = EXIT_EXPECTATION_FAILED
+                printer.err.print(f"[red]{item['id']}: {'; '.join(problems)}[/]")
+        worst = max(worst, code)
+    raise typer.Exit(worst)
+
+
+def resume_command(
+    thread: str = typer.Argument(..., help="Thread id (see `agentkit threads list`)."),
+    approve: list[str] | None = typer.Option(None, "--approve", help="Approve this call id (repeatable)."),
+    approve_all: bool = typer.Option(False, "--approve-all", help="Approve every pending call."),
+    always: str | None = typer.Option(None, "--always", help="With --approve: also always allow (thread|project)."),
+    reject: list[str] | None = typer.Option(None, "--reject", help="Reject this call id (repeatable)."),
+    feedback: list[str] | None = typer.Option(None, "--feedback", help="Feedback for the n-th --reject."),
+    edit: list[str] | None = typer.Option(None, "--edit", help="Run this call id with --args instead."),
+    args: list[str] | None = typer.Option(None, "--args", help="JSON arguments for the n-th --edit."),
+    respond: list[str] | None = typer.Option(None, "--respond", help="Answer this call id yourself."),
+    result_text: list[str] | None = typer.Option(None, "--result", help="The result for the n-th --respond."),
+    policy: Path | None = typer.Option(None, "--policy", "-p", help="Approval policy TOML."),
+    as_json: bool = typer.Option(False, "--json", help="Print events as JSON lines."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
+) -> None:
+    """Answer a thread's pending approvals (or continue an interrupted run)."""
+    from agentkit.config import load_settings
+    from agentkit.events import Approve, Edit, Reject, Respond
+
+    if always not in (None, "thread", "project"):
+        raise ConfigError("--always must be thread or project")
+    if len(args or []) != len(edit or []):
+        raise ConfigError("give one --args JSON per --edit")
+    if len(result_text or []) != len(respond or []):
+        raise ConfigError("give one --result per --respond")
+    if len(feedback or []) > len(reject or []):
+        raise ConfigError("more --feedback than --reject")
+    settings = load_settings(config_file=config)
+    printer = Printer(as_json)
+    approver = prompt_approver if _interactive(as_json) else None
+    from agentkit.config import Settings  # noqa: F401 - for type checkers
+
+    probe = make_agent(settings, tool_names=[], approver=None)
+    if not probe.threads.exists(thread):
+        from agentkit.threads import ThreadNotFoundError
+
+        raise ThreadNotFoundError(f"no thread {thread!r}", hint="`agentkit threads list` shows them")
+    extra = probe.threads.extra(thread)
+    policy_file = policy or (Path(extra["policy"]) if extra.get("policy") else None)
+    agent = make_agent(
+        settings,
+        tool_names=extra.get("tools"),
+        policy_file=policy_file,
+        approver=approver,
+        planning=extra.get("planning", True),
+    )
+    decisions: list[Any] = [Approve(call_id=i, always=always) for i in approve or []]  # type: ignore[arg-type]
+    if approve_all:
+        decided = {d.call_id for d in decisions}
+        decisions += [Approve(call_id=p.call_id, always=always) for p in agent.pending(thread) if p.call_id not in decided]  # type: ignore[arg-type]
+    fb = list(feedback or [])
+    decisions += [Reject(call_id=i, feedback=fb[n] if n < len(fb) else "") for n, i in enumerate(reject or [])]
+    decisions += [Edit(call_id=i, args=_json_object(a, "--args")) for i, a in zip(edit or [], args or [], strict=True)]
+    decisions += [Respond(call_id=i, result=r) for i, r in zip(respond or [], result_text or [], strict=True)]
+    if not decisions and agent.pending(thread) and approver is not None:
+        decisions = list(approver(agent.pending(thread)))
+    _stream(agent, agent.stream_resume(thread, decisions), printer)
+    result = agent.result(thread)
+    printer.result(result)
+    raise typer.Exit(exit_code(result))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run_command)
+    app.command("resume")(resume_command)
+
+
+__all__ = [
+    "EXIT_EXPECTATION_FAILED",
+    "EXIT_NEEDS_APPROVAL",
+    "EXIT_OK",
+    "EXIT_STOPPED",
+    "AgentkitError",
+    "build_model",
+    "build_tools",
+    "check_expectations",
+    "load_tasks",
+    "make_agent",
+    "register",
+]

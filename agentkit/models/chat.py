@@ -1,0 +1,537 @@
+"""``ChatLlama``: a LangChain chat model over in-process llama.cpp.
+
+- Tool calls and structured output are produced under a grammar built from
+  the JSON schemas (see :mod:`agentkit.models.grammar`), so they parse and
+  validate even on a 270M base model.
+- ``tool_choice``: ``"auto"`` (text or calls), ``"any"``/``"required"`` (at
+  least one call), ``"none"`` (no calls), or a tool name (that tool).
+- One shared :class:`~agentkit.models.engine.LlamaEngine` per model per
+  process; prefix reuse is reported per call in ``response_metadata``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from agentkit.config import Settings, load_settings
+from agentkit.errors import ModelError
+from agentkit.models import grammar as grammars
+from agentkit.models.engine import GenerationStats, LlamaEngine, LoadParams, SamplingParams
+from agentkit.models.prompt import (
+    TOOL_CALL_CLOSE,
+    TOOL_CALL_OPEN,
+    PromptFormat,
+    Turn,
+    choose_format,
+    json_instruction,
+    messages_to_turns,
+    tools_instruction,
+)
+
+ToolChoice = Literal["auto", "any", "required", "none"] | str
+ToolCallMode = Literal["grammar"]
+
+
+def _normalise_choice(choice: Any, tool_names: list[str]) -> str:
+    if choice is None or choice == "auto":
+        return "auto"
+    if choice is True or choice in ("any", "required"):
+        return "required"
+    if choice is False or choice == "none":
+        return "none"
+    if isinstance(choice, dict):
+        choice = (choice.get("function") or {}).get("name") or choice.get("name")
+    if isinstance(choice, str):
+        if choice not in tool_names:
+            raise ValueError(f"tool_choice '{choice}' is not one of the bound tools {tool_names}")
+        return choice
+    raise ValueError(f"unsupported tool_choice {choice!r}")
+
+
+class ChatLlama(BaseChatModel):
+    """LangChain chat model running a GGUF model in-process with llama.cpp."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, populate_by_name=True)
+
+    model_path: str = Field(description="Path to the GGUF file (use from_settings for specs).")
+    model_name: str = Field("", alias="model", description="Display name.")
+    n_ctx: int = 8192
+    n_threads: int = 2
+    n_batch: int = 512
+    n_gpu_layers: int = 0
+    flash_attn: bool = False
+    chat_format: str = "auto"
+    temperature: float = 0.2
+    top_p: float = 0.95
+    top_k: int = 40
+    max_tokens: int = 512
+    seed: int = -1
+    stop: list[str] | None = Field(default=None, alias="stop_sequences")
+    max_parallel_tool_calls: int = 1
+    min_constrained_tokens: int = Field(
+        256,
+        description="Token budget floor for tool calls and structured output: "
+        "max_tokens caps prose, but cutting a JSON value short would make it invalid.",
+    )
+    disable_streaming: bool | Literal["tool_calling"] = False
+
+    _format: PromptFormat | None = PrivateAttr(default=None)
+    _cancel: threading.Event = PrivateAttr(default_factory=threading.Event)
+
+    # --- construction -------------------------------------------------------------
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> ChatLlama:
+        """Build from agentkit settings (bundled model by default)."""
+        from agentkit.models.resolve import resolve_model_path
+
+        settings = settings or load_settings()
+        path = resolve_model_path(settings.model, settings.resolved_cache_dir())
+        check_gpu_offload(settings.n_gpu_layers)
+        values: dict[str, Any] = {
+            "model_path": str(path),
+            "model": settings.model,
+            "n_ctx": settings.n_ctx,
+            "n_threads": settings.resolved_threads(),
+            "n_batch": settings.n_batch,
+            "n_gpu_layers": settings.n_gpu_layers,
+            "flash_attn": settings.flash_attn,
+            "chat_format": settings.chat_format,
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+            "top_k": settings.top_k,
+            "max_tokens": settings.max_tokens,
+            "seed": settings.seed,
+            "max_parallel_tool_calls": settings.parallel_tool_calls,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def engine(self) -> LlamaEngine:
+        return LlamaEngine.shared(
+            LoadParams(
+                path=self.model_path,
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_batch=self.n_batch,
+                n_gpu_layers=self.n_gpu_layers,
+                flash_attn=self.flash_attn,
+            )
+        )
+
+    @property
+    def prompt_format(self) -> PromptFormat:
+        if self._format is None:
+            from agentkit.models.resolve import read_gguf_info
+
+            info = read_gguf_info(self._path())
+            engine = self.engine
+            try:
+                self._format = choose_format(
+                    self.chat_format,
+                    architecture=info.architecture,
+                    chat_template=info.chat_template,
+                    bos_token=engine.token_text(engine.llm.token_bos()),
+                    eos_token=engine.token_text(engine.llm.token_eos()),
+                )
+            except ValueError as err:
+                raise ModelError(str(err)) from None
+        return self._format
+
+    def _path(self) -> Any:
+        from pathlib import Path
+
+        return Path(self.model_path)
+
+    @property
+    def tool_call_mode(self) -> ToolCallMode:
+        """How tool calls are produced: always grammar-constrained JSON blocks.
+        (Native template tool calling is not used: on the bundled model it gave
+        2/20 valid calls; the grammar gives all of them.)"""
+        return "grammar"
+
+    @property
+    def _llm_type(self) -> str:
+        return "agentkit-llama-cpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model": self.model_name or self.model_path,
+            "n_ctx": self.n_ctx,
+            "temperature": self.temperature,
+            "chat_format": self.chat_format,
+        }
+
+    def cancel(self) -> None:
+        """Stop the generation in progress (it ends with finish_reason "cancelled")."""
+        self._cancel.set()
+
+    # --- tools and structured output ---------------------------------------------------
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: ToolChoice | dict[str, Any] | bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        formatted = [convert_to_openai_tool(t) for t in tools]
+        names = [t["function"]["name"] for t in formatted]
+        choice = _normalise_choice(tool_choice, names)
+        max_calls = 1 if parallel_tool_calls is False else self.max_parallel_tool_calls
+        return self.bind(tools=formatted, tool_choice=choice, max_tool_calls=max_calls, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        include_raw: bool = False,
+        method: Literal["json_schema", "function_calling", "json_mode"] = "json_schema",
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """Constrained JSON output. ``json_schema`` (default) decodes the object
+        directly; ``function_calling`` forces a call to a tool with that schema."""
+        if kwargs.pop("strict", None) not in (None, True, False):
+            raise ValueError("strict must be a bool")
+        if kwargs:
+            raise ValueError(f"unexpected arguments {sorted(kwargs)}")
+        from pydantic.v1 import BaseModel as BaseModelV1
+
+        is_pydantic = isinstance(schema, type) and issubclass(schema, BaseModel | BaseModelV1)
+        structured_format = {"kwargs": {"method": method}, "schema": schema}
+        if method == "function_calling":
+            tool = convert_to_openai_tool(schema)
+            name = tool["function"]["name"]
+            llm = self.bind_tools(
+                [schema],
+                tool_choice=name,
+                parallel_tool_calls=False,
+                ls_structured_output_format=structured_format,
+            )
+
+            def pick_args(message: AIMessage) -> Any:
+                if not message.tool_calls:
+                    raise ValueError("the model produced no structured output")
+                args = message.tool_calls[0]["args"]
+                if not is_pydantic:
+                    return args
+                if issubclass(schema, BaseModel):  # type: ignore[arg-type]
+                    return schema.model_validate(args)  # type: ignore[union-attr]
+                return schema.parse_obj(args)  # type: ignore[union-attr]
+
+            parser: Runnable[Any, Any] = RunnableLambda(pick_args)
+        else:
+            if method == "json_mode":
+                json_schema: dict[str, Any] = {"type": "object"}
+            else:
+                json_schema = convert_to_json_schema(schema)
+            llm = self.bind(json_schema=json_schema, ls_structured_output_format=structured_format)
+            if is_pydantic and method == "json_schema":
+                parser = PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
+            else:
+                parser = JsonOutputParser()
+        if not include_raw:
+            return llm | parser
+        parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+        fallback = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parse.with_fallbacks([fallback], exception_key="parsing_error")
+
+    # --- prompt --------------------------------------------------------------------
+    def _prompt(
+        self,
+        messages: list[BaseMessage],
+        tools: list[dict[str, Any]] | None,
+        choice: str,
+        json_schema: dict[str, Any] | None,
+        max_calls: int = 4,
+    ) -> tuple[str, str | None]:
+        """Prompt text and grammar (None = unconstrained)."""
+        turns = messages_to_turns(messages)
+        grammar: str | None = None
+        if tools and choice != "none":
+            bound = tools if choice in ("auto", "required") else [
+                t for t in tools if t["function"]["name"] == choice
+            ]
+            # Tool instructions go into the system position, which stays the
+            # same across an agent loop, so every turn reuses the cache.
+            instruction = tools_instruction(bound, "auto" if choice == "auto" else "required")
+            turns.insert(_after_system(turns), Turn("system", instruction))
+            grammar = grammars.tool_call_grammar(
+                bound, "auto" if choice == "auto" else "required", max_calls
+            )
+        elif json_schema is not None:
+            # Appended last: structured-output calls then share the
+            # conversation prefix with ordinary calls.
+            turns.append(Turn("user", json_instruction(json_schema)))
+            grammar = grammars.json_grammar(json_schema)
+        return self.prompt_format.render(turns), grammar
+
+    def _tokens(self, prompt: str) -> list[int]:
+        engine = self.engine
+        bos = engine.token_text(engine.llm.token_bos())
+        # Templates that spell out BOS must not get a second one.
+        return engine.tokenize(prompt, add_special=not (bos and prompt.startswith(bos)))
+
+    def _sampling(
+        self, stop: list[str] | None, kwargs: dict[str, Any], constrained: bool
+    ) -> SamplingParams:
+        max_tokens = kwargs.get("max_tokens") or self.max_tokens
+        if constrained:
+            max_tokens = max(max_tokens, self.min_constrained_tokens)
+        return SamplingParams(
+            temperature=kwargs.get("temperature", self.temperature),
+            top_k=kwargs.get("top_k", self.top_k),
+            top_p=kwargs.get("top_p", self.top_p),
+            seed=kwargs.get("seed", self.seed),
+            max_tokens=max_tokens,
+            # Stop strings would cut constrained output mid-value.
+            stop=[] if constrained else [*(self.stop or []), *(stop or [])],
+        )
+
+    # --- generation -----------------------------------------------------------------
+    def _run(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        cancel: threading.Event,
+    ) -> Iterator[ChatGenerationChunk]:
+        tools: list[dict[str, Any]] | None = kwargs.get("tools")
+        choice = kwargs.get("tool_choice") or "auto"
+        max_calls = kwargs.get("max_tool_calls", self.max_parallel_tool_calls)
+        prompt, gbnf = self._prompt(messages, tools, choice, kwargs.get("json_schema"), max_calls)
+        tokens = self._tokens(prompt)
+        generation = self.engine.generate(
+            tokens, self._sampling(stop, kwargs, gbnf is not None), grammar=gbnf, cancel=cancel
+        )
+        calling = bool(tools) and choice != "none"
+        # Forced calls are never streamed as text; in auto mode the text branch
+        # of the grammar cannot start with "<", so the first character decides.
+        silent = calling and choice != "auto"
+        undecided = calling and choice == "auto"
+        for delta in generation:
+            if silent or not delta:
+                continue
+            if undecided:
+                undecided = False
+                if delta.lstrip(" ").startswith("<"):
+                    silent = True
+                    continue
+            yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+        stats = generation.stats
+        final = self._final_chunk(stats, tools if calling else None)
+        yield final
+
+    def _final_chunk(
+        self, stats: GenerationStats, tools: list[dict[str, Any]] | None
+    ) -> ChatGenerationChunk:
+        text = stats.text
+        usage = UsageMetadata(
+            input_tokens=stats.prompt_tokens,
+            output_tokens=stats.completion_tokens,
+            total_tokens=stats.prompt_tokens + stats.completion_tokens,
+            input_token_details={"cache_read": stats.prompt_tokens_reused},
+        )
+        metadata: dict[str, Any] = {
+            "model_name": self.model_name or self.model_path,
+            "finish_reason": stats.finish_reason,
+            "prompt_tokens_evaluated": stats.prompt_tokens_evaluated,
+            "prompt_tokens_reused": stats.prompt_tokens_reused,
+            "grammar_rejections": stats.grammar_rejections,
+            "timings": stats.timings(),
+            "tool_call_mode": self.tool_call_mode,
+        }
+        content = ""
+        chunks: list[Any] = []
+        if tools and text.startswith(TOOL_CALL_OPEN):
+            valid, invalid = parse_tool_calls(text, tools)
+            for index, call in enumerate(valid):
+                chunks.append(
+                    tool_call_chunk(
+                        name=call["name"],
+                        args=json.dumps(call["args"], ensure_ascii=False),
+                        id=call["id"],
+                        index=index,
+                    )
+                )
+            if valid:
+                metadata["finish_reason"] = "tool_calls"
+            if invalid:
+                metadata["invalid_tool_calls"] = invalid
+        message = AIMessageChunk(
+            content=content,
+            tool_call_chunks=chunks,
+            usage_metadata=usage,
+            response_metadata=metadata,
+            chunk_position="last",
+        )
+        return ChatGenerationChunk(message=message, generation_info={"finish_reason": metadata["finish_reason"]})
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        self._cancel.clear()
+        for chunk in self._run(messages, stop, kwargs, self._cancel):
+            if run_manager and isinstance(chunk.message.content, str) and chunk.message.content:
+                run_manager.on_llm_new_token(chunk.message.content, chunk=chunk)
+            yield chunk
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self._cancel.clear()
+        merged: ChatGenerationChunk | None = None
+        for chunk in self._run(messages, stop, kwargs, self._cancel):
+            merged = chunk if merged is None else merged + chunk
+        assert merged is not None
+        return ChatResult(generations=[_to_generation(merged)])
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """Generation runs in a worker thread; cancelling the consumer (task
+        cancel, ``aclose``) stops it between two tokens and frees the engine."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[ChatGenerationChunk | BaseException | None] = asyncio.Queue()
+        cancel = threading.Event()
+
+        def produce() -> None:
+            try:
+                for chunk in self._run(messages, stop, kwargs, cancel):
+                    loop.call_soon_threadsafe(queue.put_nowait, chunk)
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+            except BaseException as err:  # noqa: BLE001 - re-raised in the consumer
+                loop.call_soon_threadsafe(queue.put_nowait, err)
+
+        worker = loop.run_in_executor(None, produce)
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                if run_manager and isinstance(item.message.content, str) and item.message.content:
+                    await run_manager.on_llm_new_token(item.message.content, chunk=item)
+                yield item
+        finally:
+            cancel.set()
+            await asyncio.shield(worker)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        merged: ChatGenerationChunk | None = None
+        async for chunk in self._astream(messages, stop, run_manager, **kwargs):
+            merged = chunk if merged is None else merged + chunk
+        assert merged is not None
+        return ChatResult(generations=[_to_generation(merged)])
+
+
+def _after_system(turns: list[Turn]) -> int:
+    index = 0
+    while index < len(turns) and turns[index].role == "system":
+        index += 1
+    return index
+
+
+def _to_generation(chunk: ChatGenerationChunk) -> ChatGeneration:
+    message = chunk.message
+    invalid = message.response_metadata.pop("invalid_tool_calls", [])
+    ai = AIMessage(
+        content=message.content,
+        tool_calls=[
+            tool_call(name=c["name"], args=c["args"], id=c["id"])
+            for c in getattr(message, "tool_calls", [])
+        ],
+        invalid_tool_calls=invalid,
+        usage_metadata=message.usage_metadata,
+        response_metadata=message.response_metadata,
+        id=message.id,
+    )
+    return ChatGeneration(message=ai, generation_info=chunk.generation_info)
+
+
+def parse_tool_calls(
+    text: str, tools: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Split the model's tool-call blocks into valid calls (parsed and
+    validated against the tool's JSON schema) and invalid ones (e.g. cut off by
+    max_tokens)."""
+    import jsonschema
+
+    schemas = {t["function"]["name"]: t["function"].get("parameters") or {} for t in tools}
+    valid: list[dict[str, Any]] = []
+    invalid: list[Any] = []
+    seen: set[str] = set()
+    for raw in text.split(TOOL_CALL_OPEN)[1:]:
+        call_id = f"call_{uuid.uuid4().hex[:24]}"
+        body, closed, _ = raw.partition(TOOL_CALL_CLOSE)
+        try:
+            payload = json.loads(body)
+            name = payload["name"]
+            args = payload["arguments"]
+            if not closed:
+                raise ValueError("tool call was cut off")
+            if name not in schemas:
+                raise ValueError(f"unknown tool {name}")
+            jsonschema.validate(args, schemas[name])
+        except Exception as err:  # noqa: BLE001 - any failure makes the call invalid
+            invalid.append(
+                invalid_tool_call(name=None, args=body, id=call_id, error=f"{type(err).__name__}: {err}")
+            )
+            continue
+        key = json.dumps([name, args], sort_keys=True)
+        if key in seen:  # weak models repeat a call verbatim; run it once
+            continue
+        seen.add(key)
+        valid.append({"name": name, "args": args, "id": call_id})
+    return valid, invalid
+
+
+def check_gpu_offload(n_gpu_layers: int) -> None:
+    """A clear error when GPU layers are requested from a CPU-only build."""
+    if n_gpu_layers == 0:
+        return
+    import llama_cpp
+
+    if not llama_cpp.llama_supports_gpu_offload():
+        raise ModelError(
+            f"n_gpu_layers={n_gpu_layers} but this llama-cpp-python build has no GPU offload",
+            hint='reinstall it with CMAKE_ARGS="-DGGML_CUDA=on" pip install --force-reinstall --no-cache-dir llama-cpp-python, or set n_gpu_layers = 0',
+        )

@@ -1,0 +1,219 @@
+"""LangChain messages → one prompt string, per chat format.
+
+Rendering is append-only: the prompt for a conversation is a prefix of the
+prompt for the same conversation plus new messages, so the engine reuses the
+KV cache for everything already seen. Tool calls and tool results are written
+as text (``<tool_call>{json}</tool_call>``, ``<tool_response>``) because the
+formats we support by default (Gemma, ChatML) have no tool role; the grammar
+in :mod:`agentkit.models.grammar` makes the model's calls parse.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+
+Role = Literal["system", "user", "assistant"]
+
+TOOL_CALL_OPEN = "<tool_call>"
+TOOL_CALL_CLOSE = "</tool_call>"
+
+
+@dataclass
+class Turn:
+    role: Role
+    text: str
+
+
+class PromptFormat(Protocol):
+    name: str
+
+    def render(self, turns: Sequence[Turn]) -> str:
+        """The prompt text, ending where the assistant's reply starts."""
+        ...
+
+
+def _merge(turns: Sequence[Turn]) -> list[Turn]:
+    """Merge consecutive turns of the same role (strict templates such as
+    Gemma's require user/assistant alternation)."""
+    merged: list[Turn] = []
+    for turn in turns:
+        if merged and merged[-1].role == turn.role:
+            merged[-1] = Turn(turn.role, merged[-1].text + "\n\n" + turn.text)
+        else:
+            merged.append(Turn(turn.role, turn.text))
+    return merged
+
+
+class GemmaFormat:
+    """Gemma's turn format. Gemma has no system role: the system text opens the
+    first user turn (what Gemma's own template does)."""
+
+    name = "gemma"
+
+    def render(self, turns: Sequence[Turn]) -> str:
+        parts: list[str] = []
+        system = "\n\n".join(t.text for t in turns if t.role == "system")
+        rest = _merge([t for t in turns if t.role != "system"])
+        if system:
+            if rest and rest[0].role == "user":
+                rest[0] = Turn("user", system + "\n\n" + rest[0].text)
+            else:
+                rest.insert(0, Turn("user", system))
+        for turn in rest:
+            role = "model" if turn.role == "assistant" else "user"
+            parts.append(f"<start_of_turn>{role}\n{turn.text}<end_of_turn>\n")
+        parts.append("<start_of_turn>model\n")
+        return "".join(parts)
+
+
+class ChatMLFormat:
+    name = "chatml"
+
+    def render(self, turns: Sequence[Turn]) -> str:
+        parts = [f"<|im_start|>{t.role}\n{t.text}<|im_end|>\n" for t in _merge(turns)]
+        parts.append("<|im_start|>assistant\n")
+        return "".join(parts)
+
+
+class JinjaFormat:
+    """The model's own chat template from its GGUF metadata."""
+
+    name = "gguf-template"
+
+    def __init__(self, template: str, bos_token: str, eos_token: str) -> None:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        self.bos_token = bos_token
+        self._formatter = Jinja2ChatFormatter(
+            template=template, bos_token=bos_token, eos_token=eos_token
+        )
+
+    def render(self, turns: Sequence[Turn]) -> str:
+        messages: list[Any] = [{"role": t.role, "content": t.text} for t in _merge(turns)]
+        return self._formatter(messages=messages).prompt
+
+
+FORMATS: dict[str, type[GemmaFormat] | type[ChatMLFormat]] = {
+    "gemma": GemmaFormat,
+    "chatml": ChatMLFormat,
+}
+
+
+def choose_format(
+    requested: str,
+    *,
+    architecture: str,
+    chat_template: str | None,
+    bos_token: str,
+    eos_token: str,
+) -> PromptFormat:
+    """``auto``: the GGUF's own template when it has one, else by architecture
+    (Gemma's format for gemma*), else ChatML."""
+    if requested != "auto":
+        if requested in ("gguf", "gguf-template", "jinja"):
+            if not chat_template:
+                raise ValueError("chat_format=gguf but the model has no chat template")
+            return JinjaFormat(chat_template, bos_token, eos_token)
+        if requested not in FORMATS:
+            known = ", ".join(["auto", "gguf", *FORMATS])
+            raise ValueError(f"unknown chat_format '{requested}' (known: {known})")
+        return FORMATS[requested]()
+    if chat_template:
+        return JinjaFormat(chat_template, bos_token, eos_token)
+    if architecture.startswith("gemma"):
+        return GemmaFormat()
+    return ChatMLFormat()
+
+
+# --- messages → turns ------------------------------------------------------------------
+
+
+def _text_of(content: str | list[str | dict[str, Any]]) -> str:
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif block.get("type") == "text":
+            parts.append(str(block.get("text", "")))
+        elif block.get("type") in ("tool_use", "tool_call"):
+            continue  # rendered from .tool_calls
+        else:
+            raise ValueError(
+                f"content blocks of type '{block.get('type')}' are not supported by this model"
+            )
+    return "".join(parts)
+
+
+def render_tool_call(name: str, args: dict[str, Any]) -> str:
+    payload = json.dumps({"name": name, "arguments": args}, ensure_ascii=False)
+    return f"{TOOL_CALL_OPEN}{payload}{TOOL_CALL_CLOSE}"
+
+
+def messages_to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
+    turns: list[Turn] = []
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            turns.append(Turn("system", _text_of(message.content)))
+        elif isinstance(message, HumanMessage):
+            turns.append(Turn("user", _text_of(message.content)))
+        elif isinstance(message, AIMessage):
+            text = _text_of(message.content)
+            calls = "\n".join(render_tool_call(c["name"], c["args"]) for c in message.tool_calls)
+            turns.append(Turn("assistant", "\n".join(p for p in (text, calls) if p)))
+        elif isinstance(message, ToolMessage):
+            name = message.name or "tool"
+            body = _text_of(message.content)
+            turns.append(
+                Turn("user", f'<tool_response name="{name}">\n{body}\n</tool_response>')
+            )
+        elif isinstance(message, ChatMessage):
+            role: Role = "assistant" if message.role in ("assistant", "ai", "model") else (
+                "system" if message.role == "system" else "user"
+            )
+            turns.append(Turn(role, _text_of(message.content)))
+        else:
+            raise ValueError(f"unsupported message type {type(message).__name__}")
+    return turns
+
+
+# --- instructions for tools and structured output ---------------------------------------
+
+
+def tools_instruction(tools: Sequence[dict[str, Any]], choice: str) -> str:
+    """System text that tells the model how to call tools. The grammar enforces
+    the format; this text makes the right tool and arguments likelier."""
+    lines = [
+        "You can call tools. To call a tool, reply with exactly:",
+        f'{TOOL_CALL_OPEN}{{"name": "<tool name>", "arguments": {{...}}}}{TOOL_CALL_CLOSE}',
+        "Tool results come back in <tool_response> blocks.",
+    ]
+    if choice == "auto":
+        lines.append("If no tool is needed, answer in plain text instead.")
+    lines.append("Tools:")
+    for tool in tools:
+        fn = tool["function"]
+        params = fn.get("parameters") or {"type": "object", "properties": {}}
+        lines.append(f"- {fn['name']}: {fn.get('description', '').strip()}")
+        lines.append(f"  arguments: {json.dumps(params.get('properties', {}), separators=(',', ':'))}")
+    return "\n".join(lines)
+
+
+def json_instruction(schema: dict[str, Any]) -> str:
+    return (
+        "Reply with a JSON object that matches this JSON schema:\n"
+        + json.dumps(schema, separators=(",", ":"))
+    )

@@ -1,0 +1,285 @@
+"""Threads: list, show, history, fork, rename, delete.
+
+A thread is a LangGraph ``thread_id`` in the checkpointer. Titles and times
+live in a small ``agentkit_threads`` table in the same SQLite file (or in
+memory for in-memory checkpointers). Forking copies one checkpoint, with its
+pending writes (so a pending approval forks too), into a new thread.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.messages import AnyMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.state import CompiledStateGraph
+from pydantic import BaseModel, Field
+
+from agentkit.errors import AgentkitError
+from agentkit.events import ApprovalRequest
+from agentkit.graphs.ledger import CallLedger
+
+try:
+    from langgraph._internal._constants import INTERRUPT
+except ImportError:  # pragma: no cover - the channel name is stable; the module is private
+    INTERRUPT = "__interrupt__"
+
+ThreadStatus = Literal["finished", "needs_approval", "stopped", "running", "empty"]
+
+__all__ = ["CheckpointInfo", "ThreadInfo", "ThreadNotFoundError", "ThreadStatus", "ThreadStore"]
+
+
+class ThreadNotFoundError(AgentkitError):
+    """No thread (or checkpoint) with that id."""
+
+
+class ThreadInfo(BaseModel):
+    thread_id: str
+    title: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    status: ThreadStatus = "empty"
+    stop_reason: str = ""
+    task: str = ""
+    answer: str = ""
+    n_messages: int = 0
+    pending: list[ApprovalRequest] = Field(default_factory=list)
+
+
+class CheckpointInfo(BaseModel):
+    checkpoint_id: str
+    parent_id: str | None = None
+    step: int = -1
+    source: str = ""
+    created_at: str = ""
+    next: list[str] = Field(default_factory=list)
+    n_messages: int = 0
+    last_message: str = ""
+
+
+def _root(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
+    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+    if checkpoint_id:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
+
+
+def pending_requests(snapshot: Any) -> list[ApprovalRequest]:
+    """The approval requests a state snapshot is waiting on."""
+    requests: list[ApprovalRequest] = []
+    for item in getattr(snapshot, "interrupts", ()) or ():
+        value = item.value
+        if isinstance(value, dict) and "requests" in value:
+            requests.extend(ApprovalRequest.model_validate(r) for r in value["requests"])
+    return requests
+
+
+class ThreadStore:
+    """Thread operations over a compiled graph and its checkpointer."""
+
+    def __init__(
+        self,
+        graph: CompiledStateGraph,
+        checkpointer: BaseCheckpointSaver,
+        ledger: CallLedger | None = None,
+        meta_path: Path | None = None,
+        on_delete: Any = None,
+    ) -> None:
+        self.graph = graph
+        self.checkpointer = checkpointer
+        self.ledger = ledger
+        self._on_delete = on_delete
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(
+            str(meta_path) if meta_path else ":memory:", check_same_thread=False, isolation_level=None
+        )
+        with self._lock:
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS agentkit_threads (thread_id TEXT PRIMARY KEY, "
+                "title TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL, updated_at REAL NOT NULL, "
+                "extra TEXT NOT NULL DEFAULT '{}')"
+            )
+
+    # --- bookkeeping used by Agent --------------------------------------------------
+    def touch(self, thread_id: str, title: str = "") -> None:
+        """Record activity on a thread; the first call sets its title."""
+        now = time.time()
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO agentkit_threads (thread_id, title, created_at, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(thread_id) DO UPDATE SET updated_at = excluded.updated_at, "
+                "title = CASE WHEN agentkit_threads.title = '' THEN excluded.title ELSE agentkit_threads.title END",
+                (thread_id, _title(title), now, now),
+            )
+
+    def set_extra(self, thread_id: str, extra: Mapping[str, Any]) -> None:
+        """Attach front-end data to a thread (e.g. the CLI's tool list, so
+        ``agentkit resume`` rebuilds the same agent)."""
+        self.touch(thread_id)
+        with self._lock:
+            self._conn.execute(
+                "UPDATE agentkit_threads SET extra = ? WHERE thread_id = ?",
+                (json.dumps(dict(extra)), thread_id),
+            )
+
+    def extra(self, thread_id: str) -> dict[str, Any]:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT extra FROM agentkit_threads WHERE thread_id = ?", (thread_id,)
+            ).fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
+    def _meta(self) -> dict[str, tuple[str, float, float]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT thread_id, title, created_at, updated_at FROM agentkit_threads"
+            ).fetchall()
+        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+    def _checkpointed_ids(self) -> set[str]:
+        saver = self.checkpointer
+        conn = getattr(saver, "conn", None)
+        if isinstance(conn, sqlite3.Connection):
+            with getattr(saver, "lock", threading.Lock()):
+                return {r[0] for r in conn.execute("SELECT DISTINCT thread_id FROM checkpoints")}
+        storage = getattr(saver, "storage", None)
+        if isinstance(storage, dict):
+            return {str(k) for k, v in storage.items() if v}
+        return {str(t.config["configurable"]["thread_id"]) for t in saver.list(None)}
+
+    # --- public operations -------------------------------------------------------------
+    def exists(self, thread_id: str) -> bool:
+        return self.checkpointer.get_tuple(_root(thread_id)) is not None or thread_id in self._meta()
+
+    def list(self) -> list[ThreadInfo]:
+        """All threads, most recently active first."""
+        meta = self._meta()
+        ids = set(meta) | self._checkpointed_ids()
+        infos = [self._info(thread_id, meta.get(thread_id)) for thread_id in ids]
+        return sorted(infos, key=lambda i: i.updated_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+
+    def get(self, thread_id: str) -> ThreadInfo:
+        meta = self._meta().get(thread_id)
+        if meta is None and self.checkpointer.get_tuple(_root(thread_id)) is None:
+            raise ThreadNotFoundError(f"no thread {thread_id!r}", hint="`agentkit threads list` shows them")
+        return self._info(thread_id, meta)
+
+    def messages(self, thread_id: str) -> list[AnyMessage]:
+        self.get(thread_id)
+        snapshot = self.graph.get_state(_root(thread_id))
+        return list(snapshot.values.get("messages", []))
+
+    def history(self, thread_id: str) -> list[CheckpointInfo]:
+        """Checkpoints, newest first; any ``checkpoint_id`` can be forked."""
+        self.get(thread_id)
+        out: list[CheckpointInfo] = []
+        for snap in self.graph.get_state_history(_root(thread_id)):
+            messages = snap.values.get("messages", []) if isinstance(snap.values, dict) else []
+            last = str(messages[-1].content)[:80] if messages else ""
+            parent = (snap.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+            out.append(
+                CheckpointInfo(
+                    checkpoint_id=snap.config["configurable"]["checkpoint_id"],
+                    parent_id=parent,
+                    step=(snap.metadata or {}).get("step", -1),
+                    source=str((snap.metadata or {}).get("source", "")),
+                    created_at=snap.created_at or "",
+                    next=list(snap.next),
+                    n_messages=len(messages),
+                    last_message=last,
+                )
+            )
+        return out
+
+    def fork(self, thread_id: str, checkpoint_id: str, title: str | None = None) -> str:
+        """A new thread starting at ``checkpoint_id`` of ``thread_id``; returns its id.
+        Resuming the fork replays from there (its tool calls run again)."""
+        source = self.checkpointer.get_tuple(_root(thread_id, checkpoint_id))
+        if source is None:
+            raise ThreadNotFoundError(f"no checkpoint {checkpoint_id!r} in thread {thread_id!r}")
+        new_id = uuid.uuid4().hex[:12]
+        checkpoint = copy.deepcopy(source.checkpoint)
+        metadata = {**(source.metadata or {}), "source": "fork", "forked_from": f"{thread_id}@{checkpoint_id}"}
+        saved = self.checkpointer.put(_root(new_id), checkpoint, metadata, dict(checkpoint["channel_versions"]))
+        # Only pending interrupts travel: the fork is the state *before* the
+        # next step ran, so an approval answered later in the original thread
+        # is pending again in the fork (and any step after it replays).
+        by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        for task_id, channel, value in source.pending_writes or ():
+            if channel == INTERRUPT:
+                by_task[task_id].append((channel, value))
+        for task_id, writes in by_task.items():
+            self.checkpointer.put_writes(saved, writes, task_id)
+        old_title = self._meta().get(thread_id, ("",))[0]
+        self.touch(new_id, title or f"fork of {old_title or thread_id}")
+        extra = self.extra(thread_id)
+        if extra:
+            self.set_extra(new_id, extra)
+        return new_id
+
+    def rename(self, thread_id: str, title: str) -> None:
+        self.get(thread_id)
+        self.touch(thread_id)
+        with self._lock:
+            self._conn.execute("UPDATE agentkit_threads SET title = ? WHERE thread_id = ?", (title, thread_id))
+
+    def delete(self, thread_id: str) -> None:
+        """Delete the thread's checkpoints, ledger entries, title and thread rules."""
+        self.get(thread_id)
+        self.checkpointer.delete_thread(thread_id)
+        if self.ledger is not None:
+            self.ledger.delete_thread(thread_id)
+        with self._lock:
+            self._conn.execute("DELETE FROM agentkit_threads WHERE thread_id = ?", (thread_id,))
+        if self._on_delete is not None:
+            self._on_delete(thread_id)
+
+    # --- helpers -------------------------------------------------------------------------
+    def _info(self, thread_id: str, meta: tuple[str, float, float] | None) -> ThreadInfo:
+        snapshot = self.graph.get_state(_root(thread_id))
+        values = snapshot.values if isinstance(snapshot.values, dict) else {}
+        pending = pending_requests(snapshot)
+        status: ThreadStatus
+        if pending:
+            status = "needs_approval"
+        elif values.get("status") in ("finished", "stopped") and not snapshot.next:
+            status = values["status"]
+        elif snapshot.next:
+            status = "running"
+        else:
+            status = "empty"
+        created = meta[1] if meta else None
+        updated = meta[2] if meta else None
+        if updated is None and snapshot.created_at:
+            updated = datetime.fromisoformat(snapshot.created_at).timestamp()
+        return ThreadInfo(
+            thread_id=thread_id,
+            title=(meta[0] if meta else "") or _title(values.get("task", "")),
+            created_at=datetime.fromtimestamp(created, UTC) if created else None,
+            updated_at=datetime.fromtimestamp(updated, UTC) if updated else None,
+            status=status,
+            stop_reason=values.get("stop_reason", "") if status == "stopped" else "",
+            task=values.get("task", ""),
+            answer=values.get("answer", ""),
+            n_messages=len(values.get("messages", [])),
+            pending=pending,
+        )
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _title(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,195 @@
+"""Memory and RAG benchmarks: embedding throughput, ingest rate, query latency.
+
+    .venv/bin/python benchmarks/bench_memory.py            # everything (minutes: 100k inserts)
+    .venv/bin/python benchmarks/bench_memory.py --quick    # 1k and 10k chunks only
+
+Prints numbers; asserts nothing. Figures to compare with (design.md, 2-core
+x86): llama.cpp defaults ~17 sentences/s, flash attention ~43/s,
+sentence-transformers on torch ~96/s, for 64-token sentences.
+
+Query latency is end to end through ``DocumentIndex.search``: embedding the
+query plus Chroma's top-5 search and fetch. Stores of 10k and 100k chunks are
+filled with vectors derived from real embeddings (real vectors plus small
+noise, renormalised): embedding 100k real chunks would take most of an hour on
+2 cores, and the store's speed does not depend on where vectors came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from agentkit.config import load_settings
+from agentkit.memory.convert import bundled_gguf_path
+from agentkit.memory.embedder import LlamaEmbedder
+
+WORDS = (
+    "agent memory vector store embedding query document chunk approval tool model graph "
+    "thread checkpoint policy shell file network budget review committee river mountain "
+    "harbour lantern orchard violin quantum protein glacier market festival engine"
+).split()
+
+
+def sentences(count: int, words: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(words)) for _ in range(count)]
+
+
+def timed(fn: Callable[[], object], repeat: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def bench_embedding(cache_dir: Path, threads: int, count: int) -> None:
+    import llama_cpp
+
+    model = bundled_gguf_path(cache_dir)
+    probe = LlamaEmbedder(model, n_threads=threads, max_tokens=256)
+    # 62 words of this vocabulary tokenise to 64 tokens with [CLS]/[SEP].
+    texts = sentences(count, 62)
+    n_tokens = statistics.mean(len(probe.tokenize(t)) for t in texts)
+    probe.close()
+    print(f"\n## Embedding throughput ({count} sentences, {n_tokens:.0f} tokens each, {threads} threads)")
+
+    for label, flash in (("llama-cpp-python Llama.embed, defaults", False),
+                         ("llama-cpp-python Llama.embed, flash_attn", True)):
+        llama = llama_cpp.Llama(
+            model_path=str(model), embedding=True, n_threads=threads, n_threads_batch=threads,
+            n_ctx=512, n_batch=512, n_ubatch=512, flash_attn=flash, verbose=False,
+        )
+        llama.embed(texts[:8])
+        seconds = timed(lambda llama=llama: llama.embed(texts, normalize=True))
+        print(f"{label:<52} {count / seconds:7.1f} sentences/s")
+        llama.close()
+
+    for batch_tokens in (256, 512, 1024):
+        embedder = LlamaEmbedder(model, n_threads=threads, max_tokens=256, batch_tokens=batch_tokens)
+        embedder.embed_array(texts[:16])
+        seconds = timed(lambda embedder=embedder: embedder.embed_array(texts), repeat=2)
+        queries = sentences(50, 8, seed=1)
+        latencies = []
+        for q in queries:
+            start = time.perf_counter()
+            embedder.embed_query(q)
+            latencies.append(time.perf_counter() - start)
+        print(
+            f"agentkit LlamaEmbedder, batch_tokens={batch_tokens:<5}              "
+            f"{count / seconds:7.1f} sentences/s   query p50 {1000 * percentile(latencies, 0.5):.1f} ms"
+        )
+        embedder.close()
+
+
+def bench_ingest(cache_dir: Path, threads: int, files: int) -> None:
+    from agentkit.memory import KnowledgeBase
+
+    embedder = LlamaEmbedder.bundled(cache_dir, n_threads=threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        docs = root / "docs"
+        docs.mkdir()
+        for i in range(files):
+            paragraphs = [" ".join(sentences(1, 110, seed=i * 10 + p)) + "." for p in range(4)]
+            (docs / f"note{i:04d}.md").write_text(f"# Note {i}\n\n" + "\n\n".join(paragraphs) + "\n")
+        settings = load_settings(data_dir=root / "data")
+        with KnowledgeBase.open(settings, embeddings=embedder) as kb:
+            report = kb.documents.ingest([docs])
+            again = kb.documents.ingest([docs])
+        print(f"\n## Ingest ({files} Markdown files)")
+        print(
+            f"first run: {report.chunks_written} chunks in {report.seconds:.1f}s = "
+            f"{report.chunks_written / report.seconds:.1f} chunks/s"
+        )
+        print(f"unchanged re-run: {len(again.unchanged)} files skipped in {again.seconds:.2f}s")
+    embedder.close()
+
+
+def bench_query(cache_dir: Path, threads: int, sizes: list[int]) -> None:
+    from agentkit.memory import KnowledgeBase
+
+    embedder = LlamaEmbedder.bundled(cache_dir, n_threads=threads)
+    base_texts = sentences(512, 40, seed=7)
+    base = embedder.embed_array(base_texts)
+    rng = np.random.default_rng(0)
+    queries = sentences(100, 10, seed=3)
+    print(f"\n## Query latency, top-5, end to end (embed query + Chroma), {threads} threads")
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(data_dir=Path(tmp))
+        with KnowledgeBase.open(settings, embeddings=embedder) as kb:
+            collection = kb.documents.collection
+            filled = 0
+            for size in sizes:
+                start = time.perf_counter()
+                added = size - filled
+                while filled < size:
+                    n = min(2000, size - filled)
+                    picks = base[rng.integers(0, len(base), n)]
+                    vectors = picks + rng.normal(0, 0.05, picks.shape).astype(np.float32)
+                    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                    collection.add(
+                        ids=[f"c{filled + i}" for i in range(n)],
+                        embeddings=vectors,
+                        documents=[base_texts[i % len(base_texts)] for i in range(n)],
+                        metadatas=[
+                            {"source": f"/bench/file{(filled + i) // 10}.md", "start": 1, "end": 9,
+                             "unit": "line", "n_chunks": 10, "file_hash": "x", "kind": "markdown"}
+                            for i in range(n)
+                        ],
+                    )
+                    filled += n
+                insert_s = time.perf_counter() - start
+                for q in queries[:5]:
+                    kb.documents.search(q, k=5)
+                total, embed_only = [], []
+                for q in queries:
+                    t0 = time.perf_counter()
+                    vector = embedder.embed_query(q)
+                    t1 = time.perf_counter()
+                    kb.documents.search_vector(vector, k=5)
+                    t2 = time.perf_counter()
+                    total.append(t2 - t0)
+                    embed_only.append(t1 - t0)
+                print(
+                    f"{size:>7} chunks: p50 {1000 * percentile(total, 0.5):6.1f} ms  "
+                    f"p95 {1000 * percentile(total, 0.95):6.1f} ms  "
+                    f"(query embedding p50 {1000 * percentile(embed_only, 0.5):.1f} ms; "
+                    f"store filled at {added / max(insert_s, 1e-9):.0f} vectors/s)"
+                )
+    embedder.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 100k-chunk store")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sentences", type=int, default=256)
+    parser.add_argument("--files", type=int, default=60)
+    parser.add_argument("--only", choices=["embedding", "ingest", "query"])
+    args = parser.parse_args()
+    cache_dir = load_settings().resolved_cache_dir()
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    if args.only in (None, "embedding"):
+        bench_embedding(cache_dir, args.threads, args.sentences)
+    if args.only in (None, "ingest"):
+        bench_ingest(cache_dir, args.threads, args.files)
+    if args.only in (None, "query"):
+        bench_query(cache_dir, args.threads, sizes)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,543 @@
+"""The agent loop as a LangGraph state machine.
+
+    START → plan → act ─┬─→ approve → execute → observe ─┬─→ act      (continue)
+                        │                                ├─→ plan     (replan)
+                        └─→ finish ←─────────────────────┴─→ finish   (done / limit)
+
+- **plan**: retrieves context (memories, documents) and asks the model for a
+  short numbered plan as structured output.
+- **act**: the model picks tool calls, or the synthetic ``final_answer`` tool.
+  With ``tool_choice="any"`` a constrained model can only produce a valid
+  action. Each call is checked (known tool, schema-valid arguments, not a blind
+  repeat of a rejected/failed call) and evaluated by the policy.
+- **approve**: one ``interrupt`` for every call the policy does not allow
+  outright; the resume value is a list of decisions.
+- **execute**: runs approved calls once (see :mod:`.ledger`); every call gets
+  a ``ToolMessage``, errors included.
+- **observe**: advances the plan; continue, replan, or finish.
+- **finish**: the final answer, or the reason the run stopped.
+
+Build it with :func:`build_agent_graph`, or assemble your own graph from the
+methods of :class:`AgentNodes` and the routers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
+from langchain_core.tools import BaseTool, StructuredTool
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_config, get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import interrupt
+from pydantic import BaseModel, Field, StringConstraints
+
+from agentkit.approvals.decisions import call_signature, parse_decisions, validate_args
+from agentkit.approvals.policy import Policy
+from agentkit.errors import AgentkitError
+from agentkit.events import (
+    Approve,
+    ApprovalRequest,
+    ContextEvent,
+    ContextItem,
+    Edit,
+    ErrorEvent,
+    FinalEvent,
+    PlanEvent,
+    PlanStep,
+    Reject,
+    ToolCallProposed,
+    ToolResultEvent,
+)
+from agentkit.graphs import prompts as P
+from agentkit.graphs.ledger import CallLedger, MemoryLedger
+from agentkit.graphs.state import (
+    AgentState,
+    CallDecision,
+    PendingCall,
+    PlanStepState,
+    ToolCallLog,
+    UsageState,
+)
+from agentkit.graphs.tool_runner import run_tool
+from agentkit.tools.base import danger_of, preview_of, side_effects_of
+
+DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
+
+
+@runtime_checkable
+class ContextSource(Protocol):
+    """Where the plan node gets memories and documents (agentkit.memory
+    implements it over Chroma)."""
+
+    def retrieve(self, query: str, k: int) -> list[ContextItem]: ...
+
+
+PlanStepText = Annotated[str, StringConstraints(min_length=2, max_length=120)]
+
+
+class PlanOutput(BaseModel):
+    """A short numbered plan. The bounds are in the JSON schema, so a
+    constrained model cannot ramble on for its whole token budget."""
+
+    steps: list[PlanStepText] = Field(min_length=1, max_length=5)
+
+
+class FinalAnswerArgs(BaseModel):
+    # Bounded so a constrained small model closes the string instead of
+    # rambling to its token limit (a truncated call is invalid). No field
+    # description: base models copy descriptions into the value.
+    answer: str = Field(min_length=1, max_length=800)
+
+
+def final_answer_tool() -> BaseTool:
+    """The synthetic tool the model calls to finish; never executed."""
+    return StructuredTool.from_function(
+        func=lambda answer: answer,
+        name=P.FINAL_ANSWER_TOOL,
+        description=P.FINAL_ANSWER_DESCRIPTION,
+        args_schema=FinalAnswerArgs,
+    )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits that end a run cleanly with a reason."""
+
+    max_steps: int = 12
+    max_tokens: int = 20000  # generated tokens per run
+    max_repeats: int = 3  # identical proposals in a row
+    max_replans: int = 2
+    replan_after_errors: int = 3  # consecutive act steps whose calls all failed
+
+
+@dataclass
+class AgentNodes:
+    """The node functions, sharing their dependencies. Every method takes the
+    state and returns a partial update, so any of them can be reused in a
+    user-built ``StateGraph(AgentState)``."""
+
+    model: BaseChatModel | Callable[[], BaseChatModel]
+    """The chat model, or a factory called on first use (keeps thread listing
+    from loading a GGUF)."""
+    tools: Sequence[BaseTool] = ()
+    policy: Policy = field(default_factory=Policy.default)
+    ledger: CallLedger = field(default_factory=MemoryLedger)
+    memory: ContextSource | None = None
+    prompts: P.Prompts = field(default_factory=P.Prompts)
+    limits: Limits = field(default_factory=Limits)
+    planning: bool = True
+    context_k: int = 4
+    tool_choice: str | Callable[[AgentState], str] = "any"
+    """``any``: every act step is a tool call (``final_answer`` included), so a
+    constrained model always produces a valid action. ``auto`` lets the model
+    answer in plain text. A callable picks per step (e.g. a scripted run that
+    forces ``read_file`` first)."""
+
+    def __post_init__(self) -> None:
+        self.tools_by_name: dict[str, BaseTool] = {t.name: t for t in self.tools}
+        if P.FINAL_ANSWER_TOOL in self.tools_by_name:
+            raise ValueError(f"a tool may not be named {P.FINAL_ANSWER_TOOL!r}")
+        self._final_tool = final_answer_tool()
+
+    @property
+    def chat_model(self) -> BaseChatModel:
+        if not isinstance(self.model, BaseChatModel):
+            self.model = self.model()
+        return self.model
+
+    # --- plan ------------------------------------------------------------------
+    def plan(self, state: AgentState) -> dict[str, Any]:
+        emit = get_stream_writer()
+        task = state.get("task", "")
+        replanning = state.get("status") == "running"
+        update: dict[str, Any] = {"consecutive_errors": 0}
+        if replanning:
+            update["replans"] = state.get("replans", 0) + 1
+        else:
+            update.update(_fresh_run_fields())
+            if task:
+                update["messages"] = [_human(task)]
+            items = self._retrieve(task, emit)
+            update["context"] = [item.model_dump() for item in items]
+        context = [ContextItem.model_validate(c) for c in update.get("context", state.get("context", []))]
+        steps: list[str] = [task] if task else []
+        if self.planning and task:
+            start = time.perf_counter()
+            instructions = self.prompts.replan if replanning else self.prompts.plan
+            system = "\n\n".join(s for s in (self.prompts.system, P.render_context(context), instructions) if s)
+            history = list(state.get("messages", [])) if replanning else [_human(task)]
+            try:
+                result = self.chat_model.with_structured_output(PlanOutput).invoke(
+                    [SystemMessage(system), *history]
+                )
+                parsed = PlanOutput.model_validate(result)
+                steps = [s.strip() for s in parsed.steps if s.strip()][:5] or steps
+            except (ValueError, TypeError) as err:  # unparseable plan: model-caused
+                emit(ErrorEvent(message=f"plan not usable ({err}); using the task as the plan"))
+            update["usage"] = _add_usage(state.get("usage"), model_seconds=time.perf_counter() - start)
+        plan: list[PlanStepState] = [
+            {"index": i + 1, "text": text, "status": "running" if i == 0 else "pending"}
+            for i, text in enumerate(steps)
+        ]
+        update["plan"] = plan
+        emit(PlanEvent(steps=[PlanStep(**s) for s in plan]))
+        return update
+
+    def _retrieve(self, task: str, emit: Any) -> list[ContextItem]:
+        if self.memory is None or not task:
+            return []
+        try:
+            items = list(self.memory.retrieve(task, self.context_k))
+        except AgentkitError as err:
+            emit(ErrorEvent(message=f"context retrieval failed: {err}"))
+            return []
+        if items:
+            emit(ContextEvent(items=items))
+        return items
+
+    # --- act -------------------------------------------------------------------
+    def act(self, state: AgentState) -> dict[str, Any]:
+        reason = self.limit_reason(state)
+        if reason:
+            return {"status": "stopped", "stop_reason": reason, "pending": []}
+        emit = get_stream_writer()
+        choice = self.tool_choice(state) if callable(self.tool_choice) else self.tool_choice
+        bound = self.chat_model.bind_tools([*self.tools, self._final_tool], tool_choice=choice)
+        start = time.perf_counter()
+        try:
+            response = bound.invoke(self.act_prompt(state))
+        except AgentkitError as err:  # e.g. context window exceeded
+            return {"status": "stopped", "stop_reason": f"model error: {err}", "pending": []}
+        seconds = time.perf_counter() - start
+        usage = getattr(response, "usage_metadata", None) or {}
+        update: dict[str, Any] = {
+            "steps": state.get("steps", 0) + 1,
+            "usage": _add_usage(
+                state.get("usage"),
+                usage.get("input_tokens", 0),
+                usage.get("output_tokens", 0),
+                seconds,
+            ),
+            "decisions": [],
+        }
+        if not isinstance(response, AIMessage):
+            response = AIMessage(content=str(getattr(response, "content", response)))
+        if not response.invalid_tool_calls and response.response_metadata.get("invalid_tool_calls"):
+            # a streamed reply may carry its unparseable calls in the metadata only
+            response = response.model_copy(
+                update={"invalid_tool_calls": list(response.response_metadata["invalid_tool_calls"])}
+            )
+        final = next((c for c in response.tool_calls if c["name"] == P.FINAL_ANSWER_TOOL), None)
+        if final is not None or not (response.tool_calls or response.invalid_tool_calls):
+            answer = str(final["args"].get("answer", "")) if final else _text(response)
+            if not answer.strip():  # an empty reply is a model error: say so and go on
+                return {**update, "messages": [response, *_close_calls(response, "error: empty answer"),
+                                               _human(P.EMPTY_REPLY_NOTE)],
+                        "pending": [], "consecutive_errors": state.get("consecutive_errors", 0) + 1}
+            return {**update, "messages": [response, *_close_calls(response, "ok: finished")],
+                    "answer": answer, "pending": [], "status": "finished"}
+        pending = [self._check_call(c["id"] or "", c["name"], c["args"], state) for c in response.tool_calls]
+        for bad in response.invalid_tool_calls:
+            pending.append(
+                PendingCall(call_id=bad.get("id") or "", tool=bad.get("name") or "?", args={},
+                            side_effects=[], verdict="invalid", reason="unparseable call",
+                            error=f"error: could not parse the call's arguments: {bad.get('error') or bad.get('args')}")
+            )
+        for p in pending:
+            emit(ToolCallProposed(call_id=p["call_id"], tool=p["tool"], args=p["args"],
+                                  side_effects=p["side_effects"],
+                                  policy="deny" if p["verdict"] == "invalid" else p["verdict"]))
+        signatures = sorted(call_signature(p["tool"], p["args"]) for p in pending)
+        repeats = state.get("repeats", 0) + 1 if signatures == state.get("last_signatures") else 0
+        update.update(last_signatures=signatures, repeats=repeats)
+        if repeats + 1 >= self.limits.max_repeats:
+            reason = f"repeated identical call {repeats + 1} times in a row"
+            return {**update, "messages": [response, *_close_calls(response, f"not run: {reason}")],
+                    "pending": [], "status": "stopped", "stop_reason": reason}
+        return {**update, "messages": [response], "pending": pending}
+
+    def act_prompt(self, state: AgentState) -> list[AnyMessage]:
+        context = [ContextItem.model_validate(c) for c in state.get("context", [])]
+        parts = [self.prompts.system, P.render_context(context), P.render_plan(state.get("plan", []))]
+        return [SystemMessage("\n\n".join(p for p in parts if p)), *state.get("messages", [])]
+
+    def _check_call(self, call_id: str, name: str, args: dict[str, Any], state: AgentState) -> PendingCall:
+        tool = self.tools_by_name.get(name)
+        base = PendingCall(call_id=call_id, tool=name, args=args, side_effects=[], reason="")
+        if tool is None:
+            known = ", ".join([*self.tools_by_name, P.FINAL_ANSWER_TOOL])
+            return {**base, "verdict": "invalid", "reason": "unknown tool",
+                    "error": f"error: unknown tool {name!r}; available tools: {known}"}
+        base["side_effects"] = sorted(side_effects_of(tool))
+        problem = validate_args(tool, args)
+        if problem:
+            return {**base, "verdict": "invalid", "reason": "invalid arguments", "error": f"error: {problem}"}
+        why = state.get("blocked", {}).get(call_signature(name, args))
+        if why:
+            return {**base, "verdict": "invalid", "reason": "blocked repeat",
+                    "error": P.BLOCKED_REPEAT_NOTE.format(why=why)}
+        verdict = self.policy.evaluate(tool, args, thread_id=_thread_id())
+        return {**base, "verdict": verdict.action, "reason": verdict.reason}
+
+    # --- approve ---------------------------------------------------------------
+    def approve(self, state: AgentState) -> dict[str, Any]:
+        pending = state.get("pending", [])
+        asks = [p for p in pending if p["verdict"] == "ask"]
+        human: dict[str, CallDecision] = {}
+        if asks:
+            raw = interrupt({"requests": [self.approval_request(p).model_dump(mode="json") for p in asks]})
+            decisions = parse_decisions(raw)
+            ids = {p["call_id"] for p in asks}
+            for decision in decisions:
+                if decision.call_id not in ids:  # Agent.resume refuses these earlier
+                    raise ValueError(f"decision for unknown call id {decision.call_id!r}")
+            by_id = {d.call_id: d for d in decisions}
+            for p in asks:
+                d = by_id.get(p["call_id"])
+                if d is None:
+                    raise ValueError(f"no decision for call {p['call_id']!r}")
+                human[p["call_id"]] = self._apply_decision(p, d)
+        out: list[CallDecision] = []
+        for p in pending:
+            if p["call_id"] in human:
+                out.append(human[p["call_id"]])
+            elif p["verdict"] == "allow":
+                out.append(CallDecision(call_id=p["call_id"], kind="allow", args=p["args"]))
+            else:
+                note = p.get("error") or P.DENIED_NOTE.format(reason=p["reason"])
+                out.append(CallDecision(call_id=p["call_id"], kind=p["verdict"] if p["verdict"] == "deny" else "invalid",
+                                        args=p["args"], feedback=note))
+        return {"decisions": out}
+
+    def approval_request(self, p: PendingCall) -> ApprovalRequest:
+        tool = self.tools_by_name[p["tool"]]
+        schema = tool.tool_call_schema
+        return ApprovalRequest(
+            call_id=p["call_id"], tool=p["tool"], args=p["args"], side_effects=p["side_effects"],
+            danger=danger_of(tool, p["args"]), preview=preview_of(tool, p["args"]),
+            args_schema=schema.model_json_schema() if isinstance(schema, type) else dict(schema),
+            reason=p["reason"],
+        )
+
+    def _apply_decision(self, p: PendingCall, d: Any) -> CallDecision:
+        if isinstance(d, Approve):
+            if d.always:
+                from agentkit.approvals.decisions import always_allow_patterns
+
+                self.policy.add_always_allow(p["tool"], **always_allow_patterns(p["args"]),
+                                             scope=d.always, thread_id=_thread_id())
+            return CallDecision(call_id=p["call_id"], kind="approve", args=p["args"])
+        if isinstance(d, Edit):
+            problem = validate_args(self.tools_by_name[p["tool"]], d.args)
+            if problem:  # Agent.resume refuses these earlier
+                raise ValueError(problem)
+            return CallDecision(call_id=p["call_id"], kind="edit", args=dict(d.args))
+        if isinstance(d, Reject):
+            return CallDecision(call_id=p["call_id"], kind="reject", args=p["args"], feedback=d.feedback)
+        return CallDecision(call_id=p["call_id"], kind="respond", args=p["args"], feedback=d.result)
+
+    # --- execute ---------------------------------------------------------------
+    def execute(self, state: AgentState) -> dict[str, Any]:
+        emit = get_stream_writer()
+        thread_id = _thread_id() or ""
+        message_id = _last_ai_id(state.get("messages", []))
+        pending = {p["call_id"]: p for p in state.get("pending", [])}
+        blocked = dict(state.get("blocked", {}))
+        messages: list[ToolMessage] = []
+        log: list[ToolCallLog] = list(state.get("tool_log", []))
+        failures = 0
+        for d in state.get("decisions", []):
+            p = pending[d["call_id"]]
+            args = d.get("args", p["args"])
+            kind = d["kind"]
+            seconds = 0.0
+            if kind in ("allow", "approve", "edit"):
+                output, outcome, seconds = self._run_once(f"{thread_id}/{message_id}/{p['call_id']}", thread_id, p, args)
+                status: Any = outcome
+            elif kind == "reject":
+                fb = d.get("feedback", "")
+                output, status = P.REJECTED_NOTE.format(feedback=f": {fb}" if fb else ""), "rejected"
+                blocked[call_signature(p["tool"], p["args"])] = "was rejected by the user" + (f" ({fb})" if fb else "")
+            elif kind == "respond":
+                output, status = d.get("feedback", ""), "responded"
+            else:
+                output, status = d.get("feedback", "error"), "denied" if kind == "deny" else "error"
+            if status == "error":
+                blocked[call_signature(p["tool"], args)] = f"failed with: {output[:200]}"
+            elif status == "denied":
+                blocked[call_signature(p["tool"], args)] = "was denied by policy"
+            failures += status in ("error", "denied", "rejected")
+            messages.append(ToolMessage(content=output, tool_call_id=p["call_id"], name=p["tool"],
+                                        status="success" if status in ("ok", "responded") else "error"))
+            log.append(ToolCallLog(call_id=p["call_id"], tool=p["tool"], args=args, status=status, output=output))
+            emit(ToolResultEvent(call_id=p["call_id"], tool=p["tool"], output=output, status=status, duration_s=seconds))
+        all_failed = bool(messages) and failures == len(messages)
+        return {"messages": messages, "tool_log": log, "blocked": blocked, "pending": [], "decisions": [],
+                "consecutive_errors": state.get("consecutive_errors", 0) + 1 if all_failed else 0}
+
+    def _run_once(self, key: str, thread_id: str, p: PendingCall, args: dict[str, Any]) -> tuple[str, str, float]:
+        entry = self.ledger.get(key)
+        if entry is not None and entry.state == "done":
+            return entry.output, entry.status, entry.duration_s
+        tool = self.tools_by_name[p["tool"]]
+        if entry is not None and side_effects_of(tool) != {"read"}:
+            return P.INTERRUPTED_NOTE, "error", 0.0
+        self.ledger.start(key, thread_id, tool.name)
+        output, outcome, seconds = run_tool(tool, args, p["call_id"])
+        self.ledger.finish(key, output, outcome, seconds)
+        return output, outcome, seconds
+
+    # --- observe / finish --------------------------------------------------------
+    def observe(self, state: AgentState) -> dict[str, Any]:
+        plan = [dict(s) for s in state.get("plan", [])]
+        update: dict[str, Any] = {}
+        if plan and state.get("consecutive_errors", 0) == 0:
+            current = next((s for s in plan if s["status"] in ("running", "pending")), None)
+            if current is not None:
+                current["status"] = "done"
+                following = next((s for s in plan if s["status"] == "pending"), None)
+                if following is not None:
+                    following["status"] = "running"
+                update["plan"] = plan
+                get_stream_writer()(PlanEvent(steps=[PlanStep(**s) for s in plan]))
+        reason = self.limit_reason({**state, **update})
+        if reason:
+            update.update(status="stopped", stop_reason=reason)
+        return update
+
+    def finish(self, state: AgentState) -> dict[str, Any]:
+        emit = get_stream_writer()
+        if state.get("status") == "stopped":
+            emit(ErrorEvent(message=f"stopped: {state.get('stop_reason', '')}"))
+            return {"status": "stopped"}
+        plan = [dict(s, status="done" if s["status"] == "running" else s["status"]) for s in state.get("plan", [])]
+        answer = state.get("answer", "")
+        emit(FinalEvent(answer=answer))
+        return {"status": "finished", "plan": plan, "answer": answer}
+
+    # --- routing -----------------------------------------------------------------
+    def limit_reason(self, state: Mapping[str, Any]) -> str:
+        if state.get("steps", 0) >= self.limits.max_steps:
+            return f"max steps ({self.limits.max_steps}) reached"
+        if (state.get("usage") or {}).get("output_tokens", 0) >= self.limits.max_tokens:
+            return f"token budget ({self.limits.max_tokens}) spent"
+        deadline = _configurable().get(DEADLINE_KEY)
+        if deadline is not None and time.time() >= deadline:
+            return "wall-clock budget exceeded"
+        return ""
+
+
+def route_after_act(state: AgentState) -> Literal["approve", "finish", "act"]:
+    if state.get("status") in ("finished", "stopped"):
+        return "finish"
+    return "approve" if state.get("pending") else "act"
+
+
+def route_after_observe(state: AgentState, limits: Limits) -> Literal["act", "plan", "finish"]:
+    if state.get("status") == "stopped":
+        return "finish"
+    if state.get("consecutive_errors", 0) >= limits.replan_after_errors and state.get("replans", 0) < limits.max_replans:
+        return "plan"
+    return "act"
+
+
+NODES = ("plan", "act", "approve", "execute", "observe", "finish")
+EDGES: tuple[tuple[str, str], ...] = (
+    (START, "plan"),
+    ("plan", "act"),
+    ("approve", "execute"),
+    ("execute", "observe"),
+    ("finish", END),
+)
+CONDITIONAL_EDGES = {
+    "act": ("approve", "finish", "act"),  # act → act: an empty reply, retried
+    "observe": ("act", "plan", "finish"),
+}
+
+
+def build_agent_graph(
+    nodes: AgentNodes, checkpointer: BaseCheckpointSaver | None = None
+) -> CompiledStateGraph:
+    """The standard graph over ``nodes``; see the module docstring."""
+    builder = StateGraph(AgentState)
+    for name in NODES:
+        builder.add_node(name, getattr(nodes, name))
+    for source, target in EDGES:
+        builder.add_edge(source, target)
+    builder.add_conditional_edges("act", route_after_act, list(CONDITIONAL_EDGES["act"]))
+    builder.add_conditional_edges(
+        "observe", lambda s: route_after_observe(s, nodes.limits), list(CONDITIONAL_EDGES["observe"])
+    )
+    return builder.compile(checkpointer=checkpointer, name="agentkit")
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _configurable() -> dict[str, Any]:
+    try:
+        return dict(get_config().get("configurable", {}))
+    except RuntimeError:  # called outside a graph run
+        return {}
+
+
+def _thread_id() -> str | None:
+    value = _configurable().get("thread_id")
+    return str(value) if value is not None else None
+
+
+def _human(text: str) -> Any:
+    from langchain_core.messages import HumanMessage
+
+    return HumanMessage(text)
+
+
+def _text(message: AIMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    return "".join(part if isinstance(part, str) else str(part.get("text", "")) for part in content)
+
+
+def _close_calls(response: AIMessage, note: str) -> list[ToolMessage]:
+    """Every tool call in the transcript gets a ToolMessage, even unrun ones."""
+    return [
+        ToolMessage(content=note, tool_call_id=c["id"] or "", name=c["name"])
+        for c in response.tool_calls
+    ] + [
+        ToolMessage(content=note, tool_call_id=c.get("id") or "", name=c.get("name") or "?")
+        for c in response.invalid_tool_calls
+    ]
+
+
+def _last_ai_id(messages: Sequence[AnyMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            return message.id or ""
+    return ""
+
+
+def _add_usage(usage: UsageState | None, input_tokens: int = 0, output_tokens: int = 0,
+               model_seconds: float = 0.0) -> UsageState:
+    base = usage or {"input_tokens": 0, "output_tokens": 0, "model_seconds": 0.0}
+    return {
+        "input_tokens": base["input_tokens"] + input_tokens,
+        "output_tokens": base["output_tokens"] + output_tokens,
+        "model_seconds": base["model_seconds"] + model_seconds,
+    }
+
+
+def _fresh_run_fields() -> dict[str, Any]:
+    """What a new task on a thread starts from (the transcript is kept)."""
+    return {
+        "steps": 0, "replans": 0, "repeats": 0, "last_signatures": [], "pending": [],
+        "decisions": [], "answer": "", "stop_reason": "", "status": "running", "tool_log": [],
+        "usage": {"input_tokens": 0, "output_tokens": 0, "model_seconds": 0.0},
+    }

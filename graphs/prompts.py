@@ -1,0 +1,74 @@
+"""Prompts of the agent graph. Short on purpose: the bundled model is small,
+and every token of prompt is prefill time on a CPU."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agentkit.events import ContextItem
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a careful assistant that completes tasks with tools. "
+    "Call one tool at a time when you need information or must change something. "
+    "When the task is done, call final_answer with the answer."
+)
+
+PLAN_INSTRUCTIONS = (
+    "Write a short numbered plan (1 to 5 steps) for the task. "
+    "Each step is one short sentence."
+)
+
+REPLAN_INSTRUCTIONS = (
+    "The previous plan did not work. Write a new short plan (1 to 5 steps) "
+    "that uses what the observations above show."
+)
+
+FINAL_ANSWER_TOOL = "final_answer"
+FINAL_ANSWER_DESCRIPTION = "Finish the task and give the answer to the user."
+
+REJECTED_NOTE = (
+    "The user rejected this call{feedback}. Do not repeat the same call; "
+    "change the approach or give the final answer."
+)
+BLOCKED_REPEAT_NOTE = (
+    "Not run: the same call with the same arguments was already tried and {why}. "
+    "Do not repeat it; change the arguments or the approach."
+)
+EMPTY_REPLY_NOTE = "error: your reply was empty. Call a tool, or call final_answer with the answer."
+DENIED_NOTE = "Not run: denied by policy ({reason})."
+INTERRUPTED_NOTE = (
+    "Not run again: the process stopped while this call was running, so it may "
+    "have partly run. Check its effect before trying it again."
+)
+
+
+@dataclass(frozen=True)
+class Prompts:
+    """Every text the graph puts in front of the model; pass your own to
+    :func:`agentkit.graphs.build_agent_graph` or ``Agent(system_prompt=...)``."""
+
+    system: str = DEFAULT_SYSTEM_PROMPT
+    plan: str = PLAN_INSTRUCTIONS
+    replan: str = REPLAN_INSTRUCTIONS
+
+
+def render_context(items: Sequence[ContextItem]) -> str:
+    """Retrieved memories and document chunks, each with where it came from."""
+    if not items:
+        return ""
+    lines = ["Relevant context (cite the source when you use it):"]
+    for item in items:
+        lines.append(f"[{item.kind} {item.source}] {item.text.strip()}")
+    return "\n".join(lines)
+
+
+def render_plan(steps: Sequence[dict[str, object]]) -> str:
+    if not steps:
+        return ""
+    marks = {"done": "x", "failed": "!", "running": ">", "pending": " "}
+    lines = ["Plan:"]
+    for step in steps:
+        mark = marks.get(str(step.get("status", "pending")), " ")
+        lines.append(f"[{mark}] {step['index']}. {step['text']}")
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""Shared helpers for the agent-core tests: tools whose side effects are
+counted in a file (so counts survive a SIGKILLed process), and agents over
+real SQLite in a temporary data dir."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from agentkit.agent import Agent
+from agentkit.approvals.policy import Policy
+from agentkit.config import Settings, load_settings
+from agentkit.graphs.agent_graph import Limits
+from agentkit.testing import ScriptedChatModel
+from agentkit.tools.base import declare
+
+
+class PathArgs(BaseModel):
+    path: str = Field(description="File path.")
+
+
+class WriteArgs(BaseModel):
+    path: str
+    content: str
+
+
+class ShellArgs(BaseModel):
+    command: str
+
+
+class SlowArgs(BaseModel):
+    name: str
+    seconds: float = 0.0
+
+
+def side_effects(log: Path) -> list[str]:
+    """Lines appended by side-effecting tools, one per execution."""
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def make_tools(workdir: Path, log: Path) -> list[BaseTool]:
+    """read_file (read), write_file (write), shell (exec, `rm` is destructive),
+    boom (read, always raises), slow_write (write: logs, then sleeps)."""
+
+    def read_file(path: str) -> str:
+        return (workdir / path).read_text()
+
+    def write_file(path: str, content: str) -> str:
+        (workdir / path).write_text(content)
+        with log.open("a") as f:
+            f.write(f"write_file {path}\n")
+        return f"wrote {len(content)} chars to {path}"
+
+    def shell(command: str) -> str:
+        with log.open("a") as f:
+            f.write(f"shell {command}\n")
+        return f"ran {command}"
+
+    def boom(path: str) -> str:
+        raise RuntimeError(f"disk on fire reading {path}")
+
+    def slow_write(name: str, seconds: float = 0.0) -> str:
+        with log.open("a") as f:
+            f.write(f"slow_write {name}\n")
+            f.flush()
+        time.sleep(seconds)
+        return f"slow_write {name} done"
+
+    tools = [
+        declare(StructuredTool.from_function(read_file, name="read_file", description="Read a file.", args_schema=PathArgs), ["read"]),
+        declare(StructuredTool.from_function(write_file, name="write_file", description="Write a file.", args_schema=WriteArgs), ["write"],
+                preview=lambda a: {"kind": "text", "summary": f"write {a.get('path')}"}),
+        declare(StructuredTool.from_function(shell, name="shell", description="Run a command.", args_schema=ShellArgs), ["exec"],
+                danger=lambda a: "destructive" if str(a.get("command", "")).startswith("rm ") else "safe"),
+        declare(StructuredTool.from_function(boom, name="boom", description="Fails.", args_schema=PathArgs), ["read"]),
+        declare(StructuredTool.from_function(slow_write, name="slow_write", description="Slow write.", args_schema=SlowArgs), ["write"]),
+    ]
+    return tools
+
+
+def settings_for(data_dir: Path, **overrides: Any) -> Settings:
+    return load_settings(data_dir=data_dir, workspace=data_dir, **overrides)
+
+
+def make_agent(
+    tmp_path: Path,
+    script: Sequence[Any],
+    *,
+    structured: Sequence[Any] = (),
+    planning: bool = False,
+    policy: Policy | None = None,
+    limits: Limits | None = None,
+    durability: str = "sync",
+    settings: Settings | None = None,
+    **kwargs: Any,
+) -> tuple[Agent, ScriptedChatModel, Path]:
+    """An agent over SQLite in ``tmp_path/data`` with the counting tools;
+    returns (agent, model, side-effect log)."""
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    log = tmp_path / "side_effects.log"
+    model = ScriptedChatModel(script=list(script), structured=list(structured))
+    agent = Agent(
+        model=model,
+        tools=make_tools(tmp_path, log),
+        settings=settings or settings_for(data),
+        policy=policy,
+        planning=planning,
+        limits=limits,
+        durability=durability,  # type: ignore[arg-type]
+        **kwargs,
+    )
+    return agent, model, log
+
+
+def prompt_text(model: ScriptedChatModel, call: int = -1) -> str:
+    """Everything the model saw in one call, as one string."""
+    return "\n".join(str(m.content) for m in model.prompts[call])

@@ -1,0 +1,357 @@
+"""Every tool call the chat model emits validates against its tool's schema.
+
+Over 50+ varied prompts and tool sets (strings, ints, numbers, booleans,
+enums, nested objects, lists, optional fields, no-arg tools; 1 to 5 tools
+bound; tool_choice "any", a named tool and "auto") on the real bundled model,
+each emitted call is checked three ways: jsonschema against the tool's JSON
+schema (closed: no invented keys), the tool's pydantic args model, and the
+LangChain tool's own input validation (``tool.invoke``). The figure is printed
+(``pytest -s``) and must be 100%.
+
+Cases sharing a tool set are run back to back: the tool instructions sit at
+the start of the prompt, so each case after the first reuses them from the KV
+cache.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jsonschema
+import pytest
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.tools import BaseTool, tool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import BaseModel, ConfigDict, Field
+
+pytestmark = pytest.mark.model
+
+# --- tools -----------------------------------------------------------------------------
+
+
+@tool
+def get_weather(city: str, unit: Literal["celsius", "fahrenheit"] = "celsius") -> str:
+    """Get the current weather for a city."""
+    return f"sunny in {city} ({unit})"
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@tool
+def set_alarm(hour: int, minute: int, label: str | None = None) -> str:
+    """Set an alarm clock at hour:minute with an optional label."""
+    return f"alarm {hour:02d}:{minute:02d} {label or ''}"
+
+
+@tool
+def toggle_light(room: str, on: bool) -> str:
+    """Switch the light in a room on or off."""
+    return f"{room} {'on' if on else 'off'}"
+
+
+@tool
+def convert_currency(amount: float, currency: Literal["USD", "EUR", "JPY"]) -> str:
+    """Convert an amount of money into the given currency."""
+    return f"{amount} {currency}"
+
+
+class Location(BaseModel):
+    """Where an event takes place."""
+
+    model_config = ConfigDict(extra="forbid")
+    city: str
+    room: int | None = None
+
+
+class CreateEventArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(description="Short title of the event.")
+    attendees: list[str] = Field(description="Names of the people invited.")
+    location: Location
+
+
+@tool(args_schema=CreateEventArgs)
+def create_event(title: str, attendees: list[str], location: Location | dict[str, Any]) -> str:
+    """Create a calendar event with attendees at a location."""
+    return f"event {title} with {len(attendees)} people"
+
+
+@tool
+def sum_numbers(values: list[float]) -> float:
+    """Add up a list of numbers."""
+    return sum(values)
+
+
+@tool
+def get_time() -> str:
+    """Get the current time. Takes no arguments."""
+    return "12:00"
+
+
+@tool
+def list_files() -> list[str]:
+    """List the files in the current folder. Takes no arguments."""
+    return ["a.txt"]
+
+
+@tool
+def search(query: str, limit: int = 5) -> str:
+    """Search the web for a query and return up to `limit` results."""
+    return f"{limit} results for {query}"
+
+
+@tool
+def send_email(to: str, subject: str) -> str:
+    """Send an email with a subject line to an address."""
+    return f"sent to {to}"
+
+
+class Translate(BaseModel):
+    """Translate a short text into another language."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    target: Literal["french", "german", "spanish"]
+
+
+class Order(BaseModel):
+    """Order items from the shop."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[str]
+    express: bool = False
+    quantity: int = 1
+
+
+ToolLike = BaseTool | type[BaseModel]
+
+TOOLSETS: dict[str, list[ToolLike]] = {
+    "weather": [get_weather],
+    "weather+add": [get_weather, add],
+    "home": [set_alarm, toggle_light, convert_currency],
+    "structured": [create_event, sum_numbers],
+    "office": [get_time, list_files, search, send_email, Translate],
+    "shop": [Order, add],
+}
+
+Choice = str  # "any", "auto" or a tool name
+
+
+@dataclass(frozen=True)
+class Case:
+    toolset: str
+    choice: Choice
+    prompt: str
+
+
+def _cases() -> list[Case]:
+    raw: list[tuple[str, Choice, list[str]]] = [
+        ("weather", "any", [
+            "What's the weather in Paris?",
+            "Is it raining in Tokyo right now?",
+            "Weather for Berlin in fahrenheit please.",
+        ]),
+        ("weather+add", "any", [
+            "What is 2 plus 3?",
+            "How warm is it in Madrid?",
+            "Add 17 and 25.",
+            "Tell me the weather in Oslo in celsius.",
+            "What do you get when you add 100 and -7?",
+        ]),
+        ("weather+add", "add", [
+            "Sum 4 and 9.",
+            "I need the weather in Rome.",
+        ]),
+        ("weather+add", "auto", [
+            "What's the weather in Lisbon?",
+            "Add 6 and 7.",
+        ]),
+        ("home", "any", [
+            "Wake me up at 7:30.",
+            "Turn off the kitchen light.",
+            "Is the hallway light on? Turn it on.",
+            "Convert 25.5 dollars to euros.",
+            "Set an alarm for 6:15 labelled gym.",
+            "Switch on the light in the bedroom.",
+            "How much is 1000 in yen?",
+        ]),
+        ("home", "toggle_light", [
+            "The garage is too dark.",
+            "Good night!",
+        ]),
+        ("home", "convert_currency", [
+            "I have 12 pounds.",
+        ]),
+        ("home", "auto", [
+            "Set an alarm for 9:00.",
+        ]),
+        ("structured", "any", [
+            "Create an event called Standup with Ann and Bob in Paris, room 4.",
+            "What is 1.5 plus 2.25 plus 3?",
+            "Plan a lunch with Carol in London.",
+            "Add up 10, 20 and 30.",
+            "Schedule a review with Dan, Eve and Finn in Berlin.",
+        ]),
+        ("structured", "create_event", [
+            "Team dinner in Rome with Gina.",
+            "Book room 12 in Oslo for the planning meeting with Hal.",
+        ]),
+        ("structured", "sum_numbers", [
+            "Total of 3, 4 and 5.",
+        ]),
+        ("office", "any", [
+            "What time is it?",
+            "Show me the files here.",
+            "Search for llama.cpp grammars.",
+            "Email bob@example.com about the budget.",
+            "Translate 'good morning' into German.",
+            "Find three articles about Gemma.",
+            "Send alice@example.com an email saying hi.",
+            "Translate 'thank you' to Spanish.",
+        ]),
+        ("office", "get_time", [
+            "Hello there.",
+        ]),
+        ("office", "Translate", [
+            "Say cheese in French.",
+        ]),
+        ("office", "search", [
+            "Python decorators",
+        ]),
+        ("office", "auto", [
+            "What time is it?",
+        ]),
+        ("shop", "any", [
+            "Order two apples and a pear.",
+            "Buy milk with express delivery.",
+            "What is 8 plus 8?",
+            "I want 3 notebooks.",
+        ]),
+        ("shop", "Order", [
+            "Get me some bread.",
+            "Express order of batteries, quantity 4.",
+        ]),
+        ("shop", "auto", [
+            "Order a coffee.",
+        ]),
+    ]
+    return [Case(toolset, choice, prompt) for toolset, choice, prompts in raw for prompt in prompts]
+
+
+CASES = _cases()
+
+# Forced calls need room for the whole block; "auto" replies may be text,
+# which is cut short (a call still fits).
+MAX_TOKENS = {"auto": 40}
+DEFAULT_MAX_TOKENS = 64
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def _closed(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with every object closed: a call may not invent keys."""
+    schema = copy.deepcopy(schema)
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if "properties" in node:
+                node.setdefault("additionalProperties", False)
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(schema)
+    return schema
+
+
+def _name(t: ToolLike) -> str:
+    return t.name if isinstance(t, BaseTool) else t.__name__
+
+
+def _problems(call: dict[str, Any], tools: list[ToolLike]) -> list[str]:
+    """Why ``call`` is not a valid call of one of ``tools`` (empty = valid)."""
+    by_name = {_name(t): t for t in tools}
+    target = by_name.get(call["name"])
+    if target is None:
+        return [f"unknown tool {call['name']}"]
+    problems: list[str] = []
+    parameters = convert_to_openai_tool(target)["function"]["parameters"]
+    try:
+        jsonschema.validate(call["args"], _closed(parameters))
+    except jsonschema.ValidationError as err:
+        problems.append(f"jsonschema: {err.message}")
+    if isinstance(target, BaseTool):
+        args_model = target.args_schema
+        assert isinstance(args_model, type) and issubclass(args_model, BaseModel)
+        try:
+            args_model.model_validate(call["args"])
+        except Exception as err:  # noqa: BLE001 - any failure is a finding
+            problems.append(f"args model: {err}")
+        try:
+            result = target.invoke({**call, "type": "tool_call"})
+            assert isinstance(result, ToolMessage) and result.status == "success"
+        except Exception as err:  # noqa: BLE001
+            problems.append(f"tool input validation: {err}")
+    else:
+        try:
+            target.model_validate(call["args"])
+        except Exception as err:  # noqa: BLE001
+            problems.append(f"pydantic model: {err}")
+    return problems
+
+
+def test_every_emitted_tool_call_validates(real_chat_model) -> None:
+    assert len(CASES) >= 50
+    model = real_chat_model
+    bound: dict[tuple[str, Choice], Any] = {}
+    emitted = valid = 0
+    per_choice: dict[str, list[int]] = {}
+    failures: list[str] = []
+    for case in CASES:
+        tools = TOOLSETS[case.toolset]
+        key = (case.toolset, case.choice)
+        if key not in bound:
+            bound[key] = model.bind_tools(tools, tool_choice=case.choice)
+        max_tokens = MAX_TOKENS.get(case.choice, DEFAULT_MAX_TOKENS)
+        reply = bound[key].invoke(case.prompt, max_tokens=max_tokens)
+        assert isinstance(reply, AIMessage)
+        kind = case.choice if case.choice in ("any", "auto") else "named"
+        counts = per_choice.setdefault(kind, [0, 0, 0])
+        counts[0] += 1
+        where = f"[{case.toolset}/{case.choice}] {case.prompt!r}"
+        for bad in reply.invalid_tool_calls:
+            emitted += 1
+            counts[1] += 1
+            failures.append(f"{where}: invalid call {bad['args']!r}: {bad['error']}")
+        for call in reply.tool_calls:
+            emitted += 1
+            counts[1] += 1
+            problems = _problems(dict(call), tools)
+            if case.choice not in ("any", "auto") and call["name"] != case.choice:
+                problems.append(f"called {call['name']} although tool_choice={case.choice}")
+            if problems:
+                failures.append(f"{where}: {call['name']}({call['args']}): {problems}")
+            else:
+                valid += 1
+                counts[2] += 1
+        if case.choice == "auto":
+            # Text replies never start like a tool call block.
+            assert reply.tool_calls or not str(reply.content).lstrip().startswith("<tool_call>")
+        elif not reply.tool_calls:
+            failures.append(f"{where}: no tool call although tool_choice={case.choice}")
+    summary = ", ".join(
+        f"{kind}: {c[2]}/{c[1]} valid over {c[0]} prompts" for kind, c in per_choice.items()
+    )
+    print(f"\ntool-call validity: {valid}/{emitted} valid over {len(CASES)} prompts ({summary})")
+    assert not failures, "\n".join(failures)
+    assert emitted >= len([c for c in CASES if c.choice != "auto"])
+    assert valid == emitted

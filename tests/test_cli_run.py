@@ -1,0 +1,167 @@
+"""``agentkit run`` / ``resume`` / ``threads`` with a scripted model: exit
+codes, JSON lines, decisions from flags, tasks files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from agent_support import make_tools, side_effects
+from typer.testing import CliRunner
+
+from agentkit.cli import app
+from agentkit.cli import run as run_cli
+from agentkit.errors import AgentkitError
+from agentkit.testing import ScriptedChatModel, call, final
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("AGENTKIT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("AGENTKIT_WORKSPACE", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    model = ScriptedChatModel()
+    log = tmp_path / "side_effects.log"
+    monkeypatch.setattr(run_cli, "build_model", lambda settings: model)
+    monkeypatch.setattr(run_cli, "build_tools", lambda settings, read_only: make_tools(tmp_path, log))
+    return {"model": model, "log": log, "dir": tmp_path}
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), catch_exceptions=True)
+
+
+def json_lines(output: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_run_needs_approval_then_resume(env: dict[str, Any]) -> None:
+    env["model"].script[:] = [call("write_file", {"path": "out.md", "content": "hi"}, "w1"), final("wrote it")]
+    first = invoke("run", "write out.md", "--json", "--no-plan", "--thread", "t1")
+    assert first.exit_code == run_cli.EXIT_NEEDS_APPROVAL == 3
+    lines = json_lines(first.output)
+    assert [l["kind"] for l in lines if l["kind"] != "token"] == ["plan", "tool_call", "approval_needed", "result"]
+    assert lines[-1]["status"] == "needs_approval" and lines[-1]["pending"][0]["call_id"] == "w1"
+    assert side_effects(env["log"]) == []
+
+    second = invoke("resume", "t1", "--approve", "w1", "--json")
+    assert second.exit_code == 0, second.output
+    result = json_lines(second.output)[-1]
+    assert result["status"] == "finished" and result["answer"] == "wrote it"
+    assert (env["dir"] / "out.md").read_text() == "hi"
+
+
+def test_resume_reject_edit_respond_flags(env: dict[str, Any]) -> None:
+    from agentkit.testing import calls
+
+    env["model"].script[:] = [
+        calls(
+            ("shell", {"command": "a"}, "c1"),
+            ("shell", {"command": "b"}, "c2"),
+            ("shell", {"command": "c"}, "c3"),
+        ),
+        final("done"),
+    ]
+    assert invoke("run", "x", "--no-plan", "--thread", "t").exit_code == 3
+    out = invoke(
+        "resume", "t", "--reject", "c1", "--feedback", "no", "--edit", "c2", "--args", '{"command": "bb"}',
+        "--respond", "c3", "--result", "fake", "--json",
+    )
+    assert out.exit_code == 0, out.output
+    calls_ = {c["call_id"]: c for c in json_lines(out.output)[-1]["tool_calls"]}
+    assert calls_["c1"]["status"] == "rejected"
+    assert calls_["c2"]["output"] == "ran bb"
+    assert calls_["c3"]["output"] == "fake"
+    assert side_effects(env["log"]) == ["shell bb"]
+
+
+def test_resume_with_wrong_id_is_a_user_error(env: dict[str, Any]) -> None:
+    env["model"].script[:] = [call("shell", {"command": "a"}, "c1"), final("done")]
+    invoke("run", "x", "--no-plan", "--thread", "t")
+    out = invoke("resume", "t", "--approve", "nope")
+    assert isinstance(out.exception, AgentkitError) and "no pending call with id 'nope'" in str(out.exception)
+    out = invoke("resume", "t", "--edit", "c1", "--args", '{"command": 5}')
+    assert isinstance(out.exception, AgentkitError) and "invalid arguments for shell" in str(out.exception)
+    assert side_effects(env["log"]) == []
+
+
+def test_policy_file_makes_runs_non_interactive(env: dict[str, Any]) -> None:
+    policy = env["dir"] / "policy.toml"
+    policy.write_text('[[rules]]\ntool = "write_file"\naction = "allow"\npaths = ["*.md"]\n')
+    env["model"].script[:] = [call("write_file", {"path": "s.md", "content": "x"}, "w"), final("ok")]
+    out = invoke("run", "write", "--no-plan", "--policy", str(policy))
+    assert out.exit_code == 0, out.output
+    assert "answer: ok" in out.output
+
+
+def test_max_steps_stops_with_exit_code_4(env: dict[str, Any]) -> None:
+    (env["dir"] / "a").write_text("x")
+    env["model"].script[:] = [call("read_file", {"path": "a"}), call("read_file", {"path": "a"}), final("x")]
+    out = invoke("run", "x", "--no-plan", "--max-steps", "1", "--json")
+    assert out.exit_code == run_cli.EXIT_STOPPED == 4
+    assert json_lines(out.output)[-1]["stop_reason"] == "max steps (1) reached"
+
+
+def test_tasks_file_with_expectations(env: dict[str, Any]) -> None:
+    (env["dir"] / "policy.toml").write_text('[tools]\nwrite_file = "allow"\n')
+    (env["dir"] / "tasks.yaml").write_text(
+        """
+tasks:
+  - id: summary
+    task: write a summary
+    tools: [write_file]
+    policy: policy.toml
+    expect:
+      status: finished
+      answer_contains: [summary]
+      files: {summary.md: "short"}
+  - id: wrong
+    task: answer
+    expect:
+      answer_contains: [banana]
+"""
+    )
+    env["model"].script[:] = [
+        {"steps": ["write"]},
+        call("write_file", {"path": "summary.md", "content": "a short summary"}, "w"),
+        final("the summary is written"),
+        {"steps": ["answer"]},
+        final("apple"),
+    ]
+    out = invoke("run", "--file", "tasks.yaml", "--json")
+    assert out.exit_code == run_cli.EXIT_EXPECTATION_FAILED == 1
+    results = [l for l in json_lines(out.output) if l["kind"] == "result"]
+    assert [(r["task_id"], r["status"]) for r in results] == [("summary", "finished"), ("wrong", "finished")]
+    assert env["model"].bound_tool_names[0] == ["write_file", "final_answer"]
+    assert "wrong: answer lacks 'banana'" in out.output + out.stderr
+
+
+def test_bad_tasks_file(env: dict[str, Any]) -> None:
+    (env["dir"] / "tasks.yaml").write_text("tasks:\n  - nope: 1\n")
+    out = invoke("run", "--file", "tasks.yaml")
+    assert isinstance(out.exception, AgentkitError) and "needs a `task` string" in str(out.exception)
+    out = invoke("run", "--file", "tasks.yaml", "also a task")
+    assert isinstance(out.exception, AgentkitError)
+
+
+def test_threads_commands(env: dict[str, Any]) -> None:
+    env["model"].script[:] = [call("shell", {"command": "ls"}, "s"), final("listed")]
+    invoke("run", "list files", "--no-plan", "--thread", "t")
+    listed = invoke("threads", "list", "--json")
+    assert listed.exit_code == 0
+    assert [(t["thread_id"], t["status"]) for t in json.loads(listed.output)] == [("t", "needs_approval")]
+    shown = invoke("threads", "show", "t")
+    assert "pending s: shell" in shown.output
+    history = json.loads(invoke("threads", "history", "t", "--json").output)
+    at_approval = next(h for h in history if h["next"] == ["approve"])
+    fork = invoke("threads", "fork", "t", at_approval["checkpoint_id"])
+    fork_id = fork.output.strip()
+    assert invoke("resume", fork_id, "--approve", "s").exit_code == 0
+    assert invoke("threads", "rename", "t", "my thread").exit_code == 0
+    assert invoke("threads", "delete", "t", "--yes").exit_code == 0
+    remaining = json.loads(invoke("threads", "list", "--json").output)
+    assert [(t["thread_id"], t["status"]) for t in remaining] == [(fork_id, "finished")]
+    missing = invoke("threads", "show", "t")
+    assert isinstance(missing.exception, AgentkitError)

@@ -1,0 +1,142 @@
+"""Threads survive the process: pending approvals reopen, a crash between a
+side effect and its checkpoint does not repeat it, forks replay. Parametrised
+over LangGraph's durability modes (all three are supported)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from agent_support import make_agent, side_effects
+
+from agentkit.agent import Agent
+from agentkit.events import Approve
+from agentkit.testing import call, calls, final
+
+MODES = ["sync", "async", "exit"]
+
+
+class Crash(BaseException):
+    """Stands in for the process dying: not an Exception, so nothing catches it."""
+
+
+def drive_to_end(agent: Agent, thread_id: str) -> None:
+    for _ in range(5):
+        pending = agent.pending(thread_id)
+        result = agent.resume(thread_id, [Approve(call_id=p.call_id) for p in pending])
+        if result.status != "needs_approval":
+            return
+
+
+@pytest.mark.parametrize("durability", MODES)
+def test_pending_approval_reopens_in_a_new_agent(tmp_path: Path, durability: str) -> None:
+    write = call("write_file", {"path": "a.txt", "content": "A"}, "w1")
+    first, _, log = make_agent(tmp_path, [write], durability=durability)
+    assert first.run("write a", "t").status == "needs_approval"
+    del first
+
+    second, _, _ = make_agent(tmp_path, [final("written")], durability=durability)
+    assert [p.call_id for p in second.pending("t")] == ["w1"]
+    info = second.threads.get("t")
+    assert info.status == "needs_approval" and info.title == "write a"
+    result = second.resume("t", [Approve(call_id="w1")])
+    assert result.status == "finished"
+    assert side_effects(log) == ["write_file a.txt"]
+
+
+@pytest.mark.parametrize("durability", MODES)
+def test_crash_after_side_effect_does_not_repeat_it(tmp_path: Path, durability: str) -> None:
+    """The first write completes, then the process 'dies' inside the second
+    call: on resume the first is reused from the ledger, the second (which may
+    have partly run) is reported instead of re-run."""
+    batch = calls(("write_file", {"path": "a.txt", "content": "A"}, "wa"), ("shell", {"command": "deploy"}, "sh"))
+    agent, _, log = make_agent(tmp_path, [batch, final("done")], durability=durability)
+    assert agent.run("x", "t").status == "needs_approval"
+    shell = agent.nodes.tools_by_name["shell"]
+    original = shell.func
+
+    def dying(command: str) -> str:
+        original(command)  # the side effect happens...
+        raise Crash()  # ...and the process dies before anything is recorded
+
+    shell.func = dying
+    with pytest.raises(Crash):
+        agent.resume("t", [Approve(call_id="wa"), Approve(call_id="sh")])
+    shell.func = original
+
+    reopened, _, _ = make_agent(tmp_path, [final("done")], durability=durability)
+    drive_to_end(reopened, "t")
+    result = reopened.result("t")
+    assert result.status == "finished"
+    assert side_effects(log) == ["write_file a.txt", "shell deploy"]
+    by_id = {c.call_id: c for c in result.tool_calls}
+    assert by_id["wa"].status == "ok"
+    assert by_id["sh"].status == "error" and "may have partly run" in by_id["sh"].output
+
+
+@pytest.mark.parametrize("durability", MODES)
+def test_crash_after_ledger_before_checkpoint_reuses_result(tmp_path: Path, durability: str) -> None:
+    """Both calls finish and are in the ledger, then the process dies before
+    the step's checkpoint: re-running the step reuses both results."""
+    batch = calls(("write_file", {"path": "a.txt", "content": "A"}, "wa"), ("write_file", {"path": "b.txt", "content": "B"}, "wb"))
+    agent, _, log = make_agent(tmp_path, [batch, final("done")], durability=durability)
+    agent.run("x", "t")
+    ledger = agent.storage.ledger
+    original_finish = ledger.finish
+    finished: list[str] = []
+
+    def finish_then_die(key: str, output: str, status: str, duration_s: float) -> None:
+        original_finish(key, output, status, duration_s)
+        finished.append(key)
+        if len(finished) == 2:
+            raise Crash()
+
+    ledger.finish = finish_then_die  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        agent.resume("t", [Approve(call_id="wa"), Approve(call_id="wb")])
+    reopened, _, _ = make_agent(tmp_path, [final("done")], durability=durability)
+    drive_to_end(reopened, "t")
+    result = reopened.result("t")
+    assert result.status == "finished"
+    assert [c.status for c in result.tool_calls] == ["ok", "ok"]
+    assert side_effects(log) == ["write_file a.txt", "write_file b.txt"]
+
+
+@pytest.mark.parametrize("durability", MODES)
+def test_fork_from_an_earlier_checkpoint(tmp_path: Path, durability: str) -> None:
+    write = call("write_file", {"path": "a.txt", "content": "A"}, "w1")
+    agent, _, log = make_agent(tmp_path, [write, final("first"), final("second")], durability=durability)
+    agent.run("write a", "t")
+    agent.resume("t", [Approve(call_id="w1")])
+    history = agent.threads.history("t")
+    at_approval = next(c for c in history if c.next == ["approve"])
+    fork_id = agent.threads.fork("t", at_approval.checkpoint_id)
+    assert fork_id != "t"
+    assert [p.call_id for p in agent.pending(fork_id)] == ["w1"]
+    assert agent.threads.get(fork_id).title == "fork of write a"
+    result = agent.resume(fork_id, [Approve(call_id="w1")])
+    assert result.answer == "second"
+    # a fork replays: its call runs again, under the new thread
+    assert side_effects(log) == ["write_file a.txt", "write_file a.txt"]
+    # the original is untouched
+    assert agent.result("t").answer == "first"
+
+
+def test_threads_list_rename_delete(tmp_path: Path) -> None:
+    agent, _, _ = make_agent(tmp_path, [final("one"), call("shell", {"command": "ls"}, "s")])
+    agent.run("first task", "a")
+    agent.run("second task", "b")
+    infos = {i.thread_id: i for i in agent.threads.list()}
+    assert infos["a"].status == "finished" and infos["a"].answer == "one"
+    assert infos["b"].status == "needs_approval" and infos["b"].pending[0].call_id == "s"
+    assert [i.thread_id for i in agent.threads.list()][0] == "b"  # most recent first
+    agent.threads.rename("a", "renamed")
+    assert agent.threads.get("a").title == "renamed"
+    agent.threads.delete("a")
+    assert {i.thread_id for i in agent.threads.list()} == {"b"}
+    from agentkit.threads import ThreadNotFoundError
+
+    with pytest.raises(ThreadNotFoundError):
+        agent.threads.get("a")
+    with pytest.raises(ThreadNotFoundError):
+        agent.resume("a", [])

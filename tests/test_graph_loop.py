@@ -1,0 +1,166 @@
+"""The plan → act → approve → execute → observe → finish loop, driven by a
+scripted model: model-caused errors become observations and the loop goes on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agent_support import make_agent, prompt_text
+from langchain_core.messages import ToolMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+
+from agentkit.events import ContextItem, ErrorEvent, FinalEvent, PlanEvent, TokenEvent
+from agentkit.graphs.agent_graph import AgentNodes, route_after_act
+from agentkit.graphs.state import AgentState
+from agentkit.testing import ScriptedChatModel, call, calls, final
+
+
+def test_final_answer_through_constrained_action(tmp_path: Path) -> None:
+    agent, model, _ = make_agent(tmp_path, [final("42")])
+    result = agent.run("What is six times seven?")
+    assert result.status == "finished"
+    assert result.answer == "42"
+    # the act step is a forced tool choice over the tools plus final_answer
+    assert model.tool_choices == ["any"]
+    assert "final_answer" in model.bound_tool_names[0]
+    assert "read_file" in model.bound_tool_names[0]
+
+
+def test_plain_text_reply_is_the_answer(tmp_path: Path) -> None:
+    agent, model, _ = make_agent(tmp_path, ["It is 42."], tool_choice="auto")
+    result = agent.run("question")
+    assert (result.status, result.answer) == ("finished", "It is 42.")
+    assert model.tool_choices == ["auto"]
+
+
+def test_plan_context_and_progress(tmp_path: Path) -> None:
+    class Memory:
+        def retrieve(self, query: str, k: int) -> list[ContextItem]:
+            assert query == "summarise notes.txt"
+            return [ContextItem(kind="memory", text="User prefers bullet points.", source="memory:7")]
+
+    (tmp_path / "notes.txt").write_text("alpha beta")
+    agent, model, _ = make_agent(
+        tmp_path,
+        [call("read_file", {"path": "notes.txt"}), final("- alpha\n- beta")],
+        structured=[{"steps": ["Read notes.txt", "Summarise it"]}],
+        planning=True,
+        memory=Memory(),
+    )
+    events = list(agent.stream("summarise notes.txt", "t"))
+    kinds = [e.kind for e in events]
+    assert kinds.index("context") < kinds.index("plan") < kinds.index("tool_call") < kinds.index("final")
+    plans = [e for e in events if isinstance(e, PlanEvent)]
+    assert [s.text for s in plans[0].steps] == ["Read notes.txt", "Summarise it"]
+    assert [s.status for s in plans[1].steps] == ["done", "running"]
+    # the plan call streamed tokens from the plan node
+    assert any(isinstance(e, TokenEvent) and e.node == "plan" for e in events)
+    # recalled memory and the plan are in the act prompt
+    act_prompt = prompt_text(model, 1)
+    assert "User prefers bullet points." in act_prompt and "memory:7" in act_prompt
+    assert "1. Read notes.txt" in act_prompt
+    result = agent.result("t")
+    assert [s.status for s in result.steps] == ["done", "done"]
+    assert result.tool_calls[0].output == "alpha beta"
+
+
+def test_unparseable_plan_falls_back_to_the_task(tmp_path: Path) -> None:
+    agent, _, _ = make_agent(tmp_path, [final("ok")], structured=["not json"], planning=True)
+    events = list(agent.stream("do the thing", "t"))
+    assert any(isinstance(e, ErrorEvent) and "plan not usable" in e.message for e in events)
+    assert agent.result("t").steps[0].text == "do the thing"
+    assert agent.result("t").status == "finished"
+
+
+def test_unknown_tool_is_an_observation(tmp_path: Path) -> None:
+    agent, model, _ = make_agent(tmp_path, [call("rm_rf", {"path": "/"}), final("sorry")])
+    result = agent.run("x")
+    assert result.status == "finished"
+    assert result.tool_calls[0].status == "error"
+    assert "unknown tool 'rm_rf'" in result.tool_calls[0].output
+    assert "unknown tool 'rm_rf'" in prompt_text(model, 1)
+
+
+def test_invalid_arguments_are_an_observation(tmp_path: Path) -> None:
+    agent, model, log = make_agent(tmp_path, [call("write_file", {"path": 3}), final("gave up")])
+    result = agent.run("x")
+    assert result.status == "finished"
+    record = result.tool_calls[0]
+    assert record.status == "error" and "invalid arguments for write_file" in record.output
+    assert "content" in record.output  # the missing field is named
+    assert "invalid arguments" in prompt_text(model, 1)
+    assert not log.exists()  # never reached approval, never ran
+
+
+def test_raising_tool_is_an_observation(tmp_path: Path) -> None:
+    agent, model, _ = make_agent(tmp_path, [call("boom", {"path": "a"}), final("it failed")])
+    events = list(agent.stream("x", "t"))
+    result = agent.result("t")
+    assert result.status == "finished"
+    assert "RuntimeError: disk on fire reading a" in result.tool_calls[0].output
+    assert any(e.kind == "tool_result" and e.status == "error" for e in events)
+    messages = agent.threads.messages("t")
+    tool_messages = [m for m in messages if isinstance(m, ToolMessage)]
+    assert tool_messages[0].status == "error"
+
+
+def test_empty_reply_is_fed_back(tmp_path: Path) -> None:
+    agent, model, _ = make_agent(tmp_path, ["", final("fine")], tool_choice="auto")
+    result = agent.run("x")
+    assert result.answer == "fine"
+    assert "your reply was empty" in prompt_text(model, 1)
+
+
+def test_replan_after_consecutive_failures(tmp_path: Path) -> None:
+    script = [call("boom", {"path": str(i)}) for i in range(3)] + [final("done")]
+    agent, model, _ = make_agent(
+        tmp_path, script, structured=[{"steps": ["try"]}, {"steps": ["try differently"]}], planning=True
+    )
+    events = list(agent.stream("x", "t"))
+    plans = [e for e in events if isinstance(e, PlanEvent)]
+    assert plans[-1].steps[0].text == "try differently"
+    assert agent.result("t").status == "finished"
+
+
+def test_batch_of_calls_in_one_step(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("A")
+    (tmp_path / "b.txt").write_text("B")
+    agent, _, _ = make_agent(
+        tmp_path,
+        [calls(("read_file", {"path": "a.txt"}), ("read_file", {"path": "b.txt"})), final("AB")],
+    )
+    result = agent.run("x")
+    assert [c.output for c in result.tool_calls] == ["A", "B"]
+
+
+def test_second_task_on_a_thread_keeps_the_transcript(tmp_path: Path) -> None:
+    agent, model, _ = make_agent(tmp_path, [final("first answer"), final("second answer")])
+    agent.run("first question", "t")
+    result = agent.run("second question", "t")
+    assert result.answer == "second answer"
+    seen = prompt_text(model, 1)
+    assert "first question" in seen and "second question" in seen
+    assert result.tool_calls == []  # per-run fields were reset
+
+
+def test_users_can_compose_their_own_graph() -> None:
+    """Our nodes in a user-built graph: no planning, no approval node (this
+    graph only allows calls the policy allows outright)."""
+    model = ScriptedChatModel(script=[final("composed")])
+    nodes = AgentNodes(model=model, tools=[], planning=False)
+    builder = StateGraph(AgentState)
+    builder.add_node("act", nodes.act)
+    builder.add_node("finish", nodes.finish)
+    builder.add_edge(START, "act")
+    builder.add_conditional_edges("act", route_after_act, {"finish": "finish", "approve": END, "act": "act"})
+    builder.add_edge("finish", END)
+    graph = builder.compile(checkpointer=InMemorySaver())
+    out = graph.invoke({"task": "x", "messages": [("user", "x")]}, {"configurable": {"thread_id": "1"}})
+    assert out["answer"] == "composed" and out["status"] == "finished"
+
+
+def test_final_event_carries_answer(tmp_path: Path) -> None:
+    agent, _, _ = make_agent(tmp_path, [final("the end")])
+    events = list(agent.stream("x"))
+    assert isinstance(events[-1], FinalEvent) and events[-1].answer == "the end"

@@ -1,0 +1,167 @@
+"""Which tools exist: the built-in set, user tools from ``user_tools`` and MCP
+tools, with the policy each one gets."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agentkit.tools.base import default_policy_of, side_effects_of
+from agentkit.tools.calculator import calculator_tool
+from agentkit.tools.files import file_tools
+from agentkit.tools.http import http_get_tool
+from agentkit.tools.limits import ToolLimits, with_limits
+from agentkit.tools.misc import current_time_tool, think_tool
+from agentkit.tools.shell import shell_tool
+from agentkit.tools.workspace import Workspace
+from langchain_core.tools import BaseTool
+
+from agentkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from agentkit.approvals.policy import Policy
+    from agentkit.config import Settings
+
+BUILTIN_NAMES = (
+    "read_file",
+    "list_dir",
+    "glob",
+    "grep",
+    "write_file",
+    "edit_file",
+    "shell",
+    "calculator",
+    "http_get",
+    "current_time",
+    "think",
+)
+SOURCE_KEY = "agentkit_source"
+READ_ONLY_NAMES = ("read_file", "list_dir", "glob", "grep", "calculator", "current_time", "think")
+
+
+def _settings(settings: Settings | None) -> Settings:
+    if settings is not None:
+        return settings
+    from agentkit.config import load_settings
+
+    return load_settings()
+
+
+def builtin_tools(
+    settings: Settings | None = None, *, workspace: Path | None = None, read_only: bool = False
+) -> list[BaseTool]:
+    """The built-in tools, confined to ``workspace`` (default: the settings'
+    workspace, else the current directory). ``read_only`` leaves out
+    write_file, edit_file, shell and http_get."""
+    settings = _settings(settings)
+    limits = ToolLimits.from_settings(settings)
+    try:
+        ws = Workspace.from_settings(settings, workspace)
+    except ValueError as err:
+        raise ConfigError(str(err), hint="set workspace to an existing directory") from None
+    tools = file_tools(ws, limits, read_only=read_only)
+    if not read_only:
+        tools.append(
+            shell_tool(
+                ws,
+                limits,
+                sandbox=settings.shell_sandbox,
+                passthrough=settings.shell_env_passthrough,
+            )
+        )
+    tools.append(calculator_tool())
+    if not read_only:
+        tools.append(
+            http_get_tool(
+                limits,
+                allowed_hosts=settings.http_allowed_hosts,
+                max_bytes=settings.http_max_bytes,
+                timeout_s=settings.http_timeout_s,
+            )
+        )
+    tools += [current_time_tool(), think_tool()]
+    for tool in tools:
+        tool.metadata = {**(tool.metadata or {}), SOURCE_KEY: "builtin"}
+    order = {name: i for i, name in enumerate(BUILTIN_NAMES)}
+    return sorted(tools, key=lambda t: order[t.name])
+
+
+def load_user_tools(settings: Settings | None = None) -> list[BaseTool]:
+    """Tools named by ``user_tools`` ('pkg.mod:name' or 'pkg.mod' for every
+    BaseTool in the module), with output caps and timeouts applied."""
+    settings = _settings(settings)
+    limits = ToolLimits.from_settings(settings)
+    found: list[BaseTool] = []
+    for spec in settings.user_tools:
+        module_name, _, attr = spec.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as err:
+            raise ConfigError(f"user_tools: cannot import '{module_name}': {err}") from None
+        if attr:
+            obj = getattr(module, attr, None)
+            if not isinstance(obj, BaseTool):
+                raise ConfigError(f"user_tools: '{spec}' is not a LangChain tool")
+            found.append(obj)
+        else:
+            found += [v for v in vars(module).values() if isinstance(v, BaseTool)]
+    limited = [with_limits(tool, limits) for tool in found]
+    for tool in limited:
+        tool.metadata = {**(tool.metadata or {}), SOURCE_KEY: "user"}
+    return limited
+
+
+def all_tools(settings: Settings | None = None, *, workspace: Path | None = None) -> list[BaseTool]:
+    """Built-in, user and MCP tools; a name defined twice is a config error."""
+    from agentkit.tools.mcp import load_mcp_tools
+
+    settings = _settings(settings)
+    tools = (
+        builtin_tools(settings, workspace=workspace)
+        + load_user_tools(settings)
+        + load_mcp_tools(settings)
+    )
+    seen: set[str] = set()
+    for tool in tools:
+        if tool.name in seen:
+            raise ConfigError(
+                f"two tools are named '{tool.name}'", hint="rename one (MCP: keep prefix = true)"
+            )
+        seen.add(tool.name)
+    return tools
+
+
+def tool_source(tool: BaseTool) -> str:
+    """builtin, user, mcp:<server>, or other (passed in from Python)."""
+    from agentkit.tools.mcp import MCP_SERVER_KEY
+
+    metadata = tool.metadata or {}
+    if metadata.get(MCP_SERVER_KEY):
+        return f"mcp:{metadata[MCP_SERVER_KEY]}"
+    return str(metadata.get(SOURCE_KEY, "other"))
+
+
+def policy_for(settings: Settings) -> Policy | None:
+    """The approval policy the agent would use, if the policy module exists."""
+    try:
+        from agentkit.approvals.policy import Policy
+    except ImportError:
+        return None
+    path = settings.policy_file
+    if path is None:
+        candidate = settings.resolved_data_dir() / "policy.toml"
+        path = candidate if candidate.is_file() else None
+    return Policy.from_toml(path) if path is not None else Policy.default()
+
+
+def policy_label(tool: BaseTool, policy: Policy | None) -> str:
+    """allow / ask / deny for a call with no arguments, and why."""
+    if policy is not None:
+        verdict = policy.evaluate(tool, {})
+        return f"{verdict.action} ({verdict.reason})"
+    declared = default_policy_of(tool)
+    if declared is not None:
+        return f"{declared} (tool default)"
+    effects = side_effects_of(tool)
+    return "allow (read)" if effects == {"read"} else "ask (default)"

@@ -1,0 +1,423 @@
+"""Danger classification of shell commands, from a real shell parser (bashlex).
+
+Levels, lowest to highest:
+
+- ``safe``: only known read-only commands, reading inside the workspace.
+- ``unknown``: commands we do not know, writes inside the workspace, code run
+  by an interpreter, hidden commands (``$(...)``, backticks) whose parts are
+  themselves no worse.
+- ``dangerous``: network, package installs, privilege (sudo), printing the
+  environment, reading secrets, killing processes, or a command the parser
+  cannot read.
+- ``destructive``: deletes or overwrites data (rm, dd, mkfs, shred, find
+  -delete, git reset --hard, ...), writes outside the workspace, or pipes
+  text into a shell or interpreter (``curl x | sh``).
+
+Every command in a list, pipeline, substitution, loop or function body is
+classified and the worst level wins. The policy layer never auto-allows a
+``destructive`` command through a prefix rule.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bashlex
+import bashlex.errors
+from agentkit.tools.base import DangerLevel
+
+LEVELS: tuple[DangerLevel, ...] = ("safe", "unknown", "dangerous", "destructive")
+
+SAFE_COMMANDS = frozenset(
+    """ls cat head tail wc grep egrep fgrep rg ag echo printf pwd date whoami id uname which type
+    file stat du df sort uniq cut tr diff cmp comm nl basename dirname realpath readlink tree true
+    false test [ seq sleep more jq find md5sum sha1sum sha256sum xxd od hexdump column fold rev
+    tac paste join expr cd : locale hostname nproc free uptime sed awk less""".split()
+)
+WRITE_COMMANDS = frozenset("mkdir touch cp mv ln tee install patch rmdir".split())
+DESTRUCTIVE_COMMANDS = frozenset(
+    "rm shred dd wipefs fdisk sfdisk parted mkswap truncate srm unlink shutdown reboot halt poweroff".split()
+)
+NETWORK_COMMANDS = frozenset(
+    "curl wget nc ncat netcat ssh scp sftp rsync ftp telnet socat ping dig nslookup host whois".split()
+)
+PACKAGE_MANAGERS = frozenset(
+    "pip pip3 npm pnpm yarn apt apt-get yum dnf brew cargo gem go conda uv".split()
+)
+INSTALL_VERBS = frozenset("install i add update upgrade remove uninstall get sync".split())
+PRIVILEGE_COMMANDS = frozenset("sudo su doas pkexec".split())
+ENV_DUMPERS = frozenset("printenv".split())
+PROCESS_KILLERS = frozenset("kill pkill killall".split())
+SHELLS = frozenset("sh bash zsh dash ksh fish csh tcsh".split())
+INTERPRETERS = SHELLS | frozenset("python python3 perl ruby node php lua Rscript".split())
+WRAPPERS = frozenset("nice nohup time command builtin stdbuf ionice".split())
+GIT_SAFE = frozenset(
+    "status log diff show branch rev-parse ls-files blame grep describe shortlog tag remote config".split()
+)
+GIT_NETWORK = frozenset("push pull fetch clone submodule".split())
+SAFE_DEVICES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
+SECRET_PATTERNS = re.compile(
+    r"(\.ssh|\.aws|\.gnupg|\.netrc|\.docker/config|id_rsa|id_ed25519|/etc/shadow|/etc/sudoers|/environ\b|\.env\b|credentials|\.kube/config|\.pgpass)"
+)
+
+
+@dataclass
+class ShellAssessment:
+    """The worst level found and why."""
+
+    level: DangerLevel = "safe"
+    reasons: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+    def raise_to(self, level: DangerLevel, reason: str) -> None:
+        if LEVELS.index(level) > LEVELS.index(self.level):
+            self.level = level
+        if level != "safe" and reason not in self.reasons:
+            self.reasons.append(reason)
+
+
+def classify(command: str, workspace: Path | None = None) -> ShellAssessment:
+    """Classify ``command`` as bash would parse it."""
+    result = ShellAssessment()
+    if not command.strip():
+        return result
+    try:
+        trees = bashlex.parse(command)
+    except (
+        bashlex.errors.ParsingError,
+        NotImplementedError,
+        IndexError,
+        AttributeError,
+        TypeError,
+    ) as err:
+        result.raise_to(
+            "dangerous",
+            f"the shell parser cannot read it ({type(err).__name__}); treated as dangerous",
+        )
+        _fallback_scan(command, result)
+        return result
+    _Classifier(result, workspace).visit_all(trees)
+    return result
+
+
+def _fallback_scan(command: str, result: ShellAssessment) -> None:
+    words = set(re.findall(r"[\w.\-/]+", command))
+    if {os.path.basename(w) for w in words} & DESTRUCTIVE_COMMANDS:
+        result.raise_to("destructive", "mentions a destructive command")
+    if re.search(r"\|\s*(sudo\s+)?(" + "|".join(sorted(INTERPRETERS)) + r")\b", command):
+        result.raise_to("destructive", "pipes into a shell or interpreter")
+
+
+class _Classifier:
+    def __init__(self, result: ShellAssessment, workspace: Path | None) -> None:
+        self.result = result
+        self.root = workspace.resolve() if workspace is not None else None
+
+    # --- tree walking ---------------------------------------------------------
+    def visit_all(self, nodes: list[Any]) -> None:
+        for node in nodes:
+            self.visit(node)
+
+    def visit(self, node: Any) -> None:
+        kind = getattr(node, "kind", "")
+        if kind == "command":
+            self.command(node)
+        elif kind == "pipeline":
+            self.pipeline(node)
+        elif kind == "function":
+            self.result.raise_to("dangerous", "defines a shell function")
+            self._children(node)
+        elif kind == "operator" and getattr(node, "op", "") == "&":
+            self.result.raise_to("unknown", "runs a command in the background")
+        elif kind in ("commandsubstitution", "processsubstitution"):
+            self.result.raise_to("unknown", "runs a hidden command ($(...), backticks or <(...))")
+            self.visit(node.command)
+        else:
+            self._children(node)
+
+    def _children(self, node: Any) -> None:
+        for attr in ("parts", "list"):
+            for child in getattr(node, attr, None) or []:
+                self.visit(child)
+        for attr in ("command",):
+            child = getattr(node, attr, None)
+            if child is not None and hasattr(child, "kind"):
+                self.visit(child)
+
+    def _nested(self, word: Any) -> None:
+        """Substitutions inside a word."""
+        for part in getattr(word, "parts", None) or []:
+            if part.kind in ("commandsubstitution", "processsubstitution"):
+                self.visit(part)
+            else:
+                self._nested(part)
+
+    def pipeline(self, node: Any) -> None:
+        commands = [p for p in node.parts if p.kind != "pipe"]
+        for position, cmd in enumerate(commands):
+            self.visit(cmd)
+            if position > 0 and cmd.kind == "command":
+                argv = _argv(cmd)
+                while argv and (
+                    argv[0] in PRIVILEGE_COMMANDS or argv[0] in WRAPPERS or argv[0] == "env"
+                ):
+                    argv = argv[1:]
+                name = os.path.basename(argv[0]) if argv else ""
+                if name in INTERPRETERS and not any(
+                    a.startswith("-c") or a.endswith((".py", ".sh")) for a in argv[1:]
+                ):
+                    self.result.raise_to(
+                        "destructive", f"pipes text into {name} (runs unseen code)"
+                    )
+                if name == "xargs":
+                    self.result.raise_to("unknown", "runs commands built from its input (xargs)")
+
+    # --- one simple command -----------------------------------------------------
+    def command(self, node: Any) -> None:
+        for part in node.parts:
+            if part.kind == "assignment":
+                name = part.word.split("=", 1)[0]
+                if name in (
+                    "PATH",
+                    "LD_PRELOAD",
+                    "LD_LIBRARY_PATH",
+                    "PYTHONPATH",
+                    "BASH_ENV",
+                    "ENV",
+                    "IFS",
+                    "PROMPT_COMMAND",
+                ):
+                    self.result.raise_to("dangerous", f"changes {name}")
+                self._nested(part)
+            elif part.kind == "word":
+                self._nested(part)
+            elif part.kind == "redirect":
+                self.redirect(part)
+        words = [p for p in node.parts if p.kind == "word"]
+        if not words:
+            return
+        if any(
+            p.kind in ("parameter", "commandsubstitution")
+            for p in getattr(words[0], "parts", []) or []
+        ):
+            self.result.raise_to("unknown", "the command name is computed at run time")
+        self.argv(_argv(node))
+
+    def argv(self, argv: list[str]) -> None:
+        if not argv:
+            return
+        name = os.path.basename(argv[0])
+        args = argv[1:]
+        self.result.commands.append(name)
+        r = self.result
+        if name in PRIVILEGE_COMMANDS:
+            r.raise_to("dangerous", f"{name}: runs with elevated privileges")
+            i = 0
+            while i < len(args) and args[i].startswith("-"):
+                i += 2 if args[i] in ("-u", "-g", "-U", "-C", "-h", "-p") else 1
+            return self.argv(args[i:])
+        if name in WRAPPERS:
+            return self.argv(args)
+        if name == "timeout":
+            rest = [a for a in args if not a.startswith("-")]
+            return self.argv(rest[1:])
+        if name == "env":
+            rest = [a for a in args if not a.startswith("-") and "=" not in a]
+            if not rest:
+                r.raise_to("dangerous", "env: prints the environment")
+                return None
+            return self.argv(args[args.index(rest[0]) :])
+        if name in ("set", "export", "declare", "typeset") and (
+            not args or args[0] in ("-p", "-x")
+        ):
+            r.raise_to("dangerous", f"{name}: prints the environment")
+            return None
+        if name in ENV_DUMPERS:
+            r.raise_to("dangerous", f"{name}: prints the environment")
+            return None
+        if name in ("eval", "exec", "source", "."):
+            r.raise_to("unknown", f"{name}: runs code the classifier cannot see")
+            if any("$(" in a or "`" in a or "<(" in a for a in args):
+                r.raise_to("destructive", f"{name}: runs generated or downloaded code")
+            if name in ("eval", "exec") and args:
+                nested = classify(" ".join(args), self.root)
+                for reason in nested.reasons:
+                    r.raise_to(nested.level, reason)
+            return None
+        if name in SHELLS or name in INTERPRETERS:
+            return self.interpreter(name, args)
+        if name == "xargs":
+            r.raise_to("unknown", "xargs: runs commands built from its input")
+            rest = [a for a in args if not a.startswith("-")]
+            return self.argv(rest)
+        if name in DESTRUCTIVE_COMMANDS or name.startswith("mkfs"):
+            r.raise_to("destructive", f"{name}: deletes or overwrites data")
+            return None
+        if name in NETWORK_COMMANDS:
+            r.raise_to("dangerous", f"{name}: uses the network")
+            self.paths(
+                name,
+                args,
+                writes=name in ("scp", "rsync", "wget", "curl") and self._writes_file(name, args),
+            )
+            return None
+        if name in PACKAGE_MANAGERS and args and args[0] in INSTALL_VERBS:
+            r.raise_to("dangerous", f"{name} {args[0]}: installs packages from the network")
+            return None
+        if name in PROCESS_KILLERS:
+            r.raise_to("dangerous", f"{name}: signals other processes")
+            return None
+        if name in ("chmod", "chown", "chgrp"):
+            if any(a.startswith("-") and "R" in a for a in args) or "--recursive" in args:
+                r.raise_to("destructive", f"{name} -R: changes permissions of a whole tree")
+            else:
+                r.raise_to("unknown", f"{name}: changes file permissions")
+            self.paths(name, args, writes=True)
+            return None
+        if name == "git":
+            return self.git(args)
+        if name == "find":
+            return self.find(args)
+        if name == "sed" and any(a.startswith("-i") or a == "--in-place" for a in args):
+            r.raise_to("unknown", "sed -i: edits files in place")
+            self.paths(name, args, writes=True)
+            return None
+        if name == "awk" and any("system(" in a or "|" in a for a in args):
+            r.raise_to("unknown", "awk: runs commands")
+        if name in SAFE_COMMANDS:
+            self.paths(name, args, writes=False)
+            return None
+        if name in WRITE_COMMANDS:
+            r.raise_to("unknown", f"{name}: writes files")
+            self.paths(name, args, writes=True)
+            return None
+        r.raise_to("unknown", f"{name}: not a known read-only command")
+        self.paths(name, args, writes=False)
+        return None
+
+    def interpreter(self, name: str, args: list[str]) -> None:
+        r = self.result
+        if name in SHELLS and "-c" in args:
+            script_index = args.index("-c") + 1
+            if script_index < len(args):
+                nested = classify(args[script_index], self.root)
+                r.raise_to("unknown", f"{name} -c: runs a nested shell command")
+                for reason in nested.reasons:
+                    r.raise_to(nested.level, reason)
+                return
+        r.raise_to("unknown", f"{name}: runs code the classifier cannot see")
+        self.paths(name, [a for a in args if not a.startswith("-")], writes=False)
+
+    def git(self, args: list[str]) -> None:
+        r = self.result
+        sub = next((a for a in args if not a.startswith("-")), "")
+        rest = args[args.index(sub) + 1 :] if sub else []
+        if sub == "reset" and "--hard" in rest:
+            r.raise_to("destructive", "git reset --hard: discards changes")
+        elif sub == "clean":
+            r.raise_to("destructive", "git clean: deletes untracked files")
+        elif sub in ("checkout", "restore") and ("--" in rest or "." in rest or "-f" in rest):
+            r.raise_to("destructive", f"git {sub}: discards changes")
+        elif sub == "push" and any(
+            a in ("-f", "--force", "--force-with-lease", "--delete", "-d") or a.startswith("+")
+            for a in rest
+        ):
+            r.raise_to("destructive", "git push --force: rewrites remote history")
+        elif sub == "branch" and any(a in ("-D", "-d", "--delete") for a in rest):
+            r.raise_to("destructive", "git branch -D: deletes a branch")
+        elif sub == "stash" and rest[:1] and rest[0] in ("drop", "clear"):
+            r.raise_to("destructive", "git stash drop/clear: deletes stashed work")
+        elif sub in ("filter-branch", "filter-repo", "rebase", "gc", "prune", "reflog"):
+            r.raise_to("destructive", f"git {sub}: rewrites or prunes history")
+        elif sub in GIT_NETWORK:
+            r.raise_to("dangerous", f"git {sub}: uses the network")
+        elif sub in GIT_SAFE and not (
+            sub in ("branch", "tag", "remote", "config")
+            and len(rest) > 0
+            and not rest[0].startswith("-l")
+        ):
+            pass
+        else:
+            r.raise_to("unknown", f"git {sub or '(no subcommand)'}: changes the repository")
+
+    def find(self, args: list[str]) -> None:
+        r = self.result
+        if "-delete" in args:
+            r.raise_to("destructive", "find -delete: deletes files")
+        for action in ("-exec", "-execdir", "-ok", "-okdir"):
+            if action in args:
+                start = args.index(action) + 1
+                end = next(
+                    (i for i in range(start, len(args)) if args[i] in (";", "\\;", "+")), len(args)
+                )
+                r.raise_to("unknown", f"find {action}: runs a command per file")
+                self.argv(args[start:end])
+        if any(a in ("-fprint", "-fprintf", "-fls") for a in args):
+            r.raise_to("unknown", "find: writes files")
+        roots = []
+        for a in args:
+            if a.startswith(("-", "(", "!", ")")):
+                break
+            roots.append(a)
+        self.paths("find", roots, writes=False)
+
+    # --- paths and redirections -------------------------------------------------
+    def redirect(self, node: Any) -> None:
+        kind = node.type
+        target = node.output
+        if not hasattr(target, "word"):
+            return  # >&2 and friends
+        self._nested(target)
+        path = target.word
+        if kind in ("<", "<<<", "<<", "<&"):
+            self.paths("<", [path], writes=False)
+        elif kind in (">", ">|", "&>", ">&"):
+            if path not in SAFE_DEVICES:
+                if self.outside(path):
+                    self.result.raise_to(
+                        "destructive", f"redirects output over {path}, outside the workspace"
+                    )
+                else:
+                    self.result.raise_to("unknown", f"writes {path}")
+        elif kind == ">>":
+            if path not in SAFE_DEVICES:
+                if self.outside(path):
+                    self.result.raise_to("dangerous", f"appends to {path}, outside the workspace")
+                else:
+                    self.result.raise_to("unknown", f"appends to {path}")
+
+    def outside(self, path: str) -> bool:
+        if path.startswith("~") or path.startswith("$"):
+            return True
+        if self.root is None:
+            return path.startswith("/") or path == ".." or path.startswith("../")
+        candidate = Path(path) if path.startswith("/") else self.root / path
+        return not Path(os.path.normpath(candidate)).is_relative_to(self.root)
+
+    def paths(self, name: str, args: list[str], *, writes: bool) -> None:
+        for arg in args:
+            if arg.startswith("-") or not arg or "$(" in arg or "`" in arg or "<(" in arg:
+                continue  # substitutions are classified on their own
+            if SECRET_PATTERNS.search(arg):
+                self.result.raise_to("dangerous", f"{name}: touches a secrets file ({arg})")
+            elif arg in SAFE_DEVICES:
+                continue
+            elif self.outside(arg) and ("/" in arg or arg.startswith("~") or arg == ".."):
+                if writes:
+                    self.result.raise_to(
+                        "destructive", f"{name}: writes outside the workspace ({arg})"
+                    )
+                else:
+                    self.result.raise_to("unknown", f"{name}: reads outside the workspace ({arg})")
+
+    @staticmethod
+    def _writes_file(name: str, args: list[str]) -> bool:
+        return name in ("scp", "rsync") or any(a in ("-o", "-O", "--output") for a in args)
+
+
+def _argv(node: Any) -> list[str]:
+    return [p.word for p in node.parts if p.kind == "word"]

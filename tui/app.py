@@ -1,0 +1,487 @@
+"""`agentkit chat`: the Textual front end over the public Agent API.
+
+The app never reimplements the loop. It sends a task with ``agent.astream``,
+renders the typed events as they arrive, and answers approvals with typed
+decisions through ``agent.astream_resume``. The stream runs in a Textual worker
+so the interface stays responsive; Escape cancels the worker, which cancels
+the agent's asyncio task and leaves the checkpointed thread resumable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
+
+from agentkit.config import Settings
+from agentkit.errors import AgentkitError
+from agentkit.events import (
+    AgentEvent,
+    ApprovalNeeded,
+    ApprovalRequest,
+    ContextEvent,
+    Decision,
+    Edit,
+    ErrorEvent,
+    FinalEvent,
+    PlanEvent,
+    TokenEvent,
+    ToolCallProposed,
+    ToolResultEvent,
+)
+from agentkit.tui import threads_ops
+from agentkit.tui.adapters import maybe_await, model_context
+from agentkit.tui.screens.approval import ApprovalScreen, describe
+from agentkit.tui.screens.help import HelpScreen
+from agentkit.tui.widgets.conversation import Conversation
+from agentkit.tui.widgets.panels import ContextPanel, PlanPanel
+from agentkit.tui.widgets.status import StatusBar
+from agentkit.tui.widgets.threads import ThreadList
+
+
+class AgentLike(Protocol):
+    """The part of :class:`agentkit.agent.Agent` the TUI uses."""
+
+    threads: Any
+
+    def astream(self, task: str, thread_id: str | None = None) -> AsyncIterator[AgentEvent]: ...
+
+    def astream_resume(
+        self, thread_id: str, decisions: Sequence[Decision]
+    ) -> AsyncIterator[AgentEvent]: ...
+
+    def pending(self, thread_id: str) -> list[ApprovalRequest]: ...
+
+
+def new_thread_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class AgentkitApp(App[None]):
+    """Chat with an agent; approve its tool calls; manage threads."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "agentkit"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+n", "new_thread", "New thread"),
+        Binding("ctrl+t", "focus_threads", "Threads"),
+        Binding("ctrl+y", "show_approvals", "Approvals"),
+        Binding("ctrl+b", "toggle_threads", "Sidebar", show=False),
+        Binding("ctrl+g", "toggle_side", "Plan/context", show=False),
+        Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        agent: AgentLike | None = None,
+        *,
+        agent_factory: Callable[[], AgentLike] | None = None,
+        settings: Settings | None = None,
+        thread_id: str | None = None,
+        id_factory: Callable[[], str] = new_thread_id,
+        startup_error: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.agent = agent
+        self.agent_factory = agent_factory
+        self.settings = settings
+        self.id_factory = id_factory
+        self.initial_thread_id = thread_id
+        self.startup_error = startup_error
+        self.thread_id = ""
+        self.pending_requests: list[ApprovalRequest] = []
+        self.run_worker_: Worker[None] | None = None
+        self._tokens = 0
+        self._token_time = 0.0
+        self._last_token_at: float | None = None
+
+    # --- layout -------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="◆")
+        with Horizontal(id="body"):
+            yield ThreadList(id="threads")
+            with Vertical(id="main"):
+                yield Conversation(id="conversation")
+                yield Input(
+                    placeholder="Message the agent · Enter to send · F1 for keys",
+                    id="prompt",
+                )
+            with Vertical(id="side"):
+                yield PlanPanel(id="plan")
+                yield ContextPanel(id="context")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.query_one("#conversation", Conversation)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one("#status", StatusBar)
+
+    @property
+    def busy(self) -> bool:
+        worker = self.run_worker_
+        return worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    async def on_mount(self) -> None:
+        if self.settings is not None:
+            self.status.set(
+                model=self.settings.model,
+                context_size=self.settings.n_ctx,
+                gpu_layers=self.settings.n_gpu_layers,
+            )
+        self.query_one("#prompt", Input).focus()
+        if self.startup_error:
+            self.notify(self.startup_error, title="Cannot start the agent", severity="error",
+                        timeout=30, markup=False)
+            self.status.set(state="error")
+        if self.agent is None and self.agent_factory is not None:
+            self.status.set(state="loading")
+            self.load_agent()
+        elif self.agent is not None:
+            await self.agent_ready()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load_agent(self) -> None:
+        """Build the agent off the event loop (loading a model takes seconds)."""
+        assert self.agent_factory is not None
+        try:
+            agent = self.agent_factory()
+        except AgentkitError as err:
+            self.call_from_thread(self.report_error, err, "Cannot start the agent")
+            self.call_from_thread(self.status.set, state="error")
+            return
+        except Exception as err:  # noqa: BLE001 - shown to the user, app stays up
+            self.call_from_thread(self.report_error, err, "Cannot start the agent")
+            self.call_from_thread(self.status.set, state="error")
+            return
+        self.agent = agent
+        self.call_from_thread(self.run_worker, self.agent_ready(), exit_on_error=False)
+
+    async def agent_ready(self) -> None:
+        self.status.set(state="idle")
+        if self.initial_thread_id:
+            await self.open_thread(self.initial_thread_id)
+        else:
+            await self.start_new_thread()
+
+    def report_error(self, err: BaseException, title: str = "Error") -> None:
+        """User-fixable errors as a notification that says what to do."""
+        if isinstance(err, AgentkitError):
+            message = str(err)
+        else:
+            message = f"{type(err).__name__}: {err}"
+        self.notify(message, title=title, severity="error", timeout=20, markup=False)
+
+    # --- sending and streaming ------------------------------------------------
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "prompt":
+            return
+        text = event.value.strip()
+        if not text:
+            return
+        if self.agent is None:
+            self.notify("The agent is not ready yet (see the status bar).", severity="warning")
+            return
+        if self.busy:
+            self.notify("Still generating — press Escape to cancel first.", severity="warning")
+            return
+        if self.pending_requests:
+            self.notify("Decide the pending tool calls first (Ctrl+Y).", severity="warning")
+            self.action_show_approvals()
+            return
+        event.input.value = ""
+        await self.conversation.add_user(text)
+        self.start_stream(self.agent.astream(text, thread_id=self.thread_id))
+
+    def start_stream(self, stream: AsyncIterator[AgentEvent]) -> None:
+        self.run_worker_ = self.run_worker(
+            self.consume(stream, self.thread_id),
+            group="agent",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def consume(self, stream: AsyncIterator[AgentEvent], thread_id: str) -> None:
+        self._tokens = 0
+        self._token_time = 0.0
+        self._last_token_at = None
+        self.status.set(state="generating")
+        requests: list[ApprovalRequest] = []
+        await self.conversation.show_thinking("thinking")
+        try:
+            async for event in stream:
+                if isinstance(event, ApprovalNeeded):
+                    requests.extend(event.requests)
+                await self.handle_event(event)
+        except asyncio.CancelledError:
+            await self.conversation.hide_thinking()
+            await self.conversation.end_reply()
+            await self.conversation.add_notice(
+                "■ cancelled — the thread is saved; send a message, or Resume (Ctrl+P)"
+            )
+            self.status.set(state="cancelled")
+            await self.refresh_threads()
+            raise
+        except Exception as err:  # noqa: BLE001 - an error must never kill the app
+            await self.conversation.hide_thinking()
+            await self.conversation.add_error(str(err) if isinstance(err, AgentkitError)
+                                              else f"{type(err).__name__}: {err}")
+            self.report_error(err)
+            self.status.set(state="error")
+            await self.refresh_threads()
+            return
+        await self.conversation.hide_thinking()
+        await self.conversation.end_reply()
+        if self._tokens and self._token_time > 0:
+            self.status.set(tokens_per_s=self._tokens / self._token_time)
+        self.update_usage()
+        await self.refresh_threads()
+        if requests and thread_id == self.thread_id:
+            self.pending_requests = requests
+            self.status.set(state="approval")
+            self.ask_approval()
+        else:
+            self.status.set(state="idle")
+
+    async def handle_event(self, event: AgentEvent) -> None:
+        conversation = self.conversation
+        if isinstance(event, TokenEvent):
+            self.count_token()
+            if event.node == "plan":  # the plan's JSON: shown in the plan panel
+                self.status.set(state="planning")
+                await conversation.show_thinking("planning")
+                return
+            self.status.set(state="generating")
+            await conversation.stream_token(event.text)
+        elif isinstance(event, PlanEvent):
+            self.query_one("#plan", PlanPanel).show(event.steps)
+            await conversation.show_thinking("thinking")
+        elif isinstance(event, ContextEvent):
+            self.query_one("#context", ContextPanel).show(event.items)
+        elif isinstance(event, ToolCallProposed):
+            await conversation.add_tool_call(event)
+            if event.policy == "allow":
+                await conversation.show_thinking(f"running {event.tool}")
+        elif isinstance(event, ToolResultEvent):
+            conversation.tool_result(event)
+            await conversation.show_thinking("thinking")
+        elif isinstance(event, ApprovalNeeded):
+            await conversation.end_reply()
+        elif isinstance(event, FinalEvent):
+            await conversation.end_reply(event.answer)
+            plan = self.query_one("#plan", PlanPanel)
+            # The run is over: the step that was running is done (as the graph records it).
+            plan.show([
+                s.model_copy(update={"status": "done"}) if s.status == "running" else s
+                for s in plan.steps
+            ])
+        elif isinstance(event, ErrorEvent):
+            await conversation.add_error(event.message)
+            self.notify(event.message, title="Agent error", severity="error", timeout=10,
+                        markup=False)
+
+    def count_token(self) -> None:
+        """Decode speed over the gaps between tokens; pauses longer than a
+        second (tool runs, prompt evaluation) are not generation time."""
+        now = time.monotonic()
+        if self._last_token_at is not None:
+            gap = now - self._last_token_at
+            if gap < 1.0:
+                self._tokens += 1
+                self._token_time += gap
+        self._last_token_at = now
+        if self._tokens and self._tokens % 4 == 0 and self._token_time > 0:
+            self.status.set(tokens_per_s=self._tokens / self._token_time)
+
+    def update_usage(self) -> None:
+        """Context use from the loaded model, when it reports one."""
+        used, size = model_context(self.agent)
+        if used is not None:
+            self.status.set(context_used=used)
+        if size:
+            self.status.set(context_size=size)
+
+    # --- approvals ------------------------------------------------------------
+
+    def ask_approval(self) -> None:
+        if not self.pending_requests:
+            return
+        if isinstance(self.screen, ApprovalScreen):
+            return
+        self.push_screen(ApprovalScreen(self.pending_requests), self.on_decisions)
+
+    async def on_decisions(self, decisions: list[Decision] | None) -> None:
+        if decisions is None:
+            await self.conversation.add_notice(
+                "⏸ waiting for your approval — Ctrl+Y to decide"
+            )
+            return
+        assert self.agent is not None
+        by_id = {request.call_id: request for request in self.pending_requests}
+        for decision in decisions:
+            card = self.conversation.cards.get(decision.call_id)
+            if isinstance(decision, Edit) and card is not None:
+                card.set_args(decision.args)
+            tool = by_id[decision.call_id].tool if decision.call_id in by_id else "call"
+            await self.conversation.add_notice(f"you decided: {describe(decision)} {tool}")
+        self.pending_requests = []
+        self.start_stream(self.agent.astream_resume(self.thread_id, decisions))
+
+    # --- threads --------------------------------------------------------------
+
+    async def refresh_threads(self) -> None:
+        await threads_ops.refresh(self)
+
+    async def start_new_thread(self) -> None:
+        await self.cancel_run()
+        self.thread_id = self.id_factory()
+        await self.reset_view()
+        await self.conversation.add_notice("new thread — say what you want done")
+        await self.refresh_threads()
+
+    async def open_thread(self, thread_id: str) -> None:
+        await self.cancel_run()
+        self.thread_id = thread_id
+        await self.reset_view()
+        await threads_ops.replay(self, thread_id)
+        await self.refresh_threads()
+        assert self.agent is not None
+        try:
+            pending = list(await maybe_await(self.agent.pending(thread_id)))
+        except Exception as err:  # noqa: BLE001
+            self.report_error(err, "Cannot read pending approvals")
+            pending = []
+        self.pending_requests = pending
+        if pending:
+            await self.conversation.add_notice(
+                f"⏸ this thread is waiting for approval of {len(pending)} call(s)"
+            )
+            self.status.set(state="approval")
+            self.ask_approval()
+
+    async def reset_view(self) -> None:
+        self.pending_requests = []
+        await self.conversation.clear()
+        self.query_one("#plan", PlanPanel).show([])
+        self.query_one("#context", ContextPanel).show([])
+        self.status.set(thread_id=self.thread_id, state="idle", tokens_per_s=None)
+
+    async def cancel_run(self, wait: bool = True) -> None:
+        """Cancel the running stream. The agent stops after its current step;
+        ``wait`` blocks until then (needed before showing another thread)."""
+        worker = self.run_worker_
+        if worker is None or not self.busy:
+            return
+        self.status.set(state="cancelling")
+        worker.cancel()
+        if wait:
+            try:
+                await worker.wait()
+            except (WorkerCancelled, WorkerFailed):
+                pass
+
+    async def on_thread_list_action(self, message: ThreadList.Action) -> None:
+        await threads_ops.dispatch(self, message.action, message.thread_id)
+
+    # --- actions ----------------------------------------------------------------
+
+    async def action_cancel(self) -> None:
+        if self.busy:
+            await self.cancel_run(wait=False)
+        elif self.query_one("#threads", ThreadList).has_focus:
+            self.action_focus_prompt()
+
+    async def action_resume(self) -> None:
+        """Continue a run that was cancelled (or cut short) from its last checkpoint."""
+        if self.agent is None or self.busy:
+            return
+        if self.pending_requests:
+            self.ask_approval()
+            return
+        try:
+            info = await maybe_await(self.agent.threads.get(self.thread_id))
+        except Exception:  # noqa: BLE001 - a thread not saved yet has nothing to resume
+            info = None
+        if getattr(info, "status", "") != "running":
+            self.notify("Nothing to resume in this thread.", severity="warning")
+            return
+        await self.conversation.add_notice("▶ resuming the interrupted run")
+        self.start_stream(self.agent.astream_resume(self.thread_id, []))
+
+    async def action_new_thread(self) -> None:
+        if self.agent is not None:
+            await self.start_new_thread()
+
+    def action_focus_threads(self) -> None:
+        if self.screen.has_class("-narrow"):
+            self.screen.add_class("-show-threads")
+        else:
+            self.screen.remove_class("-hide-threads")
+        self.query_one("#threads", ThreadList).focus()
+
+    def action_focus_prompt(self) -> None:
+        self.query_one("#prompt", Input).focus()
+
+    def action_show_approvals(self) -> None:
+        if self.pending_requests:
+            self.ask_approval()
+        else:
+            self.notify("No tool call is waiting for approval.")
+
+    def _toggle(self, narrow_class: str, wide_class: str) -> None:
+        if self.screen.has_class("-narrow"):
+            self.screen.toggle_class(narrow_class)
+        else:
+            self.screen.toggle_class(wide_class)
+
+    def action_toggle_threads(self) -> None:
+        self._toggle("-show-threads", "-hide-threads")
+
+    def action_toggle_side(self) -> None:
+        self._toggle("-show-side", "-hide-side")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from threads_ops.palette_commands(self)
+
+
+def run_chat(
+    agent_factory: Callable[[], AgentLike],
+    settings: Settings | None = None,
+    thread_id: str | None = None,
+    startup_error: str | None = None,
+) -> None:
+    """Run the chat app in the terminal (used by ``agentkit chat``)."""
+    AgentkitApp(
+        agent_factory=agent_factory,
+        settings=settings,
+        thread_id=thread_id,
+        startup_error=startup_error,
+    ).run()
+
+
+__all__ = ["AgentkitApp", "AgentLike", "run_chat", "new_thread_id"]

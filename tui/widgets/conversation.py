@@ -1,0 +1,264 @@
+"""The conversation: Markdown messages, streamed tokens, tool-call cards."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rich.text import Text
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets._markdown import MarkdownStream
+
+from agentkit.events import ToolCallProposed, ToolResultEvent
+
+STATUS_ICONS: dict[str, str] = {
+    "running": "▸",
+    "awaiting approval": "?",
+    "ok": "✓",
+    "error": "✗",
+    "rejected": "⊘",
+    "responded": "↩",
+    "denied": "⊘",
+}
+
+
+def format_args(args: dict[str, Any]) -> str:
+    return json.dumps(args, indent=2, ensure_ascii=False, default=str)
+
+
+class UserMessage(Markdown):
+    """What the human typed."""
+
+
+class AgentMessage(Markdown):
+    """An agent reply; tokens are appended through a MarkdownStream."""
+
+    def __init__(self, markdown: str = "", **kwargs: Any) -> None:
+        super().__init__(markdown, **kwargs)
+        self.text = markdown
+        self._stream: MarkdownStream | None = None
+
+    async def append_token(self, token: str) -> None:
+        self.text += token
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self)
+        await self._stream.write(token)
+
+    async def finish(self, final_text: str | None = None) -> None:
+        """Flush the stream; replace the text when the final answer differs
+        from what was streamed (e.g. the model streamed a tool call's JSON)."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        if final_text is not None and final_text.strip() != self.text.strip():
+            self.text = final_text
+            await self.update(final_text)
+
+
+class ErrorMessage(Static):
+    """An error shown inline in the conversation."""
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(Text("⚠ " + message), **kwargs)
+        self.message = message
+
+
+class NoticeMessage(Static):
+    """A dim one-line note: cancelled, waiting for approval, thread opened."""
+
+    def __init__(self, message: str, **kwargs: Any) -> None:
+        super().__init__(Text(message), **kwargs)
+        self.message = message
+
+
+class ThinkingLine(Static):
+    """Shown while the model works without visible output (planning, a
+    silent tool-call generation, a tool running): what and for how long."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
+        self.activity = "thinking"
+        self.started = time.monotonic()
+
+    def on_mount(self) -> None:
+        self.tick()
+        self.set_interval(1.0, self.tick)
+
+    def set_activity(self, activity: str) -> None:
+        if activity != self.activity:
+            self.activity = activity
+            self.started = time.monotonic()
+        self.tick()
+
+    def tick(self) -> None:
+        seconds = int(time.monotonic() - self.started)
+        self.update(Text(f"⋯ {self.activity} ({seconds}s) · Esc to cancel"))
+
+
+class ToolCallCard(Collapsible):
+    """A tool call: tool, arguments, result, duration, status."""
+
+    def __init__(self, call_id: str, tool: str, args: dict[str, Any], status: str) -> None:
+        self.call_id = call_id
+        self.tool = tool
+        self.args = args
+        self.status = status
+        self.duration_s: float | None = None
+        self.output = ""
+        self._args_view = Static(Text(format_args(args)), classes="tool-args")
+        self._result_view = Static("", classes="tool-result")
+        super().__init__(
+            Vertical(
+                Static("arguments", classes="tool-label"),
+                self._args_view,
+                Static("result", classes="tool-label"),
+                self._result_view,
+                classes="tool-body",
+            ),
+            title=self._make_title(),
+            collapsed=True,
+            classes=f"tool-card -{self._status_class()}",
+        )
+
+    @classmethod
+    def from_event(cls, event: ToolCallProposed) -> ToolCallCard:
+        status = {"allow": "running", "ask": "awaiting approval", "deny": "denied"}[event.policy]
+        return cls(event.call_id, event.tool, event.args, status)
+
+    def _status_class(self) -> str:
+        return self.status.replace(" ", "-")
+
+    def _make_title(self) -> str:
+        icon = STATUS_ICONS.get(self.status, "•")
+        duration = f" · {self.duration_s:.2f}s" if self.duration_s is not None else ""
+        return f"{icon} {self.tool} · {self.status}{duration}"
+
+    def set_status(self, status: str) -> None:
+        self.remove_class(f"-{self._status_class()}")
+        self.status = status
+        self.add_class(f"-{self._status_class()}")
+        self.title = self._make_title()
+
+    def set_args(self, args: dict[str, Any]) -> None:
+        self.args = args
+        self._args_view.update(Text(format_args(args)))
+
+    def apply_result(self, event: ToolResultEvent) -> None:
+        self.output = event.output
+        self.duration_s = event.duration_s
+        self._result_view.update(Text(event.output or "(no output)"))
+        self.set_status(event.status)
+        if event.status == "error":
+            self.collapsed = False
+
+
+class Conversation(VerticalScroll):
+    """Scrolling list of messages; follows the bottom while streaming."""
+
+    can_focus = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.current_reply: AgentMessage | None = None
+        self.cards: dict[str, ToolCallCard] = {}
+        self.thinking: ThinkingLine | None = None
+
+    async def add(self, widget: Any) -> None:
+        if self.thinking is not None and self.thinking.is_mounted:
+            await self.mount(widget, before=self.thinking)
+        else:
+            await self.mount(widget)
+        self.scroll_end(animate=False)
+
+    async def show_thinking(self, activity: str) -> None:
+        if self.thinking is None:
+            self.thinking = ThinkingLine(classes="message notice thinking")
+            await self.mount(self.thinking)
+        self.thinking.set_activity(activity)
+        self.scroll_end(animate=False)
+
+    async def hide_thinking(self) -> None:
+        thinking, self.thinking = self.thinking, None
+        if thinking is not None:
+            await thinking.remove()
+
+    async def add_user(self, text: str) -> None:
+        await self.end_reply()
+        await self.add(UserMessage(text, classes="message user"))
+
+    async def add_agent(self, text: str) -> AgentMessage:
+        await self.end_reply()
+        message = AgentMessage(text, classes="message agent")
+        await self.add(message)
+        return message
+
+    async def stream_token(self, token: str) -> None:
+        if self.current_reply is None:
+            self.current_reply = AgentMessage("", classes="message agent")
+            await self.add(self.current_reply)
+        await self.current_reply.append_token(token)
+        self.scroll_end(animate=False)
+
+    async def end_reply(self, final_text: str | None = None) -> None:
+        """Close the streaming reply (if any); with ``final_text`` make sure
+        the answer is shown even when nothing was streamed."""
+        if final_text is not None:
+            await self.drop_json_reply()
+        reply, self.current_reply = self.current_reply, None
+        if reply is not None:
+            await reply.finish(final_text)
+        elif final_text:
+            await self.add(AgentMessage(final_text, classes="message agent"))
+        self.scroll_end(animate=False)
+
+    async def add_tool_call(self, event: ToolCallProposed) -> ToolCallCard:
+        await self.drop_json_reply()
+        await self.end_reply()
+        card = self.cards.get(event.call_id)
+        if card is None:
+            card = ToolCallCard.from_event(event)
+            self.cards[event.call_id] = card
+            await self.add(card)
+        return card
+
+    async def add_past_call(self, call_id: str, tool: str, args: dict[str, Any]) -> None:
+        """A call replayed from a saved thread (its result may follow)."""
+        card = ToolCallCard(call_id, tool, args, "awaiting approval")
+        self.cards[call_id] = card
+        await self.add(card)
+
+    def past_result(self, call_id: str, output: str, status: str) -> None:
+        card = self.cards.get(call_id)
+        if card is not None:
+            card.output = output
+            card._result_view.update(Text(output or "(no output)"))
+            card.set_status("error" if status == "error" else "ok")
+
+    async def drop_json_reply(self) -> None:
+        """A reply that was only the streamed JSON of a tool call is shown as
+        the call's card instead."""
+        reply = self.current_reply
+        if reply is not None and reply.text.lstrip()[:1] in ("{", "["):
+            self.current_reply = None
+            await reply.finish()
+            await reply.remove()
+
+    def tool_result(self, event: ToolResultEvent) -> None:
+        card = self.cards.get(event.call_id)
+        if card is not None:
+            card.apply_result(event)
+
+    async def add_error(self, message: str) -> None:
+        await self.end_reply()
+        await self.add(ErrorMessage(message, classes="message error"))
+
+    async def add_notice(self, message: str) -> None:
+        await self.add(NoticeMessage(message, classes="message notice"))
+
+    async def clear(self) -> None:
+        self.current_reply = None
+        self.thinking = None
+        self.cards.clear()
+        await self.remove_children()

@@ -1,0 +1,72 @@
+"""One-line status bar: model, speed, context, GPU offload, thread, state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """Everything the status bar shows; every field may be unknown."""
+
+    model: str = "no model"
+    tokens_per_s: float | None = None
+    context_used: int | None = None
+    context_size: int | None = None
+    gpu_layers: int | None = None
+    thread_id: str = ""
+    state: str = "idle"  # idle | loading | generating | approval | cancelled | error
+
+
+def short_model_name(spec: str) -> str:
+    if spec.startswith("bundled:"):
+        return spec.removeprefix("bundled:")
+    return Path(spec).name.removesuffix(".gguf") or spec
+
+
+def render_status(info: StatusInfo, width: int = 80) -> Text:
+    speed = f"{info.tokens_per_s:.1f} tok/s" if info.tokens_per_s is not None else "– tok/s"
+    if info.context_size:
+        used = f"{info.context_used:,}" if info.context_used is not None else "?"
+        context = f"ctx {used}/{info.context_size:,}"
+    else:
+        context = "ctx ?"
+    if info.gpu_layers is None:
+        gpu = "gpu ?"
+    elif info.gpu_layers == 0:
+        gpu = "cpu"
+    elif info.gpu_layers < 0:
+        gpu = "gpu all"
+    else:
+        gpu = f"gpu {info.gpu_layers}"
+    thread = f"thread {info.thread_id[:8]}" if info.thread_id else "new thread"
+    parts = [short_model_name(info.model), speed, context, gpu, thread]
+    text = Text()
+    text.append(f" {info.state} ", style="reverse bold")
+    for part in parts:
+        text.append(" │ ", style="dim")
+        text.append(part)
+    text.truncate(max(width, 10), overflow="ellipsis")
+    return text
+
+
+class StatusBar(Static):
+    """Shows a :class:`StatusInfo`; update with :meth:`set`."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self.info = StatusInfo()
+
+    def set(self, **changes: object) -> None:
+        self.info = replace(self.info, **changes)  # type: ignore[arg-type]
+        self.refresh_text()
+
+    def refresh_text(self) -> None:
+        self.update(render_status(self.info, self.size.width or 80))
+
+    def on_resize(self) -> None:
+        self.refresh_text()
