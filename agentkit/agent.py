@@ -173,6 +173,7 @@ class Agent:
         )
         self._control: RunControl | None = None
         self._lock = threading.Lock()
+        self.last_thread_id: str | None = None
 
     def _load_model(self) -> BaseChatModel:
         from agentkit.models import ChatLlama  # type: ignore[attr-defined]
@@ -230,8 +231,14 @@ class Agent:
         """Stop the current run after its current step; the thread stays
         consistent and :meth:`resume` continues it."""
         with self._lock:
-            if self._control is not None:
-                self._control.request_drain("cancelled")
+            if self._control is None:
+                return
+            self._control.request_drain("cancelled")
+        # Also cut a generation in progress short (ChatLlama.cancel); the act
+        # node drops a cancelled reply, so resuming re-runs that step cleanly.
+        model = self.nodes.model
+        if isinstance(model, BaseChatModel) and callable(getattr(model, "cancel", None)):
+            model.cancel()
 
     def result(self, thread_id: str) -> RunResult:
         """The outcome of the thread's latest run, read from its checkpoint."""

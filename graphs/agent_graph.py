@@ -26,24 +26,48 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
+from agentkit.graphs import prompts as P
+from agentkit.graphs.ledger import CallLedger, MemoryLedger
+from agentkit.graphs.state import (
+    AgentState,
+    CallDecision,
+    PendingCall,
+    PlanStepState,
+    ToolCallLog,
+)
+from agentkit.graphs.support import (
+    PlanOutput,
+    add_usage,
+    close_calls,
+    close_unanswered,
+    configurable,
+    current_thread_id,
+    final_answer_tool,
+    fresh_run_fields,
+    last_ai_id,
+    normalise_reply,
+    pending_signature,
+    reply_text,
+)
+from agentkit.graphs.tool_runner import run_tool
+from agentkit.tools.base import danger_of, preview_of, side_effects_of
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, SystemMessage, ToolMessage
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.config import get_config, get_stream_writer
+from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import interrupt
-from pydantic import BaseModel, Field, StringConstraints
 
 from agentkit.approvals.decisions import call_signature, parse_decisions, validate_args
 from agentkit.approvals.policy import Policy
 from agentkit.errors import AgentkitError
 from agentkit.events import (
-    Approve,
     ApprovalRequest,
+    Approve,
     ContextEvent,
     ContextItem,
     Edit,
@@ -53,20 +77,9 @@ from agentkit.events import (
     PlanStep,
     Reject,
     ToolCallProposed,
+    ToolOutcome,
     ToolResultEvent,
 )
-from agentkit.graphs import prompts as P
-from agentkit.graphs.ledger import CallLedger, MemoryLedger
-from agentkit.graphs.state import (
-    AgentState,
-    CallDecision,
-    PendingCall,
-    PlanStepState,
-    ToolCallLog,
-    UsageState,
-)
-from agentkit.graphs.tool_runner import run_tool
-from agentkit.tools.base import danger_of, preview_of, side_effects_of
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 
@@ -77,33 +90,6 @@ class ContextSource(Protocol):
     implements it over Chroma)."""
 
     def retrieve(self, query: str, k: int) -> list[ContextItem]: ...
-
-
-PlanStepText = Annotated[str, StringConstraints(min_length=2, max_length=120)]
-
-
-class PlanOutput(BaseModel):
-    """A short numbered plan. The bounds are in the JSON schema, so a
-    constrained model cannot ramble on for its whole token budget."""
-
-    steps: list[PlanStepText] = Field(min_length=1, max_length=5)
-
-
-class FinalAnswerArgs(BaseModel):
-    # Bounded so a constrained small model closes the string instead of
-    # rambling to its token limit (a truncated call is invalid). No field
-    # description: base models copy descriptions into the value.
-    answer: str = Field(min_length=1, max_length=800)
-
-
-def final_answer_tool() -> BaseTool:
-    """The synthetic tool the model calls to finish; never executed."""
-    return StructuredTool.from_function(
-        func=lambda answer: answer,
-        name=P.FINAL_ANSWER_TOOL,
-        description=P.FINAL_ANSWER_DESCRIPTION,
-        args_schema=FinalAnswerArgs,
-    )
 
 
 @dataclass(frozen=True)
@@ -161,18 +147,22 @@ class AgentNodes:
         if replanning:
             update["replans"] = state.get("replans", 0) + 1
         else:
-            update.update(_fresh_run_fields())
-            if task:
-                update["messages"] = [_human(task)]
+            update.update(fresh_run_fields())
+            stale = close_unanswered(state.get("messages", []), P.SUPERSEDED_NOTE)
+            update["messages"] = [*stale, HumanMessage(task)] if task else stale
             items = self._retrieve(task, emit)
             update["context"] = [item.model_dump() for item in items]
-        context = [ContextItem.model_validate(c) for c in update.get("context", state.get("context", []))]
+        context = [
+            ContextItem.model_validate(c) for c in update.get("context", state.get("context", []))
+        ]
         steps: list[str] = [task] if task else []
         if self.planning and task:
             start = time.perf_counter()
             instructions = self.prompts.replan if replanning else self.prompts.plan
-            system = "\n\n".join(s for s in (self.prompts.system, P.render_context(context), instructions) if s)
-            history = list(state.get("messages", [])) if replanning else [_human(task)]
+            system = "\n\n".join(
+                s for s in (self.prompts.system, P.render_context(context), instructions) if s
+            )
+            history = list(state.get("messages", [])) if replanning else [HumanMessage(task)]
             try:
                 result = self.chat_model.with_structured_output(PlanOutput).invoke(
                     [SystemMessage(system), *history]
@@ -181,7 +171,9 @@ class AgentNodes:
                 steps = [s.strip() for s in parsed.steps if s.strip()][:5] or steps
             except (ValueError, TypeError) as err:  # unparseable plan: model-caused
                 emit(ErrorEvent(message=f"plan not usable ({err}); using the task as the plan"))
-            update["usage"] = _add_usage(state.get("usage"), model_seconds=time.perf_counter() - start)
+            update["usage"] = add_usage(
+                state.get("usage"), model_seconds=time.perf_counter() - start
+            )
         plan: list[PlanStepState] = [
             {"index": i + 1, "text": text, "status": "running" if i == 0 else "pending"}
             for i, text in enumerate(steps)
@@ -216,10 +208,12 @@ class AgentNodes:
         except AgentkitError as err:  # e.g. context window exceeded
             return {"status": "stopped", "stop_reason": f"model error: {err}", "pending": []}
         seconds = time.perf_counter() - start
+        if getattr(response, "response_metadata", {}).get("finish_reason") == "cancelled":
+            return {}  # Agent.cancel(): the run drains after this step; resume re-runs it
         usage = getattr(response, "usage_metadata", None) or {}
         update: dict[str, Any] = {
             "steps": state.get("steps", 0) + 1,
-            "usage": _add_usage(
+            "usage": add_usage(
                 state.get("usage"),
                 usage.get("input_tokens", 0),
                 usage.get("output_tokens", 0),
@@ -227,63 +221,116 @@ class AgentNodes:
             ),
             "decisions": [],
         }
-        if not isinstance(response, AIMessage):
-            response = AIMessage(content=str(getattr(response, "content", response)))
-        if not response.invalid_tool_calls and response.response_metadata.get("invalid_tool_calls"):
-            # a streamed reply may carry its unparseable calls in the metadata only
-            response = response.model_copy(
-                update={"invalid_tool_calls": list(response.response_metadata["invalid_tool_calls"])}
-            )
+        response = normalise_reply(response)
         final = next((c for c in response.tool_calls if c["name"] == P.FINAL_ANSWER_TOOL), None)
         if final is not None or not (response.tool_calls or response.invalid_tool_calls):
-            answer = str(final["args"].get("answer", "")) if final else _text(response)
-            if not answer.strip():  # an empty reply is a model error: say so and go on
-                return {**update, "messages": [response, *_close_calls(response, "error: empty answer"),
-                                               _human(P.EMPTY_REPLY_NOTE)],
-                        "pending": [], "consecutive_errors": state.get("consecutive_errors", 0) + 1}
-            return {**update, "messages": [response, *_close_calls(response, "ok: finished")],
-                    "answer": answer, "pending": [], "status": "finished"}
-        pending = [self._check_call(c["id"] or "", c["name"], c["args"], state) for c in response.tool_calls]
-        for bad in response.invalid_tool_calls:
-            pending.append(
-                PendingCall(call_id=bad.get("id") or "", tool=bad.get("name") or "?", args={},
-                            side_effects=[], verdict="invalid", reason="unparseable call",
-                            error=f"error: could not parse the call's arguments: {bad.get('error') or bad.get('args')}")
-            )
+            return {**update, **self._answer(response, final, state)}
+        pending = self._pending_calls(response, state)
         for p in pending:
-            emit(ToolCallProposed(call_id=p["call_id"], tool=p["tool"], args=p["args"],
-                                  side_effects=p["side_effects"],
-                                  policy="deny" if p["verdict"] == "invalid" else p["verdict"]))
-        signatures = sorted(call_signature(p["tool"], p["args"]) for p in pending)
+            emit(
+                ToolCallProposed(
+                    call_id=p["call_id"],
+                    tool=p["tool"],
+                    args=p["args"],
+                    side_effects=p["side_effects"],
+                    policy="deny" if p["verdict"] == "invalid" else p["verdict"],
+                )
+            )
+        signatures = sorted(pending_signature(p) for p in pending)
         repeats = state.get("repeats", 0) + 1 if signatures == state.get("last_signatures") else 0
         update.update(last_signatures=signatures, repeats=repeats)
         if repeats + 1 >= self.limits.max_repeats:
             reason = f"repeated identical call {repeats + 1} times in a row"
-            return {**update, "messages": [response, *_close_calls(response, f"not run: {reason}")],
-                    "pending": [], "status": "stopped", "stop_reason": reason}
+            return {
+                **update,
+                "messages": [response, *close_calls(response, f"not run: {reason}")],
+                "pending": [],
+                "status": "stopped",
+                "stop_reason": reason,
+            }
         return {**update, "messages": [response], "pending": pending}
+
+    def _answer(self, response: AIMessage, final: Any, state: AgentState) -> dict[str, Any]:
+        """The model finished (``final_answer`` or plain text); an empty answer
+        is a model error, fed back so it tries again."""
+        answer = str(final["args"].get("answer", "")) if final else reply_text(response)
+        if not answer.strip():
+            return {
+                "messages": [
+                    response,
+                    *close_calls(response, "error: empty answer"),
+                    HumanMessage(P.EMPTY_REPLY_NOTE),
+                ],
+                "pending": [],
+                "consecutive_errors": state.get("consecutive_errors", 0) + 1,
+            }
+        return {
+            "messages": [response, *close_calls(response, "ok: finished")],
+            "answer": answer,
+            "pending": [],
+            "status": "finished",
+        }
+
+    def _pending_calls(self, response: AIMessage, state: AgentState) -> list[PendingCall]:
+        pending = [
+            self._check_call(c["id"] or "", c["name"], c["args"], state)
+            for c in response.tool_calls
+        ]
+        for bad in response.invalid_tool_calls:
+            raw = bad.get("error") or bad.get("args")
+            pending.append(
+                PendingCall(
+                    call_id=bad.get("id") or "",
+                    tool=bad.get("name") or "?",
+                    args={},
+                    side_effects=[],
+                    verdict="invalid",
+                    reason="unparseable call",
+                    error=f"error: could not parse the call's arguments: {raw}",
+                )
+            )
+        return pending
 
     def act_prompt(self, state: AgentState) -> list[AnyMessage]:
         context = [ContextItem.model_validate(c) for c in state.get("context", [])]
-        parts = [self.prompts.system, P.render_context(context), P.render_plan(state.get("plan", []))]
+        parts = [
+            self.prompts.system,
+            P.render_context(context),
+            P.render_plan(state.get("plan", [])),
+        ]
         return [SystemMessage("\n\n".join(p for p in parts if p)), *state.get("messages", [])]
 
-    def _check_call(self, call_id: str, name: str, args: dict[str, Any], state: AgentState) -> PendingCall:
+    def _check_call(
+        self, call_id: str, name: str, args: dict[str, Any], state: AgentState
+    ) -> PendingCall:
         tool = self.tools_by_name.get(name)
         base = PendingCall(call_id=call_id, tool=name, args=args, side_effects=[], reason="")
         if tool is None:
             known = ", ".join([*self.tools_by_name, P.FINAL_ANSWER_TOOL])
-            return {**base, "verdict": "invalid", "reason": "unknown tool",
-                    "error": f"error: unknown tool {name!r}; available tools: {known}"}
+            return {
+                **base,
+                "verdict": "invalid",
+                "reason": "unknown tool",
+                "error": f"error: unknown tool {name!r}; available tools: {known}",
+            }
         base["side_effects"] = sorted(side_effects_of(tool))
         problem = validate_args(tool, args)
         if problem:
-            return {**base, "verdict": "invalid", "reason": "invalid arguments", "error": f"error: {problem}"}
+            return {
+                **base,
+                "verdict": "invalid",
+                "reason": "invalid arguments",
+                "error": f"error: {problem}",
+            }
         why = state.get("blocked", {}).get(call_signature(name, args))
         if why:
-            return {**base, "verdict": "invalid", "reason": "blocked repeat",
-                    "error": P.BLOCKED_REPEAT_NOTE.format(why=why)}
-        verdict = self.policy.evaluate(tool, args, thread_id=_thread_id())
+            return {
+                **base,
+                "verdict": "invalid",
+                "reason": "blocked repeat",
+                "error": P.BLOCKED_REPEAT_NOTE.format(why=why),
+            }
+        verdict = self.policy.evaluate(tool, args, thread_id=current_thread_id())
         return {**base, "verdict": verdict.action, "reason": verdict.reason}
 
     # --- approve ---------------------------------------------------------------
@@ -292,7 +339,9 @@ class AgentNodes:
         asks = [p for p in pending if p["verdict"] == "ask"]
         human: dict[str, CallDecision] = {}
         if asks:
-            raw = interrupt({"requests": [self.approval_request(p).model_dump(mode="json") for p in asks]})
+            raw = interrupt(
+                {"requests": [self.approval_request(p).model_dump(mode="json") for p in asks]}
+            )
             decisions = parse_decisions(raw)
             ids = {p["call_id"] for p in asks}
             for decision in decisions:
@@ -312,16 +361,26 @@ class AgentNodes:
                 out.append(CallDecision(call_id=p["call_id"], kind="allow", args=p["args"]))
             else:
                 note = p.get("error") or P.DENIED_NOTE.format(reason=p["reason"])
-                out.append(CallDecision(call_id=p["call_id"], kind=p["verdict"] if p["verdict"] == "deny" else "invalid",
-                                        args=p["args"], feedback=note))
+                out.append(
+                    CallDecision(
+                        call_id=p["call_id"],
+                        kind=p["verdict"] if p["verdict"] == "deny" else "invalid",
+                        args=p["args"],
+                        feedback=note,
+                    )
+                )
         return {"decisions": out}
 
     def approval_request(self, p: PendingCall) -> ApprovalRequest:
         tool = self.tools_by_name[p["tool"]]
         schema = tool.tool_call_schema
         return ApprovalRequest(
-            call_id=p["call_id"], tool=p["tool"], args=p["args"], side_effects=p["side_effects"],
-            danger=danger_of(tool, p["args"]), preview=preview_of(tool, p["args"]),
+            call_id=p["call_id"],
+            tool=p["tool"],
+            args=p["args"],
+            side_effects=p["side_effects"],
+            danger=danger_of(tool, p["args"]),
+            preview=preview_of(tool, p["args"]),
             args_schema=schema.model_json_schema() if isinstance(schema, type) else dict(schema),
             reason=p["reason"],
         )
@@ -331,8 +390,12 @@ class AgentNodes:
             if d.always:
                 from agentkit.approvals.decisions import always_allow_patterns
 
-                self.policy.add_always_allow(p["tool"], **always_allow_patterns(p["args"]),
-                                             scope=d.always, thread_id=_thread_id())
+                self.policy.add_always_allow(
+                    p["tool"],
+                    **always_allow_patterns(p["args"]),
+                    scope=d.always,
+                    thread_id=current_thread_id(),
+                )
             return CallDecision(call_id=p["call_id"], kind="approve", args=p["args"])
         if isinstance(d, Edit):
             problem = validate_args(self.tools_by_name[p["tool"]], d.args)
@@ -340,52 +403,94 @@ class AgentNodes:
                 raise ValueError(problem)
             return CallDecision(call_id=p["call_id"], kind="edit", args=dict(d.args))
         if isinstance(d, Reject):
-            return CallDecision(call_id=p["call_id"], kind="reject", args=p["args"], feedback=d.feedback)
+            return CallDecision(
+                call_id=p["call_id"], kind="reject", args=p["args"], feedback=d.feedback
+            )
         return CallDecision(call_id=p["call_id"], kind="respond", args=p["args"], feedback=d.result)
 
     # --- execute ---------------------------------------------------------------
     def execute(self, state: AgentState) -> dict[str, Any]:
         emit = get_stream_writer()
-        thread_id = _thread_id() or ""
-        message_id = _last_ai_id(state.get("messages", []))
+        thread_id = current_thread_id() or ""
+        message_id = last_ai_id(state.get("messages", []))
         pending = {p["call_id"]: p for p in state.get("pending", [])}
         blocked = dict(state.get("blocked", {}))
         messages: list[ToolMessage] = []
         log: list[ToolCallLog] = list(state.get("tool_log", []))
-        failures = 0
         for d in state.get("decisions", []):
             p = pending[d["call_id"]]
             args = d.get("args", p["args"])
-            kind = d["kind"]
-            seconds = 0.0
-            if kind in ("allow", "approve", "edit"):
-                output, outcome, seconds = self._run_once(f"{thread_id}/{message_id}/{p['call_id']}", thread_id, p, args)
-                status: Any = outcome
-            elif kind == "reject":
-                fb = d.get("feedback", "")
-                output, status = P.REJECTED_NOTE.format(feedback=f": {fb}" if fb else ""), "rejected"
-                blocked[call_signature(p["tool"], p["args"])] = "was rejected by the user" + (f" ({fb})" if fb else "")
-            elif kind == "respond":
-                output, status = d.get("feedback", ""), "responded"
-            else:
-                output, status = d.get("feedback", "error"), "denied" if kind == "deny" else "error"
-            if status == "error":
-                blocked[call_signature(p["tool"], args)] = f"failed with: {output[:200]}"
-            elif status == "denied":
-                blocked[call_signature(p["tool"], args)] = "was denied by policy"
-            failures += status in ("error", "denied", "rejected")
-            messages.append(ToolMessage(content=output, tool_call_id=p["call_id"], name=p["tool"],
-                                        status="success" if status in ("ok", "responded") else "error"))
-            log.append(ToolCallLog(call_id=p["call_id"], tool=p["tool"], args=args, status=status, output=output))
-            emit(ToolResultEvent(call_id=p["call_id"], tool=p["tool"], output=output, status=status, duration_s=seconds))
-        all_failed = bool(messages) and failures == len(messages)
-        return {"messages": messages, "tool_log": log, "blocked": blocked, "pending": [], "decisions": [],
-                "consecutive_errors": state.get("consecutive_errors", 0) + 1 if all_failed else 0}
+            output, status, seconds = self._outcome(d, p, f"{thread_id}/{message_id}", thread_id)
+            why = {
+                "error": f"failed with: {output[:200]}",
+                "denied": "was denied by policy",
+                "rejected": "was rejected by the user"
+                + (f" ({d['feedback']})" if d.get("feedback") else ""),
+            }.get(status)
+            if why:  # the repeated-call detector refuses this exact call from now on
+                blocked[call_signature(p["tool"], p["args"] if status == "rejected" else args)] = (
+                    why
+                )
+            ok = status in ("ok", "responded")
+            messages.append(
+                ToolMessage(
+                    content=output,
+                    tool_call_id=p["call_id"],
+                    name=p["tool"],
+                    status="success" if ok else "error",
+                )
+            )
+            log.append(
+                ToolCallLog(
+                    call_id=p["call_id"], tool=p["tool"], args=args, status=status, output=output
+                )
+            )
+            emit(
+                ToolResultEvent(
+                    call_id=p["call_id"],
+                    tool=p["tool"],
+                    output=output,
+                    status=status,
+                    duration_s=seconds,
+                )
+            )
+        all_failed = bool(messages) and all(m.status == "error" for m in messages)
+        return {
+            "messages": messages,
+            "tool_log": log,
+            "blocked": blocked,
+            "pending": [],
+            "decisions": [],
+            "consecutive_errors": state.get("consecutive_errors", 0) + 1 if all_failed else 0,
+        }
 
-    def _run_once(self, key: str, thread_id: str, p: PendingCall, args: dict[str, Any]) -> tuple[str, str, float]:
+    def _outcome(
+        self, d: CallDecision, p: PendingCall, key_prefix: str, thread_id: str
+    ) -> tuple[str, ToolOutcome, float]:
+        """(output, status, seconds) of one decided call; only allowed,
+        approved and edited calls run."""
+        kind = d["kind"]
+        if kind in ("allow", "approve", "edit"):
+            key = f"{key_prefix}/{p['call_id']}"
+            output, outcome, seconds = self._run_once(key, thread_id, p, d.get("args", p["args"]))
+            return output, outcome, seconds
+        if kind == "reject":
+            feedback = d.get("feedback", "")
+            return (
+                P.REJECTED_NOTE.format(feedback=f": {feedback}" if feedback else ""),
+                "rejected",
+                0.0,
+            )
+        if kind == "respond":
+            return d.get("feedback", ""), "responded", 0.0
+        return d.get("feedback", "error"), "denied" if kind == "deny" else "error", 0.0
+
+    def _run_once(
+        self, key: str, thread_id: str, p: PendingCall, args: dict[str, Any]
+    ) -> tuple[str, ToolOutcome, float]:
         entry = self.ledger.get(key)
         if entry is not None and entry.state == "done":
-            return entry.output, entry.status, entry.duration_s
+            return entry.output, "error" if entry.status == "error" else "ok", entry.duration_s
         tool = self.tools_by_name[p["tool"]]
         if entry is not None and side_effects_of(tool) != {"read"}:
             return P.INTERRUPTED_NOTE, "error", 0.0
@@ -417,7 +522,10 @@ class AgentNodes:
         if state.get("status") == "stopped":
             emit(ErrorEvent(message=f"stopped: {state.get('stop_reason', '')}"))
             return {"status": "stopped"}
-        plan = [dict(s, status="done" if s["status"] == "running" else s["status"]) for s in state.get("plan", [])]
+        plan = [
+            dict(s, status="done" if s["status"] == "running" else s["status"])
+            for s in state.get("plan", [])
+        ]
         answer = state.get("answer", "")
         emit(FinalEvent(answer=answer))
         return {"status": "finished", "plan": plan, "answer": answer}
@@ -428,7 +536,7 @@ class AgentNodes:
             return f"max steps ({self.limits.max_steps}) reached"
         if (state.get("usage") or {}).get("output_tokens", 0) >= self.limits.max_tokens:
             return f"token budget ({self.limits.max_tokens}) spent"
-        deadline = _configurable().get(DEADLINE_KEY)
+        deadline = configurable().get(DEADLINE_KEY)
         if deadline is not None and time.time() >= deadline:
             return "wall-clock budget exceeded"
         return ""
@@ -443,7 +551,10 @@ def route_after_act(state: AgentState) -> Literal["approve", "finish", "act"]:
 def route_after_observe(state: AgentState, limits: Limits) -> Literal["act", "plan", "finish"]:
     if state.get("status") == "stopped":
         return "finish"
-    if state.get("consecutive_errors", 0) >= limits.replan_after_errors and state.get("replans", 0) < limits.max_replans:
+    if (
+        state.get("consecutive_errors", 0) >= limits.replan_after_errors
+        and state.get("replans", 0) < limits.max_replans
+    ):
         return "plan"
     return "act"
 
@@ -473,71 +584,8 @@ def build_agent_graph(
         builder.add_edge(source, target)
     builder.add_conditional_edges("act", route_after_act, list(CONDITIONAL_EDGES["act"]))
     builder.add_conditional_edges(
-        "observe", lambda s: route_after_observe(s, nodes.limits), list(CONDITIONAL_EDGES["observe"])
+        "observe",
+        lambda s: route_after_observe(s, nodes.limits),
+        list(CONDITIONAL_EDGES["observe"]),
     )
     return builder.compile(checkpointer=checkpointer, name="agentkit")
-
-
-# --- helpers -------------------------------------------------------------------
-
-
-def _configurable() -> dict[str, Any]:
-    try:
-        return dict(get_config().get("configurable", {}))
-    except RuntimeError:  # called outside a graph run
-        return {}
-
-
-def _thread_id() -> str | None:
-    value = _configurable().get("thread_id")
-    return str(value) if value is not None else None
-
-
-def _human(text: str) -> Any:
-    from langchain_core.messages import HumanMessage
-
-    return HumanMessage(text)
-
-
-def _text(message: AIMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    return "".join(part if isinstance(part, str) else str(part.get("text", "")) for part in content)
-
-
-def _close_calls(response: AIMessage, note: str) -> list[ToolMessage]:
-    """Every tool call in the transcript gets a ToolMessage, even unrun ones."""
-    return [
-        ToolMessage(content=note, tool_call_id=c["id"] or "", name=c["name"])
-        for c in response.tool_calls
-    ] + [
-        ToolMessage(content=note, tool_call_id=c.get("id") or "", name=c.get("name") or "?")
-        for c in response.invalid_tool_calls
-    ]
-
-
-def _last_ai_id(messages: Sequence[AnyMessage]) -> str:
-    for message in reversed(messages):
-        if isinstance(message, AIMessage):
-            return message.id or ""
-    return ""
-
-
-def _add_usage(usage: UsageState | None, input_tokens: int = 0, output_tokens: int = 0,
-               model_seconds: float = 0.0) -> UsageState:
-    base = usage or {"input_tokens": 0, "output_tokens": 0, "model_seconds": 0.0}
-    return {
-        "input_tokens": base["input_tokens"] + input_tokens,
-        "output_tokens": base["output_tokens"] + output_tokens,
-        "model_seconds": base["model_seconds"] + model_seconds,
-    }
-
-
-def _fresh_run_fields() -> dict[str, Any]:
-    """What a new task on a thread starts from (the transcript is kept)."""
-    return {
-        "steps": 0, "replans": 0, "repeats": 0, "last_signatures": [], "pending": [],
-        "decisions": [], "answer": "", "stop_reason": "", "status": "running", "tool_log": [],
-        "usage": {"input_tokens": 0, "output_tokens": 0, "model_seconds": 0.0},
-    }

@@ -78,6 +78,7 @@ class SqliteLedger:
         self._lock = threading.Lock()
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process
             self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.execute(
                 """CREATE TABLE IF NOT EXISTS agentkit_executed_calls (

@@ -36,6 +36,7 @@ BLOCKED_REPEAT_NOTE = (
     "Do not repeat it; change the arguments or the approach."
 )
 EMPTY_REPLY_NOTE = "error: your reply was empty. Call a tool, or call final_answer with the answer."
+SUPERSEDED_NOTE = "Not run: the user gave a new task instead of deciding on this call."
 DENIED_NOTE = "Not run: denied by policy ({reason})."
 INTERRUPTED_NOTE = (
     "Not run again: the process stopped while this call was running, so it may "

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypedDict
 
+from agentkit.tools.base import PolicyAction, SideEffect
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-
-from agentkit.tools.base import PolicyAction, SideEffect
 
 CallDecisionKind = Literal["allow", "approve", "edit", "reject", "respond", "deny", "invalid"]
 
@@ -70,10 +69,10 @@ class AgentState(TypedDict, total=False):
     """State of one thread.
 
     ``messages`` is the transcript the model sees. ``pending`` and
-    ``decisions`` carry one act step's calls through approve and execute;
-    A new task enters with ``status="starting"`` and the plan node resets the
-    per-run fields; the transcript carries over. ``blocked`` maps a call signature (tool + canonical arguments) to why it
-    must not be retried blindly.
+    ``decisions`` carry one act step's calls through approve and execute.
+    ``blocked`` maps a call signature (tool + canonical arguments) to why it
+    must not be retried blindly. A new task enters with ``status="starting"``;
+    the plan node resets the per-run fields and keeps the transcript.
     """
 
     task: str

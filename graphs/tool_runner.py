@@ -53,5 +53,8 @@ def run_tool(
             output = tool.invoke(payload)
     except Exception as err:  # noqa: BLE001 - a failing tool is an observation
         message = str(err) or type(err).__name__
-        return f"error: {tool.name} failed: {type(err).__name__}: {message}", "error", time.perf_counter() - start
-    return _stringify(output), "ok", time.perf_counter() - start
+        failure = f"error: {tool.name} failed: {type(err).__name__}: {message}"
+        return failure, "error", time.perf_counter() - start
+    # a tool that handles its own errors (handle_tool_error) says so on its ToolMessage
+    outcome: RunOutcome = "error" if getattr(output, "status", None) == "error" else "ok"
+    return _stringify(output), outcome, time.perf_counter() - start

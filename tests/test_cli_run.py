@@ -42,7 +42,7 @@ def test_run_needs_approval_then_resume(env: dict[str, Any]) -> None:
     first = invoke("run", "write out.md", "--json", "--no-plan", "--thread", "t1")
     assert first.exit_code == run_cli.EXIT_NEEDS_APPROVAL == 3
     lines = json_lines(first.output)
-    assert [l["kind"] for l in lines if l["kind"] != "token"] == ["plan", "tool_call", "approval_needed", "result"]
+    assert [line["kind"] for line in lines if line["kind"] != "token"] == ["plan", "tool_call", "approval_needed", "result"]
     assert lines[-1]["status"] == "needs_approval" and lines[-1]["pending"][0]["call_id"] == "w1"
     assert side_effects(env["log"]) == []
 
@@ -132,7 +132,7 @@ tasks:
     ]
     out = invoke("run", "--file", "tasks.yaml", "--json")
     assert out.exit_code == run_cli.EXIT_EXPECTATION_FAILED == 1
-    results = [l for l in json_lines(out.output) if l["kind"] == "result"]
+    results = [line for line in json_lines(out.output) if line["kind"] == "result"]
     assert [(r["task_id"], r["status"]) for r in results] == [("summary", "finished"), ("wrong", "finished")]
     assert env["model"].bound_tool_names[0] == ["write_file", "final_answer"]
     assert "wrong: answer lacks 'banana'" in out.output + out.stderr
@@ -165,3 +165,26 @@ def test_threads_commands(env: dict[str, Any]) -> None:
     assert [(t["thread_id"], t["status"]) for t in remaining] == [(fork_id, "finished")]
     missing = invoke("threads", "show", "t")
     assert isinstance(missing.exception, AgentkitError)
+
+
+def test_tty_prompt_approver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inline prompt maps answers to decisions (a: approve, t: always for
+    the thread, e: edit with JSON, r: reject with feedback, s: respond)."""
+    from rich.prompt import Prompt
+
+    from agentkit.events import ApprovalRequest, Approve, Edit, Reject, Respond
+
+    answers = iter(["a", "t", "e", '{"command": "ls -la"}', "r", "too risky", "s", "42"])
+    monkeypatch.setattr(Prompt, "ask", classmethod(lambda cls, *a, **k: next(answers)))
+    requests = [
+        ApprovalRequest(call_id=str(i), tool="shell", args={"command": "ls"}, side_effects=["exec"])
+        for i in range(5)
+    ]
+    decisions = run_cli.prompt_approver(requests)
+    assert decisions == [
+        Approve(call_id="0"),
+        Approve(call_id="1", always="thread"),
+        Edit(call_id="2", args={"command": "ls -la"}),
+        Reject(call_id="3", feedback="too risky"),
+        Respond(call_id="4", result="42"),
+    ]

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_support import make_agent, prompt_text
+from agentkit.graphs.agent_graph import AgentNodes, route_after_act
+from agentkit.graphs.state import AgentState
 from langchain_core.messages import ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 
 from agentkit.events import ContextItem, ErrorEvent, FinalEvent, PlanEvent, TokenEvent
-from agentkit.graphs.agent_graph import AgentNodes, route_after_act
-from agentkit.graphs.state import AgentState
 from agentkit.testing import ScriptedChatModel, call, calls, final
 
 
@@ -164,3 +164,34 @@ def test_final_event_carries_answer(tmp_path: Path) -> None:
     agent, _, _ = make_agent(tmp_path, [final("the end")])
     events = list(agent.stream("x"))
     assert isinstance(events[-1], FinalEvent) and events[-1].answer == "the end"
+
+
+def test_tool_that_handles_its_own_error_is_an_error(tmp_path: Path) -> None:
+    from agentkit.tools.base import declare
+    from langchain_core.tools import StructuredTool, ToolException
+
+    def flaky(path: str) -> str:
+        raise ToolException(f"{path} is locked")
+
+    tool = declare(StructuredTool.from_function(flaky, name="flaky", description="x", handle_tool_error=True), ["read"])
+    model = ScriptedChatModel(script=[call("flaky", {"path": "a"}), final("gave up")])
+    from agent_support import settings_for
+
+    from agentkit.agent import Agent
+
+    (tmp_path / "d").mkdir()
+    agent = Agent(model=model, tools=[tool], settings=settings_for(tmp_path / "d"), planning=False)
+    result = agent.run("x")
+    assert result.tool_calls[0].status == "error" and "a is locked" in result.tool_calls[0].output
+
+
+def test_new_task_while_a_call_waits_closes_it(tmp_path: Path) -> None:
+    agent, model, log = make_agent(
+        tmp_path, [call("shell", {"command": "deploy"}, "s1"), final("answered instead")]
+    )
+    assert agent.run("deploy", "t").status == "needs_approval"
+    result = agent.run("never mind, just answer", "t")
+    assert result.status == "finished" and agent.pending("t") == []
+    closing = [m for m in agent.threads.messages("t") if isinstance(m, ToolMessage)]
+    assert closing[0].tool_call_id == "s1" and "new task" in closing[0].content
+    assert not log.exists()

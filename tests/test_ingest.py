@@ -71,13 +71,18 @@ def stored(kb: KnowledgeBase) -> dict:
 
 
 def assert_consistent(kb: KnowledgeBase) -> None:
-    """No duplicates: every file has exactly n_chunks chunks of one version."""
+    """No duplicates: every file has exactly n_chunks chunks of one version,
+    and the manifest agrees with the chunks."""
     data = stored(kb)
     per_source = Counter(m["source"] for m in data["metadatas"])
     for meta in data["metadatas"]:
         assert per_source[meta["source"]] == meta["n_chunks"], meta["source"]
     keys = [(m["source"], m["chunk_index"]) for m in data["metadatas"]]
     assert len(keys) == len(set(keys))
+    files = kb.documents.files()
+    assert set(files) == set(per_source)
+    for source, state in files.items():
+        assert state.complete and state.n_chunks == per_source[source], source
 
 
 def test_chunks_carry_source_line_range_and_content_hash(kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -200,6 +205,15 @@ def test_deleted_files_are_reported_then_pruned(kb: KnowledgeBase, tmp_path: Pat
     assert str(docs / "guide.md") not in kb.documents.files()
 
 
+def test_emptied_file_is_dropped(kb: KnowledgeBase, tmp_path: Path) -> None:
+    docs = make_corpus(tmp_path)
+    kb.documents.ingest([docs])
+    (docs / "plain.txt").write_text("   \n")
+    report = kb.documents.ingest([docs])
+    assert report.removed == [str(docs / "plain.txt")]
+    assert_consistent(kb)
+
+
 def test_remove_file_and_directory(kb: KnowledgeBase, tmp_path: Path) -> None:
     docs = make_corpus(tmp_path)
     kb.documents.ingest([docs])
@@ -262,7 +276,9 @@ def test_interrupt_inside_a_file_rewrite_resumes(
     with pytest.raises(KeyboardInterrupt):
         kb.documents.ingest([docs])
     state = kb.documents.files()[str(guide)]
-    assert not state.complete and state.stored_chunks == 2  # new version, partly written
+    assert not state.complete
+    partial = kb.documents.collection.get(where={"source": str(guide)}, include=[])
+    assert len(partial["ids"]) == 2  # the new version, partly written
     assert not any("topic" in d for d in stored(kb)["documents"] if "Section" in d)
 
     monkeypatch.setattr(collection, "upsert", real_upsert)

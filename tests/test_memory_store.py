@@ -194,3 +194,44 @@ def test_lock_is_shared_within_one_process(tmp_path: Path) -> None:
 def test_unreachable_server_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="cannot reach the Chroma server"):
         VectorStore.open(Path("/nonexistent"), url="http://127.0.0.1:9")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_chroma_server_via_url(tmp_path: Path, embedder: LlamaEmbedder) -> None:
+    import time
+    import urllib.request
+
+    chroma = Path(sys.executable).parent / "chroma"
+    if not chroma.exists():
+        pytest.skip("chroma CLI not installed")
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://localhost:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        settings = load_settings(data_dir=tmp_path / "local", chroma_url=url)
+        with KnowledgeBase.open(settings, embeddings=embedder) as kb:
+            record = kb.memories.remember("The staging server is called kestrel.")
+            assert kb.store.location == url
+            # Two clients on one server are fine: no data-dir lock involved.
+            with KnowledgeBase.open(settings, embeddings=embedder) as other:
+                assert other.memories.recall("name of staging host", k=1)[0].memory.id == record.id
+        assert not (tmp_path / "local" / "chroma.lock").exists()
+    finally:
+        server.kill()
+        server.wait()

@@ -1,0 +1,1 @@
+"""agentkit chat: the Textual front end (``agentkit.tui.app.AgentkitApp``)."""

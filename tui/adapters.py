@@ -167,7 +167,9 @@ def model_context(agent: object) -> tuple[int | None, int | None]:
     if engine is None:
         return None, None
     try:
-        used = engine.cached_tokens() if callable(getattr(engine, "cached_tokens", None)) else None
+        used = getattr(engine, "cached_tokens", None)
+        if callable(used):
+            used = used()
         size = getattr(engine, "n_ctx", None)
         return (int(used) if used is not None else None, int(size) if size else None)
     except Exception:  # noqa: BLE001 - a display nicety, never an error

@@ -15,6 +15,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from agentkit.tui import threads_ops
+from agentkit.tui.adapters import maybe_await, model_context
+from agentkit.tui.screens.approval import ApprovalScreen, describe
+from agentkit.tui.screens.help import HelpScreen
+from agentkit.tui.widgets.conversation import Conversation
+from agentkit.tui.widgets.panels import ContextPanel, PlanPanel
+from agentkit.tui.widgets.status import StatusBar
+from agentkit.tui.widgets.threads import ThreadList
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -39,14 +47,6 @@ from agentkit.events import (
     ToolCallProposed,
     ToolResultEvent,
 )
-from agentkit.tui import threads_ops
-from agentkit.tui.adapters import maybe_await, model_context
-from agentkit.tui.screens.approval import ApprovalScreen, describe
-from agentkit.tui.screens.help import HelpScreen
-from agentkit.tui.widgets.conversation import Conversation
-from agentkit.tui.widgets.panels import ContextPanel, PlanPanel
-from agentkit.tui.widgets.status import StatusBar
-from agentkit.tui.widgets.threads import ThreadList
 
 
 class AgentLike(Protocol):
@@ -105,6 +105,7 @@ class AgentkitApp(App[None]):
         self.startup_error = startup_error
         self.thread_id = ""
         self.pending_requests: list[ApprovalRequest] = []
+        self.queued_message: str | None = None
         self.run_worker_: Worker[None] | None = None
         self._tokens = 0
         self._token_time = 0.0
@@ -165,23 +166,23 @@ class AgentkitApp(App[None]):
         assert self.agent_factory is not None
         try:
             agent = self.agent_factory()
-        except AgentkitError as err:
-            self.call_from_thread(self.report_error, err, "Cannot start the agent")
-            self.call_from_thread(self.status.set, state="error")
-            return
-        except Exception as err:  # noqa: BLE001 - shown to the user, app stays up
+        except Exception as err:  # noqa: BLE001 - shown to the user, the app stays up
             self.call_from_thread(self.report_error, err, "Cannot start the agent")
             self.call_from_thread(self.status.set, state="error")
             return
         self.agent = agent
-        self.call_from_thread(self.run_worker, self.agent_ready(), exit_on_error=False)
+        self.call_from_thread(self.agent_ready)
 
     async def agent_ready(self) -> None:
         self.status.set(state="idle")
+        queued, self.queued_message = self.queued_message, None
         if self.initial_thread_id:
             await self.open_thread(self.initial_thread_id)
         else:
             await self.start_new_thread()
+        if queued is not None and self.agent is not None and not self.pending_requests:
+            await self.conversation.add_user(queued)
+            self.start_stream(self.agent.astream(queued, thread_id=self.thread_id))
 
     def report_error(self, err: BaseException, title: str = "Error") -> None:
         """User-fixable errors as a notification that says what to do."""
@@ -200,7 +201,14 @@ class AgentkitApp(App[None]):
         if not text:
             return
         if self.agent is None:
-            self.notify("The agent is not ready yet (see the status bar).", severity="warning")
+            if self.status.info.state == "loading":
+                # Typed while the model loads: send it as soon as the agent is ready.
+                self.queued_message = text
+                event.input.value = ""
+                await self.conversation.add_user(text)
+                await self.conversation.add_notice("⋯ loading the model; your message goes out next")
+            else:
+                self.notify("The agent is not ready (see the notifications).", severity="warning")
             return
         if self.busy:
             self.notify("Still generating — press Escape to cancel first.", severity="warning")
@@ -314,7 +322,15 @@ class AgentkitApp(App[None]):
             self.status.set(tokens_per_s=self._tokens / self._token_time)
 
     def update_usage(self) -> None:
-        """Context use from the loaded model, when it reports one."""
+        """Context use from the loaded model, when it reports one; without
+        streamed tokens (silent tool calls), speed from the run's usage."""
+        if not self._tokens:
+            try:
+                usage = self.agent.result(self.thread_id).usage  # type: ignore[union-attr]
+                if usage.model_seconds > 0 and usage.output_tokens > 0:
+                    self.status.set(tokens_per_s=usage.output_tokens / usage.model_seconds)
+            except Exception:  # noqa: BLE001 - a display nicety; agents may lack result()
+                pass
         used, size = model_context(self.agent)
         if used is not None:
             self.status.set(context_used=used)
@@ -360,6 +376,14 @@ class AgentkitApp(App[None]):
         await self.refresh_threads()
 
     async def open_thread(self, thread_id: str) -> None:
+        assert self.agent is not None
+        try:
+            await maybe_await(self.agent.threads.get(thread_id))
+        except Exception as err:  # noqa: BLE001 - e.g. a mistyped --thread id
+            self.report_error(err, "Cannot open the thread")
+            if not self.thread_id:
+                await self.start_new_thread()
+            return
         await self.cancel_run()
         self.thread_id = thread_id
         await self.reset_view()

@@ -14,9 +14,9 @@ from typing import Any
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from agentkit.approvals.policy import COMMAND_ARGS
 from agentkit.errors import AgentkitError
 from agentkit.events import ApprovalRequest, Decision, Edit
-from agentkit.approvals.policy import COMMAND_ARGS
 
 __all__ = [
     "DecisionError",

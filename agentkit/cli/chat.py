@@ -76,7 +76,12 @@ def register(app: typer.Typer) -> None:
                         hint="`agentkit tools list` shows the available ones",
                     )
                 tools = [t for t in tools if t.name in wanted]
-            return Agent(settings=settings, tools=tools, planning=plan)
+            agent = Agent(settings=settings, tools=tools, planning=plan)
+            # Load the model now, in the background, so a missing model is
+            # reported at startup and the first reply does not wait for it.
+            engine = getattr(agent.model, "engine", None)
+            del engine
+            return agent
 
         chat_app = AgentkitApp(
             agent_factory=build_agent if settings is not None else None,

@@ -17,6 +17,7 @@ config_app = typer.Typer(help="Inspect configuration.", no_args_is_help=True)
 def show(
     config: Path | None = typer.Option(None, "--config", "-c", help="TOML file to read."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    describe: bool = typer.Option(False, "--describe", "-d", help="Add each setting's description."),
 ) -> None:
     """Print every setting, its effective value and its source."""
     settings = load_settings(config_file=config)
@@ -37,11 +38,12 @@ def show(
     console = Console()
     file = config or find_config_file()
     console.print(f"config file: {file if file else '(none)'}")
-    table = Table("setting", "value", "source", "description")
+    table = Table("setting", "value", "source", *(["description"] if describe else []))
     for name, field in Settings.model_fields.items():
         source, detail = sources[name]
         label = f"{source} ({detail})" if detail else source
-        table.add_row(name, repr(getattr(settings, name)), label, field.description or "")
+        extra = [field.description or ""] if describe else []
+        table.add_row(name, repr(getattr(settings, name)), label, *extra)
     console.print(table)
     console.print(
         f"data dir: {settings.resolved_data_dir()}   cache dir: {settings.resolved_cache_dir()}"

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from agentkit.memory.knowledge import KnowledgeBase
 
 docs_app = typer.Typer(help="Ingested documents (RAG): list, search, remove.", no_args_is_help=True)
@@ -101,8 +103,7 @@ def ingest(
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
         f"{report.chunks_written} chunks in {report.seconds:.1f}s ({rate:.1f} chunks/s)"
     )
-    for path, reason in report.skipped:
-        console.print(f"skipped {path}: {reason}")
+    _print_skipped(console, report.skipped)
     if report.missing:
         console.print(
             f"{len(report.missing)} indexed file(s) no longer exist; run with --prune to drop them"
@@ -256,6 +257,23 @@ def memory_forget(
     if not forgotten:
         raise AgentkitError(f"no memory with id {memory_id}", hint="`agentkit memory list` shows ids")
     typer.echo(f"forgot {memory_id}")
+
+
+def _print_skipped(console: Console, skipped: list[tuple[str, str]], shown: int = 10) -> None:
+    """Binary and empty files are expected in any tree: count them; name the
+    files that failed for another reason (unreadable, too large, bad PDF)."""
+    from collections import Counter
+
+    quiet = {"binary", "no text"}
+    counts = Counter(reason for _, reason in skipped if reason in quiet)
+    if counts:
+        summary = ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items()))
+        console.print(f"skipped {sum(counts.values())} file(s): {summary}")
+    others = [(p, r) for p, r in skipped if r not in quiet]
+    for path, reason in others[:shown]:
+        console.print(f"skipped {path}: {reason}")
+    if len(others) > shown:
+        console.print(f"... and {len(others) - shown} more (see --json)")
 
 
 def _indent(text: str) -> str:

@@ -48,15 +48,15 @@ def build_model(settings: Settings) -> BaseChatModel:
 
 
 def build_tools(settings: Settings, read_only: bool) -> list[BaseTool]:
-    """All built-in tools (the policy gates the ones with side effects)."""
-    try:
-        from agentkit.tools import builtin_tools  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    try:
-        return list(builtin_tools(settings=settings, read_only=read_only))
-    except TypeError:
-        return list(builtin_tools(read_only=read_only))
+    """Built-in, user and MCP tools (the policy gates the ones with side
+    effects); only the read-only built-ins with ``read_only``."""
+    from agentkit import tools as registry
+
+    if not read_only and hasattr(registry, "all_tools"):
+        return list(registry.all_tools(settings))
+    if hasattr(registry, "builtin_tools"):
+        return list(registry.builtin_tools(settings, read_only=read_only))
+    return []
 
 
 def _select_tools(available: Sequence[BaseTool], names: Sequence[str] | None) -> list[BaseTool]:

@@ -34,7 +34,7 @@ CONVERTER_VERSION = 1
 # sentence-transformers' max_seq_length for this model (sentence_bert_config.json).
 BUNDLED_MAX_TOKENS = 256
 
-OutType = Literal["f16", "f32"]
+OutType = Literal["f16", "f32", "bf16", "q8_0"]
 
 _SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 _PHANTOM_SPACE = "\u2581"
@@ -136,7 +136,12 @@ def convert_minilm_zip(zip_path: Path, out_path: Path, out_type: OutType = "f16"
     writer.add_causal_attention(False)
     writer.add_pooling_type(gguf.PoolingType.MEAN)
     writer.add_file_type(
-        gguf.LlamaFileType.MOSTLY_F16 if out_type == "f16" else gguf.LlamaFileType.ALL_F32
+        {
+            "f16": gguf.LlamaFileType.MOSTLY_F16,
+            "f32": gguf.LlamaFileType.ALL_F32,
+            "bf16": gguf.LlamaFileType.MOSTLY_BF16,
+            "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0,
+        }[out_type]
     )
 
     writer.add_tokenizer_model("bert")
@@ -176,8 +181,18 @@ def convert_minilm_zip(zip_path: Path, out_path: Path, out_type: OutType = "f16"
         data = array.astype(np.float32)
         # Matrices go to f16; norms, biases and the tiny token-type table stay f32
         # (llama.cpp's converter makes the same choice).
-        if out_type == "f16" and data.ndim == 2 and not new_name.startswith("token_types"):
+        is_matrix = data.ndim == 2 and not new_name.startswith("token_types")
+        if is_matrix and out_type == "f16":
             data = data.astype(np.float16)
+        elif is_matrix and out_type in ("bf16", "q8_0"):
+            qtype = (
+                gguf.GGMLQuantizationType.BF16
+                if out_type == "bf16"
+                else gguf.GGMLQuantizationType.Q8_0
+            )
+            quantized = gguf.quants.quantize(data, qtype)
+            writer.add_tensor(new_name, quantized, raw_dtype=qtype)
+            continue
         writer.add_tensor(new_name, data)
 
     writer.write_header_to_file()

@@ -19,6 +19,8 @@ from agentkit.memory.embedder import LlamaEmbedder, embedder_info
 from agentkit.memory.memories import MemoryStore
 from agentkit.memory.store import (
     DOCUMENTS_COLLECTION,
+    FILES_COLLECTION,
+    MANIFEST_INFO_NAME,
     MEMORIES_COLLECTION,
     EmbedderInfo,
     VectorStore,
@@ -52,7 +54,9 @@ class KnowledgeBase:
         self._owns_embeddings = owns_embeddings
         try:
             self.documents = DocumentIndex(
-                store.collection(DOCUMENTS_COLLECTION, self.info), embeddings
+                store.collection(DOCUMENTS_COLLECTION, self.info),
+                store.collection(FILES_COLLECTION, EmbedderInfo(MANIFEST_INFO_NAME, 1)),
+                embeddings,
             )
             self.memories = MemoryStore(store.collection(MEMORIES_COLLECTION, self.info), embeddings)
         except Exception:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 DOCUMENTS_COLLECTION = "agentkit_documents"
 MEMORIES_COLLECTION = "agentkit_memories"
+FILES_COLLECTION = "agentkit_files"  # the document index's per-file manifest
+MANIFEST_INFO_NAME = "agentkit-manifest"
 EMBEDDER_KEY = "agentkit_embedder"
 DIMENSION_KEY = "agentkit_dimension"
 LOCK_NAME = "chroma.lock"

@@ -140,26 +140,20 @@ class ChatLlama(BaseChatModel):
     @property
     def prompt_format(self) -> PromptFormat:
         if self._format is None:
-            from agentkit.models.resolve import read_gguf_info
-
-            info = read_gguf_info(self._path())
             engine = self.engine
+            # llama.cpp already parsed the GGUF metadata at load.
+            metadata = engine.llm.metadata
             try:
                 self._format = choose_format(
                     self.chat_format,
-                    architecture=info.architecture,
-                    chat_template=info.chat_template,
+                    architecture=metadata.get("general.architecture", ""),
+                    chat_template=metadata.get("tokenizer.chat_template"),
                     bos_token=engine.token_text(engine.llm.token_bos()),
                     eos_token=engine.token_text(engine.llm.token_eos()),
                 )
             except ValueError as err:
                 raise ModelError(str(err)) from None
         return self._format
-
-    def _path(self) -> Any:
-        from pathlib import Path
-
-        return Path(self.model_path)
 
     @property
     def tool_call_mode(self) -> ToolCallMode:
@@ -328,6 +322,9 @@ class ChatLlama(BaseChatModel):
         # of the grammar cannot start with "<", so the first character decides.
         silent = calling and choice != "auto"
         undecided = calling and choice == "auto"
+        text_budget = kwargs.get("max_tokens") or self.max_tokens
+        capped = False
+        stats = generation.stats
         for delta in generation:
             if silent or not delta:
                 continue
@@ -337,7 +334,13 @@ class ChatLlama(BaseChatModel):
                     silent = True
                     continue
             yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
-        stats = generation.stats
+            # Auto mode got the constrained budget in case it called a tool;
+            # prose is held to max_tokens.
+            if calling and stats.completion_tokens >= text_budget and not cancel.is_set():
+                capped = True
+                cancel.set()
+        if capped:
+            stats.finish_reason = "length"
         final = self._final_chunk(stats, tools if calling else None)
         yield final
 

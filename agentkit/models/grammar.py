@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from typing import Any, Literal
 
 from agentkit.models.prompt import TOOL_CALL_CLOSE, TOOL_CALL_OPEN
@@ -46,10 +47,92 @@ def tighten(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+MAX_DIGITS = 15  # what llama.cpp's converter allows for an unbounded integer
+
+
+def _same_length(low: str, high: str) -> list[list[str]]:
+    """Digit patterns (each a list of GBNF atoms) covering low..high, two
+    numerals with the same number of digits."""
+    if low == high:
+        return [[f'"{d}"' for d in low]]
+    if len(low) == 1:
+        return [[f"[{low}-{high}]"]]
+    prefix: list[str] = []
+    while low[0] == high[0]:
+        prefix.append(f'"{low[0]}"')
+        low, high = low[1:], high[1:]
+        if len(low) == 1:
+            return [[*prefix, f"[{low}-{high}]"]]
+    rest = len(low) - 1
+    if low[1:] == "0" * rest and high[1:] == "9" * rest:
+        return [[*prefix, f"[{low[0]}-{high[0]}]", *["[0-9]"] * rest]]
+    out = [[*prefix, f'"{low[0]}"', *p] for p in _same_length(low[1:], "9" * rest)]
+    if int(high[0]) - int(low[0]) > 1:
+        out.append([*prefix, f"[{int(low[0]) + 1}-{int(high[0]) - 1}]", *["[0-9]"] * rest])
+    out += [[*prefix, f'"{high[0]}"', *p] for p in _same_length("0" * rest, high[1:])]
+    return out
+
+
+def _non_negative(low: int, high: int) -> list[list[str]]:
+    patterns: list[list[str]] = []
+    start = low
+    while start <= high:
+        digits = len(str(start))
+        end = min(high, 10**digits - 1)
+        patterns += _same_length(str(start), str(end))
+        start = end + 1
+    return patterns
+
+
+def integer_range_rule(low: int | None, high: int | None) -> str:
+    """GBNF for the integers in [low, high] (either bound may be open, then
+    limited to 15 digits like the converter's own integer rule)."""
+    limit = 10**MAX_DIGITS - 1
+    low = -limit if low is None else max(low, -limit)
+    high = limit if high is None else min(high, limit)
+    if low > high:
+        raise ValueError(f"empty integer range [{low}, {high}]")
+    alternatives: list[str] = []
+    if low < 0:
+        neg_low, neg_high = max(1, -high) if high < 0 else 1, -low
+        alternatives += ['"-" ' + " ".join(p) for p in _non_negative(neg_low, neg_high)]
+    if high >= 0:
+        alternatives += [" ".join(p) for p in _non_negative(max(low, 0), high)]
+    return "(" + " | ".join(alternatives) + ") space"
+
+
+def _bounds(schema: dict[str, Any]) -> tuple[int | None, int | None]:
+    low = high = None
+    if "minimum" in schema:
+        low = math.ceil(schema["minimum"])
+    if "exclusiveMinimum" in schema and not isinstance(schema["exclusiveMinimum"], bool):
+        low = max(low if low is not None else -(10**MAX_DIGITS), math.floor(schema["exclusiveMinimum"]) + 1)
+    if "maximum" in schema:
+        high = math.floor(schema["maximum"])
+    if "exclusiveMaximum" in schema and not isinstance(schema["exclusiveMaximum"], bool):
+        high = min(high if high is not None else 10**MAX_DIGITS, math.ceil(schema["exclusiveMaximum"]) - 1)
+    return low, high
+
+
 def _converter() -> Any:
     from llama_cpp.llama_grammar import SchemaConverter
 
-    converter = SchemaConverter(
+    class BoundedSchemaConverter(SchemaConverter):
+        """Adds integer bounds (minimum/maximum, exclusive or not), which
+        llama-cpp-python's port of the converter leaves as a TODO."""
+
+        def visit(self, schema: Any, name: str) -> str:
+            if (
+                isinstance(schema, dict)
+                and schema.get("type") == "integer"
+                and any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"))
+            ):
+                low, high = _bounds(schema)
+                rule_name = name or "root"
+                return self._add_rule(rule_name, integer_range_rule(low, high))
+            return super().visit(schema, name)
+
+    converter = BoundedSchemaConverter(
         prop_order={"name": 0, "arguments": 1}, allow_fetch=False, dotall=False, raw_pattern=False
     )
     # Compact JSON: at most one space between tokens. The default allows a

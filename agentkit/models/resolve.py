@@ -158,9 +158,9 @@ def resolve_model_path(spec: str, cache_dir: Path) -> Path:
     """Turn a model spec into a readable GGUF file, or raise a one-line ModelError."""
     spec = spec.strip()
     if spec.startswith(BUNDLED_PREFIX):
-        path = ensure_bundled(spec[len(BUNDLED_PREFIX) :], cache_dir)
-    else:
-        path = Path(spec).expanduser()
+        # Verified by sha256 when assembled (and by stamp since): complete.
+        return ensure_bundled(spec[len(BUNDLED_PREFIX) :], cache_dir)
+    path = Path(spec).expanduser()
     check_gguf_file(path)
     return path
 
@@ -242,6 +242,11 @@ class _Cursor:
             if item_type in _SCALAR_FORMATS:
                 # Vocabularies hold ~262k entries: skip them without decoding.
                 self.pos += count * struct.calcsize(_SCALAR_FORMATS[item_type])
+            elif item_type == _STRING:
+                buf, pos, unpack = self.buf, self.pos, struct.unpack_from
+                for _ in range(count):
+                    pos += 8 + unpack("<Q", buf, pos)[0]
+                self.pos = pos
             else:
                 for _ in range(count):
                     self.value(item_type, keep=False)

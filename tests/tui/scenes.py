@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from agentkit.tui.app import AgentkitApp
+
 from agentkit.config import Settings
 from agentkit.events import (
     AgentEvent,
@@ -15,7 +17,6 @@ from agentkit.events import (
     ToolCallProposed,
     ToolResultEvent,
 )
-from agentkit.tui.app import AgentkitApp
 
 from .conftest import write_request
 from .fakes import FakeAgent, FakeThread

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from agentkit.tui.app import AgentkitApp
+from agentkit.tui.widgets.conversation import ErrorMessage
 from textual.widgets import Input
 
 from agentkit.errors import ModelError, StoreError
 from agentkit.events import AgentEvent, ErrorEvent, FinalEvent
-from agentkit.tui.app import AgentkitApp
-from agentkit.tui.widgets.conversation import ErrorMessage
 
 from .fakes import FakeAgent
 
@@ -32,6 +32,7 @@ async def test_missing_model_is_a_notification_and_the_app_stays_up(settings) ->
         await pilot.press(*"hi", "enter")
         await pilot.pause()
         assert any("not ready" in m for m in messages(app))
+        assert app.query_one("#prompt", Input).value == "hi", "the text is kept"
         assert app.is_running
 
 
@@ -82,3 +83,33 @@ async def test_errors_during_a_run_are_inline_and_notified(settings) -> None:  #
         # Still usable: the prompt takes input again.
         assert app.query_one("#prompt", Input).has_focus
         assert app.status.info.state == "error"
+
+
+async def test_a_message_typed_while_loading_goes_out_when_ready(settings) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from agentkit.tui.widgets.conversation import AgentMessage
+
+    from agentkit.events import FinalEvent as Final
+
+    release = threading.Event()
+    agent = FakeAgent([[Final(answer="Ready now.")]])
+
+    def slow_factory() -> FakeAgent:
+        release.wait(5)
+        return agent
+
+    app = AgentkitApp(agent_factory=slow_factory, settings=settings, id_factory=lambda: "t-q")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.status.info.state == "loading"
+        app.query_one("#prompt", Input).value = "early question"
+        await pilot.press("enter")
+        await pilot.pause()
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert agent.tasks == [("early question", "t-q")]
+        assert [m.text for m in app.query(AgentMessage)] == ["Ready now."]

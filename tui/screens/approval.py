@@ -11,6 +11,7 @@ import json
 from functools import partial
 from typing import Any
 
+from agentkit.tui.screens.dialogs import ChoiceScreen, EditArgsScreen, TextPromptScreen
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
@@ -29,7 +30,6 @@ from agentkit.events import (
     Reject,
     Respond,
 )
-from agentkit.tui.screens.dialogs import ChoiceScreen, EditArgsScreen, TextPromptScreen
 
 DANGER_STYLES: dict[str, str] = {
     "safe": "bold green",
@@ -131,7 +131,7 @@ class ApprovalScreen(ModalScreen[list[Decision] | None]):
                 yield Static("", id="approval-preview-body")
             yield Static("", id="approval-progress", classes="dialog-hint")
             yield Static(
-                "y approve · e edit · r reject (feedback) · o respond · a always allow · Esc later",
+                "y approve · e edit · r reject · o respond · a always allow · Esc later",
                 classes="dialog-keys",
             )
         yield Footer()
@@ -170,7 +170,9 @@ class ApprovalScreen(ModalScreen[list[Decision] | None]):
             mark = describe(decided) if decided else "pending"
             style = "bold" if number - 1 == self.index else "dim"
             progress.append(f"{number}. {item.tool}: {mark}   ", style=style)
-        self.query_one("#approval-progress", Static).update(progress)
+        progress_line = self.query_one("#approval-progress", Static)
+        progress_line.update(progress)
+        progress_line.display = total > 1
 
     # --- deciding -----------------------------------------------------------
 

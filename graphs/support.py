@@ -1,0 +1,145 @@
+"""Small pieces the graph's nodes share: output schemas, the synthetic
+``final_answer`` tool, transcript and usage helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from agentkit.graphs import prompts as P
+from agentkit.graphs.state import PendingCall, UsageState
+from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
+from langchain_core.tools import BaseTool, StructuredTool
+from langgraph.config import get_config
+from pydantic import BaseModel, Field, StringConstraints
+
+from agentkit.approvals.decisions import call_signature
+
+PlanStepText = Annotated[str, StringConstraints(min_length=2, max_length=120)]
+
+
+class PlanOutput(BaseModel):
+    """A short numbered plan. The bounds are in the JSON schema, so a
+    constrained model cannot ramble on for its whole token budget."""
+
+    steps: list[PlanStepText] = Field(min_length=1, max_length=5)
+
+
+class FinalAnswerArgs(BaseModel):
+    # Bounded so a constrained small model closes the string instead of
+    # rambling to its token limit (a truncated call is invalid). No field
+    # description: base models copy descriptions into the value.
+    answer: str = Field(min_length=1, max_length=800)
+
+
+def final_answer_tool() -> BaseTool:
+    """The synthetic tool the model calls to finish; never executed."""
+    return StructuredTool.from_function(
+        func=lambda answer: answer,
+        name=P.FINAL_ANSWER_TOOL,
+        description=P.FINAL_ANSWER_DESCRIPTION,
+        args_schema=FinalAnswerArgs,
+    )
+
+
+def configurable() -> dict[str, Any]:
+    """The running graph's ``config["configurable"]`` ({} outside a run)."""
+    try:
+        return dict(get_config().get("configurable", {}))
+    except RuntimeError:
+        return {}
+
+
+def current_thread_id() -> str | None:
+    value = configurable().get("thread_id")
+    return str(value) if value is not None else None
+
+
+def normalise_reply(response: Any) -> AIMessage:
+    """An AIMessage whose unparseable calls are in ``invalid_tool_calls`` (a
+    streamed reply may carry them in its metadata only)."""
+    if not isinstance(response, AIMessage):
+        response = AIMessage(content=str(getattr(response, "content", response)))
+    from_metadata = response.response_metadata.get("invalid_tool_calls")
+    if not response.invalid_tool_calls and from_metadata:
+        response = response.model_copy(update={"invalid_tool_calls": list(from_metadata)})
+    return response
+
+
+def reply_text(message: AIMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    return "".join(part if isinstance(part, str) else str(part.get("text", "")) for part in content)
+
+
+def close_calls(response: AIMessage, note: str) -> list[ToolMessage]:
+    """A ToolMessage for every call of ``response``, so the transcript stays
+    valid for chat formats that require one per call, even for unrun calls."""
+    closed = [
+        ToolMessage(content=note, tool_call_id=c["id"] or "", name=c["name"])
+        for c in response.tool_calls
+    ]
+    closed += [
+        ToolMessage(content=note, tool_call_id=c.get("id") or "", name=c.get("name") or "?")
+        for c in response.invalid_tool_calls
+    ]
+    return closed
+
+
+def pending_signature(p: PendingCall) -> str:
+    """Identity of a proposed call; unparseable calls differ by their raw
+    text, not by their (empty) arguments."""
+    extra = p.get("error", "") if p["tool"] == "?" else ""
+    return call_signature(p["tool"], p["args"]) + extra
+
+
+def close_unanswered(messages: Sequence[AnyMessage], note: str) -> list[ToolMessage]:
+    """ToolMessages for calls that never got one (a new task arrived while
+    they waited for approval), so the transcript stays well-formed."""
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    return [
+        ToolMessage(content=note, tool_call_id=c["id"] or "", name=c["name"])
+        for m in messages
+        if isinstance(m, AIMessage)
+        for c in m.tool_calls
+        if (c["id"] or "") not in answered
+    ]
+
+
+def last_ai_id(messages: Sequence[AnyMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            return message.id or ""
+    return ""
+
+
+def add_usage(
+    usage: UsageState | None,
+    input_tokens: int = 0,
+    output_tokens: int = 0,
+    model_seconds: float = 0.0,
+) -> UsageState:
+    base = usage or {"input_tokens": 0, "output_tokens": 0, "model_seconds": 0.0}
+    return {
+        "input_tokens": base["input_tokens"] + input_tokens,
+        "output_tokens": base["output_tokens"] + output_tokens,
+        "model_seconds": base["model_seconds"] + model_seconds,
+    }
+
+
+def fresh_run_fields() -> dict[str, Any]:
+    """What a new task on a thread starts from (the transcript is kept)."""
+    return {
+        "steps": 0,
+        "replans": 0,
+        "repeats": 0,
+        "last_signatures": [],
+        "pending": [],
+        "decisions": [],
+        "answer": "",
+        "stop_reason": "",
+        "status": "running",
+        "tool_log": [],
+        "usage": {"input_tokens": 0, "output_tokens": 0, "model_seconds": 0.0},
+    }
