@@ -186,6 +186,28 @@ class Settings(BaseSettings):
         description="MCP servers whose tools the agent may use ([mcp_servers.NAME]).",
     )
 
+    # --- scale-out: existing engines instead of in-process ones ------------------
+    # (chroma_url above and a postgres:// `checkpointer` are the other two.)
+    model_urls: list[str] = Field(
+        default_factory=list,
+        description="OpenAI-compatible llama.cpp servers (http://host:port/v1) to use instead of "
+        "the in-process model; requests are spread over them. `model = \"http://...\"` "
+        "(comma-separated for several) does the same.",
+    )
+    embed_url: str | None = Field(
+        None,
+        description="OpenAI-compatible embeddings server (http://host:port/v1) instead of the "
+        "in-process embedder; embed_model names the model it serves.",
+    )
+    remote_timeout_s: float = Field(
+        120.0, gt=0, description="Per-request timeout for model and embedding servers."
+    )
+    remote_retry_s: float = Field(
+        15.0,
+        ge=0,
+        description="How long a server that failed is skipped before it is tried again.",
+    )
+
     # --- where things live ---------------------------------------------------
     data_dir: Path | None = Field(
         None,

@@ -47,6 +47,7 @@ def tighten(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+JSON_CHAR_RULE = r'[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
 MAX_DIGITS = 15  # what llama.cpp's converter allows for an unbounded integer
 
 
@@ -120,6 +121,14 @@ def _converter() -> Any:
     class BoundedSchemaConverter(SchemaConverter):
         """Adds integer bounds (minimum/maximum, exclusive or not), which
         llama-cpp-python's port of the converter leaves as a TODO."""
+
+        def _add_primitive(self, name: str, rule: Any) -> str:
+            if name == "char":
+                # llama.cpp's own rule: no raw control characters inside
+                # strings (the port allows them, and json.loads rejects a raw
+                # newline the model writes into a string).
+                rule = type(rule)(JSON_CHAR_RULE, [])
+            return super()._add_primitive(name, rule)
 
         def visit(self, schema: Any, name: str) -> str:
             if (

@@ -71,7 +71,12 @@ def test_usage_and_response_metadata(poem: Poem) -> None:
     meta = poem.invoked.response_metadata
     assert usage["input_token_details"]["cache_read"] == meta["prompt_tokens_reused"]
     assert meta["prompt_tokens_evaluated"] + meta["prompt_tokens_reused"] == usage["input_tokens"]
-    assert set(meta["timings"]) >= {"prompt_ms", "decode_ms", "prompt_per_second", "decode_per_second"}
+    assert set(meta["timings"]) >= {
+        "prompt_ms",
+        "decode_ms",
+        "prompt_per_second",
+        "decode_per_second",
+    }
     assert meta["model_name"] == "bundled:gemma3-270m"
     # The stream repeated the prompt: everything but the last token was reused.
     streamed = sum(poem.chunks[1:], poem.chunks[0])
@@ -129,7 +134,9 @@ async def test_cancelling_astream_frees_the_engine(real_chat_model) -> None:
 
 def test_breaking_out_of_a_sync_stream_frees_the_engine(real_chat_model) -> None:
     engine = real_chat_model.engine
-    for index, _chunk in enumerate(real_chat_model.stream("Count from one to fifty.", max_tokens=64)):
+    for index, _chunk in enumerate(
+        real_chat_model.stream("Count from one to fifty.", max_tokens=64)
+    ):
         if index >= 2:
             break
     assert not engine.lock.locked()
@@ -170,7 +177,9 @@ def test_two_threads_invoking_at_once_both_complete(real_chat_model) -> None:
 def test_tool_choice_none_gives_plain_text_with_the_plain_prompt(real_chat_model) -> None:
     question = "What's the weather in Paris?"
     plain = real_chat_model.invoke(question, max_tokens=8)
-    none = real_chat_model.bind_tools([get_weather, add], tool_choice="none").invoke(question, max_tokens=8)
+    none = real_chat_model.bind_tools([get_weather, add], tool_choice="none").invoke(
+        question, max_tokens=8
+    )
     assert none.tool_calls == [] and none.invalid_tool_calls == []
     assert none.usage_metadata["input_tokens"] == plain.usage_metadata["input_tokens"]  # type: ignore[index]
     assert none.content == plain.content

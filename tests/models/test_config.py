@@ -92,7 +92,9 @@ def test_bad_config_file_is_a_one_line_config_error(clean_env: Path, text: str, 
     assert "\n" not in str(info.value)
 
 
-def test_bad_env_value_and_missing_config_file(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_env_value_and_missing_config_file(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AGENTKIT_N_GPU_LAYERS", "lots")
     with pytest.raises(ConfigError, match="invalid setting 'n_gpu_layers'"):
         load_settings()
@@ -126,7 +128,9 @@ def test_config_show_reports_values_and_sources(tmp_path: Path) -> None:
 
     # --config names the file explicitly and wins over AGENTKIT_CONFIG.
     other = _toml(tmp_path / "other.toml", "temperature = 0.9\n")
-    result = _cli(["config", "show", "--json", "--config", str(other)], tmp_path, AGENTKIT_CONFIG=str(config))
+    result = _cli(
+        ["config", "show", "--json", "--config", str(other)], tmp_path, AGENTKIT_CONFIG=str(config)
+    )
     assert json.loads(result.stdout)["temperature"]["value"] == 0.9
 
     # The table view names the file and each source.
@@ -144,7 +148,9 @@ def test_config_show_reports_values_and_sources(tmp_path: Path) -> None:
     ],
     ids=["unknown-key", "invalid-toml"],
 )
-def test_config_show_bad_file_prints_one_error_line(tmp_path: Path, text: str, expected: str) -> None:
+def test_config_show_bad_file_prints_one_error_line(
+    tmp_path: Path, text: str, expected: str
+) -> None:
     config = _toml(tmp_path / "bad.toml", text)
     result = _cli(["config", "show"], tmp_path, AGENTKIT_CONFIG=str(config))
     assert result.returncode == 2

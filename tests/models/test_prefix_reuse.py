@@ -56,7 +56,9 @@ def test_six_turns_evaluate_only_new_tokens_and_match_cold_runs(real_chat_model)
         assert usage["input_token_details"]["cache_read"] == reused
         if turn > 1:
             new = prompt - previous_prompt  # the last reply and this question
-            lines.append(f"turn {turn}: evaluated {evaluated} of {prompt} prompt tokens ({new} new)")
+            lines.append(
+                f"turn {turn}: evaluated {evaluated} of {prompt} prompt tokens ({new} new)"
+            )
             assert evaluated <= new + SLACK, lines[-1]
             # Everything seen before, including the generated reply, came from the cache.
             assert reused >= previous_prompt + len(transcript[-1][2]) - SLACK, lines[-1]
@@ -96,8 +98,8 @@ def test_divergence_beyond_the_sliding_window_matches_a_cold_run(real_chat_model
     than 512 tokens: running B after A reuses only the prefix, so the sliding
     window layers must be restored from a cache position far behind the end.
 
-    Logits are compared exactly as well as tokens: with ``swa_full=False`` the
-    greedy tokens here happen to survive, but the logits move by ~1.1, while
+    Logits are compared (to 1e-4) as well as tokens: with ``swa_full=False``
+    the greedy tokens here happen to survive but the logits move by ~1, while
     with ``swa_full=True`` cached and cold logits are bit-identical."""
     model = real_chat_model
     engine = model.engine
@@ -105,36 +107,36 @@ def test_divergence_beyond_the_sliding_window_matches_a_cold_run(real_chat_model
     prefix = "Read these facts.\n" + _facts(0, 34)
     tail = _facts(34, 64) + "\nQuestion: what does the red fox of Oslo eat? Answer:"
     prompt_a = [HumanMessage(f"{prefix}\nNote A: the list below was checked on Monday.\n{tail}")]
-    prompt_b = [HumanMessage(f"{prefix}\nNote B: these were copied from an old almanac by hand.\n{tail}")]
+    prompt_b = [
+        HumanMessage(f"{prefix}\nNote B: these were copied from an old almanac by hand.\n{tail}")
+    ]
 
     engine.reset_cache()
     first, _ = _ask(model, prompt_a, max_tokens=1)
     assert first.usage_metadata is not None
     assert first.usage_metadata["input_tokens"] > 1200
 
-    cached_step, _ = _ask(model, prompt_b, max_tokens=1)
-    cached_logits = engine._logits().copy()
-    assert cached_step.usage_metadata is not None
-    total = cached_step.usage_metadata["input_tokens"]
-    reused = cached_step.response_metadata["prompt_tokens_reused"]
+    cached, cached_ids = _ask(model, prompt_b, max_tokens=16)
+    cached_logits = engine._logits().copy()  # after the last generated token
+    assert cached.usage_metadata is not None
+    total = cached.usage_metadata["input_tokens"]
+    reused = cached.response_metadata["prompt_tokens_reused"]
     print(
         f"\nsliding-window check: B reused {reused} of {total} prompt tokens, "
         f"diverging {total - reused} tokens before its end"
     )
     assert reused > 400  # the shared prefix came from the cache ...
     assert total - reused > 512  # ... and the divergence is beyond the 512-token window
-    cached, cached_ids = _ask(model, prompt_b, max_tokens=16)  # same prefix plan again
 
-    engine.reset_cache()
-    _ask(model, prompt_b, max_tokens=1)
-    cold_logits = engine._logits().copy()
     engine.reset_cache()
     cold, cold_ids = _ask(model, prompt_b, max_tokens=16)
+    cold_logits = engine._logits().copy()
     assert cold.response_metadata["prompt_tokens_reused"] == 0
 
-    assert float(np.abs(cached_logits - cold_logits).max()) < 1e-4
     assert len(cold_ids) >= 8
     assert cached_ids == cold_ids, f"cached {cached.content!r} vs cold {cold.content!r}"
+    drift = float(np.abs(cached_logits - cold_logits).max())
+    assert drift < 1e-4, f"cached and cold logits differ by up to {drift:.3f}"
 
 
 @pytest.mark.xfail(

@@ -69,7 +69,9 @@ def _garbage_header(tmp: Path, real: Path) -> Path:
 def _bad_version_header(tmp: Path, real: Path) -> Path:
     # Plausible magic and version, absurd counts.
     path = tmp / "counts.gguf"
-    path.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + (2**62).to_bytes(8, "little") * 2 + b"\x01" * 256)
+    path.write_bytes(
+        b"GGUF" + (3).to_bytes(4, "little") + (2**62).to_bytes(8, "little") * 2 + b"\x01" * 256
+    )
     return path
 
 
@@ -116,7 +118,9 @@ def test_from_settings_gives_model_error(
         ChatLlama.from_settings(load_settings(model=str(path)))
 
 
-def test_truncated_message_gives_the_sizes(make_bad: Callable[[BadFile], Path], bundled_model_path: Path) -> None:
+def test_truncated_message_gives_the_sizes(
+    make_bad: Callable[[BadFile], Path], bundled_model_path: Path
+) -> None:
     path = make_bad(_truncated_in_data)
     with pytest.raises(ModelError) as info:
         resolve_model_path(str(path), path.parent)
@@ -154,7 +158,10 @@ def test_header_only_gguf_is_rejected(tmp_path: Path) -> None:
 
 def test_bundled_model_resolves_and_reads(bundled_model_path: Path, tmp_path: Path) -> None:
     settings = load_settings()
-    assert resolve_model_path("bundled:gemma3-270m", settings.resolved_cache_dir()) == bundled_model_path
+    assert (
+        resolve_model_path("bundled:gemma3-270m", settings.resolved_cache_dir())
+        == bundled_model_path
+    )
     info = read_gguf_info(bundled_model_path)
     assert info.architecture == "gemma3"
     assert info.file_type == "Q4_K_M"
@@ -187,7 +194,9 @@ def test_gpu_layers_on_a_cpu_only_build_is_a_model_error() -> None:
 def _cli(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("AGENTKIT_")}
     # A wide terminal keeps rich from wrapping the error inside its table.
-    environ.update(COLUMNS="300", XDG_CONFIG_HOME=str(cwd / "xdg"), AGENTKIT_DATA_DIR=str(cwd / "data"), **env)
+    environ.update(
+        COLUMNS="300", XDG_CONFIG_HOME=str(cwd / "xdg"), AGENTKIT_DATA_DIR=str(cwd / "data"), **env
+    )
     return subprocess.run(
         [str(AGENTKIT), *args], cwd=cwd, env=environ, capture_output=True, text=True, timeout=120
     )

@@ -28,7 +28,7 @@ async def _finish(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-def test_main_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_main_screen_120x40(snap_compare) -> None:  # type: ignore[no-untyped-def]
     app, _ = make_app()
     assert snap_compare(app, terminal_size=(120, 40), run_before=_finish)
 
