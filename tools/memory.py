@@ -12,10 +12,11 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from agentkit.tools.base import ToolPreview, declare
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
+
+from agentkit.tools.base import ToolPreview, declare
 
 if TYPE_CHECKING:
     from agentkit.memory.knowledge import KnowledgeBase

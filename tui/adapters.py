@@ -8,12 +8,33 @@ in degrades to a sensible default instead of breaking the sidebar.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+
+from agentkit.events import AgentEvent, ApprovalRequest, Decision
 
 T = TypeVar("T")
+
+
+class AgentLike(Protocol):
+    """The part of :class:`agentkit.agent.Agent` the TUI uses."""
+
+    threads: Any
+
+    def astream(self, task: str, thread_id: str | None = None) -> AsyncIterator[AgentEvent]: ...
+
+    def astream_resume(
+        self, thread_id: str, decisions: Sequence[Decision]
+    ) -> AsyncIterator[AgentEvent]: ...
+
+    def pending(self, thread_id: str) -> list[ApprovalRequest]: ...
+
+
+def new_thread_id() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 async def maybe_await(value: T | Any) -> T:

@@ -10,19 +10,10 @@ the agent's asyncio task and leaves the checkpointed thread resumable.
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from typing import Any, Protocol
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
-from agentkit.tui import threads_ops
-from agentkit.tui.adapters import maybe_await, model_context
-from agentkit.tui.screens.approval import ApprovalScreen, describe
-from agentkit.tui.screens.help import HelpScreen
-from agentkit.tui.widgets.conversation import Conversation
-from agentkit.tui.widgets.panels import ContextPanel, PlanPanel
-from agentkit.tui.widgets.status import StatusBar
-from agentkit.tui.widgets.threads import ThreadList
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -47,24 +38,14 @@ from agentkit.events import (
     ToolCallProposed,
     ToolResultEvent,
 )
-
-
-class AgentLike(Protocol):
-    """The part of :class:`agentkit.agent.Agent` the TUI uses."""
-
-    threads: Any
-
-    def astream(self, task: str, thread_id: str | None = None) -> AsyncIterator[AgentEvent]: ...
-
-    def astream_resume(
-        self, thread_id: str, decisions: Sequence[Decision]
-    ) -> AsyncIterator[AgentEvent]: ...
-
-    def pending(self, thread_id: str) -> list[ApprovalRequest]: ...
-
-
-def new_thread_id() -> str:
-    return uuid.uuid4().hex[:12]
+from agentkit.tui import threads_ops
+from agentkit.tui.adapters import AgentLike, maybe_await, model_context, new_thread_id
+from agentkit.tui.screens.approval import ApprovalScreen, describe
+from agentkit.tui.screens.help import HelpScreen
+from agentkit.tui.widgets.conversation import Conversation
+from agentkit.tui.widgets.panels import ContextPanel, PlanPanel
+from agentkit.tui.widgets.status import SpeedMeter, StatusBar
+from agentkit.tui.widgets.threads import ThreadList
 
 
 class AgentkitApp(App[None]):
@@ -107,9 +88,7 @@ class AgentkitApp(App[None]):
         self.pending_requests: list[ApprovalRequest] = []
         self.queued_message: str | None = None
         self.run_worker_: Worker[None] | None = None
-        self._tokens = 0
-        self._token_time = 0.0
-        self._last_token_at: float | None = None
+        self.speed = SpeedMeter()
 
     # --- layout -------------------------------------------------------------
 
@@ -165,11 +144,18 @@ class AgentkitApp(App[None]):
         """Build the agent off the event loop (loading a model takes seconds)."""
         assert self.agent_factory is not None
         try:
-            agent = self.agent_factory()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", UserWarning)
+                agent = self.agent_factory()
         except Exception as err:  # noqa: BLE001 - shown to the user, the app stays up
             self.call_from_thread(self.report_error, err, "Cannot start the agent")
             self.call_from_thread(self.status.set, state="error")
             return
+        for warning in caught:
+            if issubclass(warning.category, UserWarning):
+                self.call_from_thread(
+                    self.notify, str(warning.message), severity="warning", timeout=15, markup=False
+                )
         self.agent = agent
         self.call_from_thread(self.agent_ready)
 
@@ -230,9 +216,7 @@ class AgentkitApp(App[None]):
         )
 
     async def consume(self, stream: AsyncIterator[AgentEvent], thread_id: str) -> None:
-        self._tokens = 0
-        self._token_time = 0.0
-        self._last_token_at = None
+        self.speed = SpeedMeter()
         self.status.set(state="generating")
         requests: list[ApprovalRequest] = []
         await self.conversation.show_thinking("thinking")
@@ -257,11 +241,12 @@ class AgentkitApp(App[None]):
             self.report_error(err)
             self.status.set(state="error")
             await self.refresh_threads()
+            await self.reload_pending(thread_id)  # e.g. a refused decision: decide again
             return
         await self.conversation.hide_thinking()
         await self.conversation.end_reply()
-        if self._tokens and self._token_time > 0:
-            self.status.set(tokens_per_s=self._tokens / self._token_time)
+        if self.speed.rate is not None:
+            self.status.set(tokens_per_s=self.speed.rate)
         self.update_usage()
         await self.refresh_threads()
         if requests and thread_id == self.thread_id:
@@ -309,22 +294,13 @@ class AgentkitApp(App[None]):
                         markup=False)
 
     def count_token(self) -> None:
-        """Decode speed over the gaps between tokens; pauses longer than a
-        second (tool runs, prompt evaluation) are not generation time."""
-        now = time.monotonic()
-        if self._last_token_at is not None:
-            gap = now - self._last_token_at
-            if gap < 1.0:
-                self._tokens += 1
-                self._token_time += gap
-        self._last_token_at = now
-        if self._tokens and self._tokens % 4 == 0 and self._token_time > 0:
-            self.status.set(tokens_per_s=self._tokens / self._token_time)
+        if self.speed.tick():
+            self.status.set(tokens_per_s=self.speed.rate)
 
     def update_usage(self) -> None:
         """Context use from the loaded model, when it reports one; without
         streamed tokens (silent tool calls), speed from the run's usage."""
-        if not self._tokens:
+        if self.speed.rate is None:
             try:
                 usage = self.agent.result(self.thread_id).usage  # type: ignore[union-attr]
                 if usage.model_seconds > 0 and usage.output_tokens > 0:
@@ -389,7 +365,12 @@ class AgentkitApp(App[None]):
         await self.reset_view()
         await threads_ops.replay(self, thread_id)
         await self.refresh_threads()
-        assert self.agent is not None
+        await self.reload_pending(thread_id)
+
+    async def reload_pending(self, thread_id: str) -> None:
+        """Show the approval prompt again if the saved thread waits on calls."""
+        if self.agent is None or thread_id != self.thread_id:
+            return
         try:
             pending = list(await maybe_await(self.agent.pending(thread_id)))
         except Exception as err:  # noqa: BLE001
@@ -493,19 +474,4 @@ class AgentkitApp(App[None]):
         yield from threads_ops.palette_commands(self)
 
 
-def run_chat(
-    agent_factory: Callable[[], AgentLike],
-    settings: Settings | None = None,
-    thread_id: str | None = None,
-    startup_error: str | None = None,
-) -> None:
-    """Run the chat app in the terminal (used by ``agentkit chat``)."""
-    AgentkitApp(
-        agent_factory=agent_factory,
-        settings=settings,
-        thread_id=thread_id,
-        startup_error=startup_error,
-    ).run()
-
-
-__all__ = ["AgentkitApp", "AgentLike", "run_chat", "new_thread_id"]
+__all__ = ["AgentkitApp", "AgentLike", "new_thread_id"]

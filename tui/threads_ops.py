@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from textual.app import SystemCommand
+
 from agentkit.tui.adapters import (
     CheckpointRow,
     ThreadRow,
@@ -15,7 +17,6 @@ from agentkit.tui.adapters import (
 )
 from agentkit.tui.screens.dialogs import ChoiceScreen, TextPromptScreen
 from agentkit.tui.widgets.threads import NEW_THREAD_TITLE, ThreadList
-from textual.app import SystemCommand
 
 if TYPE_CHECKING:
     from agentkit.tui.app import AgentkitApp

@@ -30,8 +30,11 @@ def register(app: typer.Typer) -> None:
         only_tools: str | None = typer.Option(
             None, "--tools", help="Offer only these tools, comma-separated (e.g. read_file,write_file)."
         ),
+        memory: bool = typer.Option(
+            True, "--memory/--no-memory", help="Retrieve memories and documents for each task."
+        ),
         plan: bool = typer.Option(
-            True, "--plan/--no-plan", help="Plan before acting (--no-plan: one model call less per run)."
+            False, "--plan/--no-plan", help="Plan before acting (off by default: one model call more per run, slow on the bundled 270M model)."
         ),
         theme: str | None = typer.Option(
             None, "--theme", help="Textual theme, e.g. textual-light, textual-dark, nord."
@@ -57,8 +60,13 @@ def register(app: typer.Typer) -> None:
             # Show it inside the app, with what to do, rather than failing to open.
             settings, startup_error = None, str(err)
 
+        opened: list[object] = []  # the knowledge base, closed when the app exits
+
         def build_agent():  # type: ignore[no-untyped-def]
-            # Runs in a worker thread of the app: errors become notifications.
+            # Runs in a worker thread of the app: errors become notifications,
+            # warnings become warning notifications.
+            import warnings
+
             from agentkit.agent import Agent
             from agentkit.errors import ConfigError
             from agentkit.tools import all_tools
@@ -67,6 +75,19 @@ def register(app: typer.Typer) -> None:
             # Chat is interactive: writes and commands are offered (the policy
             # still asks before each), unlike the read-only API default.
             tools = all_tools(settings)
+            knowledge = None
+            if memory:
+                try:
+                    from agentkit.memory import KnowledgeBase
+
+                    knowledge = KnowledgeBase.open(settings)
+                    opened.append(knowledge)
+                    tools += knowledge.tools()
+                except ImportError:
+                    knowledge = None
+                except AgentkitError as err:  # e.g. the store is locked by another process
+                    warnings.warn(f"memory and documents are off: {err}", UserWarning, stacklevel=1)
+                    knowledge = None
             if only_tools:
                 wanted = {name.strip() for name in only_tools.split(",") if name.strip()}
                 unknown = wanted - {t.name for t in tools}
@@ -76,7 +97,7 @@ def register(app: typer.Typer) -> None:
                         hint="`agentkit tools list` shows the available ones",
                     )
                 tools = [t for t in tools if t.name in wanted]
-            agent = Agent(settings=settings, tools=tools, planning=plan)
+            agent = Agent(settings=settings, tools=tools, memory=knowledge, planning=plan)
             # Load the model now, in the background, so a missing model is
             # reported at startup and the first reply does not wait for it.
             engine = getattr(agent.model, "engine", None)
@@ -95,4 +116,10 @@ def register(app: typer.Typer) -> None:
                     f"unknown theme {theme!r}; one of: {', '.join(sorted(chat_app.available_themes))}"
                 )
             chat_app.theme = theme
-        chat_app.run()
+        try:
+            chat_app.run()
+        finally:
+            for resource in opened:
+                close = getattr(resource, "close", None)
+                if callable(close):
+                    close()

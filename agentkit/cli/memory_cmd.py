@@ -98,10 +98,11 @@ def ingest(
         )
         return
     rate = report.chunks_written / report.seconds if report.seconds else 0.0
+    speed = f" ({rate:.1f} chunks/s)" if report.chunks_written else ""
     console.print(
         f"{len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; "
-        f"{report.chunks_written} chunks in {report.seconds:.1f}s ({rate:.1f} chunks/s)"
+        f"{report.chunks_written} chunks in {report.seconds:.1f}s{speed}"
     )
     _print_skipped(console, report.skipped)
     if report.missing:

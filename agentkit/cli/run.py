@@ -42,9 +42,9 @@ EXIT_STOPPED = 4
 
 
 def build_model(settings: Settings) -> BaseChatModel:
-    from agentkit.models import ChatLlama  # type: ignore[attr-defined]
+    from agentkit.models.factory import make_chat_model
 
-    return ChatLlama.from_settings(settings)
+    return make_chat_model(settings)
 
 
 def build_tools(settings: Settings, read_only: bool) -> list[BaseTool]:

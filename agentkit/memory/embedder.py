@@ -48,6 +48,7 @@ class LlamaEmbedder(Embeddings):
         max_tokens: int | None = None,
         batch_tokens: int = DEFAULT_BATCH_TOKENS,
         max_seqs: int = DEFAULT_MAX_SEQS,
+        pack_tokens: int | None = None,
         flash_attn: bool = True,
         n_gpu_layers: int = 0,
         normalize: bool = True,
@@ -61,6 +62,7 @@ class LlamaEmbedder(Embeddings):
         self.model_path = path
         self.normalize = normalize
         self._batch_tokens = batch_tokens
+        self._pack_tokens = min(pack_tokens or batch_tokens, batch_tokens)
         self._lock = threading.Lock()
         self._llama = self._load(path, n_threads, batch_tokens, flash_attn, n_gpu_layers)
 
@@ -193,7 +195,7 @@ class LlamaEmbedder(Embeddings):
         used = 0
         for index in order:
             n = len(tokenized[index])
-            if current and (used + n > self._batch_tokens or len(current) >= self._max_seqs):
+            if current and (used + n > self._pack_tokens or len(current) >= self._max_seqs):
                 groups.append(current)
                 current, used = [], 0
             current.append(index)

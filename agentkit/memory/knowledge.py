@@ -81,7 +81,9 @@ class KnowledgeBase:
         owns = embeddings is None
         # Load the embedder first: a bad model path should not take the lock.
         if embeddings is None:
-            embeddings = LlamaEmbedder.from_settings(settings)
+            from agentkit.models.factory import make_embeddings
+
+            embeddings = make_embeddings(settings)  # in process, or embed_url's server
         info = embedder_info(embeddings)
         store = VectorStore.open(data_dir or settings.resolved_data_dir(), settings.chroma_url)
         return cls(store, embeddings, info=info, min_score=min_score, owns_embeddings=owns)

@@ -307,7 +307,7 @@ class ChatLlama(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None,
         kwargs: dict[str, Any],
-        cancel: threading.Event,
+        cancel: threading.Event | _EitherEvent,
     ) -> Iterator[ChatGenerationChunk]:
         tools: list[dict[str, Any]] | None = kwargs.get("tools")
         choice = kwargs.get("tool_choice") or "auto"
@@ -427,7 +427,8 @@ class ChatLlama(BaseChatModel):
         cancel, ``aclose``) stops it between two tokens and frees the engine."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[ChatGenerationChunk | BaseException | None] = asyncio.Queue()
-        cancel = threading.Event()
+        self._cancel.clear()
+        cancel = _EitherEvent(threading.Event(), self._cancel)
 
         def produce() -> None:
             try:
@@ -464,6 +465,20 @@ class ChatLlama(BaseChatModel):
             merged = chunk if merged is None else merged + chunk
         assert merged is not None
         return ChatResult(generations=[_to_generation(merged)])
+
+
+class _EitherEvent:
+    """Set when either event is: this stream's own cancel, or ``cancel()``."""
+
+    def __init__(self, own: threading.Event, shared: threading.Event) -> None:
+        self.own = own
+        self.shared = shared
+
+    def set(self) -> None:
+        self.own.set()
+
+    def is_set(self) -> bool:
+        return self.own.is_set() or self.shared.is_set()
 
 
 def _after_system(turns: list[Turn]) -> int:

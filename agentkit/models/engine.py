@@ -27,13 +27,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
 from agentkit.errors import ModelError
 
 FinishReason = Literal["stop", "length", "cancelled", "context"]
+
+
+class CancelFlag(Protocol):
+    """Checked between tokens (a ``threading.Event`` is one)."""
+
+    def is_set(self) -> bool: ...
 
 # llama_token_data is {int32 id; float logit; float p}: 12 bytes, no padding.
 TOP_CANDIDATES = 64
@@ -326,7 +332,7 @@ class LlamaEngine:
         sampling: SamplingParams,
         *,
         grammar: str | None = None,
-        cancel: threading.Event | None = None,
+        cancel: CancelFlag | None = None,
     ) -> Generation:
         """Start generating after ``prompt_tokens``. Iterate the result for text
         deltas; the engine lock is held until iteration ends (or the iterator
@@ -346,7 +352,7 @@ class LlamaEngine:
         prompt_tokens: list[int],
         sampling: SamplingParams,
         gbnf: str | None,
-        cancel: threading.Event | None,
+        cancel: CancelFlag | None,
         stats: GenerationStats,
     ) -> Iterator[str]:
         with self.lock:

@@ -20,6 +20,10 @@ pytestmark = pytest.mark.model
 POEM = "Write a short poem about the sea."
 POEM_TOKENS = 16
 
+# Runs whose texts are compared start from an empty cache, so they evaluate
+# the prompt in the same batches: a prompt evaluated as one token on top of a
+# cache can flip a near-tie (see test_repeating_a_prompt_gives_the_cold_result).
+
 
 @tool
 def get_weather(city: str) -> str:
@@ -41,8 +45,10 @@ class Poem:
 
 @pytest.fixture(scope="module")
 def poem(real_chat_model) -> Poem:
-    """One invoke and one stream of the same prompt (the second reuses the cache)."""
+    """One invoke and one stream of the same prompt, each from an empty cache."""
+    real_chat_model.engine.reset_cache()
     invoked = real_chat_model.invoke(POEM, max_tokens=POEM_TOKENS)
+    real_chat_model.engine.reset_cache()
     chunks = list(real_chat_model.stream(POEM, max_tokens=POEM_TOKENS))
     assert isinstance(invoked, AIMessage)
     return Poem(invoked, chunks)
@@ -55,10 +61,7 @@ def test_stream_yields_several_chunks_that_add_up_to_invoke(poem: Poem) -> None:
     assert poem.invoked.content.strip()
     merged = sum(poem.chunks[1:], poem.chunks[0])
     assert merged.content == poem.invoked.content
-    assert merged.usage_metadata == {
-        **poem.invoked.usage_metadata,  # type: ignore[dict-item]
-        "input_token_details": {"cache_read": poem.invoked.usage_metadata["input_tokens"] - 1},  # type: ignore[index]
-    }
+    assert merged.usage_metadata == poem.invoked.usage_metadata
 
 
 def test_usage_and_response_metadata(poem: Poem) -> None:
@@ -78,9 +81,7 @@ def test_usage_and_response_metadata(poem: Poem) -> None:
         "decode_per_second",
     }
     assert meta["model_name"] == "bundled:gemma3-270m"
-    # The stream repeated the prompt: everything but the last token was reused.
-    streamed = sum(poem.chunks[1:], poem.chunks[0])
-    assert streamed.response_metadata["prompt_tokens_evaluated"] == 1
+    assert meta["prompt_tokens_reused"] == 0  # from an empty cache
 
 
 def test_stop_sequence_cuts_the_output(real_chat_model, poem: Poem) -> None:
@@ -89,6 +90,7 @@ def test_stop_sequence_cuts_the_output(real_chat_model, poem: Poem) -> None:
     assert len(words) >= 3, full
     stop = words[2]  # cut at the third word
     expected = full[: full.find(stop)]
+    real_chat_model.engine.reset_cache()
     reply = real_chat_model.invoke(POEM, max_tokens=POEM_TOKENS, stop=[stop])
     assert reply.content == expected
     assert stop not in reply.content
@@ -96,8 +98,10 @@ def test_stop_sequence_cuts_the_output(real_chat_model, poem: Poem) -> None:
 
 
 async def test_astream_matches_invoke(real_chat_model, poem: Poem) -> None:
+    real_chat_model.engine.reset_cache()
     chunks = [c async for c in real_chat_model.astream(POEM, max_tokens=POEM_TOKENS)]
     assert "".join(str(c.content) for c in chunks) == poem.invoked.content
+    real_chat_model.engine.reset_cache()
     reply = await real_chat_model.ainvoke(POEM, max_tokens=POEM_TOKENS)
     assert reply.content == poem.invoked.content
 
@@ -181,8 +185,12 @@ def test_tool_choice_none_gives_plain_text_with_the_plain_prompt(real_chat_model
         question, max_tokens=8
     )
     assert none.tool_calls == [] and none.invalid_tool_calls == []
-    assert none.usage_metadata["input_tokens"] == plain.usage_metadata["input_tokens"]  # type: ignore[index]
-    assert none.content == plain.content
+    assert none.content
+    # No tool instructions: the prompt is the plain one, token for token
+    # (all of it but the last token came from the plain call's cache).
+    prompt_tokens = plain.usage_metadata["input_tokens"]  # type: ignore[index]
+    assert none.usage_metadata["input_tokens"] == prompt_tokens  # type: ignore[index]
+    assert none.response_metadata["prompt_tokens_reused"] == prompt_tokens - 1
 
 
 def test_named_tool_choice_calls_only_that_tool(real_chat_model) -> None:

@@ -7,13 +7,12 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from agentkit.tools import builtin_tools
-from agentkit.tui.app import AgentkitApp
-
 from agentkit.agent import Agent
 from agentkit.config import Settings
 from agentkit.events import AgentEvent, Decision
 from agentkit.testing import ScriptedChatModel
+from agentkit.tools import builtin_tools
+from agentkit.tui.app import AgentkitApp
 
 
 class RecordingAgent(Agent):

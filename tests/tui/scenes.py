@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from agentkit.tui.app import AgentkitApp
-
 from agentkit.config import Settings
 from agentkit.events import (
     AgentEvent,
@@ -17,6 +15,7 @@ from agentkit.events import (
     ToolCallProposed,
     ToolResultEvent,
 )
+from agentkit.tui.app import AgentkitApp
 
 from .conftest import write_request
 from .fakes import FakeAgent, FakeThread

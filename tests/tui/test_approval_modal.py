@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentkit.tui.screens.approval import ApprovalScreen
-from agentkit.tui.screens.dialogs import EditArgsScreen, validate_args
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Static, TextArea
 
 from agentkit.events import ApprovalRequest, Approve, Decision, Edit, Reject, Respond
+from agentkit.tui.screens.approval import ApprovalScreen
+from agentkit.tui.screens.dialogs import EditArgsScreen, validate_args
 
 from .conftest import WRITE_SCHEMA, shell_request, write_request
 

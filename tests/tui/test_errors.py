@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from agentkit.tui.app import AgentkitApp
-from agentkit.tui.widgets.conversation import ErrorMessage
 from textual.widgets import Input
 
 from agentkit.errors import ModelError, StoreError
 from agentkit.events import AgentEvent, ErrorEvent, FinalEvent
+from agentkit.tui.app import AgentkitApp
+from agentkit.tui.widgets.conversation import ErrorMessage
 
 from .fakes import FakeAgent
 
@@ -88,9 +88,8 @@ async def test_errors_during_a_run_are_inline_and_notified(settings) -> None:  #
 async def test_a_message_typed_while_loading_goes_out_when_ready(settings) -> None:  # type: ignore[no-untyped-def]
     import threading
 
-    from agentkit.tui.widgets.conversation import AgentMessage
-
     from agentkit.events import FinalEvent as Final
+    from agentkit.tui.widgets.conversation import AgentMessage
 
     release = threading.Event()
     agent = FakeAgent([[Final(answer="Ready now.")]])

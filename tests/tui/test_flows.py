@@ -7,11 +7,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from agentkit.tui.app import AgentkitApp
-from agentkit.tui.screens.approval import ApprovalScreen
-from agentkit.tui.screens.dialogs import ChoiceScreen, EditArgsScreen
-from agentkit.tui.widgets.conversation import AgentMessage, NoticeMessage, ToolCallCard, UserMessage
-from agentkit.tui.widgets.panels import PlanPanel
 from langchain_core.messages import AIMessage
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
@@ -19,6 +14,11 @@ from textual.worker import WorkerState
 
 from agentkit.events import ApprovalNeeded, TokenEvent
 from agentkit.testing import call, final
+from agentkit.tui.app import AgentkitApp
+from agentkit.tui.screens.approval import ApprovalScreen
+from agentkit.tui.screens.dialogs import ChoiceScreen, EditArgsScreen
+from agentkit.tui.widgets.conversation import AgentMessage, NoticeMessage, ToolCallCard, UserMessage
+from agentkit.tui.widgets.panels import PlanPanel
 
 from .real_agent import make_agent, make_app
 

@@ -6,11 +6,18 @@ at the SVGs before committing them."""
 from __future__ import annotations
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from .scenes import make_app
 
 
+def _steady(pilot: Pilot[None]) -> None:
+    """No blinking cursor: a snapshot must not depend on when it is taken."""
+    pilot.app.query_one("#prompt", Input).cursor_blink = False
+
+
 async def _converse(pilot: Pilot[None]) -> None:
+    _steady(pilot)
     await pilot.pause()
     await pilot.click("#prompt")
     await pilot.press(*"write release notes", "enter")
@@ -49,6 +56,7 @@ def test_approval_modal_with_diff(snap_compare) -> None:  # type: ignore[no-unty
 
 def test_thread_list(snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def before(pilot: Pilot[None]) -> None:
+        _steady(pilot)
         await pilot.pause()
         await pilot.press("ctrl+t", "down")
         await pilot.pause()

@@ -11,7 +11,6 @@ import json
 from functools import partial
 from typing import Any
 
-from agentkit.tui.screens.dialogs import ChoiceScreen, EditArgsScreen, TextPromptScreen
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.text import Text
@@ -30,6 +29,7 @@ from agentkit.events import (
     Reject,
     Respond,
 )
+from agentkit.tui.screens.dialogs import ChoiceScreen, EditArgsScreen, TextPromptScreen
 
 DANGER_STYLES: dict[str, str] = {
     "safe": "bold green",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +21,29 @@ class StatusInfo:
     gpu_layers: int | None = None
     thread_id: str = ""
     state: str = "idle"  # idle | loading | generating | approval | cancelled | error
+
+
+class SpeedMeter:
+    """Decode speed from token arrival times. Pauses longer than a second
+    (prompt evaluation, a tool running) are not generation time."""
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.seconds = 0.0
+        self._last: float | None = None
+
+    def tick(self, now: float | None = None) -> bool:
+        """Count one token; True when the rate is worth redisplaying."""
+        now = time.monotonic() if now is None else now
+        if self._last is not None and now - self._last < 1.0:
+            self.tokens += 1
+            self.seconds += now - self._last
+        self._last = now
+        return self.tokens > 0 and self.tokens % 4 == 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.tokens / self.seconds if self.tokens and self.seconds > 0 else None
 
 
 def short_model_name(spec: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentkit.tui.adapters import ThreadRow
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Label, ListItem, ListView
+
+from agentkit.tui.adapters import ThreadRow
 
 NEW_THREAD_TITLE = "new thread"
 

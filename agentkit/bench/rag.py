@@ -1,0 +1,158 @@
+"""Embeddings and RAG: sentences/s, ingest chunks/s, query latency vs corpus size.
+
+Uses the memory layer as shipped (:class:`~agentkit.memory.LlamaEmbedder`,
+:class:`~agentkit.memory.KnowledgeBase`); the same measurements as
+``benchmarks/bench_memory.py``, folded into rows.
+
+Query latency is end to end through ``DocumentIndex.search``: embedding the
+query, Chroma's top-5 search and fetching the hits. Corpora past the
+ingested notes are filled with vectors derived from real embeddings (real
+vectors plus small noise, renormalised) inserted straight into the Chroma
+collection: embedding 100k chunks would take ~17 minutes on 2 cores, and the
+search cost does not depend on where the vectors came from. Only the queries
+are embedded for real.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agentkit.bench.core import BenchContext, Row, Target, percentile
+
+WORDS = (
+    "agent memory vector store embedding query document chunk approval tool model graph "
+    "thread checkpoint policy shell file network budget review committee river mountain "
+    "harbour lantern orchard violin quantum protein glacier market festival engine"
+).split()
+SENTENCE_TOKENS = 64
+
+
+def sentences(count: int, words: int, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(words)) for _ in range(count)]
+
+
+def sized_sentences(embedder: Any, count: int) -> tuple[list[str], float]:
+    """``count`` sentences of about 64 tokens ([CLS]/[SEP] included)."""
+    texts = sentences(count, 62)
+    while statistics.mean(len(embedder.tokenize(t)) for t in texts[:16]) > SENTENCE_TOKENS:
+        texts = [t.rsplit(" ", 1)[0] for t in texts]
+    return texts, statistics.mean(len(embedder.tokenize(t)) for t in texts)
+
+
+def measure_embedding(ctx: BenchContext, embedder: Any) -> list[Row]:
+    count = 96 if ctx.quick else 512
+    texts, n_tokens = sized_sentences(embedder, count)
+    ctx.say(f"[rag] embedding {count} sentences of {n_tokens:.0f} tokens")
+    embedder.embed_array(texts[:16])
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        embedder.embed_array(texts)
+        best = min(best, time.perf_counter() - start)
+    return [
+        Row("rag", "embeddings sentences/s", count / best, "sent/s", Target(">=", 96),
+            note=f"{n_tokens:.0f}-token sentences; target = sentence-transformers on torch "
+            "(~96/s, design.md, not measured here: no torch installed)")
+    ]
+
+
+def measure_ingest(ctx: BenchContext, embedder: Any) -> list[Row]:
+    from agentkit.memory import KnowledgeBase
+
+    files = 10 if ctx.quick else 60
+    ctx.say(f"[rag] ingesting {files} Markdown files")
+    with tempfile.TemporaryDirectory(prefix="agentkit-bench-") as tmp:
+        root = Path(tmp)
+        docs = root / "docs"
+        docs.mkdir()
+        for i in range(files):
+            paragraphs = [" ".join(sentences(1, 110, seed=i * 10 + p)) + "." for p in range(4)]
+            (docs / f"note{i:04d}.md").write_text(f"# Note {i}\n\n" + "\n\n".join(paragraphs) + "\n")
+        settings = ctx.settings.model_copy(update={"data_dir": root / "data"})
+        with KnowledgeBase.open(settings, embeddings=embedder) as kb:
+            report = kb.documents.ingest([docs])
+    rate = report.chunks_written / report.seconds if report.seconds else 0.0
+    return [
+        Row("rag", "ingest chunks/s", rate, "chunks/s",
+            note=f"{report.chunks_written} chunks from {files} files (split + embed + Chroma)")
+    ]
+
+
+def measure_queries(ctx: BenchContext, embedder: Any) -> list[Row]:
+    from agentkit.memory import KnowledgeBase
+
+    sizes = [1_000, 10_000] if ctx.quick else [1_000, 10_000, 100_000]
+    n_queries = 50 if ctx.quick else 100
+    base_texts = sentences(256, 40, seed=7)
+    base = embedder.embed_array(base_texts)
+    rng = np.random.default_rng(0)
+    queries = sentences(n_queries, 10, seed=3)
+    series: list[dict[str, float]] = []
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="agentkit-bench-") as tmp:
+        notes = Path(tmp) / "notes"
+        notes.mkdir()
+        (notes / "note.md").write_text("# Note\n\n" + sentences(1, 80)[0] + "\n")
+        settings = ctx.settings.model_copy(update={"data_dir": Path(tmp) / "data"})
+        with KnowledgeBase.open(settings, embeddings=embedder) as kb:
+            kb.documents.ingest([notes])
+            collection = kb.documents.collection
+            filled = kb.documents.count()
+            for size in sizes:
+                ctx.say(f"[rag] filling the store to {size} chunks, {n_queries} queries")
+                while filled < size:
+                    n = min(2000, size - filled)
+                    picks = base[rng.integers(0, len(base), n)]
+                    vectors = picks + rng.normal(0, 0.05, picks.shape).astype(np.float32)
+                    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                    collection.add(
+                        ids=[f"bench{filled + i}" for i in range(n)],
+                        embeddings=vectors,
+                        documents=[base_texts[(filled + i) % len(base_texts)] for i in range(n)],
+                        metadatas=[
+                            {"source": f"/bench/file{(filled + i) // 10}.md", "start": 1, "end": 9,
+                             "unit": "line", "n_chunks": 10, "file_hash": "x", "kind": "markdown"}
+                            for i in range(n)
+                        ],
+                    )
+                    filled += n
+                for q in queries[:5]:
+                    kb.documents.search(q, k=5)
+                total: list[float] = []
+                for q in queries:
+                    start = time.perf_counter()
+                    kb.documents.search(q, k=5)
+                    total.append(time.perf_counter() - start)
+                p50, p95 = percentile(total, 0.5) * 1000, percentile(total, 0.95) * 1000
+                series.append({"chunks": size, "p50_ms": p50, "p95_ms": p95})
+                largest = size == sizes[-1]
+                target = Target("<=", 30.0) if largest else None
+                note = "embedding + top-5 search"
+                if largest and size != 100_000:
+                    note += "; quick run: target (set at 100k) applied at 10k"
+                rows.append(Row("rag", f"RAG query p50 @ {size // 1000}k chunks", p50, "ms",
+                                target, note=note))
+                rows.append(Row("rag", f"RAG query p95 @ {size // 1000}k chunks", p95, "ms"))
+    ctx.series["latency_vs_corpus"] = series
+    return rows
+
+
+def run(ctx: BenchContext) -> list[Row]:
+    from agentkit.memory import LlamaEmbedder
+
+    embedder = LlamaEmbedder.from_settings(ctx.settings)
+    try:
+        rows = measure_embedding(ctx, embedder)
+        rows += measure_ingest(ctx, embedder)
+        rows += measure_queries(ctx, embedder)
+    finally:
+        embedder.close()
+    return rows

@@ -1,0 +1,44 @@
+"""Settings → the chat model and embeddings to use: in process or over HTTP.
+
+Every front end builds its model here, so ``model = "http://host:port/v1"``
+(or ``model_urls``) and ``embed_url`` switch the whole product to servers
+without code changes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agentkit.config import Settings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+
+
+def uses_model_servers(settings: Settings) -> bool:
+    from agentkit.models.remote import model_server_urls
+
+    return bool(model_server_urls(settings))
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel:
+    """``ChatLlamaServer`` when model servers are configured, else ``ChatLlama``."""
+    if uses_model_servers(settings):
+        from agentkit.models.remote import ChatLlamaServer
+
+        return ChatLlamaServer.from_settings(settings)
+    from agentkit.models.chat import ChatLlama
+
+    return ChatLlama.from_settings(settings)
+
+
+def make_embeddings(settings: Settings) -> Embeddings:
+    """``RemoteEmbeddings`` when ``embed_url`` is set, else the in-process GGUF embedder."""
+    if settings.embed_url:
+        from agentkit.models.remote import RemoteEmbeddings
+
+        return RemoteEmbeddings.from_settings(settings)
+    from agentkit.memory.embedder import LlamaEmbedder
+
+    return LlamaEmbedder.from_settings(settings)

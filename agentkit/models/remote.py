@@ -1,0 +1,604 @@
+"""The model layer over HTTP: llama.cpp's OpenAI-compatible servers.
+
+``ChatLlamaServer`` is :class:`~agentkit.models.chat.ChatLlama` with the
+in-process engine swapped for a pool of servers (``python -m
+llama_cpp.server`` from ``llama-cpp-python[server]``, or ``llama-server``).
+Everything above the engine is shared: the prompt is rendered with the same
+:class:`~agentkit.models.prompt.PromptFormat`, tool calls and structured
+output are decoded under the same GBNF grammar (sent as the ``grammar`` field
+of ``/v1/completions``, which both servers accept), and the reply is parsed by
+the same ``parse_tool_calls``. So a tool call is valid by construction here
+too, and streaming, ``tool_choice`` and ``with_structured_output`` behave
+the same.
+
+``/v1/completions`` rather than ``/v1/chat/completions``: the chat endpoint
+would apply the server's own template and tool-call handling (llama-cpp-python
+ignores ``json_schema`` response formats and its function-calling format gave
+2/20 valid calls on the bundled model; see shared design notes).
+
+Several URLs: each request starts at the next server (round robin); a server
+that refuses the connection or answers 5xx before the first token is skipped
+with a warning for ``retry_s`` seconds, and the request goes to the next one.
+``RemoteEmbeddings`` does the same for ``/v1/embeddings``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from langchain_core.embeddings import Embeddings
+from pydantic import Field, PrivateAttr
+
+from agentkit.config import Settings, load_settings
+from agentkit.errors import ConfigError, ModelError
+from agentkit.models.chat import ChatLlama
+from agentkit.models.engine import FinishReason, Generation, GenerationStats, SamplingParams
+from agentkit.models.prompt import PromptFormat, choose_format
+
+log = logging.getLogger(__name__)
+
+HTTP_SCHEMES = ("http://", "https://")
+HEALTH_TIMEOUT_S = 3.0
+
+
+# --- URLs -------------------------------------------------------------------------------
+
+
+def is_server_spec(spec: str | None) -> bool:
+    """Whether a ``model``/``embed_model`` value names servers instead of a file."""
+    return bool(spec) and spec.strip().lower().startswith(HTTP_SCHEMES)  # type: ignore[union-attr]
+
+
+def split_urls(spec: str | Sequence[str] | None) -> list[str]:
+    """``"http://a:1/v1, http://b:2"`` or a list → normalised base URLs ending in ``/v1``."""
+    if spec is None:
+        return []
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    return [normalise_url(item) for item in items if item.strip()]
+
+
+def normalise_url(url: str) -> str:
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"invalid server URL {url!r}", hint="use http://host:port/v1")
+    path = parsed.path.rstrip("/")
+    if not path.endswith("/v1"):
+        path += "/v1"
+    return f"{parsed.scheme}://{parsed.netloc}{path}"
+
+
+def model_server_urls(settings: Settings) -> list[str]:
+    """The chat model servers ``settings`` name (empty: run in process)."""
+    urls = split_urls(settings.model_urls)
+    if is_server_spec(settings.model):
+        urls += [u for u in split_urls(settings.model) if u not in urls]
+    return urls
+
+
+# --- the server pool ----------------------------------------------------------------------
+
+
+class ServerDown(Exception):
+    """A server could not take the request (connection refused, 5xx, cut off
+    before the first byte of the reply): try the next one."""
+
+
+class ServerPool:
+    """Round robin over base URLs with dead-server skipping. Shared per URL
+    set within a process (:meth:`shared`), so every model and thread spreads
+    its requests over the same rotation."""
+
+    _registry: dict[tuple[tuple[str, ...], float, float], ServerPool] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        *,
+        timeout_s: float = 120.0,
+        retry_s: float = 15.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not urls:
+            raise ConfigError("no server URLs given")
+        self.urls = [normalise_url(u) for u in urls]
+        self.retry_s = retry_s
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
+            transport=transport,
+            # Many agent threads share one pool; keep a connection per thread.
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        )
+        self._next = itertools.count()
+        self._dead_until: dict[str, float] = {}
+        self.served: Counter[str] = Counter()  # completed requests per server
+        self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, urls: Sequence[str], timeout_s: float, retry_s: float) -> ServerPool:
+        key = (tuple(normalise_url(u) for u in urls), timeout_s, retry_s)
+        with cls._registry_lock:
+            pool = cls._registry.get(key)
+            if pool is None:
+                pool = cls(key[0], timeout_s=timeout_s, retry_s=retry_s)
+                cls._registry[key] = pool
+            return pool
+
+    def candidates(self) -> list[str]:
+        """Servers to try for one request, in order: the live ones starting at
+        the next in the rotation, then the ones marked dead (they may be back)."""
+        with self._lock:
+            start = next(self._next) % len(self.urls)
+            now = time.monotonic()
+            rotated = self.urls[start:] + self.urls[:start]
+            live = [u for u in rotated if self._dead_until.get(u, 0.0) <= now]
+            dead = [u for u in rotated if u not in live]
+        return live + dead
+
+    def mark_dead(self, url: str, reason: str) -> None:
+        with self._lock:
+            first = url not in self._dead_until
+            self._dead_until[url] = time.monotonic() + self.retry_s
+        if first:
+            log.warning("model server %s is unavailable (%s); skipping it for %.0f s", url, reason, self.retry_s)
+
+    def mark_alive(self, url: str) -> None:
+        with self._lock:
+            self.served[url] += 1
+            if self._dead_until.pop(url, None) is not None:
+                log.warning("model server %s is back", url)
+
+    def is_dead(self, url: str) -> bool:
+        with self._lock:
+            return self._dead_until.get(url, 0.0) > time.monotonic()
+
+    def health(self) -> dict[str, str]:
+        """``url → "ok" | reason`` from each server's ``/models`` (what
+        ``agentkit doctor`` can show)."""
+        report: dict[str, str] = {}
+        for url in self.urls:
+            try:
+                response = self.client.get(f"{url}/models", timeout=HEALTH_TIMEOUT_S)
+                response.raise_for_status()
+                report[url] = "ok"
+                self.mark_alive(url)
+            except httpx.HTTPError as err:
+                report[url] = _describe(err)
+                self.mark_dead(url, report[url])
+        return report
+
+    def model_ids(self) -> list[str]:
+        """Model ids the first reachable server reports (``/v1/models``)."""
+        for url in self.candidates():
+            try:
+                response = self.client.get(f"{url}/models", timeout=HEALTH_TIMEOUT_S)
+                response.raise_for_status()
+            except httpx.HTTPError as err:
+                self.mark_dead(url, _describe(err))
+                continue
+            return [str(m.get("id", "")) for m in response.json().get("data", [])]
+        return []
+
+    def post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST to the first server that answers; ModelError when none does."""
+        errors: list[str] = []
+        for url in self.candidates():
+            try:
+                response = self.client.post(f"{url}{path}", json=body)
+            except httpx.TransportError as err:
+                errors.append(f"{url}: {_describe(err)}")
+                self.mark_dead(url, _describe(err))
+                continue
+            if response.status_code >= 500:
+                errors.append(f"{url}: HTTP {response.status_code}")
+                self.mark_dead(url, f"HTTP {response.status_code}")
+                continue
+            _raise_for_client_error(url, response)
+            self.mark_alive(url)
+            return dict(response.json())
+        raise _none_reachable(errors)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _describe(err: BaseException) -> str:
+    text = str(err) or type(err).__name__
+    return text.splitlines()[0][:160]
+
+
+def _raise_for_client_error(url: str, response: httpx.Response) -> None:
+    if response.status_code >= 400:
+        detail = response.text[:300].replace("\n", " ")
+        raise ModelError(
+            f"model server {url} refused the request (HTTP {response.status_code}): {detail}",
+            hint="check that the server is a llama.cpp OpenAI-compatible server and its flags (docs/deploy.md)",
+        )
+
+
+def _none_reachable(errors: list[str]) -> ModelError:
+    return ModelError(
+        "no model server could take the request (" + "; ".join(errors) + ")",
+        hint="start the servers (docs/deploy.md) or fix model_urls / embed_url",
+    )
+
+
+# --- streaming completions --------------------------------------------------------------
+
+
+class RemoteEngine:
+    """The HTTP counterpart of :class:`~agentkit.models.engine.LlamaEngine`:
+    ``generate`` takes the rendered prompt (the server tokenizes it) and a
+    GBNF grammar, and returns the same :class:`Generation` of text deltas."""
+
+    def __init__(self, pool: ServerPool, model: str = "") -> None:
+        self.pool = pool
+        self.model = model
+
+    def generate(
+        self,
+        prompt: str,
+        sampling: SamplingParams,
+        *,
+        grammar: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Generation:
+        stats = GenerationStats()
+        generation = Generation(deltas=iter(()), stats=stats)
+        generation.deltas = self._run(prompt, sampling, grammar, cancel, stats)
+        return generation
+
+    def _body(self, prompt: str, sampling: SamplingParams, grammar: str | None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "prompt": prompt,
+            "stream": True,
+            "max_tokens": sampling.max_tokens,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "top_k": sampling.top_k,
+            # llama-server: report token counts in the last chunk
+            "stream_options": {"include_usage": True},
+        }
+        if self.model:
+            body["model"] = self.model
+        if sampling.seed >= 0:
+            body["seed"] = sampling.seed
+        if sampling.stop:
+            body["stop"] = list(sampling.stop)
+        if grammar is not None:
+            body["grammar"] = grammar
+        return body
+
+    def _run(
+        self,
+        prompt: str,
+        sampling: SamplingParams,
+        grammar: str | None,
+        cancel: threading.Event | None,
+        stats: GenerationStats,
+    ) -> Iterator[str]:
+        body = self._body(prompt, sampling, grammar)
+        errors: list[str] = []
+        for url in self.pool.candidates():
+            try:
+                yield from self._stream_from(url, body, cancel, stats)
+            except ServerDown as err:
+                errors.append(f"{url}: {err}")
+                self.pool.mark_dead(url, str(err))
+                continue
+            self.pool.mark_alive(url)
+            return
+        raise _none_reachable(errors)
+
+    def _stream_from(
+        self,
+        url: str,
+        body: dict[str, Any],
+        cancel: threading.Event | None,
+        stats: GenerationStats,
+    ) -> Iterator[str]:
+        """Stream one completion from ``url``. Raises ServerDown while nothing
+        has been yielded (so the caller may try another server), ModelError
+        after (a half reply cannot be retried without repeating tokens)."""
+        started = time.perf_counter()
+        first_token_at: float | None = None
+        finish: str | None = None
+        usage: dict[str, Any] = {}
+        try:
+            with self.pool.client.stream("POST", f"{url}/completions", json=body) as response:
+                if response.status_code >= 500:
+                    raise ServerDown(f"HTTP {response.status_code}")
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for_client_error(url, response)
+                for data in _sse_data(response.iter_lines()):
+                    if cancel is not None and cancel.is_set():
+                        finish = "cancelled"  # leaving the block closes the stream; the server stops
+                        break
+                    if data == "[DONE]":
+                        break
+                    chunk = json.loads(data)
+                    if chunk.get("error"):
+                        message = _describe(Exception(json.dumps(chunk["error"])))
+                        if not stats.text:
+                            raise ServerDown(f"server error: {message}")
+                        raise ModelError(f"model server {url} failed in the middle of a reply: {message}")
+                    if chunk.get("usage"):
+                        usage = chunk["usage"]
+                    for choice in chunk.get("choices") or ():
+                        text = choice.get("text") or ""
+                        if text:
+                            if first_token_at is None:
+                                first_token_at = time.perf_counter()
+                            stats.completion_tokens += 1
+                            stats.text += text
+                            yield text
+                        if choice.get("finish_reason"):
+                            finish = str(choice["finish_reason"])
+        except httpx.TransportError as err:
+            if not stats.text:
+                raise ServerDown(_describe(err)) from None
+            raise ModelError(
+                f"model server {url} failed in the middle of a reply: {_describe(err)}",
+                hint="the run can be resumed; check the server's log",
+            ) from None
+        finally:
+            ended = time.perf_counter()
+            stats.prompt_seconds = (first_token_at or ended) - started
+            stats.decode_seconds = ended - (first_token_at or ended)
+        if finish is None:
+            # The stream ended without a finish reason: llama_cpp.server cuts
+            # a stream short when another request arrives unless it was
+            # started with --interrupt_requests false.
+            if not stats.text:
+                raise ServerDown("the reply stream ended before it started")
+            raise ModelError(
+                f"model server {url} ended a reply early",
+                hint="start llama_cpp.server with --interrupt_requests false (docs/deploy.md)",
+            )
+        stats.finish_reason = _finish_reason(finish)
+        if usage:
+            stats.completion_tokens = int(usage.get("completion_tokens") or stats.completion_tokens)
+            stats.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
+            stats.prompt_tokens_reused = cached
+            stats.prompt_tokens_evaluated = max(0, stats.prompt_tokens - cached)
+
+
+def _finish_reason(reason: str) -> FinishReason:
+    if reason in ("length", "cancelled"):
+        return reason  # type: ignore[return-value]
+    return "stop"
+
+
+def _sse_data(lines: Iterator[str]) -> Iterator[str]:
+    """The ``data:`` payloads of a server-sent event stream (one per event)."""
+    parts: list[str] = []
+    for line in lines:
+        if not line.strip():
+            if parts:
+                yield "\n".join(parts)
+                parts = []
+            continue
+        if line.startswith("data:"):
+            parts.append(line[5:].lstrip(" "))
+            # llama_cpp.server separates events with a single newline.
+            if parts[-1] == "[DONE]" or parts[-1].endswith("}"):
+                yield "\n".join(parts)
+                parts = []
+    if parts:
+        yield "\n".join(parts)
+
+
+# --- the chat model ------------------------------------------------------------------------
+
+
+class ChatLlamaServer(ChatLlama):
+    """``ChatLlama`` over one or more llama.cpp OpenAI-compatible servers.
+
+    The prompt format: ``chat_format`` if set; otherwise the same resolution
+    as in process when the GGUF the servers run is known locally (``model``
+    set to its path or ``bundled:...``), else Gemma's format when the server
+    reports a gemma model id and ChatML for anything else.
+    """
+
+    model_path: str = Field("", description="Local copy of the served GGUF, if any (format detection).")
+    base_urls: list[str] = Field(description="Server base URLs (http://host:port/v1).")
+    timeout_s: float = 120.0
+    retry_s: float = 15.0
+    server_model: str = Field("", description="`model` field sent to the servers (optional).")
+
+    _remote: RemoteEngine | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> ChatLlamaServer:
+        settings = settings or load_settings()
+        urls = model_server_urls(settings)
+        if not urls:
+            raise ConfigError("no model servers configured", hint="set model_urls or model = \"http://host:port/v1\"")
+        local = ""
+        if not is_server_spec(settings.model):
+            from agentkit.models.resolve import resolve_model_path
+
+            try:
+                local = str(resolve_model_path(settings.model, settings.resolved_cache_dir()))
+            except ModelError:
+                local = ""  # only used to pick the prompt format
+        values: dict[str, Any] = {
+            "base_urls": urls,
+            "model_path": local,
+            "model": ",".join(urls),
+            "chat_format": settings.chat_format,
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+            "top_k": settings.top_k,
+            "max_tokens": settings.max_tokens,
+            "seed": settings.seed,
+            "max_parallel_tool_calls": settings.parallel_tool_calls,
+            "timeout_s": settings.remote_timeout_s,
+            "retry_s": settings.remote_retry_s,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def pool(self) -> ServerPool:
+        return self.engine.pool
+
+    @property
+    def engine(self) -> RemoteEngine:  # type: ignore[override]
+        if self._remote is None:
+            pool = ServerPool.shared(self.base_urls, self.timeout_s, self.retry_s)
+            self._remote = RemoteEngine(pool, self.server_model)
+        return self._remote
+
+    @property
+    def prompt_format(self) -> PromptFormat:
+        if self._format is None:
+            architecture, template = "", None
+            if self.chat_format == "auto":
+                if self.model_path and Path(self.model_path).is_file():
+                    from agentkit.models.resolve import read_gguf_info
+
+                    info = read_gguf_info(Path(self.model_path))
+                    architecture, template = info.architecture, info.chat_template
+                else:
+                    ids = self.engine.pool.model_ids()
+                    architecture = "gemma" if any("gemma" in i.lower() for i in ids) else ""
+            try:
+                # BOS: the server adds it when it tokenizes the prompt.
+                self._format = choose_format(
+                    self.chat_format,
+                    architecture=architecture,
+                    chat_template=template,
+                    bos_token="",
+                    eos_token="",
+                )
+            except ValueError as err:
+                raise ModelError(str(err)) from None
+        return self._format
+
+    def _tokens(self, prompt: str) -> Any:  # type: ignore[override]
+        return prompt  # the server tokenizes
+
+    @property
+    def _llm_type(self) -> str:
+        return "agentkit-llama-cpp-server"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {**super()._identifying_params, "servers": list(self.base_urls)}
+
+
+# --- embeddings ----------------------------------------------------------------------------
+
+
+class RemoteEmbeddings(Embeddings):
+    """LangChain ``Embeddings`` over ``/v1/embeddings`` of one or more servers
+    (``python -m llama_cpp.server --embedding true``, or ``llama-server
+    --embeddings``). Vectors are L2-normalised here (llama-cpp-python's server
+    does not), matching the in-process embedder, so a collection built with one
+    can be searched with the other when both run the same GGUF."""
+
+    def __init__(
+        self,
+        urls: Sequence[str] | str,
+        *,
+        name: str,
+        model: str = "",
+        batch_size: int = 32,
+        timeout_s: float = 120.0,
+        retry_s: float = 15.0,
+    ) -> None:
+        self.urls = split_urls(urls)
+        self.name = name
+        self.model = model
+        self.batch_size = batch_size
+        self.pool = ServerPool.shared(self.urls, timeout_s, retry_s)
+        self._dimension: int | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RemoteEmbeddings:
+        if not settings.embed_url:
+            raise ConfigError("embed_url is not set")
+        return cls(
+            settings.embed_url,
+            name=embedder_name(settings.embed_model),
+            timeout_s=settings.remote_timeout_s,
+            retry_s=settings.remote_retry_s,
+        )
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self._dimension = len(self.embed_query("dimension probe"))
+        return self._dimension
+
+    @property
+    def info(self) -> Any:
+        from agentkit.memory.store import EmbedderInfo
+
+        return EmbedderInfo(self.name, self.dimension)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = [t if t.strip() else " " for t in texts[start : start + self.batch_size]]
+            body: dict[str, Any] = {"input": batch}
+            if self.model:
+                body["model"] = self.model
+            data = self.pool.post_json("/embeddings", body).get("data") or []
+            if len(data) != len(batch):
+                raise ModelError(f"embedding server returned {len(data)} vectors for {len(batch)} texts")
+            for item in sorted(data, key=lambda d: d.get("index", 0)):
+                vectors.append(_normalised(_pooled(item["embedding"])))
+        if vectors and self._dimension is None:
+            self._dimension = len(vectors[0])
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+    def close(self) -> None:
+        """The pool is shared within the process; nothing to release per object."""
+
+
+def _pooled(embedding: list[Any]) -> list[float]:
+    # A server started without pooling returns one vector per token: mean them
+    # (what the model's sentence-transformers pipeline does).
+    if embedding and isinstance(embedding[0], list):
+        n = len(embedding)
+        return [sum(col) / n for col in zip(*embedding, strict=True)]
+    return [float(x) for x in embedding]
+
+
+def _normalised(vector: list[float]) -> list[float]:
+    norm = math.sqrt(sum(x * x for x in vector))
+    return [x / norm for x in vector] if norm > 0 else vector
+
+
+def embedder_name(embed_model: str) -> str:
+    """The collection-metadata name of ``embed_model``: the same name the
+    in-process embedder records for the same GGUF."""
+    from agentkit.memory.convert import BUNDLED_EMBED_SPEC
+    from agentkit.memory.embedder import BUNDLED_EMBEDDER_NAME
+
+    if embed_model == BUNDLED_EMBED_SPEC:
+        return BUNDLED_EMBEDDER_NAME
+    if is_server_spec(embed_model) or embed_model.startswith("bundled:"):
+        return embed_model
+    return f"gguf:{Path(embed_model).expanduser().name}"

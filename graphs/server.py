@@ -1,0 +1,80 @@
+"""The agent graph for LangGraph Server (``langgraph dev``, LangGraph Platform).
+
+``langgraph.json`` at the repo root points here. The server supplies
+persistence itself (its own checkpointer, or Postgres on the Platform), so the
+graph is compiled without one. The model, tools, policy and limits come from
+agentkit's settings (``agentkit.toml`` / ``AGENTKIT_*``), read once when the
+server loads the graph (tools: built-in, user and MCP ones, as ``agentkit run``
+uses them); the model loads on the first call (an HTTP model when
+``model_urls`` is set, which is what a server deployment should use).
+
+Interrupts are LangGraph interrupts: a run that needs approval ends with an
+``__interrupt__`` whose value is ``{"requests": [ApprovalRequest, ...]}``;
+resume it with ``Command(resume=[{"kind": "approve", "call_id": ...}, ...])``
+(one decision per request; see :mod:`agentkit.events`). Start a task with the
+input ``{"task": "..."}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from langgraph.graph.state import CompiledStateGraph
+
+from agentkit.config import Settings, load_settings
+from agentkit.graphs.agent_graph import AgentNodes, Limits, build_agent_graph
+from agentkit.graphs.ledger import CallLedger, MemoryLedger
+
+GRAPH_NAME = "agent"
+
+
+def _ledger(settings: Settings) -> CallLedger:
+    """The executed-calls ledger must outlive a server process as long as its
+    checkpoints do: Postgres when agentkit's checkpointer setting names one."""
+    spec = settings.checkpointer or ""
+    if spec.startswith(("postgres://", "postgresql://")):
+        from agentkit.postgres import PostgresLedger
+
+        return PostgresLedger(spec)
+    return MemoryLedger()
+
+
+def build_server_graph(settings: Settings | None = None, **node_overrides: Any) -> CompiledStateGraph:
+    """The standard agent graph without a checkpointer. ``node_overrides``
+    replace :class:`AgentNodes` fields (``model=``, ``tools=`` ... in tests)."""
+    from agentkit.agent import default_policy
+    from agentkit.models.factory import make_chat_model
+    from agentkit.tools import all_tools
+
+    settings = settings or load_settings()
+    values: dict[str, Any] = {
+        "model": lambda: make_chat_model(settings),
+        # every tool: the policy makes the ones with side effects wait for approval
+        "tools": all_tools(settings),
+        "policy": default_policy(settings, on_disk=False),
+        "ledger": _ledger(settings),
+        "limits": Limits(max_steps=settings.max_steps, max_tokens=settings.max_run_tokens),
+        "planning": True,
+        "tool_choice": "any",
+    }
+    values.update(node_overrides)
+    nodes = AgentNodes(**values)
+    graph = build_agent_graph(nodes, checkpointer=None)
+    # The same super-step budget Agent gives a run (LangGraph's default of 25
+    # would cut a 12-step run short).
+    limit = nodes.limits.max_steps * 5 + 10 * (nodes.limits.max_replans + 2)
+    return graph.with_config(recursion_limit=limit)  # type: ignore[return-value]
+
+
+_graph: CompiledStateGraph | None = None
+
+
+async def make_graph(config: Any = None) -> CompiledStateGraph:
+    """Graph factory named in ``langgraph.json``. LangGraph Server awaits it
+    on its event loop for every run, so the build (settings, tools, policy,
+    ledger connection: blocking I/O) runs once, in a worker thread."""
+    global _graph
+    if _graph is None:
+        _graph = await asyncio.to_thread(build_server_graph)
+    return _graph
