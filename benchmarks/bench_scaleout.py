@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -121,6 +122,7 @@ def main() -> int:
 
     model_path = resolve_model_path("bundled:gemma3-270m", load_settings().resolved_cache_dir())
     services: list[Service] = []
+    workdir = Path(tempfile.mkdtemp(prefix="agentkit-bench-scaleout-"))
     try:
         t0 = time.perf_counter()
         postgres = start_postgres()
@@ -131,7 +133,6 @@ def main() -> int:
               f"({args.server_threads} thread(s) each), {os.cpu_count()} CPUs")
         urls = [r.url for r in replicas]
         settings_kwargs = {"checkpointer": postgres.url, "model_urls": urls, "temperature": 0.0, "max_tokens": 64}
-        workdir = Path(tempfile.mkdtemp(prefix="agentkit-bench-scaleout-"))
         (workdir / "notes").mkdir()
         reports = [ThreadReport(thread_id=f"load-{i}") for i in range(args.threads)]
         barrier = threading.Barrier(args.threads + 1)
@@ -187,6 +188,7 @@ def main() -> int:
     finally:
         for service in services:
             service.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

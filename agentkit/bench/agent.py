@@ -220,13 +220,17 @@ def run(ctx: BenchContext) -> list[Row]:
     worst_turn = records.index(worst) + 1
     identical = not loop.cold_mismatches
 
-    # Model time per step and the agent-step throughput (graph, tool and
-    # checkpoint included: the time from one model call to the next).
+    # Model time per step, and the decode rate of a whole agent step (graph,
+    # tool and checkpoint included: model call start to the next call's
+    # start) next to the model's own rate in the same calls.
     model_s = [r.ended - r.started for r in records]
     model_per_step = sum(model_s) / len(model_s)
     walls = [b.started - a.started for a, b in zip(records, records[1:], strict=False)]
     decode_span = sum(w - a.prompt_seconds for w, a in zip(walls, records, strict=False))
-    agent_decode = sum(r.completion_tokens - 1 for r in records[:-1]) / decode_span
+    agent_decode = sum(r.completion_tokens for r in records[:-1]) / decode_span
+    model_decode = sum(r.completion_tokens for r in records[:-1]) / sum(
+        r.ended - r.started - r.prompt_seconds for r in records[:-1]
+    )
     first = records[0]
     agent_prefill = first.evaluated / first.prompt_seconds if first.prompt_seconds else 0.0
 
@@ -251,11 +255,14 @@ def run(ctx: BenchContext) -> list[Row]:
         Row("agent", "framework ÷ model time per step", per_step / model_per_step, "",
             Target("<=", 0.02)),
         Row("agent", "decode tok/s, full agent step", agent_decode, "tok/s",
-            note="completion tokens ÷ (call-to-call wall time − prefill)"),
+            note="completion tokens ÷ (call-to-call wall time − prefill), turns 1-9"),
+        Row("agent", "agent step ÷ ChatLlama decode, same calls", agent_decode / model_decode, "",
+            note=f"ChatLlama alone in those calls: {model_decode:.1f} tok/s"),
         Row("agent", "prefill tok/s, agent turn 1", agent_prefill, "tok/s",
             note=f"{first.evaluated} tokens, cold cache"),
     ]
     raw_decode = ctx.shared.get("raw_decode")
     if raw_decode:
-        rows.append(Row("agent", "agent step ÷ raw decode", agent_decode / raw_decode, ""))
+        rows.append(Row("agent", "agent step ÷ raw decode", agent_decode / raw_decode, "",
+                        note="raw measured earlier in the run (model group): load may differ"))
     return rows

@@ -53,6 +53,7 @@ def header_lines(result: BenchResult) -> list[str]:
 
 def render_table(result: BenchResult) -> Any:
     """A rich Table (print it with a rich Console)."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="agentkit bench", show_lines=False)
@@ -64,11 +65,11 @@ def render_table(result: BenchResult) -> Any:
         style = {"PASS": "green", "FAIL": "red"}.get(mark, "")
         table.add_row(
             row.group,
-            row.metric,
+            escape(row.metric),
             format_value(row),
             str(row.target) if row.target else "",
             f"[{style}]{mark}[/{style}]" if style else "",
-            row.note,
+            escape(row.note),
         )
     return table
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -32,6 +33,7 @@ def register(app: typer.Typer) -> None:
         growth, RAG latency and cold start on the bundled model; print each
         number with its target."""
         from rich.console import Console
+        from rich.markup import escape
 
         from agentkit.bench import GROUPS, run_bench
         from agentkit.bench.report import header_lines, markdown, plot, render_table, write_json
@@ -53,14 +55,15 @@ def register(app: typer.Typer) -> None:
         result = run_bench(
             quick=quick,
             groups=groups,  # type: ignore[arg-type]
-            progress=lambda message: err.print(f"[dim]{message}[/dim]"),
+            progress=lambda message: err.print(f"[dim]{escape(message)}[/dim]"),
         )
-        out = Console()
+        # Piped output (docs, CI logs) gets a wide table instead of 80 columns.
+        out = Console(width=None if sys.stdout.isatty() else 190)
         for line in header_lines(result):
             out.print(line, highlight=False)
         out.print(render_table(result))
         for name, error in result.errors.items():
-            out.print(f"[red]group {name} failed:[/red] {error}")
+            out.print(f"[red]group {name} failed:[/red] {escape(error)}")
         passed = sum(1 for r in result.rows if r.passed)
         judged = sum(1 for r in result.rows if r.passed is not None)
         out.print(f"{passed}/{judged} targets met")

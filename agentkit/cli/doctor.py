@@ -67,7 +67,7 @@ def doctor(
             "grammar-constrained JSON (every call parses and matches its schema)",
         )
     except AgentkitError as err:
-        table.add_row("error", f"[red]{err}[/red]")
+        table.add_row("status", "[red]unusable (see the error below)[/red]")
         problems.append(str(err))
     console.print(table)
 
@@ -107,7 +107,8 @@ def doctor(
     console.print(where)
 
     if problems:
-        console.print(f"[red]{len(problems)} problem(s) found[/red]")
+        for problem in problems:
+            typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
     console.print("[green]ok[/green]")
 

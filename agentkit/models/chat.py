@@ -256,28 +256,27 @@ class ChatLlama(BaseChatModel):
         tools: list[dict[str, Any]] | None,
         choice: str,
         json_schema: dict[str, Any] | None,
-        max_calls: int = 4,
-    ) -> tuple[str, str | None]:
-        """Prompt text and grammar (None = unconstrained)."""
+        max_calls: int = 1,
+    ) -> tuple[str, str | None, str]:
+        """Prompt text, grammar (None = unconstrained) and the forced start of
+        the reply (already in the prompt, not decoded)."""
         turns = messages_to_turns(messages)
-        grammar: str | None = None
         if tools and choice != "none":
             bound = tools if choice in ("auto", "required") else [
                 t for t in tools if t["function"]["name"] == choice
             ]
             # Tool instructions go into the system position, which stays the
             # same across an agent loop, so every turn reuses the cache.
-            instruction = tools_instruction(bound, "auto" if choice == "auto" else "required")
-            turns.insert(_after_system(turns), Turn("system", instruction))
-            grammar = grammars.tool_call_grammar(
-                bound, "auto" if choice == "auto" else "required", max_calls
-            )
-        elif json_schema is not None:
+            mode: grammars.ToolMode = "auto" if choice == "auto" else "required"
+            turns.insert(_after_system(turns), Turn("system", tools_instruction(bound, mode)))
+            calls = grammars.tool_call_grammar(bound, mode, max_calls)
+            return self.prompt_format.render(turns) + calls.prefix, calls.gbnf, calls.prefix
+        if json_schema is not None:
             # Appended last: structured-output calls then share the
             # conversation prefix with ordinary calls.
             turns.append(Turn("user", json_instruction(json_schema)))
-            grammar = grammars.json_grammar(json_schema)
-        return self.prompt_format.render(turns), grammar
+            return self.prompt_format.render(turns), grammars.json_grammar(json_schema), ""
+        return self.prompt_format.render(turns), None, ""
 
     def _tokens(self, prompt: str) -> list[int]:
         engine = self.engine
@@ -286,8 +285,9 @@ class ChatLlama(BaseChatModel):
         return engine.tokenize(prompt, add_special=not (bos and prompt.startswith(bos)))
 
     def _sampling(
-        self, stop: list[str] | None, kwargs: dict[str, Any], constrained: bool
+        self, stop: list[str] | None, kwargs: dict[str, Any], constrained: bool, prose: bool
     ) -> SamplingParams:
+        """``constrained``: a grammar applies; ``prose``: the reply may be text."""
         max_tokens = kwargs.get("max_tokens") or self.max_tokens
         if constrained:
             max_tokens = max(max_tokens, self.min_constrained_tokens)
@@ -297,8 +297,8 @@ class ChatLlama(BaseChatModel):
             top_p=kwargs.get("top_p", self.top_p),
             seed=kwargs.get("seed", self.seed),
             max_tokens=max_tokens,
-            # Stop strings would cut constrained output mid-value.
-            stop=[] if constrained else [*(self.stop or []), *(stop or [])],
+            # Stop strings would cut JSON mid-value.
+            stop=[*(self.stop or []), *(stop or [])] if prose else [],
         )
 
     # --- generation -----------------------------------------------------------------
@@ -312,12 +312,17 @@ class ChatLlama(BaseChatModel):
         tools: list[dict[str, Any]] | None = kwargs.get("tools")
         choice = kwargs.get("tool_choice") or "auto"
         max_calls = kwargs.get("max_tool_calls", self.max_parallel_tool_calls)
-        prompt, gbnf = self._prompt(messages, tools, choice, kwargs.get("json_schema"), max_calls)
+        json_schema = kwargs.get("json_schema")
+        prompt, gbnf, prefix = self._prompt(messages, tools, choice, json_schema, max_calls)
+        calling = bool(tools) and choice != "none"
+        prose = (not calling or choice == "auto") and json_schema is None
         tokens = self._tokens(prompt)
         generation = self.engine.generate(
-            tokens, self._sampling(stop, kwargs, gbnf is not None), grammar=gbnf, cancel=cancel
+            tokens,
+            self._sampling(stop, kwargs, gbnf is not None, prose),
+            grammar=gbnf,
+            cancel=cancel,
         )
-        calling = bool(tools) and choice != "none"
         # Forced calls are never streamed as text; in auto mode the text branch
         # of the grammar cannot start with "<", so the first character decides.
         silent = calling and choice != "auto"
@@ -330,7 +335,7 @@ class ChatLlama(BaseChatModel):
                 continue
             if undecided:
                 undecided = False
-                if delta.lstrip(" ").startswith("<"):
+                if delta.startswith("<"):
                     silent = True
                     continue
             yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
@@ -341,13 +346,13 @@ class ChatLlama(BaseChatModel):
                 cancel.set()
         if capped:
             stats.finish_reason = "length"
-        final = self._final_chunk(stats, tools if calling else None)
+        final = self._final_chunk(stats, tools if calling else None, prefix)
         yield final
 
     def _final_chunk(
-        self, stats: GenerationStats, tools: list[dict[str, Any]] | None
+        self, stats: GenerationStats, tools: list[dict[str, Any]] | None, prefix: str = ""
     ) -> ChatGenerationChunk:
-        text = stats.text
+        text = prefix + stats.text
         usage = UsageMetadata(
             input_tokens=stats.prompt_tokens,
             output_tokens=stats.completion_tokens,

@@ -43,6 +43,18 @@ class CancelFlag(Protocol):
 
 # llama_token_data is {int32 id; float logit; float p}: 12 bytes, no padding.
 TOP_CANDIDATES = 64
+MIN_BATCH = 16  # smallest prompt batch whose results match any larger batch
+
+
+def _balanced_batches(tokens: list[int], n_batch: int) -> list[list[int]]:
+    """Split into batches of at most ``n_batch`` and, when there are at least
+    ``MIN_BATCH`` tokens, none smaller than ``MIN_BATCH`` (the remainder is
+    spread over the last two batches)."""
+    if len(tokens) <= n_batch:
+        return [tokens] if tokens else []
+    count = -(-len(tokens) // n_batch)
+    size = -(-len(tokens) // count)  # even sizes, all <= n_batch and >= n_batch/2
+    return [tokens[i : i + size] for i in range(0, len(tokens), size)]
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
 
@@ -213,6 +225,8 @@ class LlamaEngine:
         self._token_data = np.empty(self.n_vocab, dtype=_TOKEN_DATA)
         self._all_ids = np.arange(self.n_vocab, dtype=np.int32)
         self._grammars: OrderedDict[str, _Grammar] = OrderedDict()
+        # Cache positions below this were filled by prompt batches (reusable).
+        self._prompt_tokens_in_cache = 0
 
     # --- tokens -------------------------------------------------------------------
     def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
@@ -238,6 +252,7 @@ class LlamaEngine:
         with self.lock:
             self.llm.reset()
             self.llm._ctx.kv_cache_clear()
+            self._prompt_tokens_in_cache = 0
 
     # --- grammar ------------------------------------------------------------------
     def _grammar(self, gbnf: str) -> _Grammar:
@@ -254,10 +269,19 @@ class LlamaEngine:
 
     # --- evaluation ---------------------------------------------------------------
     def _prefill(self, tokens: list[int], stats: GenerationStats) -> None:
-        """Bring the KV cache to ``tokens``, evaluating only what differs."""
+        """Bring the KV cache to ``tokens``, evaluating only what differs.
+
+        Reuse must never change results, and llama.cpp computes a batch of
+        fewer than ~8 tokens with other kernels than a larger one (logits
+        moved by up to ~0.9 here). So every KV entry we keep comes from a
+        batch of at least ``MIN_BATCH`` tokens: the tail is re-evaluated with
+        at least that many, batches are balanced so none is smaller, and
+        tokens generated one at a time are never reused.
+        """
         llm = self.llm
-        cached = llm.input_ids[: llm.n_tokens]
-        limit = min(len(cached), len(tokens) - 1)  # always evaluate ≥1 token for logits
+        reusable = min(llm.n_tokens, self._prompt_tokens_in_cache)
+        cached = llm.input_ids[:reusable]
+        limit = min(len(cached), len(tokens) - MIN_BATCH)
         common = 0
         if limit > 0:
             diff = np.nonzero(cached[:limit] != np.asarray(tokens[:limit], dtype=cached.dtype))[0]
@@ -267,11 +291,13 @@ class LlamaEngine:
             llm._ctx.kv_cache_clear()
         llm.n_tokens = common
         started = time.perf_counter()
-        llm.eval(tokens[common:])
+        for batch in _balanced_batches(tokens[common:], self.params.n_batch):
+            llm.eval(batch)
         stats.prompt_seconds = time.perf_counter() - started
         stats.prompt_tokens = len(tokens)
         stats.prompt_tokens_reused = common
         stats.prompt_tokens_evaluated = len(tokens) - common
+        self._prompt_tokens_in_cache = len(tokens)
 
     def _logits(self) -> np.ndarray:
         ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, -1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from agentkit.models.prompt import TOOL_CALL_CLOSE, TOOL_CALL_OPEN
@@ -159,40 +160,57 @@ def json_grammar(schema: dict[str, Any]) -> str:
     return converter.format_grammar()
 
 
-def call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
-    """One schema accepting ``{"name": <tool>, "arguments": <its args>}`` for any tool."""
-    options = []
-    for tool in tools:
-        fn = tool["function"]
-        params = fn.get("parameters") or {"type": "object", "properties": {}}
-        options.append(
-            {
-                "type": "object",
-                "properties": {"name": {"const": fn["name"]}, "arguments": params},
-                "required": ["name", "arguments"],
-                "additionalProperties": False,
-            }
-        )
-    return options[0] if len(options) == 1 else {"anyOf": options}
+@dataclass(frozen=True)
+class ToolCallGrammar:
+    """A tool-call grammar and the text every match starts with. The prefix
+    goes into the prompt instead of being decoded token by token (for a forced
+    call to one tool that is ~15 tokens of fixed JSON)."""
+
+    gbnf: str
+    prefix: str
 
 
-def tool_call_grammar(tools: list[dict[str, Any]], mode: ToolMode, max_calls: int = 4) -> str:
-    """Grammar for one or more tool-call blocks; in ``auto`` mode also plain
-    text (which may not start with ``<``, so the two branches never overlap)."""
+def tool_call_grammar(
+    tools: list[dict[str, Any]], mode: ToolMode, max_calls: int = 1
+) -> ToolCallGrammar:
+    """Grammar for one or more canonical blocks
+    ``<tool_call>{"name": "<tool>", "arguments": {...}}</tool_call>``; in
+    ``auto`` mode also plain text, which may not start with ``<`` (so the first
+    character decides between the branches)."""
     if not tools:
         raise ValueError("tool_call_grammar needs at least one tool")
     converter = _converter()
-    schema = converter.resolve_refs(tighten(call_schema(tools)), "tools")
-    call_rule = converter.visit(schema, "call")
-    block = f'"{TOOL_CALL_OPEN}" {call_rule} "{TOOL_CALL_CLOSE}"'
-    repeat = f' ("\\n" {block}){{0,{max_calls - 1}}}' if max_calls > 1 else ""
-    converter._add_rule("tool-calls", f"{block}{repeat}")
+    bodies: list[str] = []
+    for index, tool in enumerate(tools):
+        fn = tool["function"]
+        params = fn.get("parameters") or {"type": "object", "properties": {}}
+        params = converter.resolve_refs(tighten(params), f"tool-{index}")
+        args_rule = converter.visit(params, f"args-{index}")
+        name = converter._format_literal(fn["name"] + '", "arguments": ')
+        bodies.append(converter._add_rule(f"call-{index}", f"{name} {args_rule}"))
+    body = converter._add_rule("call-body", " | ".join(bodies))
+    opening = TOOL_CALL_OPEN + '{"name": "'
+    closing = converter._format_literal("}" + TOOL_CALL_CLOSE)
+    block = converter._add_rule("block", f"{converter._format_literal(opening)} {body} {closing}")
+    more = f' ("\n" {block}){{0,{max_calls - 1}}}' if max_calls > 1 else ""
     if mode == "auto":
         converter._add_rule("plain-text", "[^<] [^\\x00]*")
-        converter._add_rule("root", "tool-calls | plain-text")
+        converter._add_rule("root", f"{block}{more} | plain-text")
+        prefix = ""
+    elif len(tools) == 1:
+        prefix = opening + tools[0]["function"]["name"] + '", "arguments": '
+        args_only = converter.visit(
+            converter.resolve_refs(
+                tighten(tools[0]["function"].get("parameters") or {"type": "object", "properties": {}}),
+                "tool-0",
+            ),
+            "args-0",
+        )
+        converter._add_rule("root", f"{args_only} {closing}{more}")
     else:
-        converter._add_rule("root", "tool-calls")
-    return converter.format_grammar()
+        prefix = opening
+        converter._add_rule("root", f"{body} {closing}{more}")
+    return ToolCallGrammar(gbnf=converter.format_grammar(), prefix=prefix)
 
 
 def unenforced_keywords(schema: dict[str, Any]) -> set[str]:

@@ -430,17 +430,9 @@ class ChatLlamaServer(ChatLlama):
         urls = model_server_urls(settings)
         if not urls:
             raise ConfigError("no model servers configured", hint="set model_urls or model = \"http://host:port/v1\"")
-        local = ""
-        if not is_server_spec(settings.model):
-            from agentkit.models.resolve import resolve_model_path
-
-            try:
-                local = str(resolve_model_path(settings.model, settings.resolved_cache_dir()))
-            except ModelError:
-                local = ""  # only used to pick the prompt format
         values: dict[str, Any] = {
             "base_urls": urls,
-            "model_path": local,
+            "model_path": _local_gguf(settings),
             "model": ",".join(urls),
             "chat_format": settings.chat_format,
             "temperature": settings.temperature,
@@ -502,6 +494,24 @@ class ChatLlamaServer(ChatLlama):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {**super()._identifying_params, "servers": list(self.base_urls)}
+
+
+def _local_gguf(settings: Settings) -> str:
+    """The GGUF ``model`` names, if it is on this host already (only used to
+    pick the prompt format: a client host never assembles or loads it)."""
+    spec = settings.model.strip()
+    if is_server_spec(spec):
+        return ""
+    if spec.startswith("bundled:"):
+        from agentkit.models.resolve import BUNDLED
+
+        bundled = BUNDLED.get(spec.removeprefix("bundled:"))
+        if bundled is None:
+            return ""
+        path = settings.resolved_cache_dir() / "models" / bundled.filename
+    else:
+        path = Path(spec).expanduser()
+    return str(path) if path.is_file() else ""
 
 
 # --- embeddings ----------------------------------------------------------------------------

@@ -186,6 +186,11 @@ def check_gguf_file(path: Path) -> None:
             hint="llama.cpp needs .gguf models; convert others with llama.cpp's convert_hf_to_gguf.py",
         )
     info = read_gguf_info(path)
+    if not info.n_params or info.architecture == "?":
+        raise ModelError(
+            f"{path} has a GGUF header but no model in it (no tensors or no architecture)",
+            hint="fetch or convert the model again",
+        )
     if info.expected_size > info.file_size:
         raise ModelError(
             f"{path} is truncated ({info.file_size} of {info.expected_size} bytes)",
@@ -295,10 +300,15 @@ def read_gguf_info(path: Path) -> GGUFInfo:
             data_start = (cur.pos + alignment - 1) // alignment * alignment
             for offset, nbytes in tensors:
                 expected = max(expected, data_start + offset + nbytes)
-    except (ValueError, KeyError, struct.error, IndexError, OverflowError) as err:
+    except (struct.error, IndexError):
         raise ModelError(
-            f"{path} is corrupt or incomplete ({type(err).__name__}: {str(err)[:80]})",
-            hint="fetch or assemble the file again",
+            f"{path} is truncated: the file ends inside its GGUF header",
+            hint="the download or copy was incomplete; fetch the file again",
+        ) from None
+    except (ValueError, KeyError, OverflowError, MemoryError) as err:
+        raise ModelError(
+            f"{path} is corrupt: its GGUF header cannot be read ({type(err).__name__})",
+            hint="fetch or convert the file again",
         ) from None
 
     arch = str(meta.get("general.architecture", "?"))

@@ -166,17 +166,19 @@ def test_tighten_leaves_free_form_objects_open() -> None:
     assert grammars.tighten({"type": "object"}) == {"type": "object"}
 
 
-def test_call_schema_one_tool_is_the_object_and_several_are_any_of() -> None:
-    one = grammars.call_schema(TOOLS[:1])
-    assert one["properties"]["name"] == {"const": "Weather"}
-    assert one["required"] == ["name", "arguments"]
-    several = grammars.call_schema(TOOLS)
-    assert [o["properties"]["name"]["const"] for o in several["anyOf"]] == [
-        "Weather",
-        "Add",
-        "Event",
-        "NoArgs",
-    ]
+def test_forced_calls_put_their_fixed_start_in_the_prompt() -> None:
+    one = grammars.tool_call_grammar(TOOLS[:1], "required")
+    assert one.prefix == '<tool_call>{"name": "Weather", "arguments": '
+    several = grammars.tool_call_grammar(TOOLS, "required")
+    assert several.prefix == '<tool_call>{"name": "'
+    assert grammars.tool_call_grammar(TOOLS, "auto").prefix == ""
+
+
+def accepts(checker: GrammarChecker, grammar: grammars.ToolCallGrammar, text: str) -> bool:
+    """Whether the model's whole reply (prefix included) is in the language."""
+    if not text.startswith(grammar.prefix):
+        return False
+    return checker.accepts(grammar.gbnf, text[len(grammar.prefix) :])
 
 
 def test_unenforced_keywords_are_reported() -> None:
@@ -192,8 +194,8 @@ def test_unenforced_keywords_are_reported() -> None:
 def test_tool_call_grammar_compiles_in_llama_cpp(
     checker: GrammarChecker, mode: str, count: int
 ) -> None:
-    gbnf = grammars.tool_call_grammar(TOOLS[:count], mode, max_calls=2)  # type: ignore[arg-type]
-    assert checker.compiles(gbnf)
+    grammar = grammars.tool_call_grammar(TOOLS[:count], mode, max_calls=2)  # type: ignore[arg-type]
+    assert checker.compiles(grammar.gbnf)
 
 
 def test_tool_call_grammar_needs_a_tool() -> None:
@@ -213,10 +215,10 @@ def test_required_grammar_accepts_valid_calls(checker: GrammarChecker) -> None:
             {"title": "y", "tags": [], "where": {"city": "Rome"}, "price": 1.5, "public": True},
         ),
         call("NoArgs", {}),
-        '<tool_call>{"name":"Add","arguments":{"a":1,"b":2}}</tool_call>',  # compact JSON
+        '<tool_call>{"name": "Add", "arguments": {"a":1,"b":2}}</tool_call>',  # compact arguments
     ]
     for text in valid:
-        assert checker.accepts(gbnf, text), text
+        assert accepts(checker, gbnf, text), text
 
 
 @pytest.mark.parametrize(
@@ -238,23 +240,23 @@ def test_required_grammar_accepts_valid_calls(checker: GrammarChecker) -> None:
 )
 def test_required_grammar_rejects_invalid_calls(checker: GrammarChecker, text: str) -> None:
     gbnf = grammars.tool_call_grammar(TOOLS, "required", max_calls=1)
-    assert not checker.accepts(gbnf, text)
+    assert not accepts(checker, gbnf, text)
 
 
 def test_max_calls_bounds_the_number_of_blocks(checker: GrammarChecker) -> None:
     gbnf = grammars.tool_call_grammar(TOOLS, "required", max_calls=2)
     one, two = call("Add", {"a": 1, "b": 2}), call("NoArgs", {})
-    assert checker.accepts(gbnf, one)
-    assert checker.accepts(gbnf, f"{one}\n{two}")
-    assert not checker.accepts(gbnf, f"{one}\n{two}\n{one}")
+    assert accepts(checker, gbnf, one)
+    assert accepts(checker, gbnf, f"{one}\n{two}")
+    assert not accepts(checker, gbnf, f"{one}\n{two}\n{one}")
 
 
 def test_auto_grammar_allows_text_or_calls_but_not_both(checker: GrammarChecker) -> None:
     gbnf = grammars.tool_call_grammar(TOOLS, "auto", max_calls=1)
-    assert checker.accepts(gbnf, "It is sunny.")
-    assert checker.accepts(gbnf, call("Weather", {"city": "Paris"}))
-    assert not checker.accepts(gbnf, "<b>bold</b>")  # text may not start like a call
-    assert not checker.accepts(gbnf, call("Weather", {"city": "Paris"}) + " and more")
+    assert accepts(checker, gbnf, "It is sunny.")
+    assert accepts(checker, gbnf, call("Weather", {"city": "Paris"}))
+    assert not accepts(checker, gbnf, "<b>bold</b>")  # text may not start like a call
+    assert not accepts(checker, gbnf, call("Weather", {"city": "Paris"}) + " and more")
 
 
 def test_json_grammar_matches_the_structured_output_schema(checker: GrammarChecker) -> None:
@@ -281,16 +283,16 @@ class Note(BaseModel):
 def test_grammar_enforces_integer_bounds(checker: GrammarChecker) -> None:
     gbnf = grammars.tool_call_grammar([convert_to_openai_tool(Rating)], "required", max_calls=1)
     for stars in (1, 3, 5):
-        assert checker.accepts(gbnf, call("Rating", {"stars": stars})), stars
+        assert accepts(checker, gbnf, call("Rating", {"stars": stars})), stars
     for stars in (0, 6, 10, -1, 15):
-        assert not checker.accepts(gbnf, call("Rating", {"stars": stars})), stars
+        assert not accepts(checker, gbnf, call("Rating", {"stars": stars})), stars
 
 
 def test_grammar_rejects_raw_newlines_in_strings(checker: GrammarChecker) -> None:
     gbnf = grammars.tool_call_grammar([convert_to_openai_tool(Note)], "required", max_calls=1)
-    assert checker.accepts(gbnf, call("Note", {"text": "a\nb"}))  # escaped: valid JSON
-    assert not checker.accepts(
-        gbnf, '<tool_call>{"name": "Note", "arguments": {"text": "a\nb"}}</tool_call>'
+    assert accepts(checker, gbnf, call("Note", {"text": "a\nb"}))  # escaped: valid JSON
+    assert not accepts(
+        checker, gbnf, '<tool_call>{"name": "Note", "arguments": {"text": "a\nb"}}</tool_call>'
     )
 
 

@@ -82,9 +82,9 @@ BAD_FILES: list[tuple[str, BadFile, str]] = [
     ("not-gguf", _not_gguf, "is not a GGUF file"),
     ("empty-file", _empty, "is not a GGUF file"),
     ("truncated-copy", _truncated_in_data, "is truncated"),
-    ("truncated-header", _truncated_in_header, "corrupt or incomplete"),
-    ("garbage-header", _garbage_header, "corrupt or incomplete"),
-    ("absurd-counts", _bad_version_header, "corrupt or incomplete"),
+    ("truncated-header", _truncated_in_header, "GGUF header"),
+    ("garbage-header", _garbage_header, "GGUF header"),
+    ("absurd-counts", _bad_version_header, "GGUF header"),
 ]
 IDS = [name for name, _, _ in BAD_FILES]
 
@@ -140,11 +140,6 @@ def test_model_error_is_a_user_error() -> None:
     assert ModelError("x").exit_code == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a GGUF header with no tensors and no general.architecture passes "
-    "check_gguf_file (and `agentkit doctor` prints ok); llama.cpp only fails at first inference",
-)
 def test_header_only_gguf_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "hollow.gguf"
     # version 3, 0 tensors, 0 metadata keys: structurally a GGUF, not a model.

@@ -60,6 +60,16 @@ class Service:
         return self.log.read_text(errors="replace")[-chars:]
 
 
+def continuation(prompt: str, reply: str) -> str:
+    """What a scripted completions server should send so that ``reply`` is the
+    whole answer: the chat model may already have put the reply's fixed start
+    (e.g. ``<tool_call>{"name": "``) at the end of the prompt."""
+    for k in range(min(len(prompt), len(reply)), 0, -1):
+        if prompt.endswith(reply[:k]):
+            return reply[k:]
+    return reply
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from services import free_port
+from services import continuation, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGGRAPH = Path(sys.executable).parent / "langgraph"
@@ -49,10 +49,10 @@ class ScriptedCompletions(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         type(self).prompts.append(body["prompt"])
-        if "tool-calls" in (body.get("grammar") or ""):
+        if "</tool_call>" in (body.get("grammar") or ""):
             call = self.calls[min(type(self).position, len(self.calls) - 1)]
             type(self).position += 1
-            text = f"<tool_call>{json.dumps(call)}</tool_call>"
+            text = continuation(body["prompt"], f"<tool_call>{json.dumps(call)}</tool_call>")
         else:
             text = json.dumps({"steps": ["Write hello to out.txt"]})
         events = [{"choices": [{"text": text, "index": 0, "finish_reason": None}]},
@@ -97,11 +97,18 @@ def langgraph_dev(tmp_path: Path, model_stub: str) -> Iterator[str]:
         "AGENTKIT_CHAT_FORMAT": "gemma",
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
     }
+    # The repo's langgraph.json with its paths made absolute, served from a
+    # temp dir: `langgraph dev` keeps its in-memory state in ./.langgraph_api.
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    config["dependencies"] = [str(ROOT)]
+    config["graphs"] = {name: str(ROOT / spec.removeprefix("./")) for name, spec in config["graphs"].items()}
+    (tmp_path / "langgraph.json").write_text(json.dumps(config))
     log = tmp_path / "langgraph.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--port", str(port),
+             "--config", str(tmp_path / "langgraph.json")],
+            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:

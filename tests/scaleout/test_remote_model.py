@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from langchain_core.tools import tool
+from services import continuation
 
 from agentkit.config import load_settings
 from agentkit.errors import ModelError
@@ -37,7 +38,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def model_over(handler: Handler, urls: list[str] | None = None, retry_s: float = 60.0, **fields: Any) -> ChatLlamaServer:
-    model = ChatLlamaServer(base_urls=urls or [A, B], chat_format="gemma", temperature=0.0, **fields)
+    model = ChatLlamaServer(base_urls=urls or [A, B], **{"chat_format": "gemma", "temperature": 0.0, **fields})
     pool = ServerPool(model.base_urls, retry_s=retry_s, transport=httpx.MockTransport(handler))
     model._remote = RemoteEngine(pool)
     return model
@@ -116,8 +117,10 @@ def test_tool_calls_are_decoded_under_the_shared_grammar() -> None:
     reply = '<tool_call>{"name": "read_file", "arguments": {"path": "a.txt"}}</tool_call>'
 
     def handler(request: httpx.Request) -> httpx.Response:
-        bodies.append(json.loads(request.content))
-        return httpx.Response(200, content=sse(*[reply[i : i + 7] for i in range(0, len(reply), 7)]))
+        body = json.loads(request.content)
+        bodies.append(body)
+        rest = continuation(body["prompt"], reply)
+        return httpx.Response(200, content=sse(*[rest[i : i + 7] for i in range(0, len(rest), 7)]))
 
     model = model_over(handler, urls=[A])
     chunks = list(model.bind_tools([read_file], tool_choice="any").stream("read a.txt"))
@@ -127,9 +130,9 @@ def test_tool_calls_are_decoded_under_the_shared_grammar() -> None:
     assert [(c["name"], c["args"]) for c in message.tool_calls] == [("read_file", {"path": "a.txt"})]
     assert not any(c.content for c in chunks)  # a forced call is not streamed as text
     body = bodies[0]
-    assert "tool-calls" in body["grammar"] and "root ::=" in body["grammar"]
+    assert "</tool_call>" in body["grammar"] and "root ::=" in body["grammar"]
     assert body["stream"] is True and "stop" not in body  # stop strings would cut a JSON value
-    assert body["prompt"].startswith("<start_of_turn>user\n") and body["prompt"].endswith("<start_of_turn>model\n")
+    assert body["prompt"].startswith("<start_of_turn>user\n") and "<start_of_turn>model\n" in body["prompt"]
 
 
 def test_settings_select_servers_for_model_and_embeddings() -> None:
@@ -213,3 +216,37 @@ def test_approvals_are_langgraph_interrupts_on_the_server_graph(tmp_path: Path) 
     done = served.invoke(Command(resume=[{"kind": "approve", "call_id": "wa"}]), config)
     assert done["status"] == "finished" and done["answer"] == "done"
     assert side_effects(log) == ["write_file a.txt"]
+
+
+def test_auto_chat_format_asks_the_server_which_model_it_runs() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"data": [{"id": "/models/gemma-3-270m-q4_k_m.gguf"}]})
+        return stream_ok(request)
+
+    gemma = model_over(handler, urls=[A], chat_format="auto")
+    assert gemma.prompt_format.name == "gemma"
+
+    def other(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": [{"id": "qwen2.5-7b-instruct"}]})
+
+    assert model_over(other, urls=[A], chat_format="auto").prompt_format.name == "chatml"
+
+
+def test_a_server_failing_mid_reply_is_not_retried_elsewhere() -> None:
+    """Retrying would repeat the tokens already streamed; the step fails with
+    one line and the thread stays resumable."""
+    hosts: list[str] = []
+
+    class Broken(httpx.SyncByteStream):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            yield b'data: {"choices": [{"text": "Hel", "finish_reason": null}]}\n\n'
+            raise httpx.ReadError("connection reset")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        return httpx.Response(200, stream=Broken())
+
+    with pytest.raises(ModelError, match="failed in the middle of a reply"):
+        model_over(handler).invoke("hi")
+    assert hosts == ["10.0.0.1"]

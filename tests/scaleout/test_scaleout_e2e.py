@@ -31,7 +31,14 @@ from typing import Literal
 import pytest
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
-from services import Service, Unavailable, free_port, start_chroma, start_llama_server, start_postgres
+from services import (
+    Service,
+    Unavailable,
+    free_port,
+    start_chroma,
+    start_llama_server,
+    start_postgres,
+)
 
 from agentkit.config import load_settings
 from agentkit.errors import StoreError
