@@ -100,7 +100,7 @@ def bench_embedding(cache_dir: Path, threads: int, count: int) -> None:
             start = time.perf_counter()
             embedder.embed_query(q)
             latencies.append(time.perf_counter() - start)
-        default = " (default)" if batch_tokens == 256 else ""
+        default = " (default)" if batch_tokens == 512 else ""
         print(
             f"{'agentkit LlamaEmbedder, batch_tokens=' + str(batch_tokens) + default:<46} "
             f"{count / seconds:7.1f} sentences/s   "

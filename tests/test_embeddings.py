@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests_support import model_cache_dir
+
 from agentkit.config import load_settings
 from agentkit.errors import ModelError
 from agentkit.memory.convert import bundled_gguf_path, bundled_model_zip
@@ -25,8 +27,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "embeddings" / "reference_vectors
 
 @pytest.fixture(scope="module")
 def cache_dir(request: pytest.FixtureRequest) -> Path:
-    # The conversion takes a few seconds; keep it across runs in pytest's cache.
-    return Path(request.config.cache.mkdir("agentkit-embedder"))
+    # The conversion takes a few seconds; it is kept in the user cache, like the chat model.
+    return model_cache_dir()
 
 
 @pytest.fixture(scope="module")

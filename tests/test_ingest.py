@@ -14,6 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
+from tests_support import model_cache_dir
 from typer.testing import CliRunner
 
 from agentkit.config import load_settings
@@ -26,7 +28,7 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def cache_dir(request: pytest.FixtureRequest) -> Path:
-    return Path(request.config.cache.mkdir("agentkit-embedder"))
+    return model_cache_dir()
 
 
 @pytest.fixture(scope="module")

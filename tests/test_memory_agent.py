@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
+
+from tests_support import model_cache_dir
 from langchain_core.messages import BaseMessage, ToolMessage
 
 from agentkit.agent import Agent
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def embedder(request: pytest.FixtureRequest) -> LlamaEmbedder:
-    emb = LlamaEmbedder.bundled(Path(request.config.cache.mkdir("agentkit-embedder")), n_threads=2)
+    emb = LlamaEmbedder.bundled(model_cache_dir(), n_threads=2)
     yield emb
     emb.close()
 

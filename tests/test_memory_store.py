@@ -11,6 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from tests_support import model_cache_dir
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from agentkit.config import load_settings
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture(scope="module")
 def cache_dir(request: pytest.FixtureRequest) -> Path:
-    return Path(request.config.cache.mkdir("agentkit-embedder"))
+    return model_cache_dir()
 
 
 @pytest.fixture(scope="module")

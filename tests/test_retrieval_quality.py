@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests_support import model_cache_dir
+
 from agentkit.config import load_settings
 from agentkit.memory import KnowledgeBase, LlamaEmbedder
 
@@ -19,7 +21,7 @@ CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 
 def test_recall_at_5(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    cache_dir = Path(request.config.cache.mkdir("agentkit-embedder"))
+    cache_dir = model_cache_dir()
     questions = json.loads((CORPUS / "questions.json").read_text())
     assert len(questions) >= 30
     assert len(list((CORPUS / "docs").glob("*.md"))) >= 30

@@ -1,9 +1,10 @@
 """The agent loop on the real model, and the framework's own cost per step.
 
 - A 10-turn loop through :class:`~agentkit.agent.Agent` with the bundled model
-  (temperature 0), a read-only ``lookup`` tool and the real SQLite
-  checkpointer. ``tool_choice`` forces ``lookup`` and ``max_steps`` ends the
-  run, so the loop always has ten model calls with the same tools. Per
+  (temperature 0), the built-in read-only tools plus a ``lookup`` tool, the
+  default ``tool_choice="any"`` and the real SQLite checkpointer. The task
+  names ten animals to look up; ``max_steps`` ends the run at ten model
+  calls (the model may also finish earlier with ``final_answer``). Per
   turn we record prompt tokens and tokens actually evaluated (prefix reuse),
   and replay chosen turns on a cleared cache to check that reuse changes
   nothing in the reply.
@@ -134,7 +135,18 @@ def _reply_of(text: list[str], message: Any) -> tuple[str, list[tuple[str | None
     return "".join(text), calls
 
 
+def bench_tools(ctx: BenchContext) -> list[BaseTool]:
+    """``lookup`` plus agentkit's built-in read-only tools, as a default
+    ``Agent`` has them (their instructions are most of the prompt)."""
+    from agentkit.agent import default_tools
+
+    return [lookup_tool(), *default_tools(ctx.settings)]
+
+
 def _agent(model: Any, tools: list[BaseTool], root: Path, ctx: BenchContext, steps: int) -> Any:
+    """An Agent as users get it (default policy, ``tool_choice="any"``, SQLite
+    checkpoints, durability from settings) except: no plan call, and
+    ``max_steps`` ends the run after ``steps`` model calls."""
     from agentkit.agent import Agent, Limits
     from agentkit.checkpoint import open_sqlite_saver
 
@@ -146,7 +158,7 @@ def _agent(model: Any, tools: list[BaseTool], root: Path, ctx: BenchContext, ste
         settings=settings,
         planning=False,
         limits=Limits(max_steps=steps, max_repeats=10_000, max_tokens=10**9),
-        tool_choice="lookup",
+        tool_choice="any",
     )
 
 
@@ -162,7 +174,7 @@ def real_loop(ctx: BenchContext) -> LoopResult:
     model = RecordingChatLlama.from_settings(ctx.settings, temperature=0.0)
     model.engine.reset_cache()
     with tempfile.TemporaryDirectory(prefix="agentkit-bench-") as tmp:
-        agent = _agent(model, [lookup_tool()], Path(tmp), ctx, TURNS)
+        agent = _agent(model, bench_tools(ctx), Path(tmp), ctx, TURNS)
         ctx.say(f"[agent] {TURNS}-turn agent loop on the real model")
         result = agent.run(TASK)
         records = list(model._records)
@@ -188,7 +200,7 @@ def framework_per_step(ctx: BenchContext, steps: int) -> tuple[float, int]:
     script: list[Any] = [call("lookup", {"topic": animals[i % 10]}) for i in range(steps)]
     with tempfile.TemporaryDirectory(prefix="agentkit-bench-") as tmp:
         model = ScriptedChatModel(script=script)
-        agent = _agent(model, [lookup_tool()], Path(tmp), ctx, steps)
+        agent = _agent(model, bench_tools(ctx), Path(tmp), ctx, steps)
         start = time.perf_counter()
         result = agent.run(TASK)
         seconds = time.perf_counter() - start
@@ -219,6 +231,11 @@ def run(ctx: BenchContext) -> list[Row]:
     worst = max(later, key=lambda r: r.evaluated / max(1, r.prompt_tokens))
     worst_turn = records.index(worst) + 1
     identical = not loop.cold_mismatches
+    steady = records[2:]
+    steady_ratio = (
+        sum(r.evaluated for r in steady) / max(1, sum(r.prompt_tokens for r in steady))
+        if steady else float("nan")
+    )
 
     # Model time per step, and the decode rate of a whole agent step (graph,
     # tool and checkpoint included: model call start to the next call's
@@ -243,6 +260,9 @@ def run(ctx: BenchContext) -> list[Row]:
             Target("<=", 0.10),
             note=f"{len(records)} turns, prompt {records[0].prompt_tokens}→{records[-1].prompt_tokens} tok; "
             f"worst turn {worst_turn}: {worst.evaluated}/{worst.prompt_tokens}"),
+        Row("agent", "turn ≥ 3 tokens evaluated ÷ prompt tokens", steady_ratio, "",
+            note="the same loop without turn 2 (see the docs: the plan status in the system "
+            "message changes after turn 1)"),
         Row("agent", "warm turns identical to cold replay", identical, "",
             Target("==", True),
             note=f"turns {loop.cold_checked} replayed on an empty cache"

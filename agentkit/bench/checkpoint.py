@@ -1,8 +1,8 @@
 """Checkpoint growth: bytes the SQLite checkpointer writes per agent step as
 one thread grows to 200 steps.
 
-The loop is the agent benchmark's loop (``lookup`` forced, ``max_steps``
-ends it) with a scripted model, so it is fast and the same every time. Before
+The loop is the agent benchmark's loop (same tools, ``max_steps`` ends it)
+with a scripted model, so it is fast and the same every time. Before
 each model call we read, through a second connection, how many bytes of
 checkpoint and pending-write blobs the thread's rows hold (new rows only, so
 the probe stays cheap) and the file size (database + WAL).
@@ -62,7 +62,7 @@ def grow_thread(ctx: BenchContext, steps: int) -> list[dict[str, float]]:
     """Cumulative checkpoint bytes before each model call, and once at the end."""
     from langchain_core.messages import BaseMessage
 
-    from agentkit.bench.agent import TASK, Animal, _agent, lookup_tool
+    from agentkit.bench.agent import TASK, Animal, _agent, bench_tools
     from agentkit.testing import ScriptedChatModel, call
 
     animals = list(Animal.__args__)
@@ -81,7 +81,7 @@ def grow_thread(ctx: BenchContext, steps: int) -> list[dict[str, float]]:
             return make
 
         model = ScriptedChatModel(script=[reply(i) for i in range(steps)])
-        agent = _agent(model, [lookup_tool()], root, ctx, steps)
+        agent = _agent(model, bench_tools(ctx), root, ctx, steps)
         agent.run(TASK)
         samples.append({"step": steps, "bytes": counter.read(), "file_bytes": counter.file_bytes()})
         counter.close()

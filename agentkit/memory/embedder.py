@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 ProgressFn = Callable[[int, int], None]  # (texts done, texts total)
 
 BUNDLED_EMBEDDER_NAME = "all-minilm-l6-v2"
-DEFAULT_BATCH_TOKENS = 256
+DEFAULT_BATCH_TOKENS = 512
 DEFAULT_MAX_TOKENS = 512  # for GGUF models by path, capped by their training context
 DEFAULT_MAX_SEQS = 64
 
@@ -59,8 +59,9 @@ class LlamaEmbedder(Embeddings):
         if not path.is_file():
             raise ModelError(f"embedding model {path} not found", hint="set embed_model to a GGUF file")
         # One decode holds at most batch_tokens tokens, so the longest
-        # (truncated) text must fit. Measured on 2 cores, batches of 256 tokens
-        # used the least CPU per sentence (attention work grows with the batch).
+        # (truncated) text must fit. On 2 busy cores 512 beat 256 and 1024 in
+        # wall time in three paired runs (benchmarks/bench_memory.py); the
+        # margins were within the machine's noise.
         if batch_tokens is None:
             batch_tokens = max(DEFAULT_BATCH_TOKENS, max_tokens or DEFAULT_MAX_TOKENS)
         # n_ctx above 256 must be a multiple of 256 or context creation aborts.

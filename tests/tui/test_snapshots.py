@@ -32,7 +32,15 @@ async def _finish(pilot: Pilot[None]) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     pilot.app.status.set(tokens_per_s=48.7, context_used=1234)  # timing varies by machine
-    await pilot.pause()
+    await _settle(pilot)
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    """Let layout, scrolling and animations finish (a loaded machine otherwise
+    snapshots a frame where a scrollbar has not appeared yet)."""
+    for _ in range(3):
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.05)
 
 
 def test_main_screen_120x40(snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -49,6 +57,7 @@ def test_approval_modal_with_diff(snap_compare) -> None:  # type: ignore[no-unty
     async def before(pilot: Pilot[None]) -> None:
         await _converse(pilot)
         pilot.app.status.set(tokens_per_s=48.7)
+        await _settle(pilot)
 
     app, _ = make_app()
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
