@@ -28,31 +28,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from agentkit.graphs import prompts as P
-from agentkit.graphs.ledger import CallLedger, MemoryLedger
-from agentkit.graphs.state import (
-    AgentState,
-    CallDecision,
-    PendingCall,
-    PlanStepState,
-    ToolCallLog,
-)
-from agentkit.graphs.support import (
-    PlanOutput,
-    add_usage,
-    close_calls,
-    close_unanswered,
-    configurable,
-    current_thread_id,
-    final_answer_tool,
-    fresh_run_fields,
-    last_ai_id,
-    normalise_reply,
-    pending_signature,
-    reply_text,
-)
-from agentkit.graphs.tool_runner import run_tool
-from agentkit.tools.base import danger_of, preview_of, side_effects_of
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool
@@ -80,6 +55,31 @@ from agentkit.events import (
     ToolOutcome,
     ToolResultEvent,
 )
+from agentkit.graphs import prompts as P
+from agentkit.graphs.ledger import CallLedger, MemoryLedger
+from agentkit.graphs.state import (
+    AgentState,
+    CallDecision,
+    PendingCall,
+    PlanStepState,
+    ToolCallLog,
+)
+from agentkit.graphs.support import (
+    PlanOutput,
+    add_usage,
+    close_calls,
+    close_unanswered,
+    configurable,
+    current_thread_id,
+    final_answer_tool,
+    fresh_run_fields,
+    last_ai_id,
+    normalise_reply,
+    pending_signature,
+    reply_text,
+)
+from agentkit.graphs.tool_runner import run_tool
+from agentkit.tools.base import danger_of, preview_of, side_effects_of
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 

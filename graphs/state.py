@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypedDict
 
-from agentkit.tools.base import PolicyAction, SideEffect
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+
+from agentkit.tools.base import PolicyAction, SideEffect
 
 CallDecisionKind = Literal["allow", "approve", "edit", "reject", "respond", "deny", "invalid"]
 

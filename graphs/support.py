@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from agentkit.graphs import prompts as P
-from agentkit.graphs.state import PendingCall, UsageState
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.config import get_config
 from pydantic import BaseModel, Field, StringConstraints
 
 from agentkit.approvals.decisions import call_signature
+from agentkit.graphs import prompts as P
+from agentkit.graphs.state import PendingCall, UsageState
 
 PlanStepText = Annotated[str, StringConstraints(min_length=2, max_length=120)]
 

@@ -9,15 +9,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agentkit.graphs.agent_graph import Limits
-from agentkit.tools.base import declare
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from agentkit.agent import Agent
 from agentkit.approvals.policy import Policy
 from agentkit.config import Settings, load_settings
+from agentkit.graphs.agent_graph import Limits
 from agentkit.testing import ScriptedChatModel
+from agentkit.tools.base import declare
 
 
 class PathArgs(BaseModel):

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from agentkit.graphs.state import AgentState
-from agentkit.tools.base import declare
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
@@ -24,6 +22,8 @@ from agentkit.agent import Agent
 from agentkit.approvals.decisions import validate_args
 from agentkit.approvals.policy import Policy
 from agentkit.config import load_settings
+from agentkit.graphs.state import AgentState
+from agentkit.tools.base import declare
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

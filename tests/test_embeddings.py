@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tests_support import model_cache_dir
 
 from agentkit.config import load_settings

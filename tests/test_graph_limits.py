@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_support import make_agent, prompt_text, settings_for, side_effects
-from agentkit.graphs.agent_graph import Limits
 
 from agentkit.events import ErrorEvent, Reject
+from agentkit.graphs.agent_graph import Limits
 from agentkit.testing import ScriptedChatModel, call, final
 
 

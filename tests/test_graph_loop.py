@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent_support import make_agent, prompt_text
-from agentkit.graphs.agent_graph import AgentNodes, route_after_act
-from agentkit.graphs.state import AgentState
 from langchain_core.messages import ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 
 from agentkit.events import ContextItem, ErrorEvent, FinalEvent, PlanEvent, TokenEvent
+from agentkit.graphs.agent_graph import AgentNodes, route_after_act
+from agentkit.graphs.state import AgentState
 from agentkit.testing import ScriptedChatModel, call, calls, final
 
 
@@ -167,8 +167,9 @@ def test_final_event_carries_answer(tmp_path: Path) -> None:
 
 
 def test_tool_that_handles_its_own_error_is_an_error(tmp_path: Path) -> None:
-    from agentkit.tools.base import declare
     from langchain_core.tools import StructuredTool, ToolException
+
+    from agentkit.tools.base import declare
 
     def flaky(path: str) -> str:
         raise ToolException(f"{path} is locked")

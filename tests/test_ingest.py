@@ -14,7 +14,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from tests_support import model_cache_dir
 from typer.testing import CliRunner
 

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from agentkit.tools import aload_mcp_tools, load_mcp_tools
-from agentkit.tools.base import default_policy_of, side_effects_of
-from agentkit.tools.limits import TRUNCATION_MARKER
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 
 from agentkit.config import Settings, load_settings
 from agentkit.errors import ConfigError
+from agentkit.tools import aload_mcp_tools, load_mcp_tools
+from agentkit.tools.base import default_policy_of, side_effects_of
+from agentkit.tools.limits import TRUNCATION_MARKER
 
 SERVER = str(Path(__file__).parent / "fixtures" / "mcp_server.py")
 

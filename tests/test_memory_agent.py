@@ -9,9 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-
-from tests_support import model_cache_dir
 from langchain_core.messages import BaseMessage, ToolMessage
+from tests_support import model_cache_dir
 
 from agentkit.agent import Agent
 from agentkit.config import load_settings

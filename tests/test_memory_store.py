@@ -11,9 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from tests_support import model_cache_dir
 from langchain_core.embeddings import DeterministicFakeEmbedding
+from tests_support import model_cache_dir
 
 from agentkit.config import load_settings
 from agentkit.errors import StoreError

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from agentkit.tools.base import declare
 from langchain_core.tools import StructuredTool
 
 from agentkit.approvals.policy import Policy, PolicyRule
 from agentkit.errors import ConfigError
+from agentkit.tools.base import declare
 
 
 def _tool(name: str, effects: list[str] | None, danger: str | None = None, policy: str | None = None):

@@ -7,14 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from langchain_core.tools import BaseTool
+from syrupy.assertion import SnapshotAssertion
+
 from agentkit.tools.base import ToolPreview, preview_of
 from agentkit.tools.files import file_tools
 from agentkit.tools.http import http_get_tool
 from agentkit.tools.limits import ToolLimits
 from agentkit.tools.shell import shell_tool
 from agentkit.tools.workspace import Workspace
-from langchain_core.tools import BaseTool
-from syrupy.assertion import SnapshotAssertion
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from tests_support import model_cache_dir
 
 from agentkit.config import load_settings

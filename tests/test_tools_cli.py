@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from agentkit.tools.registry import BUILTIN_NAMES
 
 from agentkit.cli import main
+from agentkit.tools.registry import BUILTIN_NAMES
 
 
 def run_cli(

@@ -7,12 +7,13 @@ import stat
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool
+
 from agentkit.tools.files import file_tools, glob_regex
 from agentkit.tools.limits import ToolLimits
 from agentkit.tools.patching import apply_patch
 from agentkit.tools.workspace import Workspace
-from langchain_core.messages import ToolMessage
-from langchain_core.tools import BaseTool
 
 
 @pytest.fixture

@@ -8,12 +8,13 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool
+
 from agentkit.tools.calculator import CalculatorError, calculator_tool, evaluate
 from agentkit.tools.http import host_allowed, http_get_tool
 from agentkit.tools.limits import ToolLimits
 from agentkit.tools.misc import Scratchpad, current_time_tool, think_tool
-from langchain_core.messages import ToolMessage
-from langchain_core.tools import BaseTool
 
 
 def call(t: BaseTool, args: dict[str, object]) -> ToolMessage:

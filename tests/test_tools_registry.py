@@ -6,13 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from agentkit.tools import BUILTIN_NAMES, builtin_tools, load_user_tools
-from agentkit.tools.base import danger_of, default_policy_of, preview_of, side_effects_of
-from agentkit.tools.registry import all_tools, policy_label, tool_source
 from langchain_core.messages import ToolMessage
 
 from agentkit.config import load_settings
 from agentkit.errors import ConfigError
+from agentkit.tools import BUILTIN_NAMES, builtin_tools, load_user_tools
+from agentkit.tools.base import danger_of, default_policy_of, preview_of, side_effects_of
+from agentkit.tools.registry import all_tools, policy_label, tool_source
 
 EXPECTED_EFFECTS = {
     "read_file": {"read"},

@@ -14,10 +14,11 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from agentkit.tools.base import declare
-from agentkit.tools.limits import describe_validation_error
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
+
+from agentkit.tools.base import declare
+from agentkit.tools.limits import describe_validation_error
 
 MAX_EXPRESSION_CHARS = 500
 MAX_POWER_RESULT_BITS = 4096

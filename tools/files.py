@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from pydantic import BaseModel, Field
+
 from agentkit.tools.base import ToolPreview, declare
 from agentkit.tools.limits import Deadline, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.patching import apply_patch, diff_stats, replace_exact, unified_diff
 from agentkit.tools.workspace import Workspace
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
-from pydantic import BaseModel, Field
 
 # Directories glob and grep do not descend into (list_dir still shows them).
 SKIPPED_DIRS = frozenset(

@@ -14,10 +14,11 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from agentkit.tools.base import ToolPreview, declare
-from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
+
+from agentkit.tools.base import ToolPreview, declare
+from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
 
 MAX_REDIRECTS = 5
 TEXT_TYPES = (

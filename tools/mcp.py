@@ -15,11 +15,11 @@ import asyncio
 import concurrent.futures
 from typing import TYPE_CHECKING, Any
 
-from agentkit.tools.base import declare
-from agentkit.tools.limits import ToolLimits, with_limits
 from langchain_core.tools import BaseTool
 
 from agentkit.errors import ConfigError
+from agentkit.tools.base import declare
+from agentkit.tools.limits import ToolLimits, with_limits
 
 if TYPE_CHECKING:
     from agentkit.config import McpServerConfig, Settings

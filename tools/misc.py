@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from agentkit.tools.base import declare
-from agentkit.tools.limits import describe_validation_error
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
+
+from agentkit.tools.base import declare
+from agentkit.tools.limits import describe_validation_error
 
 
 class CurrentTimeArgs(BaseModel):

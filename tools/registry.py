@@ -7,6 +7,9 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from langchain_core.tools import BaseTool
+
+from agentkit.errors import ConfigError
 from agentkit.tools.base import default_policy_of, side_effects_of
 from agentkit.tools.calculator import calculator_tool
 from agentkit.tools.files import file_tools
@@ -15,9 +18,6 @@ from agentkit.tools.limits import ToolLimits, with_limits
 from agentkit.tools.misc import current_time_tool, think_tool
 from agentkit.tools.shell import shell_tool
 from agentkit.tools.workspace import Workspace
-from langchain_core.tools import BaseTool
-
-from agentkit.errors import ConfigError
 
 if TYPE_CHECKING:
     from agentkit.approvals.policy import Policy

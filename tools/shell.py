@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from pydantic import BaseModel, Field
+
 from agentkit.tools.base import DangerLevel, ToolPreview, declare
 from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.shell_danger import classify
 from agentkit.tools.workspace import Workspace
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
-from pydantic import BaseModel, Field
 
 SandboxMode = Literal["auto", "bwrap", "off"]
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import bashlex
 import bashlex.errors
+
 from agentkit.tools.base import DangerLevel
 
 LEVELS: tuple[DangerLevel, ...] = ("safe", "unknown", "dangerous", "destructive")

@@ -66,6 +66,19 @@ def _normalise_choice(choice: Any, tool_names: list[str]) -> str:
     raise ValueError(f"unsupported tool_choice {choice!r}")
 
 
+def sampling_settings(settings: Settings) -> dict[str, Any]:
+    """The chat-model fields every backend (in-process or server) takes from settings."""
+    return {
+        "chat_format": settings.chat_format,
+        "temperature": settings.temperature,
+        "top_p": settings.top_p,
+        "top_k": settings.top_k,
+        "max_tokens": settings.max_tokens,
+        "seed": settings.seed,
+        "max_parallel_tool_calls": settings.parallel_tool_calls,
+    }
+
+
 class ChatLlama(BaseChatModel):
     """LangChain chat model running a GGUF model in-process with llama.cpp."""
 
@@ -113,13 +126,7 @@ class ChatLlama(BaseChatModel):
             "n_batch": settings.n_batch,
             "n_gpu_layers": settings.n_gpu_layers,
             "flash_attn": settings.flash_attn,
-            "chat_format": settings.chat_format,
-            "temperature": settings.temperature,
-            "top_p": settings.top_p,
-            "top_k": settings.top_k,
-            "max_tokens": settings.max_tokens,
-            "seed": settings.seed,
-            "max_parallel_tool_calls": settings.parallel_tool_calls,
+            **sampling_settings(settings),
         }
         values.update(overrides)
         return cls(**values)

@@ -42,7 +42,7 @@ from pydantic import Field, PrivateAttr
 
 from agentkit.config import Settings, load_settings
 from agentkit.errors import ConfigError, ModelError
-from agentkit.models.chat import ChatLlama
+from agentkit.models.chat import ChatLlama, sampling_settings
 from agentkit.models.engine import FinishReason, Generation, GenerationStats, SamplingParams
 from agentkit.models.prompt import PromptFormat, choose_format
 
@@ -434,13 +434,7 @@ class ChatLlamaServer(ChatLlama):
             "base_urls": urls,
             "model_path": _local_gguf(settings),
             "model": ",".join(urls),
-            "chat_format": settings.chat_format,
-            "temperature": settings.temperature,
-            "top_p": settings.top_p,
-            "top_k": settings.top_k,
-            "max_tokens": settings.max_tokens,
-            "seed": settings.seed,
-            "max_parallel_tool_calls": settings.parallel_tool_calls,
+            **sampling_settings(settings),
             "timeout_s": settings.remote_timeout_s,
             "retry_s": settings.remote_retry_s,
         }

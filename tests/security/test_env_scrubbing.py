@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from agentkit.tools.limits import ToolLimits
 from agentkit.tools.shell import (
     bwrap_unavailable_reason,

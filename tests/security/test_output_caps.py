@@ -9,13 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool, tool
+
 from agentkit.tools.files import file_tools
 from agentkit.tools.http import http_get_tool
 from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, with_limits
 from agentkit.tools.shell import shell_tool
 from agentkit.tools.workspace import Workspace
-from langchain_core.messages import ToolMessage
-from langchain_core.tools import BaseTool, tool
 
 LIMITS = ToolLimits(max_chars=2000, max_lines=50, timeout_s=10)
 

@@ -9,13 +9,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from agentkit.tools.files import file_tools
-from agentkit.tools.limits import ToolLimits
-from agentkit.tools.workspace import PathRefused, Workspace, protected_paths_from_settings
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 
 from agentkit.config import load_settings
+from agentkit.tools.files import file_tools
+from agentkit.tools.limits import ToolLimits
+from agentkit.tools.workspace import PathRefused, Workspace, protected_paths_from_settings
 
 SECRET = "TOP-SECRET-OUTSIDE"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from agentkit.tools.base import danger_of, preview_of
 from agentkit.tools.limits import ToolLimits
 from agentkit.tools.shell import shell_tool

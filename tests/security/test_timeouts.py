@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool, tool
+
 from agentkit.tools.http import http_get_tool
 from agentkit.tools.limits import Deadline, ToolLimits, with_limits
 from agentkit.tools.shell import run_command, shell_tool
 from agentkit.tools.workspace import Workspace
-from langchain_core.messages import ToolMessage
-from langchain_core.tools import BaseTool, tool
 
 LIMITS = ToolLimits(max_chars=5000, max_lines=100, timeout_s=1.0)
 
