@@ -293,12 +293,17 @@ class AgentNodes:
 
     def act_prompt(self, state: AgentState) -> list[AnyMessage]:
         context = [ContextItem.model_validate(c) for c in state.get("context", [])]
-        parts = [
-            self.prompts.system,
-            P.render_context(context),
-            P.render_plan(state.get("plan", [])),
+        parts = [self.prompts.system, P.render_context(context)]
+        prompt: list[AnyMessage] = [
+            SystemMessage("\n\n".join(p for p in parts if p)),
+            *state.get("messages", []),
         ]
-        return [SystemMessage("\n\n".join(p for p in parts if p)), *state.get("messages", [])]
+        # The plan's step statuses change as the run goes on: kept after the
+        # transcript, they never invalidate the cached prompt prefix.
+        plan = P.render_plan(state.get("plan", []))
+        if plan:
+            prompt.append(SystemMessage(plan))
+        return prompt
 
     def _check_call(
         self, call_id: str, name: str, args: dict[str, Any], state: AgentState

@@ -34,7 +34,7 @@ def fake_groups(monkeypatch: pytest.MonkeyPatch, broken: str | None = None) -> N
         seen = ctx.shared["raw_decode"]  # groups run in order and share numbers
         return [
             Row("agent", "warm turns identical to cold replay", True, "", Target("==", True)),
-            Row("agent", "agent step ÷ raw decode", 40.0 / seen, ""),
+            Row("agent", "agent step ÷ raw decode (chained)", 40.0 / seen, ""),
         ]
 
     def checkpoint_run(ctx: BenchContext) -> list[Row]:
@@ -119,8 +119,12 @@ def test_json_plot_and_markdown(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert data["quick"] is True
     by_metric = {r["metric"]: r for r in data["rows"]}
     assert by_metric["ChatLlama ÷ raw decode"]["passed"] is True
-    assert by_metric["ChatLlama ÷ raw decode"]["target"] == {"op": ">=", "threshold": 0.97, "text": ">= 0.97"}
-    assert by_metric["agent step ÷ raw decode"]["value"] == pytest.approx(0.8)
+    assert by_metric["ChatLlama ÷ raw decode"]["target"] == {
+        "op": ">=",
+        "threshold": 0.97,
+        "text": ">= 0.97",
+    }
+    assert by_metric["agent step ÷ raw decode (chained)"]["value"] == pytest.approx(0.8)
     assert len(data["series"]["checkpoint_vs_steps"]) == 200
     assert "load_before" in data and "machine" in data
 
@@ -160,8 +164,16 @@ def test_cli_writes_files_and_rejects_unknown_groups(
 
     fake_groups(monkeypatch)
     runner = CliRunner()
-    args = ["bench", "--quick", "--json", str(tmp_path / "b.json"), "--plot", str(tmp_path / "b.png"),
-            "--markdown", str(tmp_path / "b.md")]
+    args = [
+        "bench",
+        "--quick",
+        "--json",
+        str(tmp_path / "b.json"),
+        "--plot",
+        str(tmp_path / "b.png"),
+        "--markdown",
+        str(tmp_path / "b.md"),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "targets met" in result.output

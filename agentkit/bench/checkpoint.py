@@ -96,8 +96,12 @@ def run(ctx: BenchContext) -> list[Row]:
     # the k-th and (k+1)-th model call, so step 200 needs a 201st call.
     samples = grow_thread(ctx, STEPS + 1)
     per_step = [
-        {"step": i + 1, "bytes_per_step": samples[i + 1]["bytes"] - samples[i]["bytes"],
-         "total_bytes": samples[i + 1]["bytes"], "file_bytes": samples[i + 1]["file_bytes"]}
+        {
+            "step": i + 1,
+            "bytes_per_step": samples[i + 1]["bytes"] - samples[i]["bytes"],
+            "total_bytes": samples[i + 1]["bytes"],
+            "file_bytes": samples[i + 1]["file_bytes"],
+        }
         for i in range(STEPS)
     ]
     ctx.series["checkpoint_vs_steps"] = per_step
@@ -106,8 +110,13 @@ def run(ctx: BenchContext) -> list[Row]:
     return [
         Row("checkpoint", "checkpoint bytes written, step 10", at[10], "B"),
         Row("checkpoint", "checkpoint bytes written, step 200", at[200], "B"),
-        Row("checkpoint", "bytes per step at 200 ÷ at 10", at[200] / max(1, at[10]), "",
+        Row(
+            "checkpoint",
+            "bytes per step at 200 ÷ at 10",
+            at[200] / max(1, at[10]),
+            "",
             Target("<=", 2.0),
             note=f"thread total {final['total_bytes'] / 1e6:.1f} MB of blobs, "
-            f"file {final['file_bytes'] / 1e6:.1f} MB"),
+            f"file {final['file_bytes'] / 1e6:.1f} MB",
+        ),
     ]

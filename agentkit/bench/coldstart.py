@@ -71,10 +71,20 @@ def run(ctx: BenchContext) -> list[Row]:
     best = min(runs, key=lambda r: r["wall_s"])
     rss_mb = max(r["rss_kb"] for r in runs) / 1024
     return [
-        Row("coldstart", "cold start to first token", best["wall_s"], "s", Target("<=", 1.5),
+        Row(
+            "coldstart",
+            "cold start to first token",
+            best["wall_s"],
+            "s",
+            Target("<=", 1.5),
             note=f"import {best['import_s']:.2f} s, model loaded {best['load_s']:.2f} s; "
-            "runs: " + ", ".join(f"{r['wall_s']:.2f}" for r in runs) + " s"),
-        Row("coldstart", "peak RSS to first token", rss_mb, "MB",
-            note="child's ru_maxrss (bundled chat model, n_ctx "
-            f"{ctx.settings.n_ctx}, swa_full)"),
+            "runs: " + ", ".join(f"{r['wall_s']:.2f}" for r in runs) + " s",
+        ),
+        Row(
+            "coldstart",
+            "peak RSS to first token",
+            rss_mb,
+            "MB",
+            note=f"child's ru_maxrss (bundled chat model, n_ctx {ctx.settings.n_ctx}, swa_full)",
+        ),
     ]

@@ -61,11 +61,15 @@ class Row:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["target"] = None if self.target is None else {
-            "op": self.target.op,
-            "threshold": self.target.threshold,
-            "text": str(self.target),
-        }
+        data["target"] = (
+            None
+            if self.target is None
+            else {
+                "op": self.target.op,
+                "threshold": self.target.threshold,
+                "text": str(self.target),
+            }
+        )
         return data
 
 

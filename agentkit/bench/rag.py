@@ -59,9 +59,15 @@ def measure_embedding(ctx: BenchContext, embedder: Any) -> list[Row]:
         embedder.embed_array(texts)
         best = min(best, time.perf_counter() - start)
     return [
-        Row("rag", "embeddings sentences/s", count / best, "sent/s", Target(">=", 96),
+        Row(
+            "rag",
+            "embeddings sentences/s",
+            count / best,
+            "sent/s",
+            Target(">=", 96),
             note=f"{n_tokens:.0f}-token sentences; target = sentence-transformers on torch "
-            "(~96/s, design.md, not measured here: no torch installed)")
+            "(~96/s, design.md, not measured here: no torch installed)",
+        )
     ]
 
 
@@ -76,14 +82,21 @@ def measure_ingest(ctx: BenchContext, embedder: Any) -> list[Row]:
         docs.mkdir()
         for i in range(files):
             paragraphs = [" ".join(sentences(1, 110, seed=i * 10 + p)) + "." for p in range(4)]
-            (docs / f"note{i:04d}.md").write_text(f"# Note {i}\n\n" + "\n\n".join(paragraphs) + "\n")
+            (docs / f"note{i:04d}.md").write_text(
+                f"# Note {i}\n\n" + "\n\n".join(paragraphs) + "\n"
+            )
         settings = ctx.settings.model_copy(update={"data_dir": root / "data"})
         with KnowledgeBase.open(settings, embeddings=embedder) as kb:
             report = kb.documents.ingest([docs])
     rate = report.chunks_written / report.seconds if report.seconds else 0.0
     return [
-        Row("rag", "ingest chunks/s", rate, "chunks/s",
-            note=f"{report.chunks_written} chunks from {files} files (split + embed + Chroma)")
+        Row(
+            "rag",
+            "ingest chunks/s",
+            rate,
+            "chunks/s",
+            note=f"{report.chunks_written} chunks from {files} files (split + embed + Chroma)",
+        )
     ]
 
 
@@ -119,8 +132,15 @@ def measure_queries(ctx: BenchContext, embedder: Any) -> list[Row]:
                         embeddings=vectors,
                         documents=[base_texts[(filled + i) % len(base_texts)] for i in range(n)],
                         metadatas=[
-                            {"source": f"/bench/file{(filled + i) // 10}.md", "start": 1, "end": 9,
-                             "unit": "line", "n_chunks": 10, "file_hash": "x", "kind": "markdown"}
+                            {
+                                "source": f"/bench/file{(filled + i) // 10}.md",
+                                "start": 1,
+                                "end": 9,
+                                "unit": "line",
+                                "n_chunks": 10,
+                                "file_hash": "x",
+                                "kind": "markdown",
+                            }
                             for i in range(n)
                         ],
                     )
@@ -140,16 +160,33 @@ def measure_queries(ctx: BenchContext, embedder: Any) -> list[Row]:
                     embed_only.append(middle - start)
                 p50, p95 = percentile(total, 0.5) * 1000, percentile(total, 0.95) * 1000
                 embed_p50 = percentile(embed_only, 0.5) * 1000
-                search_p50 = percentile([t - e for t, e in zip(total, embed_only, strict=True)], 0.5) * 1000
-                series.append({"chunks": size, "p50_ms": p50, "p95_ms": p95,
-                               "embed_p50_ms": embed_p50, "search_p50_ms": search_p50})
+                search_p50 = (
+                    percentile([t - e for t, e in zip(total, embed_only, strict=True)], 0.5) * 1000
+                )
+                series.append(
+                    {
+                        "chunks": size,
+                        "p50_ms": p50,
+                        "p95_ms": p95,
+                        "embed_p50_ms": embed_p50,
+                        "search_p50_ms": search_p50,
+                    }
+                )
                 largest = size == sizes[-1]
                 target = Target("<=", 30.0) if largest else None
                 note = f"embedding + top-5 search (p50 {embed_p50:.1f} + {search_p50:.1f} ms)"
                 if largest and size != 100_000:
                     note += "; quick run: target (set at 100k) applied at 10k"
-                rows.append(Row("rag", f"RAG query p50 @ {size // 1000}k chunks", p50, "ms",
-                                target, note=note))
+                rows.append(
+                    Row(
+                        "rag",
+                        f"RAG query p50 @ {size // 1000}k chunks",
+                        p50,
+                        "ms",
+                        target,
+                        note=note,
+                    )
+                )
                 rows.append(Row("rag", f"RAG query p95 @ {size // 1000}k chunks", p95, "ms"))
     ctx.series["latency_vs_corpus"] = series
     return rows

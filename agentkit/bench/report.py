@@ -57,8 +57,14 @@ def render_table(result: BenchResult) -> Any:
     from rich.table import Table
 
     table = Table(title="agentkit bench", show_lines=False)
-    for name, justify in (("group", "left"), ("metric", "left"), ("value", "right"),
-                          ("target", "right"), ("", "center"), ("note", "left")):
+    for name, justify in (
+        ("group", "left"),
+        ("metric", "left"),
+        ("value", "right"),
+        ("target", "right"),
+        ("", "center"),
+        ("note", "left"),
+    ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in result.rows:
         mark = verdict(row)
@@ -75,7 +81,10 @@ def render_table(result: BenchResult) -> Any:
 
 
 def markdown_table(result: BenchResult) -> str:
-    lines = ["| group | metric | value | target | result | note |", "| --- | --- | ---: | ---: | :---: | --- |"]
+    lines = [
+        "| group | metric | value | target | result | note |",
+        "| --- | --- | ---: | ---: | :---: | --- |",
+    ]
     for row in result.rows:
         note = row.note.replace("|", "\\|")
         lines.append(
@@ -138,13 +147,21 @@ def plot(result: BenchResult, path: Path) -> None:
         ax.plot(x, [p["bytes_per_step"] / 1e3 for p in growth], "-", label="KB written per step")
         ax.set_ylabel("KB per step")
         twin = ax.twinx()
-        twin.plot(x, [p["total_bytes"] / 1e6 for p in growth], "--", color="tab:red", label="thread total (MB)")
+        twin.plot(
+            x,
+            [p["total_bytes"] / 1e6 for p in growth],
+            "--",
+            color="tab:red",
+            label="thread total (MB)",
+        )
         twin.set_ylabel("MB total", color="tab:red")
         ax.legend(loc="upper left")
     _frame(ax, growth, "Checkpoint bytes vs thread length", "agent step", None)
 
     load = "/".join(f"{x:.1f}" for x in result.load_before)
-    fig.suptitle(f"agentkit bench{' --quick' if result.quick else ''} — {result.started} — load {load}")
+    fig.suptitle(
+        f"agentkit bench{' --quick' if result.quick else ''} — {result.started} — load {load}"
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

@@ -16,7 +16,9 @@ def register(app: typer.Typer) -> None:
         quick: bool = typer.Option(
             False, "--quick", help="Smaller runs (RAG at 1k and 10k chunks only); a few minutes."
         ),
-        json_path: Path | None = typer.Option(None, "--json", help="Write the results as JSON here."),
+        json_path: Path | None = typer.Option(
+            None, "--json", help="Write the results as JSON here."
+        ),
         plot_path: Path | None = typer.Option(
             None, "--plot", help="Draw the scaling curves into this PNG (needs matplotlib)."
         ),

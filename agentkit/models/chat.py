@@ -275,7 +275,10 @@ class ChatLlama(BaseChatModel):
             # Tool instructions go into the system position, which stays the
             # same across an agent loop, so every turn reuses the cache.
             mode: grammars.ToolMode = "auto" if choice == "auto" else "required"
-            turns.insert(_after_system(turns), Turn("system", tools_instruction(bound, mode)))
+            # All bound tools are described whatever tool_choice names (the
+            # grammar does the narrowing), so switching choices between turns
+            # keeps the prompt prefix and its KV cache.
+            turns.insert(_after_system(turns), Turn("system", tools_instruction(tools, mode)))
             calls = grammars.tool_call_grammar(bound, mode, max_calls)
             return self.prompt_format.render(turns) + calls.prefix, calls.gbnf, calls.prefix
         if json_schema is not None:

@@ -57,15 +57,20 @@ def _merge(turns: Sequence[Turn]) -> list[Turn]:
 
 
 class GemmaFormat:
-    """Gemma's turn format. Gemma has no system role: the system text opens the
-    first user turn (what Gemma's own template does)."""
+    """Gemma's turn format. Gemma has no system role: leading system text opens
+    the first user turn (what Gemma's own template does)."""
 
     name = "gemma"
 
     def render(self, turns: Sequence[Turn]) -> str:
         parts: list[str] = []
-        system = "\n\n".join(t.text for t in turns if t.role == "system")
-        rest = _merge([t for t in turns if t.role != "system"])
+        leading = 0
+        while leading < len(turns) and turns[leading].role == "system":
+            leading += 1
+        system = "\n\n".join(t.text for t in turns[:leading])
+        # A later system message stays where it is, as user text: moving it to
+        # the front would change the prompt's prefix (and the KV cache reuse).
+        rest = _merge([Turn("user", t.text) if t.role == "system" else t for t in turns[leading:]])
         if system:
             if rest and rest[0].role == "user":
                 rest[0] = Turn("user", system + "\n\n" + rest[0].text)

@@ -139,7 +139,19 @@ class ToolCallCard(Collapsible):
         self.remove_class(f"-{self._status_class()}")
         self.status = status
         self.add_class(f"-{self._status_class()}")
+        self._show_title()
+
+    def _show_title(self) -> None:
+        # A result can arrive before the card is mounted, when reactive
+        # watchers do not run yet: set the label itself as well.
         self.title = self._make_title()
+        self._title.label = self.title
+        # The title is auto-width: a longer label needs a new layout, or it
+        # is clipped to the old width.
+        self._title.refresh(layout=True)
+
+    def on_mount(self) -> None:
+        self._show_title()
 
     def set_args(self, args: dict[str, Any]) -> None:
         self.args = args
