@@ -110,19 +110,7 @@ def load_raw(chat: Any) -> Any:
     """A plain ``llama_cpp.Llama`` with exactly our engine's load parameters."""
     from llama_cpp import Llama
 
-    p = chat.engine.params
-    return Llama(
-        model_path=p.path,
-        n_ctx=p.n_ctx,
-        n_batch=p.n_batch,
-        n_ubatch=p.n_batch,
-        n_threads=p.n_threads,
-        n_threads_batch=p.n_threads,
-        n_gpu_layers=p.n_gpu_layers,
-        flash_attn=p.flash_attn,
-        swa_full=True,
-        verbose=False,
-    )
+    return Llama(**chat.engine.params.llama_kwargs())
 
 
 def render(

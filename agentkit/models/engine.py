@@ -69,6 +69,24 @@ class LoadParams:
     n_gpu_layers: int = 0
     flash_attn: bool = False
 
+    def llama_kwargs(self) -> dict[str, object]:
+        """Arguments for ``llama_cpp.Llama`` (the benchmark's raw baseline
+        loads a plain Llama with exactly these)."""
+        return {
+            "model_path": self.path,
+            "n_ctx": self.n_ctx,
+            "n_batch": self.n_batch,
+            "n_ubatch": self.n_batch,  # each prefill batch is computed whole
+            "n_threads": self.n_threads,
+            "n_threads_batch": self.n_threads,
+            "n_gpu_layers": self.n_gpu_layers,
+            "flash_attn": self.flash_attn,
+            # Prefix reuse must not change results with sliding-window layers.
+            "swa_full": True,
+            "logits_all": False,
+            "verbose": False,
+        }
+
 
 @dataclass
 class SamplingParams:
@@ -197,19 +215,7 @@ class LlamaEngine:
             ) from None
         self.params = params
         try:
-            self.llm = Llama(
-                model_path=params.path,
-                n_ctx=params.n_ctx,
-                n_batch=params.n_batch,
-                n_ubatch=params.n_batch,
-                n_threads=params.n_threads,
-                n_threads_batch=params.n_threads,
-                n_gpu_layers=params.n_gpu_layers,
-                flash_attn=params.flash_attn,
-                swa_full=True,
-                logits_all=False,
-                verbose=False,
-            )
+            self.llm = Llama(**params.llama_kwargs())
         except (ValueError, RuntimeError) as err:
             raise ModelError(
                 f"llama.cpp could not load {params.path}: {err}",
