@@ -17,7 +17,6 @@ noise, renormalised): embedding 100k real chunks would take most of an hour on
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import tempfile
 import time
@@ -26,20 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+from agentkit.bench.core import percentile
+from agentkit.bench.rag import add_synthetic_chunks, sentences, time_queries
 from agentkit.config import load_settings
 from agentkit.memory.convert import bundled_gguf_path
 from agentkit.memory.embedder import LlamaEmbedder
-
-WORDS = (
-    "agent memory vector store embedding query document chunk approval tool model graph "
-    "thread checkpoint policy shell file network budget review committee river mountain "
-    "harbour lantern orchard violin quantum protein glacier market festival engine"
-).split()
-
-
-def sentences(count: int, words: int, seed: int = 0) -> list[str]:
-    rng = random.Random(seed)
-    return [" ".join(rng.choice(WORDS) for _ in range(words)) for _ in range(count)]
 
 
 def timed(fn: Callable[[], object], repeat: int = 1) -> float:
@@ -58,11 +48,6 @@ def timed_cpu(fn: Callable[[], object], repeat: int = 1) -> tuple[float, float]:
         best_wall = min(best_wall, time.perf_counter() - start)
         best_cpu = min(best_cpu, time.process_time() - cpu)
     return best_wall, best_cpu
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def bench_embedding(cache_dir: Path, threads: int, count: int) -> None:
@@ -156,34 +141,9 @@ def bench_query(cache_dir: Path, threads: int, sizes: list[int]) -> None:
             for size in sizes:
                 start = time.perf_counter()
                 added = size - filled
-                while filled < size:
-                    n = min(2000, size - filled)
-                    picks = base[rng.integers(0, len(base), n)]
-                    vectors = picks + rng.normal(0, 0.05, picks.shape).astype(np.float32)
-                    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-                    collection.add(
-                        ids=[f"c{filled + i}" for i in range(n)],
-                        embeddings=vectors,
-                        documents=[base_texts[i % len(base_texts)] for i in range(n)],
-                        metadatas=[
-                            {"source": f"/bench/file{(filled + i) // 10}.md", "start": 1, "end": 9,
-                             "unit": "line", "n_chunks": 10, "file_hash": "x", "kind": "markdown"}
-                            for i in range(n)
-                        ],
-                    )
-                    filled += n
+                filled = add_synthetic_chunks(collection, base, base_texts, filled, size, rng, "c")
                 insert_s = time.perf_counter() - start
-                for q in queries[:5]:
-                    kb.documents.search(q, k=5)
-                total, embed_only = [], []
-                for q in queries:
-                    t0 = time.perf_counter()
-                    vector = embedder.embed_query(q)
-                    t1 = time.perf_counter()
-                    kb.documents.search_vector(vector, k=5)
-                    t2 = time.perf_counter()
-                    total.append(t2 - t0)
-                    embed_only.append(t1 - t0)
+                total, embed_only = time_queries(kb.documents, queries)
                 unchanged = kb.documents.ingest([notes])
                 target = notes / "note0.md"
                 target.write_text(target.read_text() + f"\nEdited at {size} chunks.\n")

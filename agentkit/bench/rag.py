@@ -100,6 +100,63 @@ def measure_ingest(ctx: BenchContext, embedder: Any) -> list[Row]:
     ]
 
 
+def add_synthetic_chunks(
+    collection: Any,
+    base: np.ndarray,
+    base_texts: list[str],
+    filled: int,
+    size: int,
+    rng: np.random.Generator,
+    id_prefix: str = "bench",
+) -> int:
+    """Grow a documents collection from ``filled`` to ``size`` chunks with
+    vectors near real embeddings (``base``): embedding 100k real chunks takes
+    most of an hour here, and search cost depends on the count, not the text.
+    Returns the new count."""
+    while filled < size:
+        n = min(2000, size - filled)
+        picks = base[rng.integers(0, len(base), n)]
+        vectors = picks + rng.normal(0, 0.05, picks.shape).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        collection.add(
+            ids=[f"{id_prefix}{filled + i}" for i in range(n)],
+            embeddings=vectors,
+            documents=[base_texts[(filled + i) % len(base_texts)] for i in range(n)],
+            metadatas=[
+                {
+                    "source": f"/bench/file{(filled + i) // 10}.md",
+                    "start": 1,
+                    "end": 9,
+                    "unit": "line",
+                    "n_chunks": 10,
+                    "file_hash": "x",
+                    "kind": "markdown",
+                }
+                for i in range(n)
+            ],
+        )
+        filled += n
+    return filled
+
+
+def time_queries(index: Any, queries: list[str]) -> tuple[list[float], list[float]]:
+    """Seconds per query end to end (embed + top-5 search) and for the
+    embedding alone; DocumentIndex.search is embed_query + search_vector, so
+    timing the halves says which one the latency is. Five warm-up queries first."""
+    for q in queries[:5]:
+        index.search(q, k=5)
+    total: list[float] = []
+    embed_only: list[float] = []
+    for q in queries:
+        start = time.perf_counter()
+        vector = index.embeddings.embed_query(q)
+        middle = time.perf_counter()
+        index.search_vector(vector, k=5)
+        total.append(time.perf_counter() - start)
+        embed_only.append(middle - start)
+    return total, embed_only
+
+
 def measure_queries(ctx: BenchContext, embedder: Any) -> list[Row]:
     from agentkit.memory import KnowledgeBase
 
@@ -122,42 +179,8 @@ def measure_queries(ctx: BenchContext, embedder: Any) -> list[Row]:
             filled = kb.documents.count()
             for size in sizes:
                 ctx.say(f"[rag] filling the store to {size} chunks, {n_queries} queries")
-                while filled < size:
-                    n = min(2000, size - filled)
-                    picks = base[rng.integers(0, len(base), n)]
-                    vectors = picks + rng.normal(0, 0.05, picks.shape).astype(np.float32)
-                    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-                    collection.add(
-                        ids=[f"bench{filled + i}" for i in range(n)],
-                        embeddings=vectors,
-                        documents=[base_texts[(filled + i) % len(base_texts)] for i in range(n)],
-                        metadatas=[
-                            {
-                                "source": f"/bench/file{(filled + i) // 10}.md",
-                                "start": 1,
-                                "end": 9,
-                                "unit": "line",
-                                "n_chunks": 10,
-                                "file_hash": "x",
-                                "kind": "markdown",
-                            }
-                            for i in range(n)
-                        ],
-                    )
-                    filled += n
-                for q in queries[:5]:
-                    kb.documents.search(q, k=5)
-                # DocumentIndex.search is embed_query + search_vector; timing
-                # the two halves separately says which one the latency is.
-                total: list[float] = []
-                embed_only: list[float] = []
-                for q in queries:
-                    start = time.perf_counter()
-                    vector = kb.documents.embeddings.embed_query(q)
-                    middle = time.perf_counter()
-                    kb.documents.search_vector(vector, k=5)
-                    total.append(time.perf_counter() - start)
-                    embed_only.append(middle - start)
+                filled = add_synthetic_chunks(collection, base, base_texts, filled, size, rng)
+                total, embed_only = time_queries(kb.documents, queries)
                 p50, p95 = percentile(total, 0.5) * 1000, percentile(total, 0.95) * 1000
                 embed_p50 = percentile(embed_only, 0.5) * 1000
                 search_p50 = (
