@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from agentkit.graphs.ledger import LedgerEntry
+from agentkit.graphs.ledger import SqlLedger
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS agentkit_executed_calls (
@@ -54,9 +54,10 @@ def setup_lock(conn: Any) -> Iterator[None]:
         conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK_KEY,))
 
 
-class PostgresLedger:
-    """The executed-calls ledger in Postgres; every write is committed
-    (autocommit) before the call returns, like the SQLite ledger."""
+class PostgresLedger(SqlLedger):
+    """The executed-calls ledger in Postgres (autocommit, like the SQLite one)."""
+
+    _marker = "%s"
 
     def __init__(self, dsn: str) -> None:
         from psycopg import Connection
@@ -66,47 +67,3 @@ class PostgresLedger:
         with self._lock, setup_lock(self._conn):
             for statement in _SCHEMA:
                 self._conn.execute(statement)
-
-    def get(self, key: str) -> LedgerEntry | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT key, tool, state, output, status, duration_s "
-                "FROM agentkit_executed_calls WHERE key = %s",
-                (key,),
-            ).fetchone()
-        return LedgerEntry(*row) if row else None
-
-    def start(self, key: str, thread_id: str, tool: str) -> None:
-        with self._lock:
-            self._conn.execute(
-                "INSERT INTO agentkit_executed_calls (key, thread_id, tool, state, output, status, "
-                "duration_s, updated_at) VALUES (%s, %s, %s, 'started', '', '', 0, %s) "
-                "ON CONFLICT (key) DO UPDATE SET thread_id = excluded.thread_id, tool = excluded.tool, "
-                "state = 'started', output = '', status = '', duration_s = 0, updated_at = excluded.updated_at",
-                (key, thread_id, tool, time.time()),
-            )
-
-    def finish(self, key: str, output: str, status: str, duration_s: float) -> None:
-        with self._lock:
-            self._conn.execute(
-                "UPDATE agentkit_executed_calls SET state = 'done', output = %s, status = %s, "
-                "duration_s = %s, updated_at = %s WHERE key = %s",
-                (output, status, duration_s, time.time(), key),
-            )
-
-    def delete_thread(self, thread_id: str) -> None:
-        with self._lock:
-            self._conn.execute("DELETE FROM agentkit_executed_calls WHERE thread_id = %s", (thread_id,))
-
-    def thread_calls(self, thread_id: str) -> list[LedgerEntry]:
-        """Every recorded call of a thread (diagnostics, the load benchmark)."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT key, tool, state, output, status, duration_s FROM agentkit_executed_calls "
-                "WHERE thread_id = %s ORDER BY updated_at",
-                (thread_id,),
-            ).fetchall()
-        return [LedgerEntry(*row) for row in rows]
-
-    def close(self) -> None:
-        self._conn.close()

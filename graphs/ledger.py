@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 LedgerState = Literal["started", "done"]
 
@@ -69,9 +69,65 @@ class MemoryLedger:
                 del self._entries[key]
 
 
-class SqliteLedger:
-    """A table next to the checkpoints (same file by default); every write is
-    committed before the call returns."""
+class SqlLedger:
+    """The ledger table over a DB-API connection in autocommit mode: every
+    write is committed before the call returns. SQLite and Postgres share
+    these statements; only the parameter marker differs."""
+
+    _conn: Any
+    _lock: threading.Lock
+    _marker = "?"
+
+    def _execute(self, sql: str, params: tuple[object, ...]) -> Any:
+        return self._conn.execute(sql.replace("?", self._marker), params)
+
+    def get(self, key: str) -> LedgerEntry | None:
+        with self._lock:
+            row = self._execute(
+                "SELECT key, tool, state, output, status, duration_s "
+                "FROM agentkit_executed_calls WHERE key = ?",
+                (key,),
+            ).fetchone()
+        return LedgerEntry(*row) if row else None
+
+    def start(self, key: str, thread_id: str, tool: str) -> None:
+        with self._lock:
+            self._execute(
+                "INSERT INTO agentkit_executed_calls (key, thread_id, tool, state, output, status, "
+                "duration_s, updated_at) VALUES (?, ?, ?, 'started', '', '', 0, ?) "
+                "ON CONFLICT (key) DO UPDATE SET thread_id = excluded.thread_id, tool = excluded.tool, "
+                "state = 'started', output = '', status = '', duration_s = 0, updated_at = excluded.updated_at",
+                (key, thread_id, tool, time.time()),
+            )
+
+    def finish(self, key: str, output: str, status: str, duration_s: float) -> None:
+        with self._lock:
+            self._execute(
+                "UPDATE agentkit_executed_calls SET state = 'done', output = ?, status = ?, "
+                "duration_s = ?, updated_at = ? WHERE key = ?",
+                (output, status, duration_s, time.time(), key),
+            )
+
+    def delete_thread(self, thread_id: str) -> None:
+        with self._lock:
+            self._execute("DELETE FROM agentkit_executed_calls WHERE thread_id = ?", (thread_id,))
+
+    def thread_calls(self, thread_id: str) -> list[LedgerEntry]:
+        """Every recorded call of a thread (diagnostics, the load benchmark)."""
+        with self._lock:
+            rows = self._execute(
+                "SELECT key, tool, state, output, status, duration_s FROM agentkit_executed_calls "
+                "WHERE thread_id = ? ORDER BY updated_at",
+                (thread_id,),
+            ).fetchall()
+        return [LedgerEntry(*row) for row in rows]
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class SqliteLedger(SqlLedger):
+    """A table next to the checkpoints (same file by default)."""
 
     def __init__(self, path: Path | str) -> None:
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
@@ -91,37 +147,3 @@ class SqliteLedger:
                 "CREATE INDEX IF NOT EXISTS agentkit_executed_calls_thread "
                 "ON agentkit_executed_calls(thread_id)"
             )
-
-    def get(self, key: str) -> LedgerEntry | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT key, tool, state, output, status, duration_s "
-                "FROM agentkit_executed_calls WHERE key = ?",
-                (key,),
-            ).fetchone()
-        return LedgerEntry(*row) if row else None
-
-    def start(self, key: str, thread_id: str, tool: str) -> None:
-        with self._lock:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO agentkit_executed_calls "
-                "(key, thread_id, tool, state, updated_at) VALUES (?, ?, ?, 'started', ?)",
-                (key, thread_id, tool, time.time()),
-            )
-
-    def finish(self, key: str, output: str, status: str, duration_s: float) -> None:
-        with self._lock:
-            self._conn.execute(
-                "UPDATE agentkit_executed_calls SET state = 'done', output = ?, status = ?, "
-                "duration_s = ?, updated_at = ? WHERE key = ?",
-                (output, status, duration_s, time.time(), key),
-            )
-
-    def delete_thread(self, thread_id: str) -> None:
-        with self._lock:
-            self._conn.execute(
-                "DELETE FROM agentkit_executed_calls WHERE thread_id = ?", (thread_id,)
-            )
-
-    def close(self) -> None:
-        self._conn.close()
