@@ -358,3 +358,22 @@ def test_cli_ingest_and_docs(tmp_path: Path, cache_dir: Path, monkeypatch: pytes
     assert hit["citation"].endswith("plain.txt:1")
     removed = runner.invoke(app, ["docs", "remove", str(docs / "plain.txt")])
     assert removed.exit_code == 0 and "removed 1" in removed.stdout
+
+
+def test_cli_ingest_of_a_missing_path_is_a_one_line_error(tmp_path: Path) -> None:
+    """A typo must not pass as a successful ingest of nothing; the index is untouched."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AGENTKIT_DATA_DIR": str(tmp_path / "data")}
+    agentkit = Path(sys.executable).with_name("agentkit")
+    result = subprocess.run(
+        [str(agentkit), "ingest", str(tmp_path / "no-such-dir")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / 'no-such-dir'}: no such file or directory")
+    assert not (tmp_path / "data").exists()

@@ -57,6 +57,15 @@ def ingest(
         TimeRemainingColumn,
     )
 
+    from agentkit.errors import AgentkitError
+
+    missing = [str(p) for p in paths if not p.expanduser().exists()]
+    if missing and not prune:
+        # A typo must not look like a successful ingest of nothing.
+        raise AgentkitError(
+            f"{', '.join(missing)}: no such file or directory",
+            hint="check the path, or add --prune to drop a deleted folder from the index",
+        )
     console = Console(stderr=True)
     with open_kb(config, data_dir) as kb:
         columns = (
