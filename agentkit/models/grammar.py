@@ -49,7 +49,8 @@ def tighten(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 JSON_CHAR_RULE = r'[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
-MAX_DIGITS = 15  # what llama.cpp's converter allows for an unbounded integer
+MAX_DIGITS = 15
+MAX_GRAMMAR_STRING = 256  # longer maxLength bounds are validated after decoding  # what llama.cpp's converter allows for an unbounded integer
 
 
 def _same_length(low: str, high: str) -> list[list[str]]:
@@ -121,7 +122,9 @@ def _converter() -> Any:
 
     class BoundedSchemaConverter(SchemaConverter):
         """Adds integer bounds (minimum/maximum, exclusive or not), which
-        llama-cpp-python's port of the converter leaves as a TODO."""
+        llama-cpp-python's port of the converter leaves as a TODO, uses
+        llama.cpp's string-character rule, and leaves long string bounds to
+        post-decoding validation."""
 
         def _add_primitive(self, name: str, rule: Any) -> str:
             if name == "char":
@@ -132,6 +135,16 @@ def _converter() -> Any:
             return super()._add_primitive(name, rule)
 
         def visit(self, schema: Any, name: str) -> str:
+            if (
+                isinstance(schema, dict)
+                and schema.get("type") == "string"
+                and schema.get("maxLength", 0) > MAX_GRAMMAR_STRING
+            ):
+                # llama.cpp unrolls char{m,n} into n rules and refuses a
+                # grammar whose repetitions add up past ~2000 (two tools
+                # with long text fields did). The bound is checked after
+                # decoding instead: a too-long value is an invalid call.
+                schema = {k: v for k, v in schema.items() if k != "maxLength"}
             if (
                 isinstance(schema, dict)
                 and schema.get("type") == "integer"

@@ -24,6 +24,7 @@ from langchain_core.utils.function_calling import convert_to_json_schema, conver
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentkit.models import grammar as grammars
+from agentkit.models.chat import parse_tool_calls
 from agentkit.models.prompt import (
     ChatMLFormat,
     GemmaFormat,
@@ -400,3 +401,36 @@ def test_rendering_is_append_only(fmt: GemmaFormat | ChatMLFormat) -> None:
             # starts: the KV cache covers everything already evaluated.
             reply = messages_to_turns([CONVERSATION[k]])[0].text
             assert longer.startswith(shorter + reply), k
+
+
+def test_the_chat_tool_set_compiles_in_one_grammar(checker: GrammarChecker, tmp_path: Path) -> None:
+    """`agentkit chat` binds every built-in tool, the memory tools and
+    final_answer at once; llama.cpp must accept that grammar (long string
+    bounds, unrolled, used to push it past llama.cpp's repetition limit)."""
+    from agentkit.config import Settings
+    from agentkit.graphs.support import FinalAnswerArgs
+    from agentkit.tools import builtin_tools
+    from agentkit.tools.memory import RecallArgs, RememberArgs, SearchDocsArgs
+
+    tools = [convert_to_openai_tool(t) for t in builtin_tools(Settings(workspace=tmp_path))]
+    tools += [convert_to_openai_tool(m) for m in (SearchDocsArgs, RememberArgs, RecallArgs, FinalAnswerArgs)]
+    for mode in ("required", "auto"):
+        grammar = grammars.tool_call_grammar(tools, mode)  # type: ignore[arg-type]
+        assert checker.compiles(grammar.gbnf), mode
+
+
+class LongNote(BaseModel):
+    """Keep a note."""
+
+    text: str = Field(min_length=1, max_length=2000)
+
+
+def test_long_string_bounds_are_checked_after_decoding(checker: GrammarChecker) -> None:
+    tool = convert_to_openai_tool(LongNote)
+    grammar = grammars.tool_call_grammar([tool], "required")
+    assert accepts(checker, grammar, call("LongNote", {"text": "a" * 300}))
+    too_long = call("LongNote", {"text": "a" * 2001})
+    valid, invalid = parse_tool_calls(too_long, [tool])
+    assert valid == [] and len(invalid) == 1
+    valid, invalid = parse_tool_calls(call("LongNote", {"text": "ok"}), [tool])
+    assert [c["args"] for c in valid] == [{"text": "ok"}] and invalid == []
