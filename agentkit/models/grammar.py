@@ -49,8 +49,8 @@ def tighten(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 JSON_CHAR_RULE = r'[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
-MAX_DIGITS = 15
-MAX_GRAMMAR_STRING = 256  # longer maxLength bounds are validated after decoding  # what llama.cpp's converter allows for an unbounded integer
+MAX_DIGITS = 15  # what llama.cpp's converter allows for an unbounded integer
+MAX_NESTED_STRING = 64  # longer maxLength bounds become a chain of rules
 
 
 def _same_length(low: str, high: str) -> list[list[str]]:
@@ -118,13 +118,33 @@ def _bounds(schema: dict[str, Any]) -> tuple[int | None, int | None]:
 
 
 def _converter() -> Any:
-    from llama_cpp.llama_grammar import SchemaConverter
+    from llama_cpp.llama_grammar import PRIMITIVE_RULES, SchemaConverter
 
     class BoundedSchemaConverter(SchemaConverter):
         """Adds integer bounds (minimum/maximum, exclusive or not), which
         llama-cpp-python's port of the converter leaves as a TODO, uses
-        llama.cpp's string-character rule, and leaves long string bounds to
-        post-decoding validation."""
+        llama.cpp's string-character rule, and writes long string bounds as
+        rule chains llama.cpp accepts."""
+
+        def _bounded_string(self, schema: dict[str, Any], name: str) -> str:
+            """A string of minLength..maxLength characters as a chain of
+            named rules. The port writes the bound as nested optional groups,
+            which llama.cpp's parser turns into rules with a repetition count
+            that grows with every rule before them: two long bounds in one
+            grammar (remember: 2000, final_answer: 800) made llama.cpp refuse
+            it. A chain of plain alternatives has no repetition at all."""
+            char = self._add_primitive("char", PRIMITIVE_RULES["char"])
+            low, high = int(schema.get("minLength", 0)), int(schema["maxLength"])
+            # Position k is required below minLength, else "" ends the string.
+            following = self._add_rule(
+                f"{name}-c{high - 1}", f'{char} | ""' if high - 1 >= low else char
+            )
+            for index in range(high - 2, -1, -1):
+                body = f"{char} {following}"
+                following = self._add_rule(
+                    f"{name}-c{index}", body if index < low else f'{body} | ""'
+                )
+            return self._add_rule(name, f'"\\"" {following} "\\"" space')
 
         def _add_primitive(self, name: str, rule: Any) -> str:
             if name == "char":
@@ -138,13 +158,11 @@ def _converter() -> Any:
             if (
                 isinstance(schema, dict)
                 and schema.get("type") == "string"
-                and schema.get("maxLength", 0) > MAX_GRAMMAR_STRING
+                and schema.get("maxLength", 0) > MAX_NESTED_STRING
+                and not schema.get("pattern")
+                and not schema.get("format")
             ):
-                # llama.cpp unrolls char{m,n} into n rules and refuses a
-                # grammar whose repetitions add up past ~2000 (two tools
-                # with long text fields did). The bound is checked after
-                # decoding instead: a too-long value is an invalid call.
-                schema = {k: v for k, v in schema.items() if k != "maxLength"}
+                return self._bounded_string(schema, name or "root")
             if (
                 isinstance(schema, dict)
                 and schema.get("type") == "integer"

@@ -425,12 +425,13 @@ class LongNote(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
-def test_long_string_bounds_are_checked_after_decoding(checker: GrammarChecker) -> None:
+def test_long_string_bounds_are_enforced_by_the_grammar(checker: GrammarChecker) -> None:
     tool = convert_to_openai_tool(LongNote)
     grammar = grammars.tool_call_grammar([tool], "required")
-    assert accepts(checker, grammar, call("LongNote", {"text": "a" * 300}))
-    too_long = call("LongNote", {"text": "a" * 2001})
-    valid, invalid = parse_tool_calls(too_long, [tool])
+    assert accepts(checker, grammar, call("LongNote", {"text": "a"}))
+    assert accepts(checker, grammar, call("LongNote", {"text": "ab " * 666 + "ab"}))  # 2000
+    assert not accepts(checker, grammar, call("LongNote", {"text": ""}))  # minLength 1
+    assert not accepts(checker, grammar, call("LongNote", {"text": "ab " * 667}))  # 2001
+    # and what decoding emits is validated once more
+    valid, invalid = parse_tool_calls(call("LongNote", {"text": "a" * 2001}), [tool])
     assert valid == [] and len(invalid) == 1
-    valid, invalid = parse_tool_calls(call("LongNote", {"text": "ok"}), [tool])
-    assert [c["args"] for c in valid] == [{"text": "ok"}] and invalid == []
