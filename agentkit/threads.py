@@ -2,8 +2,9 @@
 
 A thread is a LangGraph ``thread_id`` in the checkpointer. Titles and times
 live in a small ``agentkit_threads`` table in the same SQLite file (or in
-memory for in-memory checkpointers). Forking copies one checkpoint, with its
-pending writes (so a pending approval forks too), into a new thread.
+memory for in-memory checkpointers). Forking copies a checkpoint with its
+ancestors and their writes (so the transcript and a pending approval fork
+too) into a new thread.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ class CheckpointInfo(BaseModel):
     next: list[str] = Field(default_factory=list)
     n_messages: int = 0
     last_message: str = ""
+
+
+HISTORY_LIMIT = 50
 
 
 def _root(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
@@ -180,11 +184,13 @@ class ThreadStore:
         snapshot = self.graph.get_state(_root(thread_id))
         return list(snapshot.values.get("messages", []))
 
-    def history(self, thread_id: str) -> list[CheckpointInfo]:
-        """Checkpoints, newest first; any ``checkpoint_id`` can be forked."""
+    def history(self, thread_id: str, limit: int | None = HISTORY_LIMIT) -> list[CheckpointInfo]:
+        """The newest ``limit`` checkpoints (all with ``None``), newest first;
+        any ``checkpoint_id`` can be forked. Each one's transcript is rebuilt
+        from its ancestors, so a long thread's full history is slow to read."""
         self.get(thread_id)
         out: list[CheckpointInfo] = []
-        for snap in self.graph.get_state_history(_root(thread_id)):
+        for snap in self.graph.get_state_history(_root(thread_id), limit=limit):
             messages = snap.values.get("messages", []) if isinstance(snap.values, dict) else []
             last = str(messages[-1].content)[:80] if messages else ""
             parent = (snap.parent_config or {}).get("configurable", {}).get("checkpoint_id")
@@ -208,25 +214,46 @@ class ThreadStore:
         source = self.checkpointer.get_tuple(_root(thread_id, checkpoint_id))
         if source is None:
             raise ThreadNotFoundError(f"no checkpoint {checkpoint_id!r} in thread {thread_id!r}")
+        # The transcript is a delta channel: a checkpoint holds only what its
+        # step added, and reading it replays the ancestors' writes. So the
+        # fork gets the whole ancestry (checkpoints and their writes), like a
+        # branch in git, and its history shows where it came from.
+        chain = [source]
+        while chain[-1].parent_config is not None:
+            parent = self.checkpointer.get_tuple(chain[-1].parent_config)
+            if parent is None:
+                break
+            chain.append(parent)
         new_id = uuid.uuid4().hex[:12]
-        checkpoint = copy.deepcopy(source.checkpoint)
+        saved = _root(new_id)
+        for ancestor in reversed(chain[1:]):
+            saved = self._copy_checkpoint(ancestor, saved, ancestor.metadata or {})
+            self._copy_writes(ancestor, saved, keep=None)
         metadata = {**(source.metadata or {}), "source": "fork", "forked_from": f"{thread_id}@{checkpoint_id}"}
-        saved = self.checkpointer.put(_root(new_id), checkpoint, metadata, dict(checkpoint["channel_versions"]))
-        # Only pending interrupts travel: the fork is the state *before* the
-        # next step ran, so an approval answered later in the original thread
-        # is pending again in the fork (and any step after it replays).
-        by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
-        for task_id, channel, value in source.pending_writes or ():
-            if channel == INTERRUPT:
-                by_task[task_id].append((channel, value))
-        for task_id, writes in by_task.items():
-            self.checkpointer.put_writes(saved, writes, task_id)
+        saved = self._copy_checkpoint(source, saved, metadata)
+        # Only pending interrupts travel from the fork point: the fork is the
+        # state *before* the next step ran, so an approval answered later in
+        # the original thread is pending again in the fork (and any step after
+        # it replays).
+        self._copy_writes(source, saved, keep=INTERRUPT)
         old_title = self._meta().get(thread_id, ("",))[0]
         self.touch(new_id, title or f"fork of {old_title or thread_id}")
         extra = self.extra(thread_id)
         if extra:
             self.set_extra(new_id, extra)
         return new_id
+
+    def _copy_checkpoint(self, source: Any, parent: dict[str, Any], metadata: Mapping[str, Any]) -> Any:
+        checkpoint = copy.deepcopy(source.checkpoint)
+        return self.checkpointer.put(parent, checkpoint, dict(metadata), dict(checkpoint["channel_versions"]))
+
+    def _copy_writes(self, source: Any, saved: Any, keep: str | None) -> None:
+        by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        for task_id, channel, value in source.pending_writes or ():
+            if keep is None or channel == keep:
+                by_task[task_id].append((channel, value))
+        for task_id, writes in by_task.items():
+            self.checkpointer.put_writes(saved, writes, task_id)
 
     def rename(self, thread_id: str, title: str) -> None:
         self.get(thread_id)

@@ -421,7 +421,7 @@ class AgentNodes:
         pending = {p["call_id"]: p for p in state.get("pending", [])}
         blocked = dict(state.get("blocked", {}))
         messages: list[ToolMessage] = []
-        log: list[ToolCallLog] = list(state.get("tool_log", []))
+        log: list[ToolCallLog] = []  # appended to the thread's tool_log
         for d in state.get("decisions", []):
             p = pending[d["call_id"]]
             args = d.get("args", p["args"])

@@ -7,10 +7,12 @@ saved by one version of agentkit opens in the next.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.messages import AnyMessage
-from langgraph.graph.message import add_messages
+from langgraph.channels.delta import DeltaChannel
+from langgraph.graph.message import _messages_delta_reducer
 
 from agentkit.tools.base import PolicyAction, SideEffect
 
@@ -65,6 +67,19 @@ class UsageState(TypedDict):
 
 RunStatusState = Literal["starting", "running", "finished", "stopped"]
 
+# The transcript and the tool log only ever grow, and storing them whole in
+# every checkpoint made a thread's database grow with the square of its
+# length. LangGraph's DeltaChannel stores each super-step's new items only and
+# rebuilds the value from the ancestors' writes, with a full snapshot every
+# SNAPSHOT_EVERY updates to bound the replay (see docs/benchmarks.md).
+SNAPSHOT_EVERY = 100
+
+
+def append_batches(state: list[Any], writes: Sequence[list[Any]]) -> list[Any]:
+    """Append each write's items, in order (batching-invariant, as
+    DeltaChannel requires)."""
+    return [*state, *(item for batch in writes for item in batch)]
+
 
 class AgentState(TypedDict, total=False):
     """State of one thread.
@@ -77,7 +92,9 @@ class AgentState(TypedDict, total=False):
     """
 
     task: str
-    messages: Annotated[list[AnyMessage], add_messages]
+    messages: Annotated[
+        list[AnyMessage], DeltaChannel(_messages_delta_reducer, snapshot_frequency=SNAPSHOT_EVERY)
+    ]
     plan: list[PlanStepState]
     context: list[dict[str, Any]]  # ContextItem dumps placed in the prompt
     pending: list[PendingCall]
@@ -88,7 +105,10 @@ class AgentState(TypedDict, total=False):
     last_signatures: list[str]  # signatures of the previous act step's calls
     repeats: int  # consecutive act steps proposing the same calls
     consecutive_errors: int
-    tool_log: list[ToolCallLog]  # this run's calls
+    # this run's calls; a node returns only its new entries
+    tool_log: Annotated[
+        list[ToolCallLog], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)
+    ]
     usage: UsageState  # this run's usage
     answer: str
     status: RunStatusState

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.config import get_config
+from langgraph.types import Overwrite
 from pydantic import BaseModel, Field, StringConstraints
 
 from agentkit.approvals.decisions import call_signature
@@ -140,6 +141,6 @@ def fresh_run_fields() -> dict[str, Any]:
         "answer": "",
         "stop_reason": "",
         "status": "running",
-        "tool_log": [],
+        "tool_log": Overwrite([]),
         "usage": {"input_tokens": 0, "output_tokens": 0, "model_seconds": 0.0},
     }

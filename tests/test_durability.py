@@ -114,6 +114,13 @@ def test_fork_from_an_earlier_checkpoint(tmp_path: Path, durability: str) -> Non
     assert fork_id != "t"
     assert [p.call_id for p in agent.pending(fork_id)] == ["w1"]
     assert agent.threads.get(fork_id).title == "fork of write a"
+    # the transcript forks too (it is rebuilt from the copied ancestry)
+    forked = agent.graph.get_state(agent._config(fork_id)).values["messages"]
+    original = agent.graph.get_state(
+        {"configurable": {"thread_id": "t", "checkpoint_id": at_approval.checkpoint_id}}
+    ).values["messages"]
+    assert [m.content for m in forked] == [m.content for m in original]
+    assert any(m.content == "write a" for m in forked)
     result = agent.resume(fork_id, [Approve(call_id="w1")])
     assert result.answer == "second"
     # a fork replays: its call runs again, under the new thread

@@ -74,9 +74,14 @@ def show(thread: str, config: Path | None = ConfigOption, as_json: bool = JsonOp
 
 
 @threads_app.command("history")
-def history(thread: str, config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
+def history(
+    thread: str,
+    config: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+    limit: int = typer.Option(50, "--limit", min=0, help="Newest N checkpoints; 0 for all (slow on long threads)."),
+) -> None:
     """Checkpoints of a thread, newest first (fork from any of them)."""
-    items = open_store(config).history(thread)
+    items = open_store(config).history(thread, limit=limit or None)
     if as_json:
         typer.echo(json.dumps([i.model_dump() for i in items], indent=2))
         return

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 ProgressFn = Callable[[int, int], None]  # (texts done, texts total)
 
 BUNDLED_EMBEDDER_NAME = "all-minilm-l6-v2"
-DEFAULT_BATCH_TOKENS = 512
+DEFAULT_BATCH_TOKENS = 256
 DEFAULT_MAX_TOKENS = 512  # for GGUF models by path, capped by their training context
 DEFAULT_MAX_SEQS = 64
 
@@ -59,9 +59,9 @@ class LlamaEmbedder(Embeddings):
         if not path.is_file():
             raise ModelError(f"embedding model {path} not found", hint="set embed_model to a GGUF file")
         # One decode holds at most batch_tokens tokens, so the longest
-        # (truncated) text must fit. On 2 busy cores 512 beat 256 and 1024 in
-        # wall time in three paired runs (benchmarks/bench_memory.py); the
-        # margins were within the machine's noise.
+        # (truncated) text must fit. Smaller batches waste less attention on
+        # masked cross-sequence blocks: for the bundled F16 MiniLM on 2 cores
+        # 256 gave 80-91 sentences/s against 66-77 for 512 (paired runs).
         if batch_tokens is None:
             batch_tokens = max(DEFAULT_BATCH_TOKENS, max_tokens or DEFAULT_MAX_TOKENS)
         # n_ctx above 256 must be a multiple of 256 or context creation aborts.
@@ -100,6 +100,9 @@ class LlamaEmbedder(Embeddings):
         import llama_cpp
         from llama_cpp import Llama
 
+        from agentkit._llama_compat import extra_bufts_for
+        from agentkit.models.resolve import read_gguf_info
+
         threads = n_threads or _default_threads()
 
         def load(pooling: int) -> Llama:
@@ -120,13 +123,14 @@ class LlamaEmbedder(Embeddings):
             )
 
         try:
-            llama = load(llama_cpp.LLAMA_POOLING_TYPE_UNSPECIFIED)
-            if llama_cpp.llama_pooling_type(llama.ctx) == llama_cpp.LLAMA_POOLING_TYPE_NONE:
-                # The GGUF does not say how to pool; mean pooling is the
-                # sentence-transformers default.
-                llama.close()
-                llama = load(llama_cpp.LLAMA_POOLING_TYPE_MEAN)
-        except (ValueError, RuntimeError) as err:
+            with extra_bufts_for(read_gguf_info(path).file_type):
+                llama = load(llama_cpp.LLAMA_POOLING_TYPE_UNSPECIFIED)
+                if llama_cpp.llama_pooling_type(llama.ctx) == llama_cpp.LLAMA_POOLING_TYPE_NONE:
+                    # The GGUF does not say how to pool; mean pooling is the
+                    # sentence-transformers default.
+                    llama.close()
+                    llama = load(llama_cpp.LLAMA_POOLING_TYPE_MEAN)
+        except (ValueError, RuntimeError, OSError) as err:
             raise ModelError(f"cannot load embedding model {path}: {err}") from None
         return llama
 
