@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 # llama.cpp's OpenMP threads busy-spin between parallel regions by default; on
 # a loaded 2-core machine that made decoding ~6x slower. libgomp reads this
@@ -21,6 +22,21 @@ from agentkit.errors import AgentkitError  # noqa: E402
 
 _llama_compat.install()
 
+if TYPE_CHECKING:
+    from threading import Thread
+
+    from agentkit.config import Settings
+
 __version__ = "0.1.0"
 
-__all__ = ["AgentkitError", "__version__"]
+__all__ = ["AgentkitError", "__version__", "prewarm"]
+
+
+def prewarm(settings: Settings | None = None) -> Thread | None:
+    """Start loading the chat model in the background (see
+    :mod:`agentkit.models.warm`); returns the loading thread, or ``None``
+    when the model runs on servers."""
+    from agentkit.config import load_settings
+    from agentkit.models.warm import prewarm as start
+
+    return start(settings or load_settings())

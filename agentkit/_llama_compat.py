@@ -11,6 +11,18 @@ by anyone (our chat model, the embedder, user code that imports agentkit).
 
 ``AGENTKIT_LLAMA_EXTRA_BUFTS=1`` keeps llama.cpp's default.
 
+Two more fixes apply everywhere, because agentkit loads models in background
+threads (``agentkit.prewarm``, the TUI's worker) while other threads print:
+
+- llama-cpp-python silences a load with ``verbose=False`` by pointing file
+  descriptors 1 and 2 (and ``sys.stdout``/``sys.stderr``) at /dev/null for
+  the whole process; an error line printed by the main thread during the
+  0.6 s load vanished, and so would a TUI frame. The redirect is turned off.
+- Its log callback maps ggml's log levels from an older enum, so llama.cpp's
+  warnings got through to stderr anyway. llama.cpp's log now goes to the
+  ``llama.cpp`` Python logger at the right levels (silent unless logging is
+  configured); ``Llama(verbose=True)`` still prints everything to stderr.
+
 Models whose matrices are all F16/F32 (the bundled embedder) never reach the
 AMX integer kernels: ggml's AMX buffer runs F16 matmuls with AVX-512 code,
 which was ~10% faster here than the plain CPU path. Such loads can opt back
@@ -19,12 +31,14 @@ in with :func:`extra_bufts_for`.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.abc
 import importlib.machinery
+import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -82,6 +96,54 @@ def _patch(module: ModuleType) -> None:
     module._agentkit_patched = True
 
 
+# ggml_log_level: 0 none, 1 debug, 2 info, 3 warn, 4 error, 5 continuation.
+_GGML_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
+llama_log = logging.getLogger("llama.cpp")
+llama_log.addHandler(logging.NullHandler())  # no "last resort" printing to stderr
+_log_state = {"level": logging.DEBUG}
+
+
+def _route_logs(module: ModuleType) -> None:
+    if getattr(module, "_agentkit_patched", False):
+        return
+    import llama_cpp
+
+    verbose_logger = module.logger  # llama-cpp-python's; DEBUG after Llama(verbose=True)
+
+    def forward(level: int, text: bytes, user_data: object) -> None:
+        python_level = _log_state["level"] if level == 5 else _GGML_LEVELS.get(level, logging.INFO)
+        _log_state["level"] = python_level
+        if verbose_logger.level and verbose_logger.level <= logging.DEBUG:
+            print(text.decode("utf-8", errors="replace"), end="", flush=True, file=sys.stderr)
+        elif llama_log.isEnabledFor(python_level):
+            llama_log.log(python_level, "%s", text.decode("utf-8", errors="replace").rstrip())
+
+    callback = llama_cpp.llama_log_callback(forward)
+    module._agentkit_callback = callback  # ctypes callbacks must stay referenced
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    module._agentkit_patched = True
+
+
+def _no_fd_redirect(module: ModuleType) -> None:
+    cls = module.suppress_stdout_stderr
+    if getattr(cls, "_agentkit_patched", False):
+        return
+    original = cls.__init__
+
+    def __init__(self: object, disable: bool = True) -> None:  # noqa: N807
+        original(self, disable=True)
+
+    cls.__init__ = __init__
+    cls._agentkit_patched = True
+
+
+PATCHES: dict[str, Callable[[ModuleType], None]] = {
+    TARGET: _patch,
+    "llama_cpp._logger": _route_logs,
+    "llama_cpp._utils": _no_fd_redirect,
+}
+
+
 class _Loader(importlib.abc.Loader):
     def __init__(self, inner: importlib.abc.Loader) -> None:
         self.inner = inner
@@ -91,12 +153,12 @@ class _Loader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         self.inner.exec_module(module)
-        _patch(module)
+        PATCHES[module.__name__](module)
 
 
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):  # type: ignore[no-untyped-def]
-        if fullname != TARGET:
+        if fullname not in PATCHES:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is not None and spec.loader is not None:
@@ -105,9 +167,11 @@ class _Finder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Patch now if llama_cpp is already imported, else when it is."""
-    if TARGET in sys.modules:
-        _patch(sys.modules[TARGET])
-        return
-    if not any(isinstance(f, _Finder) for f in sys.meta_path):
+    """Patch the llama_cpp modules already imported, the others when they are."""
+    for name, patch in PATCHES.items():
+        if name in sys.modules:
+            patch(sys.modules[name])
+    if not all(name in sys.modules for name in PATCHES) and not any(
+        isinstance(f, _Finder) for f in sys.meta_path
+    ):
         sys.meta_path.insert(0, _Finder())

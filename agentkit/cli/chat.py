@@ -43,7 +43,6 @@ def register(app: typer.Typer) -> None:
         """Chat with the agent; approve its tool calls as they come."""
         from agentkit.config import Settings, load_settings
         from agentkit.errors import AgentkitError
-        from agentkit.tui.app import AgentkitApp
 
         settings: Settings | None
         startup_error: str | None = None
@@ -59,6 +58,11 @@ def register(app: typer.Typer) -> None:
         except AgentkitError as err:
             # Show it inside the app, with what to do, rather than failing to open.
             settings, startup_error = None, str(err)
+        else:
+            from agentkit import prewarm
+
+            prewarm(settings)  # the model loads while Textual starts
+        from agentkit.tui.app import AgentkitApp
 
         opened: list[object] = []  # the knowledge base, closed when the app exits
 

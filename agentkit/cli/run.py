@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from agentkit import prewarm
 from agentkit.errors import AgentkitError, ConfigError
 
 if TYPE_CHECKING:
@@ -290,6 +291,7 @@ def run_command(
     if (task is None) == (file is None):
         raise ConfigError("give a task or --file tasks.yaml (one of them)")
     settings = load_settings(config_file=config, max_steps=max_steps)
+    prewarm(settings)  # the model loads while the agent's modules import
     printer = Printer(as_json)
     approver = prompt_approver if _interactive(as_json) else None
     items = load_tasks(file) if file is not None else [{"task": task, "id": None}]
@@ -359,6 +361,7 @@ def resume_command(
     if len(feedback or []) > len(reject or []):
         raise ConfigError("more --feedback than --reject")
     settings = load_settings(config_file=config)
+    prewarm(settings)
     printer = Printer(as_json)
     approver = prompt_approver if _interactive(as_json) else None
     from agentkit.config import Settings  # noqa: F401 - for type checkers

@@ -132,17 +132,19 @@ class ChatLlama(BaseChatModel):
         return cls(**values)
 
     @property
-    def engine(self) -> LlamaEngine:
-        return LlamaEngine.shared(
-            LoadParams(
-                path=self.model_path,
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                n_batch=self.n_batch,
-                n_gpu_layers=self.n_gpu_layers,
-                flash_attn=self.flash_attn,
-            )
+    def load_params(self) -> LoadParams:
+        return LoadParams(
+            path=self.model_path,
+            n_ctx=self.n_ctx,
+            n_threads=self.n_threads,
+            n_batch=self.n_batch,
+            n_gpu_layers=self.n_gpu_layers,
+            flash_attn=self.flash_attn,
         )
+
+    @property
+    def engine(self) -> LlamaEngine:
+        return LlamaEngine.shared(self.load_params)
 
     @property
     def prompt_format(self) -> PromptFormat:

@@ -27,11 +27,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
 from agentkit.errors import ModelError
+
+if TYPE_CHECKING:
+    from agentkit.config import Settings
 
 FinishReason = Literal["stop", "length", "cancelled", "context"]
 
@@ -68,6 +72,18 @@ class LoadParams:
     n_batch: int = 512
     n_gpu_layers: int = 0
     flash_attn: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, path: Path | str) -> LoadParams:
+        """What ``ChatLlama.from_settings(settings)`` loads, for ``path``."""
+        return cls(
+            path=str(path),
+            n_ctx=settings.n_ctx,
+            n_threads=settings.resolved_threads(),
+            n_batch=settings.n_batch,
+            n_gpu_layers=settings.n_gpu_layers,
+            flash_attn=settings.flash_attn,
+        )
 
     def llama_kwargs(self) -> dict[str, object]:
         """Arguments for ``llama_cpp.Llama`` (the benchmark's raw baseline
