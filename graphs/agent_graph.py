@@ -24,6 +24,7 @@ methods of :class:`AgentNodes` and the routers.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -61,6 +62,7 @@ from agentkit.graphs.state import (
     AgentState,
     CallDecision,
     PendingCall,
+    PlanNote,
     PlanStepState,
     ToolCallLog,
 )
@@ -202,9 +204,10 @@ class AgentNodes:
         emit = get_stream_writer()
         choice = self.tool_choice(state) if callable(self.tool_choice) else self.tool_choice
         bound = self.chat_model.bind_tools([*self.tools, self._final_tool], tool_choice=choice)
+        note = self.plan_note(state)
         start = time.perf_counter()
         try:
-            response = bound.invoke(self.act_prompt(state))
+            response = bound.invoke(self.act_prompt(state, note))
         except AgentkitError as err:  # e.g. context window exceeded
             return {"status": "stopped", "stop_reason": f"model error: {err}", "pending": []}
         seconds = time.perf_counter() - start
@@ -221,6 +224,8 @@ class AgentNodes:
             ),
             "decisions": [],
         }
+        if note is not None:
+            update["plan_notes"] = [note]
         response = normalise_reply(response)
         final = next((c for c in response.tool_calls if c["name"] == P.FINAL_ANSWER_TOOL), None)
         if final is not None or not (response.tool_calls or response.invalid_tool_calls):
@@ -291,19 +296,32 @@ class AgentNodes:
             )
         return pending
 
-    def act_prompt(self, state: AgentState) -> list[AnyMessage]:
+    def act_prompt(self, state: AgentState, note: PlanNote | None = None) -> list[AnyMessage]:
         context = [ContextItem.model_validate(c) for c in state.get("context", [])]
         parts = [self.prompts.system, P.render_context(context)]
-        prompt: list[AnyMessage] = [
-            SystemMessage("\n\n".join(p for p in parts if p)),
-            *state.get("messages", []),
-        ]
-        # The plan's step statuses change as the run goes on: kept after the
-        # transcript, they never invalidate the cached prompt prefix.
-        plan = P.render_plan(state.get("plan", []))
-        if plan:
-            prompt.append(SystemMessage(plan))
+        prompt: list[AnyMessage] = [SystemMessage("\n\n".join(p for p in parts if p))]
+        # Plan notes sit in the transcript where the plan changed, not after
+        # it: the prompt only grows at its end, so each turn evaluates just
+        # the new tokens (a plan re-rendered after the transcript cost ~50
+        # tokens a turn).
+        notes: dict[int, list[str]] = defaultdict(list)
+        for n in [*state.get("plan_notes", []), *([note] if note else [])]:
+            notes[n["after"]].append(n["text"])
+        messages = state.get("messages", [])
+        prompt.extend(SystemMessage(text) for text in notes[0])
+        for position, message in enumerate(messages, start=1):
+            prompt.append(message)
+            prompt.extend(SystemMessage(text) for text in notes[position])
         return prompt
+
+    @staticmethod
+    def plan_note(state: AgentState) -> PlanNote | None:
+        """A note for the act prompt when the plan differs from the last one shown."""
+        text = P.render_plan(state.get("plan", []))
+        notes = state.get("plan_notes", [])
+        if not text or (notes and notes[-1]["text"] == text):
+            return None
+        return PlanNote(after=len(state.get("messages", [])), text=text)
 
     def _check_call(
         self, call_id: str, name: str, args: dict[str, Any], state: AgentState

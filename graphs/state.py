@@ -59,6 +59,15 @@ class ToolCallLog(TypedDict):
     output: str
 
 
+class PlanNote(TypedDict):
+    """The plan as the model was shown it, placed after the first ``after``
+    transcript messages. A new note is added only when the plan changes, so
+    the prompt only ever grows at its end (and its cached prefix stays valid)."""
+
+    after: int
+    text: str
+
+
 class UsageState(TypedDict):
     input_tokens: int
     output_tokens: int
@@ -96,6 +105,7 @@ class AgentState(TypedDict, total=False):
         list[AnyMessage], DeltaChannel(_messages_delta_reducer, snapshot_frequency=SNAPSHOT_EVERY)
     ]
     plan: list[PlanStepState]
+    plan_notes: Annotated[list[PlanNote], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)]
     context: list[dict[str, Any]]  # ContextItem dumps placed in the prompt
     pending: list[PendingCall]
     decisions: list[CallDecision]

@@ -65,6 +65,30 @@ def test_plan_context_and_progress(tmp_path: Path) -> None:
     assert result.tool_calls[0].output == "alpha beta"
 
 
+def test_act_prompts_only_grow_at_the_end(tmp_path: Path) -> None:
+    # Every act prompt extends the previous one, even as the plan's step
+    # statuses change, so the model's cached prompt prefix stays valid.
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(name)
+    agent, model, _ = make_agent(
+        tmp_path,
+        [call("read_file", {"path": "a.txt"}), call("read_file", {"path": "b.txt"}), final("done")],
+        structured=[{"steps": ["Read a.txt", "Read b.txt", "Answer"]}],
+        planning=True,
+    )
+    agent.run("read both files", "t")
+    act_prompts = [p for p in model.prompts if any("Plan:" in str(m.content) for m in p)]
+    assert len(act_prompts) == 3
+    for before, after in zip(act_prompts, act_prompts[1:], strict=False):
+        assert [m.content for m in after[: len(before)]] == [m.content for m in before]
+    last = [str(m.content) for m in act_prompts[-1]]
+    plans = [text for text in last if text.startswith("Plan:")]
+    # one note per change: running step 1, then step 2, then step 3
+    assert [p.count("[x]") for p in plans] == [0, 1, 2]
+    assert plans[-1].endswith("[>] 3. Answer")
+    assert last[-1] == plans[-1]  # the newest note is right before the reply
+
+
 def test_unparseable_plan_falls_back_to_the_task(tmp_path: Path) -> None:
     agent, _, _ = make_agent(tmp_path, [final("ok")], structured=["not json"], planning=True)
     events = list(agent.stream("do the thing", "t"))

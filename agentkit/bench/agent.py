@@ -271,8 +271,8 @@ def run(ctx: BenchContext) -> list[Row]:
             "turn ≥ 3 tokens evaluated ÷ prompt tokens",
             steady_ratio,
             "",
-            note="the same loop without turn 2 (see the docs: the plan status in the system "
-            "message changes after turn 1)",
+            note="the same loop without turn 2 (turn 2 also evaluates a new plan note: "
+            "step 1's status changed)",
         ),
         Row(
             "agent",
