@@ -111,7 +111,9 @@ def test_batches_keep_input_order_and_report_progress(embedder: LlamaEmbedder) -
     events: list[tuple[int, int]] = []
     together = embedder.embed_array(texts, progress=lambda done, total: events.append((done, total)))
     alone = np.array([embedder.embed_query(t) for t in texts[:8]])
-    np.testing.assert_allclose(together[:8], alone, atol=2e-3)
+    # batches run on one context per core (2 here): every copy lands in its place
+    for copy in range(8):
+        np.testing.assert_allclose(together[copy * 8 : copy * 8 + 8], alone, atol=2e-3)
     assert len(events) > 1, "should run in several batches"
     assert [d for d, _ in events] == sorted(d for d, _ in events)
     assert events[-1] == (len(texts), len(texts))

@@ -169,6 +169,7 @@ def machine_info() -> dict[str, Any]:
         "langgraph": pkg("langgraph"),
         "chromadb": pkg("chromadb"),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+        "gomp_spincount": os.environ.get("GOMP_SPINCOUNT", ""),
         "llama_extra_bufts_disabled": extra_bufts_disabled(),
     }
 
