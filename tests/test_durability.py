@@ -147,3 +147,22 @@ def test_threads_list_rename_delete(tmp_path: Path) -> None:
         agent.threads.get("a")
     with pytest.raises(ThreadNotFoundError):
         agent.resume("a", [])
+
+
+def test_a_thread_saved_before_delta_channels_opens_and_resumes(tmp_path: Path) -> None:
+    # Saved by the first release, whose checkpoints held the whole transcript
+    # and tool log in every checkpoint (add_messages / plain list channels):
+    # "read a then write b", the read done, the write waiting for approval.
+    import shutil
+
+    (tmp_path / "data").mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "threads-first-session.sqlite", tmp_path / "data" / "threads.sqlite")
+    agent, _, log = make_agent(tmp_path, [final("done")])
+    assert [m.type for m in agent.threads.messages("t")] == ["human", "ai", "tool", "ai"]
+    assert [p.call_id for p in agent.pending("t")] == ["w1"]
+    result = agent.resume("t", [Approve(call_id="w1")])
+    assert (result.status, result.answer) == ("finished", "done")
+    assert [c.tool for c in result.tool_calls] == ["read_file", "write_file"]
+    assert (tmp_path / "b.txt").read_text() == "B"
+    assert side_effects(log) == ["write_file b.txt"]
+
