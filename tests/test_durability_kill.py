@@ -9,27 +9,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from agent_support import side_effects
+from tests_support import wait_for
 
 SCRIPT = Path(__file__).parent / "durability_script.py"
 MARKERS = {"approval": "waiting", "model": "model"}
-
-
-def _wait_for(predicate, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            raise AssertionError(f"child exited early ({proc.returncode}): {out}\n{err}")
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("child never reached the kill point")
 
 
 @pytest.mark.slow
@@ -54,9 +41,9 @@ def test_sigkill_then_resume_runs_side_effects_exactly_once(
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     child = subprocess.Popen([*args, "start"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     if scenario == "execution":
-        _wait_for(lambda: "slow_write b" in side_effects(log), child)
+        wait_for(lambda: "slow_write b" in side_effects(log), child, timeout=60.0)
     else:
-        _wait_for(lambda: (tmp_path / MARKERS[scenario]).exists(), child)
+        wait_for(lambda: (tmp_path / MARKERS[scenario]).exists(), child, timeout=60.0)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     before = side_effects(log)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk
-from langchain_core.tools import tool
 from pydantic import BaseModel
+from tests_support import add, get_weather
 
 from agentkit.models.engine import MIN_BATCH
 
@@ -25,18 +25,6 @@ POEM_TOKENS = 16
 # Runs whose texts are compared start from an empty cache, so they evaluate
 # the prompt in the same batches: a prompt evaluated as one token on top of a
 # cache can flip a near-tie (see test_repeating_a_prompt_gives_the_cold_result).
-
-
-@tool
-def get_weather(city: str) -> str:
-    """Get the current weather for a city."""
-    return f"sunny in {city}"
-
-
-@tool
-def add(a: int, b: int) -> int:
-    """Add two integers."""
-    return a + b
 
 
 @dataclass

@@ -91,6 +91,18 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: f
     raise Unavailable(f"{url} did not come up in {timeout:.0f} s: {log.read_text(errors='replace')[-800:]}")
 
 
+def _serving(service: Service, path: str, timeout: float) -> Service:
+    """``service`` once ``service.url + path`` answers; stopped (and its
+    workdir removed) if it never does."""
+    assert service.process is not None and service.log is not None
+    try:
+        _wait_http(f"{service.url}{path}", service.process, service.log, timeout)
+    except Unavailable:
+        service.stop()
+        raise
+    return service
+
+
 # --- Postgres ------------------------------------------------------------------------------
 
 
@@ -178,13 +190,7 @@ def start_chroma() -> Service:
             [str(chroma), "run", "--path", str(workdir / "db"), "--host", "127.0.0.1", "--port", str(port)],
             stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )
-    service = Service("chroma", f"http://127.0.0.1:{port}", process, workdir, log)
-    try:
-        _wait_http(f"{service.url}/api/v2/heartbeat", process, log, timeout=60)
-    except Unavailable:
-        service.stop()
-        raise
-    return service
+    return _serving(Service("chroma", f"http://127.0.0.1:{port}", process, workdir, log), "/api/v2/heartbeat", 60)
 
 
 # --- llama.cpp servers ---------------------------------------------------------------------
@@ -216,10 +222,4 @@ def start_llama_server(model_path: Path, *, embedding: bool = False, n_ctx: int 
     env = {**os.environ, "OMP_WAIT_POLICY": "passive"}
     with log.open("wb") as out:
         process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    service = Service("llama-server", f"http://127.0.0.1:{port}/v1", process, workdir, log)
-    try:
-        _wait_http(f"{service.url}/models", process, log, timeout=120)
-    except Unavailable:
-        service.stop()
-        raise
-    return service
+    return _serving(Service("llama-server", f"http://127.0.0.1:{port}/v1", process, workdir, log), "/models", 120)

@@ -23,7 +23,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
@@ -45,6 +44,7 @@ from agentkit.errors import StoreError
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from agent_support import side_effects  # noqa: E402
+from tests_support import wait_for  # noqa: E402
 
 CHILD = Path(__file__).parent / "scaleout_child.py"
 MEMORY = "The deploy password is kept in the team vault, never in the repository."
@@ -129,19 +129,6 @@ def test_server_embeddings_match_the_in_process_embedder(embed_server: Service) 
 # --- the durability scenario on Postgres + Chroma server -------------------------------------
 
 
-def _wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[str], timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            raise AssertionError(f"child exited early ({proc.returncode}): {out}\n{err[-3000:]}")
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("child never reached the kill point")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["approval", "execution"])
 def test_kill_and_resume_on_another_host_with_shared_services(
@@ -164,9 +151,9 @@ def test_kill_and_resume_on_another_host_with_shared_services(
     first = subprocess.Popen(child("host-a", "start"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     log = tmp_path / "side_effects.log"
     if scenario == "approval":
-        _wait_for(lambda: (tmp_path / "waiting").exists(), first)
+        wait_for(lambda: (tmp_path / "waiting").exists(), first, timeout=90.0)
     else:
-        _wait_for(lambda: "slow_write b" in side_effects(log), first)
+        wait_for(lambda: "slow_write b" in side_effects(log), first, timeout=90.0)
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     before = side_effects(log)
