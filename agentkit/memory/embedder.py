@@ -216,17 +216,10 @@ class LlamaEmbedder(Embeddings):
         order = sorted(range(len(texts)), key=lambda i: len(tokenized[i]), reverse=True)
         groups = self._pack(order, tokenized)
         with self._lock:
-            if len(groups) == 1 or len(self._lanes) == 1:
-                self._set_threads(self._lanes[0], self._threads)
-                done = 0
-                for group in groups:
-                    out[group] = self._decode(self._lanes[0], [tokenized[i] for i in group])
-                    done += len(group)
-                    if progress is not None:
-                        progress(done, len(texts))
-            else:
-                self._set_threads(self._lanes[0], max(1, self._threads // len(self._lanes)))
-                self._decode_parallel(groups, tokenized, out, progress)
+            # A lone batch (a query) gets every thread, on the first context.
+            lanes = self._lanes if len(groups) > 1 else self._lanes[:1]
+            self._set_threads(lanes[0], max(1, self._threads // len(lanes)))
+            self._decode_groups(lanes, groups, tokenized, out, progress)
         if self.normalize:
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             out /= np.maximum(norms, 1e-12)
@@ -253,15 +246,17 @@ class LlamaEmbedder(Embeddings):
 
         llama_cpp.llama_set_n_threads(lane.ctx, threads, threads)
 
-    def _decode_parallel(
+    def _decode_groups(
         self,
+        lanes: list[_Lane],
         groups: list[list[int]],
         tokenized: list[list[int]],
         out: np.ndarray,
         progress: ProgressFn | None,
     ) -> None:
         """Each lane takes the next group until none is left (longest first,
-        so the lanes finish together); llama_decode releases the GIL."""
+        so the lanes finish together); the first lane runs on this thread,
+        the others on their own (llama_decode releases the GIL)."""
         pending = list(reversed(groups))
         taken = threading.Lock()
         failures: list[BaseException] = []
@@ -285,10 +280,10 @@ class LlamaEmbedder(Embeddings):
                     if progress is not None:
                         progress(done[0], len(out))
 
-        workers = [threading.Thread(target=work, args=(lane,), daemon=True) for lane in self._lanes[1:]]
+        workers = [threading.Thread(target=work, args=(lane,), daemon=True) for lane in lanes[1:]]
         for worker in workers:
             worker.start()
-        work(self._lanes[0])
+        work(lanes[0])
         for worker in workers:
             worker.join()
         if failures:
