@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from langchain_core.messages import AnyMessage
-from langgraph.checkpoint.base import BaseCheckpointSaver
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import BaseModel, Field
 
@@ -225,7 +226,7 @@ class ThreadStore:
                 break
             chain.append(parent)
         new_id = uuid.uuid4().hex[:12]
-        saved = _root(new_id)
+        saved: RunnableConfig = _root(new_id)
         for ancestor in reversed(chain[1:]):
             saved = self._copy_checkpoint(ancestor, saved, ancestor.metadata or {})
             self._copy_writes(ancestor, saved, keep=None)
@@ -243,11 +244,13 @@ class ThreadStore:
             self.set_extra(new_id, extra)
         return new_id
 
-    def _copy_checkpoint(self, source: Any, parent: dict[str, Any], metadata: Mapping[str, Any]) -> Any:
+    def _copy_checkpoint(
+        self, source: CheckpointTuple, parent: RunnableConfig, metadata: Mapping[str, Any]
+    ) -> RunnableConfig:
         checkpoint = copy.deepcopy(source.checkpoint)
         return self.checkpointer.put(parent, checkpoint, dict(metadata), dict(checkpoint["channel_versions"]))
 
-    def _copy_writes(self, source: Any, saved: Any, keep: str | None) -> None:
+    def _copy_writes(self, source: CheckpointTuple, saved: RunnableConfig, keep: str | None) -> None:
         by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
         for task_id, channel, value in source.pending_writes or ():
             if keep is None or channel == keep:
