@@ -108,6 +108,24 @@ def test_call_tool_error_is_one_line_exit_1(
     )
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["threads", "history", "t", "--limit", "-1"], "Invalid value for '--limit'"),
+        (["run", "x", "--max-steps", "abc"], "Invalid value for '--max-steps'"),
+        (["tools", "--nope"], "No such option: --nope"),
+    ],
+)
+def test_usage_errors_are_click_messages_not_tracebacks(
+    args: list[str], message: str, project: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(args, monkeypatch, capsys)
+    assert code == 2 and out == ""
+    assert f"Error: {message}" in err and "--help" in err
+    assert "Traceback" not in err
+
+
 def test_call_shell_timeout_exit_1(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -68,10 +68,16 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as err:  # click usage errors
-        import click
+    except _usage_errors() as err:  # bad option values, unknown options, missing arguments
+        err.show()
+        sys.exit(err.exit_code)
 
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """Click's usage-error base class, and typer's: typer >= 0.20 vendors click
+    as ``typer._click``, so its errors (e.g. ``--limit -1``) are not
+    ``click.ClickException`` and would otherwise end in a traceback."""
+    import click
+
+    vendored = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    return (click.ClickException, vendored)
