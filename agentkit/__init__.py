@@ -16,6 +16,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 # the core on a loaded one (decode under two CPU hogs: 18.7 tok/s passive,
 # 19.1 with the spin). libgomp honours GOMP_SPINCOUNT over the policy.
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+# llama.cpp's "tiled" K-quant matmul takes batches of 8 or more tokens and the
+# plain dot-product kernel smaller ones; their float sums differ, so a token's
+# logits would depend on how many tokens shared its batch and prefix reuse
+# could not give exactly the cold result. Off, every batch size runs the same
+# per-row kernel (prefill ~23% slower on AVX-512, ~8% on AVX2: docs/kernels.md).
+# ggml reads it once, at the first matmul.
+os.environ.setdefault("GGML_CPU_TILED_MM", "0")
 
 from agentkit import _llama_compat  # noqa: E402
 from agentkit.errors import AgentkitError  # noqa: E402

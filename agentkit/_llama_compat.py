@@ -1,15 +1,29 @@
-"""Work around llama.cpp's AMX matmul crashing on CPUs that advertise AMX.
+"""Make llama.cpp's CPU kernels safe and batch-invariant for agentkit.
 
-llama-cpp-python builds llama.cpp with ``-march=native``; on a CPU with AMX
-tiles (Sapphire Rapids and later) ggml then routes quantized matmuls through
-its AMX "extra buffer type", which segfaulted here on the first decode (seen
-in ``ggml_backend_amx_mul_mat``, also through plain ``create_completion``).
-Turning off extra buffer types at model load avoids it. The switch lives in
-``llama_model_params``; llama-cpp-python does not expose it, so we wrap
-``llama_model_default_params`` as soon as ``llama_cpp.llama_cpp`` is imported,
-by anyone (our chat model, the embedder, user code that imports agentkit).
+llama-cpp-python builds llama.cpp with ``-march=native``. On x86 CPUs ggml
+then moves quantized weights into "extra buffer types" at load: repacked
+Q4_0/Q4_K/... layouts on AVX2 and AVX-512, AMX tiles on Sapphire Rapids and
+later. Two problems follow:
 
-``AGENTKIT_LLAMA_EXTRA_BUFTS=1`` keeps llama.cpp's default.
+- The repacked matmul computes a batch's rows in groups of four with a
+  ``gemm`` kernel and the remainder with a ``gemv`` kernel whose float
+  accumulation differs, so a token's logits depend on how many tokens shared
+  its batch (measured on an AVX2 build: up to 1.1 between cached and cold
+  runs; see docs/kernels.md). That breaks prefix reuse's promise that a
+  cached run gives exactly the cold result.
+- The AMX matmul segfaulted here on the first decode.
+
+So extra buffer types are off for every model load (``llama_model_params``
+has the switch; llama-cpp-python does not expose it, so we wrap
+``llama_model_default_params`` as soon as ``llama_cpp.llama_cpp`` is
+imported, by anyone). ``AGENTKIT_LLAMA_EXTRA_BUFTS=1`` keeps llama.cpp's
+default (and gives up the batch-invariance guarantee, which
+:func:`agentkit.models.kernels.reuse_rules` then reports).
+
+Models whose matrices are all F16/F32 (the bundled embedder) have no
+quantized kernels to split by batch, and on AMX CPUs ggml's AMX buffer runs
+their F16 matmuls with AVX-512 code ~10% faster than the plain path: such
+loads opt back in with :func:`extra_bufts_for`.
 
 Two more fixes apply everywhere, because agentkit loads models in background
 threads (``agentkit.prewarm``, the TUI's worker) while other threads print:
@@ -22,11 +36,6 @@ threads (``agentkit.prewarm``, the TUI's worker) while other threads print:
   warnings got through to stderr anyway. llama.cpp's log now goes to the
   ``llama.cpp`` Python logger at the right levels (silent unless logging is
   configured); ``Llama(verbose=True)`` still prints everything to stderr.
-
-Models whose matrices are all F16/F32 (the bundled embedder) never reach the
-AMX integer kernels: ggml's AMX buffer runs F16 matmuls with AVX-512 code,
-which was ~10% faster here than the plain CPU path. Such loads can opt back
-in with :func:`extra_bufts_for`.
 """
 
 from __future__ import annotations
@@ -40,27 +49,19 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import ModuleType
 
 TARGET = "llama_cpp.llama_cpp"
 OVERRIDE_ENV = "AGENTKIT_LLAMA_EXTRA_BUFTS"
 
 
-def cpu_has_amx() -> bool:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return " amx_int8" in text or " amx_tile" in text
-
-
 def extra_bufts_disabled() -> bool:
-    """Whether agentkit turns llama.cpp's extra buffer types off in this process."""
+    """Whether agentkit turns llama.cpp's extra buffer types off for quantized
+    models in this process (the default, on every CPU)."""
     override = os.environ.get(OVERRIDE_ENV)
     if override is not None:
         return override.strip() in ("0", "false", "no")
-    return cpu_has_amx()
+    return True
 
 
 _float_load = threading.local()

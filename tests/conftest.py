@@ -4,13 +4,55 @@ engine is shared process-wide anyway)."""
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 # Keep llama.cpp from busy-waiting while other tests run (see shared design notes).
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+# System packages some tests need; without them those tests skip. `.ci/run`
+# installs them; `make test` on a fresh machine says so at the start and end.
+SYSTEM_PACKAGES = {
+    "bubblewrap": ("bwrap", "the shell sandbox tests"),
+    "tmux": ("tmux", "the real-terminal TUI test"),
+    "postgresql": ("initdb", "the Postgres scale-out tests"),
+}
+
+
+def _missing_system_packages() -> list[str]:
+    missing = []
+    for package, (command, _what) in SYSTEM_PACKAGES.items():
+        found = shutil.which(command) or (
+            command == "initdb" and glob.glob("/usr/lib/postgresql/*/bin/initdb")
+        )
+        if not found:
+            missing.append(package)
+    return missing
+
+
+def _missing_line() -> str | None:
+    missing = _missing_system_packages()
+    if not missing:
+        return None
+    skipped = ", ".join(SYSTEM_PACKAGES[p][1] for p in missing)
+    return (
+        f"missing system packages: {' '.join(missing)} ({skipped} will skip); "
+        f"install with: sudo apt-get install -y {' '.join(missing)}"
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return _missing_line()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    line = _missing_line()
+    if line:
+        terminalreporter.write_line(line, yellow=True)
 
 
 @pytest.fixture(scope="session")

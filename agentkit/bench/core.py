@@ -158,6 +158,7 @@ def machine_info() -> dict[str, Any]:
             return "-"
 
     from agentkit._llama_compat import extra_bufts_disabled
+    from agentkit.models.kernels import TILED_ENV, describe_build
 
     return {
         "cpu": _cpu_model(),
@@ -171,6 +172,8 @@ def machine_info() -> dict[str, Any]:
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
         "gomp_spincount": os.environ.get("GOMP_SPINCOUNT", ""),
         "llama_extra_bufts_disabled": extra_bufts_disabled(),
+        "llama_build": describe_build(),
+        "llama_tiled_matmul": os.environ.get(TILED_ENV, "1") != "0",
     }
 
 

@@ -38,11 +38,13 @@ def header_lines(result: BenchResult) -> list[str]:
     m, s = result.machine, result.settings
     return [
         f"agentkit bench{' --quick' if result.quick else ''} — {result.started}, {result.seconds:.0f} s",
-        f"machine: {m['cpu']}, {m['cpus']} CPUs, {m['memory_gib']} GiB, {m['os']}, Python {m['python']}",
+        f"machine: {m['cpu']}, {m['cpus']} CPUs, {m['memory_gib']} GiB, {m['os']}, Python {m['python']}; "
+        f"llama.cpp built for {m.get('llama_build', '?')}",
         f"llama-cpp-python {m['llama_cpp_python']}, langgraph {m['langgraph']}, chromadb {m['chromadb']}; "
         f"OMP_WAIT_POLICY={m['omp_wait_policy'] or 'unset'}, "
         f"GOMP_SPINCOUNT={m.get('gomp_spincount') or 'unset'}, llama.cpp extra buffer types "
-        f"{'off (on for F16/F32 models: the embedder)' if m['llama_extra_bufts_disabled'] else 'on'}",
+        f"{'off (on for F16/F32 models: the embedder)' if m['llama_extra_bufts_disabled'] else 'on'}, "
+        f"tiled matmul {'on' if m.get('llama_tiled_matmul') else 'off'}",
         f"settings: {s['model']}, n_threads {s['n_threads']}, n_ctx {s['n_ctx']}, n_batch {s['n_batch']}, "
         f"flash_attn {s['flash_attn']}, temperature {s['temperature']}, durability {s['durability']}",
         "load average (1/5/15 min): before "

@@ -83,12 +83,21 @@ def doctor(
         build.add_row("n_gpu_layers", str(settings.n_gpu_layers))
         if settings.n_gpu_layers and not gpu:
             problems.append("n_gpu_layers is set but this build has no GPU offload")
+        from agentkit.models.kernels import TILED_ENV, cpu_flags, describe_build, reuse_rules
+
+        build.add_row("built for", describe_build())
+        flags = cpu_flags()
+        if flags:
+            have = [name for flag, name in (("avx2", "AVX2"), ("avx512f", "AVX-512"),
+                                            ("amx_int8", "AMX")) if flag in flags]
+            build.add_row("this CPU has", ", ".join(have) or "no AVX2")
         build.add_row(
             "extra buffer types",
-            "off (CPU has AMX; llama.cpp's AMX matmul crashed here)"
-            if _llama_compat.extra_bufts_disabled()
-            else "on",
+            "off (batch-invariant kernels)" if _llama_compat.extra_bufts_disabled() else "on",
         )
+        build.add_row("tiled matmul", f"{TILED_ENV}={os.environ.get(TILED_ENV, '(unset: on)')}")
+        rules = reuse_rules(n_gpu_layers=settings.n_gpu_layers, flash_attn=settings.flash_attn)
+        build.add_row("cold-identical prefix reuse", rules.reason)
     except ImportError as err:
         build.add_row("error", f"[red]llama-cpp-python not importable: {err}[/red]")
         problems.append("llama-cpp-python is not installed")

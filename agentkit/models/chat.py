@@ -329,11 +329,15 @@ class ChatLlama(BaseChatModel):
         calling = bool(tools) and choice != "none"
         prose = (not calling or choice == "auto") and json_schema is None
         tokens = self._tokens(prompt)
+        # Calls and JSON are closed along the grammar when the budget runs
+        # low or they degenerate; in auto mode only once the reply is a call.
+        close_after = None if gbnf is None else ("<" if calling and choice == "auto" else "")
         generation = self.engine.generate(
             tokens,
             self._sampling(stop, kwargs, gbnf is not None, prose),
             grammar=gbnf,
             cancel=cancel,
+            close_after=close_after,
         )
         # Forced calls are never streamed as text; in auto mode the text branch
         # of the grammar cannot start with "<", so the first character decides.
@@ -377,6 +381,7 @@ class ChatLlama(BaseChatModel):
             "prompt_tokens_evaluated": stats.prompt_tokens_evaluated,
             "prompt_tokens_reused": stats.prompt_tokens_reused,
             "grammar_rejections": stats.grammar_rejections,
+            "closed_early": stats.closed_early,
             "timings": stats.timings(),
             "tool_call_mode": self.tool_call_mode,
         }

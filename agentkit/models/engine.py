@@ -11,10 +11,13 @@ Why not ``Llama.create_completion``:
 - We need per-call accounting of evaluated vs reused prompt tokens and a
   cancellation flag checked between tokens.
 
-Prefix reuse: the KV cache keeps the last sequence; a new prompt evaluates
-only the tokens after the longest common prefix. The context is created with
-``swa_full=True`` because with Gemma 3's sliding-window layers a partial cache
-removal otherwise silently changes the logits (see shared/design.md).
+Prefix reuse: the KV cache keeps the last sequence, prompt and generated
+tokens; a new prompt evaluates only the tokens after the longest common
+prefix. Reuse gives exactly the cold result because evaluation is batch
+invariant (:mod:`agentkit.models.kernels` says when, docs/kernels.md shows
+the evidence). The context is created with ``swa_full=True`` because with
+Gemma 3's sliding-window layers a partial cache removal otherwise silently
+changes the logits (see shared/design.md).
 """
 
 from __future__ import annotations
@@ -33,11 +36,13 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import numpy as np
 
 from agentkit.errors import ModelError
+from agentkit.models.kernels import ReuseRules, reuse_rules
 
 if TYPE_CHECKING:
     from agentkit.config import Settings
 
 FinishReason = Literal["stop", "length", "cancelled", "context"]
+ClosedEarly = Literal["budget", "repetition"]
 
 
 class CancelFlag(Protocol):
@@ -47,17 +52,44 @@ class CancelFlag(Protocol):
 
 # llama_token_data is {int32 id; float logit; float p}: 12 bytes, no padding.
 TOP_CANDIDATES = 64
-MIN_BATCH = 16  # smallest prompt batch whose results match any larger batch
+# A constrained generation closes its JSON when this few tokens of budget
+# are left, and may then run this many tokens past max_tokens to finish it:
+# a cut-off call would be invalid, and a closed one is valid.
+CLOSING_RESERVE = 32
+CLOSING_ALLOWANCE = 64
+# Text that closes JSON structures; in closing mode these tokens get a large
+# logit bonus, so among what the grammar allows the model ends strings,
+# arrays and objects instead of continuing them.
+CLOSERS = ('"', "}", "]", '"}', '"]', "}}", '"}}', "]}", '"]}', "}]", '"}]')
+CLOSER_BONUS = 50.0
+# A constrained generation whose last tokens are one short pattern repeated
+# (e.g. `Desktop\\` over and over inside a path) has degenerated: close it.
+REPEAT_MAX_PERIOD = 8
+REPEAT_MIN_SPAN = 16
+REPEAT_MIN_COUNT = 4
+
+
+def degenerate(tokens: Sequence[int]) -> bool:
+    """Whether ``tokens`` ends with a pattern of 1..8 tokens repeated at least
+    four times over at least 16 tokens."""
+    n = len(tokens)
+    for period in range(1, REPEAT_MAX_PERIOD + 1):
+        span = period * max(REPEAT_MIN_COUNT, -(-REPEAT_MIN_SPAN // period))
+        if n < span:
+            break
+        tail = tokens[n - span :]
+        if all(tail[i] == tail[i - period] for i in range(period, span)):
+            return True
+    return False
 
 
 def _balanced_batches(tokens: list[int], n_batch: int) -> list[list[int]]:
-    """Split into batches of at most ``n_batch`` and, when there are at least
-    ``MIN_BATCH`` tokens, none smaller than ``MIN_BATCH`` (the remainder is
-    spread over the last two batches)."""
+    """Split into batches of at most ``n_batch``, of even sizes (each at
+    least ``n_batch / 2`` when there is more than one), so no batch is tiny."""
     if len(tokens) <= n_batch:
         return [tokens] if tokens else []
     count = -(-len(tokens) // n_batch)
-    size = -(-len(tokens) // count)  # even sizes, all <= n_batch and >= n_batch/2
+    size = -(-len(tokens) // count)
     return [tokens[i : i + size] for i in range(0, len(tokens), size)]
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
@@ -126,6 +158,8 @@ class GenerationStats:
     decode_seconds: float = 0.0
     grammar_rejections: int = 0
     finish_reason: FinishReason = "stop"
+    closed_early: ClosedEarly | None = None
+    """Why a constrained generation was steered to close its JSON early."""
     text: str = ""
 
     def timings(self) -> dict[str, float]:
@@ -247,8 +281,12 @@ class LlamaEngine:
         self._token_data = np.empty(self.n_vocab, dtype=_TOKEN_DATA)
         self._all_ids = np.arange(self.n_vocab, dtype=np.int32)
         self._grammars: OrderedDict[str, _Grammar] = OrderedDict()
-        # Cache positions below this were filled by prompt batches (reusable).
-        self._prompt_tokens_in_cache = 0
+        self.rules: ReuseRules = reuse_rules(
+            n_gpu_layers=params.n_gpu_layers, flash_attn=params.flash_attn
+        )
+        # Cache positions below this may be reused by the next prompt.
+        self._reusable_tokens = 0
+        self._closer_ids = self._single_token_ids(CLOSERS)
 
     # --- tokens -------------------------------------------------------------------
     def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
@@ -266,6 +304,17 @@ class LlamaEngine:
         attr = self._lib.llama_vocab_get_attr(self.vocab, token)
         return bool(attr & self._lib.LLAMA_TOKEN_ATTR_CONTROL)
 
+    def _single_token_ids(self, texts: Sequence[str]) -> np.ndarray:
+        ids = []
+        for text in texts:
+            tokens = self.tokenize(text, add_special=False)
+            if len(tokens) == 1:
+                ids.append(tokens[0])
+        eos = self.llm.token_eos()
+        if eos >= 0:
+            ids.append(eos)
+        return np.unique(np.asarray(ids, dtype=np.int64))
+
     @property
     def cached_tokens(self) -> int:
         return self.llm.n_tokens
@@ -274,7 +323,7 @@ class LlamaEngine:
         with self.lock:
             self.llm.reset()
             self.llm._ctx.kv_cache_clear()
-            self._prompt_tokens_in_cache = 0
+            self._reusable_tokens = 0
 
     # --- grammar ------------------------------------------------------------------
     def _grammar(self, gbnf: str) -> _Grammar:
@@ -293,17 +342,15 @@ class LlamaEngine:
     def _prefill(self, tokens: list[int], stats: GenerationStats) -> None:
         """Bring the KV cache to ``tokens``, evaluating only what differs.
 
-        Reuse must never change results, and llama.cpp computes a batch of
-        fewer than ~8 tokens with other kernels than a larger one (logits
-        moved by up to ~0.9 here). So every KV entry we keep comes from a
-        batch of at least ``MIN_BATCH`` tokens: the tail is re-evaluated with
-        at least that many, batches are balanced so none is smaller, and
-        tokens generated one at a time are never reused.
+        Reuse must never change results. The tail is re-evaluated with at
+        least ``rules.min_batch`` tokens (2 with batch-invariant kernels: a
+        lone token takes other kernels), so the last token's logits come from
+        a batch like the cold run's.
         """
         llm = self.llm
-        reusable = min(llm.n_tokens, self._prompt_tokens_in_cache)
+        reusable = min(llm.n_tokens, self._reusable_tokens)
         cached = llm.input_ids[:reusable]
-        limit = min(len(cached), len(tokens) - MIN_BATCH)
+        limit = min(len(cached), len(tokens) - self.rules.min_batch)
         common = 0
         if limit > 0:
             diff = np.nonzero(cached[:limit] != np.asarray(tokens[:limit], dtype=cached.dtype))[0]
@@ -319,7 +366,22 @@ class LlamaEngine:
         stats.prompt_tokens = len(tokens)
         stats.prompt_tokens_reused = common
         stats.prompt_tokens_evaluated = len(tokens) - common
-        self._prompt_tokens_in_cache = len(tokens)
+        self._reusable_tokens = len(tokens)
+
+    def _advance(self, token: int) -> None:
+        """Evaluate a generated token. With batch-invariant kernels it goes
+        in a batch with the token before it (re-evaluated: same position,
+        same values), because a one-token batch takes other kernels; its KV
+        entry then equals a cold prompt evaluation's and stays reusable."""
+        llm = self.llm
+        if self.rules.decode_pairs and llm.n_tokens > 0:
+            previous = int(llm.input_ids[llm.n_tokens - 1])
+            llm.n_tokens -= 1  # eval() drops the cache from n_tokens on
+            llm.eval([previous, token])
+        else:
+            llm.eval([token])
+        if self.rules.reuse_generated:
+            self._reusable_tokens = llm.n_tokens
 
     def _logits(self) -> np.ndarray:
         ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, -1)
@@ -348,8 +410,12 @@ class LlamaEngine:
         grammar: _Grammar | None,
         rng: np.random.Generator,
         stats: GenerationStats,
+        closing: bool = False,
     ) -> int:
         logits = self._logits()
+        if closing:
+            logits = logits.copy()
+            logits[self._closer_ids] += CLOSER_BONUS
         token = self._pick(logits, sampling, rng)
         if grammar is None or grammar.allows(token):
             return token
@@ -381,10 +447,17 @@ class LlamaEngine:
         *,
         grammar: str | None = None,
         cancel: CancelFlag | None = None,
+        close_after: str | None = None,
     ) -> Generation:
         """Start generating after ``prompt_tokens``. Iterate the result for text
         deltas; the engine lock is held until iteration ends (or the iterator
-        is closed)."""
+        is closed).
+
+        ``close_after``: with a grammar, once the generated text starts with
+        this (``""``: always), the output is structured (a tool call, JSON):
+        when the budget runs low or the output degenerates into repetition,
+        the engine steers it to close along the grammar, so it still parses
+        and validates."""
         if len(prompt_tokens) >= self.n_ctx:
             raise ModelError(
                 f"the prompt has {len(prompt_tokens)} tokens but the context holds {self.n_ctx}",
@@ -392,7 +465,7 @@ class LlamaEngine:
             )
         stats = GenerationStats()
         generation = Generation(deltas=iter(()), stats=stats)
-        generation.deltas = self._run(prompt_tokens, sampling, grammar, cancel, stats)
+        generation.deltas = self._run(prompt_tokens, sampling, grammar, cancel, stats, close_after)
         return generation
 
     def _run(
@@ -402,6 +475,7 @@ class LlamaEngine:
         gbnf: str | None,
         cancel: CancelFlag | None,
         stats: GenerationStats,
+        close_after: str | None = None,
     ) -> Iterator[str]:
         with self.lock:
             grammar = self._grammar(gbnf) if gbnf else None
@@ -414,24 +488,40 @@ class LlamaEngine:
             emitted = 0
             started = time.perf_counter()
             stats.finish_reason = "length"
+            structured = grammar is not None and close_after is not None
+            generated: list[int] = []
+            limit = sampling.max_tokens + (CLOSING_ALLOWANCE if structured else 0)
             try:
-                for _ in range(sampling.max_tokens):
+                for step in range(limit):
+                    if step >= sampling.max_tokens and stats.closed_early is None:
+                        break  # the allowance past max_tokens is for closing only
                     if cancel is not None and cancel.is_set():
                         stats.finish_reason = "cancelled"
                         break
-                    token = self._sample(sampling, grammar, rng, stats)
+                    if (
+                        structured
+                        and stats.closed_early is None
+                        and text.startswith(close_after or "")
+                    ):
+                        if step >= sampling.max_tokens - CLOSING_RESERVE:
+                            stats.closed_early = "budget"
+                        elif degenerate(generated):
+                            stats.closed_early = "repetition"
+                    closing = stats.closed_early is not None
+                    token = self._sample(sampling, grammar, rng, stats, closing)
                     if self.ends_reply(token):
                         stats.finish_reason = "stop"
                         break
                     if grammar is not None:
                         grammar.accept(token)
+                    generated.append(token)
                     stats.completion_tokens += 1
                     piece = self.llm._model.token_to_piece(token, special=False).rstrip(b"\0")
                     text += decoder.decode(piece)
                     if self.llm.n_tokens + 1 >= self.n_ctx:
                         stats.finish_reason = "context"
                         break
-                    self.llm.eval([token])
+                    self._advance(token)
                     if stops:
                         hit = min(
                             (i for i in (text.find(s, max(0, emitted - max_stop)) for s in stops) if i >= 0),

@@ -49,7 +49,10 @@ def tighten(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 JSON_CHAR_RULE = r'[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
-MAX_DIGITS = 15  # what llama.cpp's converter allows for an unbounded integer
+# Digits of an integer the schema does not bound. llama.cpp's converter
+# allows 16, and the 270M model filled them (`end_line: 100000000000000`);
+# nine still admit any count, size or line number a tool takes.
+MAX_DIGITS = 9
 MAX_NESTED_STRING = 64  # longer maxLength bounds become a chain of rules
 
 
@@ -88,11 +91,14 @@ def _non_negative(low: int, high: int) -> list[list[str]]:
 
 
 def integer_range_rule(low: int | None, high: int | None) -> str:
-    """GBNF for the integers in [low, high] (either bound may be open, then
-    limited to 15 digits like the converter's own integer rule)."""
+    """GBNF for the integers in [low, high] (an open bound is limited to
+    ``MAX_DIGITS`` digits)."""
     limit = 10**MAX_DIGITS - 1
-    low = -limit if low is None else max(low, -limit)
-    high = limit if high is None else min(high, limit)
+    # An open bound spans MAX_DIGITS digits from the other (explicit) bound.
+    if low is None:
+        low = -limit if high is None or high >= -limit else high - limit
+    if high is None:
+        high = limit if low <= limit else low + limit
     if low > high:
         raise ValueError(f"empty integer range [{low}, {high}]")
     alternatives: list[str] = []
@@ -166,7 +172,8 @@ def _converter() -> Any:
             if (
                 isinstance(schema, dict)
                 and schema.get("type") == "integer"
-                and any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"))
+                and "enum" not in schema
+                and "const" not in schema
             ):
                 low, high = _bounds(schema)
                 rule_name = name or "root"

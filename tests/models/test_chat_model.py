@@ -15,8 +15,6 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from pydantic import BaseModel
 from tests_support import add, get_weather
 
-from agentkit.models.engine import MIN_BATCH
-
 pytestmark = pytest.mark.model
 
 POEM = "Write a short poem about the sea."
@@ -123,7 +121,9 @@ async def test_cancelling_astream_frees_the_engine(real_chat_model) -> None:
     assert reply.usage_metadata is not None
     prompt_tokens = reply.usage_metadata["input_tokens"]
     assert decoded_until_cancel - prompt_tokens < 40, "generation ran on after the cancel"
-    assert reply.response_metadata["prompt_tokens_reused"] == max(0, prompt_tokens - MIN_BATCH)
+    assert reply.response_metadata["prompt_tokens_reused"] == max(
+        0, prompt_tokens - engine.rules.min_batch
+    )
 
 
 def test_breaking_out_of_a_sync_stream_frees_the_engine(real_chat_model) -> None:
@@ -157,15 +157,16 @@ def test_two_threads_invoking_at_once_both_complete(real_chat_model) -> None:
     first, second = results
     assert isinstance(first, AIMessage) and isinstance(second, AIMessage)
     # Serialised by the engine lock: both decoded their own 6 tokens, and
-    # whichever ran second found the prompt (but the re-evaluated tail) in the cache. (Their texts
-    # may differ: see test_repeating_a_prompt_gives_the_cold_result.)
+    # whichever ran second found the prompt (but the re-evaluated tail) in
+    # the cache, with the same result (reuse is exact).
     for reply in (first, second):
         assert reply.usage_metadata is not None
         assert reply.usage_metadata["output_tokens"] >= 1
         assert reply.content
+    assert first.content == second.content
     prompt_tokens = first.usage_metadata["input_tokens"]  # type: ignore[index]
     reused = max(r.response_metadata["prompt_tokens_reused"] for r in (first, second))
-    assert reused == max(0, prompt_tokens - MIN_BATCH)
+    assert reused == max(0, prompt_tokens - real_chat_model.engine.rules.min_batch)
 
 
 def test_tool_choice_none_gives_plain_text_with_the_plain_prompt(real_chat_model) -> None:
@@ -180,7 +181,8 @@ def test_tool_choice_none_gives_plain_text_with_the_plain_prompt(real_chat_model
     # (all of it but the re-evaluated tail came from the plain call's cache).
     prompt_tokens = plain.usage_metadata["input_tokens"]  # type: ignore[index]
     assert none.usage_metadata["input_tokens"] == prompt_tokens  # type: ignore[index]
-    assert none.response_metadata["prompt_tokens_reused"] == max(0, prompt_tokens - MIN_BATCH)
+    min_batch = real_chat_model.engine.rules.min_batch
+    assert none.response_metadata["prompt_tokens_reused"] == max(0, prompt_tokens - min_batch)
 
 
 def test_named_tool_choice_calls_only_that_tool(real_chat_model) -> None:

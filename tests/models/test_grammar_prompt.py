@@ -289,6 +289,43 @@ def test_grammar_enforces_integer_bounds(checker: GrammarChecker) -> None:
         assert not accepts(checker, gbnf, call("Rating", {"stars": stars})), stars
 
 
+class Seek(BaseModel):
+    """Jump to a line."""
+
+    model_config = ConfigDict(extra="forbid")
+    line: int
+
+
+class Far(BaseModel):
+    """A bound beyond the open-integer digit limit."""
+
+    model_config = ConfigDict(extra="forbid")
+    offset: int = Field(ge=10**12)
+
+
+def test_unbounded_integers_get_a_sane_digit_limit(checker: GrammarChecker) -> None:
+    gbnf = grammars.tool_call_grammar([convert_to_openai_tool(Seek)], "required", max_calls=1)
+    for line in (0, 7, -3, 120, 999_999_999):
+        assert accepts(checker, gbnf, call("Seek", {"line": line})), line
+    for line in (1_000_000_000, 100_000_000_000_000):
+        assert not accepts(checker, gbnf, call("Seek", {"line": line})), line
+    far = grammars.tool_call_grammar([convert_to_openai_tool(Far)], "required", max_calls=1)
+    assert accepts(checker, far, call("Far", {"offset": 10**12 + 5}))
+    assert not accepts(checker, far, call("Far", {"offset": 5}))
+
+
+def test_degenerate_repetition_is_detected() -> None:
+    from agentkit.models.engine import degenerate
+
+    assert degenerate([5] * 16)
+    assert degenerate([1, 2, 3] * 6)
+    assert degenerate([9, 9, 1, 2, 3, 4, 5, 6, 7, 8] + [4, 5, 6, 7, 8, 9, 10, 11] * 4)
+    assert not degenerate([5] * 15)
+    assert not degenerate([1, 2, 3] * 3)
+    assert not degenerate(list(range(40)))
+    assert not degenerate([1, 2, 1, 2, 1, 2, 3] * 3)
+
+
 def test_grammar_rejects_raw_newlines_in_strings(checker: GrammarChecker) -> None:
     gbnf = grammars.tool_call_grammar([convert_to_openai_tool(Note)], "required", max_calls=1)
     assert accepts(checker, gbnf, call("Note", {"text": "a\nb"}))  # escaped: valid JSON

@@ -233,3 +233,11 @@ def test_doctor_on_the_bundled_model_is_ok(tmp_path: Path) -> None:
     assert "gemma3" in result.stdout
     assert "Q4_K_M" in result.stdout
     assert "gemma (chat_format=auto)" in result.stdout
+    assert "built for" in result.stdout and "AVX2" in result.stdout
+    assert "cold-identical prefix reuse" in result.stdout and "holds" in result.stdout
+
+
+def test_doctor_says_when_cold_identical_reuse_does_not_hold(tmp_path: Path) -> None:
+    result = _cli(["doctor"], cwd=tmp_path, GGML_CPU_TILED_MM="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "not guaranteed" in result.stdout and "tiled matmul is on" in result.stdout

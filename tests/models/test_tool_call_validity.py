@@ -440,3 +440,58 @@ def test_every_emitted_tool_call_validates(real_chat_model) -> None:
     assert not failures, "\n".join(failures)
     assert emitted >= len([c for c in CASES if c.choice != "auto"])
     assert valid == emitted
+
+
+# --- any budget, and runaway strings ---------------------------------------------------
+
+BUDGET_CASES: list[tuple[str, str]] = [
+    ("structured", "Create an event called Standup with Ann and Bob in Paris, room 4."),
+    ("home", "Set an alarm for 6:15 labelled gym."),
+    ("office", "Email bob@example.com about the budget."),
+    ("shop", "Order two apples and a pear."),
+]
+
+
+@pytest.mark.parametrize("budget", [1, 6, 16, 40])
+def test_calls_validate_at_any_budget(real_chat_model, budget: int) -> None:
+    """With no constrained floor and a tiny max_tokens, the engine closes the
+    call along the grammar before the budget runs out: every call parses and
+    validates (it may be a poor call; the loop's feedback deals with that)."""
+    model = real_chat_model.model_copy(update={"min_constrained_tokens": 0})
+    for toolset, prompt in BUDGET_CASES:
+        tools = TOOLSETS[toolset]
+        reply = model.bind_tools(tools, tool_choice="any").invoke(prompt, max_tokens=budget)
+        assert not reply.invalid_tool_calls, (budget, prompt, reply.invalid_tool_calls)
+        assert reply.tool_calls, (budget, prompt)
+        for call in reply.tool_calls:
+            assert not _problems(dict(call), tools), (budget, prompt, call)
+
+
+@tool
+def open_path(path: str) -> str:
+    """Open a file by its path."""
+    return path
+
+
+RUNAWAY_PROMPTS = [
+    "Open Desktop\\Desktop\\Desktop\\Desktop\\Desktop\\Desktop\\Desktop\\Desktop\\Desktop\\"
+    "Desktop\\Desktop\\Desktop\\notes.txt",
+    "Open a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a",
+    "Open the file " + "la " * 40,
+]
+
+
+def test_a_runaway_string_is_closed_and_the_call_validates(real_chat_model) -> None:
+    """Prompts that push the base model into repeating inside a string (seen:
+    `Desktop\\\\Desktop\\\\...` until max_tokens): the call is closed when the
+    repetition is detected, or at the budget, and validates."""
+    bound = real_chat_model.bind_tools([open_path], tool_choice="open_path")
+    closed = []
+    for prompt in RUNAWAY_PROMPTS:
+        reply = bound.invoke(prompt, max_tokens=256)
+        assert not reply.invalid_tool_calls, (prompt, reply.invalid_tool_calls)
+        assert len(reply.tool_calls) == 1 and not _problems(dict(reply.tool_calls[0]), [open_path])
+        closed.append(reply.response_metadata["closed_early"])
+        assert reply.usage_metadata["output_tokens"] < 256 + 64  # type: ignore[index]
+    print(f"\nrunaway prompts closed early: {closed}")
+    assert "repetition" in closed
