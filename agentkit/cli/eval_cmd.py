@@ -126,7 +126,7 @@ def eval_command(
         None, "--case", "-k", help="Only cases whose id matches (glob, or a word in the id); repeatable."
     ),
     max_steps: int | None = typer.Option(
-        None, "--max-steps", min=1, help="Step limit per case (default 6; a case's max_steps check is lower)."
+        None, "--max-steps", min=1, help="Step limit per case (default 6; a case's own max_steps check applies when lower)."
     ),
     variants: list[str] | None = typer.Option(
         None, "--variant",
