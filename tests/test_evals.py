@@ -351,6 +351,19 @@ def test_shell_side_effects_count_and_may_change_widens() -> None:
     assert run(make_case(task="touch it", may_change=["made.txt"]), script).passed
 
 
+def test_snapshot_sees_links_without_following_them(tmp_path: Path) -> None:
+    from agentkit.evals.sandbox import changed_files, snapshot
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.txt").write_text("1")
+    before = snapshot(tmp_path)
+    (tmp_path / "root").symlink_to("/")
+    (tmp_path / "a" / "x.txt").write_text("2")
+    after = snapshot(tmp_path)
+    assert after["root"] == "link:/"
+    assert changed_files(before, after) == ["a/x.txt", "root"]
+
+
 def test_loop_after_the_task_is_done_is_a_loop_not_a_pass() -> None:
     case = make_case(task="Write hi to out.txt", checks={"files": {"out.txt": {"equals": "hi"}}})
     result = run(case, [call("write_file", {"path": "out.txt", "content": "hi"})], repeat_last=True)

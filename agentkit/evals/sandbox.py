@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
 import shutil
 import tempfile
 import threading
@@ -64,11 +65,18 @@ class PageServer:
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every regular file under ``root``."""
+    """Relative path -> sha256 of every file under ``root``; a symlink counts
+    by its target path and is never followed (a model's ``ln -s /`` must not
+    send this walk through the whole disk)."""
     out: dict[str, str] = {}
-    for path in root.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            out[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        for name in [*names, *(d for d in dirs if Path(folder, d).is_symlink())]:
+            path = Path(folder, name)
+            key = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                out[key] = "link:" + os.readlink(path)
+            elif path.is_file():
+                out[key] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
