@@ -168,6 +168,17 @@ def test_bad_option_is_refused_before_any_model_loads(
         run_suite(load_suite(tmp_path / "c.yaml"), [scripted])
 
 
+def test_missing_model_file_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nope.gguf"
+    monkeypatch.setattr(sys, "argv", ["agentkit", "eval", "-k", "calc-add", "--model", str(missing)])
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 2
+    assert capsys.readouterr().err.strip().startswith(f"error: model file {missing} does not exist")
+
+
 def test_list_prints_the_suite(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "argv", ["agentkit", "eval", "--list", "--case", "calc"])
     main()

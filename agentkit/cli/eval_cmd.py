@@ -159,7 +159,7 @@ def eval_command(
         return
     settings = load_settings(config_file=config)
     targets = build_targets(list(models or [settings.model]), list(variants or []), list(options or []))
-    err = Console(stderr=True)
+    err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         report = run_suite(

@@ -79,14 +79,19 @@ class EvalProgress(Protocol):
 
 
 class _Models:
-    """Chat models for a target: built once from a spec (the GGUF loads
-    before the first case, so load time is not charged to a task), reused;
-    or made per case by a factory."""
+    """Chat models for a target: built from a spec before any case runs (a
+    model file that does not exist is a usage error, not 40 failed cases),
+    its weights loaded before the first case (load time is not charged to a
+    task), then reused; or made per case by a factory."""
 
     def __init__(self, target: EvalTarget, settings: Settings) -> None:
         self.target = target
-        self.settings = settings
         self._shared: BaseChatModel | None = None
+        self._loaded = False
+        if isinstance(target.model, str):
+            from agentkit.models.factory import make_chat_model
+
+            self._shared = make_chat_model(settings)
 
     def for_case(self, case: EvalCase) -> BaseChatModel:
         from langchain_core.language_models import BaseChatModel
@@ -96,11 +101,10 @@ class _Models:
             return model
         if callable(model):
             return model(case)
-        if self._shared is None:
-            from agentkit.models.factory import make_chat_model
-
-            self._shared = make_chat_model(self.settings)
+        assert self._shared is not None
+        if not self._loaded:
             getattr(self._shared, "engine", None)  # ChatLlama: load the GGUF now
+            self._loaded = True
         return self._shared
 
 
@@ -174,11 +178,13 @@ def run_suite(
     reports: list[TargetReport] = []
     total = len(suite.cases) * len(targets)
     index = 0
-    # Every target's options are checked before the first case runs.
-    prepared = [(t, _apply(base, t.settings_overrides()), t.make_harness()) for t in targets]
+    # Every target's options and model are checked before the first case runs.
+    prepared = []
+    for target in targets:
+        target_settings = _apply(base, target.settings_overrides())
+        prepared.append((target, target_settings, target.make_harness(), _Models(target, target_settings)))
     try:
-        for target, target_settings, harness in prepared:
-            models = _Models(target, target_settings)
+        for target, target_settings, harness, models in prepared:
             results: list[CaseResult] = []
             for case in suite.cases:
                 index += 1
