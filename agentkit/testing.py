@@ -52,6 +52,26 @@ def final(answer: str, call_id: str | None = None) -> AIMessage:
     return call("final_answer", {"answer": answer}, call_id)
 
 
+def invalid_call(
+    tool: str, raw_args: str, call_id: str | None = None, finish_reason: str = "length"
+) -> AIMessage:
+    """A reply whose call did not parse, as a real model's runaway string
+    arrives (cut at ``max_tokens``): in ``invalid_tool_calls`` and in the
+    response metadata, where the graph looks for it."""
+    bad = {
+        "type": "invalid_tool_call",
+        "name": tool,
+        "args": raw_args,
+        "id": call_id or f"call_{next(_ids)}",
+        "error": "unparseable tool call",
+    }
+    return AIMessage(
+        content="",
+        invalid_tool_calls=[bad],  # type: ignore[list-item]
+        response_metadata={"invalid_tool_calls": [bad], "finish_reason": finish_reason},
+    )
+
+
 def _count_tokens(text: str) -> int:
     return max(1, len(text.split())) if text else 0
 
@@ -156,7 +176,12 @@ class ScriptedChatModel(BaseChatModel):
         if self.delay_s:
             time.sleep(self.delay_s)
         if isinstance(item, AIMessage):
-            reply = AIMessage(content=item.content, tool_calls=list(item.tool_calls))
+            reply = AIMessage(
+                content=item.content,
+                tool_calls=list(item.tool_calls),
+                invalid_tool_calls=list(item.invalid_tool_calls),
+                response_metadata=dict(item.response_metadata),
+            )
         elif isinstance(item, BaseModel):
             reply = AIMessage(content=item.model_dump_json())
         elif isinstance(item, dict):
@@ -206,6 +231,7 @@ class ScriptedChatModel(BaseChatModel):
                 for i, c in enumerate(reply.tool_calls)
             ],
             usage_metadata=reply.usage_metadata,
+            response_metadata=dict(reply.response_metadata),
             chunk_position="last",
         )
         yield ChatGenerationChunk(message=last)

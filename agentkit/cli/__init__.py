@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "tools_cmd",  # agentkit tools list|call
     "memory_cmd",  # agentkit ingest / docs / memory
     "bench",  # agentkit bench
+    "eval_cmd",  # agentkit eval
 )
 
 

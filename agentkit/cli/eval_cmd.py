@@ -1,0 +1,191 @@
+"""``agentkit eval``: task evals per model (see :mod:`agentkit.evals`).
+
+A benchmark, not a test: it exits 0 whatever the pass rate, unless
+``--min-pass-rate`` is given (then 1 below it); 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from agentkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from agentkit.evals.cases import EvalCase, Suite
+    from agentkit.evals.runner import EvalTarget, OptionValue
+    from agentkit.evals.scoring import CaseResult
+
+EXIT_BELOW_THRESHOLD = 1
+
+
+def parse_option(text: str, where: str) -> tuple[str, OptionValue]:
+    """``KEY=VALUE``, the value read as YAML (``true``, ``0.2``, ``[a, b]``),
+    else as a string."""
+    import yaml
+
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"{where}: expected KEY=VALUE, got {text!r}")
+    if key == "model":
+        raise ConfigError(f"{where}: choose models with --model, not an option")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    if not isinstance(value, str | int | float | bool | list) or (
+        isinstance(value, list) and not all(isinstance(v, str) for v in value)
+    ):
+        value = raw
+    return key, value  # type: ignore[return-value]
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, OptionValue]]:
+    """``NAME`` or ``NAME:KEY=VALUE,KEY=VALUE``."""
+    name, _, rest = text.partition(":")
+    name = name.strip()
+    if not name:
+        raise ConfigError(f"--variant {text!r}: give a name, e.g. base or plan:planning=false")
+    options = dict(parse_option(part, f"--variant {name}") for part in rest.split(",") if part.strip())
+    return name, options
+
+
+def build_targets(
+    models: list[str], variants: list[str], options: list[str]
+) -> list[EvalTarget]:
+    """One target per model and variant, in that order."""
+    from agentkit.evals.runner import EvalTarget, model_label
+
+    shared = dict(parse_option(o, "--set") for o in options)
+    parsed = [parse_variant(v) for v in variants] or [("", {})]
+    targets: list[EvalTarget] = []
+    seen: dict[str, int] = {}
+    for spec in models:
+        for name, extra in parsed:
+            label = model_label(spec) + (f" · {name}" if name else "")
+            seen[label] = seen.get(label, 0) + 1
+            if seen[label] > 1:
+                label += f" #{seen[label]}"
+            targets.append(EvalTarget(label=label, model=spec, options={**shared, **extra}))
+    return targets
+
+
+class RichProgress:
+    """A progress bar on stderr and a line per finished case above it."""
+
+    def __init__(self, progress: Progress, total: int) -> None:
+        self.progress = progress
+        self.task: TaskID = progress.add_task("starting", total=total)
+
+    def case_started(self, target: EvalTarget, case: EvalCase, index: int, total: int) -> None:
+        self.progress.update(self.task, description=f"{target.label}: {case.id}")
+
+    def case_finished(self, target: EvalTarget, case: EvalCase, result: CaseResult) -> None:
+        from rich.markup import escape
+
+        if result.passed:
+            line = f"[green]pass[/] {escape(target.label)} {case.id} [dim]({result.steps} steps, {result.seconds:.1f} s)[/]"
+        else:
+            line = (f"[red]{result.failure}[/] {escape(target.label)} {case.id}: "
+                    f"[dim]{escape(result.failure_detail[:120])}[/]")
+        self.progress.console.print(line, highlight=False)
+        self.progress.advance(self.task)
+
+
+def _list(suite: Suite, out: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{suite.name}: {len(suite.cases)} cases ({suite.path})")
+    for column in ("case", "task", "first tool", "tags"):
+        table.add_column(column)
+    for case in suite.cases:
+        table.add_row(case.id, escape(case.task), ", ".join(case.expected_first_tools()), ", ".join(case.tags))
+    out.print(table)
+
+
+def eval_command(
+    suite: str | None = typer.Argument(
+        None, help="Cases: 'builtin' (default), a directory of *.yaml, or one YAML file."
+    ),
+    models: list[str] | None = typer.Option(
+        None, "--model", "-m",
+        help="A model as the `model` setting takes it (bundled:gemma3-270m or a .gguf path); "
+        "repeat to compare side by side. Default: the configured model.",
+    ),
+    json_path: Path | None = typer.Option(None, "--json", help="Write the full results as JSON here."),
+    markdown_path: Path | None = typer.Option(None, "--markdown", help="Write the tables as Markdown here."),
+    cases: list[str] | None = typer.Option(
+        None, "--case", "-k", help="Only cases whose id matches (glob, or a word in the id); repeatable."
+    ),
+    max_steps: int | None = typer.Option(
+        None, "--max-steps", min=1, help="Step limit per case (default 6; a case's own max_steps check applies when lower)."
+    ),
+    variants: list[str] | None = typer.Option(
+        None, "--variant",
+        help="NAME:KEY=VALUE,... run every model again with these options (settings, or planning / "
+        "tool_choice); repeatable, e.g. --variant base --variant noplan:planning=false.",
+    ),
+    options: list[str] | None = typer.Option(
+        None, "--set", help="KEY=VALUE option for every run, e.g. --set n_ctx=4096; repeatable."
+    ),
+    min_pass_rate: float | None = typer.Option(
+        None, "--min-pass-rate", min=0.0, max=1.0, help="Exit 1 if a model's pass rate is below this (0-1)."
+    ),
+    list_only: bool = typer.Option(False, "--list", help="List the suite's cases and exit."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
+) -> None:
+    """Run task cases through the agent on each model and print pass rate,
+    tool-call validity, right first tool, cost per task and why cases failed."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from agentkit.config import load_settings
+    from agentkit.evals.cases import load_suite
+    from agentkit.evals.report import header_lines, markdown, render_cases, render_summary
+    from agentkit.evals.runner import DEFAULT_MAX_STEPS, run_suite
+
+    loaded = load_suite(suite).select(cases or [])
+    out = Console(width=None if sys.stdout.isatty() else 160)
+    if list_only:
+        _list(loaded, out)
+        return
+    settings = load_settings(config_file=config)
+    targets = build_targets(list(models or [settings.model]), list(variants or []), list(options or []))
+    err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        report = run_suite(
+            loaded,
+            targets,
+            settings=settings,
+            max_steps=max_steps or DEFAULT_MAX_STEPS,
+            progress=RichProgress(bar, len(loaded.cases) * len(targets)),
+        )
+    for line in header_lines(report):
+        out.print(line, highlight=False)
+    out.print(render_cases(report))
+    out.print(render_summary(report))
+    if json_path is not None:
+        report.write(json_path)
+        out.print(f"wrote {json_path}")
+    if markdown_path is not None:
+        markdown_path.parent.mkdir(parents=True, exist_ok=True)
+        markdown_path.write_text(markdown(report), encoding="utf-8")
+        out.print(f"wrote {markdown_path}")
+    if min_pass_rate is not None:
+        below = [t.label for t in report.targets if t.summary.pass_rate < min_pass_rate]
+        if below:
+            err.print(f"[red]pass rate below {min_pass_rate:.0%}: {', '.join(below)}[/]")
+            raise typer.Exit(EXIT_BELOW_THRESHOLD)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_command)
