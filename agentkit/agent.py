@@ -60,7 +60,7 @@ from agentkit.graphs.agent_graph import (
 )
 from agentkit.graphs.ledger import MemoryLedger, SqliteLedger
 from agentkit.graphs.prompts import Prompts
-from agentkit.graphs.state import AgentState
+from agentkit.graphs.state import INTERRUPT, AgentState
 from agentkit.threads import ThreadStore, pending_requests
 
 __all__ = ["Agent", "Approver", "ContextSource", "Limits"]
@@ -73,28 +73,10 @@ STREAM_MODES = ["messages", "custom", "updates"]
 
 
 def default_tools(settings: Settings) -> list[BaseTool]:
-    """The built-in read-only tools (none until ``agentkit.tools`` provides them)."""
-    try:
-        from agentkit.tools import builtin_tools  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    try:
-        return list(builtin_tools(settings=settings, read_only=True))
-    except TypeError:
-        return list(builtin_tools(read_only=True))
+    """The built-in read-only tools."""
+    from agentkit.tools import builtin_tools
 
-
-def default_policy(settings: Settings, on_disk: bool) -> Policy:
-    """``policy_file`` if set, else ``<data_dir>/policy.toml`` if present, else
-    read allow / everything else ask."""
-    data_dir = settings.resolved_data_dir()
-    records = data_dir / "always_allow.json" if on_disk else None
-    if settings.policy_file is not None:
-        return Policy.from_toml(settings.policy_file, records_path=records)
-    project = data_dir / "policy.toml"
-    if project.is_file():
-        return Policy.from_toml(project, records_path=records)
-    return Policy.default(path=project if on_disk else None, records_path=records)
+    return builtin_tools(settings=settings, read_only=True)
 
 
 def _storage_for(checkpointer: BaseCheckpointSaver) -> ThreadStorage:
@@ -143,7 +125,9 @@ class Agent:
         """
         self.settings = settings or load_settings()
         self.storage = open_storage(self.settings) if checkpointer is None else _storage_for(checkpointer)
-        self.policy = policy or default_policy(self.settings, self.storage.meta_path is not None)
+        self.policy = policy or Policy.from_settings(
+            self.settings, on_disk=self.storage.meta_path is not None
+        )
         self.tools: list[BaseTool] = list(tools) if tools is not None else default_tools(self.settings)
         self.memory = memory
         self.approver = approver
@@ -392,9 +376,9 @@ class Agent:
             return None
         if mode == "custom":
             return chunk if hasattr(chunk, "kind") else None
-        if mode == "updates" and isinstance(chunk, dict) and "__interrupt__" in chunk:
+        if mode == "updates" and isinstance(chunk, dict) and INTERRUPT in chunk:
             requests: list[ApprovalRequest] = []
-            for item in chunk["__interrupt__"]:
+            for item in chunk[INTERRUPT]:
                 if isinstance(item.value, dict):
                     requests.extend(ApprovalRequest.model_validate(r) for r in item.value.get("requests", []))
             return ApprovalNeeded(thread_id=thread_id, requests=requests)

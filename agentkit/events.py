@@ -4,6 +4,9 @@ The TUI, the Python API and ``agentkit run --json`` all consume the same
 :data:`AgentEvent` stream and answer approvals with the same
 :data:`Decision` objects; none of them reimplements the loop. Everything here
 is a pydantic model so it serialises to JSON lines as is.
+
+This module is the bottom layer: it imports nothing from agentkit, so tools,
+models, graphs and front ends can all share these names.
 """
 
 from __future__ import annotations
@@ -11,8 +14,24 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-from agentkit.tools.base import DangerLevel, SideEffect, ToolPreview
+# --- what tools declare -----------------------------------------------------------
+
+SideEffect = Literal["read", "write", "exec", "network"]
+SIDE_EFFECTS: tuple[SideEffect, ...] = ("read", "write", "exec", "network")
+DangerLevel = Literal["safe", "unknown", "dangerous", "destructive"]
+PolicyAction = Literal["allow", "ask", "deny"]
+
+
+class ToolPreview(TypedDict, total=False):
+    """What a pending call would do, shown before the human decides."""
+
+    kind: Literal["diff", "command", "http", "text"]
+    summary: str  # one line, e.g. "write 12 lines to notes.md"
+    body: str  # the diff, the command line, the request
+    danger: DangerLevel
+    cwd: str
 
 # --- human decisions on pending tool calls -------------------------------------
 

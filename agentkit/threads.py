@@ -30,11 +30,7 @@ from pydantic import BaseModel, Field
 from agentkit.errors import AgentkitError
 from agentkit.events import ApprovalRequest
 from agentkit.graphs.ledger import CallLedger
-
-try:
-    from langgraph._internal._constants import INTERRUPT
-except ImportError:  # pragma: no cover - the channel name is stable; the module is private
-    INTERRUPT = "__interrupt__"
+from agentkit.graphs.state import INTERRUPT
 
 ThreadStatus = Literal["finished", "needs_approval", "stopped", "running", "empty"]
 

@@ -43,7 +43,7 @@ def _ledger(settings: Settings) -> CallLedger:
 def build_server_graph(settings: Settings | None = None, **node_overrides: Any) -> CompiledStateGraph:
     """The standard agent graph without a checkpointer. ``node_overrides``
     replace :class:`AgentNodes` fields (``model=``, ``tools=`` ... in tests)."""
-    from agentkit.agent import default_policy
+    from agentkit.approvals.policy import Policy
     from agentkit.models.factory import make_chat_model
     from agentkit.tools import all_tools
 
@@ -52,7 +52,7 @@ def build_server_graph(settings: Settings | None = None, **node_overrides: Any) 
         "model": lambda: make_chat_model(settings),
         # every tool: the policy makes the ones with side effects wait for approval
         "tools": all_tools(settings),
-        "policy": default_policy(settings, on_disk=False),
+        "policy": Policy.from_settings(settings),
         "ledger": _ledger(settings),
         "limits": Limits(max_steps=settings.max_steps, max_tokens=settings.max_run_tokens),
         "planning": True,

@@ -12,9 +12,20 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.channels.delta import DeltaChannel
-from langgraph.graph.message import _messages_delta_reducer
 
-from agentkit.tools.base import PolicyAction, SideEffect
+# LangGraph's one-pass reducer for a DeltaChannel of messages (add_messages
+# semantics: update by id, RemoveMessage) is experimental and only exported
+# under a private name. This is the one place agentkit imports it;
+# tests/test_langgraph_contract.py fails loudly if it moves or changes.
+from langgraph.graph.message import _messages_delta_reducer as messages_delta_reducer
+
+from agentkit.events import PolicyAction, SideEffect
+
+# The key under which a ``stream_mode="updates"`` chunk carries interrupts,
+# and the pending-write channel a checkpoint keeps them in. LangGraph's own
+# constant is private (langgraph._internal._constants.INTERRUPT); the contract
+# test checks that this value still matches it.
+INTERRUPT = "__interrupt__"
 
 CallDecisionKind = Literal["allow", "approve", "edit", "reject", "respond", "deny", "invalid"]
 
@@ -102,7 +113,7 @@ class AgentState(TypedDict, total=False):
 
     task: str
     messages: Annotated[
-        list[AnyMessage], DeltaChannel(_messages_delta_reducer, snapshot_frequency=SNAPSHOT_EVERY)
+        list[AnyMessage], DeltaChannel(messages_delta_reducer, snapshot_frequency=SNAPSHOT_EVERY)
     ]
     plan: list[PlanStepState]
     plan_notes: Annotated[list[PlanNote], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)]

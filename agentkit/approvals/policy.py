@@ -44,20 +44,16 @@ from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.tools import BaseTool
 
 from agentkit.errors import ConfigError
-from agentkit.events import AlwaysScope
-from agentkit.tools.base import (
-    SIDE_EFFECTS,
-    PolicyAction,
-    SideEffect,
-    danger_of,
-    default_policy_of,
-    side_effects_of,
-)
+from agentkit.events import SIDE_EFFECTS, AlwaysScope, PolicyAction, SideEffect
+from agentkit.tools.base import danger_of, default_policy_of, side_effects_of
+
+if TYPE_CHECKING:
+    from agentkit.config import Settings
 
 __all__ = [
     "COMMAND_ARGS",
@@ -306,6 +302,20 @@ class Policy:
         return cls(path=path, records_path=records_path)
 
     @classmethod
+    def from_settings(cls, settings: Settings, *, on_disk: bool = False) -> Policy:
+        """``policy_file`` if set, else ``<data_dir>/policy.toml`` if present,
+        else the default. ``on_disk``: "always allow" records persist in the
+        data dir (thread scope) and its ``policy.toml`` (project scope)."""
+        data_dir = settings.resolved_data_dir()
+        records = data_dir / "always_allow.json" if on_disk else None
+        if settings.policy_file is not None:
+            return cls.from_toml(settings.policy_file, records_path=records)
+        project = data_dir / "policy.toml"
+        if project.is_file():
+            return cls.from_toml(project, records_path=records)
+        return cls.default(path=project if on_disk else None, records_path=records)
+
+    @classmethod
     def from_toml(cls, path: str | Path, records_path: Path | None = None) -> Policy:
         path = Path(path)
         try:
@@ -382,6 +392,11 @@ class Policy:
         if action == "allow" and destructive:
             return PolicyVerdict("ask", f"destructive call; {effect}: allow does not cover it")
         return PolicyVerdict(action, f"{effect}: {action} (default)")
+
+    def label(self, tool: BaseTool) -> str:
+        """allow / ask / deny for a call with no arguments, and why (``agentkit tools list``)."""
+        verdict = self.evaluate(tool, {})
+        return f"{verdict.action} ({verdict.reason})"
 
     # --- rules ----------------------------------------------------------------
     def list_rules(self) -> list[PolicyRule]:

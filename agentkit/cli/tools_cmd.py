@@ -35,13 +35,14 @@ def list_tools(
     ] = False,
 ) -> None:
     """Every available tool (built-in, user, MCP) with its side effects and policy."""
+    from agentkit.approvals.policy import Policy
     from agentkit.config import load_settings
     from agentkit.tools.base import side_effects_of
-    from agentkit.tools.registry import all_tools, policy_for, policy_label, tool_source
+    from agentkit.tools.registry import all_tools, tool_source
 
     settings = load_settings(config_file=config, workspace=workspace)
     tools = all_tools(settings)
-    policy = policy_for(settings)
+    policy = Policy.from_settings(settings)
     rows = []
     for tool in tools:
         rows.append(
@@ -49,7 +50,7 @@ def list_tools(
                 "name": tool.name,
                 "source": tool_source(tool),
                 "side_effects": sorted(side_effects_of(tool)),
-                "policy": policy_label(tool, policy),
+                "policy": policy.label(tool),
                 "description": (tool.description or "").splitlines()[0] if tool.description else "",
             }
         )
