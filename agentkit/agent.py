@@ -45,11 +45,9 @@ from agentkit.events import (
     ApprovalRequest,
     Decision,
     ErrorEvent,
-    PlanStep,
     RunResult,
     TokenEvent,
-    ToolCallRecord,
-    Usage,
+    add_usage,
 )
 from agentkit.graphs.agent_graph import (
     DEADLINE_KEY,
@@ -229,17 +227,12 @@ class Agent:
         snapshot = self.graph.get_state(self._config(thread_id))
         values: Mapping[str, Any] = snapshot.values if isinstance(snapshot.values, dict) else {}
         pending = pending_requests(snapshot)
-        usage = values.get("usage") or {}
         base: dict[str, Any] = {
             "thread_id": thread_id,
             "answer": values.get("answer", ""),
-            "steps": [PlanStep(**s) for s in values.get("plan", [])],
-            "tool_calls": [ToolCallRecord(**c) for c in values.get("tool_log", [])],
-            "usage": Usage(
-                input_tokens=usage.get("input_tokens", 0),
-                output_tokens=usage.get("output_tokens", 0),
-                model_seconds=usage.get("model_seconds", 0.0),
-            ),
+            "steps": values.get("plan", []),
+            "tool_calls": values.get("tool_log", []),
+            "usage": add_usage(values.get("usage")),
         }
         if pending:
             return RunResult(status="needs_approval", pending=pending, **base)

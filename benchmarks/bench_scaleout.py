@@ -100,8 +100,8 @@ def run_thread(index: int, settings_kwargs: dict, workdir: Path, report: ThreadR
     finally:
         report.seconds = time.perf_counter() - began
     report.status = result.status
-    report.executed = [c.call_id for c in result.tool_calls if c.status == "ok"]
-    report.output_tokens = result.usage.output_tokens
+    report.executed = [c["call_id"] for c in result.tool_calls if c["status"] == "ok"]
+    report.output_tokens = result.usage["output_tokens"]
     state = agent.graph.get_state({"configurable": {"thread_id": report.thread_id}})
     report.steps = int(state.values.get("steps", 0))
     ledger = agent.storage.ledger

@@ -47,7 +47,7 @@ def measure(steps: int, durability: str, store: str, workdir: Path) -> float:
     result = agent.run("look everything up")
     elapsed = time.perf_counter() - start
     assert result.status == "finished", result
-    model_s = result.usage.model_seconds  # the scripted model's own (tiny) time
+    model_s = result.usage["model_seconds"]  # the scripted model's own (tiny) time
     return (elapsed - model_s) / (steps + 1)
 
 
@@ -68,7 +68,7 @@ def measure_real(workdir: Path) -> None:
     result = agent.run("Look up the key alpha, then the key beta, then answer.")
     elapsed = time.perf_counter() - start
     steps = max(1, len(result.tool_calls) + (result.status == "finished"))
-    model_s = result.usage.model_seconds
+    model_s = result.usage["model_seconds"]
     print(f"bundled model: {result.status}, {steps} steps, {elapsed:.1f} s wall")
     print(f"  model    {model_s / steps:8.2f} s/step")
     print(f"  framework{(elapsed - model_s) / steps * 1000:8.1f} ms/step "

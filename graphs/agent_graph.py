@@ -36,7 +36,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import interrupt
+from langgraph.types import StreamWriter, interrupt
 
 from agentkit.approvals.decisions import call_signature, parse_decisions, validate_args
 from agentkit.approvals.policy import Policy
@@ -53,22 +53,16 @@ from agentkit.events import (
     PlanStep,
     Reject,
     ToolCallProposed,
+    ToolCallRecord,
     ToolOutcome,
     ToolResultEvent,
+    add_usage,
 )
 from agentkit.graphs import prompts as P
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
-from agentkit.graphs.state import (
-    AgentState,
-    CallDecision,
-    PendingCall,
-    PlanNote,
-    PlanStepState,
-    ToolCallLog,
-)
+from agentkit.graphs.state import AgentState, CallDecision, PendingCall, PlanNote
 from agentkit.graphs.support import (
     PlanOutput,
-    add_usage,
     close_calls,
     close_unanswered,
     configurable,
@@ -79,6 +73,7 @@ from agentkit.graphs.support import (
     normalise_reply,
     pending_signature,
     reply_text,
+    reply_usage,
 )
 from agentkit.graphs.tool_runner import run_tool
 from agentkit.tools.base import danger_of, preview_of, side_effects_of
@@ -152,11 +147,8 @@ class AgentNodes:
             update.update(fresh_run_fields())
             stale = close_unanswered(state.get("messages", []), P.SUPERSEDED_NOTE)
             update["messages"] = [*stale, HumanMessage(task)] if task else stale
-            items = self._retrieve(task, emit)
-            update["context"] = [item.model_dump() for item in items]
-        context = [
-            ContextItem.model_validate(c) for c in update.get("context", state.get("context", []))
-        ]
+            update["context"] = self._retrieve(task, emit)
+        context: list[ContextItem] = update.get("context", state.get("context", []))
         steps: list[str] = [task] if task else []
         if self.planning and task:
             start = time.perf_counter()
@@ -174,17 +166,17 @@ class AgentNodes:
             except (ValueError, TypeError) as err:  # unparseable plan: model-caused
                 emit(ErrorEvent(message=f"plan not usable ({err}); using the task as the plan"))
             update["usage"] = add_usage(
-                state.get("usage"), model_seconds=time.perf_counter() - start
+                state.get("usage"), {"model_seconds": time.perf_counter() - start}
             )
-        plan: list[PlanStepState] = [
-            {"index": i + 1, "text": text, "status": "running" if i == 0 else "pending"}
+        plan = [
+            PlanStep(index=i + 1, text=text, status="running" if i == 0 else "pending")
             for i, text in enumerate(steps)
         ]
         update["plan"] = plan
-        emit(PlanEvent(steps=[PlanStep(**s) for s in plan]))
+        emit(PlanEvent(steps=plan))
         return update
 
-    def _retrieve(self, task: str, emit: Any) -> list[ContextItem]:
+    def _retrieve(self, task: str, emit: StreamWriter) -> list[ContextItem]:
         if self.memory is None or not task:
             return []
         try:
@@ -207,26 +199,19 @@ class AgentNodes:
         note = self.plan_note(state)
         start = time.perf_counter()
         try:
-            response = bound.invoke(self.act_prompt(state, note))
+            response = normalise_reply(bound.invoke(self.act_prompt(state, note)))
         except AgentkitError as err:  # e.g. context window exceeded
             return {"status": "stopped", "stop_reason": f"model error: {err}", "pending": []}
         seconds = time.perf_counter() - start
-        if getattr(response, "response_metadata", {}).get("finish_reason") == "cancelled":
+        if response.response_metadata.get("finish_reason") == "cancelled":
             return {}  # Agent.cancel(): the run drains after this step; resume re-runs it
-        usage = getattr(response, "usage_metadata", None) or {}
         update: dict[str, Any] = {
             "steps": state.get("steps", 0) + 1,
-            "usage": add_usage(
-                state.get("usage"),
-                usage.get("input_tokens", 0),
-                usage.get("output_tokens", 0),
-                seconds,
-            ),
+            "usage": add_usage(state.get("usage"), reply_usage(response, seconds)),
             "decisions": [],
         }
         if note is not None:
             update["plan_notes"] = [note]
-        response = normalise_reply(response)
         final = next((c for c in response.tool_calls if c["name"] == P.FINAL_ANSWER_TOOL), None)
         if final is not None or not (response.tool_calls or response.invalid_tool_calls):
             return {**update, **self._answer(response, final, state)}
@@ -297,8 +282,7 @@ class AgentNodes:
         return pending
 
     def act_prompt(self, state: AgentState, note: PlanNote | None = None) -> list[AnyMessage]:
-        context = [ContextItem.model_validate(c) for c in state.get("context", [])]
-        parts = [self.prompts.system, P.render_context(context)]
+        parts = [self.prompts.system, P.render_context(state.get("context", []))]
         prompt: list[AnyMessage] = [SystemMessage("\n\n".join(p for p in parts if p))]
         # Plan notes sit in the transcript where the plan changed, not after
         # it: the prompt only grows at its end, so each turn evaluates just
@@ -439,7 +423,7 @@ class AgentNodes:
         pending = {p["call_id"]: p for p in state.get("pending", [])}
         blocked = dict(state.get("blocked", {}))
         messages: list[ToolMessage] = []
-        log: list[ToolCallLog] = []  # appended to the thread's tool_log
+        log: list[ToolCallRecord] = []  # appended to the thread's tool_log
         for d in state.get("decisions", []):
             p = pending[d["call_id"]]
             args = d.get("args", p["args"])
@@ -464,7 +448,7 @@ class AgentNodes:
                 )
             )
             log.append(
-                ToolCallLog(
+                ToolCallRecord(
                     call_id=p["call_id"], tool=p["tool"], args=args, status=status, output=output
                 )
             )
@@ -524,7 +508,7 @@ class AgentNodes:
 
     # --- observe / finish --------------------------------------------------------
     def observe(self, state: AgentState) -> dict[str, Any]:
-        plan = [dict(s) for s in state.get("plan", [])]
+        plan = [PlanStep(**s) for s in state.get("plan", [])]
         update: dict[str, Any] = {}
         if plan and state.get("consecutive_errors", 0) == 0:
             current = next((s for s in plan if s["status"] in ("running", "pending")), None)
@@ -534,7 +518,7 @@ class AgentNodes:
                 if following is not None:
                     following["status"] = "running"
                 update["plan"] = plan
-                get_stream_writer()(PlanEvent(steps=[PlanStep(**s) for s in plan]))
+                get_stream_writer()(PlanEvent(steps=plan))
         reason = self.limit_reason({**state, **update})
         if reason:
             update.update(status="stopped", stop_reason=reason)
@@ -546,7 +530,7 @@ class AgentNodes:
             emit(ErrorEvent(message=f"stopped: {state.get('stop_reason', '')}"))
             return {"status": "stopped"}
         plan = [
-            dict(s, status="done" if s["status"] == "running" else s["status"])
+            PlanStep(**{**s, "status": "done" if s["status"] == "running" else s["status"]})
             for s in state.get("plan", [])
         ]
         answer = state.get("answer", "")

@@ -19,7 +19,7 @@ from langgraph.channels.delta import DeltaChannel
 # tests/test_langgraph_contract.py fails loudly if it moves or changes.
 from langgraph.graph.message import _messages_delta_reducer as messages_delta_reducer
 
-from agentkit.events import PolicyAction, SideEffect
+from agentkit.events import ContextItem, PlanStep, PolicyAction, SideEffect, ToolCallRecord, Usage
 
 # The key under which a ``stream_mode="updates"`` chunk carries interrupts,
 # and the pending-write channel a checkpoint keeps them in. LangGraph's own
@@ -28,12 +28,6 @@ from agentkit.events import PolicyAction, SideEffect
 INTERRUPT = "__interrupt__"
 
 CallDecisionKind = Literal["allow", "approve", "edit", "reject", "respond", "deny", "invalid"]
-
-
-class PlanStepState(TypedDict):
-    index: int
-    text: str
-    status: Literal["pending", "running", "done", "failed"]
 
 
 class PendingCall(TypedDict, total=False):
@@ -62,14 +56,6 @@ class CallDecision(TypedDict, total=False):
     feedback: str  # reject feedback, respond result, deny/invalid reason
 
 
-class ToolCallLog(TypedDict):
-    call_id: str
-    tool: str
-    args: dict[str, Any]
-    status: Literal["ok", "error", "rejected", "responded", "denied"]
-    output: str
-
-
 class PlanNote(TypedDict):
     """The plan as the model was shown it, placed after the first ``after``
     transcript messages. A new note is added only when the plan changes, so
@@ -77,12 +63,6 @@ class PlanNote(TypedDict):
 
     after: int
     text: str
-
-
-class UsageState(TypedDict):
-    input_tokens: int
-    output_tokens: int
-    model_seconds: float
 
 
 RunStatusState = Literal["starting", "running", "finished", "stopped"]
@@ -115,9 +95,9 @@ class AgentState(TypedDict, total=False):
     messages: Annotated[
         list[AnyMessage], DeltaChannel(messages_delta_reducer, snapshot_frequency=SNAPSHOT_EVERY)
     ]
-    plan: list[PlanStepState]
+    plan: list[PlanStep]
     plan_notes: Annotated[list[PlanNote], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)]
-    context: list[dict[str, Any]]  # ContextItem dumps placed in the prompt
+    context: list[ContextItem]  # placed in the prompt
     pending: list[PendingCall]
     decisions: list[CallDecision]
     steps: int  # act steps taken
@@ -128,9 +108,9 @@ class AgentState(TypedDict, total=False):
     consecutive_errors: int
     # this run's calls; a node returns only its new entries
     tool_log: Annotated[
-        list[ToolCallLog], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)
+        list[ToolCallRecord], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)
     ]
-    usage: UsageState  # this run's usage
+    usage: Usage  # this run's usage
     answer: str
     status: RunStatusState
     stop_reason: str

@@ -69,9 +69,9 @@ def test_crash_after_side_effect_does_not_repeat_it(tmp_path: Path, durability: 
     result = reopened.result("t")
     assert result.status == "finished"
     assert side_effects(log) == ["write_file a.txt", "shell deploy"]
-    by_id = {c.call_id: c for c in result.tool_calls}
-    assert by_id["wa"].status == "ok"
-    assert by_id["sh"].status == "error" and "may have partly run" in by_id["sh"].output
+    by_id = {c["call_id"]: c for c in result.tool_calls}
+    assert by_id["wa"]["status"] == "ok"
+    assert by_id["sh"]["status"] == "error" and "may have partly run" in by_id["sh"]["output"]
 
 
 @pytest.mark.parametrize("durability", MODES)
@@ -98,7 +98,7 @@ def test_crash_after_ledger_before_checkpoint_reuses_result(tmp_path: Path, dura
     drive_to_end(reopened, "t")
     result = reopened.result("t")
     assert result.status == "finished"
-    assert [c.status for c in result.tool_calls] == ["ok", "ok"]
+    assert [c["status"] for c in result.tool_calls] == ["ok", "ok"]
     assert side_effects(log) == ["write_file a.txt", "write_file b.txt"]
 
 
@@ -162,7 +162,7 @@ def test_a_thread_saved_before_delta_channels_opens_and_resumes(tmp_path: Path) 
     assert [p.call_id for p in agent.pending("t")] == ["w1"]
     result = agent.resume("t", [Approve(call_id="w1")])
     assert (result.status, result.answer) == ("finished", "done")
-    assert [c.tool for c in result.tool_calls] == ["read_file", "write_file"]
+    assert [c["tool"] for c in result.tool_calls] == ["read_file", "write_file"]
     assert (tmp_path / "b.txt").read_text() == "B"
     assert side_effects(log) == ["write_file b.txt"]
 

@@ -104,17 +104,17 @@ def test_read_then_write_summary_with_policy_approval(tmp_path: Path) -> None:
     proposed = [(e.tool, e.args) for e in events if e.kind == "tool_call"]
     assert len(proposed) == 2, (proposed, result.tool_calls)
     assert result.status == "finished", (result.stop_reason, result.tool_calls)
-    tools_used = [c.tool for c in result.tool_calls]
+    tools_used = [c["tool"] for c in result.tool_calls]
     assert tools_used[:2] == ["read_file", "write_summary"], result.tool_calls
     for record in result.tool_calls:  # every call the model made was schema-valid
-        tool = read_file if record.tool == "read_file" else write
-        assert validate_args(tool, record.args) is None
-        assert record.status == "ok", record
-    assert "1230 km" in result.tool_calls[0].output  # the file was read
+        tool = read_file if record["tool"] == "read_file" else write
+        assert validate_args(tool, record["args"]) is None
+        assert record["status"] == "ok", record
+    assert "1230 km" in result.tool_calls[0]["output"]  # the file was read
     summary = (tmp_path / "summary.md").read_text()
-    assert summary == result.tool_calls[1].args["content"] and summary.strip()
+    assert summary == result.tool_calls[1]["args"]["content"] and summary.strip()
     assert result.answer.strip()
-    assert result.usage.output_tokens > 0 and result.usage.model_seconds > 0
+    assert result.usage["output_tokens"] > 0 and result.usage["model_seconds"] > 0
     assert rule.id in {r.id for r in agent.policy.list_rules()}
     # the finished thread is in the store with its transcript
     assert agent.threads.get(thread_id).status == "finished"

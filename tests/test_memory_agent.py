@@ -70,7 +70,7 @@ def test_agent_answers_from_documents_with_citations(tmp_path: Path, kb: Knowled
 
     context = [e for e in events if isinstance(e, ContextEvent)]
     assert context, "the plan node should retrieve context"
-    sources = [item.source for item in context[0].items]
+    sources = [item["source"] for item in context[0].items]
     assert any(s.startswith("memory:") for s in sources)
     assert any("manual.md:" in s for s in sources)
     assert "blue 2019 widget" in "\n".join(str(m.content) for m in model.prompts[0])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
+from pydantic import TypeAdapter
 from tests_support import model_cache_dir
 
 from agentkit.config import load_settings
@@ -107,15 +108,15 @@ def test_retrieve_merges_memories_and_documents(kb: KnowledgeBase, tmp_path: Pat
     kb.memories.remember("The user likes jazz.")
 
     items = kb.retrieve("how do I reset my widget?", k=3)
-    assert all(isinstance(i, ContextItem) for i in items)
-    kinds = {(i.kind, i.source) for i in items}
+    assert TypeAdapter(list[ContextItem]).validate_python(items) == items
+    kinds = {(i["kind"], i["source"]) for i in items}
     assert ("memory", f"memory:{memory.id}") in kinds
-    widget_doc = [i for i in items if i.kind == "document"][0]
-    assert widget_doc.source.endswith("widget.md:1-3")
-    assert "red button" in widget_doc.text
-    assert [i.score for i in items] == sorted((i.score for i in items), reverse=True)
+    widget_doc = [i for i in items if i["kind"] == "document"][0]
+    assert widget_doc["source"].endswith("widget.md:1-3")
+    assert "red button" in widget_doc["text"]
+    assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
     # Unrelated context falls under the score floor.
-    assert all("jazz" not in i.text for i in items)
+    assert all("jazz" not in i["text"] for i in items)
     assert kb.retrieve("   ", k=3) == []
 
 

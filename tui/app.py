@@ -34,6 +34,7 @@ from agentkit.events import (
     ErrorEvent,
     FinalEvent,
     PlanEvent,
+    PlanStep,
     TokenEvent,
     ToolCallProposed,
     ToolResultEvent,
@@ -284,10 +285,9 @@ class AgentkitApp(App[None]):
             await conversation.end_reply(event.answer)
             plan = self.query_one("#plan", PlanPanel)
             # The run is over: the step that was running is done (as the graph records it).
-            plan.show([
-                s.model_copy(update={"status": "done"}) if s.status == "running" else s
-                for s in plan.steps
-            ])
+            plan.show(
+                [PlanStep(**{**s, "status": "done"}) if s["status"] == "running" else s for s in plan.steps]
+            )
         elif isinstance(event, ErrorEvent):
             await conversation.add_error(event.message)
             self.notify(event.message, title="Agent error", severity="error", timeout=10,
@@ -303,8 +303,8 @@ class AgentkitApp(App[None]):
         if self.speed.rate is None:
             try:
                 usage = self.agent.result(self.thread_id).usage  # type: ignore[union-attr]
-                if usage.model_seconds > 0 and usage.output_tokens > 0:
-                    self.status.set(tokens_per_s=usage.output_tokens / usage.model_seconds)
+                if usage["model_seconds"] > 0 and usage["output_tokens"] > 0:
+                    self.status.set(tokens_per_s=usage["output_tokens"] / usage["model_seconds"])
             except Exception:  # noqa: BLE001 - a display nicety; agents may lack result()
                 pass
         used, size = model_context(self.agent)

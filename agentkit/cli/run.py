@@ -123,7 +123,10 @@ class Printer:
             return  # the final answer is printed whole
         if kind == "plan":
             marks = {"done": "x", "failed": "!", "running": ">", "pending": " "}
-            self.console.print("[bold]plan[/]: " + "  ".join(f"[{marks[s.status]}] {s.index}. {s.text}" for s in event.steps))
+            self.console.print(
+                "[bold]plan[/]: "
+                + "  ".join(f"[{marks[s['status']]}] {s['index']}. {s['text']}" for s in event.steps)
+            )
         elif kind == "context":
             self.console.print(f"[dim]context: {len(event.items)} item(s)[/]")
         elif kind == "tool_call":

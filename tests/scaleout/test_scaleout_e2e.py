@@ -244,15 +244,15 @@ def test_agent_on_the_model_server_with_postgres(
     assert isinstance(agent.model, ChatLlamaServer)
     assert any(dead in r.getMessage() and "unavailable" in r.getMessage() for r in caplog.records)
     assert result.status == "finished", (result.stop_reason, result.tool_calls)
-    assert [c.tool for c in result.tool_calls] == ["read_file", "write_summary"]
+    assert [c["tool"] for c in result.tool_calls] == ["read_file", "write_summary"]
     assert [r.tool for r in asked] == ["write_summary"]  # the write waited for approval
     schemas = {"read_file": ReadArgs.model_json_schema(), "write_summary": SummaryArgs.model_json_schema()}
     for record in result.tool_calls:  # valid by construction, through the server's grammar
-        jsonschema.validate(record.args, schemas[record.tool])
-        assert record.status == "ok"
-    assert "1230 km" in result.tool_calls[0].output
-    assert (tmp_path / "summary.md").read_text() == result.tool_calls[1].args["content"]
-    assert result.answer.strip() and result.usage.output_tokens > 0
+        jsonschema.validate(record["args"], schemas[record["tool"]])
+        assert record["status"] == "ok"
+    assert "1230 km" in result.tool_calls[0]["output"]
+    assert (tmp_path / "summary.md").read_text() == result.tool_calls[1]["args"]["content"]
+    assert result.answer.strip() and result.usage["output_tokens"] > 0
     assert any(e.kind == "tool_call" for e in events)
 
 

@@ -47,7 +47,7 @@ def _tokens(text: str) -> list[AgentEvent]:
 def conversation_script() -> list[list[AgentEvent]]:
     request = write_request("call_notes", "NOTES.md", "# 0.3.0\n- fork threads\n")
     first: list[AgentEvent] = [
-        PlanEvent(steps=PLAN[:1] + [PLAN[1].model_copy(update={"status": "pending"})] + PLAN[2:]),
+        PlanEvent(steps=PLAN[:1] + [PlanStep(**{**PLAN[1], "status": "pending"})] + PLAN[2:]),
         ContextEvent(items=CONTEXT),
         ToolCallProposed(call_id="call_read", tool="read_file", args={"path": "CHANGELOG.md"},
                          side_effects=["read"], policy="allow"),
@@ -63,7 +63,7 @@ def conversation_script() -> list[list[AgentEvent]]:
     second: list[AgentEvent] = [
         ToolResultEvent(call_id="call_notes", tool="write_file", status="ok", duration_s=0.02,
                         output="wrote 2 lines to NOTES.md"),
-        PlanEvent(steps=[s.model_copy(update={"status": "done"}) for s in PLAN]),
+        PlanEvent(steps=[PlanStep(**{**s, "status": "done"}) for s in PLAN]),
         FinalEvent(answer="Done: `NOTES.md` now lists the 0.3.0 changes."),
     ]
     return [first, second]
