@@ -34,7 +34,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import RunControl
 from langgraph.types import Command, Durability
 
-from agentkit.approvals.decisions import parse_decisions, validate_decisions
+from agentkit.approvals.decisions import resolve_decisions
 from agentkit.approvals.policy import Policy
 from agentkit.checkpoint import ThreadStorage, open_storage
 from agentkit.config import Settings, load_settings
@@ -321,9 +321,14 @@ class Agent:
             if not snapshot.next:
                 raise AgentkitError(f"thread {thread_id} has nothing to resume (status: {snapshot.values.get('status', 'empty')})")
             return None  # continue an interrupted run from its last checkpoint
-        tools = {t.name: t for t in self.tools}
-        checked = validate_decisions(pending, parse_decisions(decisions), tools)
-        return Command(resume=[d.model_dump() for d in checked])
+        return self._resume_command(pending, decisions)
+
+    def _resume_command(
+        self, requests: Sequence[ApprovalRequest], answers: Sequence[Decision | Mapping[str, Any]]
+    ) -> Command:
+        """The answers, checked once (see resolve_decisions), as the graph's resume value."""
+        decisions = resolve_decisions(requests, answers, {t.name: t for t in self.tools})
+        return Command(resume=[d.model_dump() for d in decisions])
 
     def _drive(self, thread_id: str, graph_input: Any) -> Iterator[AgentEvent]:
         control = RunControl()
@@ -352,9 +357,7 @@ class Agent:
                     return
                 if not requests or self.approver is None:
                     return
-                decisions = self.approver(requests)
-                checked = validate_decisions(requests, parse_decisions(decisions), {t.name: t for t in self.tools})
-                graph_input = Command(resume=[d.model_dump() for d in checked])
+                graph_input = self._resume_command(requests, self.approver(requests))
         finally:
             with self._lock:
                 if self._control is control:

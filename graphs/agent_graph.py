@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolCall
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
@@ -38,7 +38,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StreamWriter, interrupt
 
-from agentkit.approvals.decisions import call_signature, parse_decisions, validate_args
+from agentkit.approvals.decisions import always_allow_patterns, call_signature, parse_decisions
 from agentkit.approvals.policy import Policy
 from agentkit.errors import AgentkitError
 from agentkit.events import (
@@ -46,21 +46,26 @@ from agentkit.events import (
     Approve,
     ContextEvent,
     ContextItem,
-    Edit,
+    Decision,
     ErrorEvent,
     FinalEvent,
     PlanEvent,
     PlanStep,
-    Reject,
     ToolCallProposed,
-    ToolCallRecord,
-    ToolOutcome,
-    ToolResultEvent,
     add_usage,
 )
 from agentkit.graphs import prompts as P
+from agentkit.graphs.calls import (
+    CallOutcome,
+    decide,
+    pending_signature,
+    propose,
+    run_once,
+    saved_decision,
+    unparseable,
+)
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
-from agentkit.graphs.state import AgentState, CallDecision, PendingCall, PlanNote
+from agentkit.graphs.state import AgentState, PendingCall, PlanNote
 from agentkit.graphs.support import (
     PlanOutput,
     close_calls,
@@ -71,12 +76,10 @@ from agentkit.graphs.support import (
     fresh_run_fields,
     last_ai_id,
     normalise_reply,
-    pending_signature,
     reply_text,
     reply_usage,
 )
-from agentkit.graphs.tool_runner import run_tool
-from agentkit.tools.base import danger_of, preview_of, side_effects_of
+from agentkit.tools.base import danger_of, preview_of
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 
@@ -240,7 +243,9 @@ class AgentNodes:
             }
         return {**update, "messages": [response], "pending": pending}
 
-    def _answer(self, response: AIMessage, final: Any, state: AgentState) -> dict[str, Any]:
+    def _answer(
+        self, response: AIMessage, final: ToolCall | None, state: AgentState
+    ) -> dict[str, Any]:
         """The model finished (``final_answer`` or plain text); an empty answer
         is a model error, fed back so it tries again."""
         answer = str(final["args"].get("answer", "")) if final else reply_text(response)
@@ -262,24 +267,12 @@ class AgentNodes:
         }
 
     def _pending_calls(self, response: AIMessage, state: AgentState) -> list[PendingCall]:
-        pending = [
-            self._check_call(c["id"] or "", c["name"], c["args"], state)
+        blocked, thread_id = state.get("blocked", {}), current_thread_id()
+        checked = [
+            propose(c, self.tools_by_name, self.policy, blocked, thread_id)
             for c in response.tool_calls
         ]
-        for bad in response.invalid_tool_calls:
-            raw = bad.get("error") or bad.get("args")
-            pending.append(
-                PendingCall(
-                    call_id=bad.get("id") or "",
-                    tool=bad.get("name") or "?",
-                    args={},
-                    side_effects=[],
-                    verdict="invalid",
-                    reason="unparseable call",
-                    error=f"error: could not parse the call's arguments: {raw}",
-                )
-            )
-        return pending
+        return checked + [unparseable(c) for c in response.invalid_tool_calls]
 
     def act_prompt(self, state: AgentState, note: PlanNote | None = None) -> list[AnyMessage]:
         parts = [self.prompts.system, P.render_context(state.get("context", []))]
@@ -307,78 +300,31 @@ class AgentNodes:
             return None
         return PlanNote(after=len(state.get("messages", [])), text=text)
 
-    def _check_call(
-        self, call_id: str, name: str, args: dict[str, Any], state: AgentState
-    ) -> PendingCall:
-        tool = self.tools_by_name.get(name)
-        base = PendingCall(call_id=call_id, tool=name, args=args, side_effects=[], reason="")
-        if tool is None:
-            known = ", ".join([*self.tools_by_name, P.FINAL_ANSWER_TOOL])
-            return {
-                **base,
-                "verdict": "invalid",
-                "reason": "unknown tool",
-                "error": f"error: unknown tool {name!r}; available tools: {known}",
-            }
-        base["side_effects"] = sorted(side_effects_of(tool))
-        problem = validate_args(tool, args)
-        if problem:
-            return {
-                **base,
-                "verdict": "invalid",
-                "reason": "invalid arguments",
-                "error": f"error: {problem}",
-            }
-        why = state.get("blocked", {}).get(call_signature(name, args))
-        if why:
-            return {
-                **base,
-                "verdict": "invalid",
-                "reason": "blocked repeat",
-                "error": P.BLOCKED_REPEAT_NOTE.format(why=why),
-            }
-        verdict = self.policy.evaluate(tool, args, thread_id=current_thread_id())
-        return {**base, "verdict": verdict.action, "reason": verdict.reason}
-
     # --- approve ---------------------------------------------------------------
     def approve(self, state: AgentState) -> dict[str, Any]:
         pending = state.get("pending", [])
         asks = [p for p in pending if p["verdict"] == "ask"]
-        human: dict[str, CallDecision] = {}
+        answers: dict[str, Decision] = {}
         if asks:
-            raw = interrupt(
-                {"requests": [self.approval_request(p).model_dump(mode="json") for p in asks]}
-            )
-            decisions = parse_decisions(raw)
-            ids = {p["call_id"] for p in asks}
-            for decision in decisions:
-                if decision.call_id not in ids:  # Agent.resume refuses these earlier
-                    raise ValueError(f"decision for unknown call id {decision.call_id!r}")
-            by_id = {d.call_id: d for d in decisions}
-            for p in asks:
-                d = by_id.get(p["call_id"])
-                if d is None:
-                    raise ValueError(f"no decision for call {p['call_id']!r}")
-                human[p["call_id"]] = self._apply_decision(p, d)
-        out: list[CallDecision] = []
-        for p in pending:
-            if p["call_id"] in human:
-                out.append(human[p["call_id"]])
-            elif p["verdict"] == "allow":
-                out.append(CallDecision(call_id=p["call_id"], kind="allow", args=p["args"]))
-            else:
-                note = p.get("error") or P.DENIED_NOTE.format(reason=p["reason"])
-                out.append(
-                    CallDecision(
-                        call_id=p["call_id"],
-                        kind=p["verdict"] if p["verdict"] == "deny" else "invalid",
-                        args=p["args"],
-                        feedback=note,
-                    )
+            requests = [self.approval_request(p) for p in asks]
+            # The resume value was checked against these requests before the
+            # graph resumed (Agent, resolve_decisions): a value refused here
+            # would stay in the checkpoint and be replayed by every later resume.
+            raw = interrupt({"requests": [r.model_dump(mode="json") for r in requests]})
+            answers = {d.call_id: d for d in parse_decisions(raw)}
+        for p in asks:
+            answer = answers.get(p["call_id"])
+            if isinstance(answer, Approve) and answer.always:
+                self.policy.add_always_allow(
+                    p["tool"],
+                    **always_allow_patterns(p["args"]),
+                    scope=answer.always,
+                    thread_id=current_thread_id(),
                 )
-        return {"decisions": out}
+        return {"decisions": [decide(p, answers.get(p["call_id"])) for p in pending]}
 
     def approval_request(self, p: PendingCall) -> ApprovalRequest:
+        """A call the policy asks about, as the human sees it."""
         tool = self.tools_by_name[p["tool"]]
         schema = tool.tool_call_schema
         return ApprovalRequest(
@@ -392,119 +338,45 @@ class AgentNodes:
             reason=p["reason"],
         )
 
-    def _apply_decision(self, p: PendingCall, d: Any) -> CallDecision:
-        if isinstance(d, Approve):
-            if d.always:
-                from agentkit.approvals.decisions import always_allow_patterns
-
-                self.policy.add_always_allow(
-                    p["tool"],
-                    **always_allow_patterns(p["args"]),
-                    scope=d.always,
-                    thread_id=current_thread_id(),
-                )
-            return CallDecision(call_id=p["call_id"], kind="approve", args=p["args"])
-        if isinstance(d, Edit):
-            problem = validate_args(self.tools_by_name[p["tool"]], d.args)
-            if problem:  # Agent.resume refuses these earlier
-                raise ValueError(problem)
-            return CallDecision(call_id=p["call_id"], kind="edit", args=dict(d.args))
-        if isinstance(d, Reject):
-            return CallDecision(
-                call_id=p["call_id"], kind="reject", args=p["args"], feedback=d.feedback
-            )
-        return CallDecision(call_id=p["call_id"], kind="respond", args=p["args"], feedback=d.result)
-
     # --- execute ---------------------------------------------------------------
     def execute(self, state: AgentState) -> dict[str, Any]:
         emit = get_stream_writer()
         thread_id = current_thread_id() or ""
-        message_id = last_ai_id(state.get("messages", []))
+        key_prefix = f"{thread_id}/{last_ai_id(state.get('messages', []))}"
         pending = {p["call_id"]: p for p in state.get("pending", [])}
-        blocked = dict(state.get("blocked", {}))
-        messages: list[ToolMessage] = []
-        log: list[ToolCallRecord] = []  # appended to the thread's tool_log
-        for d in state.get("decisions", []):
+        outcomes: list[CallOutcome] = []
+        for saved in state.get("decisions", []):
+            d = saved_decision(saved)
             p = pending[d["call_id"]]
-            args = d.get("args", p["args"])
-            output, status, seconds = self._outcome(d, p, f"{thread_id}/{message_id}", thread_id)
-            why = {
-                "error": f"failed with: {output[:200]}",
-                "denied": "was denied by policy",
-                "rejected": "was rejected by the user"
-                + (f" ({d['feedback']})" if d.get("feedback") else ""),
-            }.get(status)
+            if "status" in d:
+                outcome = CallOutcome(
+                    p["call_id"],
+                    p["tool"],
+                    d["args"],
+                    d["status"],
+                    d.get("output", ""),
+                    feedback=d.get("feedback", ""),
+                )
+            else:
+                key = f"{key_prefix}/{p['call_id']}"
+                tool = self.tools_by_name[p["tool"]]
+                outcome = run_once(self.ledger, key, thread_id, tool, p["call_id"], d["args"])
+            emit(outcome.event())
+            outcomes.append(outcome)
+        blocked = dict(state.get("blocked", {}))
+        for outcome in outcomes:
+            why = outcome.block_reason()
             if why:  # the repeated-call detector refuses this exact call from now on
-                blocked[call_signature(p["tool"], p["args"] if status == "rejected" else args)] = (
-                    why
-                )
-            ok = status in ("ok", "responded")
-            messages.append(
-                ToolMessage(
-                    content=output,
-                    tool_call_id=p["call_id"],
-                    name=p["tool"],
-                    status="success" if ok else "error",
-                )
-            )
-            log.append(
-                ToolCallRecord(
-                    call_id=p["call_id"], tool=p["tool"], args=args, status=status, output=output
-                )
-            )
-            emit(
-                ToolResultEvent(
-                    call_id=p["call_id"],
-                    tool=p["tool"],
-                    output=output,
-                    status=status,
-                    duration_s=seconds,
-                )
-            )
-        all_failed = bool(messages) and all(m.status == "error" for m in messages)
+                blocked[call_signature(outcome.tool, outcome.args)] = why
+        all_failed = bool(outcomes) and all(o.failed for o in outcomes)
         return {
-            "messages": messages,
-            "tool_log": log,
+            "messages": [o.message() for o in outcomes],
+            "tool_log": [o.record() for o in outcomes],
             "blocked": blocked,
             "pending": [],
             "decisions": [],
             "consecutive_errors": state.get("consecutive_errors", 0) + 1 if all_failed else 0,
         }
-
-    def _outcome(
-        self, d: CallDecision, p: PendingCall, key_prefix: str, thread_id: str
-    ) -> tuple[str, ToolOutcome, float]:
-        """(output, status, seconds) of one decided call; only allowed,
-        approved and edited calls run."""
-        kind = d["kind"]
-        if kind in ("allow", "approve", "edit"):
-            key = f"{key_prefix}/{p['call_id']}"
-            output, outcome, seconds = self._run_once(key, thread_id, p, d.get("args", p["args"]))
-            return output, outcome, seconds
-        if kind == "reject":
-            feedback = d.get("feedback", "")
-            return (
-                P.REJECTED_NOTE.format(feedback=f": {feedback}" if feedback else ""),
-                "rejected",
-                0.0,
-            )
-        if kind == "respond":
-            return d.get("feedback", ""), "responded", 0.0
-        return d.get("feedback", "error"), "denied" if kind == "deny" else "error", 0.0
-
-    def _run_once(
-        self, key: str, thread_id: str, p: PendingCall, args: dict[str, Any]
-    ) -> tuple[str, ToolOutcome, float]:
-        entry = self.ledger.get(key)
-        if entry is not None and entry.state == "done":
-            return entry.output, "error" if entry.status == "error" else "ok", entry.duration_s
-        tool = self.tools_by_name[p["tool"]]
-        if entry is not None and side_effects_of(tool) != {"read"}:
-            return P.INTERRUPTED_NOTE, "error", 0.0
-        self.ledger.start(key, thread_id, tool.name)
-        output, outcome, seconds = run_tool(tool, args, p["call_id"])
-        self.ledger.finish(key, output, outcome, seconds)
-        return output, outcome, seconds
 
     # --- observe / finish --------------------------------------------------------
     def observe(self, state: AgentState) -> dict[str, Any]:

@@ -11,8 +11,9 @@ uses them); the model loads on the first call (an HTTP model when
 Interrupts are LangGraph interrupts: a run that needs approval ends with an
 ``__interrupt__`` whose value is ``{"requests": [ApprovalRequest, ...]}``;
 resume it with ``Command(resume=[{"kind": "approve", "call_id": ...}, ...])``
-(one decision per request; see :mod:`agentkit.events`). Start a task with the
-input ``{"task": "..."}``.
+(one decision per request; see :mod:`agentkit.events`). The graph trusts the
+resume value: build it with :func:`agentkit.approvals.decisions.resolve_decisions`,
+as ``Agent.resume`` does. Start a task with the input ``{"task": "..."}``.
 """
 
 from __future__ import annotations

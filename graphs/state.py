@@ -8,7 +8,7 @@ saved by one version of agentkit opens in the next.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.channels.delta import DeltaChannel
@@ -19,16 +19,21 @@ from langgraph.channels.delta import DeltaChannel
 # tests/test_langgraph_contract.py fails loudly if it moves or changes.
 from langgraph.graph.message import _messages_delta_reducer as messages_delta_reducer
 
-from agentkit.events import ContextItem, PlanStep, PolicyAction, SideEffect, ToolCallRecord, Usage
+from agentkit.events import (
+    ContextItem,
+    PlanStep,
+    PolicyAction,
+    SideEffect,
+    ToolCallRecord,
+    ToolOutcome,
+    Usage,
+)
 
 # The key under which a ``stream_mode="updates"`` chunk carries interrupts,
 # and the pending-write channel a checkpoint keeps them in. LangGraph's own
 # constant is private (langgraph._internal._constants.INTERRUPT); the contract
 # test checks that this value still matches it.
 INTERRUPT = "__interrupt__"
-
-CallDecisionKind = Literal["allow", "approve", "edit", "reject", "respond", "deny", "invalid"]
-
 
 class PendingCall(TypedDict, total=False):
     """One tool call proposed by the act node, with what the policy said.
@@ -47,13 +52,16 @@ class PendingCall(TypedDict, total=False):
     error: str
 
 
-class CallDecision(TypedDict, total=False):
-    """What will happen to a pending call, after the policy and the human."""
+class CallDecision(TypedDict):
+    """What happens to a pending call after the policy and the human: it runs
+    with ``args`` or, when ``status`` is set, it does not run and ``output``
+    is what the model sees instead."""
 
     call_id: str
-    kind: CallDecisionKind
-    args: dict[str, Any]  # final arguments (edited ones for "edit")
-    feedback: str  # reject feedback, respond result, deny/invalid reason
+    args: dict[str, Any]  # the arguments it runs with (edited ones after an edit)
+    status: NotRequired[ToolOutcome]
+    output: NotRequired[str]
+    feedback: NotRequired[str]  # the human's words on a rejected call
 
 
 class PlanNote(TypedDict):

@@ -12,10 +12,8 @@ from langgraph.config import get_config
 from langgraph.types import Overwrite
 from pydantic import BaseModel, Field, StringConstraints
 
-from agentkit.approvals.decisions import call_signature
 from agentkit.events import Usage, add_usage
 from agentkit.graphs import prompts as P
-from agentkit.graphs.state import PendingCall
 
 PlanStepText = Annotated[str, StringConstraints(min_length=2, max_length=120)]
 
@@ -87,13 +85,6 @@ def close_calls(response: AIMessage, note: str) -> list[ToolMessage]:
         for c in response.invalid_tool_calls
     ]
     return closed
-
-
-def pending_signature(p: PendingCall) -> str:
-    """Identity of a proposed call; unparseable calls differ by their raw
-    text, not by their (empty) arguments."""
-    extra = p.get("error", "") if p["tool"] == "?" else ""
-    return call_signature(p["tool"], p["args"]) + extra
 
 
 def close_unanswered(messages: Sequence[AnyMessage], note: str) -> list[ToolMessage]:
