@@ -42,7 +42,6 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -51,6 +50,7 @@ from langchain_core.tools import BaseTool
 from agentkit.errors import ConfigError
 from agentkit.events import SIDE_EFFECTS, AlwaysScope, PolicyAction, SideEffect
 from agentkit.tools.base import danger_of, default_policy_of, side_effects_of
+from agentkit.tools.globs import glob_match
 
 if TYPE_CHECKING:
     from agentkit.config import Settings
@@ -174,29 +174,6 @@ def _arg_values(args: Mapping[str, Any], names: Iterable[str]) -> list[str]:
     return values
 
 
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """``**`` crosses directories, ``*`` and ``?`` do not."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
 def _normalise_path(value: str) -> str | None:
     """Collapse ``.`` and ``..``; None for a path that climbs out of its root
     (``notes/../../etc/passwd`` must not match ``notes/**``)."""
@@ -219,7 +196,7 @@ def _path_matches(value: str, globs: Sequence[str]) -> bool:
     path = _normalise_path(value)
     if path is None:
         return False
-    return any(_glob_regex(g).match(path) for g in globs)
+    return any(glob_match(g, path) for g in globs)
 
 
 def _command_matches(command: str, prefixes: Sequence[str]) -> bool:
