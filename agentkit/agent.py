@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,7 @@ from agentkit.graphs.agent_graph import (
 from agentkit.graphs.ledger import MemoryLedger, SqliteLedger
 from agentkit.graphs.prompts import Prompts
 from agentkit.graphs.state import INTERRUPT, AgentState
-from agentkit.threads import ThreadStore, pending_requests
+from agentkit.threads import ThreadStore, new_thread_id, pending_requests
 
 __all__ = ["Agent", "Approver", "ContextSource", "Limits"]
 
@@ -384,7 +383,3 @@ class Agent:
 class _Failure:
     def __init__(self, error: BaseException) -> None:
         self.error = error
-
-
-def new_thread_id() -> str:
-    return uuid.uuid4().hex[:12]

@@ -34,7 +34,14 @@ from agentkit.graphs.state import INTERRUPT
 
 ThreadStatus = Literal["finished", "needs_approval", "stopped", "running", "empty"]
 
-__all__ = ["CheckpointInfo", "ThreadInfo", "ThreadNotFoundError", "ThreadStatus", "ThreadStore"]
+__all__ = [
+    "CheckpointInfo",
+    "ThreadInfo",
+    "ThreadNotFoundError",
+    "ThreadStatus",
+    "ThreadStore",
+    "new_thread_id",
+]
 
 
 class ThreadNotFoundError(AgentkitError):
@@ -66,6 +73,10 @@ class CheckpointInfo(BaseModel):
 
 
 HISTORY_LIMIT = 50
+
+
+def new_thread_id() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 def _root(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
@@ -221,7 +232,7 @@ class ThreadStore:
             if parent is None:
                 break
             chain.append(parent)
-        new_id = uuid.uuid4().hex[:12]
+        new_id = new_thread_id()
         saved: RunnableConfig = _root(new_id)
         for ancestor in reversed(chain[1:]):
             saved = self._copy_checkpoint(ancestor, saved, ancestor.metadata or {})

@@ -15,7 +15,7 @@ PACKAGES = {"agentkit": "agentkit", "tools": "agentkit.tools", "graphs": "agentk
 # Bottom first. Packages of one layer may import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("agentkit.errors", "agentkit.events"),
-    ("agentkit.config", "agentkit._llama_compat"),
+    ("agentkit.config", "agentkit.user_files", "agentkit._llama_compat"),
     (
         "agentkit",  # the package itself: prewarm()
         "agentkit.models",

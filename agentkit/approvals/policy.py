@@ -43,14 +43,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from langchain_core.tools import BaseTool
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from agentkit.errors import ConfigError
-from agentkit.events import SIDE_EFFECTS, AlwaysScope, PolicyAction, SideEffect
+from agentkit.events import AlwaysScope, PolicyAction, SideEffect
 from agentkit.tools.base import danger_of, default_policy_of, side_effects_of
 from agentkit.tools.globs import glob_match
+from agentkit.user_files import read_user_file, validate_user_data
 
 if TYPE_CHECKING:
     from agentkit.config import Settings
@@ -66,7 +74,6 @@ __all__ = [
     "RuleSource",
 ]
 
-ACTIONS: tuple[PolicyAction, ...] = ("allow", "ask", "deny")
 _STRICTNESS: dict[PolicyAction, int] = {"allow": 0, "ask": 1, "deny": 2}
 DEFAULT_SIDE_EFFECT_ACTIONS: dict[SideEffect, PolicyAction] = {
     "read": "allow",
@@ -206,47 +213,49 @@ def _command_matches(command: str, prefixes: Sequence[str]) -> bool:
     return any(command == p or command.startswith(p.rstrip() + " ") for p in prefixes)
 
 
-def _check_action(value: Any, where: str) -> PolicyAction:
-    if value not in ACTIONS:
-        raise ConfigError(f"{where}: action must be one of {list(ACTIONS)}, got {value!r}")
-    return value  # type: ignore[no-any-return]
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
 
 
-def _str_list(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ConfigError(f"{where}: expected a string or a list of strings")
+Patterns = Annotated[tuple[str, ...], BeforeValidator(_as_list)]  # a string or a list of them
 
 
-_RULE_KEYS = {"id", "action", "tool", "side_effect", "paths", "command_prefixes", "arg", "source", "scope"}
+class RuleTable(BaseModel):
+    """One ``[[rules]]`` table of a policy file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | int | None = None
+    action: PolicyAction
+    tool: str | None = None
+    side_effect: SideEffect | None = None
+    paths: Patterns = ()
+    command_prefixes: Patterns = ()
+    arg: str | None = None
+    source: RuleSource = "file"  # "always": recorded from an approval
+    scope: AlwaysScope | None = None  # accepted for older files; the source decides
+
+    @model_validator(mode="after")
+    def _selects_something(self) -> RuleTable:
+        if self.tool is None and self.side_effect is None:
+            raise ValueError("a rule needs `tool` or `side_effect`")
+        return self
+
+    def rule(self) -> PolicyRule:
+        fields = self.model_dump(exclude={"id", "scope"})
+        if self.id is not None:
+            fields["id"] = str(self.id)
+        return PolicyRule(**fields, scope="project" if self.source == "always" else None)
 
 
-def _rule_from_table(table: Mapping[str, Any], where: str) -> PolicyRule:
-    unknown = set(table) - _RULE_KEYS
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
-    tool, effect = table.get("tool"), table.get("side_effect")
-    if tool is None and effect is None:
-        raise ConfigError(f"{where}: a rule needs `tool` or `side_effect`")
-    if effect is not None and effect not in SIDE_EFFECTS:
-        raise ConfigError(f"{where}: side_effect must be one of {list(SIDE_EFFECTS)}")
-    source = table.get("source", "file")
-    kwargs: dict[str, Any] = {}
-    if "id" in table:
-        kwargs["id"] = str(table["id"])
-    return PolicyRule(
-        action=_check_action(table.get("action"), where),
-        tool=tool,
-        side_effect=effect,
-        paths=_str_list(table.get("paths", []), where),
-        command_prefixes=_str_list(table.get("command_prefixes", []), where),
-        arg=table.get("arg"),
-        source="always" if source == "always" else "file",
-        scope="project" if source == "always" else None,
-        **kwargs,
-    )
+class PolicyFile(BaseModel):
+    """A policy TOML file: see the module docstring."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    side_effects: dict[SideEffect, PolicyAction] = Field(default_factory=dict)
+    tools: dict[str, PolicyAction] = Field(default_factory=dict)
+    rules: list[RuleTable] = Field(default_factory=list)
 
 
 class Policy:
@@ -295,37 +304,21 @@ class Policy:
     @classmethod
     def from_toml(cls, path: str | Path, records_path: Path | None = None) -> Policy:
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"policy file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{path}: invalid TOML: {err}") from None
+        data = read_user_file(path, "policy file", tomllib.loads, tomllib.TOMLDecodeError, "TOML")
         return cls.from_dict(data, where=str(path), path=path, records_path=records_path)
 
     @classmethod
     def from_dict(
         cls,
-        data: Mapping[str, Any],
+        data: Mapping[str, object],
         where: str = "policy",
         path: Path | None = None,
         records_path: Path | None = None,
     ) -> Policy:
-        unknown = set(data) - {"side_effects", "tools", "rules"}
-        if unknown:
-            raise ConfigError(f"{where}: unknown section(s) {sorted(unknown)}")
-        effects: dict[SideEffect, PolicyAction] = {}
-        for name, action in dict(data.get("side_effects", {})).items():
-            if name not in SIDE_EFFECTS:
-                raise ConfigError(f"{where}: unknown side effect {name!r}")
-            effects[name] = _check_action(action, f"{where} [side_effects].{name}")
-        rules = [
-            PolicyRule(action=_check_action(action, f"{where} [tools].{name}"), tool=name)
-            for name, action in dict(data.get("tools", {})).items()
-        ]
-        for i, table in enumerate(data.get("rules", [])):
-            rules.append(_rule_from_table(table, f"{where} rules[{i}]"))
-        return cls(rules, effects, path=path, records_path=records_path)
+        spec = validate_user_data(PolicyFile, data, where)
+        rules = [PolicyRule(action=action, tool=name) for name, action in spec.tools.items()]
+        rules += [table.rule() for table in spec.rules]
+        return cls(rules, spec.side_effects, path=path, records_path=records_path)
 
     # --- evaluation -------------------------------------------------------------
     def evaluate(
