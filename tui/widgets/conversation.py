@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from langchain_core.messages import AnyMessage
 from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
 from agentkit.events import ToolCallProposed, ToolResultEvent
+from agentkit.tui.views import transcript_from_messages
 
 STATUS_ICONS: dict[str, str] = {
     "running": "▸",
@@ -240,6 +243,18 @@ class Conversation(VerticalScroll):
         card = ToolCallCard(call_id, tool, args, "awaiting approval")
         self.cards[call_id] = card
         await self.add(card)
+
+    async def replay(self, messages: Sequence[AnyMessage]) -> None:
+        """Show the saved conversation of a reopened thread."""
+        for entry in transcript_from_messages(messages):
+            if entry.role == "user":
+                await self.add_user(entry.text)
+            elif entry.role == "agent":
+                await self.add_agent(entry.text)
+            elif entry.role == "call":
+                await self.add_past_call(entry.call_id, entry.tool, entry.args or {})
+            elif entry.role == "result":
+                self.past_result(entry.call_id, entry.text, entry.status)
 
     def past_result(self, call_id: str, output: str, status: str) -> None:
         card = self.cards.get(call_id)
