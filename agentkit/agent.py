@@ -154,7 +154,6 @@ class Agent:
         )
         self._control: RunControl | None = None
         self._lock = threading.Lock()
-        self.last_thread_id: str | None = None
 
     def _load_model(self) -> BaseChatModel:
         from agentkit.models.factory import make_chat_model
@@ -184,7 +183,6 @@ class Agent:
         :class:`~agentkit.events.ApprovalNeeded` events and in :meth:`result`;
         pass your own to continue a conversation."""
         thread_id = thread_id or new_thread_id()
-        self.last_thread_id = thread_id
         self.threads.touch(thread_id, task)
         yield from self._drive(thread_id, {"task": task, "status": "starting"})
 
@@ -200,7 +198,6 @@ class Agent:
 
     def stream_resume(self, thread_id: str, decisions: Sequence[Decision] = ()) -> Iterator[AgentEvent]:
         command = self._resume_input(thread_id, decisions)
-        self.last_thread_id = thread_id
         self.threads.touch(thread_id)
         yield from self._drive(thread_id, command)
 
@@ -265,7 +262,6 @@ class Agent:
         self, thread_id: str, decisions: Sequence[Decision] = ()
     ) -> AsyncIterator[AgentEvent]:
         command = self._resume_input(thread_id, decisions)  # refuse bad decisions here
-        self.last_thread_id = thread_id
         async for event in self._bridge(lambda: self._drive(thread_id, command)):
             yield event
 

@@ -19,29 +19,30 @@ as ``Agent.resume`` does. Start a task with the input ``{"task": "..."}``.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
+from agentkit.checkpoint import POSTGRES_SCHEMES
 from agentkit.config import Settings, load_settings
 from agentkit.graphs.agent_graph import AgentNodes, Limits, build_agent_graph
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
-
-GRAPH_NAME = "agent"
 
 
 def _ledger(settings: Settings) -> CallLedger:
     """The executed-calls ledger must outlive a server process as long as its
     checkpoints do: Postgres when agentkit's checkpointer setting names one."""
     spec = settings.checkpointer or ""
-    if spec.startswith(("postgres://", "postgresql://")):
+    if spec.startswith(POSTGRES_SCHEMES):
         from agentkit.postgres import PostgresLedger
 
         return PostgresLedger(spec)
     return MemoryLedger()
 
 
-def build_server_graph(settings: Settings | None = None, **node_overrides: Any) -> CompiledStateGraph:
+def build_server_graph(
+    settings: Settings | None = None, **node_overrides: object
+) -> CompiledStateGraph:
     """The standard agent graph without a checkpointer. ``node_overrides``
     replace :class:`AgentNodes` fields (``model=``, ``tools=`` ... in tests)."""
     from agentkit.approvals.policy import Policy
@@ -49,7 +50,7 @@ def build_server_graph(settings: Settings | None = None, **node_overrides: Any) 
     from agentkit.tools import all_tools
 
     settings = settings or load_settings()
-    values: dict[str, Any] = {
+    values: dict[str, object] = {
         "model": lambda: make_chat_model(settings),
         # every tool: the policy makes the ones with side effects wait for approval
         "tools": all_tools(settings),
@@ -71,7 +72,7 @@ def build_server_graph(settings: Settings | None = None, **node_overrides: Any) 
 _graph: CompiledStateGraph | None = None
 
 
-async def make_graph(config: Any = None) -> CompiledStateGraph:
+async def make_graph(config: RunnableConfig | None = None) -> CompiledStateGraph:
     """Graph factory named in ``langgraph.json``. LangGraph Server awaits it
     on its event loop for every run, so the build (settings, tools, policy,
     ledger connection: blocking I/O) runs once, in a worker thread."""

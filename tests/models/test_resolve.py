@@ -233,3 +233,11 @@ def test_doctor_on_the_bundled_model_is_ok(tmp_path: Path) -> None:
     assert "gemma3" in result.stdout
     assert "Q4_K_M" in result.stdout
     assert "gemma (chat_format=auto)" in result.stdout
+
+
+def test_doctor_shows_whether_model_servers_answer(tmp_path: Path) -> None:
+    result = _cli(["doctor"], cwd=tmp_path, AGENTKIT_MODEL_URLS='["http://127.0.0.1:9/v1"]')
+    assert result.returncode == 1
+    assert "model servers" in result.stdout and "http://127.0.0.1:9/v1" in result.stdout
+    assert "error: model server http://127.0.0.1:9/v1: " in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
