@@ -5,6 +5,8 @@ except through the one wrapper in graphs/state.py."""
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,29 @@ def test_no_private_langgraph_names(module: str, path: Path) -> None:
         for name in names:
             if name.startswith("_"):
                 assert (module, target, name) in PRIVATE_LANGGRAPH_ALLOWED, f"{module}: {target}.{name}"
+
+
+CITATION = re.compile(r":(?:func|class|mod|meth|data|attr|exc):`~?(agentkit(?:\.\w+)+)`")
+
+
+def resolve(dotted: str) -> object:
+    """The object a dotted name means: the longest importable module, then attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            found = getattr(found, name)
+        return found
+    raise ImportError(dotted)
+
+
+@pytest.mark.parametrize(("module", "path"), SOURCES, ids=[m for m, _ in SOURCES])
+def test_names_cited_in_docstrings_exist(module: str, path: Path) -> None:
+    for dotted in CITATION.findall(path.read_text(encoding="utf-8")):
+        try:
+            resolve(dotted)
+        except (ImportError, AttributeError):
+            pytest.fail(f"{module} cites {dotted}, which does not exist")
