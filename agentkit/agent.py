@@ -22,10 +22,11 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphDrained
@@ -67,6 +68,7 @@ Approver = Callable[[list[ApprovalRequest]], Sequence[Decision]]
 decision per request. Without an approver the run ends ``needs_approval``."""
 
 STREAM_MODES = ["messages", "custom", "updates"]
+EVENT_TYPES: tuple[type, ...] = get_args(get_args(AgentEvent)[0])
 
 
 def default_tools(settings: Settings) -> list[BaseTool]:
@@ -298,14 +300,16 @@ class Agent:
             await asyncio.shield(worker)
 
     # --- the loop driver --------------------------------------------------------------
-    def _config(self, thread_id: str) -> dict[str, Any]:
-        configurable: dict[str, Any] = {"thread_id": thread_id}
+    def _config(self, thread_id: str) -> RunnableConfig:
+        configurable: dict[str, object] = {"thread_id": thread_id}
         if self.settings.time_budget_s is not None:
             configurable[DEADLINE_KEY] = time.time() + self.settings.time_budget_s
         limit = self.limits.max_steps * 5 + 10 * (self.limits.max_replans + 2)
         return {"configurable": configurable, "recursion_limit": limit}
 
-    def _resume_input(self, thread_id: str, decisions: Sequence[Decision | Mapping[str, Any]]) -> Command | None:
+    def _resume_input(
+        self, thread_id: str, decisions: Sequence[Decision | Mapping[str, object]]
+    ) -> Command | None:
         if not self.threads.exists(thread_id):
             from agentkit.threads import ThreadNotFoundError
 
@@ -319,13 +323,13 @@ class Agent:
         return self._resume_command(pending, decisions)
 
     def _resume_command(
-        self, requests: Sequence[ApprovalRequest], answers: Sequence[Decision | Mapping[str, Any]]
+        self, requests: Sequence[ApprovalRequest], answers: Sequence[Decision | Mapping[str, object]]
     ) -> Command:
         """The answers, checked once (see resolve_decisions), as the graph's resume value."""
         decisions = resolve_decisions(requests, answers, {t.name: t for t in self.tools})
         return Command(resume=[d.model_dump() for d in decisions])
 
-    def _drive(self, thread_id: str, graph_input: Any) -> Iterator[AgentEvent]:
+    def _drive(self, thread_id: str, graph_input: AgentState | Command | None) -> Iterator[AgentEvent]:
         control = RunControl()
         with self._lock:
             self._control = control
@@ -359,14 +363,14 @@ class Agent:
                     self._control = None
 
     @staticmethod
-    def _event(thread_id: str, mode: str, chunk: Any) -> AgentEvent | None:
-        if mode == "messages":
+    def _event(thread_id: str, mode: str, chunk: object) -> AgentEvent | None:
+        if mode == "messages" and isinstance(chunk, tuple):
             message, metadata = chunk
             if isinstance(message, AIMessageChunk) and isinstance(message.content, str) and message.content:
                 return TokenEvent(text=message.content, node=str(metadata.get("langgraph_node", "")))
             return None
-        if mode == "custom":
-            return chunk if hasattr(chunk, "kind") else None
+        if mode == "custom":  # what the nodes emit
+            return chunk if isinstance(chunk, EVENT_TYPES) else None
         if mode == "updates" and isinstance(chunk, dict) and INTERRUPT in chunk:
             requests: list[ApprovalRequest] = []
             for item in chunk[INTERRUPT]:

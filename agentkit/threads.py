@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -25,6 +25,7 @@ from langchain_core.messages import AnyMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import StateSnapshot
 from pydantic import BaseModel, Field
 
 from agentkit.errors import AgentkitError
@@ -79,17 +80,17 @@ def new_thread_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def _root(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
-    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+def _root(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
+    configurable: dict[str, object] = {"thread_id": thread_id, "checkpoint_ns": ""}
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return {"configurable": configurable}
 
 
-def pending_requests(snapshot: Any) -> list[ApprovalRequest]:
+def pending_requests(snapshot: StateSnapshot) -> list[ApprovalRequest]:
     """The approval requests a state snapshot is waiting on."""
     requests: list[ApprovalRequest] = []
-    for item in getattr(snapshot, "interrupts", ()) or ():
+    for item in snapshot.interrupts:
         value = item.value
         if isinstance(value, dict) and "requests" in value:
             requests.extend(ApprovalRequest.model_validate(r) for r in value["requests"])
@@ -105,7 +106,7 @@ class ThreadStore:
         checkpointer: BaseCheckpointSaver,
         ledger: CallLedger | None = None,
         meta_path: Path | None = None,
-        on_delete: Any = None,
+        on_delete: Callable[[str], None] | None = None,
     ) -> None:
         self.graph = graph
         self.checkpointer = checkpointer

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolCall
@@ -139,11 +139,11 @@ class AgentNodes:
         return self.model
 
     # --- plan ------------------------------------------------------------------
-    def plan(self, state: AgentState) -> dict[str, Any]:
+    def plan(self, state: AgentState) -> AgentState:
         emit = get_stream_writer()
         task = state.get("task", "")
         replanning = state.get("status") == "running"
-        update: dict[str, Any] = {"consecutive_errors": 0}
+        update: AgentState = {"consecutive_errors": 0}
         if replanning:
             update["replans"] = state.get("replans", 0) + 1
         else:
@@ -192,7 +192,7 @@ class AgentNodes:
         return items
 
     # --- act -------------------------------------------------------------------
-    def act(self, state: AgentState) -> dict[str, Any]:
+    def act(self, state: AgentState) -> AgentState:
         reason = self.limit_reason(state)
         if reason:
             return {"status": "stopped", "stop_reason": reason, "pending": []}
@@ -208,7 +208,7 @@ class AgentNodes:
         seconds = time.perf_counter() - start
         if response.response_metadata.get("finish_reason") == "cancelled":
             return {}  # Agent.cancel(): the run drains after this step; resume re-runs it
-        update: dict[str, Any] = {
+        update: AgentState = {
             "steps": state.get("steps", 0) + 1,
             "usage": add_usage(state.get("usage"), reply_usage(response, seconds)),
             "decisions": [],
@@ -245,7 +245,7 @@ class AgentNodes:
 
     def _answer(
         self, response: AIMessage, final: ToolCall | None, state: AgentState
-    ) -> dict[str, Any]:
+    ) -> AgentState:
         """The model finished (``final_answer`` or plain text); an empty answer
         is a model error, fed back so it tries again."""
         answer = str(final["args"].get("answer", "")) if final else reply_text(response)
@@ -301,7 +301,7 @@ class AgentNodes:
         return PlanNote(after=len(state.get("messages", [])), text=text)
 
     # --- approve ---------------------------------------------------------------
-    def approve(self, state: AgentState) -> dict[str, Any]:
+    def approve(self, state: AgentState) -> AgentState:
         pending = state.get("pending", [])
         asks = [p for p in pending if p["verdict"] == "ask"]
         answers: dict[str, Decision] = {}
@@ -339,7 +339,7 @@ class AgentNodes:
         )
 
     # --- execute ---------------------------------------------------------------
-    def execute(self, state: AgentState) -> dict[str, Any]:
+    def execute(self, state: AgentState) -> AgentState:
         emit = get_stream_writer()
         thread_id = current_thread_id() or ""
         key_prefix = f"{thread_id}/{last_ai_id(state.get('messages', []))}"
@@ -379,9 +379,9 @@ class AgentNodes:
         }
 
     # --- observe / finish --------------------------------------------------------
-    def observe(self, state: AgentState) -> dict[str, Any]:
+    def observe(self, state: AgentState) -> AgentState:
         plan = [PlanStep(**s) for s in state.get("plan", [])]
-        update: dict[str, Any] = {}
+        update: AgentState = {}
         if plan and state.get("consecutive_errors", 0) == 0:
             current = next((s for s in plan if s["status"] in ("running", "pending")), None)
             if current is not None:
@@ -396,7 +396,7 @@ class AgentNodes:
             update.update(status="stopped", stop_reason=reason)
         return update
 
-    def finish(self, state: AgentState) -> dict[str, Any]:
+    def finish(self, state: AgentState) -> AgentState:
         emit = get_stream_writer()
         if state.get("status") == "stopped":
             emit(ErrorEvent(message=f"stopped: {state.get('stop_reason', '')}"))
@@ -410,7 +410,7 @@ class AgentNodes:
         return {"status": "finished", "plan": plan, "answer": answer}
 
     # --- routing -----------------------------------------------------------------
-    def limit_reason(self, state: Mapping[str, Any]) -> str:
+    def limit_reason(self, state: AgentState) -> str:
         if state.get("steps", 0) >= self.limits.max_steps:
             return f"max steps ({self.limits.max_steps}) reached"
         if (state.get("usage") or {}).get("output_tokens", 0) >= self.limits.max_tokens:

@@ -174,7 +174,7 @@ def _rejected(run: CallDecision, feedback: str) -> CallDecision:
 _SAVED_OUTCOMES: dict[str, ToolOutcome] = {"respond": "responded", "deny": "denied", "invalid": "error"}
 
 
-def saved_decision(saved: CallDecision | Mapping[str, Any]) -> CallDecision:
+def saved_decision(saved: CallDecision | Mapping[str, object]) -> CallDecision:
     """A decision in today's shape. Threads saved by agentkit 0.1 recorded a
     ``kind`` (allow, approve, edit, reject, respond, deny, invalid) and the
     reject feedback or the outcome text in ``feedback``; such a thread can

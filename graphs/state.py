@@ -8,7 +8,7 @@ saved by one version of agentkit opens in the next.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict, TypeVar
 
 from langchain_core.messages import AnyMessage
 from langgraph.channels.delta import DeltaChannel
@@ -81,9 +81,10 @@ RunStatusState = Literal["starting", "running", "finished", "stopped"]
 # rebuilds the value from the ancestors' writes, with a full snapshot every
 # SNAPSHOT_EVERY updates to bound the replay (see docs/benchmarks.md).
 SNAPSHOT_EVERY = 100
+T = TypeVar("T")
 
 
-def append_batches(state: list[Any], writes: Sequence[list[Any]]) -> list[Any]:
+def append_batches(state: list[T], writes: Sequence[list[T]]) -> list[T]:
     """Append each write's items, in order (batching-invariant, as
     DeltaChannel requires)."""
     return [*state, *(item for batch in writes for item in batch)]

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
@@ -42,7 +42,7 @@ def final_answer_tool() -> BaseTool:
     )
 
 
-def configurable() -> dict[str, Any]:
+def configurable() -> dict[str, object]:
     """The running graph's ``config["configurable"]`` ({} outside a run)."""
     try:
         return dict(get_config().get("configurable", {}))
@@ -123,7 +123,7 @@ def reply_usage(response: AIMessage, seconds: float) -> Usage:
     )
 
 
-def fresh_run_fields() -> dict[str, Any]:
+def fresh_run_fields() -> dict[str, object]:
     """What a new task on a thread starts from (the transcript is kept)."""
     return {
         "steps": 0,

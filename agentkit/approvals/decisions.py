@@ -58,7 +58,7 @@ class NoPendingApprovalError(DecisionError):
     """Decisions were given for a thread that waits for none."""
 
 
-def parse_decisions(raw: Sequence[Decision | Mapping[str, Any]]) -> list[Decision]:
+def parse_decisions(raw: Sequence[Decision | Mapping[str, object]]) -> list[Decision]:
     """Decisions from objects or their JSON dumps (a resume value)."""
     return _DECISIONS.validate_python([d.model_dump() if isinstance(d, BaseModel) else d for d in raw])
 
@@ -95,7 +95,7 @@ def call_signature(tool: str, args: Mapping[str, Any]) -> str:
 
 def resolve_decisions(
     requests: Sequence[ApprovalRequest],
-    answers: Sequence[Decision | Mapping[str, Any]],
+    answers: Sequence[Decision | Mapping[str, object]],
     tools: Mapping[str, BaseTool],
 ) -> list[Decision]:
     """One decision per request, in the order of ``requests``; raises

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,6 +24,10 @@ WorkspaceOption = Annotated[
     ),
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML file to read.")]
+
+if TYPE_CHECKING:
+    from langchain_core.messages import ToolMessage
+    from langchain_core.tools import BaseTool
 
 
 @tools_app.command("list")
@@ -104,7 +108,7 @@ def call_tool(
     typer.echo(text)
 
 
-def run_tool_call(tool: Any, args: dict[str, Any]) -> Any:
+def run_tool_call(tool: BaseTool, args: dict[str, Any]) -> ToolMessage:
     """The ToolMessage for one call; tool errors come back with status=error."""
     import asyncio
 
