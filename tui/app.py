@@ -35,23 +35,32 @@ from agentkit.events import (
     ErrorEvent,
     FinalEvent,
     PlanEvent,
-    PlanStep,
     TokenEvent,
-    ToolCallProposed,
-    ToolResultEvent,
 )
 from agentkit.threads import new_thread_id
 from agentkit.tui.screens.approval import ApprovalScreen, describe
-from agentkit.tui.screens.dialogs import ChoiceScreen
+from agentkit.tui.screens.dialogs import RevokeRuleScreen
 from agentkit.tui.screens.help import HelpScreen
 from agentkit.tui.views import error_text, model_context
 from agentkit.tui.widgets.conversation import Conversation
 from agentkit.tui.widgets.panels import ContextPanel, PlanPanel
-from agentkit.tui.widgets.status import SpeedMeter, StatusBar
+from agentkit.tui.widgets.status import StatusBar
 from agentkit.tui.widgets.threads import ThreadList
 
 if TYPE_CHECKING:
     from agentkit.agent import Agent
+
+
+# Command palette entries: ``action_<name>`` -> title, help.
+PALETTE: dict[str, tuple[str, str]] = {
+    "show_approvals": ("Decide pending approvals", "Open the approval prompt"),
+    "cancel": ("Cancel generation", "Stop the model (Escape)"),
+    "resume": ("Resume interrupted run", "Continue a cancelled run from its last checkpoint"),
+    "help": ("Help: keys", "Every key of every screen"),
+    "toggle_threads": ("Toggle threads sidebar", "Show or hide threads"),
+    "toggle_side": ("Toggle plan and context", "Show or hide the side panels"),
+    "revoke_rule": ("Revoke an always-allow rule", "Ask again before a tool runs"),
+}
 
 
 class AgentkitApp(App[None]):
@@ -94,7 +103,6 @@ class AgentkitApp(App[None]):
         self.pending_requests: list[ApprovalRequest] = []
         self.queued_message: str | None = None
         self.run_worker_: Worker[None] | None = None
-        self.speed = SpeedMeter()
 
     # --- layout -------------------------------------------------------------
 
@@ -224,8 +232,7 @@ class AgentkitApp(App[None]):
         )
 
     async def consume(self, stream: AsyncIterator[AgentEvent], thread_id: str) -> None:
-        self.speed = SpeedMeter()
-        self.status.set(state="generating")
+        self.status.start_run()
         requests: list[ApprovalRequest] = []
         await self.conversation.show_thinking("thinking")
         try:
@@ -252,9 +259,8 @@ class AgentkitApp(App[None]):
             return
         await self.conversation.hide_thinking()
         await self.conversation.end_reply()
-        if self.speed.rate is not None:
-            self.status.set(tokens_per_s=self.speed.rate)
-        self.update_usage()
+        if self.agent is not None:
+            self.status.end_run(self.agent.result(self.thread_id).usage, model_context(self.agent))
         await self.refresh_threads()
         if requests and thread_id == self.thread_id:
             self.pending_requests = requests
@@ -264,59 +270,21 @@ class AgentkitApp(App[None]):
             self.status.set(state="idle")
 
     async def handle_event(self, event: AgentEvent) -> None:
-        conversation = self.conversation
+        await self.conversation.show_event(event)
         if isinstance(event, TokenEvent):
-            self.count_token()
-            if event.node == "plan":  # the plan's JSON: shown in the plan panel
-                self.status.set(state="planning")
-                await conversation.show_thinking("planning")
-                return
-            self.status.set(state="generating")
-            await conversation.stream_token(event.text)
+            self.status.count_token()
+            # the plan's JSON is shown in the plan panel, not as a reply
+            self.status.set(state="planning" if event.node == "plan" else "generating")
         elif isinstance(event, PlanEvent):
             self.query_one("#plan", PlanPanel).show(event.steps)
-            await conversation.show_thinking("thinking")
         elif isinstance(event, ContextEvent):
             self.query_one("#context", ContextPanel).show(event.items)
-        elif isinstance(event, ToolCallProposed):
-            await conversation.add_tool_call(event)
-            if event.policy == "allow":
-                await conversation.show_thinking(f"running {event.tool}")
-        elif isinstance(event, ToolResultEvent):
-            conversation.tool_result(event)
-            await conversation.show_thinking("thinking")
-        elif isinstance(event, ApprovalNeeded):
-            await conversation.end_reply()
         elif isinstance(event, FinalEvent):
-            await conversation.end_reply(event.answer)
-            plan = self.query_one("#plan", PlanPanel)
-            # The run is over: the step that was running is done (as the graph records it).
-            plan.show(
-                [PlanStep(**{**s, "status": "done"}) if s["status"] == "running" else s for s in plan.steps]
-            )
+            self.query_one("#plan", PlanPanel).finish()
         elif isinstance(event, ErrorEvent):
-            await conversation.add_error(event.message)
-            self.notify(event.message, title="Agent error", severity="error", timeout=10,
-                        markup=False)
-
-    def count_token(self) -> None:
-        if self.speed.tick():
-            self.status.set(tokens_per_s=self.speed.rate)
-
-    def update_usage(self) -> None:
-        """Context use from the loaded model, when it reports one; without
-        streamed tokens (silent tool calls), speed from the run's usage."""
-        if self.agent is None:
-            return
-        if self.speed.rate is None:
-            usage = self.agent.result(self.thread_id).usage
-            if usage["model_seconds"] > 0 and usage["output_tokens"] > 0:
-                self.status.set(tokens_per_s=usage["output_tokens"] / usage["model_seconds"])
-        used, size = model_context(self.agent)
-        if used is not None:
-            self.status.set(context_used=used)
-        if size:
-            self.status.set(context_size=size)
+            self.notify(
+                event.message, title="Agent error", severity="error", timeout=10, markup=False
+            )
 
     # --- approvals ------------------------------------------------------------
 
@@ -360,7 +328,7 @@ class AgentkitApp(App[None]):
     async def open_thread(self, thread_id: str) -> None:
         assert self.agent is not None
         try:
-            self.agent.threads.get(thread_id)
+            messages = self.agent.threads.messages(thread_id)
         except Exception as err:  # noqa: BLE001 - e.g. a mistyped --thread id
             self.report_error(err, "Cannot open the thread")
             if not self.thread_id:
@@ -369,11 +337,6 @@ class AgentkitApp(App[None]):
         await self.cancel_run()
         self.thread_id = thread_id
         await self.reset_view()
-        try:
-            messages = self.agent.threads.messages(thread_id)
-        except Exception as err:  # noqa: BLE001
-            self.report_error(err, "Cannot read the thread")
-            messages = []
         await self.conversation.replay(messages)
         await self.conversation.add_notice(f"opened thread {thread_id}")
         await self.refresh_threads()
@@ -506,27 +469,14 @@ class AgentkitApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def ask_revoke_rule(self) -> None:
+    def action_revoke_rule(self) -> None:
         if self.agent is None:
             return
-        policy = self.agent.policy
-        rules = [r for r in policy.list_rules() if r.source == "always"]
-        if not rules:
+        screen = RevokeRuleScreen(self.agent.policy)
+        if screen.choices:
+            self.push_screen(screen)
+        else:
             self.notify("No always-allow rules yet.")
-            return
-
-        def chosen(rule_id: str | None) -> None:
-            if rule_id is None:
-                return
-            try:
-                policy.revoke(rule_id)
-            except (KeyError, OSError) as err:  # revoked meanwhile, or the file is gone
-                self.report_error(err, "Cannot revoke the rule")
-                return
-            self.notify(f"Revoked rule {rule_id}")
-
-        choices = [(r.id, r.describe()) for r in rules]
-        self.push_screen(ChoiceScreen("Revoke which always-allow rule?", choices), chosen)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -534,33 +484,13 @@ class AgentkitApp(App[None]):
             return
         yield SystemCommand("New thread", "Start a fresh conversation", self.action_new_thread)
         yield from self.thread_list.commands(self.thread_id)
-        yield SystemCommand(
-            "Decide pending approvals", "Open the approval prompt", self.action_show_approvals
-        )
-        yield SystemCommand("Cancel generation", "Stop the model (Escape)", self.action_cancel)
-        yield SystemCommand(
-            "Resume interrupted run",
-            "Continue a cancelled run from its last checkpoint",
-            self.action_resume,
-        )
-        yield SystemCommand("Help: keys", "Every key of every screen", self.action_help)
-        yield SystemCommand(
-            "Toggle threads sidebar", "Show or hide threads", self.action_toggle_threads
-        )
-        yield SystemCommand(
-            "Toggle plan and context", "Show or hide the side panels", self.action_toggle_side
-        )
-        yield SystemCommand(
-            "Revoke an always-allow rule", "Ask again before a tool runs", self.ask_revoke_rule
-        )
+        for action, (title, help_text) in PALETTE.items():
+            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
         for row in self.thread_list.rows:
             if row.thread_id != self.thread_id:
-                yield SystemCommand(
-                    f"Open thread: {row.title}",
-                    f"{row.thread_id} {row.updated}",
-                    partial(self.open_thread, row.thread_id),
-                    discover=False,
-                )
+                open_row = partial(self.open_thread, row.thread_id)
+                details = f"{row.thread_id} {row.updated}"
+                yield SystemCommand(f"Open thread: {row.title}", details, open_row, discover=False)
 
 
 __all__ = ["AgentkitApp"]

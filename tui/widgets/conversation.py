@@ -13,7 +13,16 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
-from agentkit.events import ToolCallProposed, ToolResultEvent
+from agentkit.events import (
+    AgentEvent,
+    ApprovalNeeded,
+    ErrorEvent,
+    FinalEvent,
+    PlanEvent,
+    TokenEvent,
+    ToolCallProposed,
+    ToolResultEvent,
+)
 from agentkit.tui.views import transcript_from_messages
 
 STATUS_ICONS: dict[str, str] = {
@@ -198,6 +207,29 @@ class Conversation(VerticalScroll):
         thinking, self.thinking = self.thinking, None
         if thinking is not None:
             await thinking.remove()
+
+    async def show_event(self, event: AgentEvent) -> None:
+        """What an agent event shows in the conversation (the panels show the rest)."""
+        if isinstance(event, TokenEvent):
+            if event.node == "plan":
+                await self.show_thinking("planning")
+            else:
+                await self.stream_token(event.text)
+        elif isinstance(event, PlanEvent):
+            await self.show_thinking("thinking")
+        elif isinstance(event, ToolCallProposed):
+            await self.add_tool_call(event)
+            if event.policy == "allow":
+                await self.show_thinking(f"running {event.tool}")
+        elif isinstance(event, ToolResultEvent):
+            self.tool_result(event)
+            await self.show_thinking("thinking")
+        elif isinstance(event, ApprovalNeeded):
+            await self.end_reply()
+        elif isinstance(event, FinalEvent):
+            await self.end_reply(event.answer)
+        elif isinstance(event, ErrorEvent):
+            await self.add_error(event.message)
 
     async def add_user(self, text: str) -> None:
         await self.end_reply()

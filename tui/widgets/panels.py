@@ -50,6 +50,12 @@ class PlanPanel(VerticalScroll):
         self.steps = list(steps)
         self._body.update(render_plan(self.steps))
 
+    def finish(self) -> None:
+        """The run is over: the step that was running is done (as the graph records it)."""
+        self.show(
+            [PlanStep(**{**s, "status": "done"}) if s["status"] == "running" else s for s in self.steps]
+        )
+
 
 def render_context(items: list[ContextItem]) -> Text:
     if not items:
