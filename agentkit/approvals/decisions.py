@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from agentkit.approvals.policy import COMMAND_ARGS
+from agentkit.approvals.rules import COMMAND_ARGS
 from agentkit.errors import AgentkitError
 from agentkit.events import ApprovalRequest, Decision, Edit
 
