@@ -168,9 +168,8 @@ class AgentNodes:
                 steps = [s.strip() for s in parsed.steps if s.strip()][:5] or steps
             except (ValueError, TypeError) as err:  # unparseable plan: model-caused
                 emit(ErrorEvent(message=f"plan not usable ({err}); using the task as the plan"))
-            update["usage"] = add_usage(
-                state.get("usage"), {"model_seconds": time.perf_counter() - start}
-            )
+            run_usage = update.get("usage", state.get("usage"))  # a new task starts from zero
+            update["usage"] = add_usage(run_usage, {"model_seconds": time.perf_counter() - start})
         plan = [
             PlanStep(index=i + 1, text=text, status="running" if i == 0 else "pending")
             for i, text in enumerate(steps)

@@ -168,6 +168,15 @@ def test_second_task_on_a_thread_keeps_the_transcript(tmp_path: Path) -> None:
     assert result.tool_calls == []  # per-run fields were reset
 
 
+def test_each_run_counts_only_its_own_usage(tmp_path: Path) -> None:
+    # With planning, a second task's usage used to start from the first one's.
+    plans = [{"steps": ["answer"]}, {"steps": ["answer"]}]
+    agent, _, _ = make_agent(tmp_path, [final("one"), final("two")], structured=plans, planning=True)
+    first = agent.run("first question", "t")
+    second = agent.run("second question", "t")
+    assert second.usage["output_tokens"] == first.usage["output_tokens"] > 0
+
+
 def test_users_can_compose_their_own_graph() -> None:
     """Our nodes in a user-built graph: no planning, no approval node (this
     graph only allows calls the policy allows outright)."""
