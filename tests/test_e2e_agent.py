@@ -43,15 +43,6 @@ class SummaryArgs(BaseModel):
     content: str = Field(min_length=1, max_length=200)
 
 
-def _chat_llama_available() -> bool:
-    try:
-        from agentkit.models import ChatLlama  # noqa: F401
-    except (ImportError, AttributeError):
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _chat_llama_available(), reason="agentkit.models.ChatLlama is not importable yet")
 def test_read_then_write_summary_with_policy_approval(tmp_path: Path) -> None:
     from agentkit.tools import builtin_tools
 
