@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
+from tests_support import summary_tools
 
 from agentkit.agent import Agent
 from agentkit.approvals.decisions import validate_args
 from agentkit.approvals.policy import Policy
 from agentkit.config import load_settings
 from agentkit.graphs.state import AgentState
-from agentkit.tools.base import declare
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -51,24 +50,13 @@ def test_read_then_write_summary_with_policy_approval(tmp_path: Path) -> None:
         data_dir=tmp_path / "data", workspace=tmp_path, temperature=0.0, seed=7, max_tokens=160
     )
     builtin_read = next(t for t in builtin_tools(settings, read_only=True) if t.name == "read_file")
-    read_file = declare(
-        StructuredTool.from_function(
-            lambda path: builtin_read.invoke({"path": path}),
-            name="read_file", description=builtin_read.description, args_schema=ReadArgs,
-        ),
-        ["read"],
-    )
-
-    def write_summary(content: str) -> str:
-        (tmp_path / "summary.md").write_text(content)
-        return f"wrote {len(content)} characters to summary.md"
-
-    write = declare(
-        StructuredTool.from_function(
-            write_summary, name="write_summary", description="Write the summary to summary.md.",
-            args_schema=SummaryArgs,
-        ),
-        ["write"],
+    read_file, write = summary_tools(
+        tmp_path,
+        lambda path: builtin_read.invoke({"path": path}),
+        builtin_read.description,
+        ReadArgs,
+        SummaryArgs,
+        "wrote {n} characters to summary.md",
     )
     policy = Policy.default()
     thread_id = "e2e"

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 from services import (
     Service,
@@ -44,7 +43,7 @@ from agentkit.errors import StoreError
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from agent_support import side_effects  # noqa: E402
-from tests_support import wait_for  # noqa: E402
+from tests_support import summary_tools, wait_for  # noqa: E402
 
 CHILD = Path(__file__).parent / "scaleout_child.py"
 MEMORY = "The deploy password is kept in the team vault, never in the repository."
@@ -206,7 +205,6 @@ def test_agent_on_the_model_server_with_postgres(
     from agentkit.events import ApprovalRequest, Approve
     from agentkit.graphs.state import AgentState
     from agentkit.models.remote import ChatLlamaServer
-    from agentkit.tools.base import declare
 
     (tmp_path / "notes.txt").write_text("The Rhine is a river in Europe. It is about 1230 km long.\n")
     dead = f"http://127.0.0.1:{free_port()}/v1"
@@ -214,17 +212,14 @@ def test_agent_on_the_model_server_with_postgres(
         data_dir=tmp_path / "data", workspace=tmp_path, checkpointer=postgres.url,
         model_urls=[dead, chat_server.url], temperature=0.0, seed=7, max_tokens=120,
     )
-    read_file = declare(StructuredTool.from_function(
-        lambda path: (tmp_path / path).read_text(), name="read_file", description="Read a file.", args_schema=ReadArgs,
-    ), ["read"])
-
-    def write_summary(content: str) -> str:
-        (tmp_path / "summary.md").write_text(content)
-        return f"wrote {len(content)} characters"
-
-    write = declare(StructuredTool.from_function(
-        write_summary, name="write_summary", description="Write the summary to summary.md.", args_schema=SummaryArgs,
-    ), ["write"])
+    read_file, write = summary_tools(
+        tmp_path,
+        lambda path: (tmp_path / path).read_text(),
+        "Read a file.",
+        ReadArgs,
+        SummaryArgs,
+        "wrote {n} characters",
+    )
     order = ["read_file", "write_summary", "final_answer"]
     asked: list[ApprovalRequest] = []
 
