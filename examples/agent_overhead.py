@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from agentkit.graphs.agent_graph import Limits
+from agentkit.graphs.agent_graph import Limits, tool_order
 from agentkit.tools.base import declare
 from langchain_core.tools import StructuredTool
 from langgraph.checkpoint.memory import InMemorySaver
@@ -55,12 +55,11 @@ def measure_real(workdir: Path) -> None:
     """Three forced steps on the bundled model: lookup, lookup, final_answer."""
     tool = declare(StructuredTool.from_function(lookup, name="lookup", description="Look up a key."), ["read"])
     settings = load_settings(data_dir=workdir, workspace=workdir, temperature=0.0, max_tokens=96)
-    order = ["lookup", "lookup", "final_answer"]
     agent = Agent(
         tools=[tool],
         settings=settings,
         planning=False,
-        tool_choice=lambda state: order[min(state.get("steps", 0), 2)],
+        tool_choice=tool_order("lookup", "lookup", "final_answer"),
         limits=Limits(max_steps=3, max_repeats=5),
     )
     _ = agent.model  # load the GGUF outside the measurement

@@ -8,6 +8,7 @@ from agentkit.graphs.agent_graph import (
     build_agent_graph,
     route_after_act,
     route_after_observe,
+    tool_order,
 )
 from agentkit.graphs.prompts import Prompts
 from agentkit.graphs.state import AgentState
@@ -21,4 +22,5 @@ __all__ = [
     "build_agent_graph",
     "route_after_act",
     "route_after_observe",
+    "tool_order",
 ]

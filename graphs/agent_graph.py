@@ -420,6 +420,16 @@ class AgentNodes:
         return ""
 
 
+def tool_order(*names: str) -> Callable[[AgentState], str]:
+    """A ``tool_choice`` that forces ``names`` in turn, one per act step, and
+    then the last one (a scripted run: read first, then write, then answer)."""
+
+    def choice(state: AgentState) -> str:
+        return names[min(state.get("steps", 0), len(names) - 1)]
+
+    return choice
+
+
 def route_after_act(state: AgentState) -> Literal["approve", "finish", "act"]:
     if state.get("status") in ("finished", "stopped"):
         return "finish"

@@ -22,7 +22,7 @@ from agentkit.agent import Agent
 from agentkit.approvals.decisions import validate_args
 from agentkit.approvals.policy import Policy
 from agentkit.config import load_settings
-from agentkit.graphs.state import AgentState
+from agentkit.graphs import tool_order
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -65,17 +65,12 @@ def test_read_then_write_summary_with_policy_approval(tmp_path: Path) -> None:
     rule = policy.add_always_allow("write_summary", scope="thread", thread_id=thread_id)
     assert policy.evaluate(write, {"content": "x"}, thread_id).action == "allow"
 
-    order = ["read_file", "write_summary", "final_answer"]
-
-    def scripted_choice(state: AgentState) -> str:
-        return order[min(state.get("steps", 0), len(order) - 1)]
-
     agent = Agent(
         tools=[read_file, write],
         settings=settings,
         policy=policy,
         planning=False,
-        tool_choice=scripted_choice,
+        tool_choice=tool_order("read_file", "write_summary", "final_answer"),
     )
     events = list(agent.stream("Read the file notes.txt, then write a one-line summary of it.", thread_id))
     result = agent.result(thread_id)

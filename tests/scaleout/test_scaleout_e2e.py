@@ -203,7 +203,7 @@ def test_agent_on_the_model_server_with_postgres(
 
     from agentkit.agent import Agent
     from agentkit.events import ApprovalRequest, Approve
-    from agentkit.graphs.state import AgentState
+    from agentkit.graphs import tool_order
     from agentkit.models.remote import ChatLlamaServer
 
     (tmp_path / "notes.txt").write_text("The Rhine is a river in Europe. It is about 1230 km long.\n")
@@ -220,18 +220,14 @@ def test_agent_on_the_model_server_with_postgres(
         SummaryArgs,
         "wrote {n} characters",
     )
-    order = ["read_file", "write_summary", "final_answer"]
     asked: list[ApprovalRequest] = []
 
     def approve(requests: list[ApprovalRequest]) -> list[Approve]:
         asked.extend(requests)
         return [Approve(call_id=r.call_id) for r in requests]
 
-    def scripted_choice(state: AgentState) -> str:
-        return order[min(state.get("steps", 0), len(order) - 1)]
-
     agent = Agent(tools=[read_file, write], settings=settings, planning=False, approver=approve,
-                  tool_choice=scripted_choice)
+                  tool_choice=tool_order("read_file", "write_summary", "final_answer"))
     with caplog.at_level(logging.WARNING, logger="agentkit.models.remote"):
         events = list(agent.stream("Read notes.txt, then write a one-line summary of it.", "remote"))
     result = agent.result("remote")
