@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.agentkit-installed
 PYTEST_ARGS ?=
+SOURCES := agentkit tools graphs tui tests
 
-.PHONY: chat test install bench lint clean venv-avx2 test-avx2
+.PHONY: chat test install bench lint format clean venv-avx2 test-avx2
 
 chat: $(STAMP)
 	$(BIN)/agentkit chat
@@ -20,8 +21,15 @@ install: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/agentkit bench --quick
 
+# Lint rules (imports sorted included) and the formatter's layout; `make
+# format` applies both.
 lint: $(STAMP)
-	$(BIN)/ruff check agentkit tools graphs tui tests
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+
+format: $(STAMP)
+	$(BIN)/ruff check --select I --fix $(SOURCES)
+	$(BIN)/ruff format $(SOURCES)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

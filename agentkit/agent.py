@@ -20,13 +20,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphDrained
@@ -34,7 +34,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import RunControl
 from langgraph.types import Command, Durability
 
-from agentkit.approvals.decisions import parse_decisions, validate_decisions
+from agentkit.approvals.decisions import resolve_decisions
 from agentkit.approvals.policy import Policy
 from agentkit.checkpoint import ThreadStorage, open_storage
 from agentkit.config import Settings, load_settings
@@ -45,11 +45,9 @@ from agentkit.events import (
     ApprovalRequest,
     Decision,
     ErrorEvent,
-    PlanStep,
     RunResult,
     TokenEvent,
-    ToolCallRecord,
-    Usage,
+    add_usage,
 )
 from agentkit.graphs.agent_graph import (
     DEADLINE_KEY,
@@ -60,8 +58,8 @@ from agentkit.graphs.agent_graph import (
 )
 from agentkit.graphs.ledger import MemoryLedger, SqliteLedger
 from agentkit.graphs.prompts import Prompts
-from agentkit.graphs.state import AgentState
-from agentkit.threads import ThreadStore, pending_requests
+from agentkit.graphs.state import INTERRUPT, AgentState
+from agentkit.threads import ThreadStore, new_thread_id, pending_requests
 
 __all__ = ["Agent", "Approver", "ContextSource", "Limits"]
 
@@ -70,31 +68,14 @@ Approver = Callable[[list[ApprovalRequest]], Sequence[Decision]]
 decision per request. Without an approver the run ends ``needs_approval``."""
 
 STREAM_MODES = ["messages", "custom", "updates"]
+EVENT_TYPES: tuple[type, ...] = get_args(get_args(AgentEvent)[0])
 
 
 def default_tools(settings: Settings) -> list[BaseTool]:
-    """The built-in read-only tools (none until ``agentkit.tools`` provides them)."""
-    try:
-        from agentkit.tools import builtin_tools  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    try:
-        return list(builtin_tools(settings=settings, read_only=True))
-    except TypeError:
-        return list(builtin_tools(read_only=True))
+    """The built-in read-only tools."""
+    from agentkit.tools import builtin_tools
 
-
-def default_policy(settings: Settings, on_disk: bool) -> Policy:
-    """``policy_file`` if set, else ``<data_dir>/policy.toml`` if present, else
-    read allow / everything else ask."""
-    data_dir = settings.resolved_data_dir()
-    records = data_dir / "always_allow.json" if on_disk else None
-    if settings.policy_file is not None:
-        return Policy.from_toml(settings.policy_file, records_path=records)
-    project = data_dir / "policy.toml"
-    if project.is_file():
-        return Policy.from_toml(project, records_path=records)
-    return Policy.default(path=project if on_disk else None, records_path=records)
+    return builtin_tools(settings=settings, read_only=True)
 
 
 def _storage_for(checkpointer: BaseCheckpointSaver) -> ThreadStorage:
@@ -143,7 +124,9 @@ class Agent:
         """
         self.settings = settings or load_settings()
         self.storage = open_storage(self.settings) if checkpointer is None else _storage_for(checkpointer)
-        self.policy = policy or default_policy(self.settings, self.storage.meta_path is not None)
+        self.policy = policy or Policy.from_settings(
+            self.settings, on_disk=self.storage.meta_path is not None
+        )
         self.tools: list[BaseTool] = list(tools) if tools is not None else default_tools(self.settings)
         self.memory = memory
         self.approver = approver
@@ -173,7 +156,6 @@ class Agent:
         )
         self._control: RunControl | None = None
         self._lock = threading.Lock()
-        self.last_thread_id: str | None = None
 
     def _load_model(self) -> BaseChatModel:
         from agentkit.models.factory import make_chat_model
@@ -203,7 +185,6 @@ class Agent:
         :class:`~agentkit.events.ApprovalNeeded` events and in :meth:`result`;
         pass your own to continue a conversation."""
         thread_id = thread_id or new_thread_id()
-        self.last_thread_id = thread_id
         self.threads.touch(thread_id, task)
         yield from self._drive(thread_id, {"task": task, "status": "starting"})
 
@@ -219,7 +200,6 @@ class Agent:
 
     def stream_resume(self, thread_id: str, decisions: Sequence[Decision] = ()) -> Iterator[AgentEvent]:
         command = self._resume_input(thread_id, decisions)
-        self.last_thread_id = thread_id
         self.threads.touch(thread_id)
         yield from self._drive(thread_id, command)
 
@@ -245,17 +225,12 @@ class Agent:
         snapshot = self.graph.get_state(self._config(thread_id))
         values: Mapping[str, Any] = snapshot.values if isinstance(snapshot.values, dict) else {}
         pending = pending_requests(snapshot)
-        usage = values.get("usage") or {}
         base: dict[str, Any] = {
             "thread_id": thread_id,
             "answer": values.get("answer", ""),
-            "steps": [PlanStep(**s) for s in values.get("plan", [])],
-            "tool_calls": [ToolCallRecord(**c) for c in values.get("tool_log", [])],
-            "usage": Usage(
-                input_tokens=usage.get("input_tokens", 0),
-                output_tokens=usage.get("output_tokens", 0),
-                model_seconds=usage.get("model_seconds", 0.0),
-            ),
+            "steps": values.get("plan", []),
+            "tool_calls": values.get("tool_log", []),
+            "usage": add_usage(values.get("usage")),
         }
         if pending:
             return RunResult(status="needs_approval", pending=pending, **base)
@@ -289,7 +264,6 @@ class Agent:
         self, thread_id: str, decisions: Sequence[Decision] = ()
     ) -> AsyncIterator[AgentEvent]:
         command = self._resume_input(thread_id, decisions)  # refuse bad decisions here
-        self.last_thread_id = thread_id
         async for event in self._bridge(lambda: self._drive(thread_id, command)):
             yield event
 
@@ -326,14 +300,16 @@ class Agent:
             await asyncio.shield(worker)
 
     # --- the loop driver --------------------------------------------------------------
-    def _config(self, thread_id: str) -> dict[str, Any]:
-        configurable: dict[str, Any] = {"thread_id": thread_id}
+    def _config(self, thread_id: str) -> RunnableConfig:
+        configurable: dict[str, object] = {"thread_id": thread_id}
         if self.settings.time_budget_s is not None:
             configurable[DEADLINE_KEY] = time.time() + self.settings.time_budget_s
         limit = self.limits.max_steps * 5 + 10 * (self.limits.max_replans + 2)
         return {"configurable": configurable, "recursion_limit": limit}
 
-    def _resume_input(self, thread_id: str, decisions: Sequence[Decision | Mapping[str, Any]]) -> Command | None:
+    def _resume_input(
+        self, thread_id: str, decisions: Sequence[Decision | Mapping[str, object]]
+    ) -> Command | None:
         if not self.threads.exists(thread_id):
             from agentkit.threads import ThreadNotFoundError
 
@@ -344,11 +320,16 @@ class Agent:
             if not snapshot.next:
                 raise AgentkitError(f"thread {thread_id} has nothing to resume (status: {snapshot.values.get('status', 'empty')})")
             return None  # continue an interrupted run from its last checkpoint
-        tools = {t.name: t for t in self.tools}
-        checked = validate_decisions(pending, parse_decisions(decisions), tools)
-        return Command(resume=[d.model_dump() for d in checked])
+        return self._resume_command(pending, decisions)
 
-    def _drive(self, thread_id: str, graph_input: Any) -> Iterator[AgentEvent]:
+    def _resume_command(
+        self, requests: Sequence[ApprovalRequest], answers: Sequence[Decision | Mapping[str, object]]
+    ) -> Command:
+        """The answers, checked once (see resolve_decisions), as the graph's resume value."""
+        decisions = resolve_decisions(requests, answers, {t.name: t for t in self.tools})
+        return Command(resume=[d.model_dump() for d in decisions])
+
+    def _drive(self, thread_id: str, graph_input: AgentState | Command | None) -> Iterator[AgentEvent]:
         control = RunControl()
         with self._lock:
             self._control = control
@@ -375,26 +356,24 @@ class Agent:
                     return
                 if not requests or self.approver is None:
                     return
-                decisions = self.approver(requests)
-                checked = validate_decisions(requests, parse_decisions(decisions), {t.name: t for t in self.tools})
-                graph_input = Command(resume=[d.model_dump() for d in checked])
+                graph_input = self._resume_command(requests, self.approver(requests))
         finally:
             with self._lock:
                 if self._control is control:
                     self._control = None
 
     @staticmethod
-    def _event(thread_id: str, mode: str, chunk: Any) -> AgentEvent | None:
-        if mode == "messages":
+    def _event(thread_id: str, mode: str, chunk: object) -> AgentEvent | None:
+        if mode == "messages" and isinstance(chunk, tuple):
             message, metadata = chunk
             if isinstance(message, AIMessageChunk) and isinstance(message.content, str) and message.content:
                 return TokenEvent(text=message.content, node=str(metadata.get("langgraph_node", "")))
             return None
-        if mode == "custom":
-            return chunk if hasattr(chunk, "kind") else None
-        if mode == "updates" and isinstance(chunk, dict) and "__interrupt__" in chunk:
+        if mode == "custom":  # what the nodes emit
+            return chunk if isinstance(chunk, EVENT_TYPES) else None
+        if mode == "updates" and isinstance(chunk, dict) and INTERRUPT in chunk:
             requests: list[ApprovalRequest] = []
-            for item in chunk["__interrupt__"]:
+            for item in chunk[INTERRUPT]:
                 if isinstance(item.value, dict):
                     requests.extend(ApprovalRequest.model_validate(r) for r in item.value.get("requests", []))
             return ApprovalNeeded(thread_id=thread_id, requests=requests)
@@ -404,7 +383,3 @@ class Agent:
 class _Failure:
     def __init__(self, error: BaseException) -> None:
         self.error = error
-
-
-def new_thread_id() -> str:
-    return uuid.uuid4().hex[:12]

@@ -107,8 +107,3 @@ def open_storage(settings: Settings) -> ThreadStorage:
     assert path is not None
     saver = open_sqlite_saver(path)
     return ThreadStorage(saver, SqliteLedger(path), path)
-
-
-def open_checkpointer(settings: Settings) -> BaseCheckpointSaver:
-    """Just the checkpointer (see :func:`open_storage` for the rest)."""
-    return open_storage(settings).checkpointer

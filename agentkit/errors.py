@@ -8,6 +8,8 @@ are ordinary exceptions and do propagate.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class AgentkitError(Exception):
     """An error with a one-line message that says what to do."""
@@ -30,3 +32,24 @@ class ModelError(AgentkitError):
 
 class StoreError(AgentkitError):
     """The vector store or checkpoint database cannot be used."""
+
+
+def describe_invalid(err: ValidationError) -> str:
+    """The first problem pydantic found in a file the user wrote, as one line
+    that names where it is (``rules[2].action``) and what is wrong."""
+    problem = err.errors()[0]
+    kind = problem["type"]
+    loc = tuple(part for part in problem["loc"] if part != "[key]")  # a bad dict key
+    if kind in ("extra_forbidden", "missing") and loc:
+        parent, name = _dotted(loc[:-1]), loc[-1]
+        text = f"unknown key {name!r}" if kind == "extra_forbidden" else f"needs `{name}`"
+        return f"{parent}: {text}" if parent else text
+    message = problem["msg"].removeprefix("Value error, ")  # a validator's own words
+    got = problem.get("input")
+    if kind != "value_error" and isinstance(got, str | int | float):
+        message += f", got {got!r}"
+    return f"{_dotted(loc) or 'file'}: {message}"
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")

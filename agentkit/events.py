@@ -2,17 +2,46 @@
 
 The TUI, the Python API and ``agentkit run --json`` all consume the same
 :data:`AgentEvent` stream and answer approvals with the same
-:data:`Decision` objects; none of them reimplements the loop. Everything here
-is a pydantic model so it serialises to JSON lines as is.
+:data:`Decision` objects; none of them reimplements the loop. Events,
+decisions and results are pydantic models, so they serialise to JSON lines
+as is.
+
+The records a thread keeps (:class:`PlanStep`, :class:`ToolCallRecord`,
+:class:`Usage`, :class:`ContextItem`) are TypedDicts: plain dicts, which the
+LangGraph checkpointer stores as data. A pydantic model in a checkpoint is
+stored by its import path and revived by importing it (LangGraph warns about
+such "unregistered types" and blocks them in strict mode), and threads saved
+by earlier versions hold exactly these dicts. The events and results below
+embed the same TypedDicts, so each record has one definition everywhere.
+
+This module is the bottom layer: it imports nothing from agentkit, so tools,
+models, graphs and front ends can all share these names.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-from agentkit.tools.base import DangerLevel, SideEffect, ToolPreview
+# --- what tools declare -----------------------------------------------------------
+
+SideEffect = Literal["read", "write", "exec", "network"]
+SIDE_EFFECTS: tuple[SideEffect, ...] = ("read", "write", "exec", "network")
+DangerLevel = Literal["safe", "unknown", "dangerous", "destructive"]
+PolicyAction = Literal["allow", "ask", "deny"]
+
+
+class ToolPreview(TypedDict, total=False):
+    """What a pending call would do, shown before the human decides."""
+
+    kind: Literal["diff", "command", "http", "text"]
+    summary: str  # one line, e.g. "write 12 lines to notes.md"
+    body: str  # the diff, the command line, the request
+    danger: DangerLevel
+    cwd: str
 
 # --- human decisions on pending tool calls -------------------------------------
 
@@ -59,10 +88,10 @@ Decision = Annotated[Approve | Edit | Reject | Respond, Field(discriminator="kin
 StepStatus = Literal["pending", "running", "done", "failed"]
 
 
-class PlanStep(BaseModel):
-    index: int
+class PlanStep(TypedDict):
+    index: int  # 1-based
     text: str
-    status: StepStatus = "pending"
+    status: StepStatus
 
 
 # --- approval requests ----------------------------------------------------------
@@ -84,13 +113,13 @@ class ApprovalRequest(BaseModel):
 # --- retrieved context ------------------------------------------------------------
 
 
-class ContextItem(BaseModel):
+class ContextItem(TypedDict):
     """A memory or document chunk placed in the prompt."""
 
     kind: Literal["memory", "document"]
     text: str
     source: str  # "path/to/file.md:12-30" or "memory:<id>"
-    score: float = 0.0
+    score: NotRequired[float]  # similarity, when the source has one
 
 
 # --- events -----------------------------------------------------------------------
@@ -167,20 +196,45 @@ AgentEvent = Annotated[
 RunStatus = Literal["finished", "needs_approval", "stopped"]
 
 
-class Usage(BaseModel):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    prompt_tokens_evaluated: int = 0
-    prompt_tokens_reused: int = 0
-    model_seconds: float = 0.0
+class Usage(TypedDict):
+    """Model use of one run. Prompt tokens are ``input_tokens``; of those, the
+    model evaluated ``prompt_tokens_evaluated`` and reused the cached prefix
+    for ``prompt_tokens_reused``."""
+
+    input_tokens: int
+    output_tokens: int
+    prompt_tokens_evaluated: int
+    prompt_tokens_reused: int
+    model_seconds: float
 
 
-class ToolCallRecord(BaseModel):
+NO_USAGE = Usage(
+    input_tokens=0,
+    output_tokens=0,
+    prompt_tokens_evaluated=0,
+    prompt_tokens_reused=0,
+    model_seconds=0.0,
+)
+
+
+def add_usage(*parts: Mapping[str, float] | None) -> Usage:
+    """The key-by-key sum of ``parts``. A thread saved before
+    ``prompt_tokens_*`` existed lacks those keys: they count from 0."""
+    total: dict[str, float] = dict(NO_USAGE)
+    for part in parts:
+        for key, value in (part or {}).items():
+            total[key] += value
+    return Usage(**total)
+
+
+class ToolCallRecord(TypedDict):
+    """One call of a run, as the thread's tool log keeps it."""
+
     call_id: str
     tool: str
     args: dict[str, Any]
     status: ToolOutcome
-    output: str = ""
+    output: str
 
 
 class RunResult(BaseModel):
@@ -191,4 +245,4 @@ class RunResult(BaseModel):
     steps: list[PlanStep] = Field(default_factory=list)
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     pending: list[ApprovalRequest] = Field(default_factory=list)
-    usage: Usage = Field(default_factory=Usage)
+    usage: Usage = Field(default_factory=lambda: add_usage(None))

@@ -101,6 +101,7 @@ class ScriptedChatModel(BaseChatModel):
     _prompts: list[list[BaseMessage]] = PrivateAttr(default_factory=list)
     _tool_choices: list[Any] = PrivateAttr(default_factory=list)
     _bound_tool_names: list[list[str]] = PrivateAttr(default_factory=list)
+    _last_prompt_words: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
@@ -189,14 +190,24 @@ class ScriptedChatModel(BaseChatModel):
         else:
             reply = AIMessage(content=str(item))
         prompt_text = " ".join(str(m.content) for m in messages)
+        prompt_words = prompt_text.split()
+        in_tokens = _count_tokens(prompt_text)
         out_tokens = _count_tokens(str(reply.content)) + sum(
             _count_tokens(json.dumps(c["args"])) for c in reply.tool_calls
         )
-        in_tokens = _count_tokens(prompt_text)
+        # Like llama.cpp's prefix cache: the words this prompt shares at its
+        # start with the previous one count as reused.
+        reused = 0
+        for new, old in zip(prompt_words, self._last_prompt_words, strict=False):
+            if new != old:
+                break
+            reused += 1
+        self._last_prompt_words = prompt_words
         reply.usage_metadata = {
             "input_tokens": in_tokens,
             "output_tokens": out_tokens,
             "total_tokens": in_tokens + out_tokens,
+            "input_token_details": {"cache_read": min(reused, in_tokens)},
         }
         return reply
 

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -25,20 +25,24 @@ from langchain_core.messages import AnyMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import StateSnapshot
 from pydantic import BaseModel, Field
 
 from agentkit.errors import AgentkitError
 from agentkit.events import ApprovalRequest
 from agentkit.graphs.ledger import CallLedger
-
-try:
-    from langgraph._internal._constants import INTERRUPT
-except ImportError:  # pragma: no cover - the channel name is stable; the module is private
-    INTERRUPT = "__interrupt__"
+from agentkit.graphs.state import INTERRUPT
 
 ThreadStatus = Literal["finished", "needs_approval", "stopped", "running", "empty"]
 
-__all__ = ["CheckpointInfo", "ThreadInfo", "ThreadNotFoundError", "ThreadStatus", "ThreadStore"]
+__all__ = [
+    "CheckpointInfo",
+    "ThreadInfo",
+    "ThreadNotFoundError",
+    "ThreadStatus",
+    "ThreadStore",
+    "new_thread_id",
+]
 
 
 class ThreadNotFoundError(AgentkitError):
@@ -72,17 +76,21 @@ class CheckpointInfo(BaseModel):
 HISTORY_LIMIT = 50
 
 
-def _root(thread_id: str, checkpoint_id: str | None = None) -> dict[str, Any]:
-    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+def new_thread_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _root(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
+    configurable: dict[str, object] = {"thread_id": thread_id, "checkpoint_ns": ""}
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return {"configurable": configurable}
 
 
-def pending_requests(snapshot: Any) -> list[ApprovalRequest]:
+def pending_requests(snapshot: StateSnapshot) -> list[ApprovalRequest]:
     """The approval requests a state snapshot is waiting on."""
     requests: list[ApprovalRequest] = []
-    for item in getattr(snapshot, "interrupts", ()) or ():
+    for item in snapshot.interrupts:
         value = item.value
         if isinstance(value, dict) and "requests" in value:
             requests.extend(ApprovalRequest.model_validate(r) for r in value["requests"])
@@ -98,7 +106,7 @@ class ThreadStore:
         checkpointer: BaseCheckpointSaver,
         ledger: CallLedger | None = None,
         meta_path: Path | None = None,
-        on_delete: Any = None,
+        on_delete: Callable[[str], None] | None = None,
     ) -> None:
         self.graph = graph
         self.checkpointer = checkpointer
@@ -225,7 +233,7 @@ class ThreadStore:
             if parent is None:
                 break
             chain.append(parent)
-        new_id = uuid.uuid4().hex[:12]
+        new_id = new_thread_id()
         saved: RunnableConfig = _root(new_id)
         for ancestor in reversed(chain[1:]):
             saved = self._copy_checkpoint(ancestor, saved, ancestor.metadata or {})

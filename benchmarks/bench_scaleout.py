@@ -65,7 +65,7 @@ def run_thread(index: int, settings_kwargs: dict, workdir: Path, report: ThreadR
 
     from agentkit.agent import Agent
     from agentkit.events import ApprovalRequest, Approve
-    from agentkit.graphs.state import AgentState
+    from agentkit.graphs import tool_order
     from agentkit.tools.base import declare
 
     notes = workdir / "notes"
@@ -79,17 +79,12 @@ def run_thread(index: int, settings_kwargs: dict, workdir: Path, report: ThreadR
         StructuredTool.from_function(write_note, name="write_note", description="Save a short note.", args_schema=NoteArgs),
         ["write"],
     )
-    order = ["write_note", "final_answer"]
-
-    def choice(state: AgentState) -> str:
-        return order[min(state.get("steps", 0), len(order) - 1)]
-
     def approve(requests: list[ApprovalRequest]) -> list[Approve]:
         report.approvals.extend(r.call_id for r in requests)
         return [Approve(call_id=r.call_id) for r in requests]
 
     settings = load_settings(data_dir=workdir / f"host-{index}", workspace=workdir, **settings_kwargs)
-    agent = Agent(tools=[tool], settings=settings, planning=False, approver=approve, tool_choice=choice)
+    agent = Agent(tools=[tool], settings=settings, planning=False, approver=approve, tool_choice=tool_order("write_note", "final_answer"))
     start.wait()
     began = time.perf_counter()
     try:
@@ -100,8 +95,8 @@ def run_thread(index: int, settings_kwargs: dict, workdir: Path, report: ThreadR
     finally:
         report.seconds = time.perf_counter() - began
     report.status = result.status
-    report.executed = [c.call_id for c in result.tool_calls if c.status == "ok"]
-    report.output_tokens = result.usage.output_tokens
+    report.executed = [c["call_id"] for c in result.tool_calls if c["status"] == "ok"]
+    report.output_tokens = result.usage["output_tokens"]
     state = agent.graph.get_state({"configurable": {"thread_id": report.thread_id}})
     report.steps = int(state.values.get("steps", 0))
     ledger = agent.storage.ledger

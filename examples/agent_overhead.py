@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from agentkit.graphs.agent_graph import Limits
+from agentkit.graphs.agent_graph import Limits, tool_order
 from agentkit.tools.base import declare
 from langchain_core.tools import StructuredTool
 from langgraph.checkpoint.memory import InMemorySaver
@@ -47,7 +47,7 @@ def measure(steps: int, durability: str, store: str, workdir: Path) -> float:
     result = agent.run("look everything up")
     elapsed = time.perf_counter() - start
     assert result.status == "finished", result
-    model_s = result.usage.model_seconds  # the scripted model's own (tiny) time
+    model_s = result.usage["model_seconds"]  # the scripted model's own (tiny) time
     return (elapsed - model_s) / (steps + 1)
 
 
@@ -55,12 +55,11 @@ def measure_real(workdir: Path) -> None:
     """Three forced steps on the bundled model: lookup, lookup, final_answer."""
     tool = declare(StructuredTool.from_function(lookup, name="lookup", description="Look up a key."), ["read"])
     settings = load_settings(data_dir=workdir, workspace=workdir, temperature=0.0, max_tokens=96)
-    order = ["lookup", "lookup", "final_answer"]
     agent = Agent(
         tools=[tool],
         settings=settings,
         planning=False,
-        tool_choice=lambda state: order[min(state.get("steps", 0), 2)],
+        tool_choice=tool_order("lookup", "lookup", "final_answer"),
         limits=Limits(max_steps=3, max_repeats=5),
     )
     _ = agent.model  # load the GGUF outside the measurement
@@ -68,7 +67,7 @@ def measure_real(workdir: Path) -> None:
     result = agent.run("Look up the key alpha, then the key beta, then answer.")
     elapsed = time.perf_counter() - start
     steps = max(1, len(result.tool_calls) + (result.status == "finished"))
-    model_s = result.usage.model_seconds
+    model_s = result.usage["model_seconds"]
     print(f"bundled model: {result.status}, {steps} steps, {elapsed:.1f} s wall")
     print(f"  model    {model_s / steps:8.2f} s/step")
     print(f"  framework{(elapsed - model_s) / steps * 1000:8.1f} ms/step "

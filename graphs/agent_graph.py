@@ -25,20 +25,20 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolCall
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import interrupt
+from langgraph.types import StreamWriter, interrupt
 
-from agentkit.approvals.decisions import call_signature, parse_decisions, validate_args
+from agentkit.approvals.decisions import always_allow_patterns, call_signature, parse_decisions
 from agentkit.approvals.policy import Policy
 from agentkit.errors import AgentkitError
 from agentkit.events import (
@@ -46,29 +46,28 @@ from agentkit.events import (
     Approve,
     ContextEvent,
     ContextItem,
-    Edit,
+    Decision,
     ErrorEvent,
     FinalEvent,
     PlanEvent,
     PlanStep,
-    Reject,
     ToolCallProposed,
-    ToolOutcome,
-    ToolResultEvent,
+    add_usage,
 )
 from agentkit.graphs import prompts as P
-from agentkit.graphs.ledger import CallLedger, MemoryLedger
-from agentkit.graphs.state import (
-    AgentState,
-    CallDecision,
-    PendingCall,
-    PlanNote,
-    PlanStepState,
-    ToolCallLog,
+from agentkit.graphs.calls import (
+    CallOutcome,
+    decide,
+    pending_signature,
+    propose,
+    run_once,
+    saved_decision,
+    unparseable,
 )
+from agentkit.graphs.ledger import CallLedger, MemoryLedger
+from agentkit.graphs.state import AgentState, PendingCall, PlanNote
 from agentkit.graphs.support import (
     PlanOutput,
-    add_usage,
     close_calls,
     close_unanswered,
     configurable,
@@ -77,11 +76,10 @@ from agentkit.graphs.support import (
     fresh_run_fields,
     last_ai_id,
     normalise_reply,
-    pending_signature,
     reply_text,
+    reply_usage,
 )
-from agentkit.graphs.tool_runner import run_tool
-from agentkit.tools.base import danger_of, preview_of, side_effects_of
+from agentkit.tools.base import danger_of, preview_of
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 
@@ -141,22 +139,19 @@ class AgentNodes:
         return self.model
 
     # --- plan ------------------------------------------------------------------
-    def plan(self, state: AgentState) -> dict[str, Any]:
+    def plan(self, state: AgentState) -> AgentState:
         emit = get_stream_writer()
         task = state.get("task", "")
         replanning = state.get("status") == "running"
-        update: dict[str, Any] = {"consecutive_errors": 0}
+        update: AgentState = {"consecutive_errors": 0}
         if replanning:
             update["replans"] = state.get("replans", 0) + 1
         else:
             update.update(fresh_run_fields())
             stale = close_unanswered(state.get("messages", []), P.SUPERSEDED_NOTE)
             update["messages"] = [*stale, HumanMessage(task)] if task else stale
-            items = self._retrieve(task, emit)
-            update["context"] = [item.model_dump() for item in items]
-        context = [
-            ContextItem.model_validate(c) for c in update.get("context", state.get("context", []))
-        ]
+            update["context"] = self._retrieve(task, emit)
+        context: list[ContextItem] = update.get("context", state.get("context", []))
         steps: list[str] = [task] if task else []
         if self.planning and task:
             start = time.perf_counter()
@@ -173,18 +168,17 @@ class AgentNodes:
                 steps = [s.strip() for s in parsed.steps if s.strip()][:5] or steps
             except (ValueError, TypeError) as err:  # unparseable plan: model-caused
                 emit(ErrorEvent(message=f"plan not usable ({err}); using the task as the plan"))
-            update["usage"] = add_usage(
-                state.get("usage"), model_seconds=time.perf_counter() - start
-            )
-        plan: list[PlanStepState] = [
-            {"index": i + 1, "text": text, "status": "running" if i == 0 else "pending"}
+            run_usage = update.get("usage", state.get("usage"))  # a new task starts from zero
+            update["usage"] = add_usage(run_usage, {"model_seconds": time.perf_counter() - start})
+        plan = [
+            PlanStep(index=i + 1, text=text, status="running" if i == 0 else "pending")
             for i, text in enumerate(steps)
         ]
         update["plan"] = plan
-        emit(PlanEvent(steps=[PlanStep(**s) for s in plan]))
+        emit(PlanEvent(steps=plan))
         return update
 
-    def _retrieve(self, task: str, emit: Any) -> list[ContextItem]:
+    def _retrieve(self, task: str, emit: StreamWriter) -> list[ContextItem]:
         if self.memory is None or not task:
             return []
         try:
@@ -197,7 +191,7 @@ class AgentNodes:
         return items
 
     # --- act -------------------------------------------------------------------
-    def act(self, state: AgentState) -> dict[str, Any]:
+    def act(self, state: AgentState) -> AgentState:
         reason = self.limit_reason(state)
         if reason:
             return {"status": "stopped", "stop_reason": reason, "pending": []}
@@ -207,26 +201,19 @@ class AgentNodes:
         note = self.plan_note(state)
         start = time.perf_counter()
         try:
-            response = bound.invoke(self.act_prompt(state, note))
+            response = normalise_reply(bound.invoke(self.act_prompt(state, note)))
         except AgentkitError as err:  # e.g. context window exceeded
             return {"status": "stopped", "stop_reason": f"model error: {err}", "pending": []}
         seconds = time.perf_counter() - start
-        if getattr(response, "response_metadata", {}).get("finish_reason") == "cancelled":
+        if response.response_metadata.get("finish_reason") == "cancelled":
             return {}  # Agent.cancel(): the run drains after this step; resume re-runs it
-        usage = getattr(response, "usage_metadata", None) or {}
-        update: dict[str, Any] = {
+        update: AgentState = {
             "steps": state.get("steps", 0) + 1,
-            "usage": add_usage(
-                state.get("usage"),
-                usage.get("input_tokens", 0),
-                usage.get("output_tokens", 0),
-                seconds,
-            ),
+            "usage": add_usage(state.get("usage"), reply_usage(response, seconds)),
             "decisions": [],
         }
         if note is not None:
             update["plan_notes"] = [note]
-        response = normalise_reply(response)
         final = next((c for c in response.tool_calls if c["name"] == P.FINAL_ANSWER_TOOL), None)
         if final is not None or not (response.tool_calls or response.invalid_tool_calls):
             return {**update, **self._answer(response, final, state)}
@@ -255,7 +242,9 @@ class AgentNodes:
             }
         return {**update, "messages": [response], "pending": pending}
 
-    def _answer(self, response: AIMessage, final: Any, state: AgentState) -> dict[str, Any]:
+    def _answer(
+        self, response: AIMessage, final: ToolCall | None, state: AgentState
+    ) -> AgentState:
         """The model finished (``final_answer`` or plain text); an empty answer
         is a model error, fed back so it tries again."""
         answer = str(final["args"].get("answer", "")) if final else reply_text(response)
@@ -277,28 +266,15 @@ class AgentNodes:
         }
 
     def _pending_calls(self, response: AIMessage, state: AgentState) -> list[PendingCall]:
-        pending = [
-            self._check_call(c["id"] or "", c["name"], c["args"], state)
+        blocked, thread_id = state.get("blocked", {}), current_thread_id()
+        checked = [
+            propose(c, self.tools_by_name, self.policy, blocked, thread_id)
             for c in response.tool_calls
         ]
-        for bad in response.invalid_tool_calls:
-            raw = bad.get("error") or bad.get("args")
-            pending.append(
-                PendingCall(
-                    call_id=bad.get("id") or "",
-                    tool=bad.get("name") or "?",
-                    args={},
-                    side_effects=[],
-                    verdict="invalid",
-                    reason="unparseable call",
-                    error=f"error: could not parse the call's arguments: {raw}",
-                )
-            )
-        return pending
+        return checked + [unparseable(c) for c in response.invalid_tool_calls]
 
     def act_prompt(self, state: AgentState, note: PlanNote | None = None) -> list[AnyMessage]:
-        context = [ContextItem.model_validate(c) for c in state.get("context", [])]
-        parts = [self.prompts.system, P.render_context(context)]
+        parts = [self.prompts.system, P.render_context(state.get("context", []))]
         prompt: list[AnyMessage] = [SystemMessage("\n\n".join(p for p in parts if p))]
         # Plan notes sit in the transcript where the plan changed, not after
         # it: the prompt only grows at its end, so each turn evaluates just
@@ -323,78 +299,31 @@ class AgentNodes:
             return None
         return PlanNote(after=len(state.get("messages", [])), text=text)
 
-    def _check_call(
-        self, call_id: str, name: str, args: dict[str, Any], state: AgentState
-    ) -> PendingCall:
-        tool = self.tools_by_name.get(name)
-        base = PendingCall(call_id=call_id, tool=name, args=args, side_effects=[], reason="")
-        if tool is None:
-            known = ", ".join([*self.tools_by_name, P.FINAL_ANSWER_TOOL])
-            return {
-                **base,
-                "verdict": "invalid",
-                "reason": "unknown tool",
-                "error": f"error: unknown tool {name!r}; available tools: {known}",
-            }
-        base["side_effects"] = sorted(side_effects_of(tool))
-        problem = validate_args(tool, args)
-        if problem:
-            return {
-                **base,
-                "verdict": "invalid",
-                "reason": "invalid arguments",
-                "error": f"error: {problem}",
-            }
-        why = state.get("blocked", {}).get(call_signature(name, args))
-        if why:
-            return {
-                **base,
-                "verdict": "invalid",
-                "reason": "blocked repeat",
-                "error": P.BLOCKED_REPEAT_NOTE.format(why=why),
-            }
-        verdict = self.policy.evaluate(tool, args, thread_id=current_thread_id())
-        return {**base, "verdict": verdict.action, "reason": verdict.reason}
-
     # --- approve ---------------------------------------------------------------
-    def approve(self, state: AgentState) -> dict[str, Any]:
+    def approve(self, state: AgentState) -> AgentState:
         pending = state.get("pending", [])
         asks = [p for p in pending if p["verdict"] == "ask"]
-        human: dict[str, CallDecision] = {}
+        answers: dict[str, Decision] = {}
         if asks:
-            raw = interrupt(
-                {"requests": [self.approval_request(p).model_dump(mode="json") for p in asks]}
-            )
-            decisions = parse_decisions(raw)
-            ids = {p["call_id"] for p in asks}
-            for decision in decisions:
-                if decision.call_id not in ids:  # Agent.resume refuses these earlier
-                    raise ValueError(f"decision for unknown call id {decision.call_id!r}")
-            by_id = {d.call_id: d for d in decisions}
-            for p in asks:
-                d = by_id.get(p["call_id"])
-                if d is None:
-                    raise ValueError(f"no decision for call {p['call_id']!r}")
-                human[p["call_id"]] = self._apply_decision(p, d)
-        out: list[CallDecision] = []
-        for p in pending:
-            if p["call_id"] in human:
-                out.append(human[p["call_id"]])
-            elif p["verdict"] == "allow":
-                out.append(CallDecision(call_id=p["call_id"], kind="allow", args=p["args"]))
-            else:
-                note = p.get("error") or P.DENIED_NOTE.format(reason=p["reason"])
-                out.append(
-                    CallDecision(
-                        call_id=p["call_id"],
-                        kind=p["verdict"] if p["verdict"] == "deny" else "invalid",
-                        args=p["args"],
-                        feedback=note,
-                    )
+            requests = [self.approval_request(p) for p in asks]
+            # The resume value was checked against these requests before the
+            # graph resumed (Agent, resolve_decisions): a value refused here
+            # would stay in the checkpoint and be replayed by every later resume.
+            raw = interrupt({"requests": [r.model_dump(mode="json") for r in requests]})
+            answers = {d.call_id: d for d in parse_decisions(raw)}
+        for p in asks:
+            answer = answers.get(p["call_id"])
+            if isinstance(answer, Approve) and answer.always:
+                self.policy.add_always_allow(
+                    p["tool"],
+                    **always_allow_patterns(p["args"]),
+                    scope=answer.always,
+                    thread_id=current_thread_id(),
                 )
-        return {"decisions": out}
+        return {"decisions": [decide(p, answers.get(p["call_id"])) for p in pending]}
 
     def approval_request(self, p: PendingCall) -> ApprovalRequest:
+        """A call the policy asks about, as the human sees it."""
         tool = self.tools_by_name[p["tool"]]
         schema = tool.tool_call_schema
         return ApprovalRequest(
@@ -408,124 +337,50 @@ class AgentNodes:
             reason=p["reason"],
         )
 
-    def _apply_decision(self, p: PendingCall, d: Any) -> CallDecision:
-        if isinstance(d, Approve):
-            if d.always:
-                from agentkit.approvals.decisions import always_allow_patterns
-
-                self.policy.add_always_allow(
-                    p["tool"],
-                    **always_allow_patterns(p["args"]),
-                    scope=d.always,
-                    thread_id=current_thread_id(),
-                )
-            return CallDecision(call_id=p["call_id"], kind="approve", args=p["args"])
-        if isinstance(d, Edit):
-            problem = validate_args(self.tools_by_name[p["tool"]], d.args)
-            if problem:  # Agent.resume refuses these earlier
-                raise ValueError(problem)
-            return CallDecision(call_id=p["call_id"], kind="edit", args=dict(d.args))
-        if isinstance(d, Reject):
-            return CallDecision(
-                call_id=p["call_id"], kind="reject", args=p["args"], feedback=d.feedback
-            )
-        return CallDecision(call_id=p["call_id"], kind="respond", args=p["args"], feedback=d.result)
-
     # --- execute ---------------------------------------------------------------
-    def execute(self, state: AgentState) -> dict[str, Any]:
+    def execute(self, state: AgentState) -> AgentState:
         emit = get_stream_writer()
         thread_id = current_thread_id() or ""
-        message_id = last_ai_id(state.get("messages", []))
+        key_prefix = f"{thread_id}/{last_ai_id(state.get('messages', []))}"
         pending = {p["call_id"]: p for p in state.get("pending", [])}
-        blocked = dict(state.get("blocked", {}))
-        messages: list[ToolMessage] = []
-        log: list[ToolCallLog] = []  # appended to the thread's tool_log
-        for d in state.get("decisions", []):
+        outcomes: list[CallOutcome] = []
+        for saved in state.get("decisions", []):
+            d = saved_decision(saved)
             p = pending[d["call_id"]]
-            args = d.get("args", p["args"])
-            output, status, seconds = self._outcome(d, p, f"{thread_id}/{message_id}", thread_id)
-            why = {
-                "error": f"failed with: {output[:200]}",
-                "denied": "was denied by policy",
-                "rejected": "was rejected by the user"
-                + (f" ({d['feedback']})" if d.get("feedback") else ""),
-            }.get(status)
+            if "status" in d:
+                outcome = CallOutcome(
+                    p["call_id"],
+                    p["tool"],
+                    d["args"],
+                    d["status"],
+                    d.get("output", ""),
+                    feedback=d.get("feedback", ""),
+                )
+            else:
+                key = f"{key_prefix}/{p['call_id']}"
+                tool = self.tools_by_name[p["tool"]]
+                outcome = run_once(self.ledger, key, thread_id, tool, p["call_id"], d["args"])
+            emit(outcome.event())
+            outcomes.append(outcome)
+        blocked = dict(state.get("blocked", {}))
+        for outcome in outcomes:
+            why = outcome.block_reason()
             if why:  # the repeated-call detector refuses this exact call from now on
-                blocked[call_signature(p["tool"], p["args"] if status == "rejected" else args)] = (
-                    why
-                )
-            ok = status in ("ok", "responded")
-            messages.append(
-                ToolMessage(
-                    content=output,
-                    tool_call_id=p["call_id"],
-                    name=p["tool"],
-                    status="success" if ok else "error",
-                )
-            )
-            log.append(
-                ToolCallLog(
-                    call_id=p["call_id"], tool=p["tool"], args=args, status=status, output=output
-                )
-            )
-            emit(
-                ToolResultEvent(
-                    call_id=p["call_id"],
-                    tool=p["tool"],
-                    output=output,
-                    status=status,
-                    duration_s=seconds,
-                )
-            )
-        all_failed = bool(messages) and all(m.status == "error" for m in messages)
+                blocked[call_signature(outcome.tool, outcome.args)] = why
+        all_failed = bool(outcomes) and all(o.failed for o in outcomes)
         return {
-            "messages": messages,
-            "tool_log": log,
+            "messages": [o.message() for o in outcomes],
+            "tool_log": [o.record() for o in outcomes],
             "blocked": blocked,
             "pending": [],
             "decisions": [],
             "consecutive_errors": state.get("consecutive_errors", 0) + 1 if all_failed else 0,
         }
 
-    def _outcome(
-        self, d: CallDecision, p: PendingCall, key_prefix: str, thread_id: str
-    ) -> tuple[str, ToolOutcome, float]:
-        """(output, status, seconds) of one decided call; only allowed,
-        approved and edited calls run."""
-        kind = d["kind"]
-        if kind in ("allow", "approve", "edit"):
-            key = f"{key_prefix}/{p['call_id']}"
-            output, outcome, seconds = self._run_once(key, thread_id, p, d.get("args", p["args"]))
-            return output, outcome, seconds
-        if kind == "reject":
-            feedback = d.get("feedback", "")
-            return (
-                P.REJECTED_NOTE.format(feedback=f": {feedback}" if feedback else ""),
-                "rejected",
-                0.0,
-            )
-        if kind == "respond":
-            return d.get("feedback", ""), "responded", 0.0
-        return d.get("feedback", "error"), "denied" if kind == "deny" else "error", 0.0
-
-    def _run_once(
-        self, key: str, thread_id: str, p: PendingCall, args: dict[str, Any]
-    ) -> tuple[str, ToolOutcome, float]:
-        entry = self.ledger.get(key)
-        if entry is not None and entry.state == "done":
-            return entry.output, "error" if entry.status == "error" else "ok", entry.duration_s
-        tool = self.tools_by_name[p["tool"]]
-        if entry is not None and side_effects_of(tool) != {"read"}:
-            return P.INTERRUPTED_NOTE, "error", 0.0
-        self.ledger.start(key, thread_id, tool.name)
-        output, outcome, seconds = run_tool(tool, args, p["call_id"])
-        self.ledger.finish(key, output, outcome, seconds)
-        return output, outcome, seconds
-
     # --- observe / finish --------------------------------------------------------
-    def observe(self, state: AgentState) -> dict[str, Any]:
-        plan = [dict(s) for s in state.get("plan", [])]
-        update: dict[str, Any] = {}
+    def observe(self, state: AgentState) -> AgentState:
+        plan = [PlanStep(**s) for s in state.get("plan", [])]
+        update: AgentState = {}
         if plan and state.get("consecutive_errors", 0) == 0:
             current = next((s for s in plan if s["status"] in ("running", "pending")), None)
             if current is not None:
@@ -534,19 +389,19 @@ class AgentNodes:
                 if following is not None:
                     following["status"] = "running"
                 update["plan"] = plan
-                get_stream_writer()(PlanEvent(steps=[PlanStep(**s) for s in plan]))
+                get_stream_writer()(PlanEvent(steps=plan))
         reason = self.limit_reason({**state, **update})
         if reason:
             update.update(status="stopped", stop_reason=reason)
         return update
 
-    def finish(self, state: AgentState) -> dict[str, Any]:
+    def finish(self, state: AgentState) -> AgentState:
         emit = get_stream_writer()
         if state.get("status") == "stopped":
             emit(ErrorEvent(message=f"stopped: {state.get('stop_reason', '')}"))
             return {"status": "stopped"}
         plan = [
-            dict(s, status="done" if s["status"] == "running" else s["status"])
+            PlanStep(**{**s, "status": "done" if s["status"] == "running" else s["status"]})
             for s in state.get("plan", [])
         ]
         answer = state.get("answer", "")
@@ -554,7 +409,7 @@ class AgentNodes:
         return {"status": "finished", "plan": plan, "answer": answer}
 
     # --- routing -----------------------------------------------------------------
-    def limit_reason(self, state: Mapping[str, Any]) -> str:
+    def limit_reason(self, state: AgentState) -> str:
         if state.get("steps", 0) >= self.limits.max_steps:
             return f"max steps ({self.limits.max_steps}) reached"
         if (state.get("usage") or {}).get("output_tokens", 0) >= self.limits.max_tokens:
@@ -563,6 +418,16 @@ class AgentNodes:
         if deadline is not None and time.time() >= deadline:
             return "wall-clock budget exceeded"
         return ""
+
+
+def tool_order(*names: str) -> Callable[[AgentState], str]:
+    """A ``tool_choice`` that forces ``names`` in turn, one per act step, and
+    then the last one (a scripted run: read first, then write, then answer)."""
+
+    def choice(state: AgentState) -> str:
+        return names[min(state.get("steps", 0), len(names) - 1)]
+
+    return choice
 
 
 def route_after_act(state: AgentState) -> Literal["approve", "finish", "act"]:

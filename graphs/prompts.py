@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agentkit.events import ContextItem
+from agentkit.events import ContextItem, PlanStep
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a careful assistant that completes tasks with tools. "
@@ -60,16 +60,16 @@ def render_context(items: Sequence[ContextItem]) -> str:
         return ""
     lines = ["Relevant context (cite the source when you use it):"]
     for item in items:
-        lines.append(f"[{item.kind} {item.source}] {item.text.strip()}")
+        lines.append(f"[{item['kind']} {item['source']}] {item['text'].strip()}")
     return "\n".join(lines)
 
 
-def render_plan(steps: Sequence[dict[str, object]]) -> str:
+def render_plan(steps: Sequence[PlanStep]) -> str:
     if not steps:
         return ""
     marks = {"done": "x", "failed": "!", "running": ">", "pending": " "}
     lines = ["Plan:"]
     for step in steps:
-        mark = marks.get(str(step.get("status", "pending")), " ")
+        mark = marks.get(step["status"], " ")
         lines.append(f"[{mark}] {step['index']}. {step['text']}")
     return "\n".join(lines)

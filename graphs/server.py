@@ -11,48 +11,50 @@ uses them); the model loads on the first call (an HTTP model when
 Interrupts are LangGraph interrupts: a run that needs approval ends with an
 ``__interrupt__`` whose value is ``{"requests": [ApprovalRequest, ...]}``;
 resume it with ``Command(resume=[{"kind": "approve", "call_id": ...}, ...])``
-(one decision per request; see :mod:`agentkit.events`). Start a task with the
-input ``{"task": "..."}``.
+(one decision per request; see :mod:`agentkit.events`). The graph trusts the
+resume value: build it with :func:`agentkit.approvals.decisions.resolve_decisions`,
+as ``Agent.resume`` does. Start a task with the input ``{"task": "..."}``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
+from agentkit.checkpoint import POSTGRES_SCHEMES
 from agentkit.config import Settings, load_settings
 from agentkit.graphs.agent_graph import AgentNodes, Limits, build_agent_graph
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
-
-GRAPH_NAME = "agent"
 
 
 def _ledger(settings: Settings) -> CallLedger:
     """The executed-calls ledger must outlive a server process as long as its
     checkpoints do: Postgres when agentkit's checkpointer setting names one."""
     spec = settings.checkpointer or ""
-    if spec.startswith(("postgres://", "postgresql://")):
+    if spec.startswith(POSTGRES_SCHEMES):
         from agentkit.postgres import PostgresLedger
 
         return PostgresLedger(spec)
     return MemoryLedger()
 
 
-def build_server_graph(settings: Settings | None = None, **node_overrides: Any) -> CompiledStateGraph:
+def build_server_graph(
+    settings: Settings | None = None, **node_overrides: object
+) -> CompiledStateGraph:
     """The standard agent graph without a checkpointer. ``node_overrides``
     replace :class:`AgentNodes` fields (``model=``, ``tools=`` ... in tests)."""
-    from agentkit.agent import default_policy
+    from agentkit.approvals.policy import Policy
     from agentkit.models.factory import make_chat_model
     from agentkit.tools import all_tools
 
     settings = settings or load_settings()
-    values: dict[str, Any] = {
+    values: dict[str, object] = {
         "model": lambda: make_chat_model(settings),
         # every tool: the policy makes the ones with side effects wait for approval
         "tools": all_tools(settings),
-        "policy": default_policy(settings, on_disk=False),
+        "policy": Policy.from_settings(settings),
         "ledger": _ledger(settings),
         "limits": Limits(max_steps=settings.max_steps, max_tokens=settings.max_run_tokens),
         "planning": True,
@@ -70,7 +72,7 @@ def build_server_graph(settings: Settings | None = None, **node_overrides: Any) 
 _graph: CompiledStateGraph | None = None
 
 
-async def make_graph(config: Any = None) -> CompiledStateGraph:
+async def make_graph(config: RunnableConfig | None = None) -> CompiledStateGraph:
     """Graph factory named in ``langgraph.json``. LangGraph Server awaits it
     on its event loop for every run, so the build (settings, tools, policy,
     ledger connection: blocking I/O) runs once, in a worker thread."""

@@ -8,22 +8,32 @@ saved by one version of agentkit opens in the next.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, NotRequired, TypedDict, TypeVar
 
 from langchain_core.messages import AnyMessage
 from langgraph.channels.delta import DeltaChannel
-from langgraph.graph.message import _messages_delta_reducer
 
-from agentkit.tools.base import PolicyAction, SideEffect
+# LangGraph's one-pass reducer for a DeltaChannel of messages (add_messages
+# semantics: update by id, RemoveMessage) is experimental and only exported
+# under a private name. This is the one place agentkit imports it;
+# tests/test_langgraph_contract.py fails loudly if it moves or changes.
+from langgraph.graph.message import _messages_delta_reducer as messages_delta_reducer
 
-CallDecisionKind = Literal["allow", "approve", "edit", "reject", "respond", "deny", "invalid"]
+from agentkit.events import (
+    ContextItem,
+    PlanStep,
+    PolicyAction,
+    SideEffect,
+    ToolCallRecord,
+    ToolOutcome,
+    Usage,
+)
 
-
-class PlanStepState(TypedDict):
-    index: int
-    text: str
-    status: Literal["pending", "running", "done", "failed"]
-
+# The key under which a ``stream_mode="updates"`` chunk carries interrupts,
+# and the pending-write channel a checkpoint keeps them in. LangGraph's own
+# constant is private (langgraph._internal._constants.INTERRUPT); the contract
+# test checks that this value still matches it.
+INTERRUPT = "__interrupt__"
 
 class PendingCall(TypedDict, total=False):
     """One tool call proposed by the act node, with what the policy said.
@@ -42,21 +52,16 @@ class PendingCall(TypedDict, total=False):
     error: str
 
 
-class CallDecision(TypedDict, total=False):
-    """What will happen to a pending call, after the policy and the human."""
+class CallDecision(TypedDict):
+    """What happens to a pending call after the policy and the human: it runs
+    with ``args`` or, when ``status`` is set, it does not run and ``output``
+    is what the model sees instead."""
 
     call_id: str
-    kind: CallDecisionKind
-    args: dict[str, Any]  # final arguments (edited ones for "edit")
-    feedback: str  # reject feedback, respond result, deny/invalid reason
-
-
-class ToolCallLog(TypedDict):
-    call_id: str
-    tool: str
-    args: dict[str, Any]
-    status: Literal["ok", "error", "rejected", "responded", "denied"]
-    output: str
+    args: dict[str, Any]  # the arguments it runs with (edited ones after an edit)
+    status: NotRequired[ToolOutcome]
+    output: NotRequired[str]
+    feedback: NotRequired[str]  # the human's words on a rejected call
 
 
 class PlanNote(TypedDict):
@@ -68,12 +73,6 @@ class PlanNote(TypedDict):
     text: str
 
 
-class UsageState(TypedDict):
-    input_tokens: int
-    output_tokens: int
-    model_seconds: float
-
-
 RunStatusState = Literal["starting", "running", "finished", "stopped"]
 
 # The transcript and the tool log only ever grow, and storing them whole in
@@ -82,9 +81,10 @@ RunStatusState = Literal["starting", "running", "finished", "stopped"]
 # rebuilds the value from the ancestors' writes, with a full snapshot every
 # SNAPSHOT_EVERY updates to bound the replay (see docs/benchmarks.md).
 SNAPSHOT_EVERY = 100
+T = TypeVar("T")
 
 
-def append_batches(state: list[Any], writes: Sequence[list[Any]]) -> list[Any]:
+def append_batches(state: list[T], writes: Sequence[list[T]]) -> list[T]:
     """Append each write's items, in order (batching-invariant, as
     DeltaChannel requires)."""
     return [*state, *(item for batch in writes for item in batch)]
@@ -102,11 +102,11 @@ class AgentState(TypedDict, total=False):
 
     task: str
     messages: Annotated[
-        list[AnyMessage], DeltaChannel(_messages_delta_reducer, snapshot_frequency=SNAPSHOT_EVERY)
+        list[AnyMessage], DeltaChannel(messages_delta_reducer, snapshot_frequency=SNAPSHOT_EVERY)
     ]
-    plan: list[PlanStepState]
+    plan: list[PlanStep]
     plan_notes: Annotated[list[PlanNote], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)]
-    context: list[dict[str, Any]]  # ContextItem dumps placed in the prompt
+    context: list[ContextItem]  # placed in the prompt
     pending: list[PendingCall]
     decisions: list[CallDecision]
     steps: int  # act steps taken
@@ -117,9 +117,9 @@ class AgentState(TypedDict, total=False):
     consecutive_errors: int
     # this run's calls; a node returns only its new entries
     tool_log: Annotated[
-        list[ToolCallLog], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)
+        list[ToolCallRecord], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)
     ]
-    usage: UsageState  # this run's usage
+    usage: Usage  # this run's usage
     answer: str
     status: RunStatusState
     stop_reason: str

@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
-from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.config import get_config
 from langgraph.types import Overwrite
 from pydantic import BaseModel, Field, StringConstraints
 
-from agentkit.approvals.decisions import call_signature
+from agentkit.events import Usage, add_usage
 from agentkit.graphs import prompts as P
-from agentkit.graphs.state import PendingCall, UsageState
 
 PlanStepText = Annotated[str, StringConstraints(min_length=2, max_length=120)]
 
@@ -43,7 +42,7 @@ def final_answer_tool() -> BaseTool:
     )
 
 
-def configurable() -> dict[str, Any]:
+def configurable() -> dict[str, object]:
     """The running graph's ``config["configurable"]`` ({} outside a run)."""
     try:
         return dict(get_config().get("configurable", {}))
@@ -56,7 +55,7 @@ def current_thread_id() -> str | None:
     return str(value) if value is not None else None
 
 
-def normalise_reply(response: Any) -> AIMessage:
+def normalise_reply(response: BaseMessage) -> AIMessage:
     """An AIMessage whose unparseable calls are in ``invalid_tool_calls`` (a
     streamed reply may carry them in its metadata only)."""
     if not isinstance(response, AIMessage):
@@ -88,13 +87,6 @@ def close_calls(response: AIMessage, note: str) -> list[ToolMessage]:
     return closed
 
 
-def pending_signature(p: PendingCall) -> str:
-    """Identity of a proposed call; unparseable calls differ by their raw
-    text, not by their (empty) arguments."""
-    extra = p.get("error", "") if p["tool"] == "?" else ""
-    return call_signature(p["tool"], p["args"]) + extra
-
-
 def close_unanswered(messages: Sequence[AnyMessage], note: str) -> list[ToolMessage]:
     """ToolMessages for calls that never got one (a new task arrived while
     they waited for approval), so the transcript stays well-formed."""
@@ -115,21 +107,23 @@ def last_ai_id(messages: Sequence[AnyMessage]) -> str:
     return ""
 
 
-def add_usage(
-    usage: UsageState | None,
-    input_tokens: int = 0,
-    output_tokens: int = 0,
-    model_seconds: float = 0.0,
-) -> UsageState:
-    base = usage or {"input_tokens": 0, "output_tokens": 0, "model_seconds": 0.0}
-    return {
-        "input_tokens": base["input_tokens"] + input_tokens,
-        "output_tokens": base["output_tokens"] + output_tokens,
-        "model_seconds": base["model_seconds"] + model_seconds,
-    }
+def reply_usage(response: AIMessage, seconds: float) -> Usage:
+    """One model call's usage. ``cache_read`` is LangChain's name for the
+    reused prompt prefix; agentkit's models also report what they evaluated."""
+    usage = response.usage_metadata or {}
+    prompt = usage.get("input_tokens", 0)
+    reused = (usage.get("input_token_details") or {}).get("cache_read", 0)
+    evaluated = response.response_metadata.get("prompt_tokens_evaluated", prompt - reused)
+    return Usage(
+        input_tokens=prompt,
+        output_tokens=usage.get("output_tokens", 0),
+        prompt_tokens_evaluated=evaluated,
+        prompt_tokens_reused=reused,
+        model_seconds=seconds,
+    )
 
 
-def fresh_run_fields() -> dict[str, Any]:
+def fresh_run_fields() -> dict[str, object]:
     """What a new task on a thread starts from (the transcript is kept)."""
     return {
         "steps": 0,
@@ -142,5 +136,5 @@ def fresh_run_fields() -> dict[str, Any]:
         "stop_reason": "",
         "status": "running",
         "tool_log": Overwrite([]),
-        "usage": {"input_tokens": 0, "output_tokens": 0, "model_seconds": 0.0},
+        "usage": add_usage(None),
     }

@@ -5,7 +5,7 @@ real SQLite in a temporary data dir."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from agentkit.agent import Agent
 from agentkit.approvals.policy import Policy
 from agentkit.config import Settings, load_settings
+from agentkit.events import SideEffect
 from agentkit.graphs.agent_graph import Limits
 from agentkit.testing import ScriptedChatModel
 from agentkit.tools.base import declare
@@ -71,16 +72,28 @@ def make_tools(workdir: Path, log: Path) -> list[BaseTool]:
         time.sleep(seconds)
         return f"slow_write {name} done"
 
-    tools = [
-        declare(StructuredTool.from_function(read_file, name="read_file", description="Read a file.", args_schema=PathArgs), ["read"]),
-        declare(StructuredTool.from_function(write_file, name="write_file", description="Write a file.", args_schema=WriteArgs), ["write"],
-                preview=lambda a: {"kind": "text", "summary": f"write {a.get('path')}"}),
-        declare(StructuredTool.from_function(shell, name="shell", description="Run a command.", args_schema=ShellArgs), ["exec"],
-                danger=lambda a: "destructive" if str(a.get("command", "")).startswith("rm ") else "safe"),
-        declare(StructuredTool.from_function(boom, name="boom", description="Fails.", args_schema=PathArgs), ["read"]),
-        declare(StructuredTool.from_function(slow_write, name="slow_write", description="Slow write.", args_schema=SlowArgs), ["write"]),
+    return [
+        _tool(read_file, "Read a file.", PathArgs, ["read"]),
+        _tool(write_file, "Write a file.", WriteArgs, ["write"],
+              preview=lambda a: {"kind": "text", "summary": f"write {a.get('path')}"}),
+        _tool(shell, "Run a command.", ShellArgs, ["exec"],
+              danger=lambda a: "destructive" if str(a.get("command", "")).startswith("rm ") else "safe"),
+        _tool(boom, "Fails.", PathArgs, ["read"]),
+        _tool(slow_write, "Slow write.", SlowArgs, ["write"]),
     ]
-    return tools
+
+
+def _tool(
+    func: Callable[..., str],
+    description: str,
+    schema: type[BaseModel],
+    side_effects: list[SideEffect],
+    **declaration: Any,
+) -> BaseTool:
+    tool = StructuredTool.from_function(
+        func, name=func.__name__, description=description, args_schema=schema
+    )
+    return declare(tool, side_effects, **declaration)
 
 
 def settings_for(data_dir: Path, **overrides: Any) -> Settings:

@@ -63,8 +63,13 @@ def test_run_result_fields(tmp_path: Path) -> None:
     result = agent.run("read a")
     assert isinstance(result, RunResult)
     assert result.status == "finished" and result.answer == "A it is" and result.stop_reason == ""
-    assert [(c.call_id, c.tool, c.status, c.output) for c in result.tool_calls] == [("r", "read_file", "ok", "A")]
-    assert result.usage.output_tokens > 0 and result.usage.input_tokens > 0
+    assert [(c["call_id"], c["tool"], c["status"], c["output"]) for c in result.tool_calls] == [("r", "read_file", "ok", "A")]
+    usage = result.usage
+    assert usage["output_tokens"] > 0 and usage["input_tokens"] > 0
+    # The second act prompt starts with the first, so its prefix was reused;
+    # every prompt token is either evaluated or reused.
+    assert usage["prompt_tokens_reused"] > 0
+    assert usage["prompt_tokens_evaluated"] + usage["prompt_tokens_reused"] == usage["input_tokens"]
     assert result.pending == []
 
 

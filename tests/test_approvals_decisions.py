@@ -45,7 +45,7 @@ def test_edit_runs_with_new_arguments(tmp_path: Path) -> None:
     result = agent.resume("t", [Edit(call_id="w1", args={"path": "other.txt", "content": "edited"})])
     assert (tmp_path / "other.txt").read_text() == "edited"
     assert not (tmp_path / "out.txt").exists()
-    assert result.tool_calls[0].args == {"path": "other.txt", "content": "edited"}
+    assert result.tool_calls[0]["args"] == {"path": "other.txt", "content": "edited"}
 
 
 def test_invalid_edit_is_refused_and_the_call_stays_pending(tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_reject_with_feedback(tmp_path: Path) -> None:
     agent, model, log = make_agent(tmp_path, [WRITE, final("did not write")])
     agent.run("x", "t")
     result = agent.resume("t", [Reject(call_id="w1", feedback="use notes.md instead")])
-    assert result.tool_calls[0].status == "rejected"
+    assert result.tool_calls[0]["status"] == "rejected"
     assert side_effects(log) == []
     seen = prompt_text(model, 1)
     assert "use notes.md instead" in seen and "Do not repeat the same call" in seen
@@ -73,7 +73,7 @@ def test_respond_supplies_the_result_without_running(tmp_path: Path) -> None:
     agent.run("x", "t")
     result = agent.resume("t", [Respond(call_id="s1", result="12:00")])
     assert side_effects(log) == []
-    assert result.tool_calls[0].status == "responded" and result.tool_calls[0].output == "12:00"
+    assert result.tool_calls[0]["status"] == "responded" and result.tool_calls[0]["output"] == "12:00"
     assert "12:00" in prompt_text(model, 1)
 
 
@@ -98,11 +98,11 @@ def test_batch_gets_a_decision_each(tmp_path: Path) -> None:
             Edit(call_id="c", args={"command": "ls -la"}),
         ],
     )
-    by_id = {c.call_id: c for c in result.tool_calls}
-    assert [c.call_id for c in result.tool_calls] == ["a", "b", "c", "d", "e"]  # proposal order
-    assert by_id["a"].status == "ok" and by_id["b"].status == "rejected"
-    assert by_id["c"].output == "ran ls -la" and by_id["d"].output == "/home"
-    assert by_id["e"].output == "A"  # the read ran after the approved write
+    by_id = {c["call_id"]: c for c in result.tool_calls}
+    assert [c["call_id"] for c in result.tool_calls] == ["a", "b", "c", "d", "e"]  # proposal order
+    assert by_id["a"]["status"] == "ok" and by_id["b"]["status"] == "rejected"
+    assert by_id["c"]["output"] == "ran ls -la" and by_id["d"]["output"] == "/home"
+    assert by_id["e"]["output"] == "A"  # the read ran after the approved write
     assert side_effects(log) == ["write_file a.txt", "shell ls -la"]
 
 
@@ -181,7 +181,7 @@ def test_denied_call_is_an_observation(tmp_path: Path) -> None:
     agent, model, log = make_agent(tmp_path, [call("shell", {"command": "ls"}), final("cannot")], policy=policy)
     result = agent.run("x")
     assert result.status == "finished"
-    assert result.tool_calls[0].status == "denied"
+    assert result.tool_calls[0]["status"] == "denied"
     assert "denied by policy" in prompt_text(model, 1)
     assert side_effects(log) == []
 

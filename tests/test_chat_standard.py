@@ -86,18 +86,18 @@ class TestChatLlamaIntegration(_Capabilities, ChatModelIntegrationTests):
         '{"name": "magic_function", "arguments": {"input": 300}}, not input=3'
     )
 
-    @pytest.mark.xfail(reason=_WRONG_ARG, strict=False)
+    @pytest.mark.xfail(reason=_WRONG_ARG, strict=True)
     def test_tool_calling(self, model: Any) -> None:
         super().test_tool_calling(model)
 
-    @pytest.mark.xfail(reason=_WRONG_ARG, strict=False)
+    @pytest.mark.xfail(reason=_WRONG_ARG, strict=True)
     async def test_tool_calling_async(self, model: Any) -> None:
         await super().test_tool_calling_async(model)
 
     @pytest.mark.xfail(
         reason="base model answers the cat-joke prompt in JSON mode with "
         "{'type': 'string'} (valid JSON, no setup/punchline keys)",
-        strict=False,
+        strict=True,
     )
     def test_json_mode(self, model: Any) -> None:
         super().test_json_mode(model)
@@ -106,7 +106,7 @@ class TestChatLlamaIntegration(_Capabilities, ChatModelIntegrationTests):
         reason="with tool_choice='auto' the base model replies in text, echoing "
         "the prompt: 'You can call tools. To call a tool, reply with exactly: ...' "
         "instead of calling get_weather (forced choices do call it)",
-        strict=False,
+        strict=True,
     )
     def test_agent_loop(self, model: Any) -> None:
         super().test_agent_loop(model)

@@ -141,7 +141,7 @@ tasks:
 def test_bad_tasks_file(env: dict[str, Any]) -> None:
     (env["dir"] / "tasks.yaml").write_text("tasks:\n  - nope: 1\n")
     out = invoke("run", "--file", "tasks.yaml")
-    assert isinstance(out.exception, AgentkitError) and "needs a `task` string" in str(out.exception)
+    assert isinstance(out.exception, AgentkitError) and "tasks[0]: needs `task`" in str(out.exception)
     out = invoke("run", "--file", "tasks.yaml", "also a task")
     assert isinstance(out.exception, AgentkitError)
 
@@ -188,3 +188,31 @@ def test_tty_prompt_approver(monkeypatch: pytest.MonkeyPatch) -> None:
         Reject(call_id="3", feedback="too risky"),
         Respond(call_id="4", result="42"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("tasks:\n  - task: x\n    tool: [a]\n", "tasks[0]: unknown key 'tool'"),
+        ("tasks:\n  - task: x\n    expect: {status: done}\n", "tasks[0].expect.status: Input should be 'finished'"),
+        ("tasks:\n  - task: x\n    max_steps: 0\n", "tasks[0].max_steps: Input should be greater than or equal to 1"),
+        ("tasks: []\n", "tasks: List should have at least 1 item"),
+        ("", "expected a non-empty `tasks:` list"),
+    ],
+)
+def test_tasks_file_errors_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    from agentkit.cli.tasks_file import load_tasks
+
+    (tmp_path / "tasks.yaml").write_text(text)
+    with pytest.raises(AgentkitError) as err:
+        load_tasks(tmp_path / "tasks.yaml")
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_tasks_file_bare_list(tmp_path: Path) -> None:
+    from agentkit.cli.tasks_file import load_tasks
+
+    (tmp_path / "tasks.yaml").write_text("- first\n- task: second\n  policy: p.toml\n")
+    first, second = load_tasks(tmp_path / "tasks.yaml")
+    assert (first.id, first.task, second.id, second.task) == ("task1", "first", "task2", "second")
+    assert second.policy == (tmp_path / "p.toml").resolve()

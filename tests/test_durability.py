@@ -69,9 +69,9 @@ def test_crash_after_side_effect_does_not_repeat_it(tmp_path: Path, durability: 
     result = reopened.result("t")
     assert result.status == "finished"
     assert side_effects(log) == ["write_file a.txt", "shell deploy"]
-    by_id = {c.call_id: c for c in result.tool_calls}
-    assert by_id["wa"].status == "ok"
-    assert by_id["sh"].status == "error" and "may have partly run" in by_id["sh"].output
+    by_id = {c["call_id"]: c for c in result.tool_calls}
+    assert by_id["wa"]["status"] == "ok"
+    assert by_id["sh"]["status"] == "error" and "may have partly run" in by_id["sh"]["output"]
 
 
 @pytest.mark.parametrize("durability", MODES)
@@ -98,7 +98,7 @@ def test_crash_after_ledger_before_checkpoint_reuses_result(tmp_path: Path, dura
     drive_to_end(reopened, "t")
     result = reopened.result("t")
     assert result.status == "finished"
-    assert [c.status for c in result.tool_calls] == ["ok", "ok"]
+    assert [c["status"] for c in result.tool_calls] == ["ok", "ok"]
     assert side_effects(log) == ["write_file a.txt", "write_file b.txt"]
 
 
@@ -162,7 +162,48 @@ def test_a_thread_saved_before_delta_channels_opens_and_resumes(tmp_path: Path) 
     assert [p.call_id for p in agent.pending("t")] == ["w1"]
     result = agent.resume("t", [Approve(call_id="w1")])
     assert (result.status, result.answer) == ("finished", "done")
-    assert [c.tool for c in result.tool_calls] == ["read_file", "write_file"]
+    assert [c["tool"] for c in result.tool_calls] == ["read_file", "write_file"]
     assert (tmp_path / "b.txt").read_text() == "B"
     assert side_effects(log) == ["write_file b.txt"]
 
+
+
+def test_a_first_release_thread_forked_before_execute_runs_its_decided_calls(tmp_path: Path) -> None:
+    # The first release recorded decisions as {"kind": "allow", ...}; its
+    # threads keep such a checkpoint wherever approve had run and execute had
+    # not (here: the read, allowed by policy). Forking there replays execute.
+    import shutil
+
+    (tmp_path / "data").mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "threads-first-session.sqlite", tmp_path / "data" / "threads.sqlite")
+    (tmp_path / "a.txt").write_text("A")
+    agent, _, log = make_agent(tmp_path, [final("done")])
+    before_execute = next(h for h in agent.threads.history("t") if h.next == ["execute"])
+    fork = agent.threads.fork("t", before_execute.checkpoint_id)
+    result = agent.resume(fork)
+    assert [(c["tool"], c["status"], c["output"]) for c in result.tool_calls] == [("read_file", "ok", "A")]
+    assert (result.status, result.answer) == ("finished", "done")  # the scripted model's next reply
+    assert side_effects(log) == []
+
+
+@pytest.mark.parametrize(
+    ("saved", "expected"),
+    [
+        ({"kind": "allow"}, {}),
+        ({"kind": "approve"}, {}),
+        ({"kind": "edit", "args": {"path": "b"}}, {"args": {"path": "b"}}),
+        ({"kind": "reject", "feedback": "no"}, {"status": "rejected", "feedback": "no"}),
+        ({"kind": "respond", "feedback": "42"}, {"status": "responded", "output": "42"}),
+        ({"kind": "deny", "feedback": "Not run: denied"}, {"status": "denied", "output": "Not run: denied"}),
+        ({"kind": "invalid", "feedback": "error: bad"}, {"status": "error", "output": "error: bad"}),
+    ],
+)
+def test_first_release_decisions_read_as_today(saved: dict, expected: dict) -> None:
+    from agentkit.graphs.calls import saved_decision
+
+    decision = saved_decision({"call_id": "c", "args": {"path": "a"}, **saved})
+    assert decision == {"call_id": "c", "args": {"path": "a"}, **expected} | (
+        {"output": decision["output"]} if saved["kind"] == "reject" else {}
+    )
+    if saved["kind"] == "reject":
+        assert decision["output"].startswith("The user rejected this call: no.")

@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
+from tests_support import summary_tools
 
 from agentkit.agent import Agent
 from agentkit.approvals.decisions import validate_args
 from agentkit.approvals.policy import Policy
 from agentkit.config import load_settings
-from agentkit.graphs.state import AgentState
-from agentkit.tools.base import declare
+from agentkit.graphs import tool_order
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -43,15 +42,6 @@ class SummaryArgs(BaseModel):
     content: str = Field(min_length=1, max_length=200)
 
 
-def _chat_llama_available() -> bool:
-    try:
-        from agentkit.models import ChatLlama  # noqa: F401
-    except (ImportError, AttributeError):
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _chat_llama_available(), reason="agentkit.models.ChatLlama is not importable yet")
 def test_read_then_write_summary_with_policy_approval(tmp_path: Path) -> None:
     from agentkit.tools import builtin_tools
 
@@ -60,24 +50,13 @@ def test_read_then_write_summary_with_policy_approval(tmp_path: Path) -> None:
         data_dir=tmp_path / "data", workspace=tmp_path, temperature=0.0, seed=7, max_tokens=160
     )
     builtin_read = next(t for t in builtin_tools(settings, read_only=True) if t.name == "read_file")
-    read_file = declare(
-        StructuredTool.from_function(
-            lambda path: builtin_read.invoke({"path": path}),
-            name="read_file", description=builtin_read.description, args_schema=ReadArgs,
-        ),
-        ["read"],
-    )
-
-    def write_summary(content: str) -> str:
-        (tmp_path / "summary.md").write_text(content)
-        return f"wrote {len(content)} characters to summary.md"
-
-    write = declare(
-        StructuredTool.from_function(
-            write_summary, name="write_summary", description="Write the summary to summary.md.",
-            args_schema=SummaryArgs,
-        ),
-        ["write"],
+    read_file, write = summary_tools(
+        tmp_path,
+        lambda path: builtin_read.invoke({"path": path}),
+        builtin_read.description,
+        ReadArgs,
+        SummaryArgs,
+        "wrote {n} characters to summary.md",
     )
     policy = Policy.default()
     thread_id = "e2e"
@@ -86,17 +65,12 @@ def test_read_then_write_summary_with_policy_approval(tmp_path: Path) -> None:
     rule = policy.add_always_allow("write_summary", scope="thread", thread_id=thread_id)
     assert policy.evaluate(write, {"content": "x"}, thread_id).action == "allow"
 
-    order = ["read_file", "write_summary", "final_answer"]
-
-    def scripted_choice(state: AgentState) -> str:
-        return order[min(state.get("steps", 0), len(order) - 1)]
-
     agent = Agent(
         tools=[read_file, write],
         settings=settings,
         policy=policy,
         planning=False,
-        tool_choice=scripted_choice,
+        tool_choice=tool_order("read_file", "write_summary", "final_answer"),
     )
     events = list(agent.stream("Read the file notes.txt, then write a one-line summary of it.", thread_id))
     result = agent.result(thread_id)
@@ -104,17 +78,17 @@ def test_read_then_write_summary_with_policy_approval(tmp_path: Path) -> None:
     proposed = [(e.tool, e.args) for e in events if e.kind == "tool_call"]
     assert len(proposed) == 2, (proposed, result.tool_calls)
     assert result.status == "finished", (result.stop_reason, result.tool_calls)
-    tools_used = [c.tool for c in result.tool_calls]
+    tools_used = [c["tool"] for c in result.tool_calls]
     assert tools_used[:2] == ["read_file", "write_summary"], result.tool_calls
     for record in result.tool_calls:  # every call the model made was schema-valid
-        tool = read_file if record.tool == "read_file" else write
-        assert validate_args(tool, record.args) is None
-        assert record.status == "ok", record
-    assert "1230 km" in result.tool_calls[0].output  # the file was read
+        tool = read_file if record["tool"] == "read_file" else write
+        assert validate_args(tool, record["args"]) is None
+        assert record["status"] == "ok", record
+    assert "1230 km" in result.tool_calls[0]["output"]  # the file was read
     summary = (tmp_path / "summary.md").read_text()
-    assert summary == result.tool_calls[1].args["content"] and summary.strip()
+    assert summary == result.tool_calls[1]["args"]["content"] and summary.strip()
     assert result.answer.strip()
-    assert result.usage.output_tokens > 0 and result.usage.model_seconds > 0
+    assert result.usage["output_tokens"] > 0 and result.usage["model_seconds"] > 0
     assert rule.id in {r.id for r in agent.policy.list_rules()}
     # the finished thread is in the store with its transcript
     assert agent.threads.get(thread_id).status == "finished"

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests_support import model_cache_dir
 
 from agentkit.config import load_settings
 from agentkit.errors import ModelError
@@ -22,19 +21,6 @@ from agentkit.memory.embedder import LlamaEmbedder, embed_texts, embedder_info
 pytestmark = pytest.mark.model
 
 FIXTURE = Path(__file__).parent / "fixtures" / "embeddings" / "reference_vectors.json"
-
-
-@pytest.fixture(scope="module")
-def cache_dir(request: pytest.FixtureRequest) -> Path:
-    # The conversion takes a few seconds; it is kept in the user cache, like the chat model.
-    return model_cache_dir()
-
-
-@pytest.fixture(scope="module")
-def embedder(cache_dir: Path) -> LlamaEmbedder:
-    emb = LlamaEmbedder.bundled(cache_dir, n_threads=2)
-    yield emb
-    emb.close()
 
 
 @pytest.fixture(scope="module")

@@ -52,8 +52,8 @@ def test_plan_context_and_progress(tmp_path: Path) -> None:
     kinds = [e.kind for e in events]
     assert kinds.index("context") < kinds.index("plan") < kinds.index("tool_call") < kinds.index("final")
     plans = [e for e in events if isinstance(e, PlanEvent)]
-    assert [s.text for s in plans[0].steps] == ["Read notes.txt", "Summarise it"]
-    assert [s.status for s in plans[1].steps] == ["done", "running"]
+    assert [s["text"] for s in plans[0].steps] == ["Read notes.txt", "Summarise it"]
+    assert [s["status"] for s in plans[1].steps] == ["done", "running"]
     # the plan call streamed tokens from the plan node
     assert any(isinstance(e, TokenEvent) and e.node == "plan" for e in events)
     # recalled memory and the plan are in the act prompt
@@ -61,8 +61,8 @@ def test_plan_context_and_progress(tmp_path: Path) -> None:
     assert "User prefers bullet points." in act_prompt and "memory:7" in act_prompt
     assert "1. Read notes.txt" in act_prompt
     result = agent.result("t")
-    assert [s.status for s in result.steps] == ["done", "done"]
-    assert result.tool_calls[0].output == "alpha beta"
+    assert [s["status"] for s in result.steps] == ["done", "done"]
+    assert result.tool_calls[0]["output"] == "alpha beta"
 
 
 def test_act_prompts_only_grow_at_the_end(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_unparseable_plan_falls_back_to_the_task(tmp_path: Path) -> None:
     agent, _, _ = make_agent(tmp_path, [final("ok")], structured=["not json"], planning=True)
     events = list(agent.stream("do the thing", "t"))
     assert any(isinstance(e, ErrorEvent) and "plan not usable" in e.message for e in events)
-    assert agent.result("t").steps[0].text == "do the thing"
+    assert agent.result("t").steps[0]["text"] == "do the thing"
     assert agent.result("t").status == "finished"
 
 
@@ -101,8 +101,8 @@ def test_unknown_tool_is_an_observation(tmp_path: Path) -> None:
     agent, model, _ = make_agent(tmp_path, [call("rm_rf", {"path": "/"}), final("sorry")])
     result = agent.run("x")
     assert result.status == "finished"
-    assert result.tool_calls[0].status == "error"
-    assert "unknown tool 'rm_rf'" in result.tool_calls[0].output
+    assert result.tool_calls[0]["status"] == "error"
+    assert "unknown tool 'rm_rf'" in result.tool_calls[0]["output"]
     assert "unknown tool 'rm_rf'" in prompt_text(model, 1)
 
 
@@ -111,8 +111,8 @@ def test_invalid_arguments_are_an_observation(tmp_path: Path) -> None:
     result = agent.run("x")
     assert result.status == "finished"
     record = result.tool_calls[0]
-    assert record.status == "error" and "invalid arguments for write_file" in record.output
-    assert "content" in record.output  # the missing field is named
+    assert record["status"] == "error" and "invalid arguments for write_file" in record["output"]
+    assert "content" in record["output"]  # the missing field is named
     assert "invalid arguments" in prompt_text(model, 1)
     assert not log.exists()  # never reached approval, never ran
 
@@ -122,7 +122,7 @@ def test_raising_tool_is_an_observation(tmp_path: Path) -> None:
     events = list(agent.stream("x", "t"))
     result = agent.result("t")
     assert result.status == "finished"
-    assert "RuntimeError: disk on fire reading a" in result.tool_calls[0].output
+    assert "RuntimeError: disk on fire reading a" in result.tool_calls[0]["output"]
     assert any(e.kind == "tool_result" and e.status == "error" for e in events)
     messages = agent.threads.messages("t")
     tool_messages = [m for m in messages if isinstance(m, ToolMessage)]
@@ -143,7 +143,7 @@ def test_replan_after_consecutive_failures(tmp_path: Path) -> None:
     )
     events = list(agent.stream("x", "t"))
     plans = [e for e in events if isinstance(e, PlanEvent)]
-    assert plans[-1].steps[0].text == "try differently"
+    assert plans[-1].steps[0]["text"] == "try differently"
     assert agent.result("t").status == "finished"
 
 
@@ -155,7 +155,7 @@ def test_batch_of_calls_in_one_step(tmp_path: Path) -> None:
         [calls(("read_file", {"path": "a.txt"}), ("read_file", {"path": "b.txt"})), final("AB")],
     )
     result = agent.run("x")
-    assert [c.output for c in result.tool_calls] == ["A", "B"]
+    assert [c["output"] for c in result.tool_calls] == ["A", "B"]
 
 
 def test_second_task_on_a_thread_keeps_the_transcript(tmp_path: Path) -> None:
@@ -166,6 +166,15 @@ def test_second_task_on_a_thread_keeps_the_transcript(tmp_path: Path) -> None:
     seen = prompt_text(model, 1)
     assert "first question" in seen and "second question" in seen
     assert result.tool_calls == []  # per-run fields were reset
+
+
+def test_each_run_counts_only_its_own_usage(tmp_path: Path) -> None:
+    # With planning, a second task's usage used to start from the first one's.
+    plans = [{"steps": ["answer"]}, {"steps": ["answer"]}]
+    agent, _, _ = make_agent(tmp_path, [final("one"), final("two")], structured=plans, planning=True)
+    first = agent.run("first question", "t")
+    second = agent.run("second question", "t")
+    assert second.usage["output_tokens"] == first.usage["output_tokens"] > 0
 
 
 def test_users_can_compose_their_own_graph() -> None:
@@ -207,7 +216,7 @@ def test_tool_that_handles_its_own_error_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     agent = Agent(model=model, tools=[tool], settings=settings_for(tmp_path / "d"), planning=False)
     result = agent.run("x")
-    assert result.tool_calls[0].status == "error" and "a is locked" in result.tool_calls[0].output
+    assert result.tool_calls[0]["status"] == "error" and "a is locked" in result.tool_calls[0]["output"]
 
 
 def test_new_task_while_a_call_waits_closes_it(tmp_path: Path) -> None:

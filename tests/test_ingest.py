@@ -14,7 +14,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from tests_support import model_cache_dir
 from typer.testing import CliRunner
 
 from agentkit.config import load_settings
@@ -23,25 +22,6 @@ from agentkit.memory import documents as documents_module
 from agentkit.memory.ingest import load_file
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture(scope="module")
-def cache_dir(request: pytest.FixtureRequest) -> Path:
-    return model_cache_dir()
-
-
-@pytest.fixture(scope="module")
-def embedder(cache_dir: Path) -> LlamaEmbedder:
-    emb = LlamaEmbedder.bundled(cache_dir, n_threads=2)
-    yield emb
-    emb.close()
-
-
-@pytest.fixture
-def kb(tmp_path: Path, embedder: LlamaEmbedder) -> KnowledgeBase:
-    base = KnowledgeBase.open(load_settings(data_dir=tmp_path / "data"), embeddings=embedder)
-    yield base
-    base.close()
 
 
 def _section(n: int) -> str:

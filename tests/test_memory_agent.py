@@ -10,33 +10,18 @@ from pathlib import Path
 
 import pytest
 from langchain_core.messages import BaseMessage, ToolMessage
-from tests_support import model_cache_dir
 
 from agentkit.agent import Agent
 from agentkit.config import load_settings
 from agentkit.events import Approve, ContextEvent
-from agentkit.memory import KnowledgeBase, LlamaEmbedder
+from agentkit.memory import KnowledgeBase
 from agentkit.testing import ScriptedChatModel, call, final
 
 pytestmark = pytest.mark.model
 
 
-@pytest.fixture(scope="module")
-def embedder(request: pytest.FixtureRequest) -> LlamaEmbedder:
-    emb = LlamaEmbedder.bundled(model_cache_dir(), n_threads=2)
-    yield emb
-    emb.close()
-
-
-@pytest.fixture
-def kb(tmp_path: Path, embedder: LlamaEmbedder) -> KnowledgeBase:
-    base = KnowledgeBase.open(load_settings(data_dir=tmp_path / "kb"), embeddings=embedder)
-    yield base
-    base.close()
-
-
 def make_agent(tmp_path: Path, kb: KnowledgeBase, script: list) -> tuple[Agent, ScriptedChatModel]:
-    data = tmp_path / "data"
+    data = tmp_path / "agent"  # the knowledge base is in tmp_path / "data"
     data.mkdir(exist_ok=True)
     model = ScriptedChatModel(script=script)
     settings = load_settings(data_dir=data, workspace=tmp_path)
@@ -70,7 +55,7 @@ def test_agent_answers_from_documents_with_citations(tmp_path: Path, kb: Knowled
 
     context = [e for e in events if isinstance(e, ContextEvent)]
     assert context, "the plan node should retrieve context"
-    sources = [item.source for item in context[0].items]
+    sources = [item["source"] for item in context[0].items]
     assert any(s.startswith("memory:") for s in sources)
     assert any("manual.md:" in s for s in sources)
     assert "blue 2019 widget" in "\n".join(str(m.content) for m in model.prompts[0])

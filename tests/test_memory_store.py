@@ -4,6 +4,7 @@ Real Chroma, real embeddings."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -12,35 +13,16 @@ from pathlib import Path
 
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
-from tests_support import model_cache_dir
+from pydantic import TypeAdapter
 
 from agentkit.config import load_settings
 from agentkit.errors import StoreError
 from agentkit.events import ContextItem
 from agentkit.memory import KnowledgeBase, LlamaEmbedder
-from agentkit.memory.store import VectorStore
+from agentkit.memory.store import LOCK_NAME, VectorStore
 from agentkit.tools.base import side_effects_of
 
 pytestmark = pytest.mark.model
-
-
-@pytest.fixture(scope="module")
-def cache_dir(request: pytest.FixtureRequest) -> Path:
-    return model_cache_dir()
-
-
-@pytest.fixture(scope="module")
-def embedder(cache_dir: Path) -> LlamaEmbedder:
-    emb = LlamaEmbedder.bundled(cache_dir, n_threads=2)
-    yield emb
-    emb.close()
-
-
-@pytest.fixture
-def kb(tmp_path: Path, embedder: LlamaEmbedder) -> KnowledgeBase:
-    base = KnowledgeBase.open(load_settings(data_dir=tmp_path / "data"), embeddings=embedder)
-    yield base
-    base.close()
 
 
 def _tool(kb: KnowledgeBase, name: str):
@@ -107,15 +89,15 @@ def test_retrieve_merges_memories_and_documents(kb: KnowledgeBase, tmp_path: Pat
     kb.memories.remember("The user likes jazz.")
 
     items = kb.retrieve("how do I reset my widget?", k=3)
-    assert all(isinstance(i, ContextItem) for i in items)
-    kinds = {(i.kind, i.source) for i in items}
+    assert TypeAdapter(list[ContextItem]).validate_python(items) == items
+    kinds = {(i["kind"], i["source"]) for i in items}
     assert ("memory", f"memory:{memory.id}") in kinds
-    widget_doc = [i for i in items if i.kind == "document"][0]
-    assert widget_doc.source.endswith("widget.md:1-3")
-    assert "red button" in widget_doc.text
-    assert [i.score for i in items] == sorted((i.score for i in items), reverse=True)
+    widget_doc = [i for i in items if i["kind"] == "document"][0]
+    assert widget_doc["source"].endswith("widget.md:1-3")
+    assert "red button" in widget_doc["text"]
+    assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
     # Unrelated context falls under the score floor.
-    assert all("jazz" not in i.text for i in items)
+    assert all("jazz" not in i["text"] for i in items)
     assert kb.retrieve("   ", k=3) == []
 
 
@@ -150,7 +132,7 @@ HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from agentkit.memory.store import VectorStore
+    from agentkit.memory.store import LOCK_NAME, VectorStore
     store = VectorStore.open(Path(sys.argv[1]))
     print("ready", flush=True)
     time.sleep(60)
@@ -184,11 +166,29 @@ def test_lock_held_by_another_process(tmp_path: Path, cache_dir: Path) -> None:
     VectorStore.open(data).close()
 
 
+def _flock_held(data_dir: Path) -> bool:
+    """Whether another open of the lock file is refused (flock locks belong to
+    one open file description, so this sees our own process's lock too)."""
+    fd = os.open(data_dir / LOCK_NAME, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 def test_lock_is_shared_within_one_process(tmp_path: Path) -> None:
     first = VectorStore.open(tmp_path)
-    second = VectorStore.open(tmp_path)
+    second = VectorStore.open(tmp_path)  # no StoreError: the same process shares the lock
+    assert _flock_held(tmp_path)
     second.close()
+    assert _flock_held(tmp_path), "the first store still holds it"
     first.close()
+    assert not _flock_held(tmp_path), "released with the last store"
     VectorStore.open(tmp_path).close()
 
 

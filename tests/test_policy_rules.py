@@ -155,11 +155,12 @@ def test_project_scope_needs_a_file() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[tools]\nshell = 'maybe'", "action must be one of"),
-        ("[side_effects]\nteleport = 'allow'", "unknown side effect"),
-        ("[[rules]]\naction = 'allow'", "needs `tool` or `side_effect`"),
-        ("[[rules]]\ntool = 'x'\naction = 'allow'\nglobs = ['a']", "unknown key"),
-        ("[oops]\n", "unknown section"),
+        ("[tools]\nshell = 'maybe'", r"tools.shell: Input should be 'allow', 'ask' or 'deny', got 'maybe'"),
+        ("[side_effects]\nteleport = 'allow'", r"side_effects.teleport: Input should be 'read'"),
+        ("[[rules]]\naction = 'allow'", r"rules\[0\]: a rule needs `tool` or `side_effect`"),
+        ("[[rules]]\ntool = 'x'\naction = 'allow'\nglobs = ['a']", r"rules\[0\]: unknown key 'globs'"),
+        ("[[rules]]\ntool = 'x'\naction = 'allow'\npaths = [1]", r"rules\[0\].paths\[0\]: Input should be a valid string"),
+        ("[oops]\n", "unknown key 'oops'"),
         ("not toml =", "invalid TOML"),
     ],
 )

@@ -9,33 +9,25 @@ import json
 from pathlib import Path
 
 import pytest
-from tests_support import model_cache_dir
 
-from agentkit.config import load_settings
-from agentkit.memory import KnowledgeBase, LlamaEmbedder
+from agentkit.memory import KnowledgeBase
 
 pytestmark = pytest.mark.model
 
 CORPUS = Path(__file__).parent / "fixtures" / "corpus"
 
 
-def test_recall_at_5(tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    cache_dir = model_cache_dir()
+def test_recall_at_5(kb: KnowledgeBase) -> None:
     questions = json.loads((CORPUS / "questions.json").read_text())
     assert len(questions) >= 30
     assert len(list((CORPUS / "docs").glob("*.md"))) >= 30
-    embedder = LlamaEmbedder.bundled(cache_dir, n_threads=2)
-    try:
-        with KnowledgeBase.open(load_settings(data_dir=tmp_path), embeddings=embedder) as kb:
-            kb.documents.ingest([CORPUS / "docs"])
-            ranks: list[int | None] = []
-            for item in questions:
-                answer = str((CORPUS / item["answer"]).resolve())
-                hits = kb.documents.search(item["question"], k=5)
-                sources = list(dict.fromkeys(h.source for h in hits))
-                ranks.append(sources.index(answer) + 1 if answer in sources else None)
-    finally:
-        embedder.close()
+    kb.documents.ingest([CORPUS / "docs"])
+    ranks: list[int | None] = []
+    for item in questions:
+        answer = str((CORPUS / item["answer"]).resolve())
+        hits = kb.documents.search(item["question"], k=5)
+        sources = list(dict.fromkeys(h.source for h in hits))
+        ranks.append(sources.index(answer) + 1 if answer in sources else None)
     n = len(ranks)
     recall_at_1 = sum(r == 1 for r in ranks) / n
     recall_at_5 = sum(r is not None for r in ranks) / n

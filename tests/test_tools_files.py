@@ -10,7 +10,8 @@ import pytest
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 
-from agentkit.tools.files import file_tools, glob_regex
+from agentkit.tools.files import file_tools
+from agentkit.tools.globs import glob_match, glob_regex
 from agentkit.tools.limits import ToolLimits
 from agentkit.tools.patching import apply_patch
 from agentkit.tools.workspace import Workspace
@@ -90,6 +91,24 @@ def test_glob_in_subdir(tools: dict[str, BaseTool]) -> None:
 def test_glob_regex_components() -> None:
     assert glob_regex("*.py").match("a.py") and not glob_regex("*.py").match("d/a.py")
     assert glob_regex("**/*.py").match("a.py") and glob_regex("**/*.py").match("x/y/a.py")
+
+
+@pytest.mark.parametrize(
+    "pattern,path,matches",
+    [
+        ("notes/**", "notes/a/b.md", True),
+        ("notes/**", "other/a.md", False),
+        ("**.md", "x/y/a.md", True),  # inside a component, ** crosses directories too
+        ("/etc/**", "/etc/passwd", True),  # a leading / matches absolute paths only
+        ("/etc/**", "etc/passwd", False),
+        ("./src/*.py", "src/a.py", True),
+        ("file[0-9].txt", "file1.txt", True),
+        ("f[!a].txt", "fa.txt", False),
+        ("a?c", "a/c", False),
+    ],
+)
+def test_one_glob_meaning_for_tools_and_policies(pattern: str, path: str, matches: bool) -> None:
+    assert glob_match(pattern, path) is matches
 
 
 def test_grep(tools: dict[str, BaseTool]) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import ToolMessage
 
+from agentkit.approvals.policy import Policy
 from agentkit.config import load_settings
 from agentkit.errors import ConfigError
 from agentkit.tools import BUILTIN_NAMES, builtin_tools, load_user_tools
 from agentkit.tools.base import danger_of, default_policy_of, preview_of, side_effects_of
-from agentkit.tools.registry import all_tools, policy_label, tool_source
+from agentkit.tools.registry import all_tools, tool_source
 
 EXPECTED_EFFECTS = {
     "read_file": {"read"},
@@ -88,8 +89,9 @@ def test_user_tools_module_and_attr(fixtures_on_path: None, tmp_path: Path) -> N
         {"type": "tool_call", "name": "shout", "args": {"text": "hi"}, "id": "t"}
     )
     assert isinstance(message, ToolMessage) and message.content == "HI"
-    assert policy_label(tools["shout"], None) == "ask (default)"
-    assert policy_label(tools["word_count"], None) == "allow (read)"
+    policy = Policy.default()
+    assert policy.label(tools["shout"]) == "ask (exec: ask (default))"
+    assert policy.label(tools["word_count"]) == "allow (read: allow (default))"
     only = load_user_tools(load_settings(user_tools=["user_tools_example:word_count"]))
     assert [t.name for t in only] == ["word_count"]
     assert len(all_tools(settings)) == len(BUILTIN_NAMES) + 2

@@ -7,7 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from langchain_core.tools import tool
+from langchain_core.tools import BaseTool, StructuredTool, tool
+from pydantic import BaseModel
+
+from agentkit.tools.base import declare
 
 
 def model_cache_dir() -> Path:
@@ -37,6 +40,34 @@ def wait_for(predicate: Callable[[], bool], proc: subprocess.Popen[str], timeout
 
 
 # Fixture tools for the model tests.
+
+
+def summary_tools(
+    workdir: Path,
+    read: Callable[[str], str],
+    read_description: str,
+    read_args: type[BaseModel],
+    summary_args: type[BaseModel],
+    reply: str,
+) -> tuple[BaseTool, BaseTool]:
+    """read_file (read) and write_summary (write, to ``workdir/summary.md``;
+    ``reply`` is its observation, ``{n}`` the characters written): the
+    action space of the scripted end-to-end runs on a real model."""
+
+    def write_summary(content: str) -> str:
+        (workdir / "summary.md").write_text(content)
+        return reply.format(n=len(content))
+
+    read_file = StructuredTool.from_function(
+        read, name="read_file", description=read_description, args_schema=read_args
+    )
+    write = StructuredTool.from_function(
+        write_summary,
+        name="write_summary",
+        description="Write the summary to summary.md.",
+        args_schema=summary_args,
+    )
+    return declare(read_file, ["read"]), declare(write, ["write"])
 
 
 @tool

@@ -19,31 +19,32 @@ Approval wraps tools; tools never ask for approval themselves.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.tools import BaseTool
-from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-SideEffect = Literal["read", "write", "exec", "network"]
-SIDE_EFFECTS: tuple[SideEffect, ...] = ("read", "write", "exec", "network")
-DangerLevel = Literal["safe", "unknown", "dangerous", "destructive"]
+# The vocabulary lives in the bottom layer (events and approvals use it too).
+from agentkit.events import SIDE_EFFECTS, DangerLevel, PolicyAction, SideEffect, ToolPreview
 
-PolicyAction = Literal["allow", "ask", "deny"]
+__all__ = [
+    "SIDE_EFFECTS",
+    "DangerLevel",
+    "DangerFn",
+    "PolicyAction",
+    "PreviewFn",
+    "SideEffect",
+    "ToolPreview",
+    "danger_of",
+    "declare",
+    "default_policy_of",
+    "preview_of",
+    "side_effects_of",
+]
 
 SIDE_EFFECTS_KEY = "agentkit_side_effects"
 PREVIEW_KEY = "agentkit_preview"
 DANGER_KEY = "agentkit_danger"
 POLICY_KEY = "agentkit_policy"
-
-
-class ToolPreview(TypedDict, total=False):
-    """What a pending call would do, shown before the human decides."""
-
-    kind: Literal["diff", "command", "http", "text"]
-    summary: str  # one line, e.g. "write 12 lines to notes.md"
-    body: str  # the diff, the command line, the request
-    danger: DangerLevel
-    cwd: str
 
 
 PreviewFn = Callable[[Mapping[str, Any]], ToolPreview]

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from langchain_core.tools import BaseTool
 
 from agentkit.errors import ConfigError
-from agentkit.tools.base import default_policy_of, side_effects_of
 from agentkit.tools.calculator import calculator_tool
 from agentkit.tools.files import file_tools
 from agentkit.tools.http import http_get_tool
@@ -20,7 +19,6 @@ from agentkit.tools.shell import shell_tool
 from agentkit.tools.workspace import Workspace
 
 if TYPE_CHECKING:
-    from agentkit.approvals.policy import Policy
     from agentkit.config import Settings
 
 BUILTIN_NAMES = (
@@ -140,28 +138,3 @@ def tool_source(tool: BaseTool) -> str:
     if metadata.get(MCP_SERVER_KEY):
         return f"mcp:{metadata[MCP_SERVER_KEY]}"
     return str(metadata.get(SOURCE_KEY, "other"))
-
-
-def policy_for(settings: Settings) -> Policy | None:
-    """The approval policy the agent would use, if the policy module exists."""
-    try:
-        from agentkit.approvals.policy import Policy
-    except ImportError:
-        return None
-    path = settings.policy_file
-    if path is None:
-        candidate = settings.resolved_data_dir() / "policy.toml"
-        path = candidate if candidate.is_file() else None
-    return Policy.from_toml(path) if path is not None else Policy.default()
-
-
-def policy_label(tool: BaseTool, policy: Policy | None) -> str:
-    """allow / ask / deny for a call with no arguments, and why."""
-    if policy is not None:
-        verdict = policy.evaluate(tool, {})
-        return f"{verdict.action} ({verdict.reason})"
-    declared = default_policy_of(tool)
-    if declared is not None:
-        return f"{declared} (tool default)"
-    effects = side_effects_of(tool)
-    return "allow (read)" if effects == {"read"} else "ask (default)"

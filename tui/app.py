@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -35,17 +36,31 @@ from agentkit.events import (
     FinalEvent,
     PlanEvent,
     TokenEvent,
-    ToolCallProposed,
-    ToolResultEvent,
 )
-from agentkit.tui import threads_ops
-from agentkit.tui.adapters import AgentLike, maybe_await, model_context, new_thread_id
+from agentkit.threads import new_thread_id
 from agentkit.tui.screens.approval import ApprovalScreen, describe
+from agentkit.tui.screens.dialogs import RevokeRuleScreen
 from agentkit.tui.screens.help import HelpScreen
+from agentkit.tui.views import error_text, model_context
 from agentkit.tui.widgets.conversation import Conversation
 from agentkit.tui.widgets.panels import ContextPanel, PlanPanel
-from agentkit.tui.widgets.status import SpeedMeter, StatusBar
+from agentkit.tui.widgets.status import StatusBar
 from agentkit.tui.widgets.threads import ThreadList
+
+if TYPE_CHECKING:
+    from agentkit.agent import Agent
+
+
+# Command palette entries: ``action_<name>`` -> title, help.
+PALETTE: dict[str, tuple[str, str]] = {
+    "show_approvals": ("Decide pending approvals", "Open the approval prompt"),
+    "cancel": ("Cancel generation", "Stop the model (Escape)"),
+    "resume": ("Resume interrupted run", "Continue a cancelled run from its last checkpoint"),
+    "help": ("Help: keys", "Every key of every screen"),
+    "toggle_threads": ("Toggle threads sidebar", "Show or hide threads"),
+    "toggle_side": ("Toggle plan and context", "Show or hide the side panels"),
+    "revoke_rule": ("Revoke an always-allow rule", "Ask again before a tool runs"),
+}
 
 
 class AgentkitApp(App[None]):
@@ -69,9 +84,9 @@ class AgentkitApp(App[None]):
 
     def __init__(
         self,
-        agent: AgentLike | None = None,
+        agent: Agent | None = None,
         *,
-        agent_factory: Callable[[], AgentLike] | None = None,
+        agent_factory: Callable[[], Agent] | None = None,
         settings: Settings | None = None,
         thread_id: str | None = None,
         id_factory: Callable[[], str] = new_thread_id,
@@ -88,7 +103,6 @@ class AgentkitApp(App[None]):
         self.pending_requests: list[ApprovalRequest] = []
         self.queued_message: str | None = None
         self.run_worker_: Worker[None] | None = None
-        self.speed = SpeedMeter()
 
     # --- layout -------------------------------------------------------------
 
@@ -115,6 +129,10 @@ class AgentkitApp(App[None]):
     @property
     def status(self) -> StatusBar:
         return self.query_one("#status", StatusBar)
+
+    @property
+    def thread_list(self) -> ThreadList:
+        return self.query_one("#threads", ThreadList)
 
     @property
     def busy(self) -> bool:
@@ -160,6 +178,8 @@ class AgentkitApp(App[None]):
         self.call_from_thread(self.agent_ready)
 
     async def agent_ready(self) -> None:
+        assert self.agent is not None
+        self.thread_list.store = self.agent.threads
         self.status.set(state="idle")
         queued, self.queued_message = self.queued_message, None
         if self.initial_thread_id:
@@ -172,11 +192,7 @@ class AgentkitApp(App[None]):
 
     def report_error(self, err: BaseException, title: str = "Error") -> None:
         """User-fixable errors as a notification that says what to do."""
-        if isinstance(err, AgentkitError):
-            message = str(err)
-        else:
-            message = f"{type(err).__name__}: {err}"
-        self.notify(message, title=title, severity="error", timeout=20, markup=False)
+        self.notify(error_text(err), title=title, severity="error", timeout=20, markup=False)
 
     # --- sending and streaming ------------------------------------------------
 
@@ -216,8 +232,7 @@ class AgentkitApp(App[None]):
         )
 
     async def consume(self, stream: AsyncIterator[AgentEvent], thread_id: str) -> None:
-        self.speed = SpeedMeter()
-        self.status.set(state="generating")
+        self.status.start_run()
         requests: list[ApprovalRequest] = []
         await self.conversation.show_thinking("thinking")
         try:
@@ -236,8 +251,7 @@ class AgentkitApp(App[None]):
             raise
         except Exception as err:  # noqa: BLE001 - an error must never kill the app
             await self.conversation.hide_thinking()
-            await self.conversation.add_error(str(err) if isinstance(err, AgentkitError)
-                                              else f"{type(err).__name__}: {err}")
+            await self.conversation.add_error(error_text(err))
             self.report_error(err)
             self.status.set(state="error")
             await self.refresh_threads()
@@ -245,9 +259,8 @@ class AgentkitApp(App[None]):
             return
         await self.conversation.hide_thinking()
         await self.conversation.end_reply()
-        if self.speed.rate is not None:
-            self.status.set(tokens_per_s=self.speed.rate)
-        self.update_usage()
+        if self.agent is not None:
+            self.status.end_run(self.agent.result(self.thread_id).usage, model_context(self.agent))
         await self.refresh_threads()
         if requests and thread_id == self.thread_id:
             self.pending_requests = requests
@@ -257,61 +270,21 @@ class AgentkitApp(App[None]):
             self.status.set(state="idle")
 
     async def handle_event(self, event: AgentEvent) -> None:
-        conversation = self.conversation
+        await self.conversation.show_event(event)
         if isinstance(event, TokenEvent):
-            self.count_token()
-            if event.node == "plan":  # the plan's JSON: shown in the plan panel
-                self.status.set(state="planning")
-                await conversation.show_thinking("planning")
-                return
-            self.status.set(state="generating")
-            await conversation.stream_token(event.text)
+            self.status.count_token()
+            # the plan's JSON is shown in the plan panel, not as a reply
+            self.status.set(state="planning" if event.node == "plan" else "generating")
         elif isinstance(event, PlanEvent):
             self.query_one("#plan", PlanPanel).show(event.steps)
-            await conversation.show_thinking("thinking")
         elif isinstance(event, ContextEvent):
             self.query_one("#context", ContextPanel).show(event.items)
-        elif isinstance(event, ToolCallProposed):
-            await conversation.add_tool_call(event)
-            if event.policy == "allow":
-                await conversation.show_thinking(f"running {event.tool}")
-        elif isinstance(event, ToolResultEvent):
-            conversation.tool_result(event)
-            await conversation.show_thinking("thinking")
-        elif isinstance(event, ApprovalNeeded):
-            await conversation.end_reply()
         elif isinstance(event, FinalEvent):
-            await conversation.end_reply(event.answer)
-            plan = self.query_one("#plan", PlanPanel)
-            # The run is over: the step that was running is done (as the graph records it).
-            plan.show([
-                s.model_copy(update={"status": "done"}) if s.status == "running" else s
-                for s in plan.steps
-            ])
+            self.query_one("#plan", PlanPanel).finish()
         elif isinstance(event, ErrorEvent):
-            await conversation.add_error(event.message)
-            self.notify(event.message, title="Agent error", severity="error", timeout=10,
-                        markup=False)
-
-    def count_token(self) -> None:
-        if self.speed.tick():
-            self.status.set(tokens_per_s=self.speed.rate)
-
-    def update_usage(self) -> None:
-        """Context use from the loaded model, when it reports one; without
-        streamed tokens (silent tool calls), speed from the run's usage."""
-        if self.speed.rate is None:
-            try:
-                usage = self.agent.result(self.thread_id).usage  # type: ignore[union-attr]
-                if usage.model_seconds > 0 and usage.output_tokens > 0:
-                    self.status.set(tokens_per_s=usage.output_tokens / usage.model_seconds)
-            except Exception:  # noqa: BLE001 - a display nicety; agents may lack result()
-                pass
-        used, size = model_context(self.agent)
-        if used is not None:
-            self.status.set(context_used=used)
-        if size:
-            self.status.set(context_size=size)
+            self.notify(
+                event.message, title="Agent error", severity="error", timeout=10, markup=False
+            )
 
     # --- approvals ------------------------------------------------------------
 
@@ -342,7 +315,8 @@ class AgentkitApp(App[None]):
     # --- threads --------------------------------------------------------------
 
     async def refresh_threads(self) -> None:
-        await threads_ops.refresh(self)
+        current = await self.thread_list.refresh_rows(self.thread_id)
+        self.sub_title = current.title if current else ""
 
     async def start_new_thread(self) -> None:
         await self.cancel_run()
@@ -354,7 +328,7 @@ class AgentkitApp(App[None]):
     async def open_thread(self, thread_id: str) -> None:
         assert self.agent is not None
         try:
-            await maybe_await(self.agent.threads.get(thread_id))
+            messages = self.agent.threads.messages(thread_id)
         except Exception as err:  # noqa: BLE001 - e.g. a mistyped --thread id
             self.report_error(err, "Cannot open the thread")
             if not self.thread_id:
@@ -363,7 +337,8 @@ class AgentkitApp(App[None]):
         await self.cancel_run()
         self.thread_id = thread_id
         await self.reset_view()
-        await threads_ops.replay(self, thread_id)
+        await self.conversation.replay(messages)
+        await self.conversation.add_notice(f"opened thread {thread_id}")
         await self.refresh_threads()
         await self.reload_pending(thread_id)
 
@@ -372,7 +347,7 @@ class AgentkitApp(App[None]):
         if self.agent is None or thread_id != self.thread_id:
             return
         try:
-            pending = list(await maybe_await(self.agent.pending(thread_id)))
+            pending = self.agent.pending(thread_id)
         except Exception as err:  # noqa: BLE001
             self.report_error(err, "Cannot read pending approvals")
             pending = []
@@ -405,15 +380,40 @@ class AgentkitApp(App[None]):
             except (WorkerCancelled, WorkerFailed):
                 pass
 
-    async def on_thread_list_action(self, message: ThreadList.Action) -> None:
-        await threads_ops.dispatch(self, message.action, message.thread_id)
+    async def on_thread_list_open(self, message: ThreadList.Open) -> None:
+        if self.agent is None:
+            return
+        if message.thread_id != self.thread_id:
+            await self.open_thread(message.thread_id)
+        if message.focus_prompt:
+            self.action_focus_prompt()
+
+    async def on_thread_list_new_thread(self, message: ThreadList.NewThread) -> None:
+        if self.agent is not None:
+            await self.start_new_thread()
+            self.action_focus_prompt()
+
+    def on_thread_list_renamed(self, message: ThreadList.Renamed) -> None:
+        if message.thread_id == self.thread_id:
+            self.sub_title = message.title
+
+    async def on_thread_list_delete_confirmed(self, message: ThreadList.DeleteConfirmed) -> None:
+        current = message.thread_id == self.thread_id
+        if current:
+            await self.cancel_run()  # a run must not write checkpoints after the deletion
+        if not await self.thread_list.delete(message.thread_id):
+            return
+        if current:
+            await self.start_new_thread()
+        else:
+            await self.refresh_threads()
 
     # --- actions ----------------------------------------------------------------
 
     async def action_cancel(self) -> None:
         if self.busy:
             await self.cancel_run(wait=False)
-        elif self.query_one("#threads", ThreadList).has_focus:
+        elif self.thread_list.has_focus:
             self.action_focus_prompt()
 
     async def action_resume(self) -> None:
@@ -424,10 +424,10 @@ class AgentkitApp(App[None]):
             self.ask_approval()
             return
         try:
-            info = await maybe_await(self.agent.threads.get(self.thread_id))
-        except Exception:  # noqa: BLE001 - a thread not saved yet has nothing to resume
-            info = None
-        if getattr(info, "status", "") != "running":
+            status = self.agent.threads.get(self.thread_id).status
+        except AgentkitError:  # a thread not saved yet has nothing to resume
+            status = "empty"
+        if status != "running":
             self.notify("Nothing to resume in this thread.", severity="warning")
             return
         await self.conversation.add_notice("▶ resuming the interrupted run")
@@ -442,7 +442,7 @@ class AgentkitApp(App[None]):
             self.screen.add_class("-show-threads")
         else:
             self.screen.remove_class("-hide-threads")
-        self.query_one("#threads", ThreadList).focus()
+        self.thread_list.focus()
 
     def action_focus_prompt(self) -> None:
         self.query_one("#prompt", Input).focus()
@@ -469,9 +469,28 @@ class AgentkitApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_revoke_rule(self) -> None:
+        if self.agent is None:
+            return
+        screen = RevokeRuleScreen(self.agent.policy)
+        if screen.choices:
+            self.push_screen(screen)
+        else:
+            self.notify("No always-allow rules yet.")
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield from threads_ops.palette_commands(self)
+        if self.agent is None:
+            return
+        yield SystemCommand("New thread", "Start a fresh conversation", self.action_new_thread)
+        yield from self.thread_list.commands(self.thread_id)
+        for action, (title, help_text) in PALETTE.items():
+            yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
+        for row in self.thread_list.rows:
+            if row.thread_id != self.thread_id:
+                open_row = partial(self.open_thread, row.thread_id)
+                details = f"{row.thread_id} {row.updated}"
+                yield SystemCommand(f"Open thread: {row.title}", details, open_row, discover=False)
 
 
-__all__ = ["AgentkitApp", "AgentLike", "new_thread_id"]
+__all__ = ["AgentkitApp"]

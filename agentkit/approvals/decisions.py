@@ -1,8 +1,12 @@
-"""Checking human decisions against the pending calls before anything runs.
+"""Turning a human's answers into decisions the graph can trust.
 
-A decision for an unknown call id, a missing decision, or an edit whose
-arguments fail the tool's schema is refused here with a one-line message; the
-thread stays pending, so the human can answer again.
+:func:`resolve_decisions` is the one check, made before the graph resumes
+(pydantic-ai's ``DeferredToolRequests.build_results`` plays the same part): a
+decision for an unknown call id, a missing or doubled decision, or an edit
+whose arguments fail the tool's schema is refused with a one-line message,
+nothing runs, and the thread stays pending so the human can answer again. The
+approve node then trusts what it gets; a value refused inside the graph would
+stay in the checkpoint and come back on every later resume.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from agentkit.approvals.policy import COMMAND_ARGS
+from agentkit.approvals.rules import COMMAND_ARGS
 from agentkit.errors import AgentkitError
 from agentkit.events import ApprovalRequest, Decision, Edit
 
@@ -27,8 +31,8 @@ __all__ = [
     "always_allow_patterns",
     "call_signature",
     "parse_decisions",
+    "resolve_decisions",
     "validate_args",
-    "validate_decisions",
 ]
 
 _DECISIONS: TypeAdapter[list[Decision]] = TypeAdapter(list[Decision])
@@ -54,8 +58,8 @@ class NoPendingApprovalError(DecisionError):
     """Decisions were given for a thread that waits for none."""
 
 
-def parse_decisions(raw: Sequence[Decision | Mapping[str, Any]]) -> list[Decision]:
-    """Decisions from objects or their JSON dumps."""
+def parse_decisions(raw: Sequence[Decision | Mapping[str, object]]) -> list[Decision]:
+    """Decisions from objects or their JSON dumps (a resume value)."""
     return _DECISIONS.validate_python([d.model_dump() if isinstance(d, BaseModel) else d for d in raw])
 
 
@@ -89,16 +93,21 @@ def call_signature(tool: str, args: Mapping[str, Any]) -> str:
     return f"{tool}:{json.dumps(args, sort_keys=True, default=str)}"
 
 
-def validate_decisions(
-    pending: Sequence[ApprovalRequest],
-    decisions: Sequence[Decision],
+def resolve_decisions(
+    requests: Sequence[ApprovalRequest],
+    answers: Sequence[Decision | Mapping[str, object]],
     tools: Mapping[str, BaseTool],
 ) -> list[Decision]:
-    """Decisions in the order of ``pending``; raises :class:`DecisionError`."""
-    if not pending:
+    """One decision per request, in the order of ``requests``; raises
+    :class:`DecisionError` when ``answers`` do not fit them."""
+    if not requests:
         raise NoPendingApprovalError("this thread is not waiting for an approval")
+    try:
+        decisions = parse_decisions(answers)
+    except ValidationError as err:
+        raise DecisionError(f"not a decision: {err.errors()[0]['msg']}") from None
     by_id: dict[str, Decision] = {}
-    known = {p.call_id for p in pending}
+    known = {r.call_id for r in requests}
     for decision in decisions:
         if decision.call_id not in known:
             raise UnknownCallError(
@@ -108,20 +117,20 @@ def validate_decisions(
         if decision.call_id in by_id:
             raise DecisionError(f"two decisions for call {decision.call_id!r}")
         by_id[decision.call_id] = decision
-    missing = [p.call_id for p in pending if p.call_id not in by_id]
+    missing = [r.call_id for r in requests if r.call_id not in by_id]
     if missing:
         raise MissingDecisionError(
             f"no decision for pending call(s) {', '.join(missing)}",
             hint="decide every pending call (approve, edit, reject or respond)",
         )
-    for request in pending:
+    for request in requests:
         decision = by_id[request.call_id]
-        if isinstance(decision, Edit):
-            tool = tools.get(request.tool)
-            problem = validate_args(tool, decision.args) if tool is not None else None
+        tool = tools.get(request.tool)
+        if isinstance(decision, Edit) and tool is not None:
+            problem = validate_args(tool, decision.args)
             if problem:
                 raise InvalidEditError(f"edit of {request.call_id} refused: {problem}")
-    return [by_id[p.call_id] for p in pending]
+    return [by_id[r.call_id] for r in requests]
 
 
 def always_allow_patterns(args: Mapping[str, Any]) -> dict[str, list[str]]:

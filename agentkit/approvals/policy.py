@@ -35,29 +35,36 @@ TOML format (see docs/agent.md)::
 from __future__ import annotations
 
 import json
-import re
 import threading
 import tomllib
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from fnmatch import fnmatchcase
-from functools import lru_cache
-from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 from langchain_core.tools import BaseTool
-
-from agentkit.errors import ConfigError
-from agentkit.events import AlwaysScope
-from agentkit.tools.base import (
-    SIDE_EFFECTS,
-    PolicyAction,
-    SideEffect,
-    danger_of,
-    default_policy_of,
-    side_effects_of,
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
 )
+
+from agentkit.approvals.rules import (
+    COMMAND_ARGS,
+    PATH_ARGS,
+    PolicyRule,
+    PolicyVerdict,
+    RuleSource,
+)
+from agentkit.errors import ConfigError
+from agentkit.events import AlwaysScope, PolicyAction, SideEffect
+from agentkit.tools.base import danger_of, default_policy_of, side_effects_of
+from agentkit.user_files import read_user_file, validate_user_data
+
+if TYPE_CHECKING:
+    from agentkit.config import Settings
 
 __all__ = [
     "COMMAND_ARGS",
@@ -70,7 +77,6 @@ __all__ = [
     "RuleSource",
 ]
 
-ACTIONS: tuple[PolicyAction, ...] = ("allow", "ask", "deny")
 _STRICTNESS: dict[PolicyAction, int] = {"allow": 0, "ask": 1, "deny": 2}
 DEFAULT_SIDE_EFFECT_ACTIONS: dict[SideEffect, PolicyAction] = {
     "read": "allow",
@@ -78,202 +84,49 @@ DEFAULT_SIDE_EFFECT_ACTIONS: dict[SideEffect, PolicyAction] = {
     "exec": "ask",
     "network": "ask",
 }
-# Argument names a ``paths`` / ``command_prefixes`` rule looks at when the rule
-# does not name one with ``arg``.
-PATH_ARGS = ("path", "file_path", "file", "filename", "target", "dest", "destination", "directory", "dir")
-COMMAND_ARGS = ("command", "cmd")
-# A prefix rule must not allow "git status; rm -rf ~": commands that chain or
-# redirect never match a prefix.
-_SHELL_CONTROL = re.compile(r"[;&|`<>\n\r]|\$\(")
-
-RuleSource = Literal["file", "always"]
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, str) else value
 
 
-@dataclass(frozen=True)
-class PolicyVerdict:
-    """What the policy says about one call, and why (shown to the human)."""
-
-    action: PolicyAction
-    reason: str
-    rule_id: str | None = None
+Patterns = Annotated[tuple[str, ...], BeforeValidator(_as_list)]  # a string or a list of them
 
 
-@dataclass(frozen=True)
-class PolicyRule:
-    """One rule. ``tool`` (exact name or glob) and/or ``side_effect`` select
-    calls; ``paths`` / ``command_prefixes`` narrow them by argument."""
+class RuleTable(BaseModel):
+    """One ``[[rules]]`` table of a policy file."""
 
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | int | None = None
     action: PolicyAction
     tool: str | None = None
     side_effect: SideEffect | None = None
-    paths: tuple[str, ...] = ()
-    command_prefixes: tuple[str, ...] = ()
+    paths: Patterns = ()
+    command_prefixes: Patterns = ()
     arg: str | None = None
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-    source: RuleSource = "file"
-    scope: AlwaysScope | None = None  # set for "always allow" records
-    thread_id: str | None = None  # set for thread-scoped records
+    source: RuleSource = "file"  # "always": recorded from an approval
+    scope: AlwaysScope | None = None  # accepted for older files; the source decides
 
-    @property
-    def patterned(self) -> bool:
-        return bool(self.paths or self.command_prefixes)
+    @model_validator(mode="after")
+    def _selects_something(self) -> RuleTable:
+        if self.tool is None and self.side_effect is None:
+            raise ValueError("a rule needs `tool` or `side_effect`")
+        return self
 
-    def describe(self) -> str:
-        target = f"tool {self.tool}" if self.tool else f"side effect {self.side_effect}"
-        parts = [f"{self.action} {target}"]
-        if self.paths:
-            parts.append(f"paths {list(self.paths)}")
-        if self.command_prefixes:
-            parts.append(f"commands starting {list(self.command_prefixes)}")
-        if self.scope == "thread":
-            parts.append(f"in thread {self.thread_id}")
-        elif self.scope == "project":
-            parts.append("(always, project)")
-        return " ".join(parts)
-
-    def selects(self, tool: BaseTool, effects: frozenset[SideEffect], thread_id: str | None) -> bool:
-        if self.thread_id is not None and self.thread_id != thread_id:
-            return False
-        if self.tool is not None and not fnmatchcase(tool.name, self.tool):
-            return False
-        if self.side_effect is not None and self.side_effect not in effects:
-            return False
-        return True
-
-    def args_match(self, args: Mapping[str, Any]) -> bool:
-        if self.paths:
-            values = _arg_values(args, (self.arg,) if self.arg else PATH_ARGS)
-            if not values or not all(_path_matches(v, self.paths) for v in values):
-                return False
-        if self.command_prefixes:
-            values = _arg_values(args, (self.arg,) if self.arg else COMMAND_ARGS)
-            if not values or not all(_command_matches(v, self.command_prefixes) for v in values):
-                return False
-        return True
-
-    def to_toml(self) -> str:
-        lines = ["[[rules]]", f"id = {json.dumps(self.id)}", f"action = {json.dumps(self.action)}"]
-        if self.tool:
-            lines.append(f"tool = {json.dumps(self.tool)}")
-        if self.side_effect:
-            lines.append(f"side_effect = {json.dumps(self.side_effect)}")
-        if self.paths:
-            lines.append(f"paths = {json.dumps(list(self.paths))}")
-        if self.command_prefixes:
-            lines.append(f"command_prefixes = {json.dumps(list(self.command_prefixes))}")
-        if self.arg:
-            lines.append(f"arg = {json.dumps(self.arg)}")
-        lines.append('source = "always"')
-        return "\n".join(lines)
+    def rule(self) -> PolicyRule:
+        fields = self.model_dump(exclude={"id", "scope"})
+        if self.id is not None:
+            fields["id"] = str(self.id)
+        return PolicyRule(**fields, scope="project" if self.source == "always" else None)
 
 
-def _arg_values(args: Mapping[str, Any], names: Iterable[str]) -> list[str]:
-    values: list[str] = []
-    for name in names:
-        value = args.get(name)
-        if isinstance(value, str):
-            values.append(value)
-        elif isinstance(value, list | tuple):
-            values.extend(str(v) for v in value)
-    return values
+class PolicyFile(BaseModel):
+    """A policy TOML file: see the module docstring."""
 
+    model_config = ConfigDict(extra="forbid")
 
-@lru_cache(maxsize=512)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """``**`` crosses directories, ``*`` and ``?`` do not."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def _normalise_path(value: str) -> str | None:
-    """Collapse ``.`` and ``..``; None for a path that climbs out of its root
-    (``notes/../../etc/passwd`` must not match ``notes/**``)."""
-    raw = value.replace("\\", "/")
-    absolute = raw.startswith("/")
-    parts: list[str] = []
-    for part in PurePosixPath(raw).parts:
-        if part in ("/", "."):
-            continue
-        if part == "..":
-            if not parts:
-                return None
-            parts.pop()
-        else:
-            parts.append(part)
-    return ("/" if absolute else "") + "/".join(parts)
-
-
-def _path_matches(value: str, globs: Sequence[str]) -> bool:
-    path = _normalise_path(value)
-    if path is None:
-        return False
-    return any(_glob_regex(g).match(path) for g in globs)
-
-
-def _command_matches(command: str, prefixes: Sequence[str]) -> bool:
-    command = command.strip()
-    if _SHELL_CONTROL.search(command):
-        return False
-    return any(command == p or command.startswith(p.rstrip() + " ") for p in prefixes)
-
-
-def _check_action(value: Any, where: str) -> PolicyAction:
-    if value not in ACTIONS:
-        raise ConfigError(f"{where}: action must be one of {list(ACTIONS)}, got {value!r}")
-    return value  # type: ignore[no-any-return]
-
-
-def _str_list(value: Any, where: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ConfigError(f"{where}: expected a string or a list of strings")
-
-
-_RULE_KEYS = {"id", "action", "tool", "side_effect", "paths", "command_prefixes", "arg", "source", "scope"}
-
-
-def _rule_from_table(table: Mapping[str, Any], where: str) -> PolicyRule:
-    unknown = set(table) - _RULE_KEYS
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
-    tool, effect = table.get("tool"), table.get("side_effect")
-    if tool is None and effect is None:
-        raise ConfigError(f"{where}: a rule needs `tool` or `side_effect`")
-    if effect is not None and effect not in SIDE_EFFECTS:
-        raise ConfigError(f"{where}: side_effect must be one of {list(SIDE_EFFECTS)}")
-    source = table.get("source", "file")
-    kwargs: dict[str, Any] = {}
-    if "id" in table:
-        kwargs["id"] = str(table["id"])
-    return PolicyRule(
-        action=_check_action(table.get("action"), where),
-        tool=tool,
-        side_effect=effect,
-        paths=_str_list(table.get("paths", []), where),
-        command_prefixes=_str_list(table.get("command_prefixes", []), where),
-        arg=table.get("arg"),
-        source="always" if source == "always" else "file",
-        scope="project" if source == "always" else None,
-        **kwargs,
-    )
+    side_effects: dict[SideEffect, PolicyAction] = Field(default_factory=dict)
+    tools: dict[str, PolicyAction] = Field(default_factory=dict)
+    rules: list[RuleTable] = Field(default_factory=list)
 
 
 class Policy:
@@ -306,39 +159,37 @@ class Policy:
         return cls(path=path, records_path=records_path)
 
     @classmethod
+    def from_settings(cls, settings: Settings, *, on_disk: bool = False) -> Policy:
+        """``policy_file`` if set, else ``<data_dir>/policy.toml`` if present,
+        else the default. ``on_disk``: "always allow" records persist in the
+        data dir (thread scope) and its ``policy.toml`` (project scope)."""
+        data_dir = settings.resolved_data_dir()
+        records = data_dir / "always_allow.json" if on_disk else None
+        if settings.policy_file is not None:
+            return cls.from_toml(settings.policy_file, records_path=records)
+        project = data_dir / "policy.toml"
+        if project.is_file():
+            return cls.from_toml(project, records_path=records)
+        return cls.default(path=project if on_disk else None, records_path=records)
+
+    @classmethod
     def from_toml(cls, path: str | Path, records_path: Path | None = None) -> Policy:
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"policy file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{path}: invalid TOML: {err}") from None
+        data = read_user_file(path, "policy file", tomllib.loads, tomllib.TOMLDecodeError, "TOML")
         return cls.from_dict(data, where=str(path), path=path, records_path=records_path)
 
     @classmethod
     def from_dict(
         cls,
-        data: Mapping[str, Any],
+        data: Mapping[str, object],
         where: str = "policy",
         path: Path | None = None,
         records_path: Path | None = None,
     ) -> Policy:
-        unknown = set(data) - {"side_effects", "tools", "rules"}
-        if unknown:
-            raise ConfigError(f"{where}: unknown section(s) {sorted(unknown)}")
-        effects: dict[SideEffect, PolicyAction] = {}
-        for name, action in dict(data.get("side_effects", {})).items():
-            if name not in SIDE_EFFECTS:
-                raise ConfigError(f"{where}: unknown side effect {name!r}")
-            effects[name] = _check_action(action, f"{where} [side_effects].{name}")
-        rules = [
-            PolicyRule(action=_check_action(action, f"{where} [tools].{name}"), tool=name)
-            for name, action in dict(data.get("tools", {})).items()
-        ]
-        for i, table in enumerate(data.get("rules", [])):
-            rules.append(_rule_from_table(table, f"{where} rules[{i}]"))
-        return cls(rules, effects, path=path, records_path=records_path)
+        spec = validate_user_data(PolicyFile, data, where)
+        rules = [PolicyRule(action=action, tool=name) for name, action in spec.tools.items()]
+        rules += [table.rule() for table in spec.rules]
+        return cls(rules, spec.side_effects, path=path, records_path=records_path)
 
     # --- evaluation -------------------------------------------------------------
     def evaluate(
@@ -382,6 +233,11 @@ class Policy:
         if action == "allow" and destructive:
             return PolicyVerdict("ask", f"destructive call; {effect}: allow does not cover it")
         return PolicyVerdict(action, f"{effect}: {action} (default)")
+
+    def label(self, tool: BaseTool) -> str:
+        """allow / ask / deny for a call with no arguments, and why (``agentkit tools list``)."""
+        verdict = self.evaluate(tool, {})
+        return f"{verdict.action} ({verdict.reason})"
 
     # --- rules ----------------------------------------------------------------
     def list_rules(self) -> list[PolicyRule]:

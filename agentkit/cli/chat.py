@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from agentkit.agent import Agent
+    from agentkit.memory import KnowledgeBase
 
 
 def register(app: typer.Typer) -> None:
@@ -64,34 +69,33 @@ def register(app: typer.Typer) -> None:
             prewarm(settings)  # the model loads while Textual starts
         from agentkit.tui.app import AgentkitApp
 
-        opened: list[object] = []  # the knowledge base, closed when the app exits
+        opened: list[KnowledgeBase] = []  # closed when the app exits
 
-        def build_agent():  # type: ignore[no-untyped-def]
+        def build_agent() -> Agent:
             # Runs in a worker thread of the app: errors become notifications,
             # warnings become warning notifications.
             import warnings
 
             from agentkit.agent import Agent
             from agentkit.errors import ConfigError
+            from agentkit.models.chat import ChatLlama
             from agentkit.tools import all_tools
 
             assert settings is not None
             # Chat is interactive: writes and commands are offered (the policy
             # still asks before each), unlike the read-only API default.
             tools = all_tools(settings)
-            knowledge = None
+            knowledge: KnowledgeBase | None = None
             if memory:
-                try:
-                    from agentkit.memory import KnowledgeBase
+                from agentkit.memory import KnowledgeBase
 
+                try:
                     knowledge = KnowledgeBase.open(settings)
-                    opened.append(knowledge)
-                    tools += knowledge.tools()
-                except ImportError:
-                    knowledge = None
                 except AgentkitError as err:  # e.g. the store is locked by another process
                     warnings.warn(f"memory and documents are off: {err}", UserWarning, stacklevel=1)
-                    knowledge = None
+                else:
+                    opened.append(knowledge)
+                    tools += knowledge.tools()
             if only_tools:
                 wanted = {name.strip() for name in only_tools.split(",") if name.strip()}
                 unknown = wanted - {t.name for t in tools}
@@ -104,8 +108,9 @@ def register(app: typer.Typer) -> None:
             agent = Agent(settings=settings, tools=tools, memory=knowledge, planning=plan)
             # Load the model now, in the background, so a missing model is
             # reported at startup and the first reply does not wait for it.
-            engine = getattr(agent.model, "engine", None)
-            del engine
+            model = agent.model
+            if isinstance(model, ChatLlama):
+                model.engine  # noqa: B018 - loading is the point
             return agent
 
         chat_app = AgentkitApp(
@@ -123,7 +128,5 @@ def register(app: typer.Typer) -> None:
         try:
             chat_app.run()
         finally:
-            for resource in opened:
-                close = getattr(resource, "close", None)
-                if callable(close):
-                    close()
+            for knowledge_base in opened:
+                knowledge_base.close()

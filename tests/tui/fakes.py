@@ -1,81 +1,91 @@
-"""A fixed-data stand-in for the Agent API, for deterministic snapshots.
+"""The real Agent with canned events and thread records, for deterministic
+snapshots.
 
-Pilot flow tests drive the real :class:`agentkit.agent.Agent`; the snapshot
-tests need fixed thread ids, titles and times, so they replay canned events
-through this object, which has exactly the Agent's public surface.
+Pilot flow tests drive the real :class:`agentkit.agent.Agent` end to end; the
+snapshot tests need fixed thread ids, titles and times, so they replay canned
+events through :class:`FakeAgent`, an Agent (in-memory checkpoints) whose
+stream methods replay scripts and whose thread store returns fixed, real
+:class:`~agentkit.threads.ThreadInfo` records.
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
 
+from langchain_core.messages import AnyMessage
+
+from agentkit.agent import Agent
+from agentkit.config import Settings
 from agentkit.events import AgentEvent, ApprovalRequest, Decision
+from agentkit.testing import ScriptedChatModel
+from agentkit.threads import (
+    HISTORY_LIMIT,
+    CheckpointInfo,
+    ThreadInfo,
+    ThreadNotFoundError,
+    ThreadStore,
+)
+
+HISTORY = [
+    CheckpointInfo(checkpoint_id="cp-2", step=2, created_at="2026-01-02T10:01:00", last_message="after write_file"),
+    CheckpointInfo(checkpoint_id="cp-1", step=1, created_at="2026-01-02T10:00:00", last_message="user: hello"),
+]
 
 
-@dataclass
-class FakeThread:
-    thread_id: str
-    title: str
-    updated_at: str
-    pending: int = 0
-    messages: list[dict[str, str]] = field(default_factory=list)
+class FakeThreadStore(ThreadStore):
+    """The agent's ThreadStore, answering from fixed records."""
 
-
-@dataclass
-class FakeCheckpoint:
-    checkpoint_id: str
-    step: int
-    created_at: str
-    label: str
-
-
-class FakeThreads:
-    def __init__(self, threads: list[FakeThread]) -> None:
-        self.threads = {t.thread_id: t for t in threads}
+    def __init__(self, agent: Agent, threads: Sequence[ThreadInfo]) -> None:
+        super().__init__(agent.graph, agent.storage.checkpointer)
+        self.infos = {t.thread_id: t for t in threads}
         self.forked: list[tuple[str, str]] = []
 
-    def list(self) -> list[FakeThread]:
-        return list(self.threads.values())
+    def list(self) -> list[ThreadInfo]:
+        return list(self.infos.values())
 
-    def get(self, thread_id: str) -> FakeThread | None:
-        return self.threads.get(thread_id)
+    def get(self, thread_id: str) -> ThreadInfo:
+        if thread_id not in self.infos:
+            raise ThreadNotFoundError(f"no thread {thread_id!r}")
+        return self.infos[thread_id]
 
-    def messages(self, thread_id: str) -> list[dict[str, str]]:
-        thread = self.threads.get(thread_id)
-        return thread.messages if thread else []
+    def messages(self, thread_id: str) -> list[AnyMessage]:
+        self.get(thread_id)
+        return []
 
-    def history(self, thread_id: str) -> list[FakeCheckpoint]:
-        return [FakeCheckpoint("cp-2", 2, "2026-01-02T10:01:00", "after write_file"),
-                FakeCheckpoint("cp-1", 1, "2026-01-02T10:00:00", "user: hello")]
+    def history(self, thread_id: str, limit: int | None = HISTORY_LIMIT) -> list[CheckpointInfo]:
+        return HISTORY[:limit]
 
-    def fork(self, thread_id: str, checkpoint_id: str) -> str:
+    def fork(self, thread_id: str, checkpoint_id: str, title: str | None = None) -> str:
         self.forked.append((thread_id, checkpoint_id))
-        new = FakeThread("fork0000aaaa", "fork of " + self.threads[thread_id].title,
-                         "2026-01-02 11:00")
-        self.threads[new.thread_id] = new
+        new = ThreadInfo(thread_id="fork0000aaaa", title=title or f"fork of {self.get(thread_id).title}")
+        self.infos[new.thread_id] = new
         return new.thread_id
 
-    def delete(self, thread_id: str) -> None:
-        self.threads.pop(thread_id, None)
-
     def rename(self, thread_id: str, title: str) -> None:
-        self.threads[thread_id].title = title
+        self.infos[thread_id] = self.get(thread_id).model_copy(update={"title": title})
+
+    def delete(self, thread_id: str) -> None:
+        self.infos.pop(thread_id, None)
 
 
-class FakeAgent:
+class FakeAgent(Agent):
     """Replays ``scripts`` (one list of events per astream/astream_resume call)."""
 
     def __init__(
         self,
         scripts: list[list[AgentEvent]] | None = None,
-        threads: list[FakeThread] | None = None,
+        threads: Sequence[ThreadInfo] = (),
         pending: dict[str, list[ApprovalRequest]] | None = None,
         delay_s: float = 0.0,
     ) -> None:
+        data_dir = Path(tempfile.mkdtemp(prefix="agentkit-tui-"))
+        settings = Settings(data_dir=data_dir, workspace=data_dir, checkpointer="memory")
+        super().__init__(model=ScriptedChatModel(), tools=[], settings=settings, planning=False)
+        self.threads = FakeThreadStore(self, threads)
         self.scripts = list(scripts or [])
-        self.threads = FakeThreads(threads or [])
         self.pending_by_thread = dict(pending or {})
         self.delay_s = delay_s
         self.tasks: list[tuple[str, str | None]] = []
@@ -93,7 +103,7 @@ class FakeAgent:
         return self._replay()
 
     def astream_resume(
-        self, thread_id: str, decisions: Sequence[Decision]
+        self, thread_id: str, decisions: Sequence[Decision] = ()
     ) -> AsyncIterator[AgentEvent]:
         self.decisions.append(list(decisions))
         self.pending_by_thread.pop(thread_id, None)

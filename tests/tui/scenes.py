@@ -15,15 +15,22 @@ from agentkit.events import (
     ToolCallProposed,
     ToolResultEvent,
 )
+from agentkit.threads import ThreadInfo
 from agentkit.tui.app import AgentkitApp
 
 from .conftest import write_request
-from .fakes import FakeAgent, FakeThread
+from .fakes import FakeAgent
 
 THREADS = [
-    FakeThread("a1b2c3d4e5f6", "Release notes draft", "2026-03-14T09:26:00"),
-    FakeThread("0f9e8d7c6b5a", "Fix flaky CI test", "2026-03-13T17:02:00", pending=1),
-    FakeThread("77aa88bb99cc", "Summarise design.md", "2026-03-12T08:45:00"),
+    ThreadInfo(thread_id="a1b2c3d4e5f6", title="Release notes draft", updated_at="2026-03-14T09:26:00", status="finished"),
+    ThreadInfo(
+        thread_id="0f9e8d7c6b5a",
+        title="Fix flaky CI test",
+        updated_at="2026-03-13T17:02:00",
+        status="needs_approval",
+        pending=[write_request()],
+    ),
+    ThreadInfo(thread_id="77aa88bb99cc", title="Summarise design.md", updated_at="2026-03-12T08:45:00", status="finished"),
 ]
 
 PLAN = [
@@ -47,7 +54,7 @@ def _tokens(text: str) -> list[AgentEvent]:
 def conversation_script() -> list[list[AgentEvent]]:
     request = write_request("call_notes", "NOTES.md", "# 0.3.0\n- fork threads\n")
     first: list[AgentEvent] = [
-        PlanEvent(steps=PLAN[:1] + [PLAN[1].model_copy(update={"status": "pending"})] + PLAN[2:]),
+        PlanEvent(steps=PLAN[:1] + [PlanStep(**{**PLAN[1], "status": "pending"})] + PLAN[2:]),
         ContextEvent(items=CONTEXT),
         ToolCallProposed(call_id="call_read", tool="read_file", args={"path": "CHANGELOG.md"},
                          side_effects=["read"], policy="allow"),
@@ -63,16 +70,14 @@ def conversation_script() -> list[list[AgentEvent]]:
     second: list[AgentEvent] = [
         ToolResultEvent(call_id="call_notes", tool="write_file", status="ok", duration_s=0.02,
                         output="wrote 2 lines to NOTES.md"),
-        PlanEvent(steps=[s.model_copy(update={"status": "done"}) for s in PLAN]),
+        PlanEvent(steps=[PlanStep(**{**s, "status": "done"}) for s in PLAN]),
         FinalEvent(answer="Done: `NOTES.md` now lists the 0.3.0 changes."),
     ]
     return [first, second]
 
 
 def make_app(scripts: list[list[AgentEvent]] | None = None) -> tuple[AgentkitApp, FakeAgent]:
-    agent = FakeAgent(scripts if scripts is not None else conversation_script(),
-                      threads=[FakeThread(t.thread_id, t.title, t.updated_at, t.pending)
-                               for t in THREADS])
+    agent = FakeAgent(scripts if scripts is not None else conversation_script(), threads=THREADS)
     settings = Settings(model="bundled:gemma3-270m", n_ctx=8192, n_gpu_layers=0)
     app = AgentkitApp(agent, settings=settings, thread_id="a1b2c3d4e5f6")
     return app, agent

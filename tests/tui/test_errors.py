@@ -8,10 +8,11 @@ from textual.widgets import Input
 
 from agentkit.errors import ModelError, StoreError
 from agentkit.events import AgentEvent, ErrorEvent, FinalEvent
+from agentkit.threads import ThreadInfo
 from agentkit.tui.app import AgentkitApp
 from agentkit.tui.widgets.conversation import ErrorMessage
 
-from .fakes import FakeAgent
+from .fakes import FakeAgent, FakeThreadStore
 
 
 def messages(app: AgentkitApp) -> list[str]:
@@ -44,14 +45,14 @@ async def test_invalid_config_is_shown_at_startup() -> None:
         assert app.is_running
 
 
-class LockedThreads:
-    def list(self) -> list[object]:
+class LockedThreads(FakeThreadStore):
+    def list(self) -> list[ThreadInfo]:
         raise StoreError("database is locked", hint="close the other agentkit process")
 
 
 async def test_locked_store_is_a_notification(settings) -> None:  # type: ignore[no-untyped-def]
     agent = FakeAgent()
-    agent.threads = LockedThreads()  # type: ignore[assignment]
+    agent.threads = LockedThreads(agent, [])
     app = AgentkitApp(agent, settings=settings, id_factory=lambda: "t-locked")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

@@ -72,7 +72,7 @@ async def test_send_and_stream(tmp_path: Path) -> None:
         assert replies(app)[-1] == "Hello! I stream **tokens** as they are generated."
         assert "".join(tokens) == replies(app)[-1], "the tokens were streamed into that message"
         steps = app.query_one("#plan", PlanPanel).steps
-        assert [(s.text, s.status) for s in steps] == [("Greet the user", "done")]
+        assert [(s["text"], s["status"]) for s in steps] == [("Greet the user", "done")]
         assert app.status.info.tokens_per_s is not None
         assert app.status.info.state == "idle"
 

@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from agentkit.tui.adapters import CheckpointRow, ThreadRow, transcript_from_messages
+from agentkit.threads import CheckpointInfo, ThreadInfo
+from agentkit.tui.views import CheckpointRow, ThreadRow, transcript_from_messages
 from agentkit.tui.widgets.status import SpeedMeter, StatusInfo, render_status
+
+from .conftest import write_request
 
 
 def test_status_line_tolerates_missing_numbers() -> None:
@@ -34,19 +37,20 @@ def test_speed_meter_ignores_pauses() -> None:
 
 
 def test_thread_rows_from_agent_records() -> None:
-    class Info:
-        thread_id = "abc123"
-        title = ""
-        updated_at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
-        pending = [object(), object()]
-        status = "needs_approval"
-
-    row = ThreadRow.from_info(Info())
-    assert (row.thread_id, row.title, row.pending) == ("abc123", "untitled", 2)
+    info = ThreadInfo(
+        thread_id="abc123",
+        updated_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+        pending=[write_request("a"), write_request("b")],
+        status="needs_approval",
+    )
+    row = ThreadRow.from_info(info)
+    assert (row.thread_id, row.title, row.pending, row.status) == ("abc123", "untitled", 2, "needs_approval")
     assert row.updated.startswith("2026-01-0")
-    cp = CheckpointRow.from_info({"checkpoint_id": "c1", "step": 3, "last_message": "hi",
-                                  "created_at": "2026-01-02T03:04:05"})
+    cp = CheckpointRow.from_info(
+        CheckpointInfo(checkpoint_id="c1", step=3, last_message="hi", created_at="2026-01-02T03:04:05")
+    )
     assert (cp.checkpoint_id, cp.step, cp.label, cp.created) == ("c1", 3, "hi", "2026-01-02 03:04")
+    assert cp.describe() == "step 3  2026-01-02 03:04  hi"
 
 
 def test_transcript_shows_final_answers_and_tool_calls() -> None:

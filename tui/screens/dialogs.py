@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from rich.text import Text
@@ -13,6 +13,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from agentkit.approvals.policy import Policy
 
 
 class TextPromptScreen(ModalScreen[str | None]):
@@ -66,6 +69,26 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class RevokeRuleScreen(ChoiceScreen):
+    """The always-allow rules of ``policy``; the one picked is revoked."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        rules = [r for r in policy.list_rules() if r.source == "always"]
+        super().__init__("Revoke which always-allow rule?", [(r.id, r.describe()) for r in rules])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        rule_id = event.option.id or ""
+        try:
+            self.policy.revoke(rule_id)
+        except (KeyError, OSError) as err:  # revoked meanwhile, or the file is gone
+            self.notify(str(err), title="Cannot revoke the rule", severity="error", markup=False)
+        else:
+            self.notify(f"Revoked rule {rule_id}")
+        self.dismiss(rule_id)
 
 
 def validate_args(text: str, schema: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from langchain_core.messages import AnyMessage
 from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
-from agentkit.events import ToolCallProposed, ToolResultEvent
+from agentkit.events import (
+    AgentEvent,
+    ApprovalNeeded,
+    ErrorEvent,
+    FinalEvent,
+    PlanEvent,
+    TokenEvent,
+    ToolCallProposed,
+    ToolResultEvent,
+)
+from agentkit.tui.views import transcript_from_messages
 
 STATUS_ICONS: dict[str, str] = {
     "running": "▸",
@@ -196,6 +208,29 @@ class Conversation(VerticalScroll):
         if thinking is not None:
             await thinking.remove()
 
+    async def show_event(self, event: AgentEvent) -> None:
+        """What an agent event shows in the conversation (the panels show the rest)."""
+        if isinstance(event, TokenEvent):
+            if event.node == "plan":
+                await self.show_thinking("planning")
+            else:
+                await self.stream_token(event.text)
+        elif isinstance(event, PlanEvent):
+            await self.show_thinking("thinking")
+        elif isinstance(event, ToolCallProposed):
+            await self.add_tool_call(event)
+            if event.policy == "allow":
+                await self.show_thinking(f"running {event.tool}")
+        elif isinstance(event, ToolResultEvent):
+            self.tool_result(event)
+            await self.show_thinking("thinking")
+        elif isinstance(event, ApprovalNeeded):
+            await self.end_reply()
+        elif isinstance(event, FinalEvent):
+            await self.end_reply(event.answer)
+        elif isinstance(event, ErrorEvent):
+            await self.add_error(event.message)
+
     async def add_user(self, text: str) -> None:
         await self.end_reply()
         await self.add(UserMessage(text, classes="message user"))
@@ -240,6 +275,18 @@ class Conversation(VerticalScroll):
         card = ToolCallCard(call_id, tool, args, "awaiting approval")
         self.cards[call_id] = card
         await self.add(card)
+
+    async def replay(self, messages: Sequence[AnyMessage]) -> None:
+        """Show the saved conversation of a reopened thread."""
+        for entry in transcript_from_messages(messages):
+            if entry.role == "user":
+                await self.add_user(entry.text)
+            elif entry.role == "agent":
+                await self.add_agent(entry.text)
+            elif entry.role == "call":
+                await self.add_past_call(entry.call_id, entry.tool, entry.args or {})
+            elif entry.role == "result":
+                self.past_result(entry.call_id, entry.text, entry.status)
 
     def past_result(self, call_id: str, output: str, status: str) -> None:
         card = self.cards.get(call_id)

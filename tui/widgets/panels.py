@@ -23,11 +23,12 @@ def render_plan(steps: list[PlanStep]) -> Text:
         return Text("No plan yet.", style="dim")
     text = Text()
     for number, step in enumerate(steps, start=1):
-        icon, style = STEP_ICONS.get(step.status, ("•", ""))
+        icon, style = STEP_ICONS.get(step["status"], ("•", ""))
         if number > 1:
             text.append("\n")
         text.append(f"{icon} ", style=style)
-        text.append(f"{number}. {step.text}", style="strike dim" if step.status == "done" else style)
+        done = step["status"] == "done"
+        text.append(f"{number}. {step['text']}", style="strike dim" if done else style)
     return text
 
 
@@ -49,6 +50,12 @@ class PlanPanel(VerticalScroll):
         self.steps = list(steps)
         self._body.update(render_plan(self.steps))
 
+    def finish(self) -> None:
+        """The run is over: the step that was running is done (as the graph records it)."""
+        self.show(
+            [PlanStep(**{**s, "status": "done"}) if s["status"] == "running" else s for s in self.steps]
+        )
+
 
 def render_context(items: list[ContextItem]) -> Text:
     if not items:
@@ -57,12 +64,12 @@ def render_context(items: list[ContextItem]) -> Text:
     for number, item in enumerate(items, start=1):
         if number > 1:
             text.append("\n\n")
-        label = "memory" if item.kind == "memory" else "doc"
+        label = "memory" if item["kind"] == "memory" else "doc"
         text.append(f"[{label}] ", style="bold")
-        text.append(item.source, style="underline")
-        if item.score:
-            text.append(f"  {item.score:.2f}", style="dim")
-        snippet = " ".join(item.text.split())
+        text.append(item["source"], style="underline")
+        if item.get("score"):
+            text.append(f"  {item['score']:.2f}", style="dim")
+        snippet = " ".join(item["text"].split())
         if len(snippet) > 240:
             snippet = snippet[:239] + "…"
         text.append("\n" + snippet)

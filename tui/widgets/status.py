@@ -9,6 +9,8 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
+from agentkit.events import Usage
+
 
 @dataclass(frozen=True)
 class StatusInfo:
@@ -84,6 +86,28 @@ class StatusBar(Static):
     def __init__(self, **kwargs: object) -> None:
         super().__init__("", **kwargs)  # type: ignore[arg-type]
         self.info = StatusInfo()
+        self.speed = SpeedMeter()
+
+    def start_run(self) -> None:
+        self.speed = SpeedMeter()
+        self.set(state="generating")
+
+    def count_token(self) -> None:
+        if self.speed.tick():
+            self.set(tokens_per_s=self.speed.rate)
+
+    def end_run(self, usage: Usage | None, context: tuple[int | None, int | None]) -> None:
+        """The speed of the streamed tokens, else (silent tool calls) the
+        run's usage; the model's context use, when it reports one."""
+        if self.speed.rate is not None:
+            self.set(tokens_per_s=self.speed.rate)
+        elif usage and usage["model_seconds"] > 0 and usage["output_tokens"] > 0:
+            self.set(tokens_per_s=usage["output_tokens"] / usage["model_seconds"])
+        used, size = context
+        if used is not None:
+            self.set(context_used=used)
+        if size:
+            self.set(context_size=size)
 
     def set(self, **changes: object) -> None:
         self.info = replace(self.info, **changes)  # type: ignore[arg-type]

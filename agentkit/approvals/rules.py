@@ -1,0 +1,149 @@
+"""One policy rule: which calls it selects and whether their arguments match
+(see :mod:`agentkit.approvals.policy` for how a policy weighs its rules)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import PurePosixPath
+from typing import Any, Literal
+
+from langchain_core.tools import BaseTool
+
+from agentkit.events import AlwaysScope, PolicyAction, SideEffect
+from agentkit.tools.globs import glob_match
+
+# Argument names a ``paths`` / ``command_prefixes`` rule looks at when the rule
+# does not name one with ``arg``.
+PATH_ARGS = ("path", "file_path", "file", "filename", "target", "dest", "destination", "directory", "dir")
+COMMAND_ARGS = ("command", "cmd")
+# A prefix rule must not allow "git status; rm -rf ~": commands that chain or
+# redirect never match a prefix.
+_SHELL_CONTROL = re.compile(r"[;&|`<>\n\r]|\$\(")
+
+RuleSource = Literal["file", "always"]
+
+
+@dataclass(frozen=True)
+class PolicyVerdict:
+    """What the policy says about one call, and why (shown to the human)."""
+
+    action: PolicyAction
+    reason: str
+    rule_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """One rule. ``tool`` (exact name or glob) and/or ``side_effect`` select
+    calls; ``paths`` / ``command_prefixes`` narrow them by argument."""
+
+    action: PolicyAction
+    tool: str | None = None
+    side_effect: SideEffect | None = None
+    paths: tuple[str, ...] = ()
+    command_prefixes: tuple[str, ...] = ()
+    arg: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    source: RuleSource = "file"
+    scope: AlwaysScope | None = None  # set for "always allow" records
+    thread_id: str | None = None  # set for thread-scoped records
+
+    @property
+    def patterned(self) -> bool:
+        return bool(self.paths or self.command_prefixes)
+
+    def describe(self) -> str:
+        target = f"tool {self.tool}" if self.tool else f"side effect {self.side_effect}"
+        parts = [f"{self.action} {target}"]
+        if self.paths:
+            parts.append(f"paths {list(self.paths)}")
+        if self.command_prefixes:
+            parts.append(f"commands starting {list(self.command_prefixes)}")
+        if self.scope == "thread":
+            parts.append(f"in thread {self.thread_id}")
+        elif self.scope == "project":
+            parts.append("(always, project)")
+        return " ".join(parts)
+
+    def selects(self, tool: BaseTool, effects: frozenset[SideEffect], thread_id: str | None) -> bool:
+        if self.thread_id is not None and self.thread_id != thread_id:
+            return False
+        if self.tool is not None and not fnmatchcase(tool.name, self.tool):
+            return False
+        if self.side_effect is not None and self.side_effect not in effects:
+            return False
+        return True
+
+    def args_match(self, args: Mapping[str, Any]) -> bool:
+        if self.paths:
+            values = _arg_values(args, (self.arg,) if self.arg else PATH_ARGS)
+            if not values or not all(_path_matches(v, self.paths) for v in values):
+                return False
+        if self.command_prefixes:
+            values = _arg_values(args, (self.arg,) if self.arg else COMMAND_ARGS)
+            if not values or not all(_command_matches(v, self.command_prefixes) for v in values):
+                return False
+        return True
+
+    def to_toml(self) -> str:
+        lines = ["[[rules]]", f"id = {json.dumps(self.id)}", f"action = {json.dumps(self.action)}"]
+        if self.tool:
+            lines.append(f"tool = {json.dumps(self.tool)}")
+        if self.side_effect:
+            lines.append(f"side_effect = {json.dumps(self.side_effect)}")
+        if self.paths:
+            lines.append(f"paths = {json.dumps(list(self.paths))}")
+        if self.command_prefixes:
+            lines.append(f"command_prefixes = {json.dumps(list(self.command_prefixes))}")
+        if self.arg:
+            lines.append(f"arg = {json.dumps(self.arg)}")
+        lines.append('source = "always"')
+        return "\n".join(lines)
+
+
+def _arg_values(args: Mapping[str, Any], names: Iterable[str]) -> list[str]:
+    values: list[str] = []
+    for name in names:
+        value = args.get(name)
+        if isinstance(value, str):
+            values.append(value)
+        elif isinstance(value, list | tuple):
+            values.extend(str(v) for v in value)
+    return values
+
+
+def _normalise_path(value: str) -> str | None:
+    """Collapse ``.`` and ``..``; None for a path that climbs out of its root
+    (``notes/../../etc/passwd`` must not match ``notes/**``)."""
+    raw = value.replace("\\", "/")
+    absolute = raw.startswith("/")
+    parts: list[str] = []
+    for part in PurePosixPath(raw).parts:
+        if part in ("/", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return ("/" if absolute else "") + "/".join(parts)
+
+
+def _path_matches(value: str, globs: Sequence[str]) -> bool:
+    path = _normalise_path(value)
+    if path is None:
+        return False
+    return any(glob_match(g, path) for g in globs)
+
+
+def _command_matches(command: str, prefixes: Sequence[str]) -> bool:
+    command = command.strip()
+    if _SHELL_CONTROL.search(command):
+        return False
+    return any(command == p or command.startswith(p.rstrip() + " ") for p in prefixes)
