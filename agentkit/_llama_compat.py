@@ -98,7 +98,13 @@ def _patch(module: ModuleType) -> None:
 
 
 # ggml_log_level: 0 none, 1 debug, 2 info, 3 warn, 4 error, 5 continuation.
-_GGML_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
+_GGML_LEVELS = {
+    0: logging.DEBUG,
+    1: logging.DEBUG,
+    2: logging.INFO,
+    3: logging.WARNING,
+    4: logging.ERROR,
+}
 llama_log = logging.getLogger("llama.cpp")
 llama_log.addHandler(logging.NullHandler())  # no "last resort" printing to stderr
 _log_state = {"level": logging.DEBUG}

@@ -55,10 +55,20 @@ def child(extra: bool, tiled: bool, flash: bool, timing: bool) -> dict[str, obje
     settings = load_settings()
     path = resolve_model_path("bundled:gemma3-270m", settings.resolved_cache_dir())
     llm = llama_cpp.Llama(
-        model_path=str(path), n_ctx=2048, n_batch=512, n_ubatch=512, n_threads=2,
-        n_threads_batch=2, swa_full=True, flash_attn=flash, verbose=False,
+        model_path=str(path),
+        n_ctx=2048,
+        n_batch=512,
+        n_ubatch=512,
+        n_threads=2,
+        n_threads_batch=2,
+        swa_full=True,
+        flash_attn=flash,
+        verbose=False,
     )
-    text = " ".join(f"item {i}: the {w} report" for i, w in enumerate(["harbour", "orchard", "glacier", "violin"] * 60))
+    text = " ".join(
+        f"item {i}: the {w} report"
+        for i, w in enumerate(["harbour", "orchard", "glacier", "violin"] * 60)
+    )
     tokens = llm.tokenize(text.encode(), add_bos=True, special=True)[:400]
     n_vocab = llm.n_vocab()
 
@@ -110,7 +120,9 @@ def main() -> None:
         timing = not flash
         proc = subprocess.run(
             [sys.executable, __file__, "--child", json.dumps([extra, tiled, flash, timing])],
-            capture_output=True, text=True, timeout=900,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         label = f"{'on' if extra else 'off':>11} {'on' if tiled else 'off':>5} {'on' if flash else 'off':>5}"
         if proc.returncode != 0:
@@ -124,8 +136,10 @@ def main() -> None:
     for label, result in rows:
         if "prefill_tok_s" in result:
             single, pairs = result["decode_single"], result["decode_pairs"]
-            print(f"{label} | prefill {result['prefill_tok_s']:6.0f} tok/s | decode {single:5.1f} tok/s "
-                  f"one per batch, {pairs:5.1f} in pairs ({pairs / single - 1:+.0%})")
+            print(
+                f"{label} | prefill {result['prefill_tok_s']:6.0f} tok/s | decode {single:5.1f} tok/s "
+                f"one per batch, {pairs:5.1f} in pairs ({pairs / single - 1:+.0%})"
+            )
 
 
 if __name__ == "__main__":

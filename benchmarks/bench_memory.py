@@ -61,22 +61,37 @@ def bench_embedding(cache_dir: Path, threads: int, count: int) -> None:
         texts = [t.rsplit(" ", 1)[0] for t in texts]
     n_tokens = statistics.mean(len(probe.tokenize(t)) for t in texts)
     probe.close()
-    print(f"\n## Embedding throughput ({count} sentences, {n_tokens:.0f} tokens each, {threads} threads)")
+    print(
+        f"\n## Embedding throughput ({count} sentences, {n_tokens:.0f} tokens each, {threads} threads)"
+    )
 
-    for label, flash in (("llama-cpp-python Llama.embed, defaults", False),
-                         ("llama-cpp-python Llama.embed, flash_attn", True)):
+    for label, flash in (
+        ("llama-cpp-python Llama.embed, defaults", False),
+        ("llama-cpp-python Llama.embed, flash_attn", True),
+    ):
         llama = llama_cpp.Llama(
-            model_path=str(model), embedding=True, n_threads=threads, n_threads_batch=threads,
-            n_ctx=512, n_batch=512, n_ubatch=512, flash_attn=flash, verbose=False,
+            model_path=str(model),
+            embedding=True,
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_ctx=512,
+            n_batch=512,
+            n_ubatch=512,
+            flash_attn=flash,
+            verbose=False,
         )
         llama.embed(texts[:8])
         seconds, cpu = timed_cpu(lambda llama=llama: llama.embed(texts, normalize=True))
-        print(f"{label:<46} {count / seconds:7.1f} sentences/s   "
-              f"(idle-core estimate from CPU time {threads * count / cpu:6.1f}/s)")
+        print(
+            f"{label:<46} {count / seconds:7.1f} sentences/s   "
+            f"(idle-core estimate from CPU time {threads * count / cpu:6.1f}/s)"
+        )
         llama.close()
 
     for batch_tokens in (256, 512, 1024):
-        embedder = LlamaEmbedder(model, n_threads=threads, max_tokens=256, batch_tokens=batch_tokens)
+        embedder = LlamaEmbedder(
+            model, n_threads=threads, max_tokens=256, batch_tokens=batch_tokens
+        )
         embedder.embed_array(texts[:16])
         seconds, cpu = timed_cpu(lambda embedder=embedder: embedder.embed_array(texts), repeat=2)
         queries = sentences(50, 8, seed=1)
@@ -105,7 +120,9 @@ def bench_ingest(cache_dir: Path, threads: int, files: int) -> None:
         docs.mkdir()
         for i in range(files):
             paragraphs = [" ".join(sentences(1, 110, seed=i * 10 + p)) + "." for p in range(4)]
-            (docs / f"note{i:04d}.md").write_text(f"# Note {i}\n\n" + "\n\n".join(paragraphs) + "\n")
+            (docs / f"note{i:04d}.md").write_text(
+                f"# Note {i}\n\n" + "\n\n".join(paragraphs) + "\n"
+            )
         settings = load_settings(data_dir=root / "data")
         with KnowledgeBase.open(settings, embeddings=embedder) as kb:
             report = kb.documents.ingest([docs])
@@ -132,7 +149,9 @@ def bench_query(cache_dir: Path, threads: int, sizes: list[int]) -> None:
         notes = Path(tmp) / "notes"
         notes.mkdir()
         for i in range(5):
-            (notes / f"note{i}.md").write_text(f"# Note {i}\n\n" + sentences(1, 80, seed=i)[0] + "\n")
+            (notes / f"note{i}.md").write_text(
+                f"# Note {i}\n\n" + sentences(1, 80, seed=i)[0] + "\n"
+            )
         settings = load_settings(data_dir=Path(tmp) / "data")
         with KnowledgeBase.open(settings, embeddings=embedder) as kb:
             kb.documents.ingest([notes])

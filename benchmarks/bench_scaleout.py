@@ -60,7 +60,9 @@ class ThreadReport:
     error: str = ""
 
 
-def run_thread(index: int, settings_kwargs: dict, workdir: Path, report: ThreadReport, start: threading.Barrier) -> None:
+def run_thread(
+    index: int, settings_kwargs: dict, workdir: Path, report: ThreadReport, start: threading.Barrier
+) -> None:
     from langchain_core.tools import StructuredTool
 
     from agentkit.agent import Agent
@@ -76,19 +78,32 @@ def run_thread(index: int, settings_kwargs: dict, workdir: Path, report: ThreadR
         return f"saved note {path.name}"
 
     tool = declare(
-        StructuredTool.from_function(write_note, name="write_note", description="Save a short note.", args_schema=NoteArgs),
+        StructuredTool.from_function(
+            write_note, name="write_note", description="Save a short note.", args_schema=NoteArgs
+        ),
         ["write"],
     )
+
     def approve(requests: list[ApprovalRequest]) -> list[Approve]:
         report.approvals.extend(r.call_id for r in requests)
         return [Approve(call_id=r.call_id) for r in requests]
 
-    settings = load_settings(data_dir=workdir / f"host-{index}", workspace=workdir, **settings_kwargs)
-    agent = Agent(tools=[tool], settings=settings, planning=False, approver=approve, tool_choice=tool_order("write_note", "final_answer"))
+    settings = load_settings(
+        data_dir=workdir / f"host-{index}", workspace=workdir, **settings_kwargs
+    )
+    agent = Agent(
+        tools=[tool],
+        settings=settings,
+        planning=False,
+        approver=approve,
+        tool_choice=tool_order("write_note", "final_answer"),
+    )
     start.wait()
     began = time.perf_counter()
     try:
-        result = agent.run(f"Save a note that says which number comes after {index}.", report.thread_id)
+        result = agent.run(
+            f"Save a note that says which number comes after {index}.", report.thread_id
+        )
     except Exception as err:  # noqa: BLE001 - reported, counted as a loss
         report.error = f"{type(err).__name__}: {err}"
         return
@@ -109,7 +124,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--replicas", type=int, default=2)
-    parser.add_argument("--server-threads", type=int, default=1, help="llama.cpp threads per replica")
+    parser.add_argument(
+        "--server-threads", type=int, default=1, help="llama.cpp threads per replica"
+    )
     args = parser.parse_args()
 
     from agentkit.models.remote import ServerPool
@@ -122,17 +139,29 @@ def main() -> int:
         t0 = time.perf_counter()
         postgres = start_postgres()
         services.append(postgres)
-        replicas = [start_llama_server(model_path, n_ctx=2048, threads=args.server_threads) for _ in range(args.replicas)]
+        replicas = [
+            start_llama_server(model_path, n_ctx=2048, threads=args.server_threads)
+            for _ in range(args.replicas)
+        ]
         services += replicas
-        print(f"services up in {time.perf_counter() - t0:.1f} s: postgres + {args.replicas} llama_cpp.server replicas "
-              f"({args.server_threads} thread(s) each), {os.cpu_count()} CPUs")
+        print(
+            f"services up in {time.perf_counter() - t0:.1f} s: postgres + {args.replicas} llama_cpp.server replicas "
+            f"({args.server_threads} thread(s) each), {os.cpu_count()} CPUs"
+        )
         urls = [r.url for r in replicas]
-        settings_kwargs = {"checkpointer": postgres.url, "model_urls": urls, "temperature": 0.0, "max_tokens": 64}
+        settings_kwargs = {
+            "checkpointer": postgres.url,
+            "model_urls": urls,
+            "temperature": 0.0,
+            "max_tokens": 64,
+        }
         (workdir / "notes").mkdir()
         reports = [ThreadReport(thread_id=f"load-{i}") for i in range(args.threads)]
         barrier = threading.Barrier(args.threads + 1)
         workers = [
-            threading.Thread(target=run_thread, args=(i, settings_kwargs, workdir, reports[i], barrier))
+            threading.Thread(
+                target=run_thread, args=(i, settings_kwargs, workdir, reports[i], barrier)
+            )
             for i in range(args.threads)
         ]
         for worker in workers:
@@ -143,7 +172,9 @@ def main() -> int:
             worker.join()
         wall = time.perf_counter() - began
 
-        pool = ServerPool.shared(urls, load_settings().remote_timeout_s, load_settings().remote_retry_s)
+        pool = ServerPool.shared(
+            urls, load_settings().remote_timeout_s, load_settings().remote_retry_s
+        )
         lost: list[str] = []
         for r in reports:
             notes = sorted(p.name for p in (workdir / "notes").glob(r.thread_id + ".*"))
@@ -168,17 +199,29 @@ def main() -> int:
         tokens = sum(r.output_tokens for r in reports)
         latencies = sorted(r.seconds for r in reports)
         print(f"\n{args.threads} concurrent threads, {args.replicas} replicas, wall {wall:.1f} s")
-        print(f"  runs finished        {finished}/{args.threads}  ({finished / wall * 60:.1f} runs/min)")
-        print(f"  model calls          {calls}  ({calls / wall:.2f} calls/s, all grammar-constrained)")
+        print(
+            f"  runs finished        {finished}/{args.threads}  ({finished / wall * 60:.1f} runs/min)"
+        )
+        print(
+            f"  model calls          {calls}  ({calls / wall:.2f} calls/s, all grammar-constrained)"
+        )
         print(f"  generated tokens     {tokens}  ({tokens / wall:.1f} tokens/s aggregate)")
-        print(f"  run latency          median {statistics.median(latencies):.1f} s, max {latencies[-1]:.1f} s")
+        print(
+            f"  run latency          median {statistics.median(latencies):.1f} s, max {latencies[-1]:.1f} s"
+        )
         print(f"  requests per replica {[pool.served[u] for u in pool.urls]}")
-        print(f"  approvals asked      {sum(len(r.approvals) for r in reports)} (expected {args.threads})")
-        print(f"  side effects         {len(list((workdir / 'notes').iterdir()))} (expected {args.threads})")
+        print(
+            f"  approvals asked      {sum(len(r.approvals) for r in reports)} (expected {args.threads})"
+        )
+        print(
+            f"  side effects         {len(list((workdir / 'notes').iterdir()))} (expected {args.threads})"
+        )
         if lost:
             print("LOST:\n  " + "\n  ".join(lost))
             return 1
-        print("  accounting           every thread: 2 act steps checkpointed, 1 approval, 1 execution (ledger agrees)")
+        print(
+            "  accounting           every thread: 2 act steps checkpointed, 1 approval, 1 execution (ledger agrees)"
+        )
         return 0
     finally:
         for service in services:

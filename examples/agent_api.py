@@ -13,7 +13,6 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from agentkit.tools.base import declare
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
@@ -22,6 +21,7 @@ from agentkit.approvals.policy import Policy
 from agentkit.config import load_settings
 from agentkit.events import ApprovalRequest, Approve, Decision
 from agentkit.testing import ScriptedChatModel, call, final
+from agentkit.tools.base import declare
 
 
 class ReadArgs(BaseModel):
@@ -42,8 +42,18 @@ def make_tools(root: Path) -> list[StructuredTool]:
         return f"wrote {path}"
 
     return [
-        declare(StructuredTool.from_function(read_file, name="read_file", description="Read a file.", args_schema=ReadArgs), ["read"]),
-        declare(StructuredTool.from_function(write_file, name="write_file", description="Write a file.", args_schema=WriteArgs), ["write"]),
+        declare(
+            StructuredTool.from_function(
+                read_file, name="read_file", description="Read a file.", args_schema=ReadArgs
+            ),
+            ["read"],
+        ),
+        declare(
+            StructuredTool.from_function(
+                write_file, name="write_file", description="Write a file.", args_schema=WriteArgs
+            ),
+            ["write"],
+        ),
     ]
 
 
@@ -53,14 +63,20 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="agentkit-example-"))
     (root / "notes.txt").write_text("The Rhine flows from the Swiss Alps to the North Sea.\n")
-    settings = load_settings(data_dir=root / "data", workspace=root, temperature=0.0, max_tokens=160)
+    settings = load_settings(
+        data_dir=root / "data", workspace=root, temperature=0.0, max_tokens=160
+    )
 
     model = None  # None: the bundled model, loaded on first use
     if args.scripted:
         model = ScriptedChatModel(
             script=[
                 call("read_file", {"path": "notes.txt"}),
-                call("write_file", {"path": "summary.md", "content": "Rhine: Alps to North Sea."}, "write-1"),
+                call(
+                    "write_file",
+                    {"path": "summary.md", "content": "Rhine: Alps to North Sea."},
+                    "write-1",
+                ),
                 final("summary.md now holds a one-line summary."),
             ],
             structured=[{"steps": ["Read notes.txt", "Write summary.md"]}],
@@ -83,7 +99,10 @@ def main() -> None:
             print(f"approving {request.tool} {request.args}  ({request.reason})")
         result = agent.resume("demo", [Approve(call_id=r.call_id) for r in result.pending])
     print("status:", result.status, "| answer:", result.answer)
-    print("summary.md:", (root / "summary.md").read_text() if (root / "summary.md").exists() else "(not written)")
+    print(
+        "summary.md:",
+        (root / "summary.md").read_text() if (root / "summary.md").exists() else "(not written)",
+    )
 
     # 3. threads: list, history, fork
     for info in agent.threads.list():

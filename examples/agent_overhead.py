@@ -15,14 +15,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from agentkit.graphs.agent_graph import Limits, tool_order
-from agentkit.tools.base import declare
 from langchain_core.tools import StructuredTool
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agentkit.agent import Agent
 from agentkit.config import load_settings
+from agentkit.graphs.agent_graph import Limits, tool_order
 from agentkit.testing import ScriptedChatModel, call, final
+from agentkit.tools.base import declare
 
 
 def lookup(key: str) -> str:
@@ -31,7 +31,9 @@ def lookup(key: str) -> str:
 
 def measure(steps: int, durability: str, store: str, workdir: Path) -> float:
     """Seconds of framework time per agent step (act → approve → execute → observe)."""
-    tool = declare(StructuredTool.from_function(lookup, name="lookup", description="Look up a key."), ["read"])
+    tool = declare(
+        StructuredTool.from_function(lookup, name="lookup", description="Look up a key."), ["read"]
+    )
     script = [call("lookup", {"key": f"k{i}"}) for i in range(steps)] + [final("done")]
     settings = load_settings(data_dir=workdir, workspace=workdir)
     agent = Agent(
@@ -53,7 +55,9 @@ def measure(steps: int, durability: str, store: str, workdir: Path) -> float:
 
 def measure_real(workdir: Path) -> None:
     """Three forced steps on the bundled model: lookup, lookup, final_answer."""
-    tool = declare(StructuredTool.from_function(lookup, name="lookup", description="Look up a key."), ["read"])
+    tool = declare(
+        StructuredTool.from_function(lookup, name="lookup", description="Look up a key."), ["read"]
+    )
     settings = load_settings(data_dir=workdir, workspace=workdir, temperature=0.0, max_tokens=96)
     agent = Agent(
         tools=[tool],
@@ -70,8 +74,10 @@ def measure_real(workdir: Path) -> None:
     model_s = result.usage["model_seconds"]
     print(f"bundled model: {result.status}, {steps} steps, {elapsed:.1f} s wall")
     print(f"  model    {model_s / steps:8.2f} s/step")
-    print(f"  framework{(elapsed - model_s) / steps * 1000:8.1f} ms/step "
-          f"({(elapsed - model_s) / elapsed * 100:.2f}% of the run)")
+    print(
+        f"  framework{(elapsed - model_s) / steps * 1000:8.1f} ms/step "
+        f"({(elapsed - model_s) / elapsed * 100:.2f}% of the run)"
+    )
 
 
 def main() -> None:
@@ -87,7 +93,9 @@ def main() -> None:
             for _ in range(args.runs):
                 with tempfile.TemporaryDirectory() as tmp:
                     samples.append(measure(args.steps, mode, store, Path(tmp)))
-            print(f"  {store:6} durability={mode:5}  {statistics.median(samples) * 1000:7.2f} ms/step")
+            print(
+                f"  {store:6} durability={mode:5}  {statistics.median(samples) * 1000:7.2f} ms/step"
+            )
     if args.real:
         with tempfile.TemporaryDirectory() as tmp:
             measure_real(Path(tmp))

@@ -56,7 +56,9 @@ def make_case(**fields: Any) -> EvalCase:
     return EvalCase.model_validate({"id": "c", "task": "do it", **fields})
 
 
-def run(case: EvalCase, script: list[Any], settings: Settings | None = None, **kw: Any) -> CaseResult:
+def run(
+    case: EvalCase, script: list[Any], settings: Settings | None = None, **kw: Any
+) -> CaseResult:
     model = ScriptedChatModel(script=script, repeat_last=kw.pop("repeat_last", False))
     return run_case(case, model, settings or load_settings(), harness=NO_PLAN, **kw)
 
@@ -104,15 +106,28 @@ def test_file_with_one_case_or_a_list(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("- id: x\n  task: t\n  checks:\n    files:\n      a.txt: {contians: hi}\n",
-         "case 'x': checks.files['a.txt'].contians: unknown field"),
+        (
+            "- id: x\n  task: t\n  checks:\n    files:\n      a.txt: {contians: hi}\n",
+            "case 'x': checks.files['a.txt'].contians: unknown field",
+        ),
         ("- id: x\n", "case 'x': task: required field missing"),
-        ("- id: x\n  task: t\n  tools: [read_fil]\n", "case 'x': tools[0]: unknown tool 'read_fil'"),
-        ("- id: x\n  task: t\n  checks: {answer: {regex: '(('}}\n", "checks.answer.regex: invalid regular expression"),
-        ("- id: x\n  task: t\n  files: {/etc/passwd: x}\n", "must be a relative path inside the workspace"),
+        (
+            "- id: x\n  task: t\n  tools: [read_fil]\n",
+            "case 'x': tools[0]: unknown tool 'read_fil'",
+        ),
+        (
+            "- id: x\n  task: t\n  checks: {answer: {regex: '(('}}\n",
+            "checks.answer.regex: invalid regular expression",
+        ),
+        (
+            "- id: x\n  task: t\n  files: {/etc/passwd: x}\n",
+            "must be a relative path inside the workspace",
+        ),
         ("- id: x\n  task: get {base_url}/a\n", "no http_pages"),
-        ("- id: x\n  task: t\n  tools: [calculator]\n  expect_first_tool: shell\n",
-         "tool 'shell' is expected but not offered"),
+        (
+            "- id: x\n  task: t\n  tools: [calculator]\n  expect_first_tool: shell\n",
+            "tool 'shell' is expected but not offered",
+        ),
         ("- id: x\n  task: t\n  checks: {answer: {contains: 5}}\n", "checks.answer.contains:"),
         ("- id: x\n  task: t\n  checks: {files: {a.txt: {}}}\n", "a file check needs at least one"),
         ("- id: x\n  task: t\n  policy: {tools: {shell: maybe}}\n", "policy.tools.shell:"),
@@ -121,7 +136,9 @@ def test_file_with_one_case_or_a_list(tmp_path: Path) -> None:
         ("just a string\n", "expected a case (a mapping) or a list of cases"),
     ],
 )
-def test_bad_case_file_is_one_line_naming_file_and_field(tmp_path: Path, text: str, message: str) -> None:
+def test_bad_case_file_is_one_line_naming_file_and_field(
+    tmp_path: Path, text: str, message: str
+) -> None:
     path = write_yaml(tmp_path / "bad.yaml", text)
     with pytest.raises(CaseError) as info:
         load_case_file(path)
@@ -143,8 +160,9 @@ def test_duplicate_ids_and_missing_suites(tmp_path: Path) -> None:
         load_suite(tmp_path / "empty")
 
 
-def test_cli_bad_case_file_exits_2_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_case_file_exits_2_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_yaml(tmp_path / "bad.yaml", "- id: x\n  task: t\n  chekcs: {}\n")
     monkeypatch.setattr(sys, "argv", ["agentkit", "eval", str(tmp_path / "bad.yaml")])
     with pytest.raises(SystemExit) as info:
@@ -158,12 +176,16 @@ def test_bad_option_is_refused_before_any_model_loads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_yaml(tmp_path / "c.yaml", "id: a\ntask: hi\n")
-    monkeypatch.setattr(sys, "argv", ["agentkit", "eval", str(tmp_path / "c.yaml"), "--set", "temperature=hot"])
+    monkeypatch.setattr(
+        sys, "argv", ["agentkit", "eval", str(tmp_path / "c.yaml"), "--set", "temperature=hot"]
+    )
     with pytest.raises(SystemExit) as info:
         main()
     assert info.value.code == 2
     assert capsys.readouterr().err.strip().startswith("error: invalid option 'temperature':")
-    scripted = EvalTarget("x", lambda c: ScriptedChatModel(script=[final("hi")]), {"no_such_setting": 1})
+    scripted = EvalTarget(
+        "x", lambda c: ScriptedChatModel(script=[final("hi")]), {"no_such_setting": 1}
+    )
     with pytest.raises(ConfigError, match="unknown option 'no_such_setting'"):
         run_suite(load_suite(tmp_path / "c.yaml"), [scripted])
 
@@ -172,14 +194,18 @@ def test_missing_model_file_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "nope.gguf"
-    monkeypatch.setattr(sys, "argv", ["agentkit", "eval", "-k", "calc-add", "--model", str(missing)])
+    monkeypatch.setattr(
+        sys, "argv", ["agentkit", "eval", "-k", "calc-add", "--model", str(missing)]
+    )
     with pytest.raises(SystemExit) as info:
         main()
     assert info.value.code == 2
     assert capsys.readouterr().err.strip().startswith(f"error: model file {missing} does not exist")
 
 
-def test_list_prints_the_suite(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_prints_the_suite(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(sys, "argv", ["agentkit", "eval", "--list", "--case", "calc"])
     main()
     out = capsys.readouterr().out
@@ -192,11 +218,16 @@ def test_options_and_variants_make_targets() -> None:
     assert parse_option("chat_format=gemma", "--set") == ("chat_format", "gemma")
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         parse_option("planning", "--set")
-    targets = build_targets(["bundled:gemma3-270m", "/models/other.gguf"],
-                            ["base", "noplan:planning=false"], ["n_ctx=4096"])
+    targets = build_targets(
+        ["bundled:gemma3-270m", "/models/other.gguf"],
+        ["base", "noplan:planning=false"],
+        ["n_ctx=4096"],
+    )
     assert [t.label for t in targets] == [
-        "bundled:gemma3-270m · base", "bundled:gemma3-270m · noplan",
-        "other.gguf · base", "other.gguf · noplan",
+        "bundled:gemma3-270m · base",
+        "bundled:gemma3-270m · noplan",
+        "other.gguf · base",
+        "other.gguf · noplan",
     ]
     assert targets[1].options == {"n_ctx": 4096, "planning": False}
     assert targets[1].make_harness() == AgentHarness(planning=False)
@@ -208,8 +239,13 @@ def test_options_and_variants_make_targets() -> None:
 # --- check kinds --------------------------------------------------------------------------
 
 
-def outcome(tmp_path: Path, answer: str = "", calls: list[CallRecord] | None = None,
-            memories: list[str] | None = None, steps: int = 1) -> RunOutcome:
+def outcome(
+    tmp_path: Path,
+    answer: str = "",
+    calls: list[CallRecord] | None = None,
+    memories: list[str] | None = None,
+    steps: int = 1,
+) -> RunOutcome:
     trace = Trace(status="finished", answer=answer, calls=calls or [], steps=steps)
     return RunOutcome(tmp_path, trace, memories or [])
 
@@ -225,8 +261,16 @@ def outcome(tmp_path: Path, answer: str = "", calls: list[CallRecord] | None = N
         ("hello world\n", {"equals": "Hello world"}, False),
         ("a = 1\nlevel = DEBUG\n", {"regex": "^level = DEBUG$"}, True),
         ("level = INFO\n", {"regex": "DEBUG"}, False),
-        ('{"server": {"ports": [80, 443]}}', {"json_path": {"path": "server.ports[1]", "equals": 443}}, True),
-        ('{"server": {"ports": [80]}}', {"json_path": {"path": "server.ports[1]", "equals": 443}}, False),
+        (
+            '{"server": {"ports": [80, 443]}}',
+            {"json_path": {"path": "server.ports[1]", "equals": 443}},
+            True,
+        ),
+        (
+            '{"server": {"ports": [80]}}',
+            {"json_path": {"path": "server.ports[1]", "equals": 443}},
+            False,
+        ),
         ('{"a": 1', {"json_path": {"path": "a", "equals": 1}}, False),
         (None, {"absent": True}, True),
         ("x", {"absent": True}, False),
@@ -235,10 +279,14 @@ def outcome(tmp_path: Path, answer: str = "", calls: list[CallRecord] | None = N
         (None, {"contains": "x"}, False),
     ],
 )
-def test_file_checks(tmp_path: Path, content: str | None, check: dict[str, Any], passes: bool) -> None:
+def test_file_checks(
+    tmp_path: Path, content: str | None, check: dict[str, Any], passes: bool
+) -> None:
     if content is not None:
         (tmp_path / "f.json").write_text(content)
-    results = check_file("f.json", FileCheck.model_validate(check), outcome(tmp_path), initial="start")
+    results = check_file(
+        "f.json", FileCheck.model_validate(check), outcome(tmp_path), initial="start"
+    )
     assert results and all(r.passed for r in results) is passes, results
 
 
@@ -275,29 +323,50 @@ def test_numbers_in_keeps_lists_apart() -> None:
 
 
 def test_tool_memory_and_step_checks(tmp_path: Path) -> None:
-    calls = [CallRecord(call_id="1", tool="read_file", outcome="ok"),
-             CallRecord(call_id="2", tool="shell", outcome="error")]
-    case = make_case(checks={"tools_called": ["read_file", "shell"], "tools_not_called": ["shell"],
-                             "memory": {"contains": "teal"}, "max_steps": 2})
-    results = {r.name: r.passed for r in run_checks(case, outcome(tmp_path, calls=calls,
-                                                                  memories=["Favourite colour: teal"], steps=3))}
-    assert results == {"run finished": True, "read_file called": True, "shell called": False,
-                       "shell not called": False, "a memory contains one of ['teal']": True,
-                       "at most 2 steps": False}
+    calls = [
+        CallRecord(call_id="1", tool="read_file", outcome="ok"),
+        CallRecord(call_id="2", tool="shell", outcome="error"),
+    ]
+    case = make_case(
+        checks={
+            "tools_called": ["read_file", "shell"],
+            "tools_not_called": ["shell"],
+            "memory": {"contains": "teal"},
+            "max_steps": 2,
+        }
+    )
+    results = {
+        r.name: r.passed
+        for r in run_checks(
+            case, outcome(tmp_path, calls=calls, memories=["Favourite colour: teal"], steps=3)
+        )
+    }
+    assert results == {
+        "run finished": True,
+        "read_file called": True,
+        "shell called": False,
+        "shell not called": False,
+        "a memory contains one of ['teal']": True,
+        "at most 2 steps": False,
+    }
 
 
 # --- failure classes from scripted runs --------------------------------------------------
 
 
 READ_CASE = {  # a wrong first tool alone does not fail a case; these checks do
-    "task": "What does a.txt say?", "files": {"a.txt": "plums"}, "read_only": True,
+    "task": "What does a.txt say?",
+    "files": {"a.txt": "plums"},
+    "read_only": True,
     "expect_first_tool": "read_file",
     "checks": {"answer": {"contains": "plums"}, "tools_called": ["read_file"]},
 }
 
 
 def test_pass_records_calls_tokens_and_metrics() -> None:
-    result = run(make_case(**READ_CASE), [call("read_file", {"path": "a.txt"}), final("It says plums.")])
+    result = run(
+        make_case(**READ_CASE), [call("read_file", {"path": "a.txt"}), final("It says plums.")]
+    )
     assert result.passed and result.failure is None
     assert [c.tool for c in result.calls] == ["read_file", "final_answer"]
     assert result.calls[0].outcome == "ok" and "plums" in result.calls[0].output
@@ -309,19 +378,58 @@ def test_pass_records_calls_tokens_and_metrics() -> None:
 @pytest.mark.parametrize(
     ("script", "failure", "detail"),
     [
-        ([call("calculator", {"expression": "1+1"}), final("plums")], "wrong_tool", "first call calculator"),
-        ([call("read_file", {"path": "file_path"}), final("no idea")], "bad_argument", "does not exist"),
-        ([call("read_file", {"start_line": "x"}), final("no idea")], "bad_argument", "invalid arguments"),
-        ([invalid_call("read_file", '{"path": "aaaaaaaaaaaa'), final("no idea")], "invalid_call", "unparseable"),
+        (
+            [call("calculator", {"expression": "1+1"}), final("plums")],
+            "wrong_tool",
+            "first call calculator",
+        ),
+        (
+            [call("read_file", {"path": "file_path"}), final("no idea")],
+            "bad_argument",
+            "does not exist",
+        ),
+        (
+            [call("read_file", {"start_line": "x"}), final("no idea")],
+            "bad_argument",
+            "invalid arguments",
+        ),
+        (
+            [invalid_call("read_file", '{"path": "aaaaaaaaaaaa'), final("no idea")],
+            "invalid_call",
+            "unparseable",
+        ),
         ([call("read_fiel", {"path": "a.txt"}), final("no idea")], "invalid_call", "unknown_tool"),
         ([invalid_call("?", "{{{"), final("no idea")], "invalid_call", "unparseable: ?"),
         ([call("read_file", {"path": "a.txt"})], "loop", "repeated identical call"),
-        ([call("read_file", {"path": "a.txt"}), final("It says pears.")], "check_failed", "answer contains"),
-        ([call("write_file", {"path": "a.txt", "content": "x"}), final("plums")], "unsafe", "on a read-only task"),
-        ([call("calculator", {"expression": "1+1"}), final("2")], "wrong_tool", "first call calculator"),
-        ([call("read_file", {"path": "a.txt"}), call("write_file", {"path": "a.txt", "content": "x"}),
-          final("plums")], "unsafe", "write_file a.txt on a read-only task"),
-        ([call("read_file", {"path": "a.txt"})] * 1, "error", "IndexError"),  # script runs out: a harness error
+        (
+            [call("read_file", {"path": "a.txt"}), final("It says pears.")],
+            "check_failed",
+            "answer contains",
+        ),
+        (
+            [call("write_file", {"path": "a.txt", "content": "x"}), final("plums")],
+            "unsafe",
+            "on a read-only task",
+        ),
+        (
+            [call("calculator", {"expression": "1+1"}), final("2")],
+            "wrong_tool",
+            "first call calculator",
+        ),
+        (
+            [
+                call("read_file", {"path": "a.txt"}),
+                call("write_file", {"path": "a.txt", "content": "x"}),
+                final("plums"),
+            ],
+            "unsafe",
+            "write_file a.txt on a read-only task",
+        ),
+        (
+            [call("read_file", {"path": "a.txt"})] * 1,
+            "error",
+            "IndexError",
+        ),  # script runs out: a harness error
     ],
 )
 def test_failure_classes(script: list[Any], failure: str, detail: str) -> None:
@@ -339,16 +447,25 @@ def test_required_tool_never_called_is_a_wrong_tool() -> None:
 
 
 def test_no_answer_when_a_budget_stops_the_run() -> None:
-    result = run(make_case(**READ_CASE), [call("read_file", {"path": "a.txt"}), final("plums")],
-                 settings=load_settings(max_run_tokens=1))
+    result = run(
+        make_case(**READ_CASE),
+        [call("read_file", {"path": "a.txt"}), final("plums")],
+        settings=load_settings(max_run_tokens=1),
+    )
     assert (result.failure, result.status) == ("no_answer", "stopped")
     assert "token budget" in result.failure_detail
 
 
 def test_unsafe_change_to_a_file_the_task_did_not_name() -> None:
     case = make_case(task="Write hi to out.txt", checks={"files": {"out.txt": {"equals": "hi"}}})
-    result = run(case, [call("write_file", {"path": "out.txt", "content": "hi"}),
-                        call("write_file", {"path": "file_path", "content": "hi"}), final("done")])
+    result = run(
+        case,
+        [
+            call("write_file", {"path": "out.txt", "content": "hi"}),
+            call("write_file", {"path": "file_path", "content": "hi"}),
+            final("done"),
+        ],
+    )
     assert result.failure == "unsafe"
     assert result.unsafe == ["changed file_path, which the task did not name"]
     assert result.changed_files == ["file_path", "out.txt"]
@@ -383,25 +500,35 @@ def test_loop_after_the_task_is_done_is_a_loop_not_a_pass() -> None:
 
 
 def test_approve_none_rejects_and_is_recorded() -> None:
-    case = make_case(task="Write hi to out.txt", approve="none", checks={"files": {"out.txt": {"equals": "hi"}}})
-    result = run(case, [call("write_file", {"path": "out.txt", "content": "hi"}), final("could not")])
+    case = make_case(
+        task="Write hi to out.txt", approve="none", checks={"files": {"out.txt": {"equals": "hi"}}}
+    )
+    result = run(
+        case, [call("write_file", {"path": "out.txt", "content": "hi"}), final("could not")]
+    )
     assert result.calls[0].outcome == "rejected"
     assert [a.approved for a in result.approvals] == [False]
     assert result.failure == "check_failed"
 
 
 def test_case_policy_applies() -> None:
-    case = make_case(task="Write hi to out.txt", policy={"tools": {"write_file": "deny"}},
-                     checks={"files": {"out.txt": {"equals": "hi"}}})
+    case = make_case(
+        task="Write hi to out.txt",
+        policy={"tools": {"write_file": "deny"}},
+        checks={"files": {"out.txt": {"equals": "hi"}}},
+    )
     result = run(case, [call("write_file", {"path": "out.txt", "content": "hi"}), final("denied")])
     assert result.calls[0].outcome == "denied" and result.calls[0].valid
     assert result.approvals == []
 
 
 def test_http_pages_are_served_locally_and_allowed() -> None:
-    case = make_case(task="Fetch {base_url}/index.html and give the title",
-                     http_pages={"/index.html": "<title>Acme</title>"},
-                     read_only=True, checks={"answer": {"contains": "Acme"}})
+    case = make_case(
+        task="Fetch {base_url}/index.html and give the title",
+        http_pages={"/index.html": "<title>Acme</title>"},
+        read_only=True,
+        checks={"answer": {"contains": "Acme"}},
+    )
 
     def fetch(messages: list[BaseMessage]) -> Any:
         task = next(str(m.content) for m in messages if isinstance(m, HumanMessage))
@@ -425,23 +552,44 @@ def citation(messages: list[BaseMessage], name: str) -> str:
 
 def test_memory_cases_get_the_knowledge_base_tools() -> None:
     fake = DeterministicFakeEmbedding(size=16)
-    remember = make_case(task="Remember that my favourite colour is teal.", read_only=True,
-                         checks={"memory": {"contains": "teal"}})
-    result = run(remember, [call("remember", {"text": "Favourite colour: teal"}), final("Noted.")],
-                 embeddings=fake)
+    remember = make_case(
+        task="Remember that my favourite colour is teal.",
+        read_only=True,
+        checks={"memory": {"contains": "teal"}},
+    )
+    result = run(
+        remember,
+        [call("remember", {"text": "Favourite colour: teal"}), final("Noted.")],
+        embeddings=fake,
+    )
     assert result.passed, result.failure_detail
-    docs = make_case(task="Search the docs for the wifi password", read_only=True,
-                     docs={"office.md": "# Office\nThe wifi password is Orchard-42.\n"},
-                     checks={"answer": {"contains_all": ["Orchard-42", "office.md"]}})
-    result = run(docs, [call("search_docs", {"query": "wifi password"}),
-                        lambda m: final(f"Orchard-42 [{citation(m, 'office.md')}]")],
-                 embeddings=fake)
+    docs = make_case(
+        task="Search the docs for the wifi password",
+        read_only=True,
+        docs={"office.md": "# Office\nThe wifi password is Orchard-42.\n"},
+        checks={"answer": {"contains_all": ["Orchard-42", "office.md"]}},
+    )
+    result = run(
+        docs,
+        [
+            call("search_docs", {"query": "wifi password"}),
+            lambda m: final(f"Orchard-42 [{citation(m, 'office.md')}]"),
+        ],
+        embeddings=fake,
+    )
     assert result.passed, result.failure_detail
 
 
 def test_validity_counts_only_calls_that_parsed_and_validated() -> None:
-    result = run(make_case(**READ_CASE), [invalid_call("read_file", "{{{"), call("nope", {}),
-                                          call("read_file", {"path": "a.txt"}), final("plums")])
+    result = run(
+        make_case(**READ_CASE),
+        [
+            invalid_call("read_file", "{{{"),
+            call("nope", {}),
+            call("read_file", {"path": "a.txt"}),
+            final("plums"),
+        ],
+    )
     assert [c.valid for c in result.calls] == [False, False, True, True]
     assert result.runaways == 1  # the scripted runaway ended at max_tokens
 
@@ -450,12 +598,25 @@ def test_validity_counts_only_calls_that_parsed_and_validated() -> None:
 
 
 def two_target_report(tmp_path: Path) -> EvalReport:
-    cases = [make_case(id="read", **READ_CASE),
-             make_case(id="hello", task="Say hello to Ana.", read_only=True, expect_first_tool="final_answer",
-                       checks={"answer": {"contains": "Ana"}})]
+    cases = [
+        make_case(id="read", **READ_CASE),
+        make_case(
+            id="hello",
+            task="Say hello to Ana.",
+            read_only=True,
+            expect_first_tool="final_answer",
+            checks={"answer": {"contains": "Ana"}},
+        ),
+    ]
     suite = Suite("mini", tmp_path, cases, {c.id: tmp_path / "mini.yaml" for c in cases})
-    good = {"read": [call("read_file", {"path": "a.txt"}), final("plums")], "hello": [final("Hello Ana!")]}
-    bad = {"read": [call("calculator", {"expression": "2*2"}), final("4")], "hello": [final("Hello!")]}
+    good = {
+        "read": [call("read_file", {"path": "a.txt"}), final("plums")],
+        "hello": [final("Hello Ana!")],
+    }
+    bad = {
+        "read": [call("calculator", {"expression": "2*2"}), final("4")],
+        "hello": [final("Hello!")],
+    }
     targets = [
         EvalTarget("good", lambda c: ScriptedChatModel(script=good[c.id]), {"planning": False}),
         EvalTarget("bad", lambda c: ScriptedChatModel(script=bad[c.id]), {"planning": False}),
@@ -469,19 +630,55 @@ def test_json_report_schema(tmp_path: Path) -> None:
     report.write(path)
     data = json.loads(path.read_text())
     assert data["schema_version"] == 1
-    assert set(data) == {"schema_version", "suite", "suite_path", "started", "seconds", "max_steps",
-                         "machine", "targets"}
+    assert set(data) == {
+        "schema_version",
+        "suite",
+        "suite_path",
+        "started",
+        "seconds",
+        "max_steps",
+        "machine",
+        "targets",
+    }
     good, bad = data["targets"]
     assert (good["label"], good["options"]) == ("good", {"planning": False})
-    assert set(good["summary"]) >= {"cases", "passed", "pass_rate", "mean_steps", "calls", "valid_calls",
-                                    "validity", "right_first_tool_rate", "mean_prompt_tokens",
-                                    "mean_generated_tokens", "mean_tokens", "mean_seconds", "failures"}
+    assert set(good["summary"]) >= {
+        "cases",
+        "passed",
+        "pass_rate",
+        "mean_steps",
+        "calls",
+        "valid_calls",
+        "validity",
+        "right_first_tool_rate",
+        "mean_prompt_tokens",
+        "mean_generated_tokens",
+        "mean_tokens",
+        "mean_seconds",
+        "failures",
+    }
     assert good["summary"]["pass_rate"] == 1.0 and good["summary"]["right_first_tool_rate"] == 1.0
     assert bad["summary"]["failures"] == {"wrong_tool": 1, "check_failed": 1}
     case = bad["cases"][0]
-    assert set(case) >= {"id", "passed", "failure", "failure_detail", "checks", "unsafe", "changed_files",
-                         "first_tool", "right_first_tool", "status", "answer", "steps", "calls",
-                         "approvals", "prompt_tokens", "generated_tokens", "seconds"}
+    assert set(case) >= {
+        "id",
+        "passed",
+        "failure",
+        "failure_detail",
+        "checks",
+        "unsafe",
+        "changed_files",
+        "first_tool",
+        "right_first_tool",
+        "status",
+        "answer",
+        "steps",
+        "calls",
+        "approvals",
+        "prompt_tokens",
+        "generated_tokens",
+        "seconds",
+    }
     assert (case["id"], case["failure"], case["first_tool"]) == ("read", "wrong_tool", "calculator")
     assert EvalReport.model_validate_json(path.read_text()) == report
 
@@ -509,7 +706,9 @@ def test_tables_put_targets_side_by_side(tmp_path: Path) -> None:
 def test_real_model_runs_builtin_cases_end_to_end() -> None:
     suite = load_suite().select(["calc-add", "write-hello", "say-hello"])
     # Short generations keep a runaway call from taking a minute; the plan call stays on.
-    report = run_suite(suite, [EvalTarget("gemma", "bundled:gemma3-270m", {"max_tokens": 96})], max_steps=3)
+    report = run_suite(
+        suite, [EvalTarget("gemma", "bundled:gemma3-270m", {"max_tokens": 96})], max_steps=3
+    )
     (target,) = report.targets
     assert [c.id for c in target.cases] == [c.id for c in suite.cases]
     for result in target.cases:
@@ -525,10 +724,30 @@ def test_real_model_runs_builtin_cases_end_to_end() -> None:
 def test_cli_two_models_side_by_side(tmp_path: Path, bundled_model_path: Path) -> None:
     out = tmp_path / "eval.json"
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "agentkit"), "eval", "-k", "say-hello", "-k", "reply-ready",
-         "--model", "bundled:gemma3-270m", "--model", str(bundled_model_path),
-         "--set", "planning=false", "--set", "max_tokens=64", "--max-steps", "2", "--json", str(out)],
-        capture_output=True, text=True, timeout=900, cwd=tmp_path,
+        [
+            str(Path(sys.executable).parent / "agentkit"),
+            "eval",
+            "-k",
+            "say-hello",
+            "-k",
+            "reply-ready",
+            "--model",
+            "bundled:gemma3-270m",
+            "--model",
+            str(bundled_model_path),
+            "--set",
+            "planning=false",
+            "--set",
+            "max_tokens=64",
+            "--max-steps",
+            "2",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

@@ -85,15 +85,29 @@ SOLUTIONS: dict[str, list[Step]] = {
     "http-status": [fetch("/status.json"), final("The status is degraded.")],
     "http-version": [fetch("/version.txt"), final("Version 3.7.2 is published.")],
     # documents and memory
-    "docs-vacation": [call("search_docs", {"query": "vacation days"}), cite("handbook.md", "25 days a year")],
-    "docs-deploy": [call("search_docs", {"query": "deploy"}), cite("deploy.md", "Run make release")],
+    "docs-vacation": [
+        call("search_docs", {"query": "vacation days"}),
+        cite("handbook.md", "25 days a year"),
+    ],
+    "docs-deploy": [
+        call("search_docs", {"query": "deploy"}),
+        cite("deploy.md", "Run make release"),
+    ],
     "docs-wifi": [call("search_docs", {"query": "wifi password"}), final("It is Orchard-42.")],
-    "remember-color": [call("remember", {"text": "The user's favourite colour is teal."}), final("Noted.")],
-    "remember-dentist": [call("remember", {"text": "Dentist appointment on May 3."}), final("Noted.")],
+    "remember-color": [
+        call("remember", {"text": "The user's favourite colour is teal."}),
+        final("Noted."),
+    ],
+    "remember-dentist": [
+        call("remember", {"text": "Dentist appointment on May 3."}),
+        final("Noted."),
+    ],
     "recall-cat": [call("recall", {"query": "cat name"}), final("Your cat is Miso.")],
     "recall-editor": [call("recall", {"query": "preferred editor"}), final("You prefer Helix.")],
-    "remember-then-answer": [call("remember", {"text": "The user's locker code is 4812."}),
-                             final("Your locker code is 4812.")],
+    "remember-then-answer": [
+        call("remember", {"text": "The user's locker code is 4812."}),
+        final("Your locker code is 4812."),
+    ],
     # no tool
     "say-hello": [final("Hello, Ana!")],
     "reply-ready": [final("ready")],
@@ -111,9 +125,14 @@ SOLUTIONS: dict[str, list[Step]] = {
     "count-lines": [read("todo.txt"), final("todo.txt has 4 lines.")],
     "list-reports": [call("list_dir", {"path": "reports"}), final("q1.md, q2.md and summary.txt")],
     "count-images": [call("list_dir", {"path": "images"}), final("There are 3 files.")],
-    "glob-python": [call("glob", {"pattern": "**/*.py"}), final("src/app.py, src/util.py, tests/test_app.py")],
-    "glob-markdown": [call("glob", {"pattern": "**/*.md", "path": "docs"}),
-                      final("docs/intro.md and docs/guide/setup.md")],
+    "glob-python": [
+        call("glob", {"pattern": "**/*.py"}),
+        final("src/app.py, src/util.py, tests/test_app.py"),
+    ],
+    "glob-markdown": [
+        call("glob", {"pattern": "**/*.md", "path": "docs"}),
+        final("docs/intro.md and docs/guide/setup.md"),
+    ],
     "grep-invoice": [call("grep", {"pattern": "invoice"}), final("letters/billing.txt")],
     "grep-todo": [call("grep", {"pattern": "TODO"}), final("lib/parser.py")],
     "grep-error-line": [call("grep", {"pattern": "ERROR", "path": "app.log"}), final("Line 3.")],
@@ -125,21 +144,38 @@ SOLUTIONS: dict[str, list[Step]] = {
     "shell-touch": [sh("touch done.flag"), final("Created done.flag.")],
     # two steps
     "read-multiply": [read("numbers.txt"), calc("17 * 23"), final("17 x 23 = 391")],
-    "copy-file": [read("source.txt"), write("backup.txt", "Quarterly numbers: 12, 19, 7\n"), final("Copied.")],
+    "copy-file": [
+        read("source.txt"),
+        write("backup.txt", "Quarterly numbers: 12, 19, 7\n"),
+        final("Copied."),
+    ],
     "count-to-file": [read("names.txt"), write("count.txt", "4\n"), final("Wrote 4 to count.txt.")],
     "price-double": [read("prices.json"), calc("1.25 * 2"), final("Doubled: 2.5")],
-    "grep-then-read": [call("grep", {"pattern": "kiwi", "ignore_case": True}), read("fruit/b.txt"),
-                       final("Its first line: Kiwis are fuzzy outside.")],
+    "grep-then-read": [
+        call("grep", {"pattern": "kiwi", "ignore_case": True}),
+        read("fruit/b.txt"),
+        final("Its first line: Kiwis are fuzzy outside."),
+    ],
     # writing and editing
     "write-hello": [write("hello.txt", "hello world"), final("Done.")],
     "write-shopping": [write("shopping.txt", "milk, eggs, bread\n"), final("Done.")],
     "write-memo": [write("memo.md", "Meeting moved to Thursday\n"), final("Saved.")],
     "write-greeting": [write("greeting.txt", "Hi Ana\n"), final("Done.")],
     "write-number": [write("answer.txt", "42"), final("Done.")],
-    "append-line": [read("log.txt"), edit("log.txt", "line two\n", "line two\nline three\n"), final("Appended.")],
-    "append-todo": [read("chores.md"), edit("chores.md", "- take out recycling\n",
-                                             "- take out recycling\n- buy stamps\n"), final("Added.")],
-    "edit-json-port": [edit("config.json", '"port": 8080', '"port": 9090'), final("Port is now 9090.")],
+    "append-line": [
+        read("log.txt"),
+        edit("log.txt", "line two\n", "line two\nline three\n"),
+        final("Appended."),
+    ],
+    "append-todo": [
+        read("chores.md"),
+        edit("chores.md", "- take out recycling\n", "- take out recycling\n- buy stamps\n"),
+        final("Added."),
+    ],
+    "edit-json-port": [
+        edit("config.json", '"port": 8080', '"port": 9090'),
+        final("Port is now 9090."),
+    ],
     "edit-toml-timeout": [edit("settings.toml", "timeout = 10", "timeout = 30"), final("Done.")],
     "edit-ini-level": [edit("logging.ini", "level = INFO", "level = DEBUG"), final("Done.")],
     "edit-name": [edit("letter.txt", "Dear Jon,", "Dear John,"), final("Done.")],
@@ -156,8 +192,17 @@ def test_every_builtin_case_has_a_reference_solution() -> None:
 @pytest.mark.parametrize("case", SUITE.cases, ids=lambda c: c.id)
 def test_reference_solution_passes(case: Any) -> None:
     model = ScriptedChatModel(script=list(SOLUTIONS[case.id]))
-    result = run_case(case, model, load_settings(), harness=AgentHarness(planning=False),
-                      embeddings=DeterministicFakeEmbedding(size=16))
-    assert result.passed, (result.failure, result.failure_detail, [c.output[:200] for c in result.calls])
+    result = run_case(
+        case,
+        model,
+        load_settings(),
+        harness=AgentHarness(planning=False),
+        embeddings=DeterministicFakeEmbedding(size=16),
+    )
+    assert result.passed, (
+        result.failure,
+        result.failure_detail,
+        [c.output[:200] for c in result.calls],
+    )
     assert result.right_first_tool is not False
     assert all(c.valid and c.outcome == "ok" for c in result.calls), result.calls

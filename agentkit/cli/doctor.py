@@ -92,8 +92,11 @@ def doctor(
         build.add_row("built for", describe_build())
         flags = cpu_flags()
         if flags:
-            have = [name for flag, name in (("avx2", "AVX2"), ("avx512f", "AVX-512"),
-                                            ("amx_int8", "AMX")) if flag in flags]
+            have = [
+                name
+                for flag, name in (("avx2", "AVX2"), ("avx512f", "AVX-512"), ("amx_int8", "AMX"))
+                if flag in flags
+            ]
             build.add_row("this CPU has", ", ".join(have) or "no AVX2")
         build.add_row(
             "extra buffer types",
@@ -105,7 +108,10 @@ def doctor(
     except ImportError as err:
         build.add_row("error", f"[red]llama-cpp-python not importable: {err}[/red]")
         problems.append("llama-cpp-python is not installed")
-    build.add_row("threads", f"{settings.resolved_threads()} (n_threads={settings.n_threads or 'auto: physical cores'})")
+    build.add_row(
+        "threads",
+        f"{settings.resolved_threads()} (n_threads={settings.n_threads or 'auto: physical cores'})",
+    )
     build.add_row("OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY", "(unset)"))
     console.print(build)
 

@@ -53,13 +53,13 @@ def parse_variant(text: str) -> tuple[str, dict[str, OptionValue]]:
     name = name.strip()
     if not name:
         raise ConfigError(f"--variant {text!r}: give a name, e.g. base or plan:planning=false")
-    options = dict(parse_option(part, f"--variant {name}") for part in rest.split(",") if part.strip())
+    options = dict(
+        parse_option(part, f"--variant {name}") for part in rest.split(",") if part.strip()
+    )
     return name, options
 
 
-def build_targets(
-    models: list[str], variants: list[str], options: list[str]
-) -> list[EvalTarget]:
+def build_targets(models: list[str], variants: list[str], options: list[str]) -> list[EvalTarget]:
     """One target per model and variant, in that order."""
     from agentkit.evals.runner import EvalTarget, model_label
 
@@ -93,8 +93,10 @@ class RichProgress:
         if result.passed:
             line = f"[green]pass[/] {escape(target.label)} {case.id} [dim]({result.steps} steps, {result.seconds:.1f} s)[/]"
         else:
-            line = (f"[red]{result.failure}[/] {escape(target.label)} {case.id}: "
-                    f"[dim]{escape(result.failure_detail[:120])}[/]")
+            line = (
+                f"[red]{result.failure}[/] {escape(target.label)} {case.id}: "
+                f"[dim]{escape(result.failure_detail[:120])}[/]"
+            )
         self.progress.console.print(line, highlight=False)
         self.progress.advance(self.task)
 
@@ -107,7 +109,9 @@ def _list(suite: Suite, out: Console) -> None:
     for column in ("case", "task", "first tool", "tags"):
         table.add_column(column)
     for case in suite.cases:
-        table.add_row(case.id, escape(case.task), ", ".join(case.expected_first_tools()), ", ".join(case.tags))
+        table.add_row(
+            case.id, escape(case.task), ", ".join(case.expected_first_tools()), ", ".join(case.tags)
+        )
     out.print(table)
 
 
@@ -116,20 +120,33 @@ def eval_command(
         None, help="Cases: 'builtin' (default), a directory of *.yaml, or one YAML file."
     ),
     models: list[str] | None = typer.Option(
-        None, "--model", "-m",
+        None,
+        "--model",
+        "-m",
         help="A model as the `model` setting takes it (bundled:gemma3-270m or a .gguf path); "
         "repeat to compare side by side. Default: the configured model.",
     ),
-    json_path: Path | None = typer.Option(None, "--json", help="Write the full results as JSON here."),
-    markdown_path: Path | None = typer.Option(None, "--markdown", help="Write the tables as Markdown here."),
+    json_path: Path | None = typer.Option(
+        None, "--json", help="Write the full results as JSON here."
+    ),
+    markdown_path: Path | None = typer.Option(
+        None, "--markdown", help="Write the tables as Markdown here."
+    ),
     cases: list[str] | None = typer.Option(
-        None, "--case", "-k", help="Only cases whose id matches (glob, or a word in the id); repeatable."
+        None,
+        "--case",
+        "-k",
+        help="Only cases whose id matches (glob, or a word in the id); repeatable.",
     ),
     max_steps: int | None = typer.Option(
-        None, "--max-steps", min=1, help="Step limit per case (default 6; a case's own max_steps check applies when lower)."
+        None,
+        "--max-steps",
+        min=1,
+        help="Step limit per case (default 6; a case's own max_steps check applies when lower).",
     ),
     variants: list[str] | None = typer.Option(
-        None, "--variant",
+        None,
+        "--variant",
         help="NAME:KEY=VALUE,... run every model again with these options (settings, or planning / "
         "tool_choice); repeatable, e.g. --variant base --variant noplan:planning=false.",
     ),
@@ -137,7 +154,11 @@ def eval_command(
         None, "--set", help="KEY=VALUE option for every run, e.g. --set n_ctx=4096; repeatable."
     ),
     min_pass_rate: float | None = typer.Option(
-        None, "--min-pass-rate", min=0.0, max=1.0, help="Exit 1 if a model's pass rate is below this (0-1)."
+        None,
+        "--min-pass-rate",
+        min=0.0,
+        max=1.0,
+        help="Exit 1 if a model's pass rate is below this (0-1).",
     ),
     list_only: bool = typer.Option(False, "--list", help="List the suite's cases and exit."),
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
@@ -158,9 +179,16 @@ def eval_command(
         _list(loaded, out)
         return
     settings = load_settings(config_file=config)
-    targets = build_targets(list(models or [settings.model]), list(variants or []), list(options or []))
+    targets = build_targets(
+        list(models or [settings.model]), list(variants or []), list(options or [])
+    )
     err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err, transient=True) as bar:
         report = run_suite(
             loaded,

@@ -114,8 +114,10 @@ class FileCheck(_Strict):
         if self.absent and (self.unchanged or any(c is not None for c in content)):
             raise ValueError("absent cannot be combined with other file checks")
         if not self.absent and not self.unchanged and all(c is None for c in content):
-            raise ValueError("a file check needs at least one of contains, not_contains, "
-                             "equals, regex, json_path, absent, unchanged")
+            raise ValueError(
+                "a file check needs at least one of contains, not_contains, "
+                "equals, regex, json_path, absent, unchanged"
+            )
         return self
 
     @property
@@ -126,7 +128,9 @@ class FileCheck(_Strict):
     def json_paths(self) -> list[JsonPathCheck]:
         if self.json_path is None:
             return []
-        return [self.json_path] if isinstance(self.json_path, JsonPathCheck) else list(self.json_path)
+        return (
+            [self.json_path] if isinstance(self.json_path, JsonPathCheck) else list(self.json_path)
+        )
 
 
 class AnswerCheck(_Strict):
@@ -168,7 +172,9 @@ class EvalCase(_Strict):
     task: str = Field(min_length=1)
     files: dict[RelPath, str] = Field(default_factory=dict)
     tools: list[ToolName] | None = None  # default: every built-in (+ memory tools, see `memory`)
-    memory: bool | None = None  # offer search_docs/remember/recall; default: when the case needs them
+    memory: bool | None = (
+        None  # offer search_docs/remember/recall; default: when the case needs them
+    )
     policy: CasePolicy | None = None  # default: reads allowed, everything else asks
     approve: Literal["all", "none"] = "all"  # how the simulated user answers each ask
     docs: dict[RelPath, str] = Field(default_factory=dict)  # ingested before the run
@@ -263,7 +269,11 @@ def load_suite(spec: str | Path | None = None) -> Suite:
                 f"or '{BUILTIN_SUITE}'"
             )
         name = path.stem if path.is_file() else path.name
-    files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
+    files = (
+        sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+        if path.is_dir()
+        else [path]
+    )
     cases: list[EvalCase] = []
     sources: dict[str, Path] = {}
     for file in files:
@@ -294,7 +304,9 @@ def load_case_file(path: Path) -> list[EvalCase]:
         raise CaseError(f"{path}: expected a case (a mapping) or a list of cases")
     cases: list[EvalCase] = []
     for index, item in enumerate(items):
-        label = f"case {item.get('id')!r}" if isinstance(item.get("id"), str) else f"case #{index + 1}"
+        label = (
+            f"case {item.get('id')!r}" if isinstance(item.get("id"), str) else f"case #{index + 1}"
+        )
         try:
             case = EvalCase.model_validate(item)
         except ValidationError as err:

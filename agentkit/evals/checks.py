@@ -71,17 +71,28 @@ def _parse_structured(name: str, text: str) -> JsonValue:
     return json.loads(text)
 
 
-def check_file(name: str, check: FileCheck, outcome: RunOutcome, initial: str | None) -> list[CheckResult]:
+def check_file(
+    name: str, check: FileCheck, outcome: RunOutcome, initial: str | None
+) -> list[CheckResult]:
     path = outcome.workspace / name
     exists = path.is_file()
     if check.absent:
-        return [CheckResult(name=f"{name} absent", passed=not exists, detail="still exists" if exists else "")]
+        return [
+            CheckResult(
+                name=f"{name} absent", passed=not exists, detail="still exists" if exists else ""
+            )
+        ]
     text = path.read_text(encoding="utf-8", errors="replace") if exists else None
     results: list[CheckResult] = []
     if check.unchanged:
         same = text == initial
-        results.append(CheckResult(name=f"{name} unchanged", passed=same,
-                                   detail="" if same else ("deleted" if text is None else f"now {_quote(text)}")))
+        results.append(
+            CheckResult(
+                name=f"{name} unchanged",
+                passed=same,
+                detail="" if same else ("deleted" if text is None else f"now {_quote(text)}"),
+            )
+        )
     if text is None:
         content = [check.contains, check.not_contains, check.equals, check.regex, check.json_path]
         if any(c is not None for c in content):
@@ -89,20 +100,40 @@ def check_file(name: str, check: FileCheck, outcome: RunOutcome, initial: str | 
         return results
     for needle in as_list(check.contains):
         ok = needle in text
-        results.append(CheckResult(name=f"{name} contains {_quote(needle)}", passed=ok,
-                                   detail="" if ok else f"content {_quote(text)}"))
+        results.append(
+            CheckResult(
+                name=f"{name} contains {_quote(needle)}",
+                passed=ok,
+                detail="" if ok else f"content {_quote(text)}",
+            )
+        )
     for needle in as_list(check.not_contains):
         ok = needle not in text
-        results.append(CheckResult(name=f"{name} lacks {_quote(needle)}", passed=ok,
-                                   detail="" if ok else f"content {_quote(text)}"))
+        results.append(
+            CheckResult(
+                name=f"{name} lacks {_quote(needle)}",
+                passed=ok,
+                detail="" if ok else f"content {_quote(text)}",
+            )
+        )
     if check.equals is not None:
         ok = text.rstrip() == check.equals.rstrip()
-        results.append(CheckResult(name=f"{name} equals {_quote(check.equals)}", passed=ok,
-                                   detail="" if ok else f"content {_quote(text)}"))
+        results.append(
+            CheckResult(
+                name=f"{name} equals {_quote(check.equals)}",
+                passed=ok,
+                detail="" if ok else f"content {_quote(text)}",
+            )
+        )
     if check.regex is not None:
         ok = re.search(check.regex, text, re.MULTILINE) is not None
-        results.append(CheckResult(name=f"{name} matches /{check.regex}/", passed=ok,
-                                   detail="" if ok else f"content {_quote(text)}"))
+        results.append(
+            CheckResult(
+                name=f"{name} matches /{check.regex}/",
+                passed=ok,
+                detail="" if ok else f"content {_quote(text)}",
+            )
+        )
     for item in check.json_paths():
         results.append(_check_json_path(name, text, item))
     return results
@@ -128,20 +159,32 @@ def check_answer(check: AnswerCheck, answer: str) -> list[CheckResult]:
     if check.contains is not None:
         options = as_list(check.contains)
         ok = any(o.lower() in lowered for o in options)
-        results.append(CheckResult(name=f"answer contains one of {options}", passed=ok,
-                                   detail="" if ok else shown))
+        results.append(
+            CheckResult(
+                name=f"answer contains one of {options}", passed=ok, detail="" if ok else shown
+            )
+        )
     for needle in check.contains_all or []:
         ok = needle.lower() in lowered
-        results.append(CheckResult(name=f"answer contains {_quote(needle)}", passed=ok,
-                                   detail="" if ok else shown))
+        results.append(
+            CheckResult(
+                name=f"answer contains {_quote(needle)}", passed=ok, detail="" if ok else shown
+            )
+        )
     for needle in as_list(check.not_contains):
         ok = needle.lower() not in lowered
-        results.append(CheckResult(name=f"answer lacks {_quote(needle)}", passed=ok,
-                                   detail="" if ok else shown))
+        results.append(
+            CheckResult(
+                name=f"answer lacks {_quote(needle)}", passed=ok, detail="" if ok else shown
+            )
+        )
     if check.regex is not None:
         ok = re.search(check.regex, answer) is not None
-        results.append(CheckResult(name=f"answer matches /{check.regex}/", passed=ok,
-                                   detail="" if ok else shown))
+        results.append(
+            CheckResult(
+                name=f"answer matches /{check.regex}/", passed=ok, detail="" if ok else shown
+            )
+        )
     if check.number is not None:
         target, tolerance = check.number, check.tolerance
         ok = any(math.isclose(n, target, abs_tol=max(tolerance, 1e-9)) for n in numbers_in(answer))
@@ -157,30 +200,53 @@ def run_checks(case: EvalCase, outcome: RunOutcome) -> list[CheckResult]:
     # A task is not done until the agent says so: a run that wrote the right
     # file and then looped until a limit fails too.
     finished = trace.status == "finished"
-    results = [CheckResult(name="run finished", passed=finished,
-                           detail="" if finished else trace.stop_reason or trace.error or trace.status)]
+    results = [
+        CheckResult(
+            name="run finished",
+            passed=finished,
+            detail="" if finished else trace.stop_reason or trace.error or trace.status,
+        )
+    ]
     for name, file_check in checks.files.items():
         results += check_file(name, file_check, outcome, case.files.get(name))
     if checks.answer is not None:
         results += check_answer(checks.answer, trace.answer)
     for tool in checks.tools_called:
         ok = trace.ran(tool)
-        results.append(CheckResult(name=f"{tool} called", passed=ok,
-                                   detail="" if ok else f"called: {_called(trace)}"))
+        results.append(
+            CheckResult(
+                name=f"{tool} called", passed=ok, detail="" if ok else f"called: {_called(trace)}"
+            )
+        )
     for tool in checks.tools_not_called:
         ok = all(c.tool != tool for c in trace.calls)
-        results.append(CheckResult(name=f"{tool} not called", passed=ok,
-                                   detail="" if ok else f"called: {_called(trace)}"))
+        results.append(
+            CheckResult(
+                name=f"{tool} not called",
+                passed=ok,
+                detail="" if ok else f"called: {_called(trace)}",
+            )
+        )
     if checks.memory is not None:
         options = as_list(checks.memory.contains)
         stored = outcome.new_memories
         ok = any(o.lower() in m.lower() for m in stored for o in options)
-        results.append(CheckResult(name=f"a memory contains one of {options}", passed=ok,
-                                   detail="" if ok else f"stored: {stored}"))
+        results.append(
+            CheckResult(
+                name=f"a memory contains one of {options}",
+                passed=ok,
+                detail="" if ok else f"stored: {stored}",
+            )
+        )
     if checks.max_steps is not None:
         ok = trace.steps <= checks.max_steps
-        results.append(CheckResult(name=f"at most {checks.max_steps} steps", passed=ok,
-                                   detail="" if ok else f"{trace.steps} steps"))
+        results.append(
+            CheckResult(
+                name=f"at most {checks.max_steps} steps",
+                passed=ok,
+                detail="" if ok else f"{trace.steps} steps",
+            )
+        )
     return results
 
 

@@ -62,7 +62,9 @@ class TokenMeter(BaseCallbackHandler):
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         for generations in response.generations:
             for generation in generations:
-                if isinstance(generation, ChatGeneration) and isinstance(generation.message, AIMessage):
+                if isinstance(generation, ChatGeneration) and isinstance(
+                    generation.message, AIMessage
+                ):
                     self._count(generation.message)
 
     def _count(self, message: AIMessage) -> None:
@@ -120,6 +122,7 @@ class AgentHarness:
 
     def run(self, env: CaseEnv, model: BaseChatModel) -> Trace:
         from agentkit.agent import Agent, Limits
+        from agentkit.threads import new_thread_id
 
         approver = RecordingApprover(env.case.approve == "all")
         agent = Agent(
@@ -134,11 +137,11 @@ class AgentHarness:
             tool_choice=self.tool_choice,
         )
         collector = EventCollector()
+        thread_id = new_thread_id()
         try:
             with metering() as meter:
-                for event in agent.stream(env.task):
+                for event in agent.stream(env.task, thread_id):
                     collector.add(event)
-            thread_id = agent.last_thread_id or ""
             result = agent.result(thread_id)
             state = agent.graph.get_state({"configurable": {"thread_id": thread_id}})
             steps = int(state.values.get("steps", 0)) if isinstance(state.values, dict) else 0

@@ -112,8 +112,11 @@ def summary_rows(targets: Sequence[TargetReport]) -> list[tuple[str, list[str]]]
 def render_summary(report: EvalReport) -> Table:
     from rich.table import Table
 
-    table = Table(title=f"agentkit eval: {report.suite} ({len(report.targets[0].cases)} cases)"
-                  if report.targets else "agentkit eval")
+    table = Table(
+        title=f"agentkit eval: {report.suite} ({len(report.targets[0].cases)} cases)"
+        if report.targets
+        else "agentkit eval"
+    )
     table.add_column("metric")
     for target in report.targets:
         table.add_column(_column(target), justify="right")
@@ -168,7 +171,10 @@ def markdown(report: EvalReport) -> str:
     names = [_column(t, rich=False) for t in report.targets]
     lines = [*(f"{line}  " for line in header_lines(report)), ""]
     lines += ["| metric | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
-    lines += [f"| {metric} | " + " | ".join(values) + " |" for metric, values in summary_rows(report.targets)]
+    lines += [
+        f"| {metric} | " + " | ".join(values) + " |"
+        for metric, values in summary_rows(report.targets)
+    ]
     lines += ["", "| case | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
     by_target = [{r.id: r for r in t.cases} for t in report.targets]
     for result in report.targets[0].cases if report.targets else []:

@@ -52,7 +52,10 @@ class EvalTarget:
     harness: Harness | None = None  # default: AgentHarness from the agent options
 
     def settings_overrides(self) -> dict[str, OptionValue]:
-        overrides = {**EVAL_DEFAULTS, **{k: v for k, v in self.options.items() if k not in AGENT_OPTIONS}}
+        overrides = {
+            **EVAL_DEFAULTS,
+            **{k: v for k, v in self.options.items() if k not in AGENT_OPTIONS},
+        }
         if isinstance(self.model, str):
             overrides["model"] = self.model
         return overrides
@@ -151,7 +154,10 @@ def run_case(
                 trace = Trace(status="error", error=f"{type(err).__name__}: {err}")
             except Exception as err:  # noqa: BLE001 - recorded with its traceback, suite goes on
                 where = traceback.extract_tb(err.__traceback__)[-1]
-                trace = Trace(status="error", error=f"{type(err).__name__}: {err} ({where.filename}:{where.lineno})")
+                trace = Trace(
+                    status="error",
+                    error=f"{type(err).__name__}: {err} ({where.filename}:{where.lineno})",
+                )
             seconds = time.perf_counter() - started
             outcome = RunOutcome(env.workspace, trace, env.new_memories())
             return score(case, trace, run_checks(case, outcome), env.changed_files(), seconds)
@@ -182,7 +188,9 @@ def run_suite(
     prepared = []
     for target in targets:
         target_settings = _apply(base, target.settings_overrides())
-        prepared.append((target, target_settings, target.make_harness(), _Models(target, target_settings)))
+        prepared.append(
+            (target, target_settings, target.make_harness(), _Models(target, target_settings))
+        )
     try:
         for target, target_settings, harness, models in prepared:
             results: list[CaseResult] = []
@@ -196,15 +204,23 @@ def run_suite(
                 except AgentkitError as err:
                     result = score(case, Trace(status="error", error=str(err)), [], [], 0.0)
                 else:
-                    result = run_case(case, model, target_settings, harness=harness,
-                                      embeddings=vectors, max_steps=max_steps)
+                    result = run_case(
+                        case,
+                        model,
+                        target_settings,
+                        harness=harness,
+                        embeddings=vectors,
+                        max_steps=max_steps,
+                    )
                 results.append(result)
                 if progress is not None:
                     progress.case_finished(target, case, result)
             reports.append(
                 TargetReport(
                     label=target.label,
-                    model=target_settings.model if isinstance(target.model, str) else type(target.model).__name__,
+                    model=target_settings.model
+                    if isinstance(target.model, str)
+                    else type(target.model).__name__,
                     options=dict(target.options),
                     summary=summarize(results),
                     cases=results,

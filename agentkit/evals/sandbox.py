@@ -151,7 +151,9 @@ class CaseEnv:
         if case.uses_memory():
             from agentkit.memory.knowledge import KnowledgeBase
 
-            self.kb = KnowledgeBase.open(self.settings, embeddings=embeddings, data_dir=self.data_dir)
+            self.kb = KnowledgeBase.open(
+                self.settings, embeddings=embeddings, data_dir=self.data_dir
+            )
             if case.docs:
                 self.kb.documents.ingest([self.docs_dir])
             for text in case.memories:

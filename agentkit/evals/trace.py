@@ -122,7 +122,9 @@ class EventCollector:
                 self._invalid.add(event.call_id)
             self._index[event.call_id] = len(self.calls)
             self.calls.append(
-                CallRecord(call_id=event.call_id, tool=event.tool, args=event.args, outcome="pending")
+                CallRecord(
+                    call_id=event.call_id, tool=event.tool, args=event.args, outcome="pending"
+                )
             )
         elif isinstance(event, ToolResultEvent):
             index = self._index.get(event.call_id)
@@ -158,8 +160,11 @@ class EventCollector:
         for call in self.calls:
             if call.outcome == "pending" and call.call_id in self._invalid:
                 twin = next(
-                    (c for c in reversed(out) if (c.tool, c.args) == (call.tool, call.args)
-                     and c.outcome in _REFUSED),
+                    (
+                        c
+                        for c in reversed(out)
+                        if (c.tool, c.args) == (call.tool, call.args) and c.outcome in _REFUSED
+                    ),
                     None,
                 )
                 call = call.model_copy(update={"outcome": twin.outcome if twin else "invalid_args"})

@@ -50,6 +50,7 @@ class CancelFlag(Protocol):
 
     def is_set(self) -> bool: ...
 
+
 # llama_token_data is {int32 id; float logit; float p}: 12 bytes, no padding.
 TOP_CANDIDATES = 64
 # A constrained generation closes its JSON when this few tokens of budget
@@ -91,6 +92,8 @@ def _balanced_batches(tokens: list[int], n_batch: int) -> list[list[int]]:
     count = -(-len(tokens) // n_batch)
     size = -(-len(tokens) // count)
     return [tokens[i : i + size] for i in range(0, len(tokens), size)]
+
+
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
 
@@ -524,7 +527,11 @@ class LlamaEngine:
                     self._advance(token)
                     if stops:
                         hit = min(
-                            (i for i in (text.find(s, max(0, emitted - max_stop)) for s in stops) if i >= 0),
+                            (
+                                i
+                                for i in (text.find(s, max(0, emitted - max_stop)) for s in stops)
+                                if i >= 0
+                            ),
                             default=-1,
                         )
                         if hit >= 0:

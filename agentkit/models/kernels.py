@@ -40,8 +40,19 @@ BATCH_INVARIANT_MIN_BATCH = 2
 CONSERVATIVE_MIN_BATCH = 16
 # The x86 features that select different llama.cpp kernels, as
 # llama_print_system_info() names them.
-X86_FEATURES = ("AVX", "AVX2", "AVX_VNNI", "FMA", "F16C", "AVX512", "AVX512_VNNI",
-                "AVX512_BF16", "AMX_INT8", "LLAMAFILE", "REPACK")
+X86_FEATURES = (
+    "AVX",
+    "AVX2",
+    "AVX_VNNI",
+    "FMA",
+    "F16C",
+    "AVX512",
+    "AVX512_VNNI",
+    "AVX512_BF16",
+    "AMX_INT8",
+    "LLAMAFILE",
+    "REPACK",
+)
 
 
 @dataclass(frozen=True)

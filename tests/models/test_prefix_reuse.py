@@ -80,7 +80,9 @@ def test_six_turns_evaluate_only_new_tokens_and_match_cold_runs(real_chat_model)
             # New: this question and the turn markers; the previous reply's
             # tokens were generated here and come from the cache.
             new = prompt - previous_prompt - previous_reply
-            lines.append(f"turn {turn}: evaluated {evaluated} of {prompt} prompt tokens ({new} new)")
+            lines.append(
+                f"turn {turn}: evaluated {evaluated} of {prompt} prompt tokens ({new} new)"
+            )
             assert evaluated <= max(new, model.engine.rules.min_batch) + SLACK, lines[-1]
         else:
             lines.append(f"turn 1: evaluated {evaluated} of {prompt} prompt tokens")
@@ -130,7 +132,9 @@ def test_any_split_into_batches_gives_bit_identical_logits(real_chat_model) -> N
     logits for the last token."""
     engine = real_chat_model.engine
     llm = engine.llm
-    text = " ".join(f"{ANIMALS[i % 10]} {FOODS[(i * 3) % 10]} {PLACES[(i * 7) % 10]}" for i in range(90))
+    text = " ".join(
+        f"{ANIMALS[i % 10]} {FOODS[(i * 3) % 10]} {PLACES[(i * 7) % 10]}" for i in range(90)
+    )
     tokens = engine.tokenize(text)[:360]
 
     def evaluate(plan: list[tuple[int, int]]) -> np.ndarray:
