@@ -123,11 +123,15 @@ class Agent:
         right; use ``"auto"`` for models that answer in plain text.
         """
         self.settings = settings or load_settings()
-        self.storage = open_storage(self.settings) if checkpointer is None else _storage_for(checkpointer)
+        self.storage = (
+            open_storage(self.settings) if checkpointer is None else _storage_for(checkpointer)
+        )
         self.policy = policy or Policy.from_settings(
             self.settings, on_disk=self.storage.meta_path is not None
         )
-        self.tools: list[BaseTool] = list(tools) if tools is not None else default_tools(self.settings)
+        self.tools: list[BaseTool] = (
+            list(tools) if tools is not None else default_tools(self.settings)
+        )
         self.memory = memory
         self.approver = approver
         self.durability: Durability = durability or self.settings.durability
@@ -160,7 +164,9 @@ class Agent:
     def _load_model(self) -> BaseChatModel:
         from agentkit.models.factory import make_chat_model
 
-        return make_chat_model(self.settings)  # ChatLlama, or ChatLlamaServer when servers are configured
+        return make_chat_model(
+            self.settings
+        )  # ChatLlama, or ChatLlamaServer when servers are configured
 
     def _forget_thread_rules(self, thread_id: str) -> None:
         for rule in self.policy.list_rules():
@@ -198,7 +204,9 @@ class Agent:
             pass
         return self.result(thread_id)
 
-    def stream_resume(self, thread_id: str, decisions: Sequence[Decision] = ()) -> Iterator[AgentEvent]:
+    def stream_resume(
+        self, thread_id: str, decisions: Sequence[Decision] = ()
+    ) -> Iterator[AgentEvent]:
         command = self._resume_input(thread_id, decisions)
         self.threads.touch(thread_id)
         yield from self._drive(thread_id, command)
@@ -318,18 +326,24 @@ class Agent:
         pending = pending_requests(snapshot)
         if not pending and not decisions:
             if not snapshot.next:
-                raise AgentkitError(f"thread {thread_id} has nothing to resume (status: {snapshot.values.get('status', 'empty')})")
+                raise AgentkitError(
+                    f"thread {thread_id} has nothing to resume (status: {snapshot.values.get('status', 'empty')})"
+                )
             return None  # continue an interrupted run from its last checkpoint
         return self._resume_command(pending, decisions)
 
     def _resume_command(
-        self, requests: Sequence[ApprovalRequest], answers: Sequence[Decision | Mapping[str, object]]
+        self,
+        requests: Sequence[ApprovalRequest],
+        answers: Sequence[Decision | Mapping[str, object]],
     ) -> Command:
         """The answers, checked once (see resolve_decisions), as the graph's resume value."""
         decisions = resolve_decisions(requests, answers, {t.name: t for t in self.tools})
         return Command(resume=[d.model_dump() for d in decisions])
 
-    def _drive(self, thread_id: str, graph_input: AgentState | Command | None) -> Iterator[AgentEvent]:
+    def _drive(
+        self, thread_id: str, graph_input: AgentState | Command | None
+    ) -> Iterator[AgentEvent]:
         control = RunControl()
         with self._lock:
             self._control = control
@@ -366,8 +380,14 @@ class Agent:
     def _event(thread_id: str, mode: str, chunk: object) -> AgentEvent | None:
         if mode == "messages" and isinstance(chunk, tuple):
             message, metadata = chunk
-            if isinstance(message, AIMessageChunk) and isinstance(message.content, str) and message.content:
-                return TokenEvent(text=message.content, node=str(metadata.get("langgraph_node", "")))
+            if (
+                isinstance(message, AIMessageChunk)
+                and isinstance(message.content, str)
+                and message.content
+            ):
+                return TokenEvent(
+                    text=message.content, node=str(metadata.get("langgraph_node", ""))
+                )
             return None
         if mode == "custom":  # what the nodes emit
             return chunk if isinstance(chunk, EVENT_TYPES) else None
@@ -375,7 +395,9 @@ class Agent:
             requests: list[ApprovalRequest] = []
             for item in chunk[INTERRUPT]:
                 if isinstance(item.value, dict):
-                    requests.extend(ApprovalRequest.model_validate(r) for r in item.value.get("requests", []))
+                    requests.extend(
+                        ApprovalRequest.model_validate(r) for r in item.value.get("requests", [])
+                    )
             return ApprovalNeeded(thread_id=thread_id, requests=requests)
         return None
 

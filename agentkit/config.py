@@ -130,9 +130,7 @@ class Settings(BaseSettings):
 
     # --- agent ----------------------------------------------------------------
     max_steps: int = Field(12, ge=1, description="Agent steps before a run stops.")
-    max_run_tokens: int = Field(
-        20000, ge=1, description="Generated-token budget for one run."
-    )
+    max_run_tokens: int = Field(20000, ge=1, description="Generated-token budget for one run.")
     time_budget_s: float | None = Field(
         None, gt=0, description="Wall-clock budget for one run in seconds."
     )
@@ -191,7 +189,7 @@ class Settings(BaseSettings):
     model_urls: list[str] = Field(
         default_factory=list,
         description="OpenAI-compatible llama.cpp servers (http://host:port/v1) to use instead of "
-        "the in-process model; requests are spread over them. `model = \"http://...\"` "
+        'the in-process model; requests are spread over them. `model = "http://..."` '
         "(comma-separated for several) does the same.",
     )
     embed_url: str | None = Field(

@@ -43,6 +43,7 @@ class ToolPreview(TypedDict, total=False):
     danger: DangerLevel
     cwd: str
 
+
 # --- human decisions on pending tool calls -------------------------------------
 
 AlwaysScope = Literal["thread", "project"]

@@ -139,9 +139,7 @@ class ScriptedChatModel(BaseChatModel):
         if self._position >= len(self.script):
             if self.repeat_last and self.script:
                 return self.script[-1]
-            raise IndexError(
-                f"ScriptedChatModel: script exhausted after {self._position} replies"
-            )
+            raise IndexError(f"ScriptedChatModel: script exhausted after {self._position} replies")
         item = self.script[self._position]
         self._position += 1
         return item

@@ -114,7 +114,9 @@ class ThreadStore:
         self._on_delete = on_delete
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(
-            str(meta_path) if meta_path else ":memory:", check_same_thread=False, isolation_level=None
+            str(meta_path) if meta_path else ":memory:",
+            check_same_thread=False,
+            isolation_level=None,
         )
         with self._lock:
             self._conn.execute("PRAGMA busy_timeout=5000")
@@ -173,19 +175,25 @@ class ThreadStore:
 
     # --- public operations -------------------------------------------------------------
     def exists(self, thread_id: str) -> bool:
-        return self.checkpointer.get_tuple(_root(thread_id)) is not None or thread_id in self._meta()
+        return (
+            self.checkpointer.get_tuple(_root(thread_id)) is not None or thread_id in self._meta()
+        )
 
     def list(self) -> list[ThreadInfo]:
         """All threads, most recently active first."""
         meta = self._meta()
         ids = set(meta) | self._checkpointed_ids()
         infos = [self._info(thread_id, meta.get(thread_id)) for thread_id in ids]
-        return sorted(infos, key=lambda i: i.updated_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return sorted(
+            infos, key=lambda i: i.updated_at or datetime.min.replace(tzinfo=UTC), reverse=True
+        )
 
     def get(self, thread_id: str) -> ThreadInfo:
         meta = self._meta().get(thread_id)
         if meta is None and self.checkpointer.get_tuple(_root(thread_id)) is None:
-            raise ThreadNotFoundError(f"no thread {thread_id!r}", hint="`agentkit threads list` shows them")
+            raise ThreadNotFoundError(
+                f"no thread {thread_id!r}", hint="`agentkit threads list` shows them"
+            )
         return self._info(thread_id, meta)
 
     def messages(self, thread_id: str) -> list[AnyMessage]:
@@ -238,7 +246,11 @@ class ThreadStore:
         for ancestor in reversed(chain[1:]):
             saved = self._copy_checkpoint(ancestor, saved, ancestor.metadata or {})
             self._copy_writes(ancestor, saved, keep=None)
-        metadata = {**(source.metadata or {}), "source": "fork", "forked_from": f"{thread_id}@{checkpoint_id}"}
+        metadata = {
+            **(source.metadata or {}),
+            "source": "fork",
+            "forked_from": f"{thread_id}@{checkpoint_id}",
+        }
         saved = self._copy_checkpoint(source, saved, metadata)
         # Only pending interrupts travel from the fork point: the fork is the
         # state *before* the next step ran, so an approval answered later in
@@ -256,9 +268,13 @@ class ThreadStore:
         self, source: CheckpointTuple, parent: RunnableConfig, metadata: Mapping[str, Any]
     ) -> RunnableConfig:
         checkpoint = copy.deepcopy(source.checkpoint)
-        return self.checkpointer.put(parent, checkpoint, dict(metadata), dict(checkpoint["channel_versions"]))
+        return self.checkpointer.put(
+            parent, checkpoint, dict(metadata), dict(checkpoint["channel_versions"])
+        )
 
-    def _copy_writes(self, source: CheckpointTuple, saved: RunnableConfig, keep: str | None) -> None:
+    def _copy_writes(
+        self, source: CheckpointTuple, saved: RunnableConfig, keep: str | None
+    ) -> None:
         by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
         for task_id, channel, value in source.pending_writes or ():
             if keep is None or channel == keep:
@@ -270,7 +286,9 @@ class ThreadStore:
         self.get(thread_id)
         self.touch(thread_id)
         with self._lock:
-            self._conn.execute("UPDATE agentkit_threads SET title = ? WHERE thread_id = ?", (title, thread_id))
+            self._conn.execute(
+                "UPDATE agentkit_threads SET title = ? WHERE thread_id = ?", (title, thread_id)
+            )
 
     def delete(self, thread_id: str) -> None:
         """Delete the thread's checkpoints, ledger entries, title and thread rules."""

@@ -242,9 +242,7 @@ class AgentNodes:
             }
         return {**update, "messages": [response], "pending": pending}
 
-    def _answer(
-        self, response: AIMessage, final: ToolCall | None, state: AgentState
-    ) -> AgentState:
+    def _answer(self, response: AIMessage, final: ToolCall | None, state: AgentState) -> AgentState:
         """The model finished (``final_answer`` or plain text); an empty answer
         is a model error, fed back so it tries again."""
         answer = str(final["args"].get("answer", "")) if final else reply_text(response)

@@ -110,7 +110,12 @@ def propose(
     base["side_effects"] = sorted(side_effects_of(tool))
     problem = validate_args(tool, args)
     if problem:
-        return {**base, "verdict": "invalid", "reason": "invalid arguments", "error": f"error: {problem}"}
+        return {
+            **base,
+            "verdict": "invalid",
+            "reason": "invalid arguments",
+            "error": f"error: {problem}",
+        }
     why = blocked.get(call_signature(name, args))
     if why:
         error = P.BLOCKED_REPEAT_NOTE.format(why=why)
@@ -171,7 +176,11 @@ def _rejected(run: CallDecision, feedback: str) -> CallDecision:
 
 
 # What 0.1's decision kinds became, for the calls that do not run.
-_SAVED_OUTCOMES: dict[str, ToolOutcome] = {"respond": "responded", "deny": "denied", "invalid": "error"}
+_SAVED_OUTCOMES: dict[str, ToolOutcome] = {
+    "respond": "responded",
+    "deny": "denied",
+    "invalid": "error",
+}
 
 
 def saved_decision(saved: CallDecision | Mapping[str, object]) -> CallDecision:

@@ -15,8 +15,7 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 
 PLAN_INSTRUCTIONS = (
-    "Write a short numbered plan (1 to 5 steps) for the task. "
-    "Each step is one short sentence."
+    "Write a short numbered plan (1 to 5 steps) for the task. Each step is one short sentence."
 )
 
 REPLAN_INSTRUCTIONS = (

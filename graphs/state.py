@@ -35,6 +35,7 @@ from agentkit.events import (
 # test checks that this value still matches it.
 INTERRUPT = "__interrupt__"
 
+
 class PendingCall(TypedDict, total=False):
     """One tool call proposed by the act node, with what the policy said.
 
@@ -105,7 +106,9 @@ class AgentState(TypedDict, total=False):
         list[AnyMessage], DeltaChannel(messages_delta_reducer, snapshot_frequency=SNAPSHOT_EVERY)
     ]
     plan: list[PlanStep]
-    plan_notes: Annotated[list[PlanNote], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)]
+    plan_notes: Annotated[
+        list[PlanNote], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)
+    ]
     context: list[ContextItem]  # placed in the prompt
     pending: list[PendingCall]
     decisions: list[CallDecision]

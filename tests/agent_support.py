@@ -74,10 +74,22 @@ def make_tools(workdir: Path, log: Path) -> list[BaseTool]:
 
     return [
         _tool(read_file, "Read a file.", PathArgs, ["read"]),
-        _tool(write_file, "Write a file.", WriteArgs, ["write"],
-              preview=lambda a: {"kind": "text", "summary": f"write {a.get('path')}"}),
-        _tool(shell, "Run a command.", ShellArgs, ["exec"],
-              danger=lambda a: "destructive" if str(a.get("command", "")).startswith("rm ") else "safe"),
+        _tool(
+            write_file,
+            "Write a file.",
+            WriteArgs,
+            ["write"],
+            preview=lambda a: {"kind": "text", "summary": f"write {a.get('path')}"},
+        ),
+        _tool(
+            shell,
+            "Run a command.",
+            ShellArgs,
+            ["exec"],
+            danger=lambda a: (
+                "destructive" if str(a.get("command", "")).startswith("rm ") else "safe"
+            ),
+        ),
         _tool(boom, "Fails.", PathArgs, ["read"]),
         _tool(slow_write, "Slow write.", SlowArgs, ["write"]),
     ]

@@ -34,7 +34,13 @@ def real_chat_model(bundled_model_path: Path):
     """ChatLlama on the bundled model, greedy (temperature 0) for determinism."""
     from agentkit.models import ChatLlama
 
-    return ChatLlama(model_path=str(bundled_model_path), model="bundled:gemma3-270m", temperature=0.0, n_ctx=8192, max_tokens=256)
+    return ChatLlama(
+        model_path=str(bundled_model_path),
+        model="bundled:gemma3-270m",
+        temperature=0.0,
+        n_ctx=8192,
+        max_tokens=256,
+    )
 
 
 # --- the embedder and a knowledge base (memory and ingest tests) ------------------

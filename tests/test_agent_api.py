@@ -22,7 +22,9 @@ def test_zero_argument_agent_is_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyP
     # no model is loaded until the first run
     assert not hasattr(agent.nodes.model, "invoke")
     assert agent.storage.meta_path == tmp_path / "threads.sqlite"
-    assert all(t.metadata and t.metadata.get("agentkit_side_effects") == ["read"] for t in agent.tools)
+    assert all(
+        t.metadata and t.metadata.get("agentkit_side_effects") == ["read"] for t in agent.tools
+    )
     assert agent.threads.list() == []
     assert agent.policy.evaluate.__self__ is agent.policy
 
@@ -63,7 +65,9 @@ def test_run_result_fields(tmp_path: Path) -> None:
     result = agent.run("read a")
     assert isinstance(result, RunResult)
     assert result.status == "finished" and result.answer == "A it is" and result.stop_reason == ""
-    assert [(c["call_id"], c["tool"], c["status"], c["output"]) for c in result.tool_calls] == [("r", "read_file", "ok", "A")]
+    assert [(c["call_id"], c["tool"], c["status"], c["output"]) for c in result.tool_calls] == [
+        ("r", "read_file", "ok", "A")
+    ]
     usage = result.usage
     assert usage["output_tokens"] > 0 and usage["input_tokens"] > 0
     # The second act prompt starts with the first, so its prefix was reused;
@@ -74,7 +78,9 @@ def test_run_result_fields(tmp_path: Path) -> None:
 
 
 async def test_async_twins(tmp_path: Path) -> None:
-    agent, _, log = make_agent(tmp_path, [call("write_file", {"path": "a", "content": "x"}, "w"), final("done")])
+    agent, _, log = make_agent(
+        tmp_path, [call("write_file", {"path": "a", "content": "x"}, "w"), final("done")]
+    )
     first = await agent.arun("write", "t")
     assert first.status == "needs_approval"
     events = [e async for e in agent.astream_resume("t", [Approve(call_id="w")])]

@@ -42,7 +42,9 @@ def test_write_waits_for_approval_then_runs_once(tmp_path: Path) -> None:
 def test_edit_runs_with_new_arguments(tmp_path: Path) -> None:
     agent, model, log = make_agent(tmp_path, [WRITE, final("ok")])
     agent.run("x", "t")
-    result = agent.resume("t", [Edit(call_id="w1", args={"path": "other.txt", "content": "edited"})])
+    result = agent.resume(
+        "t", [Edit(call_id="w1", args={"path": "other.txt", "content": "edited"})]
+    )
     assert (tmp_path / "other.txt").read_text() == "edited"
     assert not (tmp_path / "out.txt").exists()
     assert result.tool_calls[0]["args"] == {"path": "other.txt", "content": "edited"}
@@ -69,11 +71,15 @@ def test_reject_with_feedback(tmp_path: Path) -> None:
 
 
 def test_respond_supplies_the_result_without_running(tmp_path: Path) -> None:
-    agent, model, log = make_agent(tmp_path, [call("shell", {"command": "date"}, "s1"), final("it is noon")])
+    agent, model, log = make_agent(
+        tmp_path, [call("shell", {"command": "date"}, "s1"), final("it is noon")]
+    )
     agent.run("x", "t")
     result = agent.resume("t", [Respond(call_id="s1", result="12:00")])
     assert side_effects(log) == []
-    assert result.tool_calls[0]["status"] == "responded" and result.tool_calls[0]["output"] == "12:00"
+    assert (
+        result.tool_calls[0]["status"] == "responded" and result.tool_calls[0]["output"] == "12:00"
+    )
     assert "12:00" in prompt_text(model, 1)
 
 
@@ -144,7 +150,11 @@ def test_always_allow_for_the_thread(tmp_path: Path) -> None:
     assert result.status == "needs_approval"
     assert [p.call_id for p in result.pending] == ["s3"]
     rules = [r for r in agent.policy.list_rules() if r.scope == "thread"]
-    assert len(rules) == 1 and rules[0].command_prefixes == ("git status",) and rules[0].thread_id == "t"
+    assert (
+        len(rules) == 1
+        and rules[0].command_prefixes == ("git status",)
+        and rules[0].thread_id == "t"
+    )
     # the record survives a new process (records file in the data dir)
     reopened = Policy.default(records_path=tmp_path / "data" / "always_allow.json")
     assert [r.id for r in reopened.list_rules()] == [rules[0].id]
@@ -178,7 +188,9 @@ def test_inline_approver(tmp_path: Path) -> None:
 
 def test_denied_call_is_an_observation(tmp_path: Path) -> None:
     policy = Policy.from_dict({"tools": {"shell": "deny"}})
-    agent, model, log = make_agent(tmp_path, [call("shell", {"command": "ls"}), final("cannot")], policy=policy)
+    agent, model, log = make_agent(
+        tmp_path, [call("shell", {"command": "ls"}), final("cannot")], policy=policy
+    )
     result = agent.run("x")
     assert result.status == "finished"
     assert result.tool_calls[0]["status"] == "denied"
@@ -187,7 +199,9 @@ def test_denied_call_is_an_observation(tmp_path: Path) -> None:
 
 
 def test_policy_allow_runs_without_asking(tmp_path: Path) -> None:
-    policy = Policy.from_dict({"rules": [{"tool": "write_file", "action": "allow", "paths": ["*.txt"]}]})
+    policy = Policy.from_dict(
+        {"rules": [{"tool": "write_file", "action": "allow", "paths": ["*.txt"]}]}
+    )
     agent, _, log = make_agent(tmp_path, [WRITE, final("ok")], policy=policy)
     assert agent.run("x").status == "finished"
     assert side_effects(log) == ["write_file out.txt"]

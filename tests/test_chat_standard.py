@@ -66,7 +66,11 @@ class TestChatLlamaUnit(_Capabilities, ChatModelUnitTests):
     def chat_model_params(self) -> dict[str, Any]:
         # Unit tests never load the model: a fixed path keeps the serialised
         # snapshot (test_serdes) the same on every machine.
-        return {"model_path": "/models/gemma-3-270m-q4_k_m.gguf", "model": "bundled:gemma3-270m", "temperature": 0.0}
+        return {
+            "model_path": "/models/gemma-3-270m-q4_k_m.gguf",
+            "model": "bundled:gemma3-270m",
+            "temperature": 0.0,
+        }
 
 
 @pytest.mark.model
@@ -110,4 +114,3 @@ class TestChatLlamaIntegration(_Capabilities, ChatModelIntegrationTests):
     )
     def test_agent_loop(self, model: Any) -> None:
         super().test_agent_loop(model)
-

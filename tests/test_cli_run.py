@@ -25,7 +25,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     model = ScriptedChatModel()
     log = tmp_path / "side_effects.log"
     monkeypatch.setattr(run_cli, "build_model", lambda settings: model)
-    monkeypatch.setattr(run_cli, "build_tools", lambda settings, read_only: make_tools(tmp_path, log))
+    monkeypatch.setattr(
+        run_cli, "build_tools", lambda settings, read_only: make_tools(tmp_path, log)
+    )
     return {"model": model, "log": log, "dir": tmp_path}
 
 
@@ -38,11 +40,19 @@ def json_lines(output: str) -> list[dict[str, Any]]:
 
 
 def test_run_needs_approval_then_resume(env: dict[str, Any]) -> None:
-    env["model"].script[:] = [call("write_file", {"path": "out.md", "content": "hi"}, "w1"), final("wrote it")]
+    env["model"].script[:] = [
+        call("write_file", {"path": "out.md", "content": "hi"}, "w1"),
+        final("wrote it"),
+    ]
     first = invoke("run", "write out.md", "--json", "--no-plan", "--thread", "t1")
     assert first.exit_code == run_cli.EXIT_NEEDS_APPROVAL == 3
     lines = json_lines(first.output)
-    assert [line["kind"] for line in lines if line["kind"] != "token"] == ["plan", "tool_call", "approval_needed", "result"]
+    assert [line["kind"] for line in lines if line["kind"] != "token"] == [
+        "plan",
+        "tool_call",
+        "approval_needed",
+        "result",
+    ]
     assert lines[-1]["status"] == "needs_approval" and lines[-1]["pending"][0]["call_id"] == "w1"
     assert side_effects(env["log"]) == []
 
@@ -66,8 +76,21 @@ def test_resume_reject_edit_respond_flags(env: dict[str, Any]) -> None:
     ]
     assert invoke("run", "x", "--no-plan", "--thread", "t").exit_code == 3
     out = invoke(
-        "resume", "t", "--reject", "c1", "--feedback", "no", "--edit", "c2", "--args", '{"command": "bb"}',
-        "--respond", "c3", "--result", "fake", "--json",
+        "resume",
+        "t",
+        "--reject",
+        "c1",
+        "--feedback",
+        "no",
+        "--edit",
+        "c2",
+        "--args",
+        '{"command": "bb"}',
+        "--respond",
+        "c3",
+        "--result",
+        "fake",
+        "--json",
     )
     assert out.exit_code == 0, out.output
     calls_ = {c["call_id"]: c for c in json_lines(out.output)[-1]["tool_calls"]}
@@ -81,16 +104,23 @@ def test_resume_with_wrong_id_is_a_user_error(env: dict[str, Any]) -> None:
     env["model"].script[:] = [call("shell", {"command": "a"}, "c1"), final("done")]
     invoke("run", "x", "--no-plan", "--thread", "t")
     out = invoke("resume", "t", "--approve", "nope")
-    assert isinstance(out.exception, AgentkitError) and "no pending call with id 'nope'" in str(out.exception)
+    assert isinstance(out.exception, AgentkitError) and "no pending call with id 'nope'" in str(
+        out.exception
+    )
     out = invoke("resume", "t", "--edit", "c1", "--args", '{"command": 5}')
-    assert isinstance(out.exception, AgentkitError) and "invalid arguments for shell" in str(out.exception)
+    assert isinstance(out.exception, AgentkitError) and "invalid arguments for shell" in str(
+        out.exception
+    )
     assert side_effects(env["log"]) == []
 
 
 def test_policy_file_makes_runs_non_interactive(env: dict[str, Any]) -> None:
     policy = env["dir"] / "policy.toml"
     policy.write_text('[[rules]]\ntool = "write_file"\naction = "allow"\npaths = ["*.md"]\n')
-    env["model"].script[:] = [call("write_file", {"path": "s.md", "content": "x"}, "w"), final("ok")]
+    env["model"].script[:] = [
+        call("write_file", {"path": "s.md", "content": "x"}, "w"),
+        final("ok"),
+    ]
     out = invoke("run", "write", "--no-plan", "--policy", str(policy))
     assert out.exit_code == 0, out.output
     assert "answer: ok" in out.output
@@ -98,7 +128,11 @@ def test_policy_file_makes_runs_non_interactive(env: dict[str, Any]) -> None:
 
 def test_max_steps_stops_with_exit_code_4(env: dict[str, Any]) -> None:
     (env["dir"] / "a").write_text("x")
-    env["model"].script[:] = [call("read_file", {"path": "a"}), call("read_file", {"path": "a"}), final("x")]
+    env["model"].script[:] = [
+        call("read_file", {"path": "a"}),
+        call("read_file", {"path": "a"}),
+        final("x"),
+    ]
     out = invoke("run", "x", "--no-plan", "--max-steps", "1", "--json")
     assert out.exit_code == run_cli.EXIT_STOPPED == 4
     assert json_lines(out.output)[-1]["stop_reason"] == "max steps (1) reached"
@@ -133,7 +167,10 @@ tasks:
     out = invoke("run", "--file", "tasks.yaml", "--json")
     assert out.exit_code == run_cli.EXIT_EXPECTATION_FAILED == 1
     results = [line for line in json_lines(out.output) if line["kind"] == "result"]
-    assert [(r["task_id"], r["status"]) for r in results] == [("summary", "finished"), ("wrong", "finished")]
+    assert [(r["task_id"], r["status"]) for r in results] == [
+        ("summary", "finished"),
+        ("wrong", "finished"),
+    ]
     assert env["model"].bound_tool_names[0] == ["write_file", "final_answer"]
     assert "wrong: answer lacks 'banana'" in out.output + out.stderr
 
@@ -141,7 +178,9 @@ tasks:
 def test_bad_tasks_file(env: dict[str, Any]) -> None:
     (env["dir"] / "tasks.yaml").write_text("tasks:\n  - nope: 1\n")
     out = invoke("run", "--file", "tasks.yaml")
-    assert isinstance(out.exception, AgentkitError) and "tasks[0]: needs `task`" in str(out.exception)
+    assert isinstance(out.exception, AgentkitError) and "tasks[0]: needs `task`" in str(
+        out.exception
+    )
     out = invoke("run", "--file", "tasks.yaml", "also a task")
     assert isinstance(out.exception, AgentkitError)
 
@@ -151,7 +190,9 @@ def test_threads_commands(env: dict[str, Any]) -> None:
     invoke("run", "list files", "--no-plan", "--thread", "t")
     listed = invoke("threads", "list", "--json")
     assert listed.exit_code == 0
-    assert [(t["thread_id"], t["status"]) for t in json.loads(listed.output)] == [("t", "needs_approval")]
+    assert [(t["thread_id"], t["status"]) for t in json.loads(listed.output)] == [
+        ("t", "needs_approval")
+    ]
     shown = invoke("threads", "show", "t")
     assert "pending s: shell" in shown.output
     history = json.loads(invoke("threads", "history", "t", "--json").output)
@@ -194,8 +235,14 @@ def test_tty_prompt_approver(monkeypatch: pytest.MonkeyPatch) -> None:
     ("text", "message"),
     [
         ("tasks:\n  - task: x\n    tool: [a]\n", "tasks[0]: unknown key 'tool'"),
-        ("tasks:\n  - task: x\n    expect: {status: done}\n", "tasks[0].expect.status: Input should be 'finished'"),
-        ("tasks:\n  - task: x\n    max_steps: 0\n", "tasks[0].max_steps: Input should be greater than or equal to 1"),
+        (
+            "tasks:\n  - task: x\n    expect: {status: done}\n",
+            "tasks[0].expect.status: Input should be 'finished'",
+        ),
+        (
+            "tasks:\n  - task: x\n    max_steps: 0\n",
+            "tasks[0].max_steps: Input should be greater than or equal to 1",
+        ),
         ("tasks: []\n", "tasks: List should have at least 1 item"),
         ("", "expected a non-empty `tasks:` list"),
     ],

@@ -49,7 +49,10 @@ def test_crash_after_side_effect_does_not_repeat_it(tmp_path: Path, durability: 
     """The first write completes, then the process 'dies' inside the second
     call: on resume the first is reused from the ledger, the second (which may
     have partly run) is reported instead of re-run."""
-    batch = calls(("write_file", {"path": "a.txt", "content": "A"}, "wa"), ("shell", {"command": "deploy"}, "sh"))
+    batch = calls(
+        ("write_file", {"path": "a.txt", "content": "A"}, "wa"),
+        ("shell", {"command": "deploy"}, "sh"),
+    )
     agent, _, log = make_agent(tmp_path, [batch, final("done")], durability=durability)
     assert agent.run("x", "t").status == "needs_approval"
     shell = agent.nodes.tools_by_name["shell"]
@@ -75,10 +78,15 @@ def test_crash_after_side_effect_does_not_repeat_it(tmp_path: Path, durability: 
 
 
 @pytest.mark.parametrize("durability", MODES)
-def test_crash_after_ledger_before_checkpoint_reuses_result(tmp_path: Path, durability: str) -> None:
+def test_crash_after_ledger_before_checkpoint_reuses_result(
+    tmp_path: Path, durability: str
+) -> None:
     """Both calls finish and are in the ledger, then the process dies before
     the step's checkpoint: re-running the step reuses both results."""
-    batch = calls(("write_file", {"path": "a.txt", "content": "A"}, "wa"), ("write_file", {"path": "b.txt", "content": "B"}, "wb"))
+    batch = calls(
+        ("write_file", {"path": "a.txt", "content": "A"}, "wa"),
+        ("write_file", {"path": "b.txt", "content": "B"}, "wb"),
+    )
     agent, _, log = make_agent(tmp_path, [batch, final("done")], durability=durability)
     agent.run("x", "t")
     ledger = agent.storage.ledger
@@ -105,7 +113,9 @@ def test_crash_after_ledger_before_checkpoint_reuses_result(tmp_path: Path, dura
 @pytest.mark.parametrize("durability", MODES)
 def test_fork_from_an_earlier_checkpoint(tmp_path: Path, durability: str) -> None:
     write = call("write_file", {"path": "a.txt", "content": "A"}, "w1")
-    agent, _, log = make_agent(tmp_path, [write, final("first"), final("second")], durability=durability)
+    agent, _, log = make_agent(
+        tmp_path, [write, final("first"), final("second")], durability=durability
+    )
     agent.run("write a", "t")
     agent.resume("t", [Approve(call_id="w1")])
     history = agent.threads.history("t")
@@ -156,7 +166,10 @@ def test_a_thread_saved_before_delta_channels_opens_and_resumes(tmp_path: Path) 
     import shutil
 
     (tmp_path / "data").mkdir()
-    shutil.copy(Path(__file__).parent / "fixtures" / "threads-first-session.sqlite", tmp_path / "data" / "threads.sqlite")
+    shutil.copy(
+        Path(__file__).parent / "fixtures" / "threads-first-session.sqlite",
+        tmp_path / "data" / "threads.sqlite",
+    )
     agent, _, log = make_agent(tmp_path, [final("done")])
     assert [m.type for m in agent.threads.messages("t")] == ["human", "ai", "tool", "ai"]
     assert [p.call_id for p in agent.pending("t")] == ["w1"]
@@ -167,21 +180,27 @@ def test_a_thread_saved_before_delta_channels_opens_and_resumes(tmp_path: Path) 
     assert side_effects(log) == ["write_file b.txt"]
 
 
-
-def test_a_first_release_thread_forked_before_execute_runs_its_decided_calls(tmp_path: Path) -> None:
+def test_a_first_release_thread_forked_before_execute_runs_its_decided_calls(
+    tmp_path: Path,
+) -> None:
     # The first release recorded decisions as {"kind": "allow", ...}; its
     # threads keep such a checkpoint wherever approve had run and execute had
     # not (here: the read, allowed by policy). Forking there replays execute.
     import shutil
 
     (tmp_path / "data").mkdir()
-    shutil.copy(Path(__file__).parent / "fixtures" / "threads-first-session.sqlite", tmp_path / "data" / "threads.sqlite")
+    shutil.copy(
+        Path(__file__).parent / "fixtures" / "threads-first-session.sqlite",
+        tmp_path / "data" / "threads.sqlite",
+    )
     (tmp_path / "a.txt").write_text("A")
     agent, _, log = make_agent(tmp_path, [final("done")])
     before_execute = next(h for h in agent.threads.history("t") if h.next == ["execute"])
     fork = agent.threads.fork("t", before_execute.checkpoint_id)
     result = agent.resume(fork)
-    assert [(c["tool"], c["status"], c["output"]) for c in result.tool_calls] == [("read_file", "ok", "A")]
+    assert [(c["tool"], c["status"], c["output"]) for c in result.tool_calls] == [
+        ("read_file", "ok", "A")
+    ]
     assert (result.status, result.answer) == ("finished", "done")  # the scripted model's next reply
     assert side_effects(log) == []
 
@@ -194,8 +213,14 @@ def test_a_first_release_thread_forked_before_execute_runs_its_decided_calls(tmp
         ({"kind": "edit", "args": {"path": "b"}}, {"args": {"path": "b"}}),
         ({"kind": "reject", "feedback": "no"}, {"status": "rejected", "feedback": "no"}),
         ({"kind": "respond", "feedback": "42"}, {"status": "responded", "output": "42"}),
-        ({"kind": "deny", "feedback": "Not run: denied"}, {"status": "denied", "output": "Not run: denied"}),
-        ({"kind": "invalid", "feedback": "error: bad"}, {"status": "error", "output": "error: bad"}),
+        (
+            {"kind": "deny", "feedback": "Not run: denied"},
+            {"status": "denied", "output": "Not run: denied"},
+        ),
+        (
+            {"kind": "invalid", "feedback": "error: bad"},
+            {"status": "error", "output": "error: bad"},
+        ),
     ],
 )
 def test_first_release_decisions_read_as_today(saved: dict, expected: dict) -> None:

@@ -39,7 +39,9 @@ def test_sigkill_then_resume_runs_side_effects_exactly_once(
     log = tmp_path / "side_effects.log"
     args = [sys.executable, str(SCRIPT), str(data), scenario, durability]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen([*args, "start"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    child = subprocess.Popen(
+        [*args, "start"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     if scenario == "execution":
         wait_for(lambda: "slow_write b" in side_effects(log), child, timeout=60.0)
     else:
@@ -48,7 +50,9 @@ def test_sigkill_then_resume_runs_side_effects_exactly_once(
     child.wait()
     before = side_effects(log)
 
-    resumed = subprocess.run([*args, "resume"], capture_output=True, text=True, env=env, timeout=120)
+    resumed = subprocess.run(
+        [*args, "resume"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert resumed.returncode == 0, resumed.stderr
     lines = resumed.stdout.splitlines()
     pending = next(line for line in lines if line.startswith("PENDING")).split(" ", 1)[1]

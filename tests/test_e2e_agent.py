@@ -72,7 +72,9 @@ def test_read_then_write_summary_with_policy_approval(tmp_path: Path) -> None:
         planning=False,
         tool_choice=tool_order("read_file", "write_summary", "final_answer"),
     )
-    events = list(agent.stream("Read the file notes.txt, then write a one-line summary of it.", thread_id))
+    events = list(
+        agent.stream("Read the file notes.txt, then write a one-line summary of it.", thread_id)
+    )
     result = agent.result(thread_id)
 
     proposed = [(e.tool, e.args) for e in events if e.kind == "tool_call"]

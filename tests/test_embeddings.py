@@ -59,7 +59,9 @@ def test_conversion_is_cached(cache_dir: Path) -> None:
     assert not list(first.parent.glob("*.part"))
 
 
-def test_token_ids_match_the_huggingface_tokenizer(embedder: LlamaEmbedder, reference: dict) -> None:
+def test_token_ids_match_the_huggingface_tokenizer(
+    embedder: LlamaEmbedder, reference: dict
+) -> None:
     tokenizers = pytest.importorskip("tokenizers")
     data = zipfile.ZipFile(bundled_model_zip()).read("tokenizer.json").decode()
     hf = tokenizers.Tokenizer.from_str(data)
@@ -69,7 +71,9 @@ def test_token_ids_match_the_huggingface_tokenizer(embedder: LlamaEmbedder, refe
         assert embedder.tokenize(sentence) == hf.encode(sentence).ids, sentence
 
 
-def test_long_text_is_truncated_to_256_tokens_keeping_sep(embedder: LlamaEmbedder, reference: dict) -> None:
+def test_long_text_is_truncated_to_256_tokens_keeping_sep(
+    embedder: LlamaEmbedder, reference: dict
+) -> None:
     counts = reference["untruncated_token_counts"]
     longest = reference["sentences"][counts.index(max(counts))]
     assert max(counts) > 256
@@ -95,7 +99,9 @@ def test_vectors_match_sentence_transformers(embedder: LlamaEmbedder, reference:
 def test_batches_keep_input_order_and_report_progress(embedder: LlamaEmbedder) -> None:
     texts = [("word " * n).strip() for n in (3, 200, 1, 50, 120, 7, 300, 2)] * 8
     events: list[tuple[int, int]] = []
-    together = embedder.embed_array(texts, progress=lambda done, total: events.append((done, total)))
+    together = embedder.embed_array(
+        texts, progress=lambda done, total: events.append((done, total))
+    )
     alone = np.array([embedder.embed_query(t) for t in texts[:8]])
     # batches run on one context per core (2 here): every copy lands in its place
     for copy in range(8):

@@ -27,8 +27,9 @@ def test_max_steps(tmp_path: Path) -> None:
 
 def test_token_budget(tmp_path: Path) -> None:
     long = "word " * 50
-    agent, model, _ = make_agent(tmp_path, [call("read_file", {"path": long}), final("x")],
-                                 limits=Limits(max_tokens=10))
+    agent, model, _ = make_agent(
+        tmp_path, [call("read_file", {"path": long}), final("x")], limits=Limits(max_tokens=10)
+    )
     result = agent.run("x")
     assert result.status == "stopped"
     assert result.stop_reason == "token budget (10) spent"
@@ -83,7 +84,9 @@ def test_failed_call_is_not_repeated_blindly(tmp_path: Path) -> None:
 def test_identical_proposals_in_a_row_stop_the_run(tmp_path: Path) -> None:
     (tmp_path / "a").write_text("x")
     agent, model, _ = make_agent(
-        tmp_path, [call("read_file", {"path": "a"}, f"c{i}") for i in range(10)], limits=Limits(max_repeats=3)
+        tmp_path,
+        [call("read_file", {"path": "a"}, f"c{i}") for i in range(10)],
+        limits=Limits(max_repeats=3),
     )
     result = agent.run("x")
     assert result.status == "stopped"
@@ -101,5 +104,9 @@ def test_limits_come_from_settings(tmp_path: Path) -> None:
     data.mkdir()
     from agentkit.agent import Agent
 
-    agent = Agent(model=ScriptedChatModel(), tools=[], settings=settings_for(data, max_steps=3, max_run_tokens=99))
+    agent = Agent(
+        model=ScriptedChatModel(),
+        tools=[],
+        settings=settings_for(data, max_steps=3, max_run_tokens=99),
+    )
     assert (agent.limits.max_steps, agent.limits.max_tokens) == (3, 99)

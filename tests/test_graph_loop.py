@@ -38,7 +38,9 @@ def test_plan_context_and_progress(tmp_path: Path) -> None:
     class Memory:
         def retrieve(self, query: str, k: int) -> list[ContextItem]:
             assert query == "summarise notes.txt"
-            return [ContextItem(kind="memory", text="User prefers bullet points.", source="memory:7")]
+            return [
+                ContextItem(kind="memory", text="User prefers bullet points.", source="memory:7")
+            ]
 
     (tmp_path / "notes.txt").write_text("alpha beta")
     agent, model, _ = make_agent(
@@ -50,7 +52,12 @@ def test_plan_context_and_progress(tmp_path: Path) -> None:
     )
     events = list(agent.stream("summarise notes.txt", "t"))
     kinds = [e.kind for e in events]
-    assert kinds.index("context") < kinds.index("plan") < kinds.index("tool_call") < kinds.index("final")
+    assert (
+        kinds.index("context")
+        < kinds.index("plan")
+        < kinds.index("tool_call")
+        < kinds.index("final")
+    )
     plans = [e for e in events if isinstance(e, PlanEvent)]
     assert [s["text"] for s in plans[0].steps] == ["Read notes.txt", "Summarise it"]
     assert [s["status"] for s in plans[1].steps] == ["done", "running"]
@@ -139,7 +146,10 @@ def test_empty_reply_is_fed_back(tmp_path: Path) -> None:
 def test_replan_after_consecutive_failures(tmp_path: Path) -> None:
     script = [call("boom", {"path": str(i)}) for i in range(3)] + [final("done")]
     agent, model, _ = make_agent(
-        tmp_path, script, structured=[{"steps": ["try"]}, {"steps": ["try differently"]}], planning=True
+        tmp_path,
+        script,
+        structured=[{"steps": ["try"]}, {"steps": ["try differently"]}],
+        planning=True,
     )
     events = list(agent.stream("x", "t"))
     plans = [e for e in events if isinstance(e, PlanEvent)]
@@ -171,7 +181,9 @@ def test_second_task_on_a_thread_keeps_the_transcript(tmp_path: Path) -> None:
 def test_each_run_counts_only_its_own_usage(tmp_path: Path) -> None:
     # With planning, a second task's usage used to start from the first one's.
     plans = [{"steps": ["answer"]}, {"steps": ["answer"]}]
-    agent, _, _ = make_agent(tmp_path, [final("one"), final("two")], structured=plans, planning=True)
+    agent, _, _ = make_agent(
+        tmp_path, [final("one"), final("two")], structured=plans, planning=True
+    )
     first = agent.run("first question", "t")
     second = agent.run("second question", "t")
     assert second.usage["output_tokens"] == first.usage["output_tokens"] > 0
@@ -186,10 +198,14 @@ def test_users_can_compose_their_own_graph() -> None:
     builder.add_node("act", nodes.act)
     builder.add_node("finish", nodes.finish)
     builder.add_edge(START, "act")
-    builder.add_conditional_edges("act", route_after_act, {"finish": "finish", "approve": END, "act": "act"})
+    builder.add_conditional_edges(
+        "act", route_after_act, {"finish": "finish", "approve": END, "act": "act"}
+    )
     builder.add_edge("finish", END)
     graph = builder.compile(checkpointer=InMemorySaver())
-    out = graph.invoke({"task": "x", "messages": [("user", "x")]}, {"configurable": {"thread_id": "1"}})
+    out = graph.invoke(
+        {"task": "x", "messages": [("user", "x")]}, {"configurable": {"thread_id": "1"}}
+    )
     assert out["answer"] == "composed" and out["status"] == "finished"
 
 
@@ -207,7 +223,10 @@ def test_tool_that_handles_its_own_error_is_an_error(tmp_path: Path) -> None:
     def flaky(path: str) -> str:
         raise ToolException(f"{path} is locked")
 
-    tool = declare(StructuredTool.from_function(flaky, name="flaky", description="x", handle_tool_error=True), ["read"])
+    tool = declare(
+        StructuredTool.from_function(flaky, name="flaky", description="x", handle_tool_error=True),
+        ["read"],
+    )
     model = ScriptedChatModel(script=[call("flaky", {"path": "a"}), final("gave up")])
     from agent_support import settings_for
 
@@ -216,7 +235,10 @@ def test_tool_that_handles_its_own_error_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     agent = Agent(model=model, tools=[tool], settings=settings_for(tmp_path / "d"), planning=False)
     result = agent.run("x")
-    assert result.tool_calls[0]["status"] == "error" and "a is locked" in result.tool_calls[0]["output"]
+    assert (
+        result.tool_calls[0]["status"] == "error"
+        and "a is locked" in result.tool_calls[0]["output"]
+    )
 
 
 def test_new_task_while_a_call_waits_closes_it(tmp_path: Path) -> None:

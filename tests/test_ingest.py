@@ -31,10 +31,12 @@ def _section(n: int) -> str:
 def make_corpus(root: Path) -> Path:
     docs = root / "docs"
     (docs / "sub").mkdir(parents=True)
-    (docs / "guide.md").write_text("# Guide\n\n" + "\n\n".join(_section(n) for n in range(5)) + "\n")
+    (docs / "guide.md").write_text(
+        "# Guide\n\n" + "\n\n".join(_section(n) for n in range(5)) + "\n"
+    )
     (docs / "sub" / "tool.py").write_text(
         "\n\n".join(
-            f"def function_{n}(value):\n    \"\"\"Doc {n}.\"\"\"\n"
+            f'def function_{n}(value):\n    """Doc {n}."""\n'
             + "".join(f"    value = value * {n} + {i}\n" for i in range(12))
             + "    return value\n"
             for n in range(6)
@@ -77,7 +79,9 @@ def test_chunks_carry_source_line_range_and_content_hash(kb: KnowledgeBase, tmp_
         lines = Path(meta["source"]).read_text().splitlines()
         span = "\n".join(lines[meta["start"] - 1 : meta["end"]])
         assert text.strip() in span, (meta, text[:40])
-        assert lines[meta["start"] - 1].strip().startswith(text.strip().splitlines()[0].strip()[:20])
+        assert (
+            lines[meta["start"] - 1].strip().startswith(text.strip().splitlines()[0].strip()[:20])
+        )
         assert meta["content_hash"] == hashlib.sha256(text.encode()).hexdigest()
         assert meta["file_hash"] == hashlib.sha256(Path(meta["source"]).read_bytes()).hexdigest()
     kinds = {Path(m["source"]).name: m["kind"] for m in data["metadatas"]}
@@ -135,7 +139,9 @@ def _minimal_pdf(pages: list[str]) -> bytes:
     xref = len(out)
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
     return out
 
 
@@ -159,7 +165,9 @@ def test_reingest_is_incremental(kb: KnowledgeBase, tmp_path: Path) -> None:
     assert len(again.unchanged) == len(first.added)
     assert set(stored(kb)["ids"]) == ids_before
 
-    (docs / "plain.txt").write_text("The lighthouse keeper now collects seashells.\nA second line.\n")
+    (docs / "plain.txt").write_text(
+        "The lighthouse keeper now collects seashells.\nA second line.\n"
+    )
     changed = kb.documents.ingest([docs])
     assert [Path(p).name for p in changed.updated] == ["plain.txt"]
     assert changed.chunks_written == 1
@@ -298,7 +306,8 @@ def test_sigkill_mid_ingest_leaves_no_duplicates(
     data = tmp_path / "data"
     child = subprocess.Popen(
         [sys.executable, "-c", KILLED_INGEST, str(data), str(docs), str(cache_dir)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert child.stdout is not None
     for _ in range(2):  # guide.md, the first file, has more chunks than that
@@ -316,7 +325,9 @@ def test_sigkill_mid_ingest_leaves_no_duplicates(
         assert all(f.complete for f in kb.documents.files().values())
 
 
-def test_cli_ingest_and_docs(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_ingest_and_docs(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from agentkit.cli import app
 
     docs = make_corpus(tmp_path)
@@ -331,7 +342,9 @@ def test_cli_ingest_and_docs(tmp_path: Path, cache_dir: Path, monkeypatch: pytes
 
     listed = runner.invoke(app, ["docs", "list", "--json"])
     assert {Path(f["path"]).name for f in json.loads(listed.stdout)} == {
-        "guide.md", "tool.py", "plain.txt"
+        "guide.md",
+        "tool.py",
+        "plain.txt",
     }
     found = runner.invoke(app, ["docs", "search", "lighthouse keeper", "-k", "1", "--json"])
     [hit] = json.loads(found.stdout)
@@ -350,7 +363,10 @@ def test_cli_ingest_of_a_missing_path_is_a_one_line_error(tmp_path: Path) -> Non
     agentkit = Path(sys.executable).with_name("agentkit")
     result = subprocess.run(
         [str(agentkit), "ingest", str(tmp_path / "no-such-dir")],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

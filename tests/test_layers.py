@@ -13,7 +13,12 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 # Source folder -> installed package (pyproject.toml's package-dir).
-PACKAGES = {"agentkit": "agentkit", "tools": "agentkit.tools", "graphs": "agentkit.graphs", "tui": "agentkit.tui"}
+PACKAGES = {
+    "agentkit": "agentkit",
+    "tools": "agentkit.tools",
+    "graphs": "agentkit.graphs",
+    "tui": "agentkit.tui",
+}
 # Bottom first. Packages of one layer may import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("agentkit.errors", "agentkit.events"),
@@ -30,7 +35,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("agentkit.threads", "agentkit.agent"),
     ("agentkit.cli", "agentkit.tui", "agentkit.bench"),
 )
-PRIVATE_LANGGRAPH_ALLOWED = {("agentkit.graphs.state", "langgraph.graph.message", "_messages_delta_reducer")}
+PRIVATE_LANGGRAPH_ALLOWED = {
+    ("agentkit.graphs.state", "langgraph.graph.message", "_messages_delta_reducer")
+}
 
 
 def layer_of(module: str) -> int:
@@ -76,7 +83,9 @@ def test_imports_go_down_the_layers(module: str, path: Path) -> None:
         if target != "agentkit" and not target.startswith("agentkit."):
             continue
         # `from agentkit import prewarm` is the package; `from agentkit import _llama_compat` a module.
-        targets = [f"{target}.{n}" if f"{target}.{n}" in dict(SOURCES) else target for n in names] or [target]
+        targets = [
+            f"{target}.{n}" if f"{target}.{n}" in dict(SOURCES) else target for n in names
+        ] or [target]
         upward += [t for t in targets if layer_of(t) > own]
     assert not upward, f"{module} (layer {own}) imports from higher layers: {sorted(set(upward))}"
 
@@ -89,7 +98,9 @@ def test_no_private_langgraph_names(module: str, path: Path) -> None:
         assert "._" not in f".{target}", f"{module} imports the private module {target}"
         for name in names:
             if name.startswith("_"):
-                assert (module, target, name) in PRIVATE_LANGGRAPH_ALLOWED, f"{module}: {target}.{name}"
+                assert (module, target, name) in PRIVATE_LANGGRAPH_ALLOWED, (
+                    f"{module}: {target}.{name}"
+                )
 
 
 CITATION = re.compile(r":(?:func|class|mod|meth|data|attr|exc):`~?(agentkit(?:\.\w+)+)`")

@@ -47,7 +47,8 @@ def test_agent_answers_from_documents_with_citations(tmp_path: Path, kb: Knowled
     kb.memories.remember("The user owns the blue 2019 widget.")
 
     agent, model = make_agent(
-        tmp_path, kb,
+        tmp_path,
+        kb,
         [call("search_docs", {"query": "reset the widget", "k": 2}), answer_citing_first_passage],
     )
     events = list(agent.stream("How do I reset my widget?", "t1"))
@@ -66,8 +67,12 @@ def test_agent_answers_from_documents_with_citations(tmp_path: Path, kb: Knowled
 
 def test_remember_asks_first_and_records_provenance(tmp_path: Path, kb: KnowledgeBase) -> None:
     agent, _ = make_agent(
-        tmp_path, kb,
-        [call("remember", {"text": "The user prefers short answers."}, "call_mem"), final("Noted.")],
+        tmp_path,
+        kb,
+        [
+            call("remember", {"text": "The user prefers short answers."}, "call_mem"),
+            final("Noted."),
+        ],
     )
     paused = agent.run("Remember that I prefer short answers.", "t2")
     assert paused.status == "needs_approval"
@@ -92,7 +97,8 @@ def test_langgraph_store_view(kb: KnowledgeBase) -> None:
     hits = store.search(("users", "ada"), query="what does she eat?", limit=1)
     assert [h.key for h in hits] == ["food"] and hits[0].score is not None
     assert {h.namespace for h in store.search(("users",), filter={"topic": "diet"})} == {
-        ("users", "ada"), ("users", "bob")
+        ("users", "ada"),
+        ("users", "bob"),
     }
     assert store.list_namespaces(prefix=("users",)) == [("users", "ada"), ("users", "bob")]
     assert store.list_namespaces(max_depth=1) == [("users",)]

@@ -109,7 +109,9 @@ def test_search_docs_tool_cites_path_and_lines(kb: KnowledgeBase, tmp_path: Path
     assert "notes.md:1-5]" in out and "PURPLE-42" in out
 
 
-def test_other_embedder_on_same_store_is_a_clear_error(tmp_path: Path, embedder: LlamaEmbedder) -> None:
+def test_other_embedder_on_same_store_is_a_clear_error(
+    tmp_path: Path, embedder: LlamaEmbedder
+) -> None:
     settings = load_settings(data_dir=tmp_path / "data")
     with KnowledgeBase.open(settings, embeddings=embedder) as kb:
         kb.memories.remember("something")
@@ -147,14 +149,19 @@ def test_lock_held_by_another_process(tmp_path: Path, cache_dir: Path) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-        with pytest.raises(StoreError, match=rf"in use by another agentkit process \(pid {holder.pid}\)"):
+        with pytest.raises(
+            StoreError, match=rf"in use by another agentkit process \(pid {holder.pid}\)"
+        ):
             VectorStore.open(data)
 
         # The CLI turns it into one line and exit status 2, no traceback.
         env = dict(os.environ, AGENTKIT_DATA_DIR=str(data), AGENTKIT_CACHE_DIR=str(cache_dir))
         cli = subprocess.run(
             [sys.executable, "-c", "from agentkit.cli import main; main()", "memory", "list"],
-            capture_output=True, text=True, env=env, timeout=120,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
         )
         assert cli.returncode == 2
         assert cli.stderr.startswith("error: the vector store in")
@@ -215,7 +222,8 @@ def test_chroma_server_via_url(tmp_path: Path, embedder: LlamaEmbedder) -> None:
     port = _free_port()
     server = subprocess.Popen(
         [str(chroma), "run", "--path", str(tmp_path / "server"), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         url = f"http://localhost:{port}"

@@ -14,7 +14,9 @@ from agentkit.errors import ConfigError
 from agentkit.tools.base import declare
 
 
-def _tool(name: str, effects: list[str] | None, danger: str | None = None, policy: str | None = None):
+def _tool(
+    name: str, effects: list[str] | None, danger: str | None = None, policy: str | None = None
+):
     def fn(path: str = "", command: str = "") -> str:
         return ""
 
@@ -112,7 +114,10 @@ def test_destructive_call_is_never_auto_allowed_by_a_pattern() -> None:
     # a side-effect allow does not cover it either
     assert Policy(side_effects={"exec": "allow"}).evaluate(RM, {"command": "rm x"}).action == "ask"
     # an explicit tool-wide allow written by the user does
-    assert Policy([PolicyRule(action="allow", tool="shell")]).evaluate(RM, {"command": "rm x"}).action == "allow"
+    assert (
+        Policy([PolicyRule(action="allow", tool="shell")]).evaluate(RM, {"command": "rm x"}).action
+        == "allow"
+    )
 
 
 def test_tool_default_applies_when_no_rule_names_the_tool() -> None:
@@ -126,7 +131,9 @@ def test_thread_rules_apply_to_their_thread_only() -> None:
     rule = policy.add_always_allow("write_file", scope="thread", thread_id="t1")
     assert policy.evaluate(WRITE, {"path": "x"}, thread_id="t1").action == "allow"
     assert policy.evaluate(WRITE, {"path": "x"}, thread_id="t2").action == "ask"
-    assert policy.add_always_allow("write_file", scope="thread", thread_id="t1").id == rule.id  # no duplicates
+    assert (
+        policy.add_always_allow("write_file", scope="thread", thread_id="t1").id == rule.id
+    )  # no duplicates
     policy.revoke(rule.id)
     assert policy.evaluate(WRITE, {"path": "x"}, thread_id="t1").action == "ask"
     with pytest.raises(KeyError):
@@ -155,11 +162,20 @@ def test_project_scope_needs_a_file() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[tools]\nshell = 'maybe'", r"tools.shell: Input should be 'allow', 'ask' or 'deny', got 'maybe'"),
+        (
+            "[tools]\nshell = 'maybe'",
+            r"tools.shell: Input should be 'allow', 'ask' or 'deny', got 'maybe'",
+        ),
         ("[side_effects]\nteleport = 'allow'", r"side_effects.teleport: Input should be 'read'"),
         ("[[rules]]\naction = 'allow'", r"rules\[0\]: a rule needs `tool` or `side_effect`"),
-        ("[[rules]]\ntool = 'x'\naction = 'allow'\nglobs = ['a']", r"rules\[0\]: unknown key 'globs'"),
-        ("[[rules]]\ntool = 'x'\naction = 'allow'\npaths = [1]", r"rules\[0\].paths\[0\]: Input should be a valid string"),
+        (
+            "[[rules]]\ntool = 'x'\naction = 'allow'\nglobs = ['a']",
+            r"rules\[0\]: unknown key 'globs'",
+        ),
+        (
+            "[[rules]]\ntool = 'x'\naction = 'allow'\npaths = [1]",
+            r"rules\[0\].paths\[0\]: Input should be a valid string",
+        ),
         ("[oops]\n", "unknown key 'oops'"),
         ("not toml =", "invalid TOML"),
     ],

@@ -33,6 +33,8 @@ def test_recall_at_5(kb: KnowledgeBase) -> None:
     recall_at_5 = sum(r is not None for r in ranks) / n
     mrr = sum(1 / r for r in ranks if r) / n
     misses = [q["question"] for q, r in zip(questions, ranks, strict=True) if r is None]
-    print(f"\nretrieval: recall@1={recall_at_1:.3f} recall@5={recall_at_5:.3f} MRR={mrr:.3f} "
-          f"over {n} questions; misses: {misses}")
+    print(
+        f"\nretrieval: recall@1={recall_at_1:.3f} recall@5={recall_at_5:.3f} MRR={mrr:.3f} "
+        f"over {n} questions; misses: {misses}"
+    )
     assert recall_at_5 >= 0.9, misses

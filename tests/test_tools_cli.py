@@ -117,7 +117,10 @@ def test_call_tool_error_is_one_line_exit_1(
     ],
 )
 def test_usage_errors_are_click_messages_not_tracebacks(
-    args: list[str], message: str, project: Path, monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, err = run_cli(args, monkeypatch, capsys)

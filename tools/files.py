@@ -154,7 +154,9 @@ class Glob(FileTool):
         for rel_dir, dirnames, filenames, _dir_fd in self.ws.walk(path):
             deadline.check()
             dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
-            inner = "" if rel_dir == base else (rel_dir if base == "." else rel_dir[len(base) + 1 :])
+            inner = (
+                "" if rel_dir == base else (rel_dir if base == "." else rel_dir[len(base) + 1 :])
+            )
             for name in [*dirnames, *filenames]:
                 candidate = f"{inner}/{name}" if inner else name
                 if regex.match(candidate):

@@ -31,7 +31,8 @@ class SearchDocsArgs(BaseModel):
 
 class RememberArgs(BaseModel):
     text: str = Field(
-        min_length=1, max_length=2000,
+        min_length=1,
+        max_length=2000,
         description="A fact worth keeping across conversations, as one self-contained sentence.",
     )
 
@@ -107,8 +108,7 @@ def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
         if not hits:
             return "No relevant memories."
         return "\n".join(
-            f"[memory:{h.memory.id}] {h.memory.text} (stored {h.memory.created_at})"
-            for h in hits
+            f"[memory:{h.memory.id}] {h.memory.text} (stored {h.memory.created_at})" for h in hits
         )
 
     search_tool = StructuredTool.from_function(

@@ -148,8 +148,13 @@ class AgentkitApp(App[None]):
             )
         self.query_one("#prompt", Input).focus()
         if self.startup_error:
-            self.notify(self.startup_error, title="Cannot start the agent", severity="error",
-                        timeout=30, markup=False)
+            self.notify(
+                self.startup_error,
+                title="Cannot start the agent",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
             self.status.set(state="error")
         if self.agent is None and self.agent_factory is not None:
             self.status.set(state="loading")
@@ -208,7 +213,9 @@ class AgentkitApp(App[None]):
                 self.queued_message = text
                 event.input.value = ""
                 await self.conversation.add_user(text)
-                await self.conversation.add_notice("⋯ loading the model; your message goes out next")
+                await self.conversation.add_notice(
+                    "⋯ loading the model; your message goes out next"
+                )
             else:
                 self.notify("The agent is not ready (see the notifications).", severity="warning")
             return
@@ -297,9 +304,7 @@ class AgentkitApp(App[None]):
 
     async def on_decisions(self, decisions: list[Decision] | None) -> None:
         if decisions is None:
-            await self.conversation.add_notice(
-                "⏸ waiting for your approval — Ctrl+Y to decide"
-            )
+            await self.conversation.add_notice("⏸ waiting for your approval — Ctrl+Y to decide")
             return
         assert self.agent is not None
         by_id = {request.call_id: request for request in self.pending_requests}

@@ -60,7 +60,9 @@ class NoPendingApprovalError(DecisionError):
 
 def parse_decisions(raw: Sequence[Decision | Mapping[str, object]]) -> list[Decision]:
     """Decisions from objects or their JSON dumps (a resume value)."""
-    return _DECISIONS.validate_python([d.model_dump() if isinstance(d, BaseModel) else d for d in raw])
+    return _DECISIONS.validate_python(
+        [d.model_dump() if isinstance(d, BaseModel) else d for d in raw]
+    )
 
 
 def validate_args(tool: BaseTool, args: Mapping[str, Any]) -> str | None:

@@ -84,6 +84,8 @@ DEFAULT_SIDE_EFFECT_ACTIONS: dict[SideEffect, PolicyAction] = {
     "exec": "ask",
     "network": "ask",
 }
+
+
 def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
@@ -211,7 +213,9 @@ class Policy:
             verdict = PolicyVerdict(rule.action, f"rule: {rule.describe()}", rule.id)
             explicit = rule.tool is not None and not rule.patterned and rule.source == "file"
             if verdict.action == "allow" and destructive and not explicit:
-                return PolicyVerdict("ask", f"destructive call; {verdict.reason} does not cover it", rule.id)
+                return PolicyVerdict(
+                    "ask", f"destructive call; {verdict.reason} does not cover it", rule.id
+                )
             return verdict
 
         by_tool = [r for r in matching if r.tool is not None]
@@ -221,10 +225,15 @@ class Policy:
         tool_default = default_policy_of(tool)
         if tool_default is not None:
             if tool_default == "allow" and destructive:
-                return PolicyVerdict("ask", "destructive call; the tool's default allow does not cover it")
+                return PolicyVerdict(
+                    "ask", "destructive call; the tool's default allow does not cover it"
+                )
             return PolicyVerdict(tool_default, f"tool default: {tool_default}")
         by_effect = [r for r in matching if r.tool is None]
-        for tier in ([r for r in by_effect if r.patterned], [r for r in by_effect if not r.patterned]):
+        for tier in (
+            [r for r in by_effect if r.patterned],
+            [r for r in by_effect if not r.patterned],
+        ):
             if (verdict := pick(tier)) is not None:
                 return verdict
         effect, action = max(
@@ -282,9 +291,7 @@ class Policy:
             thread_id=thread_id if scope == "thread" else None,
         )
         with self._lock:
-            duplicate = next(
-                (r for r in self._rules if replace(r, id=rule.id) == rule), None
-            )
+            duplicate = next((r for r in self._rules if replace(r, id=rule.id) == rule), None)
             if duplicate is not None:
                 return duplicate
             self._rules.append(rule)
@@ -316,7 +323,9 @@ class Policy:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         existing = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
-        block = f"{self._MARK.format(id=rule.id)}\n{rule.to_toml()}\n{self._END.format(id=rule.id)}\n"
+        block = (
+            f"{self._MARK.format(id=rule.id)}\n{rule.to_toml()}\n{self._END.format(id=rule.id)}\n"
+        )
         sep = "" if not existing or existing.endswith("\n") else "\n"
         self.path.write_text(existing + sep + "\n" + block, encoding="utf-8")
 
@@ -330,7 +339,10 @@ class Policy:
         end = text.find(end_mark, start)
         if start < 0 or end < 0:
             return
-        self.path.write_text(text[:start].rstrip("\n") + "\n" + text[end + len(end_mark) :].lstrip("\n"), encoding="utf-8")
+        self.path.write_text(
+            text[:start].rstrip("\n") + "\n" + text[end + len(end_mark) :].lstrip("\n"),
+            encoding="utf-8",
+        )
 
     def _load_records(self) -> None:
         if self.records_path is None or not self.records_path.exists():

@@ -19,7 +19,17 @@ from agentkit.tools.globs import glob_match
 
 # Argument names a ``paths`` / ``command_prefixes`` rule looks at when the rule
 # does not name one with ``arg``.
-PATH_ARGS = ("path", "file_path", "file", "filename", "target", "dest", "destination", "directory", "dir")
+PATH_ARGS = (
+    "path",
+    "file_path",
+    "file",
+    "filename",
+    "target",
+    "dest",
+    "destination",
+    "directory",
+    "dir",
+)
 COMMAND_ARGS = ("command", "cmd")
 # A prefix rule must not allow "git status; rm -rf ~": commands that chain or
 # redirect never match a prefix.
@@ -70,7 +80,9 @@ class PolicyRule:
             parts.append("(always, project)")
         return " ".join(parts)
 
-    def selects(self, tool: BaseTool, effects: frozenset[SideEffect], thread_id: str | None) -> bool:
+    def selects(
+        self, tool: BaseTool, effects: frozenset[SideEffect], thread_id: str | None
+    ) -> bool:
         if self.thread_id is not None and self.thread_id != thread_id:
             return False
         if self.tool is not None and not fnmatchcase(tool.name, self.tool):

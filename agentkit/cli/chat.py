@@ -33,13 +33,17 @@ def register(app: typer.Typer) -> None:
         ),
         config: Path | None = typer.Option(None, "--config", "-c", help="TOML file to read."),
         only_tools: str | None = typer.Option(
-            None, "--tools", help="Offer only these tools, comma-separated (e.g. read_file,write_file)."
+            None,
+            "--tools",
+            help="Offer only these tools, comma-separated (e.g. read_file,write_file).",
         ),
         memory: bool = typer.Option(
             True, "--memory/--no-memory", help="Retrieve memories and documents for each task."
         ),
         plan: bool = typer.Option(
-            False, "--plan/--no-plan", help="Plan before acting (off by default: one model call more per run, slow on the bundled 270M model)."
+            False,
+            "--plan/--no-plan",
+            help="Plan before acting (off by default: one model call more per run, slow on the bundled 270M model).",
         ),
         theme: str | None = typer.Option(
             None, "--theme", help="Textual theme, e.g. textual-light, textual-dark, nord."

@@ -17,7 +17,9 @@ config_app = typer.Typer(help="Inspect configuration.", no_args_is_help=True)
 def show(
     config: Path | None = typer.Option(None, "--config", "-c", help="TOML file to read."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
-    describe: bool = typer.Option(False, "--describe", "-d", help="Add each setting's description."),
+    describe: bool = typer.Option(
+        False, "--describe", "-d", help="Add each setting's description."
+    ),
 ) -> None:
     """Print every setting, its effective value and its source."""
     settings = load_settings(config_file=config)

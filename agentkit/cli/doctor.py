@@ -96,7 +96,10 @@ def doctor(
     except ImportError as err:
         build.add_row("error", f"[red]llama-cpp-python not importable: {err}[/red]")
         problems.append("llama-cpp-python is not installed")
-    build.add_row("threads", f"{settings.resolved_threads()} (n_threads={settings.n_threads or 'auto: physical cores'})")
+    build.add_row(
+        "threads",
+        f"{settings.resolved_threads()} (n_threads={settings.n_threads or 'auto: physical cores'})",
+    )
     build.add_row("OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY", "(unset)"))
     console.print(build)
 

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from agentkit.memory.knowledge import KnowledgeBase
 
 docs_app = typer.Typer(help="Ingested documents (RAG): list, search, remove.", no_args_is_help=True)
-memory_app = typer.Typer(help="Long-term memories: list, search, add, forget.", no_args_is_help=True)
+memory_app = typer.Typer(
+    help="Long-term memories: list, search, add, forget.", no_args_is_help=True
+)
 
 ConfigOption = typer.Option(None, "--config", "-c", help="Settings TOML.")
 DataDirOption = typer.Option(None, "--data-dir", help="Where the vector store lives.")
@@ -167,7 +169,10 @@ def docs_search(
     if as_json:
         typer.echo(
             json.dumps(
-                [{"citation": h.citation, "score": round(h.score, 4), "text": h.text} for h in hits],
+                [
+                    {"citation": h.citation, "score": round(h.score, 4), "text": h.text}
+                    for h in hits
+                ],
                 indent=2,
             )
         )
@@ -265,7 +270,9 @@ def memory_forget(
     with open_kb(config, data_dir) as kb:
         forgotten = kb.memories.forget(memory_id)
     if not forgotten:
-        raise AgentkitError(f"no memory with id {memory_id}", hint="`agentkit memory list` shows ids")
+        raise AgentkitError(
+            f"no memory with id {memory_id}", hint="`agentkit memory list` shows ids"
+        )
     typer.echo(f"forgot {memory_id}")
 
 

@@ -121,18 +121,24 @@ class Printer:
             marks = {"done": "x", "failed": "!", "running": ">", "pending": " "}
             self.console.print(
                 "[bold]plan[/]: "
-                + "  ".join(f"[{marks[s['status']]}] {s['index']}. {s['text']}" for s in event.steps)
+                + "  ".join(
+                    f"[{marks[s['status']]}] {s['index']}. {s['text']}" for s in event.steps
+                )
             )
         elif kind == "context":
             self.console.print(f"[dim]context: {len(event.items)} item(s)[/]")
         elif kind == "tool_call":
-            self.console.print(f"[cyan]→ {event.tool}[/] {json.dumps(event.args)[:200]}  [dim]({event.policy})[/]")
+            self.console.print(
+                f"[cyan]→ {event.tool}[/] {json.dumps(event.args)[:200]}  [dim]({event.policy})[/]"
+            )
         elif kind == "tool_result":
             colour = "green" if event.status in ("ok", "responded") else "yellow"
             self.console.print(f"[{colour}]← {event.tool} {event.status}[/]: {event.output[:300]}")
         elif kind == "approval_needed":
             for r in event.requests:
-                self.console.print(f"[magenta]? approval needed[/] {r.call_id}: {r.tool} {json.dumps(r.args)[:200]} ({r.reason})")
+                self.console.print(
+                    f"[magenta]? approval needed[/] {r.call_id}: {r.tool} {json.dumps(r.args)[:200]} ({r.reason})"
+                )
         elif kind == "final":
             self.console.print(f"[bold green]answer[/]: {event.answer}")
         elif kind == "error":
@@ -155,7 +161,9 @@ class Printer:
 
 
 def exit_code(result: RunResult) -> int:
-    return {"finished": EXIT_OK, "needs_approval": EXIT_NEEDS_APPROVAL, "stopped": EXIT_STOPPED}[result.status]
+    return {"finished": EXIT_OK, "needs_approval": EXIT_NEEDS_APPROVAL, "stopped": EXIT_STOPPED}[
+        result.status
+    ]
 
 
 # --- inline approval ---------------------------------------------------------------
@@ -193,7 +201,9 @@ def prompt_approver(requests: list[ApprovalRequest]) -> list[Decision]:
             raw = Prompt.ask("new arguments (JSON)", default=json.dumps(r.args))
             decisions.append(Edit(call_id=r.call_id, args=_json_object(raw, "--args")))
         elif choice == "r":
-            decisions.append(Reject(call_id=r.call_id, feedback=Prompt.ask("feedback for the model", default="")))
+            decisions.append(
+                Reject(call_id=r.call_id, feedback=Prompt.ask("feedback for the model", default=""))
+            )
         else:
             decisions.append(Respond(call_id=r.call_id, result=Prompt.ask("the tool's result")))
     return decisions
@@ -226,9 +236,15 @@ def run_command(
     file: Path | None = typer.Option(None, "--file", "-f", help="YAML file with several tasks."),
     policy: Path | None = typer.Option(None, "--policy", "-p", help="Approval policy TOML."),
     as_json: bool = typer.Option(False, "--json", help="Print events as JSON lines."),
-    thread: str | None = typer.Option(None, "--thread", "-t", help="Thread id (continue or name a thread)."),
-    max_steps: int | None = typer.Option(None, "--max-steps", min=1, help="Stop after this many steps."),
-    tools: list[str] | None = typer.Option(None, "--tool", help="Only these built-in tools (repeatable)."),
+    thread: str | None = typer.Option(
+        None, "--thread", "-t", help="Thread id (continue or name a thread)."
+    ),
+    max_steps: int | None = typer.Option(
+        None, "--max-steps", min=1, help="Stop after this many steps."
+    ),
+    tools: list[str] | None = typer.Option(
+        None, "--tool", help="Only these built-in tools (repeatable)."
+    ),
     read_only: bool = typer.Option(False, "--read-only", help="Only read-only built-in tools."),
     no_plan: bool = typer.Option(False, "--no-plan", help="Skip the planning call."),
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
@@ -286,15 +302,31 @@ def run_command(
 
 def resume_command(
     thread: str = typer.Argument(..., help="Thread id (see `agentkit threads list`)."),
-    approve: list[str] | None = typer.Option(None, "--approve", help="Approve this call id (repeatable)."),
+    approve: list[str] | None = typer.Option(
+        None, "--approve", help="Approve this call id (repeatable)."
+    ),
     approve_all: bool = typer.Option(False, "--approve-all", help="Approve every pending call."),
-    always: str | None = typer.Option(None, "--always", help="With --approve: also always allow (thread|project)."),
-    reject: list[str] | None = typer.Option(None, "--reject", help="Reject this call id (repeatable)."),
-    feedback: list[str] | None = typer.Option(None, "--feedback", help="Feedback for the n-th --reject."),
-    edit: list[str] | None = typer.Option(None, "--edit", help="Run this call id with --args instead."),
-    args: list[str] | None = typer.Option(None, "--args", help="JSON arguments for the n-th --edit."),
-    respond: list[str] | None = typer.Option(None, "--respond", help="Answer this call id yourself."),
-    result_text: list[str] | None = typer.Option(None, "--result", help="The result for the n-th --respond."),
+    always: str | None = typer.Option(
+        None, "--always", help="With --approve: also always allow (thread|project)."
+    ),
+    reject: list[str] | None = typer.Option(
+        None, "--reject", help="Reject this call id (repeatable)."
+    ),
+    feedback: list[str] | None = typer.Option(
+        None, "--feedback", help="Feedback for the n-th --reject."
+    ),
+    edit: list[str] | None = typer.Option(
+        None, "--edit", help="Run this call id with --args instead."
+    ),
+    args: list[str] | None = typer.Option(
+        None, "--args", help="JSON arguments for the n-th --edit."
+    ),
+    respond: list[str] | None = typer.Option(
+        None, "--respond", help="Answer this call id yourself."
+    ),
+    result_text: list[str] | None = typer.Option(
+        None, "--result", help="The result for the n-th --respond."
+    ),
     policy: Path | None = typer.Option(None, "--policy", "-p", help="Approval policy TOML."),
     as_json: bool = typer.Option(False, "--json", help="Print events as JSON lines."),
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
@@ -319,7 +351,9 @@ def resume_command(
     if not probe.threads.exists(thread):
         from agentkit.threads import ThreadNotFoundError
 
-        raise ThreadNotFoundError(f"no thread {thread!r}", hint="`agentkit threads list` shows them")
+        raise ThreadNotFoundError(
+            f"no thread {thread!r}", hint="`agentkit threads list` shows them"
+        )
     extra = probe.threads.extra(thread)
     policy_file = policy or (Path(extra["policy"]) if extra.get("policy") else None)
     agent = make_agent(
@@ -339,9 +373,16 @@ def resume_command(
             if p.call_id not in decided
         ]
     fb = list(feedback or [])
-    decisions += [Reject(call_id=i, feedback=fb[n] if n < len(fb) else "") for n, i in enumerate(reject or [])]
-    decisions += [Edit(call_id=i, args=_json_object(a, "--args")) for i, a in zip(edit or [], args or [], strict=True)]
-    decisions += [Respond(call_id=i, result=r) for i, r in zip(respond or [], result_text or [], strict=True)]
+    decisions += [
+        Reject(call_id=i, feedback=fb[n] if n < len(fb) else "") for n, i in enumerate(reject or [])
+    ]
+    decisions += [
+        Edit(call_id=i, args=_json_object(a, "--args"))
+        for i, a in zip(edit or [], args or [], strict=True)
+    ]
+    decisions += [
+        Respond(call_id=i, result=r) for i, r in zip(respond or [], result_text or [], strict=True)
+    ]
     if not decisions and agent.pending(thread) and approver is not None:
         decisions = list(approver(agent.pending(thread)))
     _stream(agent.stream_resume(thread, decisions), printer)

@@ -88,7 +88,9 @@ def load_tasks(path: Path) -> list[TaskSpec]:
     data = read_user_file(path, "tasks file", yaml.safe_load, yaml.YAMLError, "YAML")
     if not isinstance(data, dict | list):
         raise ConfigError(f"{path}: expected a non-empty `tasks:` list")
-    spec = validate_user_data(TasksFile, {"tasks": data} if isinstance(data, list) else data, str(path))
+    spec = validate_user_data(
+        TasksFile, {"tasks": data} if isinstance(data, list) else data, str(path)
+    )
     return [
         task.model_copy(
             update={

@@ -11,7 +11,9 @@ import typer
 if TYPE_CHECKING:
     from agentkit.threads import ThreadStore
 
-threads_app = typer.Typer(help="List, inspect, fork and delete agent threads.", no_args_is_help=True)
+threads_app = typer.Typer(
+    help="List, inspect, fork and delete agent threads.", no_args_is_help=True
+)
 
 ConfigOption = typer.Option(None, "--config", "-c", help="Settings TOML.")
 JsonOption = typer.Option(False, "--json", help="Print JSON.")
@@ -35,7 +37,11 @@ def list_threads(config: Path | None = ConfigOption, as_json: bool = JsonOption)
     """Threads, most recent first."""
     infos = open_store(config).list()
     if as_json:
-        typer.echo(json.dumps([json.loads(i.model_dump_json(exclude={"pending"})) for i in infos], indent=2))
+        typer.echo(
+            json.dumps(
+                [json.loads(i.model_dump_json(exclude={"pending"})) for i in infos], indent=2
+            )
+        )
         return
     from rich.console import Console
     from rich.table import Table
@@ -55,7 +61,10 @@ def show(thread: str, config: Path | None = ConfigOption, as_json: bool = JsonOp
     messages = store.messages(thread)
     if as_json:
         payload = json.loads(info.model_dump_json())
-        payload["messages"] = [{"type": m.type, "content": m.content, "tool_calls": getattr(m, "tool_calls", [])} for m in messages]
+        payload["messages"] = [
+            {"type": m.type, "content": m.content, "tool_calls": getattr(m, "tool_calls", [])}
+            for m in messages
+        ]
         typer.echo(json.dumps(payload, indent=2, default=str))
         return
     typer.echo(f"thread {info.thread_id}: {info.status}  {info.title}")
@@ -78,7 +87,9 @@ def history(
     thread: str,
     config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
-    limit: int = typer.Option(50, "--limit", min=0, help="Newest N checkpoints; 0 for all (slow on long threads)."),
+    limit: int = typer.Option(
+        50, "--limit", min=0, help="Newest N checkpoints; 0 for all (slow on long threads)."
+    ),
 ) -> None:
     """Checkpoints of a thread, newest first (fork from any of them)."""
     items = open_store(config).history(thread, limit=limit or None)
@@ -86,7 +97,9 @@ def history(
         typer.echo(json.dumps([i.model_dump() for i in items], indent=2))
         return
     for i in items:
-        typer.echo(f"{i.checkpoint_id}  step {i.step:>3}  next={','.join(i.next) or '-'}  {i.last_message[:60]}")
+        typer.echo(
+            f"{i.checkpoint_id}  step {i.step:>3}  next={','.join(i.next) or '-'}  {i.last_message[:60]}"
+        )
 
 
 @threads_app.command("fork")

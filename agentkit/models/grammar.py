@@ -109,11 +109,16 @@ def _bounds(schema: dict[str, Any]) -> tuple[int | None, int | None]:
     if "minimum" in schema:
         low = math.ceil(schema["minimum"])
     if "exclusiveMinimum" in schema and not isinstance(schema["exclusiveMinimum"], bool):
-        low = max(low if low is not None else -(10**MAX_DIGITS), math.floor(schema["exclusiveMinimum"]) + 1)
+        low = max(
+            low if low is not None else -(10**MAX_DIGITS),
+            math.floor(schema["exclusiveMinimum"]) + 1,
+        )
     if "maximum" in schema:
         high = math.floor(schema["maximum"])
     if "exclusiveMaximum" in schema and not isinstance(schema["exclusiveMaximum"], bool):
-        high = min(high if high is not None else 10**MAX_DIGITS, math.ceil(schema["exclusiveMaximum"]) - 1)
+        high = min(
+            high if high is not None else 10**MAX_DIGITS, math.ceil(schema["exclusiveMaximum"]) - 1
+        )
     return low, high
 
 
@@ -166,7 +171,10 @@ def _converter() -> Any:
             if (
                 isinstance(schema, dict)
                 and schema.get("type") == "integer"
-                and any(k in schema for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"))
+                and any(
+                    k in schema
+                    for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+                )
             ):
                 low, high = _bounds(schema)
                 rule_name = name or "root"
@@ -232,7 +240,9 @@ def tool_call_grammar(
         prefix = opening + tools[0]["function"]["name"] + '", "arguments": '
         args_only = converter.visit(
             converter.resolve_refs(
-                tighten(tools[0]["function"].get("parameters") or {"type": "object", "properties": {}}),
+                tighten(
+                    tools[0]["function"].get("parameters") or {"type": "object", "properties": {}}
+                ),
                 "tool-0",
             ),
             "args-0",

@@ -182,12 +182,12 @@ def messages_to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
         elif isinstance(message, ToolMessage):
             name = message.name or "tool"
             body = _text_of(message.content)
-            turns.append(
-                Turn("user", f'<tool_response name="{name}">\n{body}\n</tool_response>')
-            )
+            turns.append(Turn("user", f'<tool_response name="{name}">\n{body}\n</tool_response>'))
         elif isinstance(message, ChatMessage):
-            role: Role = "assistant" if message.role in ("assistant", "ai", "model") else (
-                "system" if message.role == "system" else "user"
+            role: Role = (
+                "assistant"
+                if message.role in ("assistant", "ai", "model")
+                else ("system" if message.role == "system" else "user")
             )
             turns.append(Turn(role, _text_of(message.content)))
         else:
@@ -213,12 +213,13 @@ def tools_instruction(tools: Sequence[dict[str, Any]], choice: str) -> str:
         fn = tool["function"]
         params = fn.get("parameters") or {"type": "object", "properties": {}}
         lines.append(f"- {fn['name']}: {fn.get('description', '').strip()}")
-        lines.append(f"  arguments: {json.dumps(params.get('properties', {}), separators=(',', ':'))}")
+        lines.append(
+            f"  arguments: {json.dumps(params.get('properties', {}), separators=(',', ':'))}"
+        )
     return "\n".join(lines)
 
 
 def json_instruction(schema: dict[str, Any]) -> str:
-    return (
-        "Reply with a JSON object that matches this JSON schema:\n"
-        + json.dumps(schema, separators=(",", ":"))
+    return "Reply with a JSON object that matches this JSON schema:\n" + json.dumps(
+        schema, separators=(",", ":")
     )

@@ -154,7 +154,12 @@ class ServerPool:
             first = url not in self._dead_until
             self._dead_until[url] = time.monotonic() + self.retry_s
         if first:
-            log.warning("model server %s is unavailable (%s); skipping it for %.0f s", url, reason, self.retry_s)
+            log.warning(
+                "model server %s is unavailable (%s); skipping it for %.0f s",
+                url,
+                reason,
+                self.retry_s,
+            )
 
     def mark_alive(self, url: str) -> None:
         with self._lock:
@@ -323,7 +328,9 @@ class RemoteEngine:
                     _raise_for_client_error(url, response)
                 for data in _sse_data(response.iter_lines()):
                     if cancel is not None and cancel.is_set():
-                        finish = "cancelled"  # leaving the block closes the stream; the server stops
+                        finish = (
+                            "cancelled"  # leaving the block closes the stream; the server stops
+                        )
                         break
                     if data == "[DONE]":
                         break
@@ -332,7 +339,9 @@ class RemoteEngine:
                         message = _describe(Exception(json.dumps(chunk["error"])))
                         if not stats.text:
                             raise ServerDown(f"server error: {message}")
-                        raise ModelError(f"model server {url} failed in the middle of a reply: {message}")
+                        raise ModelError(
+                            f"model server {url} failed in the middle of a reply: {message}"
+                        )
                     if chunk.get("usage"):
                         usage = chunk["usage"]
                     for choice in chunk.get("choices") or ():
@@ -412,7 +421,9 @@ class ChatLlamaServer(ChatLlama):
     reports a gemma model id and ChatML for anything else.
     """
 
-    model_path: str = Field("", description="Local copy of the served GGUF, if any (format detection).")
+    model_path: str = Field(
+        "", description="Local copy of the served GGUF, if any (format detection)."
+    )
     base_urls: list[str] = Field(description="Server base URLs (http://host:port/v1).")
     timeout_s: float = 120.0
     retry_s: float = 15.0
@@ -425,7 +436,10 @@ class ChatLlamaServer(ChatLlama):
         settings = settings or load_settings()
         urls = model_server_urls(settings)
         if not urls:
-            raise ConfigError("no model servers configured", hint="set model_urls or model = \"http://host:port/v1\"")
+            raise ConfigError(
+                "no model servers configured",
+                hint='set model_urls or model = "http://host:port/v1"',
+            )
         values: dict[str, Any] = {
             "base_urls": urls,
             "model_path": _local_gguf(settings),
@@ -563,7 +577,9 @@ class RemoteEmbeddings(Embeddings):
                 body["model"] = self.model
             data = self.pool.post_json("/embeddings", body).get("data") or []
             if len(data) != len(batch):
-                raise ModelError(f"embedding server returned {len(data)} vectors for {len(batch)} texts")
+                raise ModelError(
+                    f"embedding server returned {len(data)} vectors for {len(batch)} texts"
+                )
             for item in sorted(data, key=lambda d: d.get("index", 0)):
                 vectors.append(_normalised(_pooled(item["embedding"])))
         if vectors and self._dimension is None:

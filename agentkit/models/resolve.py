@@ -206,7 +206,19 @@ class GGUFInfo:
     metadata: dict[str, str | int | float] = field(default_factory=dict)
 
 
-_SCALAR_FORMATS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_SCALAR_FORMATS = {
+    0: "<B",
+    1: "<b",
+    2: "<H",
+    3: "<h",
+    4: "<I",
+    5: "<i",
+    6: "<f",
+    7: "<?",
+    10: "<Q",
+    11: "<q",
+    12: "<d",
+}
 _STRING, _ARRAY = 8, 9
 
 
@@ -307,7 +319,9 @@ def read_gguf_info(path: Path) -> GGUFInfo:
     file_type = meta.get("general.file_type")
     try:
         ftype_name = (
-            LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_") if file_type is not None else "?"
+            LlamaFileType(int(file_type)).name.removeprefix("MOSTLY_")
+            if file_type is not None
+            else "?"
         )
     except ValueError:
         ftype_name = str(file_type)

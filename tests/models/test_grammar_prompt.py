@@ -413,7 +413,10 @@ def test_the_chat_tool_set_compiles_in_one_grammar(checker: GrammarChecker, tmp_
     from agentkit.tools.memory import RecallArgs, RememberArgs, SearchDocsArgs
 
     tools = [convert_to_openai_tool(t) for t in builtin_tools(Settings(workspace=tmp_path))]
-    tools += [convert_to_openai_tool(m) for m in (SearchDocsArgs, RememberArgs, RecallArgs, FinalAnswerArgs)]
+    tools += [
+        convert_to_openai_tool(m)
+        for m in (SearchDocsArgs, RememberArgs, RecallArgs, FinalAnswerArgs)
+    ]
     for mode in ("required", "auto"):
         grammar = grammars.tool_call_grammar(tools, mode)  # type: ignore[arg-type]
         assert checker.compiles(grammar.gbnf), mode

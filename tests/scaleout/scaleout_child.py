@@ -38,7 +38,11 @@ def main() -> None:
     work_dir = Path(work)
     log = work_dir / "side_effects.log"
     settings = load_settings(
-        data_dir=Path(data), workspace=work_dir, checkpointer=dsn, chroma_url=chroma_url, embed_url=embed_url
+        data_dir=Path(data),
+        workspace=work_dir,
+        checkpointer=dsn,
+        chroma_url=chroma_url,
+        embed_url=embed_url,
     )
 
     def propose(messages: list[BaseMessage]) -> object:
@@ -56,7 +60,9 @@ def main() -> None:
 
     with KnowledgeBase.open(settings) as knowledge:
         agent = Agent(
-            model=ScriptedChatModel(script=[propose, final("done")] if phase == "start" else [final("done")]),
+            model=ScriptedChatModel(
+                script=[propose, final("done")] if phase == "start" else [final("done")]
+            ),
             tools=make_tools(work_dir, log),
             memory=knowledge,
             settings=settings,
@@ -69,7 +75,10 @@ def main() -> None:
         print("PENDING " + ",".join(p.call_id for p in agent.pending(THREAD)), flush=True)
         result = agent.resume(THREAD, [Approve(call_id=p.call_id) for p in agent.pending(THREAD)])
         print("RESULT " + result.model_dump_json(), flush=True)
-        print("THREADS " + ",".join(f"{t.thread_id}:{t.status}" for t in agent.threads.list()), flush=True)
+        print(
+            "THREADS " + ",".join(f"{t.thread_id}:{t.status}" for t in agent.threads.list()),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

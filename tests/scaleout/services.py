@@ -80,7 +80,9 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: f
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise Unavailable(f"{url} exited at start ({process.returncode}): {log.read_text(errors='replace')[-800:]}")
+            raise Unavailable(
+                f"{url} exited at start ({process.returncode}): {log.read_text(errors='replace')[-800:]}"
+            )
         try:
             if httpx.get(url, timeout=2.0).status_code < 500:
                 return
@@ -88,7 +90,9 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: f
             pass
         time.sleep(0.3)
     process.kill()
-    raise Unavailable(f"{url} did not come up in {timeout:.0f} s: {log.read_text(errors='replace')[-800:]}")
+    raise Unavailable(
+        f"{url} did not come up in {timeout:.0f} s: {log.read_text(errors='replace')[-800:]}"
+    )
 
 
 def _serving(service: Service, path: str, timeout: float) -> Service:
@@ -124,7 +128,9 @@ def start_postgres() -> Service:
         import psycopg  # noqa: F401
         from langgraph.checkpoint.postgres import PostgresSaver  # noqa: F401
     except ImportError as err:
-        raise Unavailable(f"the Postgres saver is not installed ({err.name}); pip install -e '.[scale]'") from None
+        raise Unavailable(
+            f"the Postgres saver is not installed ({err.name}); pip install -e '.[scale]'"
+        ) from None
     prefix: list[str] = []
     workdir = Path(tempfile.mkdtemp(prefix="agentkit-pg-"))
     if os.geteuid() == 0:
@@ -145,16 +151,46 @@ def start_postgres() -> Service:
     port = free_port()
     env = {**os.environ, "LC_ALL": "C"}
     done = subprocess.run(
-        [*prefix, initdb, "-D", str(data), "-U", "agentkit", "--auth=trust", "-E", "UTF8", "--no-sync"],
-        capture_output=True, text=True, env=env, cwd=workdir,
+        [
+            *prefix,
+            initdb,
+            "-D",
+            str(data),
+            "-U",
+            "agentkit",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workdir,
     )
     if done.returncode != 0:
         shutil.rmtree(workdir, ignore_errors=True)
         raise Unavailable(f"initdb failed: {done.stderr.strip()[-500:]}")
     options = f"-h 127.0.0.1 -p {port} -k {workdir} -c fsync=off -c max_connections=60"
     started = subprocess.run(
-        [*prefix, pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"],
-        capture_output=True, text=True, env=env, cwd=workdir,
+        [
+            *prefix,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=workdir,
     )
     if started.returncode != 0:
         tail = log.read_text(errors="replace")[-500:] if log.exists() else started.stderr
@@ -164,7 +200,9 @@ def start_postgres() -> Service:
     def stop() -> None:
         subprocess.run(
             [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
-            capture_output=True, env=env, cwd=workdir,
+            capture_output=True,
+            env=env,
+            cwd=workdir,
         )
 
     dsn = f"postgresql://agentkit@127.0.0.1:{port}/postgres"
@@ -187,16 +225,34 @@ def start_chroma() -> Service:
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(workdir / "db"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            [
+                str(chroma),
+                "run",
+                "--path",
+                str(workdir / "db"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
-    return _serving(Service("chroma", f"http://127.0.0.1:{port}", process, workdir, log), "/api/v2/heartbeat", 60)
+    return _serving(
+        Service("chroma", f"http://127.0.0.1:{port}", process, workdir, log),
+        "/api/v2/heartbeat",
+        60,
+    )
 
 
 # --- llama.cpp servers ---------------------------------------------------------------------
 
 
-def start_llama_server(model_path: Path, *, embedding: bool = False, n_ctx: int = 4096, threads: int = 2) -> Service:
+def start_llama_server(
+    model_path: Path, *, embedding: bool = False, n_ctx: int = 4096, threads: int = 2
+) -> Service:
     """``python -m agentkit.models.llama_server`` (llama_cpp.server plus
     agentkit's AMX workaround) with the flags docs/deploy.md gives."""
     try:
@@ -204,15 +260,32 @@ def start_llama_server(model_path: Path, *, embedding: bool = False, n_ctx: int 
         import sse_starlette  # noqa: F401
         import starlette_context  # noqa: F401
     except ImportError as err:
-        raise Unavailable(f"llama-cpp-python[server] is not installed ({err.name}); pip install -e '.[scale]'") from None
+        raise Unavailable(
+            f"llama-cpp-python[server] is not installed ({err.name}); pip install -e '.[scale]'"
+        ) from None
     workdir = Path(tempfile.mkdtemp(prefix="agentkit-llama-"))
     log = workdir / "server.log"
     port = free_port()
     args = [
-        sys.executable, "-m", "agentkit.models.llama_server",
-        "--model", str(model_path), "--host", "127.0.0.1", "--port", str(port),
-        "--n_threads", str(threads), "--n_threads_batch", str(threads),
-        "--logits_all", "false", "--interrupt_requests", "false", "--verbose", "false",
+        sys.executable,
+        "-m",
+        "agentkit.models.llama_server",
+        "--model",
+        str(model_path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_threads",
+        str(threads),
+        "--n_threads_batch",
+        str(threads),
+        "--logits_all",
+        "false",
+        "--interrupt_requests",
+        "false",
+        "--verbose",
+        "false",
     ]
     if embedding:
         # encoder models: one batch = one sequence window; n_ubatch must equal n_batch
@@ -221,5 +294,11 @@ def start_llama_server(model_path: Path, *, embedding: bool = False, n_ctx: int 
         args += ["--n_ctx", str(n_ctx)]
     env = {**os.environ, "OMP_WAIT_POLICY": "passive"}
     with log.open("wb") as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    return _serving(Service("llama-server", f"http://127.0.0.1:{port}/v1", process, workdir, log), "/models", 120)
+        process = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    return _serving(
+        Service("llama-server", f"http://127.0.0.1:{port}/v1", process, workdir, log),
+        "/models",
+        120,
+    )

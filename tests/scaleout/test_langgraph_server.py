@@ -55,8 +55,10 @@ class ScriptedCompletions(BaseHTTPRequestHandler):
             text = continuation(body["prompt"], f"<tool_call>{json.dumps(call)}</tool_call>")
         else:
             text = json.dumps({"steps": ["Write hello to out.txt"]})
-        events = [{"choices": [{"text": text, "index": 0, "finish_reason": None}]},
-                  {"choices": [{"text": "", "index": 0, "finish_reason": "stop"}]}]
+        events = [
+            {"choices": [{"text": text, "index": 0, "finish_reason": None}]},
+            {"choices": [{"text": "", "index": 0, "finish_reason": "stop"}]},
+        ]
         payload = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
         self._send(payload.encode(), "text/event-stream")
 
@@ -101,14 +103,28 @@ def langgraph_dev(tmp_path: Path, model_stub: str) -> Iterator[str]:
     # temp dir: `langgraph dev` keeps its in-memory state in ./.langgraph_api.
     config = json.loads((ROOT / "langgraph.json").read_text())
     config["dependencies"] = [str(ROOT)]
-    config["graphs"] = {name: str(ROOT / spec.removeprefix("./")) for name, spec in config["graphs"].items()}
+    config["graphs"] = {
+        name: str(ROOT / spec.removeprefix("./")) for name, spec in config["graphs"].items()
+    }
     (tmp_path / "langgraph.json").write_text(json.dumps(config))
     log = tmp_path / "langgraph.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--port", str(port),
-             "--config", str(tmp_path / "langgraph.json")],
-            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(LANGGRAPH),
+                "dev",
+                "--no-browser",
+                "--no-reload",
+                "--port",
+                str(port),
+                "--config",
+                str(tmp_path / "langgraph.json"),
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -134,7 +150,9 @@ def langgraph_dev(tmp_path: Path, model_stub: str) -> Iterator[str]:
         shutil.rmtree(tmp_path / "data", ignore_errors=True)
 
 
-def test_langgraph_dev_serves_the_agent_and_approvals_are_interrupts(langgraph_dev: str, tmp_path: Path) -> None:
+def test_langgraph_dev_serves_the_agent_and_approvals_are_interrupts(
+    langgraph_dev: str, tmp_path: Path
+) -> None:
     from langgraph_sdk import get_client
 
     written_before_approval: list[bool] = []
@@ -143,20 +161,27 @@ def test_langgraph_dev_serves_the_agent_and_approvals_are_interrupts(langgraph_d
         client = get_client(url=langgraph_dev)
         (assistant,) = await client.assistants.search(graph_id="agent")
         thread = await client.threads.create()
-        await client.runs.wait(thread["thread_id"], assistant["assistant_id"], input={"task": "Write hello to out.txt"})
+        await client.runs.wait(
+            thread["thread_id"], assistant["assistant_id"], input={"task": "Write hello to out.txt"}
+        )
         waiting = await client.threads.get_state(thread["thread_id"])
         interrupts = [i for task in waiting["tasks"] for i in task.get("interrupts", [])]
         requests = interrupts[0]["value"]["requests"]
         written_before_approval.append((tmp_path / "ws" / "out.txt").exists())
         decisions = [{"kind": "approve", "call_id": r["call_id"]} for r in requests]
-        await client.runs.wait(thread["thread_id"], assistant["assistant_id"], command={"resume": decisions})
+        await client.runs.wait(
+            thread["thread_id"], assistant["assistant_id"], command={"resume": decisions}
+        )
         done = await client.threads.get_state(thread["thread_id"])
         return waiting, interrupts[0], done
 
     waiting, interrupt, done = asyncio.run(scenario())
     assert waiting["next"] == ["approve"]
     (request,) = interrupt["value"]["requests"]
-    assert request["tool"] == "write_file" and request["args"] == {"path": "out.txt", "content": "hello"}
+    assert request["tool"] == "write_file" and request["args"] == {
+        "path": "out.txt",
+        "content": "hello",
+    }
     assert request["side_effects"] == ["write"]
     assert written_before_approval == [False]  # nothing ran before the approval
 

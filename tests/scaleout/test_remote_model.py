@@ -37,15 +37,21 @@ def sse(*texts: str, finish: str | None = "stop") -> bytes:
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def model_over(handler: Handler, urls: list[str] | None = None, retry_s: float = 60.0, **fields: Any) -> ChatLlamaServer:
-    model = ChatLlamaServer(base_urls=urls or [A, B], **{"chat_format": "gemma", "temperature": 0.0, **fields})
+def model_over(
+    handler: Handler, urls: list[str] | None = None, retry_s: float = 60.0, **fields: Any
+) -> ChatLlamaServer:
+    model = ChatLlamaServer(
+        base_urls=urls or [A, B], **{"chat_format": "gemma", "temperature": 0.0, **fields}
+    )
     pool = ServerPool(model.base_urls, retry_s=retry_s, transport=httpx.MockTransport(handler))
     model._remote = RemoteEngine(pool)
     return model
 
 
 def stream_ok(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, content=sse("Hello", " there", "."), headers={"content-type": "text/event-stream"})
+    return httpx.Response(
+        200, content=sse("Hello", " there", "."), headers={"content-type": "text/event-stream"}
+    )
 
 
 @tool
@@ -105,7 +111,9 @@ def test_no_reachable_server_is_a_one_line_model_error() -> None:
 
 def test_a_stream_cut_short_says_how_to_start_the_server() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=sse("Hel", finish=None), headers={"content-type": "text/event-stream"})
+        return httpx.Response(
+            200, content=sse("Hel", finish=None), headers={"content-type": "text/event-stream"}
+        )
 
     with pytest.raises(ModelError, match="ended a reply early") as err:
         model_over(handler, urls=[A]).invoke("hi")
@@ -127,18 +135,25 @@ def test_tool_calls_are_decoded_under_the_shared_grammar() -> None:
     message = chunks[0]
     for chunk in chunks[1:]:
         message = message + chunk
-    assert [(c["name"], c["args"]) for c in message.tool_calls] == [("read_file", {"path": "a.txt"})]
+    assert [(c["name"], c["args"]) for c in message.tool_calls] == [
+        ("read_file", {"path": "a.txt"})
+    ]
     assert not any(c.content for c in chunks)  # a forced call is not streamed as text
     body = bodies[0]
     assert "</tool_call>" in body["grammar"] and "root ::=" in body["grammar"]
     assert body["stream"] is True and "stop" not in body  # stop strings would cut a JSON value
-    assert body["prompt"].startswith("<start_of_turn>user\n") and "<start_of_turn>model\n" in body["prompt"]
+    assert (
+        body["prompt"].startswith("<start_of_turn>user\n")
+        and "<start_of_turn>model\n" in body["prompt"]
+    )
 
 
 def test_settings_select_servers_for_model_and_embeddings() -> None:
     from agentkit.models.factory import make_chat_model, make_embeddings
 
-    settings = load_settings(model="http://h1:8001, h2:8002/v1", embed_url="http://h3:9000", chat_format="gemma")
+    settings = load_settings(
+        model="http://h1:8001, h2:8002/v1", embed_url="http://h3:9000", chat_format="gemma"
+    )
     model = make_chat_model(settings)
     assert isinstance(model, ChatLlamaServer)
     assert model.base_urls == ["http://h1:8001/v1", "http://h2:8002/v1"]
@@ -152,7 +167,9 @@ def test_settings_select_servers_for_model_and_embeddings() -> None:
 def test_remote_embeddings_are_normalised_and_kept_in_order() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         texts = json.loads(request.content)["input"]
-        data = [{"index": i, "embedding": [3.0 * (i + 1), 4.0 * (i + 1)]} for i in range(len(texts))]
+        data = [
+            {"index": i, "embedding": [3.0 * (i + 1), 4.0 * (i + 1)]} for i in range(len(texts))
+        ]
         return httpx.Response(200, json={"data": list(reversed(data))})
 
     embeddings = RemoteEmbeddings([A], name="test")
@@ -175,7 +192,9 @@ def _load_langgraph_json_graph() -> Any:
     return getattr(module, attr)
 
 
-def test_langgraph_json_names_a_graph_factory_that_compiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_langgraph_json_names_a_graph_factory_that_compiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from langgraph.graph.state import CompiledStateGraph
 
     monkeypatch.chdir(tmp_path)
@@ -201,10 +220,14 @@ def test_approvals_are_langgraph_interrupts_on_the_server_graph(tmp_path: Path) 
     from agent_support import make_tools, side_effects
 
     log = tmp_path / "log"
-    model = ScriptedChatModel(script=[calls(("write_file", {"path": "a.txt", "content": "A"}, "wa")), final("done")])
+    model = ScriptedChatModel(
+        script=[calls(("write_file", {"path": "a.txt", "content": "A"}, "wa")), final("done")]
+    )
     graph = build_server_graph(
         load_settings(data_dir=tmp_path / "data", workspace=tmp_path),
-        model=model, tools=make_tools(tmp_path, log), planning=False,
+        model=model,
+        tools=make_tools(tmp_path, log),
+        planning=False,
     )
     # what LangGraph Server does: attach its checkpointer to the loaded graph
     served = graph.copy(update={"checkpointer": InMemorySaver()})

@@ -93,7 +93,9 @@ def test_chroma_server_collections_keep_the_embedder_check(chroma: Service) -> N
 
     info = EmbedderInfo("all-minilm-l6-v2", 3)
     with VectorStore.open(Path("/nonexistent"), chroma.url) as store:
-        store.collection("scaleout_check", info).add(ids=["m1"], embeddings=[[1.0, 0.0, 0.0]], documents=["x"])
+        store.collection("scaleout_check", info).add(
+            ids=["m1"], embeddings=[[1.0, 0.0, 0.0]], documents=["x"]
+        )
     # a second client (another process/machine) sees the same collection
     with VectorStore.open(Path("/nonexistent"), chroma.url) as store:
         assert store.collection("scaleout_check", info).count() == 1
@@ -144,10 +146,21 @@ def test_kill_and_resume_on_another_host_with_shared_services(
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
     def child(data_dir: str, phase: str) -> list[str]:
-        return [sys.executable, str(CHILD), dsn, chroma.url, embed_server.url, str(tmp_path),
-                str(tmp_path / data_dir), scenario, phase]
+        return [
+            sys.executable,
+            str(CHILD),
+            dsn,
+            chroma.url,
+            embed_server.url,
+            str(tmp_path),
+            str(tmp_path / data_dir),
+            scenario,
+            phase,
+        ]
 
-    first = subprocess.Popen(child("host-a", "start"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    first = subprocess.Popen(
+        child("host-a", "start"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     log = tmp_path / "side_effects.log"
     if scenario == "approval":
         wait_for(lambda: (tmp_path / "waiting").exists(), first, timeout=90.0)
@@ -159,7 +172,9 @@ def test_kill_and_resume_on_another_host_with_shared_services(
     # the context the model saw came from the Chroma server
     assert MEMORY in (tmp_path / "prompt.txt").read_text()
 
-    resumed = subprocess.run(child("host-b", "resume"), capture_output=True, text=True, env=env, timeout=180)
+    resumed = subprocess.run(
+        child("host-b", "resume"), capture_output=True, text=True, env=env, timeout=180
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     lines = resumed.stdout.splitlines()
     pending = next(line for line in lines if line.startswith("PENDING")).split(" ", 1)[1]
@@ -206,11 +221,18 @@ def test_agent_on_the_model_server_with_postgres(
     from agentkit.graphs import tool_order
     from agentkit.models.remote import ChatLlamaServer
 
-    (tmp_path / "notes.txt").write_text("The Rhine is a river in Europe. It is about 1230 km long.\n")
+    (tmp_path / "notes.txt").write_text(
+        "The Rhine is a river in Europe. It is about 1230 km long.\n"
+    )
     dead = f"http://127.0.0.1:{free_port()}/v1"
     settings = load_settings(
-        data_dir=tmp_path / "data", workspace=tmp_path, checkpointer=postgres.url,
-        model_urls=[dead, chat_server.url], temperature=0.0, seed=7, max_tokens=120,
+        data_dir=tmp_path / "data",
+        workspace=tmp_path,
+        checkpointer=postgres.url,
+        model_urls=[dead, chat_server.url],
+        temperature=0.0,
+        seed=7,
+        max_tokens=120,
     )
     read_file, write = summary_tools(
         tmp_path,
@@ -226,10 +248,17 @@ def test_agent_on_the_model_server_with_postgres(
         asked.extend(requests)
         return [Approve(call_id=r.call_id) for r in requests]
 
-    agent = Agent(tools=[read_file, write], settings=settings, planning=False, approver=approve,
-                  tool_choice=tool_order("read_file", "write_summary", "final_answer"))
+    agent = Agent(
+        tools=[read_file, write],
+        settings=settings,
+        planning=False,
+        approver=approve,
+        tool_choice=tool_order("read_file", "write_summary", "final_answer"),
+    )
     with caplog.at_level(logging.WARNING, logger="agentkit.models.remote"):
-        events = list(agent.stream("Read notes.txt, then write a one-line summary of it.", "remote"))
+        events = list(
+            agent.stream("Read notes.txt, then write a one-line summary of it.", "remote")
+        )
     result = agent.result("remote")
 
     assert isinstance(agent.model, ChatLlamaServer)
@@ -237,7 +266,10 @@ def test_agent_on_the_model_server_with_postgres(
     assert result.status == "finished", (result.stop_reason, result.tool_calls)
     assert [c["tool"] for c in result.tool_calls] == ["read_file", "write_summary"]
     assert [r.tool for r in asked] == ["write_summary"]  # the write waited for approval
-    schemas = {"read_file": ReadArgs.model_json_schema(), "write_summary": SummaryArgs.model_json_schema()}
+    schemas = {
+        "read_file": ReadArgs.model_json_schema(),
+        "write_summary": SummaryArgs.model_json_schema(),
+    }
     for record in result.tool_calls:  # valid by construction, through the server's grammar
         jsonschema.validate(record["args"], schemas[record["tool"]])
         assert record["status"] == "ok"
@@ -259,7 +291,9 @@ def test_prose_streams_token_by_token_from_the_server(chat_server: Service) -> N
     assert final.response_metadata["finish_reason"] in ("stop", "length")
 
 
-def test_many_processes_can_start_on_a_fresh_database_at_once(tmp_path: Path, postgres: Service) -> None:
+def test_many_processes_can_start_on_a_fresh_database_at_once(
+    tmp_path: Path, postgres: Service
+) -> None:
     """Schema setup (the saver's migrations, the ledger table) is serialised:
     without it, simultaneous first starts fail with duplicate keys or deadlock."""
     import threading

@@ -17,10 +17,15 @@ WRITE_SCHEMA: dict[str, Any] = {
 }
 
 
-def write_request(call_id: str = "call_w1", path: str = "notes.md", content: str = "hello\n") -> ApprovalRequest:
+def write_request(
+    call_id: str = "call_w1", path: str = "notes.md", content: str = "hello\n"
+) -> ApprovalRequest:
     lines = content.splitlines() or [""]
-    body = "--- /dev/null\n+++ b/" + path + f"\n@@ -0,0 +1,{len(lines)} @@\n" + "".join(
-        f"+{line}\n" for line in lines
+    body = (
+        "--- /dev/null\n+++ b/"
+        + path
+        + f"\n@@ -0,0 +1,{len(lines)} @@\n"
+        + "".join(f"+{line}\n" for line in lines)
     )
     return ApprovalRequest(
         call_id=call_id,
@@ -41,10 +46,17 @@ def shell_request(call_id: str = "call_s1") -> ApprovalRequest:
         args={"command": "rm -rf build"},
         side_effects=["exec", "write"],
         danger="destructive",
-        preview={"kind": "command", "summary": "run a shell command", "body": "rm -rf build",
-                 "cwd": "/work/project"},
-        args_schema={"type": "object", "properties": {"command": {"type": "string"}},
-                     "required": ["command"]},
+        preview={
+            "kind": "command",
+            "summary": "run a shell command",
+            "body": "rm -rf build",
+            "cwd": "/work/project",
+        },
+        args_schema={
+            "type": "object",
+            "properties": {"command": {"type": "string"}},
+            "required": ["command"],
+        },
         reason="exec: ask (default)",
     )
 

@@ -30,8 +30,15 @@ from agentkit.threads import (
 )
 
 HISTORY = [
-    CheckpointInfo(checkpoint_id="cp-2", step=2, created_at="2026-01-02T10:01:00", last_message="after write_file"),
-    CheckpointInfo(checkpoint_id="cp-1", step=1, created_at="2026-01-02T10:00:00", last_message="user: hello"),
+    CheckpointInfo(
+        checkpoint_id="cp-2",
+        step=2,
+        created_at="2026-01-02T10:01:00",
+        last_message="after write_file",
+    ),
+    CheckpointInfo(
+        checkpoint_id="cp-1", step=1, created_at="2026-01-02T10:00:00", last_message="user: hello"
+    ),
 ]
 
 
@@ -60,7 +67,9 @@ class FakeThreadStore(ThreadStore):
 
     def fork(self, thread_id: str, checkpoint_id: str, title: str | None = None) -> str:
         self.forked.append((thread_id, checkpoint_id))
-        new = ThreadInfo(thread_id="fork0000aaaa", title=title or f"fork of {self.get(thread_id).title}")
+        new = ThreadInfo(
+            thread_id="fork0000aaaa", title=title or f"fork of {self.get(thread_id).title}"
+        )
         self.infos[new.thread_id] = new
         return new.thread_id
 

@@ -21,7 +21,9 @@ def messages(app: AgentkitApp) -> list[str]:
 
 async def test_missing_model_is_a_notification_and_the_app_stays_up(settings) -> None:  # type: ignore[no-untyped-def]
     def factory() -> FakeAgent:
-        raise ModelError("model file /nope.gguf not found", hint="set AGENTKIT_MODEL or pass --model")
+        raise ModelError(
+            "model file /nope.gguf not found", hint="set AGENTKIT_MODEL or pass --model"
+        )
 
     app = AgentkitApp(agent_factory=factory, settings=settings)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -38,7 +38,9 @@ async def settle(pilot: Pilot[None]) -> None:
     """Wait until no worker runs (cancelled ones included) and the screen is idle."""
     await pilot.pause()
     for _ in range(1000):
-        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers):
+        if not any(
+            w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers
+        ):
             break
         await asyncio.sleep(0.01)
     await pilot.pause()
@@ -276,8 +278,14 @@ async def test_reopen_with_a_pending_approval(tmp_path: Path) -> None:
 async def test_prose_before_a_tool_call_stays_visible(tmp_path: Path) -> None:
     reply = AIMessage(
         content="I will create the file now.",
-        tool_calls=[{"name": "write_file", "args": {"path": "x.md", "content": "x"},
-                     "id": "c1", "type": "tool_call"}],
+        tool_calls=[
+            {
+                "name": "write_file",
+                "args": {"path": "x.md", "content": "x"},
+                "id": "c1",
+                "type": "tool_call",
+            }
+        ],
     )
     agent = make_agent(tmp_path, [reply, final("Done.")])
     app = make_app(agent, "thread-1")

@@ -20,7 +20,9 @@ import pytest
 
 pytestmark = [
     pytest.mark.model,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)"),
+    pytest.mark.skipif(
+        shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)"
+    ),
 ]
 
 WIDTH, HEIGHT = 100, 30
@@ -79,8 +81,11 @@ def chat_session(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     )
     session = f"agentkit-tui-{uuid.uuid4().hex[:8]}"
     tmux("new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), command)
-    subprocess.run(["tmux", "resize-window", "-t", session, "-x", str(WIDTH), "-y", str(HEIGHT)],
-                   capture_output=True, timeout=30)
+    subprocess.run(
+        ["tmux", "resize-window", "-t", session, "-x", str(WIDTH), "-y", str(HEIGHT)],
+        capture_output=True,
+        timeout=30,
+    )
     try:
         yield session, workspace
     finally:

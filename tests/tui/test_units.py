@@ -17,8 +17,15 @@ def test_status_line_tolerates_missing_numbers() -> None:
     text = render_status(StatusInfo(), width=80).plain
     assert "no model" in text and "– tok/s" in text and "ctx ?" in text and "gpu ?" in text
     full = render_status(
-        StatusInfo(model="/m/qwen2.5-7b.gguf", tokens_per_s=31.25, context_used=1500,
-                   context_size=8192, gpu_layers=-1, thread_id="abcdef123456", state="idle"),
+        StatusInfo(
+            model="/m/qwen2.5-7b.gguf",
+            tokens_per_s=31.25,
+            context_used=1500,
+            context_size=8192,
+            gpu_layers=-1,
+            thread_id="abcdef123456",
+            state="idle",
+        ),
         width=120,
     ).plain
     assert "qwen2.5-7b" in full and "31.2 tok/s" in full and "ctx 1,500/8,192" in full
@@ -44,10 +51,17 @@ def test_thread_rows_from_agent_records() -> None:
         status="needs_approval",
     )
     row = ThreadRow.from_info(info)
-    assert (row.thread_id, row.title, row.pending, row.status) == ("abc123", "untitled", 2, "needs_approval")
+    assert (row.thread_id, row.title, row.pending, row.status) == (
+        "abc123",
+        "untitled",
+        2,
+        "needs_approval",
+    )
     assert row.updated.startswith("2026-01-0")
     cp = CheckpointRow.from_info(
-        CheckpointInfo(checkpoint_id="c1", step=3, last_message="hi", created_at="2026-01-02T03:04:05")
+        CheckpointInfo(
+            checkpoint_id="c1", step=3, last_message="hi", created_at="2026-01-02T03:04:05"
+        )
     )
     assert (cp.checkpoint_id, cp.step, cp.label, cp.created) == ("c1", 3, "hi", "2026-01-02 03:04")
     assert cp.describe() == "step 3  2026-01-02 03:04  hi"
@@ -58,7 +72,9 @@ def test_transcript_shows_final_answers_and_tool_calls() -> None:
         HumanMessage("write it"),
         AIMessage("", tool_calls=[{"name": "write_file", "args": {"path": "a"}, "id": "c1"}]),
         ToolMessage("wrote 1 byte", tool_call_id="c1", name="write_file"),
-        AIMessage("", tool_calls=[{"name": "final_answer", "args": {"answer": "Done."}, "id": "c2"}]),
+        AIMessage(
+            "", tool_calls=[{"name": "final_answer", "args": {"answer": "Done."}, "id": "c2"}]
+        ),
         ToolMessage("ok: finished", tool_call_id="c2", name="final_answer"),
     ]
     entries = [(e.role, e.text, e.tool) for e in transcript_from_messages(messages)]

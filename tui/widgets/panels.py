@@ -53,7 +53,10 @@ class PlanPanel(VerticalScroll):
     def finish(self) -> None:
         """The run is over: the step that was running is done (as the graph records it)."""
         self.show(
-            [PlanStep(**{**s, "status": "done"}) if s["status"] == "running" else s for s in self.steps]
+            [
+                PlanStep(**{**s, "status": "done"}) if s["status"] == "running" else s
+                for s in self.steps
+            ]
         )
 
 

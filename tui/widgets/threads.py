@@ -213,7 +213,9 @@ class ThreadList(ListView):
             self.post_message(self.Open(new_id, focus_prompt=False))
 
         choices = [(row.checkpoint_id, row.describe()) for row in history]
-        self.app.push_screen(ChoiceScreen("Fork from which checkpoint? (newest first)", choices), chosen)
+        self.app.push_screen(
+            ChoiceScreen("Fork from which checkpoint? (newest first)", choices), chosen
+        )
 
     def commands(self, current_id: str) -> Iterable[SystemCommand]:
         """Command palette entries for the threads."""
