@@ -58,7 +58,10 @@ from agentkit.graphs.agent_graph import (
 )
 from agentkit.graphs.ledger import MemoryLedger, SqliteLedger
 from agentkit.graphs.prompts import Prompts
+from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import INTERRUPT, AgentState
+from agentkit.graphs.steering import Steering
+from agentkit.graphs.support import final_answer_tool
 from agentkit.threads import ThreadStore, new_thread_id, pending_requests
 
 __all__ = ["Agent", "Approver", "ContextSource", "Limits"]
@@ -107,7 +110,7 @@ class Agent:
         approver: Approver | None = None,
         system_prompt: str | None = None,
         *,
-        planning: bool = True,
+        planning: bool | None = None,
         limits: Limits | None = None,
         durability: Durability | None = None,
         tool_choice: str | Callable[[AgentState], str] = "any",
@@ -117,7 +120,9 @@ class Agent:
         use), the built-in read-only tools, the policy file or
         the default policy, and SQLite threads in the data dir.
 
-        ``planning=False`` skips the plan call (one model call less per run).
+        ``planning=False`` skips the plan call (one model call less per run);
+        ``None`` follows the ``planning`` setting. Tool routing and worked
+        examples follow their settings (``auto``: on for small models).
         ``tool_choice="any"`` makes every act step a tool call (the synthetic
         ``final_answer`` tool included), which a constrained model always gets
         right; use ``"auto"`` for models that answer in plain text.
@@ -139,6 +144,9 @@ class Agent:
             max_steps=self.settings.max_steps, max_tokens=self.settings.max_run_tokens
         )
         prompts = Prompts(system=system_prompt) if system_prompt else Prompts()
+        small = _small_model(model, self.settings)
+        if planning is None:
+            planning = _switch(self.settings.planning, not small)
         self.nodes = AgentNodes(
             model=model if model is not None else self._load_model,
             tools=self.tools,
@@ -149,6 +157,12 @@ class Agent:
             limits=self.limits,
             planning=planning,
             tool_choice=tool_choice,
+            steering=Steering(
+                router=self._router if _switch(self.settings.tool_routing, small) else None,
+                top_k=self.settings.tool_routing_top_k,
+                worked_examples=_switch(self.settings.worked_examples, small),
+                grounded_arguments=self.settings.grounded_arguments,
+            ),
         )
         self.graph: CompiledStateGraph = build_agent_graph(self.nodes, self.storage.checkpointer)
         self.threads = ThreadStore(
@@ -160,6 +174,14 @@ class Agent:
         )
         self._control: RunControl | None = None
         self._lock = threading.Lock()
+
+    def _router(self) -> ToolRouter:
+        embeddings = getattr(self.memory, "embeddings", None)
+        if embeddings is None:
+            from agentkit.models.factory import shared_embeddings
+
+            embeddings = shared_embeddings(self.settings)
+        return ToolRouter(embeddings, [*self.tools, final_answer_tool()])
 
     def _load_model(self) -> BaseChatModel:
         from agentkit.models.factory import make_chat_model
@@ -405,3 +427,28 @@ class Agent:
 class _Failure:
     def __init__(self, error: BaseException) -> None:
         self.error = error
+
+
+def _switch(setting: str, auto: bool) -> bool:
+    return setting == "on" or (setting == "auto" and auto)
+
+
+def _small_model(
+    model: BaseChatModel | Callable[[], BaseChatModel] | None, settings: Settings
+) -> bool:
+    """Whether the model is a small in-process GGUF (steering helps it). A
+    model object that is not ours (a scripted test model, a hosted API) is
+    not inspected and counts as large."""
+    from agentkit.models.factory import SMALL_MODEL_PARAMS, is_small_model
+
+    if model is None or (callable(model) and not isinstance(model, BaseChatModel)):
+        return is_small_model(settings)
+    path = getattr(model, "model_path", None)
+    if not isinstance(path, str):
+        return False
+    from agentkit.models.resolve import read_gguf_info
+
+    try:
+        return 0 < read_gguf_info(Path(path)).n_params < SMALL_MODEL_PARAMS
+    except AgentkitError:
+        return False

@@ -129,6 +129,32 @@ class Settings(BaseSettings):
     )
 
     # --- agent ----------------------------------------------------------------
+    planning: Literal["auto", "on", "off"] = Field(
+        "auto", description="Ask the model for a plan before acting (auto: off for small models)."
+    )
+    tool_prompt: Literal["signatures", "schemas"] = Field(
+        "signatures",
+        description="How tools are described to the model: a signature line each, or JSON schemas.",
+    )
+    tool_routing: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Offer only the tools closest to the task (auto: on for small models).",
+    )
+    tool_routing_top_k: int = Field(4, ge=1, description="How many tools routing offers.")
+    worked_examples: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Show a worked example per offered tool (auto: on for small models).",
+    )
+    grounded_arguments: bool = Field(
+        True, description="Path arguments may only name files that exist (or the task names)."
+    )
+    copy_bias: float = Field(
+        0.0,
+        ge=0.0,
+        le=20.0,
+        description="Logit bonus in tool arguments for tokens of the task and the latest "
+        "result (small models then copy arguments from there).",
+    )
     max_steps: int = Field(12, ge=1, description="Agent steps before a run stops.")
     max_run_tokens: int = Field(20000, ge=1, description="Generated-token budget for one run.")
     time_budget_s: float | None = Field(

@@ -24,7 +24,6 @@ methods of :class:`AgentNodes` and the routers.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
@@ -66,6 +65,7 @@ from agentkit.graphs.calls import (
 )
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
 from agentkit.graphs.state import AgentState, PendingCall, PlanNote
+from agentkit.graphs.steering import Steering, grounding_text
 from agentkit.graphs.support import (
     PlanOutput,
     close_calls,
@@ -125,6 +125,9 @@ class AgentNodes:
     constrained model always produces a valid action. ``auto`` lets the model
     answer in plain text. A callable picks per step (e.g. a scripted run that
     forces ``read_file`` first)."""
+    steering: Steering = field(default_factory=Steering)
+    """Tool routing, worked examples, grounded arguments, the observation cue
+    and answer-on-repeat (see :mod:`.steering`)."""
 
     def __post_init__(self) -> None:
         self.tools_by_name: dict[str, BaseTool] = {t.name: t for t in self.tools}
@@ -151,6 +154,8 @@ class AgentNodes:
             stale = close_unanswered(state.get("messages", []), P.SUPERSEDED_NOTE)
             update["messages"] = [*stale, HumanMessage(task)] if task else stale
             update["context"] = self._retrieve(task, emit)
+            route = self.steering.route(task, self.tools)
+            update["offered_tools"], update["tool_bias"] = route.offered, route.bias
         context: list[ContextItem] = update.get("context", state.get("context", []))
         steps: list[str] = [task] if task else []
         if self.planning and task:
@@ -197,11 +202,15 @@ class AgentNodes:
             return {"status": "stopped", "stop_reason": reason, "pending": []}
         emit = get_stream_writer()
         choice = self.tool_choice(state) if callable(self.tool_choice) else self.tool_choice
-        bound = self.chat_model.bind_tools([*self.tools, self._final_tool], tool_choice=choice)
+        offered = self.offered_tools(state, choice)
         note = self.plan_note(state)
+        prompt = self.act_prompt(state, note, offered)
         start = time.perf_counter()
         try:
-            response = normalise_reply(bound.invoke(self.act_prompt(state, note)))
+            response = self._call_model(prompt, offered, choice, state)
+            if self._repeats_a_success(response, state):
+                # The model asks for what it just got: it is done. Ask for the answer.
+                response = self._call_model(prompt, offered, P.FINAL_ANSWER_TOOL, state)
         except AgentkitError as err:  # e.g. context window exceeded
             return {"status": "stopped", "stop_reason": f"model error: {err}", "pending": []}
         seconds = time.perf_counter() - start
@@ -257,7 +266,7 @@ class AgentNodes:
                 "consecutive_errors": state.get("consecutive_errors", 0) + 1,
             }
         return {
-            "messages": [response, *close_calls(response, "ok: finished")],
+            "messages": [response, *close_calls(response, P.FINISHED_NOTE)],
             "answer": answer,
             "pending": [],
             "status": "finished",
@@ -271,22 +280,45 @@ class AgentNodes:
         ]
         return checked + [unparseable(c) for c in response.invalid_tool_calls]
 
-    def act_prompt(self, state: AgentState, note: PlanNote | None = None) -> list[AnyMessage]:
+    def offered_tools(self, state: AgentState, choice: str = "any") -> list[BaseTool]:
+        """The tools this run offers (routed when the plan node routed), plus
+        a tool ``choice`` names, in their original order."""
+        names = set(state.get("offered_tools") or self.tools_by_name) | {choice}
+        return [t for t in self.tools if t.name in names]
+
+    def act_prompt(
+        self,
+        state: AgentState,
+        note: PlanNote | None = None,
+        offered: Sequence[BaseTool] | None = None,
+    ) -> list[AnyMessage]:
         parts = [self.prompts.system, P.render_context(state.get("context", []))]
-        prompt: list[AnyMessage] = [SystemMessage("\n\n".join(p for p in parts if p))]
-        # Plan notes sit in the transcript where the plan changed, not after
-        # it: the prompt only grows at its end, so each turn evaluates just
-        # the new tokens (a plan re-rendered after the transcript cost ~50
-        # tokens a turn).
-        notes: dict[int, list[str]] = defaultdict(list)
-        for n in [*state.get("plan_notes", []), *([note] if note else [])]:
-            notes[n["after"]].append(n["text"])
-        messages = state.get("messages", [])
-        prompt.extend(SystemMessage(text) for text in notes[0])
-        for position, message in enumerate(messages, start=1):
-            prompt.append(message)
-            prompt.extend(SystemMessage(text) for text in notes[position])
-        return prompt
+        system = "\n\n".join(p for p in parts if p)
+        tools = self.offered_tools(state) if offered is None else offered
+        return self.steering.act_prompt(system, state, tools, note)
+
+    def _call_model(
+        self, prompt: list[AnyMessage], offered: Sequence[BaseTool], choice: str, state: AgentState
+    ) -> AIMessage:
+        model = self.chat_model
+        extra: dict[str, object] = {}
+        if getattr(model, "supports_arg_choices", False):
+            extra["arg_choices"] = self.steering.arg_choices(offered, state)
+            extra["copy_from"] = grounding_text(state, observations=1)
+            if state.get("steps", 0) == 0 and state.get("tool_bias"):
+                extra["tool_bias"] = state["tool_bias"]  # the first pick only
+        bound = model.bind_tools([*offered, self._final_tool], tool_choice=choice, **extra)
+        return normalise_reply(bound.invoke(prompt))
+
+    def _repeats_a_success(self, response: AIMessage, state: AgentState) -> bool:
+        """Whether ``response`` proposes exactly the calls of the previous step,
+        and those all succeeded."""
+        if not self.steering.answer_on_repeat or not response.tool_calls:
+            return False
+        if any(c["name"] == P.FINAL_ANSWER_TOOL for c in response.tool_calls):
+            return False
+        signatures = sorted(call_signature(c["name"], c["args"]) for c in response.tool_calls)
+        return signatures == state.get("last_signatures") and bool(state.get("last_succeeded"))
 
     @staticmethod
     def plan_note(state: AgentState) -> PlanNote | None:
@@ -367,6 +399,7 @@ class AgentNodes:
                 blocked[call_signature(outcome.tool, outcome.args)] = why
         all_failed = bool(outcomes) and all(o.failed for o in outcomes)
         return {
+            "last_succeeded": bool(outcomes) and not any(o.failed for o in outcomes),
             "messages": [o.message() for o in outcomes],
             "tool_log": [o.record() for o in outcomes],
             "blocked": blocked,

@@ -24,6 +24,17 @@ REPLAN_INSTRUCTIONS = (
 )
 
 FINAL_ANSWER_TOOL = "final_answer"
+# Requests answered without any tool: tool routing ranks final_answer by them.
+DIRECT_REQUESTS = (
+    "Say hi to Tom.",
+    "Reply with the word yes.",
+    "My name is Ana. What is my name?",
+    "Repeat after me: it is sunny today.",
+    "Just say OK.",
+    "Thank you, that's all!",
+    "Which number is bigger, 7 or 3?",
+    "Give me a one-word answer: is ice cold?",
+)
 FINAL_ANSWER_DESCRIPTION = "Finish the task and give the answer to the user."
 
 REJECTED_NOTE = (
@@ -36,6 +47,10 @@ BLOCKED_REPEAT_NOTE = (
 )
 EMPTY_REPLY_NOTE = "error: your reply was empty. Call a tool, or call final_answer with the answer."
 SUPERSEDED_NOTE = "Not run: the user gave a new task instead of deciding on this call."
+FINISHED_NOTE = "ok: finished"
+# After each observation: a small model's likeliest next move should be to
+# answer from it, not to repeat the call.
+OBSERVATION_CUE = "If this result answers the task, call final_answer with the answer now."
 DENIED_NOTE = "Not run: denied by policy ({reason})."
 INTERRUPTED_NOTE = (
     "Not run again: the process stopped while this call was running, so it may "

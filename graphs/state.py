@@ -116,6 +116,9 @@ class AgentState(TypedDict, total=False):
     replans: int
     blocked: dict[str, str]
     last_signatures: list[str]  # signatures of the previous act step's calls
+    last_succeeded: bool  # every call of the previous act step ran and succeeded
+    offered_tools: list[str]  # the tools this run offers the model (routing)
+    tool_bias: dict[str, float]  # routing's prior on the first tool picked
     repeats: int  # consecutive act steps proposing the same calls
     consecutive_errors: int
     # this run's calls; a node returns only its new entries

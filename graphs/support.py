@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from agentkit.events import Usage, add_usage
 from agentkit.graphs import prompts as P
+from agentkit.tools.base import ToolExample, declare
 
 PlanStepText = Annotated[str, StringConstraints(min_length=2, max_length=120)]
 
@@ -33,13 +34,16 @@ class FinalAnswerArgs(BaseModel):
 
 
 def final_answer_tool() -> BaseTool:
-    """The synthetic tool the model calls to finish; never executed."""
-    return StructuredTool.from_function(
+    """The synthetic tool the model calls to finish; never executed. Its
+    examples are requests answered without any other tool (tool routing
+    compares tasks with them)."""
+    tool = StructuredTool.from_function(
         func=lambda answer: answer,
         name=P.FINAL_ANSWER_TOOL,
         description=P.FINAL_ANSWER_DESCRIPTION,
         args_schema=FinalAnswerArgs,
     )
+    return declare(tool, ["read"], examples=[ToolExample(request=r) for r in P.DIRECT_REQUESTS])
 
 
 def configurable() -> dict[str, object]:
@@ -130,6 +134,7 @@ def fresh_run_fields() -> dict[str, object]:
         "replans": 0,
         "repeats": 0,
         "last_signatures": [],
+        "last_succeeded": False,
         "pending": [],
         "decisions": [],
         "answer": "",

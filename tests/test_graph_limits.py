@@ -14,8 +14,9 @@ from agentkit.testing import ScriptedChatModel, call, final
 
 def test_max_steps(tmp_path: Path) -> None:
     (tmp_path / "a").write_text("x")
-    script = [call("read_file", {"path": "a"}, f"c{i}") for i in range(10)]
-    # different ids, same call: bounded by max_steps before the repeat detector
+    (tmp_path / "b").write_text("y")
+    # alternating calls: neither the repeat detector nor answer-on-repeat applies
+    script = [call("read_file", {"path": "ab"[i % 2]}, f"c{i}") for i in range(10)]
     agent, model, _ = make_agent(tmp_path, script, limits=Limits(max_steps=2, max_repeats=5))
     events = list(agent.stream("loop", "t"))
     result = agent.result("t")
@@ -38,11 +39,12 @@ def test_token_budget(tmp_path: Path) -> None:
 
 def test_wall_clock_budget(tmp_path: Path) -> None:
     (tmp_path / "a").write_text("x")
+    (tmp_path / "b").write_text("y")
     data = tmp_path / "data"
     data.mkdir()
     agent, model, _ = make_agent(
         tmp_path,
-        [call("read_file", {"path": "a"}, f"c{i}") for i in range(5)],
+        [call("read_file", {"path": "ab"[i % 2]}, f"c{i}") for i in range(5)],
         settings=settings_for(data, time_budget_s=0.3),
         limits=Limits(max_repeats=10),
     )
@@ -110,3 +112,20 @@ def test_limits_come_from_settings(tmp_path: Path) -> None:
         settings=settings_for(data, max_steps=3, max_run_tokens=99),
     )
     assert (agent.limits.max_steps, agent.limits.max_tokens) == (3, 99)
+
+
+def test_repeating_a_successful_call_asks_for_the_answer(tmp_path: Path) -> None:
+    """The model proposes exactly the call that just succeeded: it is done.
+    The call is not run again; the same prompt is asked for final_answer."""
+    (tmp_path / "a").write_text("x")
+    script = [
+        call("read_file", {"path": "a"}, "c1"),
+        call("read_file", {"path": "a"}, "c2"),
+        final("x"),
+    ]
+    agent, model, _ = make_agent(tmp_path, script)
+    result = agent.run("read a")
+    assert result.status == "finished" and result.answer == "x"
+    assert [c["call_id"] for c in result.tool_calls] == ["c1"]  # ran once
+    assert model.calls_made == 3
+    assert model.tool_choices[-1] == "final_answer"

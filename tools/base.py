@@ -12,16 +12,27 @@ tool's ``metadata``:
   pattern rule.
 - ``"agentkit_policy"``: a default :data:`PolicyAction` for this tool, used when
   the policy file has no rule naming the tool (MCP server config sets it).
+- ``"agentkit_examples"``: a list of :class:`ToolExample` (requests a user
+  might type, and one worked call): tool routing and the worked examples a
+  small model is shown come from them.
+- ``"agentkit_choices"``: a callable ``(arg, text) -> list[str] | None`` giving
+  the values a string argument may take right now (e.g. the paths that exist
+  in the workspace), so the grammar offers only those; ``None`` leaves the
+  argument free. ``text`` is the task and what the run has seen so far.
 
 Approval wraps tools; tools never ask for approval themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import (
+    Any,
+    Required,  # pydantic needs it on Python < 3.12
+)
 
 from langchain_core.tools import BaseTool
+from typing_extensions import TypedDict
 
 # The vocabulary lives in the bottom layer (events and approvals use it too).
 from agentkit.events import SIDE_EFFECTS, DangerLevel, PolicyAction, SideEffect, ToolPreview
@@ -34,8 +45,12 @@ __all__ = [
     "PreviewFn",
     "SideEffect",
     "ToolPreview",
+    "ChoicesFn",
+    "ToolExample",
+    "choices_of",
     "danger_of",
     "declare",
+    "examples_of",
     "default_policy_of",
     "preview_of",
     "side_effects_of",
@@ -45,10 +60,23 @@ SIDE_EFFECTS_KEY = "agentkit_side_effects"
 PREVIEW_KEY = "agentkit_preview"
 DANGER_KEY = "agentkit_danger"
 POLICY_KEY = "agentkit_policy"
+EXAMPLES_KEY = "agentkit_examples"
+CHOICES_KEY = "agentkit_choices"
+
+
+class ToolExample(TypedDict, total=False):
+    """A request a user might type for this tool; with ``args``, ``result``
+    and ``answer`` it is a worked example (request → call → result → answer)."""
+
+    request: Required[str]
+    args: dict[str, Any]
+    result: str
+    answer: str
 
 
 PreviewFn = Callable[[Mapping[str, Any]], ToolPreview]
 DangerFn = Callable[[Mapping[str, Any]], DangerLevel]
+ChoicesFn = Callable[[str, str], Sequence[str] | None]
 
 
 def declare(
@@ -57,9 +85,12 @@ def declare(
     preview: PreviewFn | None = None,
     danger: DangerFn | None = None,
     policy: PolicyAction | None = None,
+    examples: Sequence[ToolExample] | None = None,
+    choices: ChoicesFn | None = None,
 ) -> BaseTool:
-    """Attach side effects (and optionally a preview, a danger classifier and a
-    default policy) to any LangChain tool. Returns the same tool."""
+    """Attach side effects (and optionally a preview, a danger classifier, a
+    default policy, examples and argument choices) to any LangChain tool.
+    Returns the same tool."""
     effects = list(dict.fromkeys(side_effects))
     unknown = [e for e in effects if e not in SIDE_EFFECTS]
     if unknown:
@@ -72,8 +103,30 @@ def declare(
         metadata[DANGER_KEY] = danger
     if policy is not None:
         metadata[POLICY_KEY] = policy
+    if examples is not None:
+        metadata[EXAMPLES_KEY] = list(examples)
+    if choices is not None:
+        metadata[CHOICES_KEY] = choices
     tool.metadata = metadata
     return tool
+
+
+def examples_of(tool: BaseTool) -> list[ToolExample]:
+    return list((tool.metadata or {}).get(EXAMPLES_KEY, ()))
+
+
+def choices_of(tool: BaseTool, arg: str, text: str) -> list[str] | None:
+    """The values ``arg`` may take now, or None when it is free. A choices
+    function that fails leaves the argument free (grounding is a help, never
+    a reason a call cannot be made)."""
+    fn = (tool.metadata or {}).get(CHOICES_KEY)
+    if fn is None:
+        return None
+    try:
+        values = fn(arg, text)
+    except Exception:  # noqa: BLE001 - see the docstring
+        return None
+    return None if values is None else list(values)
 
 
 def side_effects_of(tool: BaseTool) -> frozenset[SideEffect]:

@@ -4,6 +4,12 @@ Allowed: numbers, + - * / // % ** (bounded), unary +/-, parentheses, and the
 math module's functions and constants (sqrt, sin, log, pi, e, ...) plus abs,
 round, min, max. Any other name, attribute, call, subscript, string or
 comprehension is refused.
+
+Arithmetic written in words is read too (``37 times 12``, ``15% of 240``,
+``square root of 1764``, ``add 1250 and 3775``, ``divide 1000 by 8``): small
+models copy the user's wording into the expression, and refusing it only
+costs them a step. The words are rewritten into an expression first; what
+is evaluated is still only the AST above.
 """
 
 from __future__ import annotations
@@ -11,13 +17,14 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import declare
+from agentkit.tools.base import ToolExample, declare
 from agentkit.tools.limits import describe_validation_error
 
 MAX_EXPRESSION_CHARS = 500
@@ -106,9 +113,43 @@ def _eval(node: ast.AST) -> Any:
     )
 
 
+_NUMBER = r"-?\d+(?:\.\d+)?"
+# (pattern, replacement), applied in order to the lower-cased text.
+_WORDS: tuple[tuple[str, str], ...] = (
+    (r"[?!]+$|^\s*(?:what(?:'s| is)|compute|calculate|evaluate)\s+", ""),
+    (rf"({_NUMBER})\s*%\s*of\s*", r"\1 / 100 * "),
+    (rf"({_NUMBER})\s+percent\s+of\s+", r"\1 / 100 * "),
+    (r"(?:the\s+)?square\s+root\s+of\s+(" + _NUMBER + ")", r"sqrt(\1)"),
+    (rf"\badd\s+({_NUMBER})\s+(?:and|to)\s+({_NUMBER})", r"\1 + \2"),
+    (rf"\bsubtract\s+({_NUMBER})\s+from\s+({_NUMBER})", r"\2 - \1"),
+    (rf"\bmultiply\s+({_NUMBER})\s+(?:and|by|with)\s+({_NUMBER})", r"\1 * \2"),
+    (rf"\bdivide\s+({_NUMBER})\s+by\s+({_NUMBER})", r"\1 / \2"),
+    (r"\b(?:times|multiplied\s+by|x)\b", "*"),
+    (r"\b(?:divided\s+by|over)\b", "/"),
+    (r"\b(?:plus|and)\b", "+"),
+    (r"\bminus\b", "-"),
+    (r"\b(?:to\s+the\s+power\s+of|raised\s+to)\b", "**"),
+    (r"(?<=\d),(?=\d{3}\b)", ""),  # 1,250 -> 1250
+)
+
+
+def from_words(expression: str) -> str:
+    """``expression`` with arithmetic words replaced by operators; returned
+    unchanged when it already parses."""
+    try:
+        ast.parse(expression.strip(), mode="eval")
+        return expression
+    except SyntaxError:
+        pass
+    text = expression.strip().lower()
+    for pattern, replacement in _WORDS:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
 def evaluate(expression: str) -> int | float:
     """The value of an arithmetic expression, or :class:`CalculatorError`."""
-    text = expression.strip().replace("^", "**")
+    text = from_words(expression.strip().replace("^", "**"))
     if not text:
         raise CalculatorError("calculator: empty expression")
     if len(text) > MAX_EXPRESSION_CHARS:
@@ -146,4 +187,18 @@ def calculator_tool() -> BaseTool:
         handle_tool_error=True,
         handle_validation_error=describe_validation_error,
     )
-    return declare(tool, ["read"])
+    return declare(tool, ["read"], examples=CALCULATOR_EXAMPLES)
+
+
+CALCULATOR_EXAMPLES = (
+    ToolExample(
+        request="What is 12 times 7?",
+        args={"expression": "12 * 7"},
+        result="84",
+        answer="12 times 7 is 84.",
+    ),
+    ToolExample(request="add 17 and 25"),
+    ToolExample(request="What's 20% of 150?"),
+    ToolExample(request="square root of 81"),
+    ToolExample(request="divide 90 by 4"),
+)

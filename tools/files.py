@@ -17,26 +17,13 @@ from typing import Any, ClassVar, Self
 from langchain_core.tools import ArgsSchema, BaseTool, ToolException
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from agentkit.tools.base import SideEffect, ToolPreview, declare
+from agentkit.tools.base import SideEffect, ToolExample, ToolPreview, declare
 from agentkit.tools.globs import glob_regex
+from agentkit.tools.grounding import SKIPPED_DIRS, Grounding, path_choices
 from agentkit.tools.limits import Deadline, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.patching import apply_patch, diff_stats, replace_exact, unified_diff
 from agentkit.tools.workspace import Workspace
 
-# Directories glob and grep do not descend into (list_dir still shows them).
-SKIPPED_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        "__pycache__",
-        ".venv",
-        "node_modules",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-    }
-)
 MAX_READ_BYTES = 10_000_000
 GREP_MAX_FILE_BYTES = 5_000_000
 GREP_LINE_CHARS = 300
@@ -50,12 +37,20 @@ class FileTool(BaseTool):
     ws: Workspace = Field(exclude=True)
     limits: ToolLimits = Field(exclude=True)
     side_effects: ClassVar[tuple[SideEffect, ...]] = ("read",)
+    examples: ClassVar[tuple[ToolExample, ...]] = ()
+    grounding: ClassVar[Mapping[str, Grounding]] = {}  # path arguments (tools/grounding.py)
     handle_tool_error: bool = True
     handle_validation_error: Callable[[ValidationError], str] = describe_validation_error
 
     @model_validator(mode="after")
     def _declared(self) -> Self:
-        return declare(self, self.side_effects, preview=getattr(self, "preview", None))
+        return declare(
+            self,
+            self.side_effects,
+            preview=getattr(self, "preview", None),
+            examples=self.examples,
+            choices=path_choices(self.ws, self.grounding) if self.grounding else None,
+        )
 
     def execute(self, **kwargs: object) -> str:
         raise NotImplementedError
@@ -86,6 +81,19 @@ class ReadFile(FileTool):
         "Read a text file in the workspace, optionally only lines start_line..end_line."
     )
     args_schema: ArgsSchema | None = ReadFileArgs
+    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_file"}
+    examples: ClassVar[tuple[ToolExample, ...]] = (
+        ToolExample(
+            request="What is the deadline in plan.txt?",
+            args={"path": "plan.txt"},
+            result="plan.txt (lines 1-3 of 3)\nProject: Kite\nDeadline: 14 March\nOwner: Sam",
+            answer="The deadline is 14 March.",
+        ),
+        ToolExample(request="Show me what config.yaml contains"),
+        ToolExample(request="Who is listed as the author in about.md?"),
+        ToolExample(request="How many lines does data.csv have?"),
+        ToolExample(request="Read setup.cfg and tell me the version"),
+    )
 
     def execute(self, path: str, start_line: int = 1, end_line: int | None = None) -> str:
         text, size = self.ws.read_text(path, MAX_READ_BYTES)
@@ -114,6 +122,17 @@ class ListDir(FileTool):
     name: str = "list_dir"
     description: str = "List a directory in the workspace (dirs end with '/')."
     args_schema: ArgsSchema | None = ListDirArgs
+    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_dir"}
+    examples: ClassVar[tuple[ToolExample, ...]] = (
+        ToolExample(
+            request="What is in the photos folder?",
+            args={"path": "photos"},
+            result="old/\nbeach.jpg (81234 bytes)\ncity.jpg (90112 bytes)",
+            answer="The photos folder has beach.jpg, city.jpg and a folder old/.",
+        ),
+        ToolExample(request="List the files in src"),
+        ToolExample(request="How many files are in the uploads directory?"),
+    )
 
     SHOWN: ClassVar[dict[str, str]] = {
         "dir": "{name}/",
@@ -143,6 +162,17 @@ class Glob(FileTool):
     name: str = "glob"
     description: str = "Find workspace paths matching a glob pattern ('**' recurses)."
     args_schema: ArgsSchema | None = GlobArgs
+    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_dir"}
+    examples: ClassVar[tuple[ToolExample, ...]] = (
+        ToolExample(
+            request="Find all the CSV files",
+            args={"pattern": "**/*.csv"},
+            result="reports/q1.csv\nsales.csv",
+            answer="There are two CSV files: sales.csv and reports/q1.csv.",
+        ),
+        ToolExample(request="List every JSON file in the project"),
+        ToolExample(request="Which markdown files are under notes/?"),
+    )
 
     def execute(self, pattern: str, path: str = ".") -> str:
         deadline = Deadline(self.limits.timeout_s, "glob")
@@ -181,6 +211,17 @@ class Grep(FileTool):
     name: str = "grep"
     description: str = "Search workspace files for a regular expression; prints path:line: text."
     args_schema: ArgsSchema | None = GrepArgs
+    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_path"}
+    examples: ClassVar[tuple[ToolExample, ...]] = (
+        ToolExample(
+            request="Which file mentions the word budget?",
+            args={"pattern": "budget"},
+            result="finance/plan.md:3: The budget is 400 euros.",
+            answer="finance/plan.md mentions budget (line 3).",
+        ),
+        ToolExample(request="Search the code for FIXME"),
+        ToolExample(request="On which line of server.log does WARNING appear?"),
+    )
 
     def execute(
         self,
@@ -241,6 +282,17 @@ class WriteFile(FileTool):
     name: str = "write_file"
     description: str = "Create or overwrite a file in the workspace with the given content."
     args_schema: ArgsSchema | None = WriteFileArgs
+    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "named_path"}
+    examples: ClassVar[tuple[ToolExample, ...]] = (
+        ToolExample(
+            request="Write the text see you soon to the file bye.txt",
+            args={"path": "bye.txt", "content": "see you soon"},
+            result="created bye.txt (1 lines, 12 bytes)",
+            answer="Done: bye.txt now says see you soon.",
+        ),
+        ToolExample(request="Create a file called todo.md with the text buy milk"),
+        ToolExample(request="Save the number 7 in result.txt"),
+    )
     side_effects: ClassVar[tuple[SideEffect, ...]] = ("write",)
 
     def execute(self, path: str, content: str) -> str:
@@ -284,6 +336,19 @@ class EditFile(FileTool):
         "or apply a unified diff patch."
     )
     args_schema: ArgsSchema | None = EditFileArgs
+    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_file"}
+    examples: ClassVar[tuple[ToolExample, ...]] = (
+        ToolExample(
+            request="In app.ini, change the colour from blue to green.",
+            args={"path": "app.ini", "old_string": "colour = blue", "new_string": "colour = green"},
+            result="edited app.ini (+1 -1 lines)",
+            answer="Done: the colour in app.ini is now green.",
+        ),
+        ToolExample(request="Replace foo with bar in main.py"),
+        ToolExample(request="Append the line 'the end' to story.txt"),
+        ToolExample(request="set debug to true in settings.toml"),
+        ToolExample(request="fix the typo 'teh' in notes.md"),
+    )
     side_effects: ClassVar[tuple[SideEffect, ...]] = ("write",)
 
     def execute(self, **args: object) -> str:

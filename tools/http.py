@@ -17,7 +17,8 @@ import httpx
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import ToolPreview, declare
+from agentkit.tools.base import ToolExample, ToolPreview, declare
+from agentkit.tools.grounding import mentioned_urls
 from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
 
 MAX_REDIRECTS = 5
@@ -128,7 +129,26 @@ def http_get_tool(
         handle_tool_error=True,
         handle_validation_error=describe_validation_error,
     )
-    return declare(tool, ["network"], preview=preview)
+    return declare(
+        tool, ["network"], preview=preview, examples=HTTP_EXAMPLES, choices=mentioned_url_choices
+    )
+
+
+def mentioned_url_choices(arg: str, text: str) -> list[str] | None:
+    """``url`` may be one the task (or a result) mentions, when there is one."""
+    return mentioned_urls(text) or None if arg == "url" else None
+
+
+HTTP_EXAMPLES = (
+    ToolExample(
+        request="What does http://example.org/motd.txt say?",
+        args={"url": "http://example.org/motd.txt"},
+        result="HTTP 200 OK http://example.org/motd.txt\ncontent-type: text/plain\n\nHave a nice day!",
+        answer="It says: Have a nice day!",
+    ),
+    ToolExample(request="Fetch https://api.example.com/status.json"),
+    ToolExample(request="What is the title of the page at http://site.test/index.html?"),
+)
 
 
 def _describe(

@@ -16,7 +16,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import ToolPreview, declare
+from agentkit.tools.base import ToolExample, ToolPreview, declare
 
 if TYPE_CHECKING:
     from agentkit.memory.knowledge import KnowledgeBase
@@ -128,7 +128,40 @@ def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
     )
     remember_tool = RememberTool(kb=kb)
     return [
-        declare(search_tool, ["read"]),
-        declare(remember_tool, ["write"], preview=_remember_preview),
-        declare(recall_tool, ["read"]),
+        declare(search_tool, ["read"], examples=SEARCH_DOCS_EXAMPLES),
+        declare(remember_tool, ["write"], preview=_remember_preview, examples=REMEMBER_EXAMPLES),
+        declare(recall_tool, ["read"], examples=RECALL_EXAMPLES),
     ]
+
+
+SEARCH_DOCS_EXAMPLES = (
+    ToolExample(
+        request="What do my documents say about refunds? Cite the source.",
+        args={"query": "refunds"},
+        result="Passages from the user's documents. Cite the ones you use as [path:lines].\n\n"
+        "[policies.md:4-6] (score 0.71)\nRefunds are paid within 14 days.",
+        answer="Refunds are paid within 14 days [policies.md:4-6].",
+    ),
+    ToolExample(request="Look up the VPN setup in my notes"),
+    ToolExample(request="According to the manual, how do I reset it?"),
+)
+REMEMBER_EXAMPLES = (
+    ToolExample(
+        request="Remember that my bike lock code is 2231.",
+        args={"text": "The user's bike lock code is 2231."},
+        result="Remembered as memory:5f2c1a.",
+        answer="I will remember that your bike lock code is 2231.",
+    ),
+    ToolExample(request="Please remember I like green tea"),
+    ToolExample(request="Keep in mind that my dog is called Rex"),
+)
+RECALL_EXAMPLES = (
+    ToolExample(
+        request="What is my dog called? You should know it.",
+        args={"query": "dog name"},
+        result="[memory:81b0e4] The user's dog is called Rex. (stored 2026-04-02T10:12:00+00:00)",
+        answer="Your dog is called Rex.",
+    ),
+    ToolExample(request="Do you remember my favourite food?"),
+    ToolExample(request="which city do I live in? I told you earlier"),
+)

@@ -34,7 +34,7 @@ from typing import Any, Literal
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import DangerLevel, ToolPreview, declare
+from agentkit.tools.base import DangerLevel, ToolExample, ToolPreview, declare
 from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.shell_danger import classify
 from agentkit.tools.workspace import Workspace
@@ -363,4 +363,17 @@ def shell_tool(
         handle_tool_error=True,
         handle_validation_error=describe_validation_error,
     )
-    return declare(tool, ["exec"], preview=preview, danger=danger)
+    return declare(tool, ["exec"], preview=preview, danger=danger, examples=SHELL_EXAMPLES)
+
+
+SHELL_EXAMPLES = (
+    ToolExample(
+        request="Run pwd and tell me the output",
+        args={"command": "pwd"},
+        result="exit code 0\n/home/sam/project",
+        answer="pwd printed /home/sam/project.",
+    ),
+    ToolExample(request="Use the shell to count the lines in a.txt with wc"),
+    ToolExample(request="execute echo hi in the terminal"),
+    ToolExample(request="run the command date"),
+)

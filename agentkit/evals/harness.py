@@ -117,7 +117,7 @@ class AgentHarness:
     """The product's own agent loop. ``planning`` and ``tool_choice`` are
     :class:`~agentkit.agent.Agent` options an eval run can toggle."""
 
-    planning: bool = True
+    planning: bool | None = None  # None: the planning setting
     tool_choice: str = "any"
 
     def run(self, env: CaseEnv, model: BaseChatModel) -> Trace:

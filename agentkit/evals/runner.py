@@ -63,9 +63,9 @@ class EvalTarget:
     def make_harness(self) -> Harness:
         if self.harness is not None:
             return self.harness
-        planning = self.options.get("planning", True)
+        planning = self.options.get("planning")
         choice = self.options.get("tool_choice", "any")
-        if not isinstance(planning, bool) or not isinstance(choice, str):
+        if not isinstance(planning, bool | None) or not isinstance(choice, str):
             raise ConfigError("option planning must be true/false and tool_choice a string")
         return AgentHarness(planning=planning, tool_choice=choice)
 

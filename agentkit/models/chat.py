@@ -17,7 +17,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -39,6 +39,7 @@ from agentkit.models.prompt import (
     TOOL_CALL_CLOSE,
     TOOL_CALL_OPEN,
     PromptFormat,
+    ToolPromptStyle,
     Turn,
     choose_format,
     json_instruction,
@@ -76,6 +77,8 @@ def sampling_settings(settings: Settings) -> dict[str, Any]:
         "max_tokens": settings.max_tokens,
         "seed": settings.seed,
         "max_parallel_tool_calls": settings.parallel_tool_calls,
+        "tool_prompt": settings.tool_prompt,
+        "copy_bias": settings.copy_bias,
     }
 
 
@@ -105,6 +108,22 @@ class ChatLlama(BaseChatModel):
         "max_tokens caps prose, but cutting a JSON value short would make it invalid.",
     )
     disable_streaming: bool | Literal["tool_calling"] = False
+    tool_prompt: ToolPromptStyle = Field(
+        "signatures",
+        description="How bound tools are described: one signature line each, or their "
+        "JSON-schema properties.",
+    )
+
+    copy_bias: float = Field(
+        0.0,
+        description="Logit bonus, inside tool calls and JSON, for tokens of the text passed "
+        "as copy_from (the task, the latest result): arguments are copied from there.",
+    )
+
+    supports_arg_choices: ClassVar[bool] = True
+    """``arg_choices={"tool": {"arg": [values]}}`` (a bind/invoke kwarg) narrows
+    those string arguments to those values in the grammar only; the prompt
+    stays the same, so its KV cache is reused (see agentkit.tools.grounding)."""
 
     _format: PromptFormat | None = PrivateAttr(default=None)
     _cancel: threading.Event = PrivateAttr(default_factory=threading.Event)
@@ -270,6 +289,7 @@ class ChatLlama(BaseChatModel):
         choice: str,
         json_schema: dict[str, Any] | None,
         max_calls: int = 1,
+        arg_choices: dict[str, dict[str, list[str]]] | None = None,
     ) -> tuple[str, str | None, str]:
         """Prompt text, grammar (None = unconstrained) and the forced start of
         the reply (already in the prompt, not decoded)."""
@@ -286,8 +306,11 @@ class ChatLlama(BaseChatModel):
             # All bound tools are described whatever tool_choice names (the
             # grammar does the narrowing), so switching choices between turns
             # keeps the prompt prefix and its KV cache.
-            turns.insert(_after_system(turns), Turn("system", tools_instruction(tools, mode)))
-            calls = grammars.tool_call_grammar(bound, mode, max_calls)
+            described = tools_instruction(tools, mode, self.tool_prompt)
+            turns.insert(_after_system(turns), Turn("system", described))
+            calls = grammars.tool_call_grammar(
+                grammars.with_choices(bound, arg_choices or {}), mode, max_calls
+            )
             return self.prompt_format.render(turns) + calls.prefix, calls.gbnf, calls.prefix
         if json_schema is not None:
             # Appended last: structured-output calls then share the
@@ -301,6 +324,25 @@ class ChatLlama(BaseChatModel):
         bos = engine.token_text(engine.llm.token_bos())
         # Templates that spell out BOS must not get a second one.
         return engine.tokenize(prompt, add_special=not (bos and prompt.startswith(bos)))
+
+    def _name_bias(self, tool_bias: dict[str, float]) -> dict[int, float]:
+        """``tool_bias`` (per tool name) as a logit bias on each name's first
+        token: the first token generated after ``{"name": "`` picks the tool.
+        Names sharing a first token share the larger bias."""
+        out: dict[int, float] = {}
+        for name, bias in tool_bias.items():
+            tokens = self.engine.tokenize(name, add_special=False)
+            if tokens:
+                out[tokens[0]] = max(out.get(tokens[0], bias), bias)
+        return out
+
+    def _copy_tokens(self, text: str) -> list[int]:
+        """The tokens of ``text`` (and of its words with a leading space, as
+        they appear mid-sentence), control tokens left out."""
+        engine = self.engine
+        ids = set(engine.tokenize(text, add_special=False))
+        ids |= set(engine.tokenize(" " + " ".join(text.split()), add_special=False))
+        return sorted(i for i in ids if not engine.is_control(i))
 
     def _sampling(
         self, stop: list[str] | None, kwargs: dict[str, Any], constrained: bool, prose: bool
@@ -331,19 +373,29 @@ class ChatLlama(BaseChatModel):
         choice = kwargs.get("tool_choice") or "auto"
         max_calls = kwargs.get("max_tool_calls", self.max_parallel_tool_calls)
         json_schema = kwargs.get("json_schema")
-        prompt, gbnf, prefix = self._prompt(messages, tools, choice, json_schema, max_calls)
+        prompt, gbnf, prefix = self._prompt(
+            messages, tools, choice, json_schema, max_calls, kwargs.get("arg_choices")
+        )
         calling = bool(tools) and choice != "none"
         prose = (not calling or choice == "auto") and json_schema is None
         tokens = self._tokens(prompt)
         # Calls and JSON are closed along the grammar when the budget runs
         # low or they degenerate; in auto mode only once the reply is a call.
         close_after = None if gbnf is None else ("<" if calling and choice == "auto" else "")
+        first_bias = None
+        if calling and prefix.endswith('"name": "') and kwargs.get("tool_bias"):
+            first_bias = self._name_bias(kwargs["tool_bias"])
+        copy_bias = None
+        if gbnf is not None and kwargs.get("copy_from") and self.copy_bias:
+            copy_bias = (self._copy_tokens(kwargs["copy_from"]), self.copy_bias)
         generation = self.engine.generate(
             tokens,
             self._sampling(stop, kwargs, gbnf is not None, prose),
             grammar=gbnf,
             cancel=cancel,
             close_after=close_after,
+            first_bias=first_bias,
+            copy_bias=copy_bias,
         )
         # Forced calls are never streamed as text; in auto mode the text branch
         # of the grammar cannot start with "<", so the first character decides.
@@ -535,6 +587,35 @@ def _to_generation(chunk: ChatGenerationChunk) -> ChatGeneration:
     return ChatGeneration(message=ai, generation_info=chunk.generation_info)
 
 
+_DECODER = json.JSONDecoder()
+
+
+def _call_blocks(text: str) -> list[tuple[str, bool]]:
+    """(JSON body, closed) of each ``<tool_call>...</tool_call>`` block. The
+    body is read as JSON first, so a string value that contains
+    ``<tool_call>`` or ``</tool_call>`` (a model quoting markup) stays inside
+    its call; text that is not JSON falls back to the plain markers."""
+    blocks: list[tuple[str, bool]] = []
+    position = text.find(TOOL_CALL_OPEN)
+    while position >= 0:
+        start = position + len(TOOL_CALL_OPEN)
+        try:
+            _value, end = _DECODER.raw_decode(text, start)
+        except ValueError:
+            end = -1
+        if end >= 0 and text.startswith(TOOL_CALL_CLOSE, end):
+            blocks.append((text[start:end], True))
+            position = text.find(TOOL_CALL_OPEN, end + len(TOOL_CALL_CLOSE))
+            continue
+        body, closed, _rest = text[start:].partition(TOOL_CALL_CLOSE)
+        nxt = body.find(TOOL_CALL_OPEN)
+        if nxt >= 0:  # cut off, and another block starts: keep that one apart
+            body, closed = body[:nxt], ""
+        blocks.append((body, bool(closed)))
+        position = text.find(TOOL_CALL_OPEN, start + len(body))
+    return blocks
+
+
 def parse_tool_calls(
     text: str, tools: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[Any]]:
@@ -547,9 +628,8 @@ def parse_tool_calls(
     valid: list[dict[str, Any]] = []
     invalid: list[Any] = []
     seen: set[str] = set()
-    for raw in text.split(TOOL_CALL_OPEN)[1:]:
+    for body, closed in _call_blocks(text):
         call_id = f"call_{uuid.uuid4().hex[:24]}"
-        body, closed, _ = raw.partition(TOOL_CALL_CLOSE)
         try:
             payload = json.loads(body)
             name = payload["name"]

@@ -70,6 +70,16 @@ REPEAT_MIN_SPAN = 16
 REPEAT_MIN_COUNT = 4
 
 
+Bias = tuple[np.ndarray, np.ndarray]  # token ids, values added to their logits
+
+
+def _as_bias(values: dict[int, float]) -> Bias | None:
+    if not values:
+        return None
+    ids = np.fromiter(values, dtype=np.int64)
+    return ids, np.asarray([values[i] for i in ids.tolist()], dtype=np.float32)
+
+
 def degenerate(tokens: Sequence[int]) -> bool:
     """Whether ``tokens`` ends with a pattern of 1..8 tokens repeated at least
     four times over at least 16 tokens."""
@@ -298,6 +308,10 @@ class LlamaEngine:
     def token_text(self, token: int) -> str:
         return self.llm._model.token_get_text(token)
 
+    def is_control(self, token: int) -> bool:
+        attr = self._lib.llama_vocab_get_attr(self.vocab, token)
+        return bool(attr & self._lib.LLAMA_TOKEN_ATTR_CONTROL)
+
     def ends_reply(self, token: int) -> bool:
         """End-of-generation tokens, and any control token: a chat model that
         emits ``<start_of_turn>`` or ``<|im_start|>`` is starting a new turn
@@ -414,10 +428,14 @@ class LlamaEngine:
         rng: np.random.Generator,
         stats: GenerationStats,
         closing: bool = False,
+        bias: Bias | None = None,
     ) -> int:
         logits = self._logits()
-        if closing:
+        if closing or bias is not None:
             logits = logits.copy()
+        if bias is not None:
+            logits[bias[0]] += bias[1]
+        if closing:
             logits[self._closer_ids] += CLOSER_BONUS
         token = self._pick(logits, sampling, rng)
         if grammar is None or grammar.allows(token):
@@ -451,6 +469,8 @@ class LlamaEngine:
         grammar: str | None = None,
         cancel: CancelFlag | None = None,
         close_after: str | None = None,
+        first_bias: dict[int, float] | None = None,
+        copy_bias: tuple[Sequence[int], float] | None = None,
     ) -> Generation:
         """Start generating after ``prompt_tokens``. Iterate the result for text
         deltas; the engine lock is held until iteration ends (or the iterator
@@ -460,7 +480,11 @@ class LlamaEngine:
         this (``""``: always), the output is structured (a tool call, JSON):
         when the budget runs low or the output degenerates into repetition,
         the engine steers it to close along the grammar, so it still parses
-        and validates."""
+        and validates. ``first_bias`` is added to the logits of those tokens
+        for the first generated token only (ChatLlama's tool-routing prior).
+        ``copy_bias`` ``(tokens, value)`` adds ``value`` to those tokens' logits
+        at every later step: a small model then fills arguments from the task
+        and the latest result instead of from worked examples."""
         if len(prompt_tokens) >= self.n_ctx:
             raise ModelError(
                 f"the prompt has {len(prompt_tokens)} tokens but the context holds {self.n_ctx}",
@@ -468,7 +492,9 @@ class LlamaEngine:
             )
         stats = GenerationStats()
         generation = Generation(deltas=iter(()), stats=stats)
-        generation.deltas = self._run(prompt_tokens, sampling, grammar, cancel, stats, close_after)
+        generation.deltas = self._run(
+            prompt_tokens, sampling, grammar, cancel, stats, close_after, first_bias, copy_bias
+        )
         return generation
 
     def _run(
@@ -479,7 +505,11 @@ class LlamaEngine:
         cancel: CancelFlag | None,
         stats: GenerationStats,
         close_after: str | None = None,
+        first_bias: dict[int, float] | None = None,
+        copy_bias: tuple[Sequence[int], float] | None = None,
     ) -> Iterator[str]:
+        first = _as_bias(first_bias or {})
+        copied = _as_bias(dict.fromkeys(map(int, copy_bias[0]), copy_bias[1]) if copy_bias else {})
         with self.lock:
             grammar = self._grammar(gbnf) if gbnf else None
             rng = np.random.default_rng(None if sampling.seed < 0 else sampling.seed)
@@ -511,7 +541,8 @@ class LlamaEngine:
                         elif degenerate(generated):
                             stats.closed_early = "repetition"
                     closing = stats.closed_early is not None
-                    token = self._sample(sampling, grammar, rng, stats, closing)
+                    bias = first if step == 0 and first is not None else copied
+                    token = self._sample(sampling, grammar, rng, stats, closing, bias)
                     if self.ends_reply(token):
                         stats.finish_reason = "stop"
                         break

@@ -22,6 +22,25 @@ def uses_model_servers(settings: Settings) -> bool:
     return bool(model_server_urls(settings))
 
 
+SMALL_MODEL_PARAMS = 2_000_000_000
+
+
+def is_small_model(settings: Settings) -> bool:
+    """Whether the configured model is small enough to need steering (tool
+    routing, worked examples): an in-process GGUF under 2B parameters. Models
+    on servers are not inspected and count as large."""
+    if uses_model_servers(settings):
+        return False
+    from agentkit.errors import AgentkitError
+    from agentkit.models.resolve import read_gguf_info, resolve_model_path
+
+    try:
+        info = read_gguf_info(resolve_model_path(settings.model, settings.resolved_cache_dir()))
+    except AgentkitError:
+        return False  # reported when the model loads
+    return 0 < info.n_params < SMALL_MODEL_PARAMS
+
+
 def make_chat_model(settings: Settings) -> BaseChatModel:
     """``ChatLlamaServer`` when model servers are configured, else ``ChatLlama``."""
     if uses_model_servers(settings):
@@ -31,6 +50,18 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     from agentkit.models.chat import ChatLlama
 
     return ChatLlama.from_settings(settings)
+
+
+_SHARED_EMBEDDINGS: dict[tuple[str, str, str], Embeddings] = {}
+
+
+def shared_embeddings(settings: Settings) -> Embeddings:
+    """One embedder per configuration per process (tool routing uses it;
+    loading MiniLM takes ~0.3 s and 46 MB)."""
+    key = (settings.embed_model, settings.embed_url or "", str(settings.resolved_cache_dir()))
+    if key not in _SHARED_EMBEDDINGS:
+        _SHARED_EMBEDDINGS[key] = make_embeddings(settings)
+    return _SHARED_EMBEDDINGS[key]
 
 
 def make_embeddings(settings: Settings) -> Embeddings:

@@ -203,6 +203,29 @@ def json_grammar(schema: dict[str, Any]) -> str:
     return converter.format_grammar()
 
 
+def with_choices(
+    tools: list[dict[str, Any]], arg_choices: dict[str, dict[str, list[str]]]
+) -> list[dict[str, Any]]:
+    """Copies of ``tools`` whose listed string arguments may only take the
+    given values (an ``enum`` in their schema)."""
+    out = []
+    for tool in tools:
+        choices = arg_choices.get(tool["function"]["name"])
+        properties = (tool["function"].get("parameters") or {}).get("properties") or {}
+        narrowed = {
+            arg: values for arg, values in (choices or {}).items() if arg in properties and values
+        }
+        if not narrowed:
+            out.append(tool)
+            continue
+        tool = copy.deepcopy(tool)
+        props = tool["function"]["parameters"]["properties"]
+        for arg, values in narrowed.items():
+            props[arg] = {"type": "string", "enum": list(dict.fromkeys(values))}
+        out.append(tool)
+    return out
+
+
 @dataclass(frozen=True)
 class ToolCallGrammar:
     """A tool-call grammar and the text every match starts with. The prefix

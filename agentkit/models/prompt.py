@@ -198,9 +198,31 @@ def messages_to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
 # --- instructions for tools and structured output ---------------------------------------
 
 
-def tools_instruction(tools: Sequence[dict[str, Any]], choice: str) -> str:
+ToolPromptStyle = Literal["signatures", "schemas"]
+
+
+def _signature(fn: dict[str, Any]) -> str:
+    """``read_file(path, start_line?, end_line?)``: argument names, ``?`` for
+    optional ones, the choices of a closed one (``unit=c|f``). No schema text:
+    a base model copies its words (``file_path``) into arguments."""
+    params = fn.get("parameters") or {}
+    required = set(params.get("required", []))
+    shown = []
+    for name, schema in (params.get("properties") or {}).items():
+        choices = schema.get("enum") if isinstance(schema, dict) else None
+        text = name + ("=" + "|".join(str(c) for c in choices) if choices else "")
+        shown.append(text if name in required else text + "?")
+    return f"{fn['name']}({', '.join(shown)})"
+
+
+def tools_instruction(
+    tools: Sequence[dict[str, Any]], choice: str, style: ToolPromptStyle = "signatures"
+) -> str:
     """System text that tells the model how to call tools. The grammar enforces
-    the format; this text makes the right tool and arguments likelier."""
+    the format; this text makes the right tool and arguments likelier.
+    ``signatures`` (default): one line per tool, its signature and what it
+    does; ``schemas``: each tool's JSON-schema properties (what strong models
+    are used to)."""
     lines = [
         "You can call tools. To call a tool, reply with exactly:",
         f'{TOOL_CALL_OPEN}{{"name": "<tool name>", "arguments": {{...}}}}{TOOL_CALL_CLOSE}',
@@ -211,8 +233,12 @@ def tools_instruction(tools: Sequence[dict[str, Any]], choice: str) -> str:
     lines.append("Tools:")
     for tool in tools:
         fn = tool["function"]
+        description = fn.get("description", "").strip()
+        if style == "signatures":
+            lines.append(f"- {_signature(fn)}: {description}")
+            continue
         params = fn.get("parameters") or {"type": "object", "properties": {}}
-        lines.append(f"- {fn['name']}: {fn.get('description', '').strip()}")
+        lines.append(f"- {fn['name']}: {description}")
         lines.append(
             f"  arguments: {json.dumps(params.get('properties', {}), separators=(',', ':'))}"
         )

@@ -258,11 +258,14 @@ class RemoteEngine:
         grammar: str | None = None,
         cancel: threading.Event | None = None,
         close_after: str | None = None,
+        first_bias: dict[int, float] | None = None,
+        copy_bias: tuple[Sequence[int], float] | None = None,
     ) -> Generation:
-        """``close_after`` is accepted for the in-process engine's signature:
-        a server decodes the whole reply in one request, so a call it cuts
-        off at ``max_tokens`` is reported invalid instead of being closed."""
-        del close_after
+        """The steering arguments of the in-process engine are accepted and
+        not applied: a server decodes the whole reply in one request, so a
+        call it cuts off at ``max_tokens`` is reported invalid instead of
+        being closed, and per-step logit biases cannot be sent."""
+        del close_after, first_bias, copy_bias
         stats = GenerationStats()
         generation = Generation(deltas=iter(()), stats=stats)
         generation.deltas = self._run(prompt, sampling, grammar, cancel, stats)

@@ -475,3 +475,16 @@ def test_long_string_bounds_are_enforced_by_the_grammar(checker: GrammarChecker)
     # and what decoding emits is validated once more
     valid, invalid = parse_tool_calls(call("LongNote", {"text": "a" * 2001}), [tool])
     assert valid == [] and len(invalid) == 1
+
+
+def test_markup_inside_a_string_value_stays_in_its_call() -> None:
+    tool = convert_to_openai_tool(Note)
+    text = call("Note", {"text": "see <tool_call>{} and </tool_call> here"})
+    valid, invalid = parse_tool_calls(text + "\n" + call("Note", {"text": "second"}), [tool])
+    assert [c["args"]["text"] for c in valid] == [
+        "see <tool_call>{} and </tool_call> here",
+        "second",
+    ]
+    assert invalid == []
+    cut, bad = parse_tool_calls('<tool_call>{"name": "Note", "argu', [tool])
+    assert cut == [] and len(bad) == 1

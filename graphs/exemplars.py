@@ -1,0 +1,64 @@
+"""Worked examples in the act prompt: a base model continues patterns, so
+show it the pattern.
+
+For each tool offered in a run (see :mod:`.routing`), its first declared
+example becomes a short transcript in the same messages the real run uses —
+the request, the call, the tool's result, and the ``final_answer`` call — and
+one example of answering without a tool is added. They sit between the
+system prompt and the task, the same for every step of a run, so they cost
+prefill once and are then reused from the KV cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
+from langchain_core.tools import BaseTool
+
+from agentkit.graphs import prompts as P
+from agentkit.tools.base import ToolExample, examples_of
+
+# Answering without a tool is a move too: one example of it.
+DIRECT_ANSWER = ToolExample(request="Please greet the team.", answer="Hello, team!")
+MAX_EXEMPLARS = 5
+
+
+def _call(tool: str, args: dict[str, object], call_id: str) -> AIMessage:
+    return AIMessage(
+        content="",
+        tool_calls=[{"name": tool, "args": dict(args), "id": call_id, "type": "tool_call"}],
+    )
+
+
+def episode(tool: str | None, example: ToolExample, index: int) -> list[AnyMessage]:
+    """One example as transcript messages: request, call and result (when the
+    example uses a tool), then the final answer."""
+    messages: list[AnyMessage] = [HumanMessage(example["request"])]
+    if tool is not None and "args" in example:
+        call_id = f"example_{index}"
+        messages += [
+            _call(tool, example["args"], call_id),
+            ToolMessage(example.get("result", ""), tool_call_id=call_id, name=tool),
+        ]
+    final_id = f"example_{index}_final"
+    messages += [
+        _call(P.FINAL_ANSWER_TOOL, {"answer": example.get("answer", "")}, final_id),
+        ToolMessage(P.FINISHED_NOTE, tool_call_id=final_id, name=P.FINAL_ANSWER_TOOL),
+    ]
+    return messages
+
+
+def exemplar_messages(tools: Sequence[BaseTool]) -> list[AnyMessage]:
+    """Worked examples for ``tools`` (those that declare a complete one),
+    then the direct answer."""
+    messages: list[AnyMessage] = []
+    shown = 0
+    for tool in tools:
+        worked = next((e for e in examples_of(tool) if "args" in e and "answer" in e), None)
+        if worked is None or shown >= MAX_EXEMPLARS:
+            continue
+        messages += episode(tool.name, worked, shown)
+        shown += 1
+    messages += episode(None, DIRECT_ANSWER, shown)
+    return messages

@@ -1,0 +1,165 @@
+"""How the loop narrows and guides the model at each act step.
+
+A 270M base model cannot weigh a dozen tools or invent a path, but it can
+continue a pattern among a few choices. :class:`Steering` holds the
+techniques that make it useful, each switchable (``agentkit eval`` measures
+them one by one; docs/evals.md has the figures):
+
+- **routing**: only the tools that fit the task are offered (:mod:`.routing`);
+- **worked examples** of those tools before the task (:mod:`.exemplars`);
+- **grounded arguments**: path arguments may only name real files
+  (``agentkit.tools.grounding``), through the grammar;
+- **observation cue**: after each tool result, a line that makes answering
+  from it the likely next move;
+- **answer on repeat**: a call that repeats the previous step's successful
+  call means the model is done; it is asked for the final answer instead.
+
+The act prompt is built here too. It only ever grows at its end (plan notes
+and cues sit where they were first shown), so each step evaluates just its
+new tokens.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from langchain_core.messages import AnyMessage, SystemMessage, ToolMessage
+from langchain_core.tools import BaseTool
+
+from agentkit.graphs import prompts as P
+from agentkit.graphs.exemplars import exemplar_messages
+from agentkit.graphs.routing import ToolRouter
+from agentkit.graphs.state import AgentState, PlanNote
+from agentkit.tools.base import choices_of
+
+RECENT_OBSERVATIONS = 3  # observations whose text may name a path to write
+# A task that names something a tool's grounded argument can take (an
+# existing file, a URL) is about that tool: its routing score gets this much.
+MENTION_BOOST = 0.08
+# Routing scores become a logit bias on the first act step's tool name:
+# the model still chooses, with the router's view as a prior.
+BIAS_SCALE = 20.0
+
+
+@dataclass(frozen=True)
+class Route:
+    offered: list[str]  # tool names, in the tools' order
+    bias: dict[str, float]  # per offered name (final_answer included), <= 0
+
+
+@dataclass
+class Steering:
+    """The techniques, and what they need. The defaults suit any model; the
+    :class:`~agentkit.agent.Agent` turns routing and worked examples on for
+    small models (settings ``tool_routing``, ``worked_examples``)."""
+
+    router: ToolRouter | Callable[[], ToolRouter] | None = None
+    """Ranks tools for a task; a factory is called on first use (it loads the
+    embedder)."""
+    top_k: int = 4
+    worked_examples: bool = False
+    grounded_arguments: bool = True
+    observation_cue: bool = True
+    answer_on_repeat: bool = True
+
+    def route(self, task: str, tools: Sequence[BaseTool]) -> Route:
+        """The tools to offer for ``task`` (all of them without routing) and
+        the routing prior over them. The router also ranks ``final_answer``
+        (by requests answered without a tool); it is always offered."""
+        names = [t.name for t in tools]
+        if self.router is None or not task:
+            return Route(names, {})
+        if not isinstance(self.router, ToolRouter):
+            self.router = self.router()
+        scores = self.router.scores(task)
+        for tool in tools:
+            if mentions_grounded_value(tool, task):
+                scores[tool.name] = scores.get(tool.name, 0.0) + MENTION_BOOST
+        ranked = sorted((n for n in names if n in scores), key=lambda n: -scores[n])
+        kept = set(ranked[: self.top_k])
+        offered = [n for n in names if n in kept]
+        priced = [*offered, P.FINAL_ANSWER_TOOL]
+        best = max(scores.get(n, 0.0) for n in priced)
+        bias = {n: BIAS_SCALE * (scores.get(n, best) - best) for n in priced}
+        return Route(offered, bias)
+
+    def arg_choices(
+        self, tools: Sequence[BaseTool], state: AgentState
+    ) -> dict[str, dict[str, list[str]]]:
+        """For each offered tool, the values its grounded arguments may take now."""
+        if not self.grounded_arguments:
+            return {}
+        text = grounding_text(state)
+        out: dict[str, dict[str, list[str]]] = {}
+        for tool in tools:
+            args = tool.args if isinstance(tool.args, dict) else {}
+            narrowed = {a: v for a in args if (v := choices_of(tool, a, text))}
+            if narrowed:
+                out[tool.name] = narrowed
+        return out
+
+    def act_prompt(
+        self,
+        system: str,
+        state: AgentState,
+        offered: Sequence[BaseTool],
+        note: PlanNote | None = None,
+    ) -> list[AnyMessage]:
+        """System text, worked examples, then the transcript with the plan
+        notes where the plan changed and a cue after each observation."""
+        prompt: list[AnyMessage] = [SystemMessage(system)]
+        if self.worked_examples:
+            prompt += self._with_cues(exemplar_messages(offered))
+        notes: dict[int, list[str]] = defaultdict(list)
+        for n in [*state.get("plan_notes", []), *([note] if note else [])]:
+            notes[n["after"]].append(n["text"])
+        prompt.extend(SystemMessage(text) for text in notes[0])
+        messages = state.get("messages", [])
+        for position, message in enumerate(messages, start=1):
+            prompt += self._with_cues([message], following=messages[position : position + 1])
+            prompt.extend(SystemMessage(text) for text in notes[position])
+        return prompt
+
+    def _with_cues(
+        self, messages: Sequence[AnyMessage], following: Sequence[AnyMessage] = ()
+    ) -> list[AnyMessage]:
+        """``messages`` with the observation cue after each last tool result
+        of a step (not after ``final_answer``'s)."""
+        if not self.observation_cue:
+            return list(messages)
+        out: list[AnyMessage] = []
+        sequence = [*messages, *following]
+        for index, message in enumerate(messages):
+            out.append(message)
+            after = sequence[index + 1] if index + 1 < len(sequence) else None
+            if (
+                isinstance(message, ToolMessage)
+                and message.name != P.FINAL_ANSWER_TOOL
+                and not isinstance(after, ToolMessage)
+            ):
+                out.append(SystemMessage(P.OBSERVATION_CUE))
+        return out
+
+
+def mentions_grounded_value(tool: BaseTool, task: str) -> bool:
+    """Whether ``task`` names a value one of the tool's grounded arguments may
+    take (a file that exists, a URL it mentions)."""
+    args = tool.args if isinstance(tool.args, dict) else {}
+    for arg in args:
+        values = choices_of(tool, arg, task) or []
+        if any(len(v) > 2 and v in task for v in values if v != "."):
+            return True
+    return False
+
+
+def grounding_text(state: AgentState, observations: int = RECENT_OBSERVATIONS) -> str:
+    """The task and the latest ``observations`` tool results: where a path to
+    write may be named, and what arguments are copied from."""
+    recent = [
+        str(m.content)
+        for m in state.get("messages", [])[-2 * observations :]
+        if isinstance(m, ToolMessage) and m.name != P.FINAL_ANSWER_TOOL
+    ]
+    return "\n".join([state.get("task", ""), *recent[-observations:]])
