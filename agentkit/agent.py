@@ -161,6 +161,8 @@ class Agent:
                 router=self._router if _switch(self.settings.tool_routing, small) else None,
                 top_k=self.settings.tool_routing_top_k,
                 worked_examples=_switch(self.settings.worked_examples, small),
+                example_style=self.settings.example_style,
+                answer_max_chars=SMALL_MODEL_ANSWER_CHARS if small else 800,
                 grounded_arguments=self.settings.grounded_arguments,
             ),
         )
@@ -427,6 +429,9 @@ class Agent:
 class _Failure:
     def __init__(self, error: BaseException) -> None:
         self.error = error
+
+
+SMALL_MODEL_ANSWER_CHARS = 300  # a 270M model's longer answers are repetition
 
 
 def _switch(setting: str, auto: bool) -> bool:

@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         "auto",
         description="Show a worked example per offered tool (auto: on for small models).",
     )
+    example_style: Literal["episodes", "choices"] = Field(
+        "episodes",
+        description="Worked examples as whole episodes (request, call, result, answer) or as "
+        "request -> tool lines.",
+    )
     grounded_arguments: bool = Field(
         True, description="Path arguments may only name files that exist (or the task names)."
     )
@@ -154,6 +159,20 @@ class Settings(BaseSettings):
         le=20.0,
         description="Logit bonus in tool arguments for tokens of the task and the latest "
         "result (small models then copy arguments from there).",
+    )
+    auto_call_bias: float = Field(
+        0.0,
+        ge=0.0,
+        le=30.0,
+        description="tool_choice='auto': lean towards a call after a user message and towards "
+        "a text answer after a tool result (for small models under LangChain agents).",
+    )
+    avoid_bias: float = Field(
+        0.0,
+        ge=0.0,
+        le=20.0,
+        description="Logit penalty in tool arguments for words that only the worked examples "
+        "use (small models otherwise copy them).",
     )
     max_steps: int = Field(12, ge=1, description="Agent steps before a run stops.")
     max_run_tokens: int = Field(20000, ge=1, description="Generated-token budget for one run.")

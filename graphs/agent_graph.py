@@ -63,6 +63,7 @@ from agentkit.graphs.calls import (
     saved_decision,
     unparseable,
 )
+from agentkit.graphs.exemplars import example_values
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
 from agentkit.graphs.state import AgentState, PendingCall, PlanNote
 from agentkit.graphs.steering import Steering, grounding_text
@@ -133,7 +134,7 @@ class AgentNodes:
         self.tools_by_name: dict[str, BaseTool] = {t.name: t for t in self.tools}
         if P.FINAL_ANSWER_TOOL in self.tools_by_name:
             raise ValueError(f"a tool may not be named {P.FINAL_ANSWER_TOOL!r}")
-        self._final_tool = final_answer_tool()
+        self._final_tool = final_answer_tool(self.steering.answer_max_chars)
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -305,6 +306,8 @@ class AgentNodes:
         if getattr(model, "supports_arg_choices", False):
             extra["arg_choices"] = self.steering.arg_choices(offered, state)
             extra["copy_from"] = grounding_text(state, observations=1)
+            if self.steering.worked_examples:
+                extra["avoid_from"] = example_values(offered)
             if state.get("steps", 0) == 0 and state.get("tool_bias"):
                 extra["tool_bias"] = state["tool_bias"]  # the first pick only
         bound = model.bind_tools([*offered, self._final_tool], tool_choice=choice, **extra)

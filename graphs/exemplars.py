@@ -49,6 +49,30 @@ def episode(tool: str | None, example: ToolExample, index: int) -> list[AnyMessa
     return messages
 
 
+def example_values(tools: Sequence[BaseTool]) -> str:
+    """The argument values, results and answers the worked examples for
+    ``tools`` show: words a small model should not copy into a real call."""
+    parts: list[str] = [DIRECT_ANSWER.get("answer", "")]
+    for tool in tools:
+        worked = next((e for e in examples_of(tool) if "args" in e and "answer" in e), None)
+        if worked is None:
+            continue
+        parts += [str(v) for v in worked["args"].values()]
+        parts += [worked.get("result", ""), worked.get("answer", "")]
+    return "\n".join(p for p in parts if p)
+
+
+def choice_examples(tools: Sequence[BaseTool], per_tool: int = 2) -> str:
+    """Requests and the tool each takes, one per line: shows which tool fits
+    which request without argument values a small model would copy."""
+    lines = ["Which tool fits which request:"]
+    for tool in tools:
+        for example in examples_of(tool)[:per_tool]:
+            lines.append(f'- "{example["request"]}" -> {tool.name}')
+    lines.append(f'- "{DIRECT_ANSWER["request"]}" -> {P.FINAL_ANSWER_TOOL}')
+    return "\n".join(lines)
+
+
 def exemplar_messages(tools: Sequence[BaseTool]) -> list[AnyMessage]:
     """Worked examples for ``tools`` (those that declare a complete one),
     then the direct answer."""

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from agentkit.tools.base import SideEffect, ToolExample, ToolPreview, declare
 from agentkit.tools.globs import glob_regex
-from agentkit.tools.grounding import SKIPPED_DIRS, Grounding, path_choices
+from agentkit.tools.grounding import SKIPPED_DIRS, Grounding, path_choices, path_mentions
 from agentkit.tools.limits import Deadline, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.patching import apply_patch, diff_stats, replace_exact, unified_diff
 from agentkit.tools.workspace import Workspace
@@ -50,6 +50,7 @@ class FileTool(BaseTool):
             preview=getattr(self, "preview", None),
             examples=self.examples,
             choices=path_choices(self.ws, self.grounding) if self.grounding else None,
+            mentions=path_mentions(self.ws, self.grounding) if self.grounding else None,
         )
 
     def execute(self, **kwargs: object) -> str:
@@ -320,7 +321,9 @@ class WriteFile(FileTool):
 class EditFileArgs(BaseModel):
     path: str = Field(description="File path relative to the workspace root.")
     old_string: str = Field(
-        "", description="Exact text to replace (must occur once unless replace_all)."
+        "",
+        description="Exact text to replace (must occur once unless replace_all); "
+        "empty: new_string is added as new lines at the end of the file.",
     )
     new_string: str = Field("", description="Replacement text.")
     replace_all: bool = Field(False, description="Replace every occurrence of old_string.")
@@ -333,7 +336,7 @@ class EditFile(FileTool):
     name: str = "edit_file"
     description: str = (
         "Edit a workspace file: replace old_string (exact, unique) with new_string, "
-        "or apply a unified diff patch."
+        "add new_string at the end (old_string empty), or apply a unified diff patch."
     )
     args_schema: ArgsSchema | None = EditFileArgs
     grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_file"}
@@ -345,7 +348,12 @@ class EditFile(FileTool):
             answer="Done: the colour in app.ini is now green.",
         ),
         ToolExample(request="Replace foo with bar in main.py"),
-        ToolExample(request="Append the line 'the end' to story.txt"),
+        ToolExample(
+            request="Append the line 'the end' to story.txt",
+            args={"path": "story.txt", "new_string": "the end"},
+            result="edited story.txt (+1 -0 lines)",
+            answer="Done: story.txt now ends with the end.",
+        ),
         ToolExample(request="set debug to true in settings.toml"),
         ToolExample(request="fix the typo 'teh' in notes.md"),
     )
@@ -376,6 +384,12 @@ class EditFile(FileTool):
             raise ToolException(f"edit_file: '{edit.path}' is too large to edit ({size} bytes)")
         if edit.patch:
             return before, apply_patch(before, edit.patch)
+        if edit.old_string == "" and edit.new_string:
+            # Appending needs no copy of the file's text: what a model that has
+            # not read the file (or cannot copy it exactly) can still do right.
+            gap = "\n" if before and not before.endswith("\n") else ""
+            tail = "" if edit.new_string.endswith("\n") else "\n"
+            return before, before + gap + edit.new_string + tail
         after = replace_exact(
             before, edit.old_string, edit.new_string, replace_all=edit.replace_all, path=edit.path
         )

@@ -259,13 +259,13 @@ class RemoteEngine:
         cancel: threading.Event | None = None,
         close_after: str | None = None,
         first_bias: dict[int, float] | None = None,
-        copy_bias: tuple[Sequence[int], float] | None = None,
+        step_bias: dict[int, float] | None = None,
     ) -> Generation:
         """The steering arguments of the in-process engine are accepted and
         not applied: a server decodes the whole reply in one request, so a
         call it cuts off at ``max_tokens`` is reported invalid instead of
         being closed, and per-step logit biases cannot be sent."""
-        del close_after, first_bias, copy_bias
+        del close_after, first_bias, step_bias
         stats = GenerationStats()
         generation = Generation(deltas=iter(()), stats=stats)
         generation.deltas = self._run(prompt, sampling, grammar, cancel, stats)
