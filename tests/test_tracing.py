@@ -363,3 +363,51 @@ def test_chat_llama_span_reports_grammar_and_speed(
     assert attrs["agentkit.tokens_per_second"] > 0
     assert attrs["agentkit.prompt_tokens.evaluated"] > 0
     assert [r for r in collector.traced_runs if r.name == "agentkit"]
+
+
+def test_otlp_mode_posts_protobuf_to_the_collector(tmp_path: Path) -> None:
+    """tracing = "otlp": OTLP/HTTP to a collector, here a stand-in on loopback."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    bodies: list[bytes] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = HTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        data = tmp_path / "data"
+        data.mkdir()
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}/v1/traces"
+        settings = settings_for(data, tracing="otlp", tracing_endpoint=endpoint)
+        agent = Agent(
+            model=ScriptedChatModel(script=[final("hi")]),
+            tools=[],
+            settings=settings,
+            planning=False,
+        )
+        agent.run("say hi", thread_id="otlp1")
+        assert agent.tracing.provider is not None
+        agent.tracing.provider.force_flush()  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+    names = []
+    for body in bodies:
+        request = ExportTraceServiceRequest.FromString(body)
+        for resource in request.resource_spans:
+            service = {a.key: a.value.string_value for a in resource.resource.attributes}
+            assert service["service.name"] == "agentkit"
+            names += [s.name for scope in resource.scope_spans for s in scope.spans]
+    assert "invoke_agent agentkit" in names and "act" in names

@@ -87,11 +87,13 @@ class Tracing:
 
     def __init__(self, provider: ApiTracerProvider | None = None, *, enabled: bool = True) -> None:
         self.enabled = enabled
+        self.provider: ApiTracerProvider | None = None
         self.tracer: Tracer | None = None
         if enabled:
             from opentelemetry import trace
 
-            self.tracer = (provider or trace.get_tracer_provider()).get_tracer(TRACER_NAME)
+            self.provider = provider or trace.get_tracer_provider()
+            self.tracer = self.provider.get_tracer(TRACER_NAME)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tracing:
