@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
     from rich.console import RenderableType
 
-    from agentkit.graphs.ledger import CallLedger
-
 RUN = "invoke_agent agentkit"
 WAIT = "wait for approval"
 
@@ -114,12 +112,11 @@ def _ts(iso: str | None) -> float:
     return datetime.fromisoformat(iso).timestamp() if iso else 0.0
 
 
-def from_checkpoints(
-    graph: CompiledStateGraph, thread_id: str, ledger: CallLedger | None = None
-) -> list[Step]:
+def from_checkpoints(graph: CompiledStateGraph, thread_id: str, ledger: Any = None) -> list[Step]:
     """The same tree rebuilt from the checkpoint history: a node's time is
     the gap between the checkpoints around it; model time is the usage the
-    step added; a wait ends when the decision was stamped."""
+    step added; a wait ends when the decision was stamped. ``ledger`` (the
+    executed-calls ledger, optional) gives the tools' durations."""
     config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
     history = list(graph.get_state_history(config))[::-1]
     roots: list[Step] = []
