@@ -63,6 +63,7 @@ from agentkit.graphs.state import INTERRUPT, AgentState
 from agentkit.graphs.steering import Steering
 from agentkit.graphs.support import final_answer_tool
 from agentkit.threads import ThreadStore, new_thread_id, pending_requests
+from agentkit.tracing import TracedContextSource, Tracing
 
 __all__ = ["Agent", "Approver", "ContextSource", "Limits"]
 
@@ -114,6 +115,7 @@ class Agent:
         limits: Limits | None = None,
         durability: Durability | None = None,
         tool_choice: str | Callable[[AgentState], str] = "any",
+        tracing: Tracing | None = None,
     ) -> None:
         """Every argument is optional: the defaults are the bundled model
         (loaded on first use; a callable ``model`` is also called on first
@@ -126,6 +128,9 @@ class Agent:
         ``tool_choice="any"`` makes every act step a tool call (the synthetic
         ``final_answer`` tool included), which a constrained model always gets
         right; use ``"auto"`` for models that answer in plain text.
+        ``tracing`` defaults to the ``tracing`` setting (see
+        :mod:`agentkit.tracing`); pass ``Tracing(provider)`` for your own
+        OpenTelemetry tracer provider.
         """
         self.settings = settings or load_settings()
         self.storage = (
@@ -139,6 +144,7 @@ class Agent:
         )
         self.memory = memory
         self.approver = approver
+        self.tracing = tracing or Tracing.from_settings(self.settings)
         self.durability: Durability = durability or self.settings.durability
         self.limits = limits or Limits(
             max_steps=self.settings.max_steps, max_tokens=self.settings.max_run_tokens
@@ -152,7 +158,7 @@ class Agent:
             tools=self.tools,
             policy=self.policy,
             ledger=self.storage.ledger,
-            memory=memory,
+            memory=TracedContextSource(memory) if memory is not None else None,
             prompts=prompts,
             limits=self.limits,
             planning=planning,
@@ -216,7 +222,7 @@ class Agent:
         pass your own to continue a conversation."""
         thread_id = thread_id or new_thread_id()
         self.threads.touch(thread_id, task)
-        yield from self._drive(thread_id, {"task": task, "status": "starting"})
+        yield from self._drive(thread_id, {"task": task, "status": "starting"}, task=task)
 
     def resume(self, thread_id: str, decisions: Sequence[Decision] = ()) -> RunResult:
         """Answer the pending approvals of ``thread_id`` (one decision per
@@ -360,13 +366,27 @@ class Agent:
         self,
         requests: Sequence[ApprovalRequest],
         answers: Sequence[Decision | Mapping[str, object]],
+        decided_by: str = "human",
     ) -> Command:
-        """The answers, checked once (see resolve_decisions), as the graph's resume value."""
+        """The answers, checked once (see resolve_decisions), as the graph's
+        resume value, stamped with who decided and when (the audit trail)."""
         decisions = resolve_decisions(requests, answers, {t.name: t for t in self.tools})
-        return Command(resume=[d.model_dump() for d in decisions])
+        now = time.time()
+        return Command(
+            resume=[
+                {**d.model_dump(), "decided_by": decided_by, "decided_at": now} for d in decisions
+            ]
+        )
 
     def _drive(
-        self, thread_id: str, graph_input: AgentState | Command | None
+        self, thread_id: str, graph_input: AgentState | Command | None, task: str | None = None
+    ) -> Iterator[AgentEvent]:
+        resumed = graph_input.resume if isinstance(graph_input, Command) else None
+        with self.tracing.run(thread_id, self.graph, task=task, decisions=resumed) as trace:
+            yield from self._drive_traced(thread_id, graph_input, trace)
+
+    def _drive_traced(
+        self, thread_id: str, graph_input: AgentState | Command | None, trace: Any
     ) -> Iterator[AgentEvent]:
         control = RunControl()
         with self._lock:
@@ -377,7 +397,7 @@ class Agent:
                 try:
                     for mode, chunk in self.graph.stream(
                         graph_input,
-                        self._config(thread_id),
+                        trace.config(self._config(thread_id)),
                         stream_mode=STREAM_MODES,
                         durability=self.durability,
                         control=control,
@@ -394,7 +414,8 @@ class Agent:
                     return
                 if not requests or self.approver is None:
                     return
-                graph_input = self._resume_command(requests, self.approver(requests))
+                answers = trace.ask(self.approver, requests)
+                graph_input = self._resume_command(requests, answers, decided_by="approver")
         finally:
             with self._lock:
                 if self._control is control:

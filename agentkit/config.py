@@ -251,6 +251,21 @@ class Settings(BaseSettings):
         description="How long a server that failed is skipped before it is tried again.",
     )
 
+    # --- observability (docs/observability.md) -----------------------------------
+    tracing: Literal["off", "otlp", "file", "global"] = Field(
+        "off",
+        description="OpenTelemetry traces: off, otlp (OTLP/HTTP to a collector), file (OTLP JSON "
+        "lines in data_dir), global (the host application's tracer provider).",
+    )
+    tracing_endpoint: str | None = Field(
+        None,
+        description="otlp: the collector's traces URL (default: OTEL_EXPORTER_OTLP_* variables, "
+        "else http://localhost:4318/v1/traces).",
+    )
+    tracing_file: Path | None = Field(
+        None, description="file: where spans go (default: <data_dir>/traces.jsonl)."
+    )
+
     # --- where things live ---------------------------------------------------
     data_dir: Path | None = Field(
         None,

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langchain_core.runnables import RunnableConfig
@@ -32,6 +32,9 @@ from agentkit.errors import AgentkitError
 from agentkit.events import ApprovalRequest
 from agentkit.graphs.ledger import CallLedger
 from agentkit.graphs.state import INTERRUPT
+
+if TYPE_CHECKING:
+    from agentkit.audit import ThreadAudit
 
 ThreadStatus = Literal["finished", "needs_approval", "stopped", "running", "empty"]
 
@@ -289,6 +292,14 @@ class ThreadStore:
             self._conn.execute(
                 "UPDATE agentkit_threads SET title = ? WHERE thread_id = ?", (title, thread_id)
             )
+
+    def audit(self, thread_id: str) -> ThreadAudit:
+        """The thread's audit record: transcript, every tool call with its
+        policy verdict, decision, who decided and when, outputs, usage, forks
+        (see :mod:`agentkit.audit`)."""
+        from agentkit.audit import build_audit
+
+        return build_audit(self, thread_id)
 
     def delete(self, thread_id: str) -> None:
         """Delete the thread's checkpoints, ledger entries, title and thread rules."""

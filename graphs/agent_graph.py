@@ -59,6 +59,7 @@ from agentkit.graphs.calls import (
     decide,
     pending_signature,
     propose,
+    provenance,
     run_once,
     saved_decision,
     unparseable,
@@ -337,6 +338,7 @@ class AgentNodes:
         pending = state.get("pending", [])
         asks = [p for p in pending if p["verdict"] == "ask"]
         answers: dict[str, Decision] = {}
+        stamps: dict[str, dict[str, object]] = {}
         if asks:
             requests = [self.approval_request(p) for p in asks]
             # The resume value was checked against these requests before the
@@ -344,6 +346,7 @@ class AgentNodes:
             # would stay in the checkpoint and be replayed by every later resume.
             raw = interrupt({"requests": [r.model_dump(mode="json") for r in requests]})
             answers = {d.call_id: d for d in parse_decisions(raw)}
+            stamps = {str(d.get("call_id")): d for d in raw if isinstance(d, dict)}
         for p in asks:
             answer = answers.get(p["call_id"])
             if isinstance(answer, Approve) and answer.always:
@@ -353,7 +356,13 @@ class AgentNodes:
                     scope=answer.always,
                     thread_id=current_thread_id(),
                 )
-        return {"decisions": [decide(p, answers.get(p["call_id"])) for p in pending]}
+        now = time.time()
+        decisions = []
+        for p in pending:
+            answer = answers.get(p["call_id"])
+            stamp = provenance(p, answer, stamps.get(p["call_id"]), now)
+            decisions.append({**decide(p, answer), **stamp})
+        return {"decisions": decisions}
 
     def approval_request(self, p: PendingCall) -> ApprovalRequest:
         """A call the policy asks about, as the human sees it."""

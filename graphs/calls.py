@@ -170,6 +170,24 @@ def decide(p: PendingCall, answer: Decision | None) -> CallDecision:
     raise ValueError(f"no decision for call {p['call_id']!r}")
 
 
+def provenance(
+    p: PendingCall, answer: Decision | None, raw: Mapping[str, object] | None, now: float
+) -> dict[str, Any]:
+    """Who decided about ``p`` and when, for the audit trail. A human's or an
+    approver's answer carries its stamp in the resume value (``raw``); the
+    policy and the checks decide when the approve node runs (``now``)."""
+    if p["verdict"] != "ask":
+        by = "check" if p["verdict"] == "invalid" else "policy"
+        return {"decision": p["verdict"], "decided_by": by, "decided_at": now}
+    stamp = raw or {}
+    at = stamp.get("decided_at")
+    return {
+        "decision": answer.kind if answer is not None else "none",
+        "decided_by": str(stamp.get("decided_by") or "human"),
+        "decided_at": float(at) if isinstance(at, int | float) else now,
+    }
+
+
 def _rejected(run: CallDecision, feedback: str) -> CallDecision:
     note = P.REJECTED_NOTE.format(feedback=f": {feedback}" if feedback else "")
     return {**run, "status": "rejected", "output": note, "feedback": feedback}
