@@ -267,16 +267,9 @@ class Agent:
         return self._requests(thread_id, pending_requests(snapshot))
 
     def _requests(self, thread_id: str, requests: list[ApprovalRequest]) -> list[ApprovalRequest]:
-        """Requests saved before approvals named their workspace get the thread's."""
-        if all(r.workspace for r in requests):
-            return requests
-        origin = self.threads.origin(thread_id)
-        if origin is None:
-            return requests
-        return [
-            r if r.workspace else r.model_copy(update={"workspace": origin.workspace})
-            for r in requests
-        ]
+        """Saved requests as they read where the thread works now."""
+        origin = self.threads.origin(thread_id) if requests else None
+        return [r.in_workspace(origin.workspace) for r in requests] if origin else requests
 
     # --- workspaces -------------------------------------------------------------------
     def workspace_of(self, thread_id: str) -> Path:

@@ -125,6 +125,17 @@ class ApprovalRequest(BaseModel):
         here = Path(cwd if cwd is not None else os.getcwd()).resolve()
         return None if Path(where).is_relative_to(here) else where
 
+    def in_workspace(self, workspace: str) -> ApprovalRequest:
+        """The request as it reads once the thread works in ``workspace``
+        (moved since the request was saved, or saved before requests named
+        their workspace): the target moves along with it."""
+        if not workspace or workspace == self.workspace:
+            return self
+        target = self.target
+        if target and self.workspace and Path(target).is_relative_to(self.workspace):
+            target = str(Path(workspace) / Path(target).relative_to(self.workspace))
+        return self.model_copy(update={"workspace": workspace, "target": target})
+
 
 # --- retrieved context ------------------------------------------------------------
 

@@ -455,6 +455,7 @@ class ThreadStore:
             updated = datetime.fromisoformat(snapshot.created_at).timestamp()
         origin = meta.origin if meta else None
         workspace = origin.workspace if origin else (snapshot.metadata or {}).get(WORKSPACE_KEY)
+        pending = [r.in_workspace(str(workspace or "")) for r in pending]
         return ThreadInfo(
             thread_id=thread_id,
             title=(meta.title if meta else "") or _title(values.get("task", "")),

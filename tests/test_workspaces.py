@@ -122,6 +122,9 @@ def test_a_moved_workspace_is_one_line_and_loses_nothing(dirs: dict[str, Path]) 
 
     origin = in_b.threads.relocate("t1", moved)
     assert origin.workspace == str(moved)
+    asked = in_b.pending("t1")[0]
+    assert (asked.workspace, asked.target) == (str(moved), str(moved / "out.txt"))
+    assert in_b.threads.get("t1").pending == [asked]
     assert [(m.from_workspace, m.to_workspace) for m in origin.moves] == [
         (str(dirs["A"]), str(moved))
     ]
@@ -228,6 +231,10 @@ def test_shown_location_without_a_target() -> None:
     assert request.shown_location(cwd="/elsewhere/A/sub") == "/elsewhere/A"
     assert request.shown_location(cwd="/tmp") == "/elsewhere/A"
     assert ApprovalRequest(call_id="c", tool="t", args={}, side_effects=[]).shown_location() is None
+    moved = request.model_copy(update={"target": "/elsewhere/A/x.md"}).in_workspace("/new/A")
+    assert (moved.workspace, moved.target) == ("/new/A", "/new/A/x.md")
+    legacy = ApprovalRequest(call_id="c", tool="t", args={}, side_effects=[]).in_workspace("/w")
+    assert (legacy.workspace, legacy.target) == ("/w", None)
 
 
 # --- the CLI -----------------------------------------------------------------------------

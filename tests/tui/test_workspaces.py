@@ -119,6 +119,7 @@ async def test_a_moved_workspace_asks_where_to_continue(dirs: dict[str, Path]) -
         await settle(pilot)
         assert f"this thread now works in {moved}" in notices(app)
         assert isinstance(app.screen, ApprovalScreen), "decide again, now in the new place"
+        assert app.screen.current.target == str(moved / "out.txt")
         await pilot.press("y")
         await settle(pilot)
     assert (moved / "out.txt").read_text() == "from A" and list(dirs["B"].iterdir()) == []
