@@ -74,6 +74,7 @@ from agentkit.graphs.support import (
     close_unanswered,
     configurable,
     current_thread_id,
+    current_workspace,
     final_answer_tool,
     fresh_run_fields,
     last_ai_id,
@@ -82,6 +83,7 @@ from agentkit.graphs.support import (
     reply_usage,
 )
 from agentkit.tools.base import danger_of, preview_of
+from agentkit.tools.registry import call_target
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 
@@ -132,10 +134,17 @@ class AgentNodes:
     and answer-on-repeat (see :mod:`.steering`)."""
 
     def __post_init__(self) -> None:
-        self.tools_by_name: dict[str, BaseTool] = {t.name: t for t in self.tools}
-        if P.FINAL_ANSWER_TOOL in self.tools_by_name:
-            raise ValueError(f"a tool may not be named {P.FINAL_ANSWER_TOOL!r}")
+        self.bind_tools(self.tools)
         self._final_tool = final_answer_tool(self.steering.answer_max_chars)
+
+    def bind_tools(self, tools: Sequence[BaseTool]) -> None:
+        """Use ``tools`` from the next step on (e.g. the same tools bound to
+        another thread's workspace); never while a run is in progress."""
+        by_name = {t.name: t for t in tools}
+        if P.FINAL_ANSWER_TOOL in by_name:
+            raise ValueError(f"a tool may not be named {P.FINAL_ANSWER_TOOL!r}")
+        self.tools = tools
+        self.tools_by_name: dict[str, BaseTool] = by_name
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -275,9 +284,13 @@ class AgentNodes:
         }
 
     def _pending_calls(self, response: AIMessage, state: AgentState) -> list[PendingCall]:
-        blocked, thread_id = state.get("blocked", {}), current_thread_id()
+        blocked, thread_id, workspace = (
+            state.get("blocked", {}),
+            current_thread_id(),
+            current_workspace(),
+        )
         checked = [
-            propose(c, self.tools_by_name, self.policy, blocked, thread_id)
+            propose(c, self.tools_by_name, self.policy, blocked, thread_id, workspace)
             for c in response.tool_calls
         ]
         return checked + [unparseable(c) for c in response.invalid_tool_calls]
@@ -355,6 +368,7 @@ class AgentNodes:
                     **always_allow_patterns(p["args"]),
                     scope=answer.always,
                     thread_id=current_thread_id(),
+                    workspace=current_workspace(),
                 )
         now = time.time()
         decisions = []
@@ -377,6 +391,8 @@ class AgentNodes:
             preview=preview_of(tool, p["args"]),
             args_schema=schema.model_json_schema() if isinstance(schema, type) else dict(schema),
             reason=p["reason"],
+            workspace=current_workspace() or "",
+            target=call_target(tool, p["args"]),
         )
 
     # --- execute ---------------------------------------------------------------

@@ -98,6 +98,7 @@ def propose(
     policy: Policy,
     blocked: Mapping[str, str],
     thread_id: str | None,
+    workspace: str | None = None,
 ) -> PendingCall:
     """A call the model made, checked, with the policy's verdict."""
     name, args = call["name"], call["args"]
@@ -120,7 +121,7 @@ def propose(
     if why:
         error = P.BLOCKED_REPEAT_NOTE.format(why=why)
         return {**base, "verdict": "invalid", "reason": "blocked repeat", "error": error}
-    verdict = policy.evaluate(tool, args, thread_id=thread_id)
+    verdict = policy.evaluate(tool, args, thread_id=thread_id, workspace=workspace)
     return {**base, "verdict": verdict.action, "reason": verdict.reason}
 
 

@@ -438,6 +438,7 @@ class ChatLlamaServer(ChatLlama):
         """A served model is not inspected; the steering biases (which a server
         cannot apply per step anyway) stay off unless set."""
         return False
+
     base_urls: list[str] = Field(description="Server base URLs (http://host:port/v1).")
     timeout_s: float = 120.0
     retry_s: float = 15.0
