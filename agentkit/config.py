@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         0, ge=-1, description="Layers offloaded to the GPU (0 = CPU only, -1 = all)."
     )
     flash_attn: bool = Field(False, description="Use llama.cpp flash attention.")
+    prompt_lookup: bool = Field(
+        True,
+        description="Speculate by prompt lookup: tokens the reply copies from the context are "
+        "verified in one batch (same output, faster copying).",
+    )
     chat_format: str = Field(
         "auto",
         description="Prompt format: auto (GGUF template, else by architecture), gemma, chatml, ...",

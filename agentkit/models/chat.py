@@ -113,6 +113,11 @@ class ChatLlama(BaseChatModel):
     n_batch: int = 512
     n_gpu_layers: int = 0
     flash_attn: bool = False
+    prompt_lookup: bool = Field(
+        True,
+        description="Draft tokens the reply copies from the context and verify them in one "
+        "batch (agentkit.models.speculate): the same output, fewer sequential decodes.",
+    )
     chat_format: str = "auto"
     temperature: float = 0.2
     top_p: float = 0.95
@@ -178,6 +183,7 @@ class ChatLlama(BaseChatModel):
             "n_batch": settings.n_batch,
             "n_gpu_layers": settings.n_gpu_layers,
             "flash_attn": settings.flash_attn,
+            "prompt_lookup": settings.prompt_lookup,
             **sampling_settings(settings),
         }
         values.update(overrides)
@@ -450,6 +456,7 @@ class ChatLlama(BaseChatModel):
             top_p=kwargs.get("top_p", self.top_p),
             seed=kwargs.get("seed", self.seed),
             max_tokens=max_tokens,
+            prompt_lookup=kwargs.get("prompt_lookup", self.prompt_lookup),
             # Stop strings would cut JSON mid-value. A text answer in auto mode
             # ends where a small model starts writing the next tool response.
             stop=[*(self.stop or []), *(stop or []), *([TOOL_RESPONSE_OPEN] if constrained else [])]
@@ -543,6 +550,9 @@ class ChatLlama(BaseChatModel):
             "prompt_tokens_evaluated": stats.prompt_tokens_evaluated,
             "prompt_tokens_reused": stats.prompt_tokens_reused,
             "grammar_rejections": stats.grammar_rejections,
+            "draft_tokens": stats.draft_tokens,
+            "draft_accepted": stats.draft_accepted,
+            "decode_batches": stats.decode_batches,
             "closed_early": stats.closed_early,
             "timings": stats.timings(),
             "tool_call_mode": self.tool_call_mode,

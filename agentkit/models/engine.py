@@ -37,6 +37,7 @@ import numpy as np
 
 from agentkit.errors import ModelError
 from agentkit.models.kernels import ReuseRules, reuse_rules
+from agentkit.models.speculate import PromptLookup
 
 if TYPE_CHECKING:
     from agentkit.config import Settings
@@ -157,6 +158,9 @@ class SamplingParams:
     seed: int = -1
     max_tokens: int = 512
     stop: Sequence[str] = ()
+    prompt_lookup: bool = True
+    """Speculate by prompt lookup (agentkit.models.speculate): the same
+    output, fewer sequential decodes when the reply copies the context."""
 
 
 @dataclass
@@ -170,6 +174,12 @@ class GenerationStats:
     prompt_seconds: float = 0.0
     decode_seconds: float = 0.0
     grammar_rejections: int = 0
+    draft_tokens: int = 0
+    """Tokens prompt lookup drafted and the model verified in a batch."""
+    draft_accepted: int = 0
+    """Of those, the ones decoding kept (each one decode step saved)."""
+    decode_batches: int = 0
+    """Sequential model evaluations while decoding (plain decoding: one per token)."""
     finish_reason: FinishReason = "stop"
     closed_early: ClosedEarly | None = None
     """Why a constrained generation was steered to close its JSON early."""
@@ -400,8 +410,33 @@ class LlamaEngine:
         if self.rules.reuse_generated:
             self._reusable_tokens = llm.n_tokens
 
-    def _logits(self) -> np.ndarray:
-        ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, -1)
+    def _advance_draft(self, token: int, draft: list[int]) -> None:
+        """Evaluate a generated token and its draft in one batch, with logits
+        for every row (row ``i`` predicts the token after ``[token, *draft][i]``).
+        The batch has two or more rows, so batch-invariant kernels give each
+        row's keys, values and logits exactly as pair decoding would."""
+        llm = self.llm
+        batch = [token, *draft]
+        start = llm.n_tokens
+        llm._ctx.kv_cache_seq_rm(-1, start, -1)
+        llm._batch.set_batch(batch=batch, n_past=start, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[start : start + len(batch)] = batch
+        llm.n_tokens = start + len(batch)
+        if self.rules.reuse_generated:
+            self._reusable_tokens = llm.n_tokens
+
+    def _drop_draft(self, count: int) -> None:
+        """Forget the last ``count`` evaluated tokens (a rejected draft's rest)."""
+        if count <= 0:
+            return
+        llm = self.llm
+        llm.n_tokens -= count
+        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+        self._reusable_tokens = min(self._reusable_tokens, llm.n_tokens)
+
+    def _logits(self, row: int = -1) -> np.ndarray:
+        ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, row)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
 
     @staticmethod
@@ -429,8 +464,9 @@ class LlamaEngine:
         stats: GenerationStats,
         closing: bool = False,
         bias: Bias | None = None,
+        row: int = -1,
     ) -> int:
-        logits = self._logits()
+        logits = self._logits(row)
         if closing or bias is not None:
             logits = logits.copy()
         if bias is not None:
@@ -524,6 +560,12 @@ class LlamaEngine:
             structured = grammar is not None and close_after is not None
             generated: list[int] = []
             limit = sampling.max_tokens + (CLOSING_ALLOWANCE if structured else 0)
+            lookup = PromptLookup(prompt_tokens) if sampling.prompt_lookup else None
+            # The draft being verified: its tokens not matched yet, how many it
+            # had, and the logits row (of its batch) that predicts the next one.
+            expected: list[int] = []
+            drafted = 0
+            row = -1
             try:
                 for step in range(limit):
                     if step >= sampling.max_tokens and stats.closed_early is None:
@@ -542,7 +584,7 @@ class LlamaEngine:
                             stats.closed_early = "repetition"
                     closing = stats.closed_early is not None
                     bias = first if step == 0 and first is not None else copied
-                    token = self._sample(sampling, grammar, rng, stats, closing, bias)
+                    token = self._sample(sampling, grammar, rng, stats, closing, bias, row)
                     if self.ends_reply(token):
                         stats.finish_reason = "stop"
                         break
@@ -552,10 +594,32 @@ class LlamaEngine:
                     stats.completion_tokens += 1
                     piece = self.llm._model.token_to_piece(token, special=False).rstrip(b"\0")
                     text += decoder.decode(piece)
-                    if self.llm.n_tokens + 1 >= self.n_ctx:
+                    cached = len(prompt_tokens) + len(generated)
+                    if cached >= self.n_ctx:
                         stats.finish_reason = "context"
                         break
-                    self._advance(token)
+                    if expected and token == expected[0]:
+                        # The draft had it: it is in the cache already, and the
+                        # batch's next row holds the logits after it.
+                        expected.pop(0)
+                        row += 1
+                        stats.draft_accepted += 1
+                    else:
+                        if lookup is not None and drafted:
+                            lookup.record(drafted, drafted - len(expected))
+                            self._drop_draft(len(expected))
+                        expected, drafted, row = [], 0, -1
+                        draft: list[int] = []
+                        if lookup is not None:
+                            lookup.extend(generated[len(lookup) - len(prompt_tokens) :])
+                            draft = lookup.draft(min(limit - step - 1, self.n_ctx - 1 - cached))
+                        if draft:
+                            self._advance_draft(token, draft)
+                            expected, drafted, row = draft, len(draft), 0
+                            stats.draft_tokens += len(draft)
+                        else:
+                            self._advance(token)
+                        stats.decode_batches += 1
                     if stops:
                         hit = min(
                             (
@@ -581,5 +645,7 @@ class LlamaEngine:
                 if len(text) > emitted:
                     yield text[emitted:]
             finally:
+                if expected:  # drafted tokens the output never reached
+                    self._drop_draft(len(expected))
                 stats.decode_seconds = time.perf_counter() - started
                 stats.text = text
