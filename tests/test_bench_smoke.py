@@ -17,13 +17,21 @@ from agentkit.bench.report import format_value, markdown, plot, render_table, wr
 
 def fake_groups(monkeypatch: pytest.MonkeyPatch, broken: str | None = None) -> None:
     """Replace every group's ``run`` with instant fake measurements."""
-    from agentkit.bench import agent, checkpoint, coldstart, model, rag
+    from agentkit.bench import agent, checkpoint, coldstart, decoding, model, rag, tasks
 
     def model_run(ctx: BenchContext) -> list[Row]:
         ctx.shared["raw_decode"] = 50.0
         return [
             Row("model", "ChatLlama ÷ raw decode", 0.99, "", Target(">=", 0.97)),
             Row("model", "constrained ÷ unconstrained decode", 0.5, "", Target(">=", 0.8)),
+        ]
+
+    def tasks_run(ctx: BenchContext) -> list[Row]:
+        return [Row("tasks", "time per task, median", 4.2, "s")]
+
+    def decoding_run(ctx: BenchContext) -> list[Row]:
+        return [
+            Row("decoding", "prompt lookup ÷ plain, copy-heavy call", 3.1, "", Target(">=", 2.0))
         ]
 
     def agent_run(ctx: BenchContext) -> list[Row]:
@@ -56,6 +64,8 @@ def fake_groups(monkeypatch: pytest.MonkeyPatch, broken: str | None = None) -> N
 
     fakes = {
         model: model_run,
+        decoding: decoding_run,
+        tasks: tasks_run,
         agent: agent_run,
         checkpoint: checkpoint_run,
         rag: rag_run,

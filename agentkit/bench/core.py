@@ -14,8 +14,16 @@ from typing import Any, Literal
 
 from agentkit.config import Settings, load_settings
 
-GroupName = Literal["coldstart", "model", "agent", "checkpoint", "rag"]
-GROUPS: tuple[GroupName, ...] = ("coldstart", "model", "agent", "checkpoint", "rag")
+GroupName = Literal["coldstart", "tasks", "model", "decoding", "agent", "checkpoint", "rag"]
+GROUPS: tuple[GroupName, ...] = (
+    "coldstart",
+    "tasks",
+    "model",
+    "decoding",
+    "agent",
+    "checkpoint",
+    "rag",
+)
 """Run order. Cold start goes first, before this process loads any model, so
 the child competes with as little of our own memory as possible."""
 
@@ -203,11 +211,13 @@ def run_bench(
     """Run ``groups`` in order and collect their rows. A group that fails
     becomes an error entry (and its rows are missing), not a crash: the
     other groups' numbers are still worth having."""
-    from agentkit.bench import agent, checkpoint, coldstart, model, rag
+    from agentkit.bench import agent, checkpoint, coldstart, decoding, model, rag, tasks
 
     runners: dict[GroupName, Callable[[BenchContext], list[Row]]] = {
         "coldstart": coldstart.run,
+        "tasks": tasks.run,
         "model": model.run,
+        "decoding": decoding.run,
         "agent": agent.run,
         "checkpoint": checkpoint.run,
         "rag": rag.run,

@@ -105,7 +105,9 @@ def load_chat(ctx: BenchContext) -> Any:
     loading is not inside the first timing."""
     from agentkit.models import ChatLlama
 
-    chat = ChatLlama.from_settings(ctx.settings, temperature=0.0)
+    # Plain decoding: these rows compare the engine with raw llama-cpp-python
+    # token by token; the speculation group measures what prompt lookup adds.
+    chat = ChatLlama.from_settings(ctx.settings, temperature=0.0, prompt_lookup=False)
     _ = chat.engine
     return chat
 
@@ -182,7 +184,9 @@ def time_engine(
     engine.reset_cache()
     clock = Clock()
     gen = engine.generate(
-        tokens, SamplingParams(temperature=0.0, max_tokens=max_tokens), grammar=grammar
+        tokens,
+        SamplingParams(temperature=0.0, max_tokens=max_tokens, prompt_lookup=False),
+        grammar=grammar,
     )
     for delta in gen:
         if delta:

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         only: str | None = typer.Option(
             None,
             "--only",
-            help="Comma-separated groups to run: coldstart, model, agent, checkpoint, rag.",
+            help="Comma-separated groups to run: coldstart, tasks, model, decoding, agent, checkpoint, rag.",
         ),
     ) -> None:
         """Measure throughput, prefix reuse, framework overhead, checkpoint
