@@ -340,7 +340,12 @@ class AgentNodes:
     @staticmethod
     def plan_note(state: AgentState) -> PlanNote | None:
         """A note for the act prompt when the plan differs from the last one shown."""
-        text = P.render_plan(state.get("plan", []))
+        plan = state.get("plan", [])
+        if len(plan) < 2:
+            # A one-step plan is the request itself: repeating it (with a
+            # "[x]" once done) only gives a small model more text to copy.
+            return None
+        text = P.render_plan(plan)
         notes = state.get("plan_notes", [])
         if not text or (notes and notes[-1]["text"] == text):
             return None
