@@ -39,6 +39,7 @@ from langgraph.types import StreamWriter, interrupt
 
 from agentkit.approvals.decisions import always_allow_patterns, call_signature, parse_decisions
 from agentkit.approvals.policy import Policy
+from agentkit.approvals.untrusted import Provenance
 from agentkit.errors import AgentkitError
 from agentkit.events import (
     ApprovalRequest,
@@ -79,7 +80,7 @@ from agentkit.graphs.support import (
     reply_text,
     reply_usage,
 )
-from agentkit.tools.base import danger_of, preview_of
+from agentkit.tools.base import danger_of, preview_of, side_effects_of
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 
@@ -274,8 +275,20 @@ class AgentNodes:
 
     def _pending_calls(self, response: AIMessage, state: AgentState) -> list[PendingCall]:
         blocked, thread_id = state.get("blocked", {}), current_thread_id()
+        seen = None
+        if self.policy.untrusted_content != "off" and any(
+            side_effects_of(self.tools_by_name[c["name"]]) - {"read"}
+            for c in response.tool_calls
+            if c["name"] in self.tools_by_name
+        ):  # what the model has read, and from whom
+            seen = Provenance.of(
+                state.get("messages", []),
+                self.tools_by_name,
+                state.get("task", ""),
+                state.get("context", []),
+            )
         checked = [
-            propose(c, self.tools_by_name, self.policy, blocked, thread_id)
+            propose(c, self.tools_by_name, self.policy, blocked, thread_id, seen)
             for c in response.tool_calls
         ]
         return checked + [unparseable(c) for c in response.invalid_tool_calls]
@@ -389,7 +402,9 @@ class AgentNodes:
             else:
                 key = f"{key_prefix}/{p['call_id']}"
                 tool = self.tools_by_name[p["tool"]]
-                outcome = run_once(self.ledger, key, thread_id, tool, p["call_id"], d["args"])
+                outcome = run_once(
+                    self.ledger, key, thread_id, tool, p["call_id"], d["args"], p.get("pinned")
+                )
             emit(outcome.event())
             outcomes.append(outcome)
         blocked = dict(state.get("blocked", {}))

@@ -130,7 +130,12 @@ def http_get_tool(
         handle_validation_error=describe_validation_error,
     )
     return declare(
-        tool, ["network"], preview=preview, examples=HTTP_EXAMPLES, choices=mentioned_url_choices
+        tool,
+        ["network"],
+        preview=preview,
+        examples=HTTP_EXAMPLES,
+        choices=mentioned_url_choices,
+        untrusted=True,  # a page says whatever its author wants
     )
 
 

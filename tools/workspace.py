@@ -18,6 +18,24 @@ agentkit's own data (the data dir with the checkpoint database and the Chroma
 store, a checkpointer file, the policy file and the project's agentkit.toml)
 is never writable through these tools, even when it lies inside the root:
 checked by path and, while walking, by device/inode of each directory.
+
+Three more guards serve the approval policy (docs/security.md):
+
+- **Path targets** (:meth:`Workspace.target`): what a path argument will
+  really touch, relative to the root, with every symlink followed and ``..``
+  collapsed, beside the path as written. Policy path rules match the real
+  path and never auto-allow a call whose real path differs from the written
+  one.
+- **Protected paths** (:data:`PROTECTED_PATHS`): files that run code or steer
+  agentkit (``.git/``, ``.envrc``, ``.vscode/``, shell rc files, ...). Tools
+  may write them, but only after a human's yes: the policy never auto-allows
+  such a write.
+- **Pinned targets** (:func:`pinned_targets`): the real path a write was
+  evaluated (and approved) for. If a symlink swapped in since then makes the
+  path lead elsewhere, the write is refused instead of landing there.
+
+Reads refuse regular files with more than one hard link (a hard link inside
+the root may name a file outside it) unless ``read_hard_links`` is set.
 """
 
 from __future__ import annotations
@@ -26,13 +44,16 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from langchain_core.tools import ToolException
+
+from agentkit.tools.globs import glob_match
 
 if TYPE_CHECKING:
     from agentkit.config import Settings
@@ -52,6 +73,176 @@ class Entry:
     name: str
     kind: str  # "file", "dir", "symlink", "other"
     size: int
+
+
+# --- protected paths: written only after a human's yes -------------------------------
+
+# Glob (relative to the workspace root, matched case-insensitively) -> why a
+# write there needs a human. Each leads to code execution or to agentkit's
+# own control. ``unprotect_paths`` removes entries (agentkit doctor warns).
+_GIT = "git metadata: hooks and config (core.fsmonitor, core.pager, core.hooksPath) run code"
+_RC = "a shell or tool startup file: runs in every new shell or git command"
+PROTECTED_PATHS: dict[str, str] = {
+    "**/.git": _GIT,
+    "**/.git/**": _GIT,
+    "**/.agentkit": "agentkit's data dir: policy, approvals, threads",
+    "**/.agentkit/**": "agentkit's data dir: policy, approvals, threads",
+    "**/agentkit.toml": "agentkit's config: MCP server commands, the policy file",
+    "**/.envrc": "direnv runs it when a shell enters the directory",
+    "**/.vscode/**": "editor config: tasks, launch configs and settings run code",
+    "**/.idea/**": "editor config: run configurations and tools run code",
+    "**/.devcontainer/**": "dev container config: its commands run when the project opens",
+    "**/.pre-commit-config.yaml": "pre-commit runs its hooks on every git commit",
+    "**/sitecustomize.py": "Python imports it at every start",
+    "**/usercustomize.py": "Python imports it at every start",
+    "**/*.pth": "Python runs its import lines at every start (in site-packages)",
+    **{
+        f"**/{name}": _RC
+        for name in (
+            ".bashrc",
+            ".bash_profile",
+            ".bash_login",
+            ".bash_logout",
+            ".profile",
+            ".zshrc",
+            ".zshenv",
+            ".zprofile",
+            ".zlogin",
+            ".zlogout",
+            ".kshrc",
+            ".cshrc",
+            ".tcshrc",
+            ".inputrc",
+            ".gitconfig",
+        )
+    },
+    "**/.config/fish/**": _RC,
+    "**/.config/git/**": _RC,
+    "**/.ssh/**": "ssh keys and config (authorized_keys, ProxyCommand)",
+}
+# Build entry points: the next `make`, `npm test` or `pytest` runs them. Not
+# built in (agents edit them often); ``protect_build_files = true`` adds them.
+_BUILD = "a build or test entry point: the next build or test run executes it"
+BUILD_FILES: dict[str, str] = {
+    f"**/{name}": _BUILD
+    for name in (
+        "Makefile",
+        "GNUmakefile",
+        "*.mk",
+        "justfile",
+        ".justfile",
+        "Taskfile.yml",
+        "Taskfile.yaml",
+        "package.json",
+        "setup.py",
+        "pyproject.toml",
+        "conftest.py",
+        "noxfile.py",
+        "tox.ini",
+        "Rakefile",
+        "build.gradle",
+        "build.gradle.kts",
+        "CMakeLists.txt",
+        "build.rs",
+        ".gitlab-ci.yml",
+        ".github/workflows/**",
+    )
+}
+
+
+def protected_patterns(
+    extra: Iterable[str] = (), *, build_files: bool = False, removed: Iterable[str] = ()
+) -> dict[str, str]:
+    """The protected-path globs: the built-in ones (less ``removed``), the
+    build files when asked, and the user's ``extra``."""
+    gone = set(removed)
+    found = {p: why for p, why in PROTECTED_PATHS.items() if p not in gone}
+    if build_files:
+        found.update(BUILD_FILES)
+    for pattern in extra:
+        found.setdefault(pattern, "listed in protected_paths")
+    return found
+
+
+def unknown_unprotected(removed: Iterable[str]) -> list[str]:
+    """Entries of ``unprotect_paths`` that name no built-in protected path."""
+    return [p for p in removed if p not in PROTECTED_PATHS]
+
+
+def security_warnings(settings: Settings) -> list[str]:
+    """What ``agentkit doctor`` warns about: built-in protections switched off."""
+    warnings = []
+    for pattern in settings.unprotect_paths:
+        if pattern in PROTECTED_PATHS:
+            warnings.append(
+                f"unprotect_paths removes the built-in protected path {pattern} "
+                f"({PROTECTED_PATHS[pattern]}): an allow rule now lets the agent write it "
+                "without asking"
+            )
+    for pattern in unknown_unprotected(settings.unprotect_paths):
+        warnings.append(
+            f"unprotect_paths: {pattern!r} is not a built-in protected path; ignored "
+            "(entries must match the list in docs/security.md exactly)"
+        )
+    if settings.untrusted_content == "off":
+        warnings.append(
+            "untrusted_content = 'off': calls that copy text from web pages or files are "
+            "allowed by rules like any other"
+        )
+    if settings.read_hard_links:
+        warnings.append(
+            "read_hard_links = true: file tools read hard-linked files, which may be files "
+            "outside the workspace"
+        )
+    return warnings
+
+
+@dataclass(frozen=True)
+class PathTarget:
+    """What one path argument will really touch.
+
+    ``lexical`` is the path as written, relative to the root with ``.`` and
+    ``..`` collapsed (symlinks not followed); ``resolved`` is the real path
+    relative to the root, every symlink followed. Either is None when it
+    leads outside the root. ``real`` is the absolute real path.
+    """
+
+    arg: str
+    written: str
+    lexical: str | None
+    resolved: str | None
+    real: str | None = None
+    write: bool = False
+    protected: str | None = None  # why writing it needs a human's yes
+
+    @property
+    def redirected(self) -> bool:
+        """The real path differs from the written one (a symlink on the way)."""
+        return self.lexical != self.resolved
+
+    def shown(self) -> str:
+        """``notes/up/.bashrc → .bashrc`` when they differ, else the path."""
+        if self.resolved is None:
+            return f"{self.written} → (outside the workspace)"
+        if self.redirected:
+            return f"{self.written} → {self.resolved}"
+        return self.written
+
+
+_PINNED: ContextVar[Mapping[str, str] | None] = ContextVar("agentkit_pinned_targets", default=None)
+
+
+@contextmanager
+def pinned_targets(pinned: Mapping[str, str] | None) -> Iterator[None]:
+    """While the block runs, a write to a path in ``pinned`` (as written ->
+    the absolute real path it was evaluated for) must still lead there, or it
+    is refused: a symlink swapped in after the policy (or the human) looked
+    cannot redirect it."""
+    token = _PINNED.set(dict(pinned) if pinned else None)
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
 
 
 def protected_paths_from_settings(settings: Settings) -> list[Path]:
@@ -77,12 +268,29 @@ def protected_paths_from_settings(settings: Settings) -> list[Path]:
 class Workspace:
     """The directory tools are confined to, plus paths they may never write."""
 
-    def __init__(self, root: Path | str, protected: Iterable[Path] = ()) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        protected: Iterable[Path] = (),
+        *,
+        protected_globs: Mapping[str, str] | None = None,
+        read_hard_links: bool = False,
+        trust_named_files: bool = False,
+    ) -> None:
+        """``protected``: agentkit's own data, never writable.
+        ``protected_globs``: paths a write needs a human's yes for (default:
+        :data:`PROTECTED_PATHS`). ``read_hard_links``: read regular files
+        that have more than one hard link. ``trust_named_files``: contents of
+        a file the user named are trusted content (default: every file's
+        contents are untrusted)."""
         resolved = Path(root).expanduser().resolve()
         if not resolved.is_dir():
             raise ValueError(f"workspace {resolved} is not a directory")
         self.root = resolved
         self.protected = tuple(Path(os.path.realpath(p)) for p in protected)
+        self.protected_globs = dict(PROTECTED_PATHS if protected_globs is None else protected_globs)
+        self.read_hard_links = read_hard_links
+        self.trust_named_files = trust_named_files
         self._protected_ids: set[tuple[int, int]] = set()
         for path in self.protected:
             try:
@@ -94,7 +302,24 @@ class Workspace:
     @classmethod
     def from_settings(cls, settings: Settings, workspace: Path | None = None) -> Workspace:
         root = workspace if workspace is not None else settings.resolved_workspace()
-        return cls(root, protected_paths_from_settings(settings))
+        globs = protected_patterns(
+            settings.protected_paths,
+            build_files=settings.protect_build_files,
+            removed=settings.unprotect_paths,
+        )
+        if settings.policy_file is not None:
+            policy = Path(os.path.realpath(settings.policy_file.expanduser()))
+            if policy.is_relative_to(Path(os.path.realpath(root))):
+                globs.setdefault(
+                    str(policy.relative_to(Path(os.path.realpath(root)))), "the policy file"
+                )
+        return cls(
+            root,
+            protected_paths_from_settings(settings),
+            protected_globs=globs,
+            read_hard_links=settings.read_hard_links,
+            trust_named_files=settings.trust_named_files,
+        )
 
     # --- checking -------------------------------------------------------------
     def resolve(self, path: str, *, for_write: bool = False) -> Path:
@@ -121,7 +346,60 @@ class Workspace:
             )
         if for_write:
             self._refuse_protected(raw, real)
+            self._check_pinned(raw, real)
         return real
+
+    def _check_pinned(self, raw: str, real: Path) -> None:
+        pinned = _PINNED.get()
+        expected = pinned.get(raw) if pinned else None
+        if expected is not None and str(real) != expected:
+            where = self.relative(real)
+            was = (
+                self.relative(Path(expected))
+                if Path(expected).is_relative_to(self.root)
+                else expected
+            )
+            raise PathRefused(
+                f"'{raw}' changed after it was checked: it now leads to '{where}', not "
+                f"'{was}' (a symlink was swapped in); not written"
+            )
+
+    # --- what a path argument touches -------------------------------------------
+    def target(self, path: str, *, arg: str = "path", write: bool = False) -> PathTarget:
+        """Where ``path`` leads, for the policy and the approval prompt. Never
+        raises: a path the tools would refuse leads nowhere (None)."""
+        raw = str(path).strip() or "."
+        lexical = resolved = real_text = None
+        if "\x00" not in raw and not raw.startswith("~"):
+            candidate = Path(raw) if os.path.isabs(raw) else self.root / raw
+            normal = Path(os.path.normpath(candidate))
+            if normal.is_relative_to(self.root):
+                lexical = self.relative(normal)
+            try:
+                real = Path(os.path.realpath(candidate))
+            except (OSError, ValueError):
+                real = None
+            if real is not None and real.is_relative_to(self.root):
+                resolved, real_text = self.relative(real), str(real)
+        why = None
+        if write:
+            why = next(
+                (w for p in (lexical, resolved) if p is not None and (w := self.protection(p))),
+                None,
+            )
+        return PathTarget(arg, raw, lexical, resolved, real_text, write, why)
+
+    def protection(self, rel: str) -> str | None:
+        """Why writing ``rel`` (relative to the root) needs a human's yes, or None."""
+        if rel == ".":
+            return None
+        if self.is_protected(self.root / rel):
+            return "agentkit's own data: checkpoints, memory, policy or config"
+        folded = rel.casefold()
+        for pattern, why in self.protected_globs.items():
+            if glob_match(pattern.casefold(), folded):
+                return f"{why} ({pattern})"
+        return None
 
     def relative(self, real: Path) -> str:
         rel = real.relative_to(self.root)
@@ -203,6 +481,12 @@ class Workspace:
             os.close(fd)
             kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
             raise PathRefused(f"'{raw}' is {kind}")
+        if st.st_nlink > 1 and not self.read_hard_links:
+            os.close(fd)
+            raise PathRefused(
+                f"'{raw}' has {st.st_nlink} hard links, and a hard link may be a file outside "
+                "the workspace; not read (the read_hard_links setting allows it)"
+            )
         return fd
 
     def read_bytes(self, path: str, limit: int | None = None) -> tuple[bytes, int]:
@@ -263,7 +547,8 @@ class Workspace:
         except OSError:
             return None
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode) or (st.st_nlink > 1 and not self.read_hard_links):
                 return None
             return handle.read(limit)
 
