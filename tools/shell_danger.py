@@ -257,8 +257,8 @@ class _Classifier:
             return self.argv(args[i:])
         if name in WRAPPERS:
             return self.argv(args)
-        if name == "timeout":
-            rest = [a for a in args if not a.startswith("-")]
+        if name == "timeout":  # timeout [options] DURATION COMMAND [ARG]...
+            rest = _after_options(args, takes_value=("-s", "--signal", "-k", "--kill-after"))
             return self.argv(rest[1:])
         if name == "env":
             rest = [a for a in args if not a.startswith("-") and "=" not in a]
@@ -287,8 +287,8 @@ class _Classifier:
             return self.interpreter(name, args)
         if name == "xargs":
             r.raise_to("unknown", "xargs: runs commands built from its input")
-            rest = [a for a in args if not a.startswith("-")]
-            return self.argv(rest)
+            value_options = ("-n", "-I", "-i", "-d", "-P", "-L", "-l", "-s", "-E", "-e", "-a")
+            return self.argv(_after_options(args, takes_value=value_options))
         if name in DESTRUCTIVE_COMMANDS or name.startswith("mkfs"):
             r.raise_to("destructive", f"{name}: deletes or overwrites data")
             return None
@@ -519,6 +519,17 @@ class _Classifier:
     @staticmethod
     def _writes_file(name: str, args: list[str]) -> bool:
         return name in ("scp", "rsync") or any(a in ("-o", "-O", "--output") for a in args)
+
+
+def _after_options(args: list[str], takes_value: tuple[str, ...] = ()) -> list[str]:
+    """``args`` from the first word that is not an option (or an option's
+    value) on: the wrapped command, with its own options intact."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "-":
+        if args[i] == "--":
+            return args[i + 1 :]
+        i += 2 if args[i] in takes_value else 1
+    return args[i:]
 
 
 def _argv(node: Any) -> list[str]:

@@ -344,6 +344,8 @@ class Workspace:
             raise PathRefused(
                 f"'{raw}' resolves through a symlink to {real}, outside the workspace ({self.root})"
             )
+        if self._left_a_link(real):
+            raise PathRefused(f"'{raw}' goes through a symlink loop; refused")
         if for_write:
             self._refuse_protected(raw, real)
             self._check_pinned(raw, real)
@@ -379,7 +381,7 @@ class Workspace:
                 real = Path(os.path.realpath(candidate))
             except (OSError, ValueError):
                 real = None
-            if real is not None and real.is_relative_to(self.root):
+            if real is not None and real.is_relative_to(self.root) and not self._left_a_link(real):
                 resolved, real_text = self.relative(real), str(real)
         why = None
         if write:
@@ -388,6 +390,16 @@ class Workspace:
                 None,
             )
         return PathTarget(arg, raw, lexical, resolved, real_text, write, why)
+
+    def _left_a_link(self, real: Path) -> bool:
+        """Whether ``realpath`` gave up on a symlink (a loop): a component of
+        its result is still a link."""
+        current = self.root
+        for part in real.relative_to(self.root).parts:
+            current = current / part
+            if os.path.islink(current):
+                return True
+        return False
 
     def protection(self, rel: str) -> str | None:
         """Why writing ``rel`` (relative to the root) needs a human's yes, or None."""
