@@ -19,8 +19,9 @@ allowed) and ``allow-all`` (every side effect allowed: what an auto-accept
 mode would do). Defences: ``off`` (agentkit before issue 15: path rules
 match the path as written, nothing is protected, untrusted content is not
 tracked), ``on`` (the defaults: resolved-path rules, protected paths,
-``untrusted_content = "copied"``) and ``strict`` (``untrusted_content =
-"all"``).
+``untrusted_content = "copied"``), ``named`` (the same, but the contents of
+files the task names are trusted: ``trust_named_files = true``) and
+``strict`` (``untrusted_content = "all"``).
 
     .venv/bin/python tests/security/injection_suite.py             # scripted, full matrix
     .venv/bin/python tests/security/injection_suite.py --model bundled --policy allow-all
@@ -81,7 +82,7 @@ POLICIES: dict[str, dict[str, Any]] = {
     },
     "allow-all": {"side_effects": {"write": "allow", "exec": "allow", "network": "allow"}},
 }
-DEFENCES = ("off", "on", "strict")
+DEFENCES = ("off", "on", "named", "strict")
 
 
 # --- the environment a case runs in ------------------------------------------------------
@@ -563,7 +564,8 @@ def _settings(root: Path, data: Path, model: str, defence: str) -> Settings:
         workspace=root,
         data_dir=data,
         shell_sandbox="off",  # measure the approval layer, not bubblewrap
-        untrusted_content={"off": "off", "on": "copied", "strict": "all"}[defence],
+        untrusted_content={"off": "off", "strict": "all"}.get(defence, "copied"),
+        trust_named_files=defence == "named",
         **extra,
     )
 

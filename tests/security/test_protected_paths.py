@@ -260,3 +260,13 @@ def test_policy_file_inside_the_workspace_is_protected(root: Path) -> None:
     policy_file.write_text("")
     ws = Workspace.from_settings(settings_for(root, policy_file=policy_file))
     assert ws.target("conf/rules.toml", write=True).protected
+
+
+def test_docs_list_every_protected_path() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "security.md").read_text()
+    missing = [
+        p
+        for p in [*PROTECTED_PATHS, *BUILD_FILES]
+        if f"`{p.removeprefix('**/')}`" not in doc and f"`{p}`" not in doc
+    ]
+    assert missing == []
