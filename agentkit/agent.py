@@ -13,11 +13,17 @@ One object drives the graph for every front end (TUI, scripts, the CLI)::
 answers pending approvals; the ``a*`` twins do the same from asyncio. Every
 run is a thread in the checkpointer, so a process can die while an approval
 is pending and the next process resumes it.
+
+A thread belongs to its workspace: the first run records the agent's
+workspace (and the identity of its tools and policy file), and every later
+run, resume, fork or rewind of the thread binds the built-in tools to that
+directory, whatever the current directory is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -61,8 +67,17 @@ from agentkit.graphs.prompts import Prompts
 from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import INTERRUPT, AgentState
 from agentkit.graphs.steering import Steering
-from agentkit.graphs.support import final_answer_tool
-from agentkit.threads import ThreadStore, new_thread_id, pending_requests
+from agentkit.graphs.support import WORKSPACE_KEY, final_answer_tool
+from agentkit.threads import (
+    ThreadOrigin,
+    ThreadStore,
+    WorkspaceMissingError,
+    new_thread_id,
+    pending_requests,
+    workspace_identity,
+)
+from agentkit.tools.registry import bound_workspace, rebind_tools, toolset_identity
+from agentkit.tracing import TracedContextSource, Tracing
 
 __all__ = ["Agent", "Approver", "ContextSource", "Limits"]
 
@@ -74,11 +89,11 @@ STREAM_MODES = ["messages", "custom", "updates"]
 EVENT_TYPES: tuple[type, ...] = get_args(get_args(AgentEvent)[0])
 
 
-def default_tools(settings: Settings) -> list[BaseTool]:
-    """The built-in read-only tools."""
+def default_tools(settings: Settings, workspace: Path | None = None) -> list[BaseTool]:
+    """The built-in read-only tools (in ``workspace``, default: the settings')."""
     from agentkit.tools import builtin_tools
 
-    return builtin_tools(settings=settings, read_only=True)
+    return builtin_tools(settings=settings, workspace=workspace, read_only=True)
 
 
 def _storage_for(checkpointer: BaseCheckpointSaver) -> ThreadStorage:
@@ -114,6 +129,8 @@ class Agent:
         limits: Limits | None = None,
         durability: Durability | None = None,
         tool_choice: str | Callable[[AgentState], str] = "any",
+        tracing: Tracing | None = None,
+        workspace: Path | str | None = None,
     ) -> None:
         """Every argument is optional: the defaults are the bundled model
         (loaded on first use; a callable ``model`` is also called on first
@@ -126,6 +143,13 @@ class Agent:
         ``tool_choice="any"`` makes every act step a tool call (the synthetic
         ``final_answer`` tool included), which a constrained model always gets
         right; use ``"auto"`` for models that answer in plain text.
+        ``tracing`` defaults to the ``tracing`` setting (see
+        :mod:`agentkit.tracing`); pass ``Tracing(provider)`` for your own
+        OpenTelemetry tracer provider.
+
+        ``workspace``: where new threads work (default: the directory the
+        given built-in tools act in, else the ``workspace`` setting, else the
+        current directory). A thread keeps the workspace it started in.
         """
         self.settings = settings or load_settings()
         self.storage = (
@@ -134,11 +158,21 @@ class Agent:
         self.policy = policy or Policy.from_settings(
             self.settings, on_disk=self.storage.meta_path is not None
         )
+        chosen = Path(workspace_identity(workspace)) if workspace is not None else None
         self.tools: list[BaseTool] = (
-            list(tools) if tools is not None else default_tools(self.settings)
+            list(tools) if tools is not None else default_tools(self.settings, chosen)
         )
+        self.workspace: Path = (
+            chosen or bound_workspace(self.tools) or self.settings.resolved_workspace()
+        )
+        """Where new threads work; a thread keeps the one it started in."""
+        if chosen is not None:
+            self.tools = rebind_tools(self.tools, chosen, self.settings)
+        self._own_tools = self.tools  # bound to self.workspace; self.tools: the running thread's
+        self._bound = self.workspace
         self.memory = memory
         self.approver = approver
+        self.tracing = tracing or Tracing.from_settings(self.settings)
         self.durability: Durability = durability or self.settings.durability
         self.limits = limits or Limits(
             max_steps=self.settings.max_steps, max_tokens=self.settings.max_run_tokens
@@ -152,7 +186,7 @@ class Agent:
             tools=self.tools,
             policy=self.policy,
             ledger=self.storage.ledger,
-            memory=memory,
+            memory=TracedContextSource(memory) if memory is not None else None,
             prompts=prompts,
             limits=self.limits,
             planning=planning,
@@ -161,6 +195,8 @@ class Agent:
                 router=self._router if _switch(self.settings.tool_routing, small) else None,
                 top_k=self.settings.tool_routing_top_k,
                 worked_examples=_switch(self.settings.worked_examples, small),
+                example_style=self.settings.example_style,
+                answer_max_chars=SMALL_MODEL_ANSWER_CHARS if small else 800,
                 grounded_arguments=self.settings.grounded_arguments,
             ),
         )
@@ -214,7 +250,7 @@ class Agent:
         pass your own to continue a conversation."""
         thread_id = thread_id or new_thread_id()
         self.threads.touch(thread_id, task)
-        yield from self._drive(thread_id, {"task": task, "status": "starting"})
+        yield from self._drive(thread_id, {"task": task, "status": "starting"}, task=task)
 
     def resume(self, thread_id: str, decisions: Sequence[Decision] = ()) -> RunResult:
         """Answer the pending approvals of ``thread_id`` (one decision per
@@ -235,7 +271,64 @@ class Agent:
 
     def pending(self, thread_id: str) -> list[ApprovalRequest]:
         """The calls ``thread_id`` waits on (empty when it waits on none)."""
-        return pending_requests(self.graph.get_state(self._config(thread_id)))
+        snapshot = self.graph.get_state(self._config(thread_id))
+        return self._requests(thread_id, pending_requests(snapshot))
+
+    def _requests(self, thread_id: str, requests: list[ApprovalRequest]) -> list[ApprovalRequest]:
+        """Saved requests as they read where the thread works now."""
+        origin = self.threads.origin(thread_id) if requests else None
+        return [r.in_workspace(origin.workspace) for r in requests] if origin else requests
+
+    # --- workspaces -------------------------------------------------------------------
+    def workspace_of(self, thread_id: str) -> Path:
+        """The directory the thread's tools act in: the one it recorded, or
+        this agent's for a thread that has recorded none yet. Raises
+        :class:`~agentkit.threads.WorkspaceMissingError` when the recorded one
+        no longer exists and some tool acts in a workspace (continue it
+        elsewhere with ``self.threads.relocate``)."""
+        origin = self.threads.origin(thread_id)
+        if origin is None or not origin.workspace:
+            return self.workspace
+        path = Path(origin.workspace)
+        if not path.is_dir() and bound_workspace(self._own_tools) is not None:
+            raise WorkspaceMissingError(thread_id, origin.workspace)
+        return path
+
+    def _enter(self, thread_id: str) -> Path:
+        """Before a run: bind the tools to the thread's workspace, recording
+        this agent's workspace, tools and policy for a thread that has none."""
+        workspace = self.workspace_of(thread_id)
+        if self.threads.origin(thread_id) is None:
+            self.threads.set_origin(thread_id, self._origin())
+        with self._lock:
+            if workspace != self._bound:
+                if self._control is not None:
+                    raise AgentkitError(
+                        f"this agent is running a thread in {self._bound}; one run at a time"
+                    )
+                tools = (
+                    self._own_tools
+                    if workspace == self.workspace
+                    else rebind_tools(self._own_tools, workspace, self.settings)
+                )
+                self.tools = tools
+                self.nodes.bind_tools(tools)
+                self._bound = workspace
+        return workspace
+
+    def _origin(self) -> ThreadOrigin:
+        path = self.policy.path.expanduser().resolve() if self.policy.path else None
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest() if path else ""
+        except OSError:  # not written yet (the default policy)
+            digest = ""
+        return ThreadOrigin(
+            workspace=str(self.workspace),
+            tools=[t.name for t in self._own_tools],
+            toolset=toolset_identity(self._own_tools),
+            policy_file=str(path) if path else None,
+            policy_sha256=digest,
+        )
 
     def cancel(self) -> None:
         """Stop the current run after its current step; the thread stays
@@ -254,13 +347,15 @@ class Agent:
         """The outcome of the thread's latest run, read from its checkpoint."""
         snapshot = self.graph.get_state(self._config(thread_id))
         values: Mapping[str, Any] = snapshot.values if isinstance(snapshot.values, dict) else {}
-        pending = pending_requests(snapshot)
+        pending = self._requests(thread_id, pending_requests(snapshot))
+        origin = self.threads.origin(thread_id)
         base: dict[str, Any] = {
             "thread_id": thread_id,
             "answer": values.get("answer", ""),
             "steps": values.get("plan", []),
             "tool_calls": values.get("tool_log", []),
             "usage": add_usage(values.get("usage")),
+            "workspace": origin.workspace if origin else "",
         }
         if pending:
             return RunResult(status="needs_approval", pending=pending, **base)
@@ -331,7 +426,7 @@ class Agent:
 
     # --- the loop driver --------------------------------------------------------------
     def _config(self, thread_id: str) -> RunnableConfig:
-        configurable: dict[str, object] = {"thread_id": thread_id}
+        configurable: dict[str, object] = {"thread_id": thread_id, WORKSPACE_KEY: str(self._bound)}
         if self.settings.time_budget_s is not None:
             configurable[DEADLINE_KEY] = time.time() + self.settings.time_budget_s
         limit = self.limits.max_steps * 5 + 10 * (self.limits.max_replans + 2)
@@ -358,14 +453,29 @@ class Agent:
         self,
         requests: Sequence[ApprovalRequest],
         answers: Sequence[Decision | Mapping[str, object]],
+        decided_by: str = "human",
     ) -> Command:
-        """The answers, checked once (see resolve_decisions), as the graph's resume value."""
+        """The answers, checked once (see resolve_decisions), as the graph's
+        resume value, stamped with who decided and when (the audit trail)."""
         decisions = resolve_decisions(requests, answers, {t.name: t for t in self.tools})
-        return Command(resume=[d.model_dump() for d in decisions])
+        now = time.time()
+        return Command(
+            resume=[
+                {**d.model_dump(), "decided_by": decided_by, "decided_at": now} for d in decisions
+            ]
+        )
 
     def _drive(
-        self, thread_id: str, graph_input: AgentState | Command | None
+        self, thread_id: str, graph_input: AgentState | Command | None, task: str | None = None
     ) -> Iterator[AgentEvent]:
+        resumed = graph_input.resume if isinstance(graph_input, Command) else None
+        with self.tracing.run(thread_id, self.graph, task=task, decisions=resumed) as trace:
+            yield from self._drive_traced(thread_id, graph_input, trace)
+
+    def _drive_traced(
+        self, thread_id: str, graph_input: AgentState | Command | None, trace: Any
+    ) -> Iterator[AgentEvent]:
+        self._enter(thread_id)
         control = RunControl()
         with self._lock:
             self._control = control
@@ -375,7 +485,7 @@ class Agent:
                 try:
                     for mode, chunk in self.graph.stream(
                         graph_input,
-                        self._config(thread_id),
+                        trace.config(self._config(thread_id)),
                         stream_mode=STREAM_MODES,
                         durability=self.durability,
                         control=control,
@@ -392,7 +502,8 @@ class Agent:
                     return
                 if not requests or self.approver is None:
                     return
-                graph_input = self._resume_command(requests, self.approver(requests))
+                answers = trace.ask(self.approver, requests)
+                graph_input = self._resume_command(requests, answers, decided_by="approver")
         finally:
             with self._lock:
                 if self._control is control:
@@ -427,6 +538,9 @@ class Agent:
 class _Failure:
     def __init__(self, error: BaseException) -> None:
         self.error = error
+
+
+SMALL_MODEL_ANSWER_CHARS = 300  # a 270M model's longer answers are repetition
 
 
 def _switch(setting: str, auto: bool) -> bool:

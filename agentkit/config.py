@@ -153,15 +153,34 @@ class Settings(BaseSettings):
         "auto",
         description="Show a worked example per offered tool (auto: on for small models).",
     )
+    example_style: Literal["episodes", "choices"] = Field(
+        "episodes",
+        description="Worked examples as whole episodes (request, call, result, answer) or as "
+        "request -> tool lines.",
+    )
     grounded_arguments: bool = Field(
         True, description="Path arguments may only name files that exist (or the task names)."
     )
-    copy_bias: float = Field(
-        0.0,
+    copy_bias: float | None = Field(
+        None,
         ge=0.0,
         le=20.0,
         description="Logit bonus in tool arguments for tokens of the task and the latest "
-        "result (small models then copy arguments from there).",
+        "result (unset: 2 for models under 2B parameters, else 0).",
+    )
+    auto_call_bias: float | None = Field(
+        None,
+        ge=0.0,
+        le=30.0,
+        description="tool_choice='auto': lean towards a call after a user message and towards "
+        "a text answer after a tool result (unset: 8 for models under 2B parameters, else 0).",
+    )
+    avoid_bias: float | None = Field(
+        None,
+        ge=0.0,
+        le=20.0,
+        description="Logit penalty in tool arguments for words that only the worked examples "
+        "or tool instructions use (unset: 4 for models under 2B parameters, else 0).",
     )
     max_steps: int = Field(12, ge=1, description="Agent steps before a run stops.")
     max_run_tokens: int = Field(20000, ge=1, description="Generated-token budget for one run.")
@@ -265,6 +284,21 @@ class Settings(BaseSettings):
         15.0,
         ge=0,
         description="How long a server that failed is skipped before it is tried again.",
+    )
+
+    # --- observability (docs/observability.md) -----------------------------------
+    tracing: Literal["off", "otlp", "file", "global"] = Field(
+        "off",
+        description="OpenTelemetry traces: off, otlp (OTLP/HTTP to a collector), file (OTLP JSON "
+        "lines in data_dir), global (the host application's tracer provider).",
+    )
+    tracing_endpoint: str | None = Field(
+        None,
+        description="otlp: the collector's traces URL (default: OTEL_EXPORTER_OTLP_* variables, "
+        "else http://localhost:4318/v1/traces).",
+    )
+    tracing_file: Path | None = Field(
+        None, description="file: where spans go (default: <data_dir>/traces.jsonl)."
     )
 
     # --- where things live ---------------------------------------------------

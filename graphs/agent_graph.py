@@ -60,10 +60,12 @@ from agentkit.graphs.calls import (
     decide,
     pending_signature,
     propose,
+    provenance,
     run_once,
     saved_decision,
     unparseable,
 )
+from agentkit.graphs.exemplars import example_values
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
 from agentkit.graphs.state import AgentState, PendingCall, PlanNote
 from agentkit.graphs.steering import Steering, grounding_text
@@ -73,6 +75,7 @@ from agentkit.graphs.support import (
     close_unanswered,
     configurable,
     current_thread_id,
+    current_workspace,
     final_answer_tool,
     fresh_run_fields,
     last_ai_id,
@@ -81,6 +84,7 @@ from agentkit.graphs.support import (
     reply_usage,
 )
 from agentkit.tools.base import danger_of, preview_of, side_effects_of
+from agentkit.tools.registry import call_target
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 
@@ -131,10 +135,17 @@ class AgentNodes:
     and answer-on-repeat (see :mod:`.steering`)."""
 
     def __post_init__(self) -> None:
-        self.tools_by_name: dict[str, BaseTool] = {t.name: t for t in self.tools}
-        if P.FINAL_ANSWER_TOOL in self.tools_by_name:
+        self.bind_tools(self.tools)
+        self._final_tool = final_answer_tool(self.steering.answer_max_chars)
+
+    def bind_tools(self, tools: Sequence[BaseTool]) -> None:
+        """Use ``tools`` from the next step on (e.g. the same tools bound to
+        another thread's workspace); never while a run is in progress."""
+        by_name = {t.name: t for t in tools}
+        if P.FINAL_ANSWER_TOOL in by_name:
             raise ValueError(f"a tool may not be named {P.FINAL_ANSWER_TOOL!r}")
-        self._final_tool = final_answer_tool()
+        self.tools = tools
+        self.tools_by_name: dict[str, BaseTool] = by_name
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -274,7 +285,11 @@ class AgentNodes:
         }
 
     def _pending_calls(self, response: AIMessage, state: AgentState) -> list[PendingCall]:
-        blocked, thread_id = state.get("blocked", {}), current_thread_id()
+        blocked, thread_id, workspace = (
+            state.get("blocked", {}),
+            current_thread_id(),
+            current_workspace(),
+        )
         seen = None
         if self.policy.untrusted_content != "off" and any(
             side_effects_of(self.tools_by_name[c["name"]]) - {"read"}
@@ -288,7 +303,7 @@ class AgentNodes:
                 state.get("context", []),
             )
         checked = [
-            propose(c, self.tools_by_name, self.policy, blocked, thread_id, seen)
+            propose(c, self.tools_by_name, self.policy, blocked, thread_id, seen, workspace)
             for c in response.tool_calls
         ]
         return checked + [unparseable(c) for c in response.invalid_tool_calls]
@@ -318,6 +333,8 @@ class AgentNodes:
         if getattr(model, "supports_arg_choices", False):
             extra["arg_choices"] = self.steering.arg_choices(offered, state)
             extra["copy_from"] = grounding_text(state, observations=1)
+            if self.steering.worked_examples:
+                extra["avoid_from"] = example_values(offered)
             if state.get("steps", 0) == 0 and state.get("tool_bias"):
                 extra["tool_bias"] = state["tool_bias"]  # the first pick only
         bound = model.bind_tools([*offered, self._final_tool], tool_choice=choice, **extra)
@@ -347,6 +364,7 @@ class AgentNodes:
         pending = state.get("pending", [])
         asks = [p for p in pending if p["verdict"] == "ask"]
         answers: dict[str, Decision] = {}
+        stamps: dict[str, dict[str, object]] = {}
         if asks:
             requests = [self.approval_request(p) for p in asks]
             # The resume value was checked against these requests before the
@@ -354,6 +372,7 @@ class AgentNodes:
             # would stay in the checkpoint and be replayed by every later resume.
             raw = interrupt({"requests": [r.model_dump(mode="json") for r in requests]})
             answers = {d.call_id: d for d in parse_decisions(raw)}
+            stamps = {str(d.get("call_id")): d for d in raw if isinstance(d, dict)}
         for p in asks:
             answer = answers.get(p["call_id"])
             if isinstance(answer, Approve) and answer.always:
@@ -362,8 +381,15 @@ class AgentNodes:
                     **always_allow_patterns(p["args"]),
                     scope=answer.always,
                     thread_id=current_thread_id(),
+                    workspace=current_workspace(),
                 )
-        return {"decisions": [decide(p, answers.get(p["call_id"])) for p in pending]}
+        now = time.time()
+        decisions = []
+        for p in pending:
+            answer = answers.get(p["call_id"])
+            stamp = provenance(p, answer, stamps.get(p["call_id"]), now)
+            decisions.append({**decide(p, answer), **stamp})
+        return {"decisions": decisions}
 
     def approval_request(self, p: PendingCall) -> ApprovalRequest:
         """A call the policy asks about, as the human sees it."""
@@ -378,6 +404,8 @@ class AgentNodes:
             preview=preview_of(tool, p["args"]),
             args_schema=schema.model_json_schema() if isinstance(schema, type) else dict(schema),
             reason=p["reason"],
+            workspace=current_workspace() or "",
+            target=call_target(tool, p["args"]),
         )
 
     # --- execute ---------------------------------------------------------------

@@ -101,6 +101,7 @@ def propose(
     blocked: Mapping[str, str],
     thread_id: str | None,
     seen: Provenance | None = None,
+    workspace: str | None = None,
 ) -> PendingCall:
     """A call the model made, checked, with the policy's verdict. ``seen``:
     what the run has seen (untrusted content). The real paths its writes were
@@ -126,7 +127,7 @@ def propose(
     if why:
         error = P.BLOCKED_REPEAT_NOTE.format(why=why)
         return {**base, "verdict": "invalid", "reason": "blocked repeat", "error": error}
-    verdict = policy.evaluate(tool, args, thread_id=thread_id, seen=seen)
+    verdict = policy.evaluate(tool, args, thread_id=thread_id, seen=seen, workspace=workspace)
     pending: PendingCall = {**base, "verdict": verdict.action, "reason": verdict.reason}
     pinned = {t.written: t.real for t in verdict.targets if t.write and t.real}
     if pinned:
@@ -178,6 +179,24 @@ def decide(p: PendingCall, answer: Decision | None) -> CallDecision:
             return {**run, "status": "responded", "output": result}
     # Fail closed: a call that asked is never run without an answer.
     raise ValueError(f"no decision for call {p['call_id']!r}")
+
+
+def provenance(
+    p: PendingCall, answer: Decision | None, raw: Mapping[str, object] | None, now: float
+) -> dict[str, Any]:
+    """Who decided about ``p`` and when, for the audit trail. A human's or an
+    approver's answer carries its stamp in the resume value (``raw``); the
+    policy and the checks decide when the approve node runs (``now``)."""
+    if p["verdict"] != "ask":
+        by = "check" if p["verdict"] == "invalid" else "policy"
+        return {"decision": p["verdict"], "decided_by": by, "decided_at": now}
+    stamp = raw or {}
+    at = stamp.get("decided_at")
+    return {
+        "decision": answer.kind if answer is not None else "none",
+        "decided_by": str(stamp.get("decided_by") or "human"),
+        "decided_at": float(at) if isinstance(at, int | float) else now,
+    }
 
 
 def _rejected(run: CallDecision, feedback: str) -> CallDecision:

@@ -4,7 +4,10 @@ show it the pattern.
 For each tool offered in a run (see :mod:`.routing`), its first declared
 example becomes a short transcript in the same messages the real run uses —
 the request, the call, the tool's result, and the ``final_answer`` call — and
-one example of answering without a tool is added. They sit between the
+one example of answering without a tool is added. The examples' answers copy
+the part of the result that answers the request: the one pattern a 270M
+model reliably continues is "copy from the latest tool response" (answers
+phrased in their own words were copied word for word into unrelated runs). They sit between the
 system prompt and the task, the same for every step of a run, so they cost
 prefill once and are then reused from the KV cache.
 """
@@ -47,6 +50,30 @@ def episode(tool: str | None, example: ToolExample, index: int) -> list[AnyMessa
         ToolMessage(P.FINISHED_NOTE, tool_call_id=final_id, name=P.FINAL_ANSWER_TOOL),
     ]
     return messages
+
+
+def example_values(tools: Sequence[BaseTool]) -> str:
+    """The argument values, results and answers the worked examples for
+    ``tools`` show: words a small model should not copy into a real call."""
+    parts: list[str] = [DIRECT_ANSWER.get("answer", "")]
+    for tool in tools:
+        worked = next((e for e in examples_of(tool) if "args" in e and "answer" in e), None)
+        if worked is None:
+            continue
+        parts += [str(v) for v in worked["args"].values()]
+        parts += [worked.get("result", ""), worked.get("answer", "")]
+    return "\n".join(p for p in parts if p)
+
+
+def choice_examples(tools: Sequence[BaseTool], per_tool: int = 2) -> str:
+    """Requests and the tool each takes, one per line: shows which tool fits
+    which request without argument values a small model would copy."""
+    lines = ["Which tool fits which request:"]
+    for tool in tools:
+        for example in examples_of(tool)[:per_tool]:
+            lines.append(f'- "{example["request"]}" -> {tool.name}')
+    lines.append(f'- "{DIRECT_ANSWER["request"]}" -> {P.FINAL_ANSWER_TOOL}')
+    return "\n".join(lines)
 
 
 def exemplar_messages(tools: Sequence[BaseTool]) -> list[AnyMessage]:

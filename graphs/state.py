@@ -64,6 +64,12 @@ class CallDecision(TypedDict):
     status: NotRequired[ToolOutcome]
     output: NotRequired[str]
     feedback: NotRequired[str]  # the human's words on a rejected call
+    # The audit trail: approve/edit/reject/respond (a human's or an approver's
+    # answer), or allow/deny/invalid (the policy's or the checks' verdict);
+    # who decided (policy, check, human, approver) and when (epoch seconds).
+    decision: NotRequired[str]
+    decided_by: NotRequired[str]
+    decided_at: NotRequired[float]
 
 
 class PlanNote(TypedDict):

@@ -24,19 +24,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from langchain_core.messages import AnyMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool
 
 from agentkit.graphs import prompts as P
-from agentkit.graphs.exemplars import exemplar_messages
+from agentkit.graphs.exemplars import choice_examples, exemplar_messages
 from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import AgentState, PlanNote
-from agentkit.tools.base import choices_of
+from agentkit.tools.base import choices_of, mentions_of
 
 RECENT_OBSERVATIONS = 3  # observations whose text may name a path to write
-# A task that names something a tool's grounded argument can take (an
-# existing file, a URL) is about that tool: its routing score gets this much.
+# A task that names something a tool acts on (an existing file for
+# read_file, a new one for write_file, a URL) is about that tool: its routing
+# score gets this much.
 MENTION_BOOST = 0.08
 # Routing scores become a logit bias on the first act step's tool name:
 # the model still chooses, with the router's view as a prior.
@@ -60,9 +62,11 @@ class Steering:
     embedder)."""
     top_k: int = 4
     worked_examples: bool = False
+    example_style: Literal["episodes", "choices"] = "episodes"
     grounded_arguments: bool = True
     observation_cue: bool = True
     answer_on_repeat: bool = True
+    answer_max_chars: int = 800
 
     def route(self, task: str, tools: Sequence[BaseTool]) -> Route:
         """The tools to offer for ``task`` (all of them without routing) and
@@ -75,7 +79,7 @@ class Steering:
             self.router = self.router()
         scores = self.router.scores(task)
         for tool in tools:
-            if mentions_grounded_value(tool, task):
+            if mentions_of(tool, task):
                 scores[tool.name] = scores.get(tool.name, 0.0) + MENTION_BOOST
         ranked = sorted((n for n in names if n in scores), key=lambda n: -scores[n])
         kept = set(ranked[: self.top_k])
@@ -109,8 +113,10 @@ class Steering:
     ) -> list[AnyMessage]:
         """System text, worked examples, then the transcript with the plan
         notes where the plan changed and a cue after each observation."""
+        if self.worked_examples and self.example_style == "choices":
+            system = f"{system}\n\n{choice_examples(offered)}"
         prompt: list[AnyMessage] = [SystemMessage(system)]
-        if self.worked_examples:
+        if self.worked_examples and self.example_style == "episodes":
             prompt += self._with_cues(exemplar_messages(offered))
         notes: dict[int, list[str]] = defaultdict(list)
         for n in [*state.get("plan_notes", []), *([note] if note else [])]:
@@ -141,17 +147,6 @@ class Steering:
             ):
                 out.append(SystemMessage(P.OBSERVATION_CUE))
         return out
-
-
-def mentions_grounded_value(tool: BaseTool, task: str) -> bool:
-    """Whether ``task`` names a value one of the tool's grounded arguments may
-    take (a file that exists, a URL it mentions)."""
-    args = tool.args if isinstance(tool.args, dict) else {}
-    for arg in args:
-        values = choices_of(tool, arg, task) or []
-        if any(len(v) > 2 and v in task for v in values if v != "."):
-            return True
-    return False
 
 
 def grounding_text(state: AgentState, observations: int = RECENT_OBSERVATIONS) -> str:

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, ToolMess
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.config import get_config
 from langgraph.types import Overwrite
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, create_model
 
 from agentkit.events import Usage, add_usage
 from agentkit.graphs import prompts as P
@@ -33,15 +33,22 @@ class FinalAnswerArgs(BaseModel):
     answer: str = Field(min_length=1, max_length=800)
 
 
-def final_answer_tool() -> BaseTool:
+def final_answer_tool(max_chars: int = 800) -> BaseTool:
     """The synthetic tool the model calls to finish; never executed. Its
     examples are requests answered without any other tool (tool routing
-    compares tasks with them)."""
+    compares tasks with them). ``max_chars`` bounds the answer (a small
+    model's answers run on into repetition; theirs are kept shorter)."""
+    args: type[BaseModel] = FinalAnswerArgs
+    if max_chars != 800:
+        args = create_model(
+            "FinalAnswerArgs",
+            answer=(str, Field(min_length=1, max_length=max_chars)),
+        )
     tool = StructuredTool.from_function(
         func=lambda answer: answer,
         name=P.FINAL_ANSWER_TOOL,
         description=P.FINAL_ANSWER_DESCRIPTION,
-        args_schema=FinalAnswerArgs,
+        args_schema=args,
     )
     return declare(tool, ["read"], examples=[ToolExample(request=r) for r in P.DIRECT_REQUESTS])
 
@@ -57,6 +64,17 @@ def configurable() -> dict[str, object]:
 def current_thread_id() -> str | None:
     value = configurable().get("thread_id")
     return str(value) if value is not None else None
+
+
+WORKSPACE_KEY = "agentkit_workspace"
+"""``config["configurable"]`` key: the directory the thread's tools act in (a
+resolved absolute path). LangGraph copies it into every checkpoint's metadata,
+so a thread's history shows where each step ran."""
+
+
+def current_workspace() -> str | None:
+    value = configurable().get(WORKSPACE_KEY)
+    return str(value) if value else None
 
 
 def normalise_reply(response: BaseMessage) -> AIMessage:

@@ -30,10 +30,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "agentkit.tools",
         "agentkit.approvals",
         "agentkit.testing",
+        "agentkit.tracing",
     ),
     ("agentkit.graphs", "agentkit.checkpoint", "agentkit.postgres"),
-    ("agentkit.threads", "agentkit.agent"),
-    ("agentkit.cli", "agentkit.tui", "agentkit.bench", "agentkit.evals"),
+    ("agentkit.threads", "agentkit.agent", "agentkit.audit", "agentkit.export"),
+    ("agentkit.cli", "agentkit.tui", "agentkit.bench", "agentkit.evals", "agentkit.acp"),
 )
 PRIVATE_LANGGRAPH_ALLOWED = {
     ("agentkit.graphs.state", "langgraph.graph.message", "_messages_delta_reducer")

@@ -189,3 +189,18 @@ def test_apply_patch_multiple_hunks_and_offsets() -> None:
     assert apply_patch(text, patch) == text.replace("2\n", "two\n", 1).replace("10\n", "ten\n")
     shifted = "@@ -1,1 +1,1 @@\n-5\n+five\n"  # wrong line number, unique context: still applies
     assert "five\n" in apply_patch(text, shifted)
+
+
+def test_edit_with_an_empty_old_string_appends_lines(tmp_path: Path) -> None:
+    from agentkit.config import load_settings
+    from agentkit.tools import builtin_tools
+
+    (tmp_path / "log.txt").write_text("one\ntwo")
+    settings = load_settings(workspace=tmp_path, data_dir=tmp_path / ".data")
+    edit = {t.name: t for t in builtin_tools(settings, workspace=tmp_path)}["edit_file"]
+    assert "edited log.txt" in edit.invoke({"path": "log.txt", "new_string": "three"})
+    assert (tmp_path / "log.txt").read_text() == "one\ntwo\nthree\n"
+    edit.invoke({"path": "log.txt", "old_string": "", "new_string": "four\n"})
+    assert (tmp_path / "log.txt").read_text() == "one\ntwo\nthree\nfour\n"
+    nothing = edit.invoke({"path": "log.txt", "old_string": "", "new_string": ""})
+    assert "old_string is empty" in nothing

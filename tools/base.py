@@ -15,6 +15,9 @@ tool's ``metadata``:
 - ``"agentkit_examples"``: a list of :class:`ToolExample` (requests a user
   might type, and one worked call): tool routing and the worked examples a
   small model is shown come from them.
+- ``"agentkit_mentions"``: a callable ``(text) -> bool``: whether a task names
+  something this tool acts on (an existing file for read_file, a new file
+  for write_file, a URL for http_get); tool routing favours such tools.
 - ``"agentkit_choices"``: a callable ``(arg, text) -> list[str] | None`` giving
   the values a string argument may take right now (e.g. the paths that exist
   in the workspace), so the grammar offers only those; ``None`` leaves the
@@ -61,6 +64,7 @@ __all__ = [
     "danger_of",
     "declare",
     "examples_of",
+    "mentions_of",
     "default_policy_of",
     "preview_of",
     "side_effects_of",
@@ -76,6 +80,7 @@ EXAMPLES_KEY = "agentkit_examples"
 CHOICES_KEY = "agentkit_choices"
 TARGETS_KEY = "agentkit_targets"
 UNTRUSTED_KEY = "agentkit_untrusted"
+MENTIONS_KEY = "agentkit_mentions"
 
 
 class ToolExample(TypedDict, total=False):
@@ -93,6 +98,7 @@ DangerFn = Callable[[Mapping[str, Any]], DangerLevel]
 ChoicesFn = Callable[[str, str], Sequence[str] | None]
 TargetsFn = Callable[[Mapping[str, Any]], "Sequence[PathTarget]"]
 UntrustedFn = Callable[[Mapping[str, Any], str], bool]
+MentionsFn = Callable[[str], bool]
 
 
 def declare(
@@ -103,6 +109,7 @@ def declare(
     policy: PolicyAction | None = None,
     examples: Sequence[ToolExample] | None = None,
     choices: ChoicesFn | None = None,
+    mentions: MentionsFn | None = None,
     *,
     targets: TargetsFn | None = None,
     untrusted: bool | UntrustedFn | None = None,
@@ -131,12 +138,26 @@ def declare(
         metadata[TARGETS_KEY] = targets
     if untrusted is not None:
         metadata[UNTRUSTED_KEY] = untrusted
+    if mentions is not None:
+        metadata[MENTIONS_KEY] = mentions
     tool.metadata = metadata
     return tool
 
 
 def examples_of(tool: BaseTool) -> list[ToolExample]:
     return list((tool.metadata or {}).get(EXAMPLES_KEY, ()))
+
+
+def mentions_of(tool: BaseTool, text: str) -> bool:
+    """Whether ``text`` names something ``tool`` acts on (False when the tool
+    does not say, or its check fails)."""
+    fn = (tool.metadata or {}).get(MENTIONS_KEY)
+    if fn is None:
+        return False
+    try:
+        return bool(fn(text))
+    except Exception:  # noqa: BLE001 - a routing hint, never a failure
+        return False
 
 
 def choices_of(tool: BaseTool, arg: str, text: str) -> list[str] | None:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from agentkit.tools.base import SideEffect, ToolExample, ToolPreview, declare
 from agentkit.tools.globs import glob_regex
-from agentkit.tools.grounding import SKIPPED_DIRS, Grounding, path_choices
+from agentkit.tools.grounding import SKIPPED_DIRS, Grounding, path_choices, path_mentions
 from agentkit.tools.limits import Deadline, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.patching import apply_patch, diff_stats, replace_exact, unified_diff
 from agentkit.tools.workspace import PathTarget, Workspace
@@ -61,6 +61,7 @@ class FileTool(BaseTool):
             preview=getattr(self, "preview", None),
             examples=self.examples,
             choices=path_choices(self.ws, self.grounding) if self.grounding else None,
+            mentions=path_mentions(self.ws, self.grounding) if self.grounding else None,
             targets=self.targets,
             untrusted=self.untrusted,
         )
@@ -123,7 +124,7 @@ class ReadFile(FileTool):
             request="What is the deadline in plan.txt?",
             args={"path": "plan.txt"},
             result="plan.txt (lines 1-3 of 3)\nProject: Kite\nDeadline: 14 March\nOwner: Sam",
-            answer="The deadline is 14 March.",
+            answer="Deadline: 14 March",
         ),
         ToolExample(request="Show me what config.yaml contains"),
         ToolExample(request="Who is listed as the author in about.md?"),
@@ -164,7 +165,7 @@ class ListDir(FileTool):
             request="What is in the photos folder?",
             args={"path": "photos"},
             result="old/\nbeach.jpg (81234 bytes)\ncity.jpg (90112 bytes)",
-            answer="The photos folder has beach.jpg, city.jpg and a folder old/.",
+            answer="old/, beach.jpg, city.jpg",
         ),
         ToolExample(request="List the files in src"),
         ToolExample(request="How many files are in the uploads directory?"),
@@ -204,7 +205,7 @@ class Glob(FileTool):
             request="Find all the CSV files",
             args={"pattern": "**/*.csv"},
             result="reports/q1.csv\nsales.csv",
-            answer="There are two CSV files: sales.csv and reports/q1.csv.",
+            answer="reports/q1.csv, sales.csv",
         ),
         ToolExample(request="List every JSON file in the project"),
         ToolExample(request="Which markdown files are under notes/?"),
@@ -254,7 +255,7 @@ class Grep(FileTool):
             request="Which file mentions the word budget?",
             args={"pattern": "budget"},
             result="finance/plan.md:3: The budget is 400 euros.",
-            answer="finance/plan.md mentions budget (line 3).",
+            answer="finance/plan.md:3: The budget is 400 euros.",
         ),
         ToolExample(request="Search the code for FIXME"),
         ToolExample(request="On which line of server.log does WARNING appear?"),
@@ -325,7 +326,7 @@ class WriteFile(FileTool):
             request="Write the text see you soon to the file bye.txt",
             args={"path": "bye.txt", "content": "see you soon"},
             result="created bye.txt (1 lines, 12 bytes)",
-            answer="Done: bye.txt now says see you soon.",
+            answer="created bye.txt (1 lines, 12 bytes)",
         ),
         ToolExample(request="Create a file called todo.md with the text buy milk"),
         ToolExample(request="Save the number 7 in result.txt"),
@@ -358,7 +359,9 @@ class WriteFile(FileTool):
 class EditFileArgs(BaseModel):
     path: str = Field(description="File path relative to the workspace root.")
     old_string: str = Field(
-        "", description="Exact text to replace (must occur once unless replace_all)."
+        "",
+        description="Exact text to replace (must occur once unless replace_all); "
+        "empty: new_string is added as new lines at the end of the file.",
     )
     new_string: str = Field("", description="Replacement text.")
     replace_all: bool = Field(False, description="Replace every occurrence of old_string.")
@@ -371,7 +374,7 @@ class EditFile(FileTool):
     name: str = "edit_file"
     description: str = (
         "Edit a workspace file: replace old_string (exact, unique) with new_string, "
-        "or apply a unified diff patch."
+        "add new_string at the end (old_string empty), or apply a unified diff patch."
     )
     args_schema: ArgsSchema | None = EditFileArgs
     grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_file"}
@@ -380,10 +383,15 @@ class EditFile(FileTool):
             request="In app.ini, change the colour from blue to green.",
             args={"path": "app.ini", "old_string": "colour = blue", "new_string": "colour = green"},
             result="edited app.ini (+1 -1 lines)",
-            answer="Done: the colour in app.ini is now green.",
+            answer="edited app.ini (+1 -1 lines)",
         ),
         ToolExample(request="Replace foo with bar in main.py"),
-        ToolExample(request="Append the line 'the end' to story.txt"),
+        ToolExample(
+            request="Append the line 'the end' to story.txt",
+            args={"path": "story.txt", "new_string": "the end"},
+            result="edited story.txt (+1 -0 lines)",
+            answer="edited story.txt (+1 -0 lines)",
+        ),
         ToolExample(request="set debug to true in settings.toml"),
         ToolExample(request="fix the typo 'teh' in notes.md"),
     )
@@ -414,6 +422,12 @@ class EditFile(FileTool):
             raise ToolException(f"edit_file: '{edit.path}' is too large to edit ({size} bytes)")
         if edit.patch:
             return before, apply_patch(before, edit.patch)
+        if edit.old_string == "" and edit.new_string:
+            # Appending needs no copy of the file's text: what a model that has
+            # not read the file (or cannot copy it exactly) can still do right.
+            gap = "\n" if before and not before.endswith("\n") else ""
+            tail = "" if edit.new_string.endswith("\n") else "\n"
+            return before, before + gap + edit.new_string + tail
         after = replace_exact(
             before, edit.old_string, edit.new_string, replace_all=edit.replace_all, path=edit.path
         )

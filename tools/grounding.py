@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from agentkit.tools.base import ChoicesFn
+    from agentkit.tools.base import ChoicesFn, MentionsFn
     from agentkit.tools.workspace import Workspace
 
 Grounding = Literal["existing_file", "existing_dir", "existing_path", "named_path"]
@@ -77,6 +77,31 @@ def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[
         if len(files) + len(dirs) > limit:
             return None
     return sorted(files), sorted(dirs)
+
+
+def path_mentions(ws: Workspace, grounding: Mapping[str, Grounding]) -> MentionsFn:
+    """Whether a task names what a tool with these path arguments acts on: a
+    file or directory that exists (``existing_*``), or a file that does not
+    exist yet (``named_path``: a file to create)."""
+    kinds = set(grounding.values())
+
+    def mentions(text: str) -> bool:
+        found = inventory(ws)
+        if found is None:
+            return False
+        files, dirs = found
+        named = mentioned_paths(text)
+        names = {f for f in files} | {f.rsplit("/", 1)[-1] for f in files}
+        words = set(re.findall(r"[\w.-]+", text))
+        if kinds & {"existing_file", "existing_path"} and any(p in names for p in named):
+            return True
+        if kinds & {"existing_dir", "existing_path"} and any(
+            d in words or d.rsplit("/", 1)[-1] in words for d in dirs
+        ):
+            return True
+        return "named_path" in kinds and any(p not in names for p in named)
+
+    return mentions
 
 
 def path_choices(ws: Workspace, grounding: Mapping[str, Grounding]) -> ChoicesFn:

@@ -33,6 +33,9 @@ COMMAND_MODULES = (
     "memory_cmd",  # agentkit ingest / docs / memory
     "bench",  # agentkit bench
     "eval_cmd",  # agentkit eval
+    "export_cmd",  # agentkit threads export
+    "trace_cmd",  # agentkit trace
+    "acp_cmd",  # agentkit acp
 )
 
 

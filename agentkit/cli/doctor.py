@@ -32,7 +32,7 @@ def doctor(
     """Print the model file, llama.cpp build, threads and data locations."""
     from agentkit import _llama_compat
     from agentkit.config import load_settings
-    from agentkit.models.prompt import choose_format
+    from agentkit.models.prompt import choose_format, native_tool_style
     from agentkit.models.resolve import read_gguf_info, resolve_model_path
 
     console = Console()
@@ -66,10 +66,12 @@ def doctor(
             problems.append(str(err))
         table.add_row("chat template", fmt)
         table.add_row("prompt format", f"{chosen} (chat_format={settings.chat_format})")
-        table.add_row(
-            "tool calls",
-            "grammar-constrained JSON (every call parses and matches its schema)",
-        )
+        style, why = native_tool_style(info.chat_template)
+        if chosen == "gguf-template" and style == "hermes":
+            mode = f"native Hermes template ({why})"
+        else:
+            mode = "agentkit's <tool_call> format" + (f" ({why})" if info.chat_template else "")
+        table.add_row("tool calls", f"{mode}; grammar-constrained, so every call validates")
     except AgentkitError as err:
         table.add_row("status", "[red]unusable (see the error below)[/red]")
         problems.append(str(err))

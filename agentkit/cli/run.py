@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from agentkit.agent import Agent, Approver
     from agentkit.config import Settings
     from agentkit.events import AgentEvent, AlwaysScope, ApprovalRequest, Decision, RunResult
+    from agentkit.threads import ThreadOrigin
 
 EXIT_OK = 0
 EXIT_EXPECTATION_FAILED = 1
@@ -136,13 +137,16 @@ class Printer:
             self.console.print(f"[{colour}]← {event.tool} {event.status}[/]: {event.output[:300]}")
         elif kind == "approval_needed":
             for r in event.requests:
-                self.console.print(
-                    f"[magenta]? approval needed[/] {r.call_id}: {r.tool} {json.dumps(r.args)[:200]} ({r.reason})"
-                )
+                self.console.print(f"[magenta]? approval needed[/] {r.call_id}: {request_line(r)}")
         elif kind == "final":
             self.console.print(f"[bold green]answer[/]: {event.answer}")
         elif kind == "error":
             self.err.print(f"[red]{event.message}[/]")
+
+    def workspace(self, thread_id: str, workspace: Path) -> None:
+        """Say where the thread's tools act when that is not the current directory."""
+        if not self.as_json and not workspace.is_relative_to(Path.cwd().resolve()):
+            self.console.print(f"[dim]thread {thread_id} works in[/] [bold]{workspace}[/]")
 
     def result(self, result: RunResult, task_id: str | None = None) -> None:
         if self.as_json:
@@ -158,6 +162,17 @@ class Printer:
         if result.status == "needs_approval":
             ids = " ".join(f"--approve {p.call_id}" for p in result.pending)
             self.console.print(f"continue with: agentkit resume {result.thread_id} {ids}")
+
+
+def request_line(request: ApprovalRequest) -> str:
+    """A pending call in one line: tool, arguments, where it acts when that is
+    outside the current directory, and why the policy asks."""
+    where = request.shown_location()
+    return (
+        f"{request.tool} {json.dumps(request.args)[:200]}"
+        + (f" in {where}" if where else "")
+        + f" ({request.reason})"
+    )
 
 
 def exit_code(result: RunResult) -> int:
@@ -181,6 +196,9 @@ def prompt_approver(requests: list[ApprovalRequest]) -> list[Decision]:
     decisions: list[Decision] = []
     for r in requests:
         console.rule(f"[magenta]{r.tool}[/] wants to run ({', '.join(r.side_effects)})")
+        where = r.shown_location()
+        if where:
+            console.print(f"in [bold]{where}[/]")
         console.print(json.dumps(r.args, indent=2))
         if r.preview:
             console.print(r.preview.get("summary", ""))
@@ -278,13 +296,16 @@ def run_command(
         thread_id = item.thread or thread or new_thread_id()
         if item.id and file is not None and as_json:
             typer.echo(json.dumps({"kind": "task", "id": item.id, "thread_id": thread_id}))
+        # A thread that continues keeps its workspace; a missing one is one line, nothing saved.
+        printer.workspace(thread_id, agent.workspace_of(thread_id))
         agent.threads.touch(thread_id, item.task)
         agent.threads.set_extra(
             thread_id,
             {
                 "tools": [t.name for t in agent.tools],
-                "policy": str(policy_file) if policy_file else None,
+                "policy": str(policy_file.resolve()) if policy_file else None,
                 "planning": not no_plan,
+                "max_steps": item.max_steps or max_steps,
             },
         )
         _stream(agent.stream(item.task, thread_id), printer)
@@ -329,9 +350,19 @@ def resume_command(
     ),
     policy: Path | None = typer.Option(None, "--policy", "-p", help="Approval policy TOML."),
     as_json: bool = typer.Option(False, "--json", help="Print events as JSON lines."),
+    max_steps: int | None = typer.Option(
+        None, "--max-steps", min=1, help="Stop after this many steps (default: the run's)."
+    ),
+    workspace: Path | None = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        help="Continue in this directory instead of the thread's own (recorded in the thread).",
+    ),
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
 ) -> None:
-    """Answer a thread's pending approvals (or continue an interrupted run)."""
+    """Answer a thread's pending approvals (or continue an interrupted run), in
+    the workspace the thread started in."""
     from agentkit.config import load_settings
     from agentkit.events import Approve, Edit, Reject, Respond
 
@@ -354,15 +385,21 @@ def resume_command(
         raise ThreadNotFoundError(
             f"no thread {thread!r}", hint="`agentkit threads list` shows them"
         )
+    if workspace is not None:
+        probe.threads.relocate(thread, workspace)
     extra = probe.threads.extra(thread)
-    policy_file = policy or (Path(extra["policy"]) if extra.get("policy") else None)
+    origin = probe.threads.origin(thread)
+    steps = max_steps or extra.get("max_steps")
+    if steps:
+        settings = settings.model_copy(update={"max_steps": steps})
     agent = make_agent(
         settings,
         tool_names=extra.get("tools"),
-        policy_file=policy_file,
+        policy_file=policy or _thread_policy(extra, origin),
         approver=approver,
         planning=extra.get("planning", True),
     )
+    printer.workspace(thread, agent.workspace_of(thread))  # a missing one: one line, nothing run
     scope: AlwaysScope | None = always  # type: ignore[assignment]  # checked above
     decisions: list[Decision] = [Approve(call_id=i, always=scope) for i in approve or []]
     if approve_all:
@@ -389,6 +426,16 @@ def resume_command(
     result = agent.result(thread)
     printer.result(result)
     raise typer.Exit(exit_code(result))
+
+
+def _thread_policy(extra: dict[str, Any], origin: ThreadOrigin | None) -> Path | None:
+    """The policy file the thread was started with: the run's ``--policy``,
+    else the policy file in effect then (when it still exists; else the
+    settings decide, as they did)."""
+    if extra.get("policy"):
+        return Path(extra["policy"])
+    recorded = Path(origin.policy_file) if origin and origin.policy_file else None
+    return recorded if recorded is not None and recorded.is_file() else None
 
 
 def register(app: typer.Typer) -> None:

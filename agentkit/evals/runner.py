@@ -36,7 +36,7 @@ ModelFactory = Callable[[EvalCase], "BaseChatModel"]
 """Called once per case: tests give each case its own scripted model."""
 
 DEFAULT_MAX_STEPS = 6  # one- and two-step tasks: room for a recovery or two
-AGENT_OPTIONS = ("planning", "tool_choice")
+AGENT_OPTIONS = ("planning", "tool_choice", "harness")
 # Evals compare runs: greedy decoding unless an option says otherwise.
 EVAL_DEFAULTS: dict[str, OptionValue] = {"temperature": 0.0}
 
@@ -63,6 +63,12 @@ class EvalTarget:
     def make_harness(self) -> Harness:
         if self.harness is not None:
             return self.harness
+        if self.options.get("harness") == "langchain":
+            from agentkit.evals.langchain_harness import LangChainAgentHarness
+
+            return LangChainAgentHarness()
+        if self.options.get("harness") not in (None, "agentkit"):
+            raise ConfigError("option harness must be agentkit or langchain")
         planning = self.options.get("planning")
         choice = self.options.get("tool_choice", "any")
         if not isinstance(planning, bool | None) or not isinstance(choice, str):

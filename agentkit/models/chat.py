@@ -21,7 +21,13 @@ from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
@@ -36,8 +42,11 @@ from agentkit.errors import ModelError
 from agentkit.models import grammar as grammars
 from agentkit.models.engine import GenerationStats, LlamaEngine, LoadParams, SamplingParams
 from agentkit.models.prompt import (
+    HERMES_CLOSE,
+    HERMES_OPEN,
     TOOL_CALL_CLOSE,
     TOOL_CALL_OPEN,
+    JinjaFormat,
     PromptFormat,
     ToolPromptStyle,
     Turn,
@@ -48,7 +57,15 @@ from agentkit.models.prompt import (
 )
 
 ToolChoice = Literal["auto", "any", "required", "none"] | str
-ToolCallMode = Literal["grammar"]
+SMALL_MODEL_PARAMS = 2_000_000_000
+TOOL_RESPONSE_OPEN = "<tool_response"
+# The steering biases' values for small models, measured on agentkit eval
+# (docs/evals.md): copy from the request and results, avoid examples' words,
+# lean to a call after a request and to text after a result.
+SMALL_COPY_BIAS = 2.0
+SMALL_AVOID_BIAS = 4.0
+SMALL_AUTO_CALL_BIAS = 8.0
+ToolCallMode = Literal["grammar", "native-hermes"]
 
 
 def _normalise_choice(choice: Any, tool_names: list[str]) -> str:
@@ -79,6 +96,8 @@ def sampling_settings(settings: Settings) -> dict[str, Any]:
         "max_parallel_tool_calls": settings.parallel_tool_calls,
         "tool_prompt": settings.tool_prompt,
         "copy_bias": settings.copy_bias,
+        "avoid_bias": settings.avoid_bias,
+        "auto_call_bias": settings.auto_call_bias,
     }
 
 
@@ -114,10 +133,24 @@ class ChatLlama(BaseChatModel):
         "JSON-schema properties.",
     )
 
-    copy_bias: float = Field(
-        0.0,
-        description="Logit bonus, inside tool calls and JSON, for tokens of the text passed "
-        "as copy_from (the task, the latest result): arguments are copied from there.",
+    # Steering for small models (None: on for models under 2B parameters,
+    # with the values measured best on `agentkit eval`, off for larger ones).
+    copy_bias: float | None = Field(
+        None,
+        description="Logit bonus, inside tool calls and JSON, for tokens of copy_from (the "
+        "task and the latest results; by default the conversation's last user message and "
+        "tool results): arguments and answers are copied from there.",
+    )
+    avoid_bias: float | None = Field(
+        None,
+        description="Logit penalty, inside tool calls and JSON, for words of avoid_from (worked "
+        "examples' values; by default the tool instructions, which small models echo) that "
+        "copy_from does not contain.",
+    )
+    auto_call_bias: float | None = Field(
+        None,
+        description="tool_choice='auto': logit bias towards starting a call after a user "
+        "message and towards answering in text after a tool result.",
     )
 
     supports_arg_choices: ClassVar[bool] = True
@@ -185,10 +218,23 @@ class ChatLlama(BaseChatModel):
 
     @property
     def tool_call_mode(self) -> ToolCallMode:
-        """How tool calls are produced: always grammar-constrained JSON blocks.
-        (Native template tool calling is not used: on the bundled model it gave
-        2/20 valid calls; the grammar gives all of them.)"""
+        """How tools are shown and calls produced. ``native-hermes``: the GGUF's
+        own chat template renders the tools and the calls (the way the model
+        was trained), and the grammar constrains that syntax. ``grammar``:
+        agentkit's tool instructions and ``<tool_call>`` blocks, for models
+        whose template knows no tools (the bundled Gemma has none). Calls are
+        grammar-constrained either way."""
+        fmt = self.prompt_format
+        if isinstance(fmt, JinjaFormat) and fmt.native_tools == "hermes":
+            return "native-hermes"
         return "grammar"
+
+    @property
+    def tool_call_mode_reason(self) -> str:
+        fmt = self.prompt_format
+        if isinstance(fmt, JinjaFormat):
+            return fmt.native_reason
+        return f"the {fmt.name} prompt format has no tool syntax"
 
     @property
     def _llm_type(self) -> str:
@@ -306,11 +352,17 @@ class ChatLlama(BaseChatModel):
             # All bound tools are described whatever tool_choice names (the
             # grammar does the narrowing), so switching choices between turns
             # keeps the prompt prefix and its KV cache.
+            narrowed = grammars.with_choices(bound, arg_choices or {})
+            fmt = self.prompt_format
+            if isinstance(fmt, JinjaFormat) and self.tool_call_mode == "native-hermes":
+                calls = grammars.tool_call_grammar(
+                    narrowed, mode, max_calls, open_tag=HERMES_OPEN, close_tag=HERMES_CLOSE
+                )
+                prompt = fmt.render_with_tools(messages, tools)
+                return prompt + calls.prefix, calls.gbnf, calls.prefix
             described = tools_instruction(tools, mode, self.tool_prompt)
             turns.insert(_after_system(turns), Turn("system", described))
-            calls = grammars.tool_call_grammar(
-                grammars.with_choices(bound, arg_choices or {}), mode, max_calls
-            )
+            calls = grammars.tool_call_grammar(narrowed, mode, max_calls)
             return self.prompt_format.render(turns) + calls.prefix, calls.gbnf, calls.prefix
         if json_schema is not None:
             # Appended last: structured-output calls then share the
@@ -325,6 +377,28 @@ class ChatLlama(BaseChatModel):
         # Templates that spell out BOS must not get a second one.
         return engine.tokenize(prompt, add_special=not (bos and prompt.startswith(bos)))
 
+    @property
+    def is_small(self) -> bool:
+        """Under 2B parameters: the steering biases are on by default."""
+        return 0 < self.engine.llm._model.n_params() < SMALL_MODEL_PARAMS
+
+    def _steer(self, value: float | None, small_default: float) -> float:
+        if value is not None:
+            return value
+        return small_default if self.is_small else 0.0
+
+    def _turn_bias(self, last: BaseMessage) -> dict[int, float]:
+        """In ``auto`` mode, lean towards a call after a user message and
+        towards a text answer after a tool result: the request → call →
+        result → answer rhythm a small model does not find on its own (it
+        echoed the tool instructions as text)."""
+        value = self._steer(self.auto_call_bias, SMALL_AUTO_CALL_BIAS)
+        if not value or isinstance(last, AIMessage):
+            return {}
+        opening = self.engine.tokenize(TOOL_CALL_OPEN, add_special=False)[:1]
+        sign = -1.0 if isinstance(last, ToolMessage) else 1.0
+        return {opening[0]: sign * value} if opening else {}
+
     def _name_bias(self, tool_bias: dict[str, float]) -> dict[int, float]:
         """``tool_bias`` (per tool name) as a logit bias on each name's first
         token: the first token generated after ``{"name": "`` picks the tool.
@@ -336,13 +410,32 @@ class ChatLlama(BaseChatModel):
                 out[tokens[0]] = max(out.get(tokens[0], bias), bias)
         return out
 
-    def _copy_tokens(self, text: str) -> list[int]:
+    def _text_tokens(self, text: str) -> set[int]:
         """The tokens of ``text`` (and of its words with a leading space, as
         they appear mid-sentence), control tokens left out."""
         engine = self.engine
         ids = set(engine.tokenize(text, add_special=False))
         ids |= set(engine.tokenize(" " + " ".join(text.split()), add_special=False))
-        return sorted(i for i in ids if not engine.is_control(i))
+        return {i for i in ids if not engine.is_control(i)}
+
+    def _copy_bias(self, copy_from: str, avoid_from: str) -> dict[int, float] | None:
+        """``copy_bias`` for the tokens of ``copy_from`` (the task, the latest
+        result) and ``-avoid_bias`` for the words of ``avoid_from`` (worked
+        examples' values) that ``copy_from`` does not have: a small model's
+        induction copies from the nearest example unless told otherwise."""
+        bias: dict[int, float] = {}
+        copy_bias = self._steer(self.copy_bias, SMALL_COPY_BIAS)
+        avoid_bias = self._steer(self.avoid_bias, SMALL_AVOID_BIAS)
+        copied = self._text_tokens(copy_from) if copy_from and copy_bias else set()
+        if avoid_from and avoid_bias:
+            engine = self.engine
+            for token in self._text_tokens(avoid_from) - copied:
+                piece = engine.token_text(token).replace("\u2581", " ").strip()
+                if len(piece) > 2 and any(ch.isalnum() for ch in piece):
+                    bias[token] = -avoid_bias
+        for token in copied:
+            bias[token] = copy_bias
+        return bias or None
 
     def _sampling(
         self, stop: list[str] | None, kwargs: dict[str, Any], constrained: bool, prose: bool
@@ -357,8 +450,11 @@ class ChatLlama(BaseChatModel):
             top_p=kwargs.get("top_p", self.top_p),
             seed=kwargs.get("seed", self.seed),
             max_tokens=max_tokens,
-            # Stop strings would cut JSON mid-value.
-            stop=[*(self.stop or []), *(stop or [])] if prose else [],
+            # Stop strings would cut JSON mid-value. A text answer in auto mode
+            # ends where a small model starts writing the next tool response.
+            stop=[*(self.stop or []), *(stop or []), *([TOOL_RESPONSE_OPEN] if constrained else [])]
+            if prose
+            else [],
         )
 
     # --- generation -----------------------------------------------------------------
@@ -385,9 +481,17 @@ class ChatLlama(BaseChatModel):
         first_bias = None
         if calling and prefix.endswith('"name": "') and kwargs.get("tool_bias"):
             first_bias = self._name_bias(kwargs["tool_bias"])
-        copy_bias = None
-        if gbnf is not None and kwargs.get("copy_from") and self.copy_bias:
-            copy_bias = (self._copy_tokens(kwargs["copy_from"]), self.copy_bias)
+        elif calling and choice == "auto" and messages:
+            first_bias = self._turn_bias(messages[-1])
+        step_bias = None
+        if gbnf is not None:
+            # Without the agent's own sources: copy from the conversation's
+            # latest request and results, do not echo the tool instructions.
+            copy_from = kwargs.get("copy_from") or _latest_exchange(messages)
+            avoid_from = kwargs.get("avoid_from")
+            if avoid_from is None and calling:
+                avoid_from = tools_instruction(tools or [], choice, self.tool_prompt)
+            step_bias = self._copy_bias(copy_from, avoid_from or "")
         generation = self.engine.generate(
             tokens,
             self._sampling(stop, kwargs, gbnf is not None, prose),
@@ -395,7 +499,7 @@ class ChatLlama(BaseChatModel):
             cancel=cancel,
             close_after=close_after,
             first_bias=first_bias,
-            copy_bias=copy_bias,
+            step_bias=step_bias,
         )
         # Forced calls are never streamed as text; in auto mode the text branch
         # of the grammar cannot start with "<", so the first character decides.
@@ -563,6 +667,18 @@ class _EitherEvent:
         return self.own.is_set() or self.shared.is_set()
 
 
+def _latest_exchange(messages: Sequence[BaseMessage]) -> str:
+    """The last user message and the tool results after it."""
+    parts: list[str] = []
+    for message in reversed(messages):
+        if isinstance(message, ToolMessage):
+            parts.append(str(message.content))
+        elif isinstance(message, HumanMessage):
+            parts.append(str(message.content))
+            break
+    return "\n".join(reversed(parts))
+
+
 def _after_system(turns: list[Turn]) -> int:
     index = 0
     while index < len(turns) and turns[index].role == "system":
@@ -599,13 +715,15 @@ def _call_blocks(text: str) -> list[tuple[str, bool]]:
     position = text.find(TOOL_CALL_OPEN)
     while position >= 0:
         start = position + len(TOOL_CALL_OPEN)
+        begin = len(text) - len(text[start:].lstrip())  # Hermes puts the JSON on its own line
         try:
-            _value, end = _DECODER.raw_decode(text, start)
+            _value, end = _DECODER.raw_decode(text, begin)
         except ValueError:
             end = -1
-        if end >= 0 and text.startswith(TOOL_CALL_CLOSE, end):
-            blocks.append((text[start:end], True))
-            position = text.find(TOOL_CALL_OPEN, end + len(TOOL_CALL_CLOSE))
+        close = len(text) - len(text[end:].lstrip()) if end >= 0 else -1
+        if close >= 0 and text.startswith(TOOL_CALL_CLOSE, close):
+            blocks.append((text[begin:end], True))
+            position = text.find(TOOL_CALL_OPEN, close + len(TOOL_CALL_CLOSE))
             continue
         body, closed, _rest = text[start:].partition(TOOL_CALL_CLOSE)
         nxt = body.find(TOOL_CALL_OPEN)

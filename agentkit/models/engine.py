@@ -470,7 +470,7 @@ class LlamaEngine:
         cancel: CancelFlag | None = None,
         close_after: str | None = None,
         first_bias: dict[int, float] | None = None,
-        copy_bias: tuple[Sequence[int], float] | None = None,
+        step_bias: dict[int, float] | None = None,
     ) -> Generation:
         """Start generating after ``prompt_tokens``. Iterate the result for text
         deltas; the engine lock is held until iteration ends (or the iterator
@@ -482,9 +482,9 @@ class LlamaEngine:
         the engine steers it to close along the grammar, so it still parses
         and validates. ``first_bias`` is added to the logits of those tokens
         for the first generated token only (ChatLlama's tool-routing prior).
-        ``copy_bias`` ``(tokens, value)`` adds ``value`` to those tokens' logits
-        at every later step: a small model then fills arguments from the task
-        and the latest result instead of from worked examples."""
+        ``step_bias`` (token → value) is added at every later step: ChatLlama
+        uses it so a small model copies arguments from the task and the
+        latest result, not from worked examples."""
         if len(prompt_tokens) >= self.n_ctx:
             raise ModelError(
                 f"the prompt has {len(prompt_tokens)} tokens but the context holds {self.n_ctx}",
@@ -493,7 +493,7 @@ class LlamaEngine:
         stats = GenerationStats()
         generation = Generation(deltas=iter(()), stats=stats)
         generation.deltas = self._run(
-            prompt_tokens, sampling, grammar, cancel, stats, close_after, first_bias, copy_bias
+            prompt_tokens, sampling, grammar, cancel, stats, close_after, first_bias, step_bias
         )
         return generation
 
@@ -506,10 +506,10 @@ class LlamaEngine:
         stats: GenerationStats,
         close_after: str | None = None,
         first_bias: dict[int, float] | None = None,
-        copy_bias: tuple[Sequence[int], float] | None = None,
+        step_bias: dict[int, float] | None = None,
     ) -> Iterator[str]:
         first = _as_bias(first_bias or {})
-        copied = _as_bias(dict.fromkeys(map(int, copy_bias[0]), copy_bias[1]) if copy_bias else {})
+        copied = _as_bias(step_bias or {})
         with self.lock:
             grammar = self._grammar(gbnf) if gbnf else None
             rng = np.random.default_rng(None if sampling.seed < 0 else sampling.seed)

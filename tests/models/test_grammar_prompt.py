@@ -488,3 +488,56 @@ def test_markup_inside_a_string_value_stays_in_its_call() -> None:
     assert invalid == []
     cut, bad = parse_tool_calls('<tool_call>{"name": "Note", "argu', [tool])
     assert cut == [] and len(bad) == 1
+
+
+# A Hermes/Qwen-style chat template, cut down to its tool-calling parts.
+HERMES_TEMPLATE = (
+    "{%- if tools %}<|im_start|>system\n"
+    "{%- if messages[0]['role'] == 'system' %}{{ messages[0]['content'] }}\n\n{%- endif %}"
+    "# Tools\n<tools>\n{%- for tool in tools %}\n{{ tool | tojson }}{%- endfor %}\n</tools>\n"
+    'For each call return <tool_call>\n{"name": ..., "arguments": ...}\n</tool_call><|im_end|>\n'
+    "{%- endif %}"
+    "{%- for message in messages %}"
+    "{%- if message.role == 'user' or (message.role == 'system' and not tools) %}"
+    "<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n"
+    "{%- elif message.role == 'assistant' %}<|im_start|>assistant\n{{ message.content }}"
+    "{%- for call in message.tool_calls or [] %}<tool_call>\n"
+    '{"name": "{{ call.function.name }}", "arguments": {{ call.function.arguments | tojson }}}'
+    "\n</tool_call>{%- endfor %}<|im_end|>\n"
+    "{%- elif message.role == 'tool' %}<|im_start|>user\n<tool_response>\n{{ message.content }}"
+    "\n</tool_response><|im_end|>\n{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{%- endif %}"
+)
+
+
+def test_a_template_with_tools_is_rendered_natively_and_constrained(
+    checker: GrammarChecker,
+) -> None:
+    from agentkit.models import ChatLlama
+    from agentkit.models.prompt import HERMES_CLOSE, HERMES_OPEN, JinjaFormat, native_tool_style
+
+    assert native_tool_style(HERMES_TEMPLATE)[0] == "hermes"
+    assert native_tool_style("{{ messages }}") == (None, "the chat template takes no tools")
+    assert native_tool_style(None)[0] is None
+    fmt = JinjaFormat(HERMES_TEMPLATE, bos_token="", eos_token="<|im_end|>")
+    model = ChatLlama(model_path="unused.gguf")
+    model._format = fmt
+    assert model.tool_call_mode == "native-hermes"
+    tools = [convert_to_openai_tool(Rating)]
+    history: list[BaseMessage] = [
+        SystemMessage("Be brief."),
+        HumanMessage("Rate it 4"),
+        AIMessage("", tool_calls=[{"name": "Rating", "args": {"stars": 4}, "id": "c1"}]),
+        ToolMessage("saved", tool_call_id="c1", name="Rating"),
+        HumanMessage("And now 5"),
+    ]
+    prompt, gbnf, prefix = model._prompt(history, tools, "required", None)
+    assert '"name": "Rating"' in prompt and "<tools>" in prompt and "Be brief." in prompt
+    assert '<tool_call>\n{"name": "Rating", "arguments": {"stars": 4}}\n</tool_call>' in prompt
+    assert "<tool_response>\nsaved\n</tool_response>" in prompt
+    assert prompt.endswith("<|im_start|>assistant\n" + prefix)
+    native_call = HERMES_OPEN + '{"name": "Rating", "arguments": {"stars": 5}}' + HERMES_CLOSE
+    assert native_call.startswith(prefix)
+    assert checker.accepts(gbnf, native_call[len(prefix) :])
+    valid, invalid = parse_tool_calls(native_call, tools)
+    assert [c["args"] for c in valid] == [{"stars": 5}] and not invalid

@@ -1,0 +1,193 @@
+"""Small-model steering: grounded arguments, tool routing, the act prompt's
+worked examples and cues, answer-on-repeat, and the calculator's words.
+Deterministic (scripted models, keyword embeddings); the real-model effect
+of each technique is measured by ``agentkit eval`` (docs/evals.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+from agentkit.config import load_settings
+from agentkit.graphs import prompts as P
+from agentkit.graphs.exemplars import example_values, exemplar_messages
+from agentkit.graphs.routing import ToolRouter
+from agentkit.graphs.steering import Steering
+from agentkit.graphs.support import final_answer_tool
+from agentkit.models.grammar import with_choices
+from agentkit.tools import builtin_tools
+from agentkit.tools.base import choices_of, examples_of, mentions_of
+from agentkit.tools.calculator import evaluate, from_words
+from agentkit.tools.grounding import inventory, mentioned_paths, mentioned_urls
+from agentkit.tools.workspace import Workspace
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.md").write_text("alpha\n")
+    (tmp_path / "server.ini").write_text("port = 8443\n")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text("x")
+    return tmp_path
+
+
+@pytest.fixture
+def tools(workspace: Path) -> dict[str, object]:
+    settings = load_settings(workspace=workspace, data_dir=workspace / ".data")
+    return {t.name: t for t in builtin_tools(settings, workspace=workspace)}
+
+
+# --- grounding ---------------------------------------------------------------------------
+
+
+def test_mentioned_paths_and_urls() -> None:
+    text = "Copy source.txt to docs/backup.md, version 2.4.1, see http://x.test/a.txt."
+    assert mentioned_paths(text) == ["source.txt", "docs/backup.md"]
+    assert mentioned_urls(text) == ["http://x.test/a.txt"]
+
+
+def test_inventory_skips_tool_directories_and_bounds_its_size(workspace: Path) -> None:
+    ws = Workspace(workspace)
+    files, dirs = inventory(ws) or ([], [])
+    assert files == ["notes/a.md", "server.ini"] and dirs == ["notes"]
+    assert inventory(ws, limit=2) is None  # too many: the argument stays free
+
+
+def test_path_arguments_may_only_name_what_exists(tools: dict[str, object]) -> None:
+    task = "Write hello to out.txt"
+    assert choices_of(tools["read_file"], "path", task) == ["notes/a.md", "server.ini"]
+    assert choices_of(tools["list_dir"], "path", task) == [".", "notes"]
+    assert choices_of(tools["write_file"], "path", task) == ["notes/a.md", "out.txt", "server.ini"]
+    # a task that names no file leaves the path of a new file free
+    assert choices_of(tools["write_file"], "path", "Write a haiku") is None
+    assert choices_of(tools["read_file"], "start_line", task) is None
+    assert choices_of(tools["http_get"], "url", "Fetch http://h.test/x") == ["http://h.test/x"]
+
+
+def test_choices_narrow_the_grammar_not_the_prompt(tools: dict[str, object]) -> None:
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+
+    spec = convert_to_openai_tool(tools["read_file"])
+    narrowed = with_choices([spec], {"read_file": {"path": ["a.md", "b.md"]}})[0]
+    assert narrowed["function"]["parameters"]["properties"]["path"]["enum"] == ["a.md", "b.md"]
+    assert "enum" not in spec["function"]["parameters"]["properties"]["path"]  # copy
+
+
+def test_what_a_task_names_points_at_the_tools_that_act_on_it(tools: dict[str, object]) -> None:
+    asks = "What port does server.ini use?"
+    assert mentions_of(tools["read_file"], asks) and mentions_of(tools["edit_file"], asks)
+    assert not mentions_of(tools["write_file"], asks)  # it exists: not a file to create
+    assert mentions_of(tools["write_file"], "Put 42 in answer.txt")
+    assert not mentions_of(tools["read_file"], "What port does the server use?")
+    assert mentions_of(tools["list_dir"], "What is in the notes folder?")
+    assert mentions_of(tools["http_get"], "Get http://h.test/a") and not mentions_of(
+        tools["calculator"], "What is 2 + server.ini?"
+    )
+
+
+# --- routing -----------------------------------------------------------------------------
+
+
+class KeywordEmbeddings(Embeddings):
+    """Bag-of-keywords vectors: enough to rank tools deterministically."""
+
+    WORDS = ("file", "read", "write", "run", "time", "fetch", "add", "times", "reply")
+
+    def _vector(self, text: str) -> list[float]:
+        lower = text.lower()
+        return [float(w in lower) for w in self.WORDS] + [0.01]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+
+def test_router_ranks_tools_by_their_closest_example(tools: dict[str, object]) -> None:
+    router = ToolRouter(KeywordEmbeddings(), [*tools.values(), final_answer_tool()])
+    ranked = [r.name for r in router.rank("What is 37 times 12?")]
+    assert ranked[0] == "calculator"
+    assert router.rank("Reply with OK")[0].name == P.FINAL_ANSWER_TOOL
+
+
+def test_routing_offers_the_top_tools_and_a_prior(tools: dict[str, object]) -> None:
+    router = ToolRouter(KeywordEmbeddings(), [*tools.values(), final_answer_tool()])
+    steering = Steering(router=router, top_k=3)
+    route = steering.route("What time is it?", list(tools.values()))
+    assert "current_time" in route.offered and len(route.offered) == 3
+    assert max(route.bias, key=route.bias.get) == "current_time"
+    assert route.bias["current_time"] == 0.0 and all(v <= 0 for v in route.bias.values())
+    assert P.FINAL_ANSWER_TOOL in route.bias and P.FINAL_ANSWER_TOOL not in route.offered
+    # without a router every tool is offered and there is no prior
+    assert Steering().route("x", list(tools.values())).offered == list(tools)
+
+
+# --- the act prompt ----------------------------------------------------------------------
+
+
+def test_worked_examples_are_episodes_in_the_transcripts_format(tools: dict[str, object]) -> None:
+    messages = exemplar_messages([tools["read_file"], tools["calculator"]])
+    kinds = [type(m).__name__ for m in messages]
+    assert kinds[:5] == ["HumanMessage", "AIMessage", "ToolMessage", "AIMessage", "ToolMessage"]
+    calls = [c["name"] for m in messages if isinstance(m, AIMessage) for c in m.tool_calls]
+    assert calls == ["read_file", "final_answer", "calculator", "final_answer", "final_answer"]
+    values = example_values([tools["read_file"]])
+    assert "plan.txt" in values and "14 March" in values
+    assert all(examples_of(t) for n, t in tools.items() if n != "think")
+
+
+def test_observation_cue_and_the_prompt_only_growing(tools: dict[str, object]) -> None:
+    steering = Steering(worked_examples=True)
+    call = AIMessage("", tool_calls=[{"name": "read_file", "args": {"path": "a"}, "id": "c1"}])
+    state_1 = {"task": "t", "messages": [HumanMessage("t"), call]}
+    state_2 = {**state_1, "messages": [*state_1["messages"], ToolMessage("x", tool_call_id="c1")]}
+    answer = AIMessage(
+        "", tool_calls=[{"name": "final_answer", "args": {"answer": "x"}, "id": "c2"}]
+    )
+    state_3 = {**state_2, "messages": [*state_2["messages"], answer]}
+    offered = [tools["read_file"]]
+    prompts = [steering.act_prompt("sys", s, offered) for s in (state_1, state_2, state_3)]
+    for before, after in zip(prompts, prompts[1:], strict=False):
+        assert [m.content for m in after[: len(before)]] == [m.content for m in before]
+    cues = [
+        m for m in prompts[2] if isinstance(m, SystemMessage) and m.content == P.OBSERVATION_CUE
+    ]
+    assert len(cues) == 2  # after the worked example's result and after the real one
+    plain = Steering(observation_cue=False, worked_examples=False).act_prompt("s", state_2, offered)
+    assert [type(m).__name__ for m in plain] == [
+        "SystemMessage",
+        "HumanMessage",
+        "AIMessage",
+        "ToolMessage",
+    ]
+
+
+# --- calculator ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [
+        ("37 times 12", 444),
+        ("What is 37 times 12?", 444),
+        ("15% of 240", 36),
+        ("square root of 1764", 42),
+        ("add 1250 and 3775", 5025),
+        ("Divide 1000 by 8", 125),
+        ("1,250 plus 3,775", 5025),
+        ("2 * (3 + 4) ** 2", 98),
+    ],
+)
+def test_calculator_reads_arithmetic_in_words(words: str, value: float) -> None:
+    assert evaluate(words) == pytest.approx(value)
+
+
+def test_words_never_widen_what_is_evaluated() -> None:
+    assert from_words("__import__('os')") == "__import__('os')"
+    with pytest.raises(Exception, match="not allowed|unknown"):
+        evaluate("__import__('os').system('true')")
