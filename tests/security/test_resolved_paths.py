@@ -23,6 +23,7 @@ from agentkit.events import Approve
 from agentkit.testing import ScriptedChatModel, call, final
 from agentkit.tools import builtin_tools
 from agentkit.tools.base import preview_of
+from agentkit.tools.registry import call_target
 from agentkit.tools.shell_danger import classify
 from agentkit.tools.workspace import PathRefused, Workspace, pinned_targets
 
@@ -256,3 +257,11 @@ def test_swap_between_evaluation_and_execution_does_not_land(
     assert "changed after it was checked" in record["output"]
     assert not (root / ".bashrc").exists()
     assert not (root / "notes" / "real.orig" / ".bashrc").exists()
+
+
+def test_the_approval_target_is_where_the_path_really_leads(
+    root: Path, tools: dict[str, BaseTool]
+) -> None:
+    write = tools["write_file"]
+    assert call_target(write, {"path": "notes/up/.bashrc"}) == str(root / ".bashrc")
+    assert call_target(write, {"path": "notes/real/x.md"}) == str(root / "notes/real/x.md")
