@@ -39,7 +39,7 @@ from agentkit.graphs import prompts as P
 from agentkit.graphs.ledger import CallLedger
 from agentkit.graphs.state import CallDecision, PendingCall
 from agentkit.tools.base import side_effects_of
-from agentkit.tools.workspace import pinned_targets
+from agentkit.tools.protected import pinned_targets
 
 UNPARSEABLE_TOOL = "?"
 

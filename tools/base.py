@@ -48,7 +48,7 @@ from typing_extensions import TypedDict
 from agentkit.events import SIDE_EFFECTS, DangerLevel, PolicyAction, SideEffect, ToolPreview
 
 if TYPE_CHECKING:
-    from agentkit.tools.workspace import PathTarget
+    from agentkit.tools.protected import PathTarget
 
 __all__ = [
     "SIDE_EFFECTS",

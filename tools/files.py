@@ -22,7 +22,8 @@ from agentkit.tools.globs import glob_regex
 from agentkit.tools.grounding import SKIPPED_DIRS, Grounding, path_choices, path_mentions
 from agentkit.tools.limits import Deadline, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.patching import apply_patch, diff_stats, replace_exact, unified_diff
-from agentkit.tools.workspace import PathTarget, Workspace
+from agentkit.tools.protected import PathTarget
+from agentkit.tools.workspace import Workspace
 
 MAX_READ_BYTES = 10_000_000
 GREP_MAX_FILE_BYTES = 5_000_000

@@ -36,8 +36,9 @@ from pydantic import BaseModel, Field
 
 from agentkit.tools.base import DangerLevel, ToolExample, ToolPreview, declare
 from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
+from agentkit.tools.protected import PathTarget
 from agentkit.tools.shell_danger import classify
-from agentkit.tools.workspace import PathTarget, Workspace
+from agentkit.tools.workspace import Workspace
 
 SandboxMode = Literal["auto", "bwrap", "off"]
 

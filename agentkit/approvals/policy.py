@@ -23,7 +23,7 @@ collapsed); a path that leads elsewhere than written is never allowed by a
 path or "always allow" rule. Three guards then hold whatever the rules say
 (only ``deny`` passes through them): a write to a protected path
 (``.git/``, ``.envrc``, shell rc files, ...; see
-:data:`~agentkit.tools.workspace.PROTECTED_PATHS`) asks, and so does a
+:data:`~agentkit.tools.protected.PROTECTED_PATHS`) asks, and so does a
 side-effecting call that copies text from untrusted content the run has
 seen (:mod:`.untrusted`).
 
@@ -73,7 +73,7 @@ from agentkit.errors import ConfigError
 from agentkit.events import AlwaysScope, PolicyAction, SideEffect
 from agentkit.tools.base import danger_of, default_policy_of, side_effects_of, targets_of
 from agentkit.tools.files import named_in
-from agentkit.tools.workspace import PathTarget
+from agentkit.tools.protected import PathTarget
 from agentkit.user_files import read_user_file, validate_user_data
 
 if TYPE_CHECKING:

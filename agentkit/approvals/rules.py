@@ -16,7 +16,7 @@ from langchain_core.tools import BaseTool
 
 from agentkit.events import AlwaysScope, PolicyAction, SideEffect
 from agentkit.tools.globs import glob_match
-from agentkit.tools.workspace import PathTarget
+from agentkit.tools.protected import PathTarget
 
 # Argument names a ``paths`` / ``command_prefixes`` rule looks at when the rule
 # does not name one with ``arg``.

@@ -158,7 +158,7 @@ def _model_servers(console: Console, settings: Settings) -> list[str]:
 def _security(console: Console, settings: Settings) -> None:
     """Protected paths, untrusted-content tracking and hard links; a warning
     for each built-in protection switched off (docs/security.md)."""
-    from agentkit.tools.workspace import protected_patterns, security_warnings
+    from agentkit.tools.protected import protected_patterns, security_warnings
 
     globs = protected_patterns(
         settings.protected_paths,

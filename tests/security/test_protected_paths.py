@@ -19,13 +19,13 @@ from agentkit.config import Settings, load_settings
 from agentkit.events import Approve
 from agentkit.testing import ScriptedChatModel, call, final
 from agentkit.tools import builtin_tools
-from agentkit.tools.workspace import (
+from agentkit.tools.protected import (
     BUILD_FILES,
     PROTECTED_PATHS,
-    Workspace,
     protected_patterns,
     security_warnings,
 )
+from agentkit.tools.workspace import Workspace
 
 ALLOW_ALL: dict[str, Any] = {
     "side_effects": {"write": "allow", "exec": "allow", "network": "allow"},

@@ -23,9 +23,10 @@ from agentkit.events import Approve
 from agentkit.testing import ScriptedChatModel, call, final
 from agentkit.tools import builtin_tools
 from agentkit.tools.base import preview_of
+from agentkit.tools.protected import pinned_targets
 from agentkit.tools.registry import call_target
 from agentkit.tools.shell_danger import classify
-from agentkit.tools.workspace import PathRefused, Workspace, pinned_targets
+from agentkit.tools.workspace import PathRefused, Workspace
 
 # The realistic user policy the issue attacked.
 USER_POLICY: dict[str, Any] = {
