@@ -39,6 +39,7 @@ from langgraph.types import StreamWriter, interrupt
 
 from agentkit.approvals.decisions import always_allow_patterns, call_signature, parse_decisions
 from agentkit.approvals.policy import Policy
+from agentkit.approvals.untrusted import Provenance
 from agentkit.errors import AgentkitError
 from agentkit.events import (
     ApprovalRequest,
@@ -82,7 +83,7 @@ from agentkit.graphs.support import (
     reply_text,
     reply_usage,
 )
-from agentkit.tools.base import danger_of, preview_of
+from agentkit.tools.base import danger_of, preview_of, side_effects_of
 from agentkit.tools.registry import call_target
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
@@ -289,8 +290,20 @@ class AgentNodes:
             current_thread_id(),
             current_workspace(),
         )
+        seen = None
+        if self.policy.untrusted_content != "off" and any(
+            side_effects_of(self.tools_by_name[c["name"]]) - {"read"}
+            for c in response.tool_calls
+            if c["name"] in self.tools_by_name
+        ):  # what the model has read, and from whom
+            seen = Provenance.of(
+                state.get("messages", []),
+                self.tools_by_name,
+                state.get("task", ""),
+                state.get("context", []),
+            )
         checked = [
-            propose(c, self.tools_by_name, self.policy, blocked, thread_id, workspace)
+            propose(c, self.tools_by_name, self.policy, blocked, thread_id, seen, workspace)
             for c in response.tool_calls
         ]
         return checked + [unparseable(c) for c in response.invalid_tool_calls]
@@ -340,7 +353,12 @@ class AgentNodes:
     @staticmethod
     def plan_note(state: AgentState) -> PlanNote | None:
         """A note for the act prompt when the plan differs from the last one shown."""
-        text = P.render_plan(state.get("plan", []))
+        plan = state.get("plan", [])
+        if len(plan) < 2:
+            # A one-step plan is the request itself: repeating it (with a
+            # "[x]" once done) only gives a small model more text to copy.
+            return None
+        text = P.render_plan(plan)
         notes = state.get("plan_notes", [])
         if not text or (notes and notes[-1]["text"] == text):
             return None
@@ -417,7 +435,9 @@ class AgentNodes:
             else:
                 key = f"{key_prefix}/{p['call_id']}"
                 tool = self.tools_by_name[p["tool"]]
-                outcome = run_once(self.ledger, key, thread_id, tool, p["call_id"], d["args"])
+                outcome = run_once(
+                    self.ledger, key, thread_id, tool, p["call_id"], d["args"], p.get("pinned")
+                )
             emit(outcome.event())
             outcomes.append(outcome)
         blocked = dict(state.get("blocked", {}))

@@ -24,6 +24,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 
 from agentkit.approvals.decisions import call_signature, validate_args
 from agentkit.approvals.policy import Policy
+from agentkit.approvals.untrusted import Provenance
 from agentkit.events import (
     Approve,
     Decision,
@@ -38,6 +39,7 @@ from agentkit.graphs import prompts as P
 from agentkit.graphs.ledger import CallLedger
 from agentkit.graphs.state import CallDecision, PendingCall
 from agentkit.tools.base import side_effects_of
+from agentkit.tools.protected import pinned_targets
 
 UNPARSEABLE_TOOL = "?"
 
@@ -98,9 +100,13 @@ def propose(
     policy: Policy,
     blocked: Mapping[str, str],
     thread_id: str | None,
+    seen: Provenance | None = None,
     workspace: str | None = None,
 ) -> PendingCall:
-    """A call the model made, checked, with the policy's verdict."""
+    """A call the model made, checked, with the policy's verdict. ``seen``:
+    what the run has seen (untrusted content). The real paths its writes were
+    evaluated for are pinned: a write that leads elsewhere when it runs is
+    refused (see :func:`run_once`)."""
     name, args = call["name"], call["args"]
     base = PendingCall(call_id=call["id"] or "", tool=name, args=args, side_effects=[], reason="")
     tool = tools.get(name)
@@ -121,8 +127,12 @@ def propose(
     if why:
         error = P.BLOCKED_REPEAT_NOTE.format(why=why)
         return {**base, "verdict": "invalid", "reason": "blocked repeat", "error": error}
-    verdict = policy.evaluate(tool, args, thread_id=thread_id, workspace=workspace)
-    return {**base, "verdict": verdict.action, "reason": verdict.reason}
+    verdict = policy.evaluate(tool, args, thread_id=thread_id, seen=seen, workspace=workspace)
+    pending: PendingCall = {**base, "verdict": verdict.action, "reason": verdict.reason}
+    pinned = {t.written: t.resolved for t in verdict.targets if t.write and t.resolved}
+    if pinned:
+        pending["pinned"] = pinned
+    return pending
 
 
 def unparseable(call: InvalidToolCall) -> PendingCall:
@@ -223,11 +233,18 @@ def saved_decision(saved: CallDecision | Mapping[str, object]) -> CallDecision:
 
 
 def run_once(
-    ledger: CallLedger, key: str, thread_id: str, tool: BaseTool, call_id: str, args: dict[str, Any]
+    ledger: CallLedger,
+    key: str,
+    thread_id: str,
+    tool: BaseTool,
+    call_id: str,
+    args: dict[str, Any],
+    pinned: Mapping[str, str] | None = None,
 ) -> CallOutcome:
     """Run a decided call unless the ledger says it already ran: a finished
     call reuses its output, an unfinished one with side effects is not run
-    again (it may have partly run)."""
+    again (it may have partly run). ``pinned``: the real paths its writes
+    were evaluated for; a write that now leads elsewhere is refused."""
     entry = ledger.get(key)
     if entry is not None and entry.state == "done":
         status: ToolOutcome = "error" if entry.status == "error" else "ok"
@@ -235,7 +252,8 @@ def run_once(
     if entry is not None and side_effects_of(tool) != {"read"}:
         return CallOutcome(call_id, tool.name, args, "error", P.INTERRUPTED_NOTE)
     ledger.start(key, thread_id, tool.name)
-    outcome = run_tool(tool, args, call_id)
+    with pinned_targets(pinned):
+        outcome = run_tool(tool, args, call_id)
     ledger.finish(key, outcome.output, outcome.status, outcome.duration_s)
     return outcome
 

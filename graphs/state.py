@@ -51,6 +51,7 @@ class PendingCall(TypedDict, total=False):
     verdict: PolicyAction | Literal["invalid"]
     reason: str
     error: str
+    pinned: dict[str, str]  # path as written -> the real path (relative) a write was checked for
 
 
 class CallDecision(TypedDict):
