@@ -34,6 +34,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import RunControl
 from langgraph.types import Command, Durability
 
+from agentkit.approvals.always import check_always
 from agentkit.approvals.decisions import resolve_decisions
 from agentkit.approvals.policy import Policy
 from agentkit.checkpoint import ThreadStorage, open_storage
@@ -43,6 +44,7 @@ from agentkit.events import (
     AgentEvent,
     ApprovalNeeded,
     ApprovalRequest,
+    CompactionEvent,
     Decision,
     ErrorEvent,
     RunResult,
@@ -56,12 +58,19 @@ from agentkit.graphs.agent_graph import (
     Limits,
     build_agent_graph,
 )
+from agentkit.graphs.compaction import Compaction
+from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.ledger import MemoryLedger, SqliteLedger
-from agentkit.graphs.prompts import Prompts
+from agentkit.graphs.prompts import DEFAULT_SYSTEM_PROMPT, Prompts
 from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import INTERRUPT, AgentState
 from agentkit.graphs.steering import Steering
 from agentkit.graphs.support import final_answer_tool
+from agentkit.hooks import HookSet
+from agentkit.instructions import ProjectInstructions
+from agentkit.instructions import from_settings as instructions_from_settings
+from agentkit.modes import DEFAULT_MODE, MODE_KEY, PLAN_APPROVED_TASK, Mode, check_mode
+from agentkit.rewind import RewindPoint, RewindReport, rewind, rewind_points
 from agentkit.threads import ThreadStore, new_thread_id, pending_requests
 from agentkit.tracing import TracedContextSource, Tracing
 
@@ -116,6 +125,9 @@ class Agent:
         durability: Durability | None = None,
         tool_choice: str | Callable[[AgentState], str] = "any",
         tracing: Tracing | None = None,
+        hooks: object | Sequence[object] | None = None,
+        mode: Mode | str | None = None,
+        instructions: bool | None = None,
     ) -> None:
         """Every argument is optional: the defaults are the bundled model
         (loaded on first use; a callable ``model`` is also called on first
@@ -131,6 +143,14 @@ class Agent:
         ``tracing`` defaults to the ``tracing`` setting (see
         :mod:`agentkit.tracing`); pass ``Tracing(provider)`` for your own
         OpenTelemetry tracer provider.
+
+        ``hooks``: an object (or a list) with ``before_tool``, ``after_tool``,
+        ``on_approval_request``, ``on_run_end`` (see :mod:`agentkit.hooks`);
+        the ``[[hooks]]`` of the settings run too. ``mode``: the permission
+        mode of threads that have none yet (default: the ``mode`` setting; see
+        :mod:`agentkit.modes`). ``instructions``: put the project's
+        ``AGENTS.md`` in the system prompt (default: the
+        ``project_instructions`` setting; see :mod:`agentkit.instructions`).
         """
         self.settings = settings or load_settings()
         self.storage = (
@@ -149,7 +169,27 @@ class Agent:
         self.limits = limits or Limits(
             max_steps=self.settings.max_steps, max_tokens=self.settings.max_run_tokens
         )
-        prompts = Prompts(system=system_prompt) if system_prompt else Prompts()
+        self.default_mode: Mode = check_mode(mode or self.settings.mode)
+        self.hooks = HookSet.build(hooks, self.settings)
+        use_instructions = (
+            self.settings.project_instructions if instructions is None else instructions
+        )
+        self.instructions = (
+            instructions_from_settings(self.settings) if use_instructions else ProjectInstructions()
+        )
+        system = "\n\n".join(
+            part
+            for part in (system_prompt or DEFAULT_SYSTEM_PROMPT, self.instructions.text)
+            if part
+        )
+        prompts = Prompts(system=system)
+        self.file_history = FileHistory(
+            self.storage.meta_path,
+            max_file_bytes=self.settings.rewind_max_file_bytes,
+            max_thread_bytes=self.settings.rewind_max_thread_bytes,
+            git_snapshots=self.settings.rewind_git_snapshots,
+        )
+        workspace = self.settings.resolved_workspace()
         small = _small_model(model, self.settings)
         if planning is None:
             planning = _switch(self.settings.planning, not small)
@@ -171,6 +211,14 @@ class Agent:
                 answer_max_chars=SMALL_MODEL_ANSWER_CHARS if small else 800,
                 grounded_arguments=self.settings.grounded_arguments,
             ),
+            hooks=self.hooks,
+            compaction=Compaction(
+                n_ctx=_context_size(model, self.settings),
+                threshold=self.settings.compact_at,
+                keep_last=self.settings.compact_keep,
+            ),
+            files=self.file_history,
+            workspace=workspace if workspace.is_dir() else None,
         )
         self.graph: CompiledStateGraph = build_agent_graph(self.nodes, self.storage.checkpointer)
         self.threads = ThreadStore(
@@ -199,9 +247,97 @@ class Agent:
         )  # ChatLlama, or ChatLlamaServer when servers are configured
 
     def _forget_thread_rules(self, thread_id: str) -> None:
+        """What goes with a deleted thread besides its checkpoints: its
+        always-allow rules and its file snapshots."""
         for rule in self.policy.list_rules():
             if rule.thread_id == thread_id:
                 self.policy.revoke(rule.id)
+        self.file_history.delete_thread(thread_id)
+
+    # --- permission modes ------------------------------------------------------------
+    def mode(self, thread_id: str) -> Mode:
+        """The thread's permission mode (the agent's default for a new thread)."""
+        stored = self.threads.extra(thread_id).get("mode")
+        return check_mode(stored) if stored else self.default_mode
+
+    def set_mode(self, thread_id: str, mode: Mode | str) -> Mode:
+        """Store ``mode`` with the thread; it applies from the next step the
+        agent takes (a run in progress keeps the mode it started with)."""
+        checked = check_mode(mode)
+        self.threads.set_extra(thread_id, {**self.threads.extra(thread_id), "mode": checked})
+        return checked
+
+    def approve_plan(self, thread_id: str) -> RunResult:
+        """Approve the plan a ``plan``-mode run ended with: the thread
+        switches to ``default`` and the agent carries the plan out."""
+        for _ in self.stream_approve_plan(thread_id):
+            pass
+        return self.result(thread_id)
+
+    def stream_approve_plan(self, thread_id: str) -> Iterator[AgentEvent]:
+        self.set_mode(thread_id, DEFAULT_MODE)
+        return self.stream(PLAN_APPROVED_TASK, thread_id)
+
+    # --- context compaction ------------------------------------------------------------
+    def compact(self, thread_id: str) -> CompactionEvent | None:
+        """Summarise the thread's older turns now (``/compact``); None when
+        there is nothing older than the messages kept verbatim. The full
+        history stays in the checkpoints."""
+        snapshot = self.graph.get_state(self._config(thread_id))
+        if pending_requests(snapshot):
+            raise AgentkitError(
+                f"thread {thread_id} waits for an approval", hint="decide it, then compact"
+            )
+        with self._lock:
+            if self._control is not None:
+                raise AgentkitError("a run is in progress", hint="compact when it has finished")
+        values = snapshot.values if isinstance(snapshot.values, dict) else {}
+        summary = self.nodes.compact(dict(values), "manual")  # type: ignore[arg-type]
+        if summary is None:
+            return None
+        self.graph.update_state(self._config(thread_id), {"summaries": [summary]})
+        return CompactionEvent(
+            summarized=summary["upto"],
+            kept=len(values.get("messages", [])) - summary["upto"],
+            tokens_before=summary["tokens_before"],
+            tokens_after=summary["tokens_after"],
+            seconds=0.0,
+            summary=summary["summary"],
+            trigger="manual",
+        )
+
+    # --- rewind ------------------------------------------------------------------------
+    def rewind_points(self, thread_id: str) -> list[RewindPoint]:
+        """Steps where agentkit's tools changed files, newest first."""
+        return rewind_points(self.file_history, thread_id)
+
+    def rewind(
+        self,
+        thread_id: str,
+        to_step: int,
+        *,
+        files: bool = True,
+        conversation: bool = False,
+        git: bool = False,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> RewindReport:
+        """Undo the file changes made after checkpoint ``to_step`` and/or fork
+        the conversation there (see :mod:`agentkit.rewind`)."""
+        from agentkit.tools.workspace import protected_paths_from_settings
+
+        return rewind(
+            self.threads,
+            self.file_history,
+            thread_id,
+            to_step,
+            files=files,
+            conversation=conversation,
+            git=git,
+            force=force,
+            dry_run=dry_run,
+            protected=protected_paths_from_settings(self.settings),
+        )
 
     @property
     def model(self) -> BaseChatModel:
@@ -269,6 +405,7 @@ class Agent:
             "steps": values.get("plan", []),
             "tool_calls": values.get("tool_log", []),
             "usage": add_usage(values.get("usage")),
+            "mode": self.mode(thread_id),
         }
         if pending:
             return RunResult(status="needs_approval", pending=pending, **base)
@@ -339,7 +476,7 @@ class Agent:
 
     # --- the loop driver --------------------------------------------------------------
     def _config(self, thread_id: str) -> RunnableConfig:
-        configurable: dict[str, object] = {"thread_id": thread_id}
+        configurable: dict[str, object] = {"thread_id": thread_id, MODE_KEY: self.mode(thread_id)}
         if self.settings.time_budget_s is not None:
             configurable[DEADLINE_KEY] = time.time() + self.settings.time_budget_s
         limit = self.limits.max_steps * 5 + 10 * (self.limits.max_replans + 2)
@@ -371,6 +508,7 @@ class Agent:
         """The answers, checked once (see resolve_decisions), as the graph's
         resume value, stamped with who decided and when (the audit trail)."""
         decisions = resolve_decisions(requests, answers, {t.name: t for t in self.tools})
+        check_always(requests, decisions)
         now = time.time()
         return Command(
             resume=[
@@ -384,6 +522,8 @@ class Agent:
         resumed = graph_input.resume if isinstance(graph_input, Command) else None
         with self.tracing.run(thread_id, self.graph, task=task, decisions=resumed) as trace:
             yield from self._drive_traced(thread_id, graph_input, trace)
+        if self.hooks:
+            yield from self.hooks.run_end(self.result(thread_id))
 
     def _drive_traced(
         self, thread_id: str, graph_input: AgentState | Command | None, trace: Any
@@ -412,6 +552,8 @@ class Agent:
                     return
                 if control.drain_requested:  # drained between steps without raising
                     return
+                if requests and self.hooks:
+                    yield from self.hooks.approval_request(requests, thread_id)
                 if not requests or self.approver is None:
                     return
                 answers = trace.ask(self.approver, requests)
@@ -453,6 +595,14 @@ class _Failure:
 
 
 SMALL_MODEL_ANSWER_CHARS = 300  # a 270M model's longer answers are repetition
+
+
+def _context_size(
+    model: BaseChatModel | Callable[[], BaseChatModel] | None, settings: Settings
+) -> int:
+    """The model's context size: its own ``n_ctx`` when it has one, else the setting."""
+    n_ctx = getattr(model, "n_ctx", None) if isinstance(model, BaseChatModel) else None
+    return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else settings.n_ctx
 
 
 def _switch(setting: str, auto: bool) -> bool:

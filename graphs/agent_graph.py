@@ -23,31 +23,38 @@ methods of :class:`AgentNodes` and the routers.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolCall
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.config import get_stream_writer
+from langgraph.config import get_config, get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StreamWriter, interrupt
 
-from agentkit.approvals.decisions import always_allow_patterns, call_signature, parse_decisions
+from agentkit.approvals.always import always_options, pattern_rule
+from agentkit.approvals.decisions import call_signature, parse_decisions
 from agentkit.approvals.policy import Policy
 from agentkit.errors import AgentkitError
 from agentkit.events import (
     ApprovalRequest,
     Approve,
+    CompactionEvent,
     ContextEvent,
     ContextItem,
     Decision,
+    Edit,
     ErrorEvent,
     FinalEvent,
+    HookRecord,
     PlanEvent,
     PlanStep,
     ToolCallProposed,
@@ -64,9 +71,12 @@ from agentkit.graphs.calls import (
     saved_decision,
     unparseable,
 )
+from agentkit.graphs.compaction import Compaction, prompt_chars
 from agentkit.graphs.exemplars import example_values
+from agentkit.graphs.file_history import FileHistory
+from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
-from agentkit.graphs.state import AgentState, PendingCall, PlanNote
+from agentkit.graphs.state import AgentState, PendingCall, PlanNote, SummaryNote
 from agentkit.graphs.steering import Steering, grounding_text
 from agentkit.graphs.support import (
     PlanOutput,
@@ -81,7 +91,10 @@ from agentkit.graphs.support import (
     reply_text,
     reply_usage,
 )
-from agentkit.tools.base import danger_of, preview_of
+from agentkit.hooks import HookSet, ToolResult, event_of
+from agentkit.hooks import ToolCall as HookCall
+from agentkit.modes import DEFAULT_MODE, MODE_KEY, PLAN_MODE_NOTE, read_only
+from agentkit.tools.base import danger_of, preview_of, side_effects_of
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 
@@ -130,12 +143,23 @@ class AgentNodes:
     steering: Steering = field(default_factory=Steering)
     """Tool routing, worked examples, grounded arguments, the observation cue
     and answer-on-repeat (see :mod:`.steering`)."""
+    hooks: HookSet = field(default_factory=HookSet)
+    """``before_tool`` / ``after_tool`` hooks (see :mod:`agentkit.hooks`)."""
+    compaction: Compaction | None = None
+    """Summarise older turns when the prompt nears the context size (see
+    :mod:`.compaction`); None: never."""
+    files: FileHistory | None = None
+    """Where file contents are recorded before agentkit's tools change them
+    (rewind, see :mod:`.file_history`); None: not recorded."""
+    workspace: Path | None = None
+    """The workspace root (hooks see it; shell snapshots are taken of it)."""
 
     def __post_init__(self) -> None:
         self.tools_by_name: dict[str, BaseTool] = {t.name: t for t in self.tools}
         if P.FINAL_ANSWER_TOOL in self.tools_by_name:
             raise ValueError(f"a tool may not be named {P.FINAL_ANSWER_TOOL!r}")
         self._final_tool = final_answer_tool(self.steering.answer_max_chars)
+        self.gate = CallGate(self.policy, self.hooks, str(self.workspace or ""))
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -166,7 +190,8 @@ class AgentNodes:
             system = "\n\n".join(
                 s for s in (self.prompts.system, P.render_context(context), instructions) if s
             )
-            history = list(state.get("messages", [])) if replanning else [HumanMessage(task)]
+            window = Compaction.window(state).get("messages", [])
+            history = list(window) if replanning else [HumanMessage(task)]
             try:
                 result = self.chat_model.with_structured_output(PlanOutput).invoke(
                     [SystemMessage(system), *history]
@@ -207,6 +232,10 @@ class AgentNodes:
         offered = self.offered_tools(state, choice)
         note = self.plan_note(state)
         prompt = self.act_prompt(state, note, offered)
+        summary = self._compact_if_due(state, prompt, offered)
+        if summary is not None:
+            state = {**state, "summaries": [*state.get("summaries", []), summary]}
+            prompt = self.act_prompt(state, note, offered)
         start = time.perf_counter()
         try:
             response = self._call_model(prompt, offered, choice, state)
@@ -218,17 +247,27 @@ class AgentNodes:
         seconds = time.perf_counter() - start
         if response.response_metadata.get("finish_reason") == "cancelled":
             return {}  # Agent.cancel(): the run drains after this step; resume re-runs it
+        usage = reply_usage(response, seconds)
         update: AgentState = {
             "steps": state.get("steps", 0) + 1,
-            "usage": add_usage(state.get("usage"), reply_usage(response, seconds)),
+            "usage": add_usage(state.get("usage"), usage),
             "decisions": [],
+            "prompt_tokens": usage["input_tokens"],
+            "prompt_chars": prompt_chars(prompt),
         }
         if note is not None:
             update["plan_notes"] = [note]
+        if summary is not None:
+            update["summaries"] = [summary]
         final = next((c for c in response.tool_calls if c["name"] == P.FINAL_ANSWER_TOOL), None)
         if final is not None or not (response.tool_calls or response.invalid_tool_calls):
             return {**update, **self._answer(response, final, state)}
         pending = self._pending_calls(response, state)
+        hook_log: list[HookRecord] = [h for p in pending for h in p.pop("hooks", [])]
+        for entry in hook_log:
+            emit(event_of(entry))
+        if hook_log:
+            update["hook_log"] = hook_log
         for p in pending:
             emit(
                 ToolCallProposed(
@@ -275,18 +314,75 @@ class AgentNodes:
         }
 
     def _pending_calls(self, response: AIMessage, state: AgentState) -> list[PendingCall]:
-        blocked, thread_id = state.get("blocked", {}), current_thread_id()
+        blocked, thread_id, mode = state.get("blocked", {}), current_thread_id(), current_mode()
         checked = [
-            propose(c, self.tools_by_name, self.policy, blocked, thread_id)
+            propose(
+                c, self.tools_by_name, self.policy, blocked, thread_id, gate=self.gate, mode=mode
+            )
             for c in response.tool_calls
         ]
         return checked + [unparseable(c) for c in response.invalid_tool_calls]
 
     def offered_tools(self, state: AgentState, choice: str = "any") -> list[BaseTool]:
         """The tools this run offers (routed when the plan node routed), plus
-        a tool ``choice`` names, in their original order."""
+        a tool ``choice`` names, in their original order. In plan mode only
+        read-only tools are offered."""
         names = set(state.get("offered_tools") or self.tools_by_name) | {choice}
-        return [t for t in self.tools if t.name in names]
+        planning = current_mode() == "plan"
+        return [t for t in self.tools if t.name in names and not (planning and not read_only(t))]
+
+    def _compact_if_due(
+        self, state: AgentState, prompt: list[AnyMessage], offered: Sequence[BaseTool]
+    ) -> SummaryNote | None:
+        """A summary of the older turns when ``prompt`` would pass the
+        compaction threshold (and its event), else None."""
+        if self.compaction is None:
+            return None
+        before = self.compaction.estimate(prompt, state, offered)
+        if not self.compaction.due(before):
+            return None
+        return self.compact(state, "auto", before, offered)
+
+    def compact(
+        self,
+        state: AgentState,
+        trigger: str = "manual",
+        tokens_before: int | None = None,
+        offered: Sequence[BaseTool] | None = None,
+    ) -> SummaryNote | None:
+        """Summarise ``state``'s older turns (None when there is nothing to
+        summarise); emits a :class:`~agentkit.events.CompactionEvent` inside
+        a run. ``Agent.compact`` calls it outside one."""
+        compaction = self.compaction or Compaction()
+        tools = self.offered_tools(state) if offered is None else offered
+        if tokens_before is None:
+            tokens_before = compaction.estimate(self.act_prompt(state, None, tools), state, tools)
+        start = time.perf_counter()
+        summary = compaction.compact(self.chat_model, state, trigger, tokens_before)
+        if summary is None:
+            return None
+        compacted: AgentState = {
+            **state,
+            "summaries": [*state.get("summaries", []), summary],
+            "prompt_tokens": 0,
+        }
+        after = self.act_prompt(compacted, None, tools)
+        summary["tokens_after"] = compaction.estimate(after, compacted, tools)
+        seconds = time.perf_counter() - start
+        event = CompactionEvent(
+            summarized=summary["upto"],
+            kept=len(state.get("messages", [])) - summary["upto"],
+            tokens_before=tokens_before,
+            tokens_after=summary["tokens_after"],
+            seconds=round(seconds, 3),
+            summary=summary["summary"],
+            trigger="manual" if trigger == "manual" else "auto",
+        )
+        try:
+            get_stream_writer()(event)
+        except RuntimeError:  # outside a run
+            pass
+        return summary
 
     def act_prompt(
         self,
@@ -294,10 +390,16 @@ class AgentNodes:
         note: PlanNote | None = None,
         offered: Sequence[BaseTool] | None = None,
     ) -> list[AnyMessage]:
-        parts = [self.prompts.system, P.render_context(state.get("context", []))]
+        parts = [
+            self.prompts.system,
+            PLAN_MODE_NOTE if current_mode() == "plan" else "",
+            P.render_context(state.get("context", [])),
+            Compaction.system_block(state),
+        ]
         system = "\n\n".join(p for p in parts if p)
         tools = self.offered_tools(state) if offered is None else offered
-        return self.steering.act_prompt(system, state, tools, note)
+        window = Compaction.window(state)
+        return self.steering.act_prompt(system, window, tools, Compaction.shift(note, state))
 
     def _call_model(
         self, prompt: list[AnyMessage], offered: Sequence[BaseTool], choice: str, state: AgentState
@@ -335,39 +437,91 @@ class AgentNodes:
 
     # --- approve ---------------------------------------------------------------
     def approve(self, state: AgentState) -> AgentState:
-        pending = state.get("pending", [])
-        asks = [p for p in pending if p["verdict"] == "ask"]
+        """One interrupt for the calls that ask. An edited call is evaluated
+        again with its new arguments: refused if that denies it, asked about
+        again if it now asks for another reason than the one the human saw."""
+        pending = {p["call_id"]: p for p in state.get("pending", [])}
+        asking = [p for p in pending.values() if p["verdict"] == "ask"]
         answers: dict[str, Decision] = {}
         stamps: dict[str, dict[str, object]] = {}
-        if asks:
-            requests = [self.approval_request(p) for p in asks]
+        while asking:
+            requests = [self.approval_request(p) for p in asking]
             # The resume value was checked against these requests before the
             # graph resumed (Agent, resolve_decisions): a value refused here
             # would stay in the checkpoint and be replayed by every later resume.
             raw = interrupt({"requests": [r.model_dump(mode="json") for r in requests]})
-            answers = {d.call_id: d for d in parse_decisions(raw)}
-            stamps = {str(d.get("call_id")): d for d in raw if isinstance(d, dict)}
-        for p in asks:
+            round_answers = {d.call_id: d for d in parse_decisions(raw)}
+            stamps.update({str(d.get("call_id")): d for d in raw if isinstance(d, dict)})
+            again: list[PendingCall] = []
+            for p in asking:
+                answer = round_answers.get(p["call_id"])
+                if isinstance(answer, Edit):
+                    p, answer = self._edited(p, answer)
+                    pending[p["call_id"]] = p
+                    if answer is None:
+                        again.append(p)
+                        continue
+                if answer is not None:
+                    answers[p["call_id"]] = answer
+            asking = again
+        for p in pending.values():
             answer = answers.get(p["call_id"])
-            if isinstance(answer, Approve) and answer.always:
+            if isinstance(answer, Approve) and answer.always and p["verdict"] == "ask":
                 self.policy.add_always_allow(
                     p["tool"],
-                    **always_allow_patterns(p["args"]),
+                    **pattern_rule(p["args"], answer.always_pattern),
                     scope=answer.always,
                     thread_id=current_thread_id(),
                 )
         now = time.time()
         decisions = []
-        for p in pending:
+        for p in pending.values():
             answer = answers.get(p["call_id"])
             stamp = provenance(p, answer, stamps.get(p["call_id"]), now)
             decisions.append({**decide(p, answer), **stamp})
         return {"decisions": decisions}
 
+    def _edited(self, p: PendingCall, edit: Edit) -> tuple[PendingCall, Decision | None]:
+        """``p`` with the edited arguments, evaluated again, and what that
+        means: run (an approval), refuse (a deny verdict), or None: ask again."""
+        tool = self.tools_by_name[p["tool"]]
+        verdict = self.gate.evaluate(
+            tool,
+            edit.args,
+            call_id=p["call_id"],
+            thread_id=current_thread_id(),
+            mode=p.get("mode", current_mode()),
+        )
+        edited: PendingCall = {
+            **p,
+            "args": verdict.args,
+            "original_args": p.get("original_args", p["args"]),
+            "rule_id": verdict.rule_id,
+        }
+        if verdict.action == "deny":
+            reason = f"edited call: {verdict.reason}"
+            denied: PendingCall = {**edited, "verdict": "deny", "reason": reason}
+            return {**denied, "decided_by": verdict.decided_by}, edit
+        if verdict.action == "ask" and verdict.reason != p["reason"].removeprefix("edited: "):
+            return {**edited, "reason": f"edited: {verdict.reason}"}, None
+        return edited, Edit(call_id=p["call_id"], args=verdict.args)
+
     def approval_request(self, p: PendingCall) -> ApprovalRequest:
         """A call the policy asks about, as the human sees it."""
         tool = self.tools_by_name[p["tool"]]
         schema = tool.tool_call_schema
+        notes = []
+        if p.get("original_args"):
+            notes.append(f"arguments changed from {json.dumps(p['original_args'])[:200]}")
+        if "exec" in side_effects_of(tool):
+            notes.append(
+                "rewind cannot undo what a command changes"
+                + (
+                    "; the tracked files of the git work tree are snapshotted before it runs"
+                    if self.files is not None and self.files.git_snapshots
+                    else ""
+                )
+            )
         return ApprovalRequest(
             call_id=p["call_id"],
             tool=p["tool"],
@@ -377,6 +531,10 @@ class AgentNodes:
             preview=preview_of(tool, p["args"]),
             args_schema=schema.model_json_schema() if isinstance(schema, type) else dict(schema),
             reason=p["reason"],
+            mode=p.get("mode", DEFAULT_MODE),
+            rule_id=p.get("rule_id"),
+            always_options=always_options(tool, p["args"]),
+            notes=notes,
         )
 
     # --- execute ---------------------------------------------------------------
@@ -386,6 +544,7 @@ class AgentNodes:
         key_prefix = f"{thread_id}/{last_ai_id(state.get('messages', []))}"
         pending = {p["call_id"]: p for p in state.get("pending", [])}
         outcomes: list[CallOutcome] = []
+        hook_log: list[HookRecord] = []
         for saved in state.get("decisions", []):
             d = saved_decision(saved)
             p = pending[d["call_id"]]
@@ -400,8 +559,10 @@ class AgentNodes:
                 )
             else:
                 key = f"{key_prefix}/{p['call_id']}"
-                tool = self.tools_by_name[p["tool"]]
-                outcome = run_once(self.ledger, key, thread_id, tool, p["call_id"], d["args"])
+                outcome, records = self._run(key, thread_id, p, d["args"])
+                for entry in records:
+                    emit(event_of(entry))
+                hook_log += records
             emit(outcome.event())
             outcomes.append(outcome)
         blocked = dict(state.get("blocked", {}))
@@ -410,7 +571,7 @@ class AgentNodes:
             if why:  # the repeated-call detector refuses this exact call from now on
                 blocked[call_signature(outcome.tool, outcome.args)] = why
         all_failed = bool(outcomes) and all(o.failed for o in outcomes)
-        return {
+        update: AgentState = {
             "last_succeeded": bool(outcomes) and not any(o.failed for o in outcomes),
             "messages": [o.message() for o in outcomes],
             "tool_log": [o.record() for o in outcomes],
@@ -419,6 +580,45 @@ class AgentNodes:
             "decisions": [],
             "consecutive_errors": state.get("consecutive_errors", 0) + 1 if all_failed else 0,
         }
+        if hook_log:
+            update["hook_log"] = hook_log
+        return update
+
+    def _run(
+        self, key: str, thread_id: str, p: PendingCall, args: dict[str, object]
+    ) -> tuple[CallOutcome, list[HookRecord]]:
+        """Run one decided call once: record the files it will change (for
+        rewind) first, apply the ``after_tool`` hooks to its result."""
+        tool = self.tools_by_name[p["tool"]]
+        recorded: list[int] = []
+        if self.files is not None and self.ledger.get(key) is None:
+            step = int(configurable_metadata().get("langgraph_step", -1))
+            recorded = self.files.before_call(
+                thread_id, step, p["call_id"], tool, args, self.workspace
+            )
+        outcome = run_once(self.ledger, key, thread_id, tool, p["call_id"], dict(args))
+        if recorded:
+            self.files.after_call(recorded)  # type: ignore[union-attr]
+        records: list[HookRecord] = []
+        if self.hooks and outcome.status in ("ok", "error"):
+            call = HookCall(
+                call_id=p["call_id"],
+                tool=p["tool"],
+                args=dict(args),
+                side_effects=list(p["side_effects"]),
+                thread_id=thread_id,
+                workspace=str(self.workspace or ""),
+                mode=p.get("mode", DEFAULT_MODE),
+            )
+            result = ToolResult(outcome.output, outcome.status, outcome.duration_s)
+            seen, records = self.hooks.after_tool(call, result)
+            if seen is not result:
+                status = "error" if seen.status == "error" else outcome.status
+                outcome = dataclasses.replace(outcome, output=seen.output, status=status)
+        if p.get("original_args"):
+            note = f"[a hook or an edit changed the arguments to {json.dumps(args)[:300]}]\n"
+            outcome = dataclasses.replace(outcome, output=note + outcome.output)
+        return outcome, records
 
     # --- observe / finish --------------------------------------------------------
     def observe(self, state: AgentState) -> AgentState:
@@ -461,6 +661,19 @@ class AgentNodes:
         if deadline is not None and time.time() >= deadline:
             return "wall-clock budget exceeded"
         return ""
+
+
+def current_mode() -> str:
+    """The permission mode of the running invocation (``default`` outside one)."""
+    return str(configurable().get(MODE_KEY) or DEFAULT_MODE)
+
+
+def configurable_metadata() -> dict[str, object]:
+    """The running node's config metadata (``langgraph_step``, ...; {} outside a run)."""
+    try:
+        return dict(get_config().get("metadata", {}))
+    except RuntimeError:
+        return {}
 
 
 def tool_order(*names: str) -> Callable[[AgentState], str]:

@@ -35,8 +35,10 @@ from agentkit.events import (
     ToolResultEvent,
 )
 from agentkit.graphs import prompts as P
+from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger
 from agentkit.graphs.state import CallDecision, PendingCall
+from agentkit.modes import DEFAULT_MODE
 from agentkit.tools.base import side_effects_of
 
 UNPARSEABLE_TOOL = "?"
@@ -98,8 +100,12 @@ def propose(
     policy: Policy,
     blocked: Mapping[str, str],
     thread_id: str | None,
+    *,
+    gate: CallGate | None = None,
+    mode: str = DEFAULT_MODE,
 ) -> PendingCall:
-    """A call the model made, checked, with the policy's verdict."""
+    """A call the model made, checked, with the verdict of the policy, the
+    permission ``mode`` and the hooks (see :mod:`.gate`)."""
     name, args = call["name"], call["args"]
     base = PendingCall(call_id=call["id"] or "", tool=name, args=args, side_effects=[], reason="")
     tool = tools.get(name)
@@ -120,8 +126,21 @@ def propose(
     if why:
         error = P.BLOCKED_REPEAT_NOTE.format(why=why)
         return {**base, "verdict": "invalid", "reason": "blocked repeat", "error": error}
-    verdict = policy.evaluate(tool, args, thread_id=thread_id)
-    return {**base, "verdict": verdict.action, "reason": verdict.reason}
+    gate = gate or CallGate(policy)
+    verdict = gate.evaluate(tool, args, call_id=base["call_id"], thread_id=thread_id, mode=mode)
+    out: PendingCall = {
+        **base,
+        "args": verdict.args,
+        "verdict": verdict.action,
+        "reason": verdict.reason,
+        "mode": mode,
+        "decided_by": verdict.decided_by,
+        "rule_id": verdict.rule_id,
+        "hooks": verdict.hooks,
+    }
+    if verdict.rewritten:
+        out["original_args"] = dict(args)
+    return out
 
 
 def unparseable(call: InvalidToolCall) -> PendingCall:
@@ -177,7 +196,7 @@ def provenance(
     approver's answer carries its stamp in the resume value (``raw``); the
     policy and the checks decide when the approve node runs (``now``)."""
     if p["verdict"] != "ask":
-        by = "check" if p["verdict"] == "invalid" else "policy"
+        by = "check" if p["verdict"] == "invalid" else p.get("decided_by") or "policy"
         return {"decision": p["verdict"], "decided_by": by, "decided_at": now}
     stamp = raw or {}
     at = stamp.get("decided_at")
