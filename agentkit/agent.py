@@ -13,11 +13,17 @@ One object drives the graph for every front end (TUI, scripts, the CLI)::
 answers pending approvals; the ``a*`` twins do the same from asyncio. Every
 run is a thread in the checkpointer, so a process can die while an approval
 is pending and the next process resumes it.
+
+A thread belongs to its workspace: the first run records the agent's
+workspace (and the identity of its tools and policy file), and every later
+run, resume, fork or rewind of the thread binds the built-in tools to that
+directory, whatever the current directory is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -65,13 +71,20 @@ from agentkit.graphs.prompts import DEFAULT_SYSTEM_PROMPT, Prompts
 from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import INTERRUPT, AgentState
 from agentkit.graphs.steering import Steering
-from agentkit.graphs.support import final_answer_tool
+from agentkit.graphs.support import WORKSPACE_KEY, final_answer_tool
 from agentkit.hooks import HookSet
-from agentkit.instructions import ProjectInstructions
-from agentkit.instructions import from_settings as instructions_from_settings
+from agentkit.instructions import ProjectInstructions, load_instructions
 from agentkit.modes import DEFAULT_MODE, MODE_KEY, PLAN_APPROVED_TASK, Mode, check_mode
 from agentkit.rewind import RewindPoint, RewindReport, rewind, rewind_points
-from agentkit.threads import ThreadStore, new_thread_id, pending_requests
+from agentkit.threads import (
+    ThreadOrigin,
+    ThreadStore,
+    WorkspaceMissingError,
+    new_thread_id,
+    pending_requests,
+    workspace_identity,
+)
+from agentkit.tools.registry import bound_workspace, rebind_tools, toolset_identity
 from agentkit.tracing import TracedContextSource, Tracing
 
 __all__ = ["Agent", "Approver", "ContextSource", "Limits"]
@@ -84,11 +97,11 @@ STREAM_MODES = ["messages", "custom", "updates"]
 EVENT_TYPES: tuple[type, ...] = get_args(get_args(AgentEvent)[0])
 
 
-def default_tools(settings: Settings) -> list[BaseTool]:
-    """The built-in read-only tools."""
+def default_tools(settings: Settings, workspace: Path | None = None) -> list[BaseTool]:
+    """The built-in read-only tools (in ``workspace``, default: the settings')."""
     from agentkit.tools import builtin_tools
 
-    return builtin_tools(settings=settings, read_only=True)
+    return builtin_tools(settings=settings, workspace=workspace, read_only=True)
 
 
 def _storage_for(checkpointer: BaseCheckpointSaver) -> ThreadStorage:
@@ -125,6 +138,7 @@ class Agent:
         durability: Durability | None = None,
         tool_choice: str | Callable[[AgentState], str] = "any",
         tracing: Tracing | None = None,
+        workspace: Path | str | None = None,
         hooks: object | Sequence[object] | None = None,
         mode: Mode | str | None = None,
         instructions: bool | None = None,
@@ -144,6 +158,10 @@ class Agent:
         :mod:`agentkit.tracing`); pass ``Tracing(provider)`` for your own
         OpenTelemetry tracer provider.
 
+        ``workspace``: where new threads work (default: the directory the
+        given built-in tools act in, else the ``workspace`` setting, else the
+        current directory). A thread keeps the workspace it started in.
+
         ``hooks``: an object (or a list) with ``before_tool``, ``after_tool``,
         ``on_approval_request``, ``on_run_end`` (see :mod:`agentkit.hooks`);
         the ``[[hooks]]`` of the settings run too. ``mode``: the permission
@@ -159,9 +177,18 @@ class Agent:
         self.policy = policy or Policy.from_settings(
             self.settings, on_disk=self.storage.meta_path is not None
         )
+        chosen = Path(workspace_identity(workspace)) if workspace is not None else None
         self.tools: list[BaseTool] = (
-            list(tools) if tools is not None else default_tools(self.settings)
+            list(tools) if tools is not None else default_tools(self.settings, chosen)
         )
+        self.workspace: Path = (
+            chosen or bound_workspace(self.tools) or self.settings.resolved_workspace()
+        )
+        """Where new threads work; a thread keeps the one it started in."""
+        if chosen is not None:
+            self.tools = rebind_tools(self.tools, chosen, self.settings)
+        self._own_tools = self.tools  # bound to self.workspace; self.tools: the running thread's
+        self._bound = self.workspace
         self.memory = memory
         self.approver = approver
         self.tracing = tracing or Tracing.from_settings(self.settings)
@@ -171,25 +198,17 @@ class Agent:
         )
         self.default_mode: Mode = check_mode(mode or self.settings.mode)
         self.hooks = HookSet.build(hooks, self.settings)
-        use_instructions = (
+        self._system_prompt = system_prompt or DEFAULT_SYSTEM_PROMPT
+        self._use_instructions = (
             self.settings.project_instructions if instructions is None else instructions
         )
-        self.instructions = (
-            instructions_from_settings(self.settings) if use_instructions else ProjectInstructions()
-        )
-        system = "\n\n".join(
-            part
-            for part in (system_prompt or DEFAULT_SYSTEM_PROMPT, self.instructions.text)
-            if part
-        )
-        prompts = Prompts(system=system)
+        prompts = self._prompts_for(self.workspace)
         self.file_history = FileHistory(
             self.storage.meta_path,
             max_file_bytes=self.settings.rewind_max_file_bytes,
             max_thread_bytes=self.settings.rewind_max_thread_bytes,
             git_snapshots=self.settings.rewind_git_snapshots,
         )
-        workspace = self.settings.resolved_workspace()
         small = _small_model(model, self.settings)
         if planning is None:
             planning = _switch(self.settings.planning, not small)
@@ -218,7 +237,7 @@ class Agent:
                 keep_last=self.settings.compact_keep,
             ),
             files=self.file_history,
-            workspace=workspace if workspace.is_dir() else None,
+            workspace=self.workspace if self.workspace.is_dir() else None,
         )
         self.graph: CompiledStateGraph = build_agent_graph(self.nodes, self.storage.checkpointer)
         self.threads = ThreadStore(
@@ -230,6 +249,17 @@ class Agent:
         )
         self._control: RunControl | None = None
         self._lock = threading.Lock()
+
+    def _prompts_for(self, workspace: Path) -> Prompts:
+        """The system prompt with the project instructions of ``workspace``
+        (a thread's own: they change with the workspace it works in)."""
+        self.instructions = (
+            load_instructions(workspace, self.settings.instructions_max_chars)
+            if self._use_instructions and workspace.is_dir()
+            else ProjectInstructions()
+        )
+        text = "\n\n".join(p for p in (self._system_prompt, self.instructions.text) if p)
+        return Prompts(system=text)
 
     def _router(self) -> ToolRouter:
         embeddings = getattr(self.memory, "embeddings", None)
@@ -379,7 +409,65 @@ class Agent:
 
     def pending(self, thread_id: str) -> list[ApprovalRequest]:
         """The calls ``thread_id`` waits on (empty when it waits on none)."""
-        return pending_requests(self.graph.get_state(self._config(thread_id)))
+        snapshot = self.graph.get_state(self._config(thread_id))
+        return self._requests(thread_id, pending_requests(snapshot))
+
+    def _requests(self, thread_id: str, requests: list[ApprovalRequest]) -> list[ApprovalRequest]:
+        """Saved requests as they read where the thread works now."""
+        origin = self.threads.origin(thread_id) if requests else None
+        return [r.in_workspace(origin.workspace) for r in requests] if origin else requests
+
+    # --- workspaces -------------------------------------------------------------------
+    def workspace_of(self, thread_id: str) -> Path:
+        """The directory the thread's tools act in: the one it recorded, or
+        this agent's for a thread that has recorded none yet. Raises
+        :class:`~agentkit.threads.WorkspaceMissingError` when the recorded one
+        no longer exists and some tool acts in a workspace (continue it
+        elsewhere with ``self.threads.relocate``)."""
+        origin = self.threads.origin(thread_id)
+        if origin is None or not origin.workspace:
+            return self.workspace
+        path = Path(origin.workspace)
+        if not path.is_dir() and bound_workspace(self._own_tools) is not None:
+            raise WorkspaceMissingError(thread_id, origin.workspace)
+        return path
+
+    def _enter(self, thread_id: str) -> Path:
+        """Before a run: bind the tools to the thread's workspace, recording
+        this agent's workspace, tools and policy for a thread that has none."""
+        workspace = self.workspace_of(thread_id)
+        if self.threads.origin(thread_id) is None:
+            self.threads.set_origin(thread_id, self._origin())
+        with self._lock:
+            if workspace != self._bound:
+                if self._control is not None:
+                    raise AgentkitError(
+                        f"this agent is running a thread in {self._bound}; one run at a time"
+                    )
+                tools = (
+                    self._own_tools
+                    if workspace == self.workspace
+                    else rebind_tools(self._own_tools, workspace, self.settings)
+                )
+                self.tools = tools
+                self.nodes.bind_tools(tools)
+                self.nodes.prompts = self._prompts_for(workspace)
+                self._bound = workspace
+        return workspace
+
+    def _origin(self) -> ThreadOrigin:
+        path = self.policy.path.expanduser().resolve() if self.policy.path else None
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest() if path else ""
+        except OSError:  # not written yet (the default policy)
+            digest = ""
+        return ThreadOrigin(
+            workspace=str(self.workspace),
+            tools=[t.name for t in self._own_tools],
+            toolset=toolset_identity(self._own_tools),
+            policy_file=str(path) if path else None,
+            policy_sha256=digest,
+        )
 
     def cancel(self) -> None:
         """Stop the current run after its current step; the thread stays
@@ -398,7 +486,8 @@ class Agent:
         """The outcome of the thread's latest run, read from its checkpoint."""
         snapshot = self.graph.get_state(self._config(thread_id))
         values: Mapping[str, Any] = snapshot.values if isinstance(snapshot.values, dict) else {}
-        pending = pending_requests(snapshot)
+        pending = self._requests(thread_id, pending_requests(snapshot))
+        origin = self.threads.origin(thread_id)
         base: dict[str, Any] = {
             "thread_id": thread_id,
             "answer": values.get("answer", ""),
@@ -406,6 +495,7 @@ class Agent:
             "tool_calls": values.get("tool_log", []),
             "usage": add_usage(values.get("usage")),
             "mode": self.mode(thread_id),
+            "workspace": origin.workspace if origin else "",
         }
         if pending:
             return RunResult(status="needs_approval", pending=pending, **base)
@@ -476,7 +566,11 @@ class Agent:
 
     # --- the loop driver --------------------------------------------------------------
     def _config(self, thread_id: str) -> RunnableConfig:
-        configurable: dict[str, object] = {"thread_id": thread_id, MODE_KEY: self.mode(thread_id)}
+        configurable: dict[str, object] = {
+            "thread_id": thread_id,
+            WORKSPACE_KEY: str(self._bound),
+            MODE_KEY: self.mode(thread_id),
+        }
         if self.settings.time_budget_s is not None:
             configurable[DEADLINE_KEY] = time.time() + self.settings.time_budget_s
         limit = self.limits.max_steps * 5 + 10 * (self.limits.max_replans + 2)
@@ -528,6 +622,7 @@ class Agent:
     def _drive_traced(
         self, thread_id: str, graph_input: AgentState | Command | None, trace: Any
     ) -> Iterator[AgentEvent]:
+        self._enter(thread_id)
         control = RunControl()
         with self._lock:
             self._control = control

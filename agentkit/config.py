@@ -179,26 +179,26 @@ class Settings(BaseSettings):
     grounded_arguments: bool = Field(
         True, description="Path arguments may only name files that exist (or the task names)."
     )
-    copy_bias: float = Field(
-        0.0,
+    copy_bias: float | None = Field(
+        None,
         ge=0.0,
         le=20.0,
         description="Logit bonus in tool arguments for tokens of the task and the latest "
-        "result (small models then copy arguments from there).",
+        "result (unset: 2 for models under 2B parameters, else 0).",
     )
-    auto_call_bias: float = Field(
-        0.0,
+    auto_call_bias: float | None = Field(
+        None,
         ge=0.0,
         le=30.0,
         description="tool_choice='auto': lean towards a call after a user message and towards "
-        "a text answer after a tool result (for small models under LangChain agents).",
+        "a text answer after a tool result (unset: 8 for models under 2B parameters, else 0).",
     )
-    avoid_bias: float = Field(
-        0.0,
+    avoid_bias: float | None = Field(
+        None,
         ge=0.0,
         le=20.0,
         description="Logit penalty in tool arguments for words that only the worked examples "
-        "use (small models otherwise copy them).",
+        "or tool instructions use (unset: 4 for models under 2B parameters, else 0).",
     )
     max_steps: int = Field(12, ge=1, description="Agent steps before a run stops.")
     max_run_tokens: int = Field(20000, ge=1, description="Generated-token budget for one run.")

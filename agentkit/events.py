@@ -20,7 +20,9 @@ models, graphs and front ends can all share these names.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import BaseModel, Field
@@ -127,6 +129,30 @@ class ApprovalRequest(BaseModel):
     """What "always allow" would cover, narrowest first: shown before the
     human picks it."""
     notes: list[str] = Field(default_factory=list)  # e.g. what rewind cannot undo
+    workspace: str = ""  # the thread's workspace (absolute): where its tools act
+    target: str | None = None  # the absolute path the call acts on, when the tool knows it
+
+    def shown_location(self, cwd: str | Path | None = None) -> str | None:
+        """Where the call acts, for a front end to show when that is outside
+        ``cwd`` (default: the current directory): the target's absolute path,
+        or the workspace when the target is unknown. None when it is inside
+        (the relative path in the arguments then says enough)."""
+        where = self.target or self.workspace
+        if not where:
+            return None
+        here = Path(cwd if cwd is not None else os.getcwd()).resolve()
+        return None if Path(where).is_relative_to(here) else where
+
+    def in_workspace(self, workspace: str) -> ApprovalRequest:
+        """The request as it reads once the thread works in ``workspace``
+        (moved since the request was saved, or saved before requests named
+        their workspace): the target moves along with it."""
+        if not workspace or workspace == self.workspace:
+            return self
+        target = self.target
+        if target and self.workspace and Path(target).is_relative_to(self.workspace):
+            target = str(Path(workspace) / Path(target).relative_to(self.workspace))
+        return self.model_copy(update={"workspace": workspace, "target": target})
 
 
 # --- retrieved context ------------------------------------------------------------
@@ -310,3 +336,4 @@ class RunResult(BaseModel):
     pending: list[ApprovalRequest] = Field(default_factory=list)
     usage: Usage = Field(default_factory=lambda: add_usage(None))
     mode: str = ""  # the thread's permission mode; a finished "plan" run awaits plan approval
+    workspace: str = ""  # where the thread's tools act (absolute path)

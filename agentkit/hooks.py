@@ -196,6 +196,8 @@ class CommandHook(Hooks):
         """(exit code, stdout, stderr); :class:`HookError` on a timeout or a
         command that cannot start."""
         argv = ["/bin/sh", "-c", self.command] if isinstance(self.command, str) else self.command
+        where = str(payload.get("workspace") or "")
+        cwd = where if where and os.path.isdir(where) else self.cwd  # the thread's workspace
         env = {
             **os.environ,
             "AGENTKIT_HOOK_EVENT": str(payload.get("event", "")),
@@ -209,7 +211,7 @@ class CommandHook(Hooks):
                 capture_output=True,
                 text=True,
                 timeout=self.timeout_s,
-                cwd=self.cwd,
+                cwd=cwd,
                 env=env,
                 check=False,
             )

@@ -23,6 +23,7 @@ A dry run (``dry_run=True``) computes the same report and changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 from collections import defaultdict
@@ -124,10 +125,20 @@ def rewind(
     dry_run: bool = False,
     protected: Sequence[Path] = (),
 ) -> RewindReport:
-    """See the module docstring. ``protected``: paths never written (agentkit's data)."""
+    """See the module docstring. ``protected``: paths never written (agentkit's data).
+
+    Files are restored in the thread's recorded workspace: when the thread
+    was moved to another one (``--workspace``), changes recorded under a
+    workspace it moved from are restored at the same relative path in the
+    current one."""
     store.get(thread_id)  # ThreadNotFoundError for an unknown thread
     report = RewindReport(thread_id=thread_id, to_step=to_step, dry_run=dry_run)
-    later = [c for c in history.changes(thread_id) if c.step > to_step]
+    moved = _moved_roots(store, thread_id)
+    later = [
+        dataclasses.replace(c, root=moved.get(c.root, c.root))
+        for c in history.changes(thread_id)
+        if c.step > to_step
+    ]
     if files:
         report.files = _plan_files([c for c in later if c.kind == "file"], force)
     report.shell = _plan_shell([c for c in later if c.kind == "git"], git)
@@ -156,6 +167,18 @@ def rewind(
         report.new_thread_id = store.fork(thread_id, report.checkpoint_id)
         history.copy(thread_id, report.new_thread_id, to_step)
     return report
+
+
+def _moved_roots(store: ThreadStore, thread_id: str) -> dict[str, str]:
+    """Every workspace the thread moved away from -> the one it works in now."""
+    origin = store.origin(thread_id)
+    if origin is None or not origin.workspace:
+        return {}
+    return {
+        m.from_workspace: origin.workspace
+        for m in origin.moves
+        if m.from_workspace and m.from_workspace != origin.workspace
+    }
 
 
 def _plan_files(changes: list[FileChange], force: bool) -> list[FileAction]:

@@ -1,10 +1,12 @@
 """Threads: list, show, history, fork, rename, delete.
 
-A thread is a LangGraph ``thread_id`` in the checkpointer. Titles and times
-live in a small ``agentkit_threads`` table in the same SQLite file (or in
-memory for in-memory checkpointers). Forking copies a checkpoint with its
-ancestors and their writes (so the transcript and a pending approval fork
-too) into a new thread.
+A thread is a LangGraph ``thread_id`` in the checkpointer. Titles, times and
+its :class:`ThreadOrigin` (the workspace its tools act in, the identity of its
+tool set and policy file, recorded when it starts) live in a small
+``agentkit_threads`` table in the same SQLite file (or in memory for
+in-memory checkpointers). Forking copies a checkpoint with its ancestors and
+their writes (so the transcript and a pending approval fork too) into a new
+thread, which keeps the origin.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from langchain_core.messages import AnyMessage
 from langchain_core.runnables import RunnableConfig
@@ -32,6 +34,7 @@ from agentkit.errors import AgentkitError
 from agentkit.events import ApprovalRequest
 from agentkit.graphs.ledger import CallLedger
 from agentkit.graphs.state import INTERRUPT
+from agentkit.graphs.support import WORKSPACE_KEY
 
 if TYPE_CHECKING:
     from agentkit.audit import ThreadAudit
@@ -42,14 +45,59 @@ __all__ = [
     "CheckpointInfo",
     "ThreadInfo",
     "ThreadNotFoundError",
+    "ThreadOrigin",
     "ThreadStatus",
     "ThreadStore",
+    "WorkspaceMissingError",
+    "WorkspaceMove",
     "new_thread_id",
+    "workspace_identity",
 ]
 
 
 class ThreadNotFoundError(AgentkitError):
     """No thread (or checkpoint) with that id."""
+
+
+class WorkspaceMissingError(AgentkitError):
+    """The directory a thread works in no longer exists (moved or deleted);
+    nothing ran. :meth:`ThreadStore.relocate` (``--workspace PATH``) continues
+    it elsewhere on purpose."""
+
+    def __init__(self, thread_id: str, workspace: str) -> None:
+        self.thread_id = thread_id
+        self.workspace = workspace
+        super().__init__(
+            f"thread {thread_id} works in {workspace}, which no longer exists",
+            hint=f"moved? continue it there: agentkit resume {thread_id} --workspace PATH",
+        )
+
+
+def workspace_identity(path: str | Path) -> str:
+    """How a workspace is named everywhere (threads, approval requests,
+    "always allow" rules): its resolved absolute path."""
+    return str(Path(path).expanduser().resolve())
+
+
+class WorkspaceMove(BaseModel):
+    """A thread moved to another workspace on purpose (``--workspace``)."""
+
+    at: datetime
+    from_workspace: str
+    to_workspace: str
+
+
+class ThreadOrigin(BaseModel):
+    """What a thread was started with: the workspace its tools act in (every
+    resume, fork and rewind acts there), the identity of its tool set and its
+    policy file, and the moves made since."""
+
+    workspace: str
+    tools: list[str] = Field(default_factory=list)
+    toolset: str = ""  # tools.registry.toolset_identity of the tools
+    policy_file: str | None = None
+    policy_sha256: str = ""  # of the policy file when the thread started ("" = no file)
+    moves: list[WorkspaceMove] = Field(default_factory=list)
 
 
 class ThreadInfo(BaseModel):
@@ -63,6 +111,7 @@ class ThreadInfo(BaseModel):
     answer: str = ""
     n_messages: int = 0
     pending: list[ApprovalRequest] = Field(default_factory=list)
+    workspace: str = ""  # where its tools act ("" = not recorded: an older thread)
 
 
 class CheckpointInfo(BaseModel):
@@ -74,9 +123,19 @@ class CheckpointInfo(BaseModel):
     next: list[str] = Field(default_factory=list)
     n_messages: int = 0
     last_message: str = ""
+    workspace: str = ""  # where the step ran ("" = not recorded)
 
 
 HISTORY_LIMIT = 50
+
+
+class _Row(NamedTuple):
+    """A thread's row in ``agentkit_threads``."""
+
+    title: str
+    created_at: float
+    updated_at: float
+    origin: ThreadOrigin | None
 
 
 def new_thread_id() -> str:
@@ -126,8 +185,17 @@ class ThreadStore:
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS agentkit_threads (thread_id TEXT PRIMARY KEY, "
                 "title TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL, updated_at REAL NOT NULL, "
-                "extra TEXT NOT NULL DEFAULT '{}')"
+                "extra TEXT NOT NULL DEFAULT '{}', origin TEXT NOT NULL DEFAULT '')"
             )
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(agentkit_threads)")}
+            if "origin" not in columns:  # a database from before threads had workspaces
+                try:
+                    self._conn.execute(
+                        "ALTER TABLE agentkit_threads ADD COLUMN origin TEXT NOT NULL DEFAULT ''"
+                    )
+                except sqlite3.OperationalError as err:  # another process added it first
+                    if "duplicate column" not in str(err):
+                        raise
 
     # --- bookkeeping used by Agent --------------------------------------------------
     def touch(self, thread_id: str, title: str = "") -> None:
@@ -158,12 +226,56 @@ class ThreadStore:
             ).fetchone()
         return dict(json.loads(row[0])) if row else {}
 
-    def _meta(self) -> dict[str, tuple[str, float, float]]:
+    def _meta(self) -> dict[str, _Row]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT thread_id, title, created_at, updated_at FROM agentkit_threads"
+                "SELECT thread_id, title, created_at, updated_at, origin FROM agentkit_threads"
             ).fetchall()
-        return {r[0]: (r[1], r[2], r[3]) for r in rows}
+        return {r[0]: _Row(r[1], r[2], r[3], _origin(r[4])) for r in rows}
+
+    # --- workspaces -------------------------------------------------------------------
+    def origin(self, thread_id: str) -> ThreadOrigin | None:
+        """What the thread was started with; None for a thread that recorded
+        nothing (one from an older agentkit). A thread whose row is missing
+        (e.g. Postgres checkpoints written elsewhere) still names its
+        workspace in its checkpoints."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT origin FROM agentkit_threads WHERE thread_id = ?", (thread_id,)
+            ).fetchone()
+        origin = _origin(row[0]) if row else None
+        if origin is not None:
+            return origin
+        saved = self.checkpointer.get_tuple(_root(thread_id))
+        workspace = (saved.metadata or {}).get(WORKSPACE_KEY) if saved else None
+        return ThreadOrigin(workspace=str(workspace)) if workspace else None
+
+    def set_origin(self, thread_id: str, origin: ThreadOrigin) -> None:
+        """Record what the thread works with (the Agent does, when it starts)."""
+        self.touch(thread_id)
+        with self._lock:
+            self._conn.execute(
+                "UPDATE agentkit_threads SET origin = ? WHERE thread_id = ?",
+                (origin.model_dump_json(), thread_id),
+            )
+
+    def relocate(self, thread_id: str, workspace: str | Path) -> ThreadOrigin:
+        """Continue the thread in another directory on purpose: its tools act
+        there from now on, and the move is kept in its origin (and the
+        checkpoints that follow name the new workspace)."""
+        self.get(thread_id)
+        target = Path(workspace_identity(workspace))
+        if not target.is_dir():
+            raise AgentkitError(f"cannot move thread {thread_id} to {workspace}: not a directory")
+        origin = self.origin(thread_id) or ThreadOrigin(workspace="")
+        if origin.workspace == str(target):
+            return origin
+        move = WorkspaceMove(
+            at=datetime.now(UTC), from_workspace=origin.workspace, to_workspace=str(target)
+        )
+        moved = origin.model_copy(update={"workspace": str(target), "moves": [*origin.moves, move]})
+        self.set_origin(thread_id, moved)
+        return moved
 
     def _checkpointed_ids(self) -> set[str]:
         saver = self.checkpointer
@@ -182,11 +294,20 @@ class ThreadStore:
             self.checkpointer.get_tuple(_root(thread_id)) is not None or thread_id in self._meta()
         )
 
-    def list(self) -> list[ThreadInfo]:
-        """All threads, most recently active first."""
+    def list(self, workspace: str | Path | None = None) -> list[ThreadInfo]:
+        """All threads, most recently active first; with ``workspace``, only
+        those whose tools act in that directory."""
         meta = self._meta()
         ids = set(meta) | self._checkpointed_ids()
-        infos = [self._info(thread_id, meta.get(thread_id)) for thread_id in ids]
+        wanted = workspace_identity(workspace) if workspace is not None else None
+        infos: list[ThreadInfo] = []
+        for thread_id in ids:
+            row = meta.get(thread_id)
+            if wanted and row and row.origin and row.origin.workspace != wanted:
+                continue  # known to work elsewhere: skip reading its state
+            info = self._info(thread_id, row)
+            if wanted is None or info.workspace == wanted:
+                infos.append(info)
         return sorted(
             infos, key=lambda i: i.updated_at or datetime.min.replace(tzinfo=UTC), reverse=True
         )
@@ -224,13 +345,21 @@ class ThreadStore:
                     next=list(snap.next),
                     n_messages=len(messages),
                     last_message=last,
+                    workspace=str((snap.metadata or {}).get(WORKSPACE_KEY, "")),
                 )
             )
         return out
 
-    def fork(self, thread_id: str, checkpoint_id: str, title: str | None = None) -> str:
+    def fork(
+        self,
+        thread_id: str,
+        checkpoint_id: str,
+        title: str | None = None,
+        workspace: str | Path | None = None,
+    ) -> str:
         """A new thread starting at ``checkpoint_id`` of ``thread_id``; returns its id.
-        Resuming the fork replays from there (its tool calls run again)."""
+        Resuming the fork replays from there (its tool calls run again), in
+        the original's workspace, or in ``workspace`` (recorded as a move)."""
         source = self.checkpointer.get_tuple(_root(thread_id, checkpoint_id))
         if source is None:
             raise ThreadNotFoundError(f"no checkpoint {checkpoint_id!r} in thread {thread_id!r}")
@@ -260,11 +389,16 @@ class ThreadStore:
         # the original thread is pending again in the fork (and any step after
         # it replays).
         self._copy_writes(source, saved, keep=INTERRUPT)
-        old_title = self._meta().get(thread_id, ("",))[0]
-        self.touch(new_id, title or f"fork of {old_title or thread_id}")
+        old = self._meta().get(thread_id)
+        self.touch(new_id, title or f"fork of {old.title if old and old.title else thread_id}")
         extra = self.extra(thread_id)
         if extra:
             self.set_extra(new_id, extra)
+        origin = self.origin(thread_id)
+        if origin is not None:
+            self.set_origin(new_id, origin)
+        if workspace is not None:
+            self.relocate(new_id, workspace)
         return new_id
 
     def _copy_checkpoint(
@@ -313,7 +447,7 @@ class ThreadStore:
             self._on_delete(thread_id)
 
     # --- helpers -------------------------------------------------------------------------
-    def _info(self, thread_id: str, meta: tuple[str, float, float] | None) -> ThreadInfo:
+    def _info(self, thread_id: str, meta: _Row | None) -> ThreadInfo:
         snapshot = self.graph.get_state(_root(thread_id))
         values = snapshot.values if isinstance(snapshot.values, dict) else {}
         pending = pending_requests(snapshot)
@@ -326,13 +460,16 @@ class ThreadStore:
             status = "running"
         else:
             status = "empty"
-        created = meta[1] if meta else None
-        updated = meta[2] if meta else None
+        created = meta.created_at if meta else None
+        updated = meta.updated_at if meta else None
         if updated is None and snapshot.created_at:
             updated = datetime.fromisoformat(snapshot.created_at).timestamp()
+        origin = meta.origin if meta else None
+        workspace = origin.workspace if origin else (snapshot.metadata or {}).get(WORKSPACE_KEY)
+        pending = [r.in_workspace(str(workspace or "")) for r in pending]
         return ThreadInfo(
             thread_id=thread_id,
-            title=(meta[0] if meta else "") or _title(values.get("task", "")),
+            title=(meta.title if meta else "") or _title(values.get("task", "")),
             created_at=datetime.fromtimestamp(created, UTC) if created else None,
             updated_at=datetime.fromtimestamp(updated, UTC) if updated else None,
             status=status,
@@ -341,10 +478,15 @@ class ThreadStore:
             answer=values.get("answer", ""),
             n_messages=len(values.get("messages", [])),
             pending=pending,
+            workspace=str(workspace or ""),
         )
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _origin(raw: str) -> ThreadOrigin | None:
+    return ThreadOrigin.model_validate_json(raw) if raw else None
 
 
 def _title(text: str) -> str:

@@ -84,6 +84,7 @@ from agentkit.graphs.support import (
     close_unanswered,
     configurable,
     current_thread_id,
+    current_workspace,
     final_answer_tool,
     fresh_run_fields,
     last_ai_id,
@@ -95,6 +96,7 @@ from agentkit.hooks import HookSet, ToolResult, event_of
 from agentkit.hooks import ToolCall as HookCall
 from agentkit.modes import DEFAULT_MODE, MODE_KEY, PLAN_MODE_NOTE, read_only
 from agentkit.tools.base import danger_of, preview_of, side_effects_of
+from agentkit.tools.registry import call_target
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 
@@ -152,14 +154,22 @@ class AgentNodes:
     """Where file contents are recorded before agentkit's tools change them
     (rewind, see :mod:`.file_history`); None: not recorded."""
     workspace: Path | None = None
-    """The workspace root (hooks see it; shell snapshots are taken of it)."""
+    """The workspace root when a run names none (a run's ``WORKSPACE_KEY``, the
+    thread's workspace, wins): hooks see it; shell snapshots are taken of it."""
 
     def __post_init__(self) -> None:
-        self.tools_by_name: dict[str, BaseTool] = {t.name: t for t in self.tools}
-        if P.FINAL_ANSWER_TOOL in self.tools_by_name:
-            raise ValueError(f"a tool may not be named {P.FINAL_ANSWER_TOOL!r}")
+        self.bind_tools(self.tools)
         self._final_tool = final_answer_tool(self.steering.answer_max_chars)
         self.gate = CallGate(self.policy, self.hooks, str(self.workspace or ""))
+
+    def bind_tools(self, tools: Sequence[BaseTool]) -> None:
+        """Use ``tools`` from the next step on (e.g. the same tools bound to
+        another thread's workspace); never while a run is in progress."""
+        by_name = {t.name: t for t in tools}
+        if P.FINAL_ANSWER_TOOL in by_name:
+            raise ValueError(f"a tool may not be named {P.FINAL_ANSWER_TOOL!r}")
+        self.tools = tools
+        self.tools_by_name: dict[str, BaseTool] = by_name
 
     @property
     def chat_model(self) -> BaseChatModel:
@@ -314,10 +324,22 @@ class AgentNodes:
         }
 
     def _pending_calls(self, response: AIMessage, state: AgentState) -> list[PendingCall]:
-        blocked, thread_id, mode = state.get("blocked", {}), current_thread_id(), current_mode()
+        blocked, thread_id, workspace = (
+            state.get("blocked", {}),
+            current_thread_id(),
+            current_workspace(),
+        )
+        mode = current_mode()
         checked = [
             propose(
-                c, self.tools_by_name, self.policy, blocked, thread_id, gate=self.gate, mode=mode
+                c,
+                self.tools_by_name,
+                self.policy,
+                blocked,
+                thread_id,
+                workspace,
+                gate=self.gate,
+                mode=mode,
             )
             for c in response.tool_calls
         ]
@@ -472,6 +494,7 @@ class AgentNodes:
                     **pattern_rule(p["args"], answer.always_pattern),
                     scope=answer.always,
                     thread_id=current_thread_id(),
+                    workspace=current_workspace(),
                 )
         now = time.time()
         decisions = []
@@ -491,6 +514,7 @@ class AgentNodes:
             call_id=p["call_id"],
             thread_id=current_thread_id(),
             mode=p.get("mode", current_mode()),
+            workspace=current_workspace(),
         )
         edited: PendingCall = {
             **p,
@@ -535,6 +559,8 @@ class AgentNodes:
             rule_id=p.get("rule_id"),
             always_options=always_options(tool, p["args"]),
             notes=notes,
+            workspace=current_workspace() or "",
+            target=call_target(tool, p["args"]),
         )
 
     # --- execute ---------------------------------------------------------------
@@ -568,6 +594,8 @@ class AgentNodes:
         blocked = dict(state.get("blocked", {}))
         for outcome in outcomes:
             why = outcome.block_reason()
+            if pending.get(outcome.call_id, {}).get("decided_by") == "mode":
+                why = None  # the mode can change (an approved plan): it may run then
             if why:  # the repeated-call detector refuses this exact call from now on
                 blocked[call_signature(outcome.tool, outcome.args)] = why
         all_failed = bool(outcomes) and all(o.failed for o in outcomes)
@@ -590,12 +618,12 @@ class AgentNodes:
         """Run one decided call once: record the files it will change (for
         rewind) first, apply the ``after_tool`` hooks to its result."""
         tool = self.tools_by_name[p["tool"]]
+        here = current_workspace()
+        workspace = Path(here) if here else self.workspace
         recorded: list[int] = []
         if self.files is not None and self.ledger.get(key) is None:
             step = int(configurable_metadata().get("langgraph_step", -1))
-            recorded = self.files.before_call(
-                thread_id, step, p["call_id"], tool, args, self.workspace
-            )
+            recorded = self.files.before_call(thread_id, step, p["call_id"], tool, args, workspace)
         outcome = run_once(self.ledger, key, thread_id, tool, p["call_id"], dict(args))
         if recorded:
             self.files.after_call(recorded)  # type: ignore[union-attr]
@@ -607,7 +635,7 @@ class AgentNodes:
                 args=dict(args),
                 side_effects=list(p["side_effects"]),
                 thread_id=thread_id,
-                workspace=str(self.workspace or ""),
+                workspace=str(workspace or ""),
                 mode=p.get("mode", DEFAULT_MODE),
             )
             result = ToolResult(outcome.output, outcome.status, outcome.duration_s)

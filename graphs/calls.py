@@ -100,6 +100,7 @@ def propose(
     policy: Policy,
     blocked: Mapping[str, str],
     thread_id: str | None,
+    workspace: str | None = None,
     *,
     gate: CallGate | None = None,
     mode: str = DEFAULT_MODE,
@@ -127,7 +128,9 @@ def propose(
         error = P.BLOCKED_REPEAT_NOTE.format(why=why)
         return {**base, "verdict": "invalid", "reason": "blocked repeat", "error": error}
     gate = gate or CallGate(policy)
-    verdict = gate.evaluate(tool, args, call_id=base["call_id"], thread_id=thread_id, mode=mode)
+    verdict = gate.evaluate(
+        tool, args, call_id=base["call_id"], thread_id=thread_id, mode=mode, workspace=workspace
+    )
     out: PendingCall = {
         **base,
         "args": verdict.args,

@@ -4,7 +4,10 @@ show it the pattern.
 For each tool offered in a run (see :mod:`.routing`), its first declared
 example becomes a short transcript in the same messages the real run uses —
 the request, the call, the tool's result, and the ``final_answer`` call — and
-one example of answering without a tool is added. They sit between the
+one example of answering without a tool is added. The examples' answers copy
+the part of the result that answers the request: the one pattern a 270M
+model reliably continues is "copy from the latest tool response" (answers
+phrased in their own words were copied word for word into unrelated runs). They sit between the
 system prompt and the task, the same for every step of a run, so they cost
 prefill once and are then reused from the KV cache.
 """

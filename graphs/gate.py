@@ -53,9 +53,14 @@ class CallGate:
     workspace: str = ""
 
     def policy_verdict(
-        self, tool: BaseTool, args: Mapping[str, Any], thread_id: str | None, mode: str
+        self,
+        tool: BaseTool,
+        args: Mapping[str, Any],
+        thread_id: str | None,
+        mode: str,
+        workspace: str | None = None,
     ) -> tuple[PolicyVerdict, DecidedBy]:
-        verdict = self.policy.evaluate(tool, args, thread_id=thread_id)
+        verdict = self.policy.evaluate(tool, args, thread_id=thread_id, workspace=workspace)
         moded = apply_mode(mode, tool, args, verdict)
         return moded, "policy" if moded is verdict else "mode"
 
@@ -67,8 +72,11 @@ class CallGate:
         call_id: str,
         thread_id: str | None,
         mode: str,
+        workspace: str | None = None,
     ) -> GateVerdict:
-        verdict, by = self.policy_verdict(tool, args, thread_id, mode)
+        """``workspace``: the thread's (policy rules keyed by another do not
+        apply; hooks see it); default: the gate's own."""
+        verdict, by = self.policy_verdict(tool, args, thread_id, mode, workspace)
         current = GateVerdict(verdict.action, verdict.reason, dict(args), by, verdict.rule_id)
         if current.action == "deny" or not self.hooks:
             return current
@@ -81,7 +89,7 @@ class CallGate:
             args=current.args,
             side_effects=sorted(side_effects_of(tool)),
             thread_id=thread_id or "",
-            workspace=self.workspace,
+            workspace=workspace or self.workspace,
             mode=mode,
         )
         for entry, answer in self.hooks.before_tool(call):
@@ -102,7 +110,7 @@ class CallGate:
                 return _denied(
                     current, f"hook {name} rewrote the call into an invalid one: {problem}"
                 )
-            verdict, by = self.policy_verdict(tool, answer.args, thread_id, mode)
+            verdict, by = self.policy_verdict(tool, answer.args, thread_id, mode, workspace)
             current = GateVerdict(
                 verdict.action,
                 verdict.reason,

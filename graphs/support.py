@@ -66,6 +66,17 @@ def current_thread_id() -> str | None:
     return str(value) if value is not None else None
 
 
+WORKSPACE_KEY = "agentkit_workspace"
+"""``config["configurable"]`` key: the directory the thread's tools act in (a
+resolved absolute path). LangGraph copies it into every checkpoint's metadata,
+so a thread's history shows where each step ran."""
+
+
+def current_workspace() -> str | None:
+    value = configurable().get(WORKSPACE_KEY)
+    return str(value) if value else None
+
+
 def normalise_reply(response: BaseMessage) -> AIMessage:
     """An AIMessage whose unparseable calls are in ``invalid_tool_calls`` (a
     streamed reply may carry them in its metadata only)."""

@@ -43,7 +43,9 @@ from agentkit.tools import builtin_tools
 def test_an_always_allow_for_cat_notes_star(tmp_path: Path, command: str, allowed: bool) -> None:
     policy = Policy()
     shell = next(t for t in builtin_tools(read_only=False, workspace=tmp_path) if t.name == "shell")
-    policy.add_always_allow("shell", command_prefixes=["cat notes/*"], scope="thread", thread_id="t")
+    policy.add_always_allow(
+        "shell", command_prefixes=["cat notes/*"], scope="thread", thread_id="t"
+    )
     verdict = policy.evaluate(shell, {"command": command}, thread_id="t")
     assert (verdict.action == "allow") is allowed, (command, verdict)
     assert command_matches(command, ["cat notes/*"]) is allowed

@@ -59,7 +59,9 @@ def test_accept_edits_writes_and_edits_in_the_workspace_without_asking(tmp_path:
 def test_accept_edits_still_asks_for_everything_else(
     tmp_path: Path, tool: str, args: dict[str, str], why: str
 ) -> None:
-    agent, _, _ = control_agent(tmp_path, [call(tool, args, "c1"), final("ok")], mode="accept-edits")
+    agent, _, _ = control_agent(
+        tmp_path, [call(tool, args, "c1"), final("ok")], mode="accept-edits"
+    )
     result = agent.run("x", "t")
     assert result.status == "needs_approval", why
     assert result.pending[0].mode == "accept-edits"
@@ -70,7 +72,10 @@ def test_accept_edits_never_writes_protected_paths(tmp_path: Path) -> None:
     # the mode does not lift the ask (and the tool refuses it if approved).
     settings = control_settings(tmp_path)
     settings = settings.model_copy(update={"data_dir": settings.resolved_workspace() / ".agentkit"})
-    script = [call("write_file", {"path": ".agentkit/policy.toml", "content": "x"}, "w1"), final("ok")]
+    script = [
+        call("write_file", {"path": ".agentkit/policy.toml", "content": "x"}, "w1"),
+        final("ok"),
+    ]
     agent, _, _ = control_agent(tmp_path, script, mode="accept-edits", settings=settings)
     assert agent.run("x", "t").status == "needs_approval"
 

@@ -172,3 +172,18 @@ def test_git_snapshot_before_a_shell_command_is_restorable(tmp_path: Path) -> No
     assert (ws / "tracked.txt").read_text() == "v2 (uncommitted)\n"
     status = subprocess.run([*git, "stash", "list"], capture_output=True, text=True, check=True)
     assert status.stdout == "", "git stash create leaves the stash list alone"
+
+
+def test_rewind_acts_in_the_threads_recorded_workspace(tmp_path: Path) -> None:
+    """A thread moved to another workspace (threads keep theirs, issue 19) is
+    rewound there: the records' paths apply to the workspace it works in now,
+    and the directory it moved from is left alone."""
+    agent, _, ws = run_edits(tmp_path)
+    moved = tmp_path / "moved"
+    shutil.copytree(ws, moved)
+    agent.threads.relocate("t", moved)
+    first = agent.file_history.changes("t")[0].step
+    report = agent.rewind("t", first - 1)
+    assert {f.root for f in report.files} == {str(moved.resolve())}
+    assert (moved / "a.txt").read_text() == "zero\n" and not (moved / "new.txt").exists()
+    assert (ws / "a.txt").read_text() == "two\n" and (ws / "new.txt").exists(), "old one untouched"

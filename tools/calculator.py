@@ -195,7 +195,7 @@ CALCULATOR_EXAMPLES = (
         request="What is 12 times 7?",
         args={"expression": "12 * 7"},
         result="84",
-        answer="12 times 7 is 84.",
+        answer="84",
     ),
     ToolExample(request="add 17 and 25"),
     ToolExample(request="What's 20% of 150?"),

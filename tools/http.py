@@ -149,7 +149,7 @@ HTTP_EXAMPLES = (
         request="What does http://example.org/motd.txt say?",
         args={"url": "http://example.org/motd.txt"},
         result="HTTP 200 OK http://example.org/motd.txt\ncontent-type: text/plain\n\nHave a nice day!",
-        answer="It says: Have a nice day!",
+        answer="Have a nice day!",
     ),
     ToolExample(request="Fetch https://api.example.com/status.json"),
     ToolExample(request="What is the title of the page at http://site.test/index.html?"),

@@ -55,7 +55,7 @@ CURRENT_TIME_EXAMPLES = (
         request="What time is it?",
         args={},
         result="2026-05-04T09:30:12+00:00 (Monday, 04 May 2026, 09:30:12 UTC)",
-        answer="It is 09:30 UTC on Monday 4 May 2026.",
+        answer="2026-05-04T09:30:12+00:00 (Monday, 04 May 2026, 09:30:12 UTC)",
     ),
     ToolExample(request="What's the date today?"),
     ToolExample(request="what day is it"),

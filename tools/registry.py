@@ -3,9 +3,13 @@ tools, with the policy each one gets."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import BaseTool
 
@@ -35,6 +39,7 @@ BUILTIN_NAMES = (
     "think",
 )
 SOURCE_KEY = "agentkit_source"
+BOUND_WORKSPACE_KEY = "agentkit_bound_workspace"  # metadata: the root a built-in acts in
 READ_ONLY_NAMES = ("read_file", "list_dir", "glob", "grep", "calculator", "current_time", "think")
 
 
@@ -68,6 +73,8 @@ def builtin_tools(
                 passthrough=settings.shell_env_passthrough,
             )
         )
+    for tool in tools:  # the ones so far act in the workspace
+        tool.metadata = {**(tool.metadata or {}), BOUND_WORKSPACE_KEY: str(ws.root)}
     tools.append(calculator_tool())
     if not read_only:
         tools.append(
@@ -138,3 +145,54 @@ def tool_source(tool: BaseTool) -> str:
     if metadata.get(MCP_SERVER_KEY):
         return f"mcp:{metadata[MCP_SERVER_KEY]}"
     return str(metadata.get(SOURCE_KEY, "other"))
+
+
+# --- tools bound to a workspace ------------------------------------------------------
+
+
+def bound_workspace_of(tool: BaseTool) -> str | None:
+    """The workspace root a built-in file or shell tool acts in (None for
+    tools that are not bound to one)."""
+    root = (tool.metadata or {}).get(BOUND_WORKSPACE_KEY)
+    return str(root) if root else None
+
+
+def bound_workspace(tools: Sequence[BaseTool]) -> Path | None:
+    """The workspace the built-ins among ``tools`` act in, if any does."""
+    return next((Path(root) for t in tools if (root := bound_workspace_of(t))), None)
+
+
+def rebind_tools(
+    tools: Sequence[BaseTool], workspace: Path, settings: Settings | None = None
+) -> list[BaseTool]:
+    """The same tools, in the same order, with every built-in that acts in a
+    workspace bound to ``workspace`` instead (e.g. to resume a thread where it
+    started). Other tools are returned as they are."""
+    root = str(workspace)
+    stale = {id(t) for t in tools if bound_workspace_of(t) not in (None, root)}
+    if not stale:
+        return list(tools)
+    fresh = {t.name: t for t in builtin_tools(settings, workspace=workspace)}
+    return [fresh.get(t.name, t) if id(t) in stale else t for t in tools]
+
+
+def call_target(tool: BaseTool, args: Mapping[str, Any]) -> str | None:
+    """The absolute path a call of a workspace-bound built-in acts on: its
+    ``path`` argument inside the workspace, else the workspace itself (a shell
+    command's directory). None for tools not bound to a workspace."""
+    root = bound_workspace_of(tool)
+    if root is None:
+        return None
+    path = args.get("path")
+    if isinstance(path, str) and path.strip() and not path.strip().startswith("~"):
+        return os.path.normpath(os.path.join(root, path.strip()))
+    return root
+
+
+def toolset_identity(tools: Sequence[BaseTool]) -> str:
+    """A short hash of the tools' names, sources and argument schemas: two
+    tool sets with the same identity offer the model the same calls."""
+    described = sorted(
+        (t.name, tool_source(t), json.dumps(t.args, sort_keys=True, default=str)) for t in tools
+    )
+    return hashlib.sha256(json.dumps(described).encode()).hexdigest()[:16]

@@ -371,7 +371,7 @@ SHELL_EXAMPLES = (
         request="Run pwd and tell me the output",
         args={"command": "pwd"},
         result="exit code 0\n/home/sam/project",
-        answer="pwd printed /home/sam/project.",
+        answer="/home/sam/project",
     ),
     ToolExample(request="Use the shell to count the lines in a.txt with wc"),
     ToolExample(request="execute echo hi in the terminal"),

@@ -37,9 +37,9 @@ from agentkit.events import (
     PlanEvent,
     TokenEvent,
 )
-from agentkit.threads import new_thread_id
+from agentkit.threads import WorkspaceMissingError, new_thread_id
 from agentkit.tui.screens.approval import ApprovalScreen, describe
-from agentkit.tui.screens.dialogs import RevokeRuleScreen
+from agentkit.tui.screens.dialogs import RevokeRuleScreen, TextPromptScreen
 from agentkit.tui.screens.help import HelpScreen
 from agentkit.tui.views import error_text, model_context
 from agentkit.tui.widgets.conversation import Conversation
@@ -60,6 +60,10 @@ PALETTE: dict[str, tuple[str, str]] = {
     "toggle_threads": ("Toggle threads sidebar", "Show or hide threads"),
     "toggle_side": ("Toggle plan and context", "Show or hide the side panels"),
     "revoke_rule": ("Revoke an always-allow rule", "Ask again before a tool runs"),
+    "move_thread": (
+        "Move thread to another workspace",
+        "Continue this thread in another directory (recorded in the thread)",
+    ),
 }
 
 
@@ -185,6 +189,7 @@ class AgentkitApp(App[None]):
     async def agent_ready(self) -> None:
         assert self.agent is not None
         self.thread_list.store = self.agent.threads
+        self.thread_list.workspace = str(self.agent.workspace)
         self.status.set(state="idle")
         queued, self.queued_message = self.queued_message, None
         if self.initial_thread_id:
@@ -256,6 +261,12 @@ class AgentkitApp(App[None]):
             self.status.set(state="cancelled")
             await self.refresh_threads()
             raise
+        except WorkspaceMissingError as err:  # nothing ran: continue elsewhere, or later
+            await self.conversation.hide_thinking()
+            await self.conversation.add_error(err.message)
+            self.status.set(state="error")
+            self.ask_move_thread(thread_id, f"{err.message}. Continue in which directory?")
+            return
         except Exception as err:  # noqa: BLE001 - an error must never kill the app
             await self.conversation.hide_thinking()
             await self.conversation.add_error(error_text(err))
@@ -344,8 +355,46 @@ class AgentkitApp(App[None]):
         await self.reset_view()
         await self.conversation.replay(messages)
         await self.conversation.add_notice(f"opened thread {thread_id}")
+        await self.note_workspace(thread_id)
         await self.refresh_threads()
         await self.reload_pending(thread_id)
+
+    async def note_workspace(self, thread_id: str) -> None:
+        """Say so when the thread's tools act outside this app's workspace."""
+        assert self.agent is not None
+        try:
+            workspace = self.agent.workspace_of(thread_id)
+        except WorkspaceMissingError as err:
+            await self.conversation.add_error(
+                f"{err.message}; “Move thread to another workspace” (Ctrl+P) continues it elsewhere"
+            )
+            return
+        if workspace != self.agent.workspace:
+            await self.conversation.add_notice(f"this thread works in {workspace}")
+
+    def ask_move_thread(self, thread_id: str, title: str = "") -> None:
+        """Ask for a directory and continue the thread there (recorded in it)."""
+        if self.agent is None:
+            return
+        agent = self.agent
+        origin = agent.threads.origin(thread_id)
+        current = origin.workspace if origin else str(agent.workspace)
+
+        async def chosen(path: str | None) -> None:
+            if not path or not path.strip():
+                return
+            try:
+                moved = agent.threads.relocate(thread_id, path.strip())
+            except AgentkitError as err:
+                self.report_error(err, "Cannot move the thread")
+                return
+            await self.conversation.add_notice(f"this thread now works in {moved.workspace}")
+            self.status.set(state="idle")
+            await self.refresh_threads()
+            await self.reload_pending(thread_id)
+
+        prompt = title or f"Move thread {thread_id} from {current} to:"
+        self.push_screen(TextPromptScreen(prompt, placeholder="a directory", value=current), chosen)
 
     async def reload_pending(self, thread_id: str) -> None:
         """Show the approval prompt again if the saved thread waits on calls."""
@@ -473,6 +522,16 @@ class AgentkitApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_move_thread(self) -> None:
+        if self.agent is None or self.busy:
+            return
+        try:
+            self.agent.threads.get(self.thread_id)
+        except AgentkitError:
+            self.notify("Send a message first: this thread is not saved yet.", severity="warning")
+            return
+        self.ask_move_thread(self.thread_id)
 
     def action_revoke_rule(self) -> None:
         if self.agent is None:

@@ -46,6 +46,7 @@ class ThreadRow:
     updated: str
     pending: int
     status: ThreadStatus | str
+    workspace: str = ""  # where its tools act ("" = not recorded)
 
     @classmethod
     def from_info(cls, info: ThreadInfo) -> ThreadRow:
@@ -55,6 +56,7 @@ class ThreadRow:
             updated=format_time(info.updated_at),
             pending=len(info.pending),
             status=info.status,
+            workspace=info.workspace,
         )
 
 

@@ -105,6 +105,7 @@ class RuleTable(BaseModel):
     paths: Patterns = ()
     command_prefixes: Patterns = ()
     arg: str | None = None
+    workspace: str | None = None  # only calls in this workspace
     source: RuleSource = "file"  # "always": recorded from an approval
     scope: AlwaysScope | None = None  # accepted for older files; the source decides
 
@@ -118,6 +119,8 @@ class RuleTable(BaseModel):
         fields = self.model_dump(exclude={"id", "scope"})
         if self.id is not None:
             fields["id"] = str(self.id)
+        if self.workspace is not None:
+            fields["workspace"] = str(Path(self.workspace).expanduser().resolve())
         return PolicyRule(**fields, scope="project" if self.source == "always" else None)
 
 
@@ -195,11 +198,17 @@ class Policy:
 
     # --- evaluation -------------------------------------------------------------
     def evaluate(
-        self, tool: BaseTool, args: Mapping[str, Any], thread_id: str | None = None
+        self,
+        tool: BaseTool,
+        args: Mapping[str, Any],
+        thread_id: str | None = None,
+        workspace: str | None = None,
     ) -> PolicyVerdict:
+        """``workspace``: the directory the call acts in (rules recorded for
+        another workspace do not apply)."""
         effects = side_effects_of(tool)
         with self._lock:
-            selected = [r for r in self._rules if r.selects(tool, effects, thread_id)]
+            selected = [r for r in self._rules if r.selects(tool, effects, thread_id, workspace)]
         matching = [r for r in selected if r.args_match(args)]
         for rule in matching:
             if rule.action == "deny":
@@ -243,9 +252,9 @@ class Policy:
             return PolicyVerdict("ask", f"destructive call; {effect}: allow does not cover it")
         return PolicyVerdict(action, f"{effect}: {action} (default)")
 
-    def label(self, tool: BaseTool) -> str:
+    def label(self, tool: BaseTool, workspace: str | None = None) -> str:
         """allow / ask / deny for a call with no arguments, and why (``agentkit tools list``)."""
-        verdict = self.evaluate(tool, {})
+        verdict = self.evaluate(tool, {}, workspace=workspace)
         return f"{verdict.action} ({verdict.reason})"
 
     # --- rules ----------------------------------------------------------------
@@ -267,12 +276,15 @@ class Policy:
         command_prefixes: Sequence[str] = (),
         scope: AlwaysScope = "thread",
         thread_id: str | None = None,
+        workspace: str | None = None,
     ) -> PolicyRule:
         """Record "always allow this" from an approval.
 
         ``scope="thread"`` needs ``thread_id`` and lasts as long as the records
         file (or the process, without one); ``scope="project"`` appends the rule
-        to the project policy file. Revoke either with :meth:`revoke`.
+        to the project policy file, keyed by ``workspace`` when given (the rule
+        then allows nothing in any other workspace). Revoke either with
+        :meth:`revoke`.
         """
         if scope == "thread" and not thread_id:
             raise ValueError("a thread-scoped rule needs thread_id")
@@ -289,6 +301,7 @@ class Policy:
             source="always",
             scope=scope,
             thread_id=thread_id if scope == "thread" else None,
+            workspace=workspace if scope == "project" else None,
         )
         with self._lock:
             duplicate = next((r for r in self._rules if replace(r, id=rule.id) == rule), None)

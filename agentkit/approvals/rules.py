@@ -63,6 +63,7 @@ class PolicyRule:
     source: RuleSource = "file"
     scope: AlwaysScope | None = None  # set for "always allow" records
     thread_id: str | None = None  # set for thread-scoped records
+    workspace: str | None = None  # only calls in this workspace (absolute path)
 
     @property
     def patterned(self) -> bool:
@@ -83,12 +84,20 @@ class PolicyRule:
             parts.append(f"in thread {self.thread_id}")
         elif self.scope == "project":
             parts.append("(always, project)")
+        if self.workspace:
+            parts.append(f"in workspace {self.workspace}")
         return " ".join(parts)
 
     def selects(
-        self, tool: BaseTool, effects: frozenset[SideEffect], thread_id: str | None
+        self,
+        tool: BaseTool,
+        effects: frozenset[SideEffect],
+        thread_id: str | None,
+        workspace: str | None = None,
     ) -> bool:
         if self.thread_id is not None and self.thread_id != thread_id:
+            return False
+        if self.workspace is not None and self.workspace != workspace:
             return False
         if self.tool is not None and not fnmatchcase(tool.name, self.tool):
             return False
@@ -123,6 +132,8 @@ class PolicyRule:
             lines.append(f"command_prefixes = {json.dumps(list(self.command_prefixes))}")
         if self.arg:
             lines.append(f"arg = {json.dumps(self.arg)}")
+        if self.workspace:
+            lines.append(f"workspace = {json.dumps(self.workspace)}")
         lines.append('source = "always"')
         return "\n".join(lines)
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from agentkit.agent import Agent, Approver
     from agentkit.config import Settings
     from agentkit.events import AgentEvent, AlwaysScope, ApprovalRequest, Decision, RunResult
+    from agentkit.threads import ThreadOrigin
 
 EXIT_OK = 0
 EXIT_EXPECTATION_FAILED = 1
@@ -136,13 +137,28 @@ class Printer:
             self.console.print(f"[{colour}]← {event.tool} {event.status}[/]: {event.output[:300]}")
         elif kind == "approval_needed":
             for r in event.requests:
+                self.console.print(f"[magenta]? approval needed[/] {r.call_id}: {request_line(r)}")
+        elif kind == "hook":
+            if event.outcome != "pass":
+                why = f": {event.reason}" if event.reason else ""
                 self.console.print(
-                    f"[magenta]? approval needed[/] {r.call_id}: {r.tool} {json.dumps(r.args)[:200]} ({r.reason})"
+                    f"[yellow]hook {event.hook}[/] {event.stage} {event.tool} "
+                    f"-> {event.outcome}{why}"
                 )
+        elif kind == "compaction":
+            self.console.print(
+                f"[dim]compacted {event.summarized} message(s) into a summary "
+                f"(~{event.tokens_before} -> ~{event.tokens_after} tokens, {event.seconds:.1f}s)[/]"
+            )
         elif kind == "final":
             self.console.print(f"[bold green]answer[/]: {event.answer}")
         elif kind == "error":
             self.err.print(f"[red]{event.message}[/]")
+
+    def workspace(self, thread_id: str, workspace: Path) -> None:
+        """Say where the thread's tools act when that is not the current directory."""
+        if not self.as_json and not workspace.is_relative_to(Path.cwd().resolve()):
+            self.console.print(f"[dim]thread {thread_id} works in[/] [bold]{workspace}[/]")
 
     def result(self, result: RunResult, task_id: str | None = None) -> None:
         if self.as_json:
@@ -158,6 +174,30 @@ class Printer:
         if result.status == "needs_approval":
             ids = " ".join(f"--approve {p.call_id}" for p in result.pending)
             self.console.print(f"continue with: agentkit resume {result.thread_id} {ids}")
+        elif result.status == "finished" and result.mode == "plan":
+            self.console.print(
+                f"plan mode: carry the plan out with: agentkit resume {result.thread_id} "
+                "--approve-plan"
+            )
+
+
+def request_line(request: ApprovalRequest) -> str:
+    """A pending call in one line: tool, arguments, where it acts when that is
+    outside the current directory, and why the policy asks."""
+    where = request.shown_location()
+    return (
+        f"{request.tool} {json.dumps(request.args)[:200]}"
+        + (f" in {where}" if where else "")
+        + f" ({request.reason}{decided_by(request)})"
+    )
+
+
+def decided_by(request: ApprovalRequest) -> str:
+    """ "; mode accept-edits, rule 3": which mode and which rule decided to ask."""
+    parts = [f"mode {request.mode}"] if request.mode else []
+    if request.rule_id:
+        parts.append(f"rule {request.rule_id}")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def exit_code(result: RunResult) -> int:
@@ -181,6 +221,9 @@ def prompt_approver(requests: list[ApprovalRequest]) -> list[Decision]:
     decisions: list[Decision] = []
     for r in requests:
         console.rule(f"[magenta]{r.tool}[/] wants to run ({', '.join(r.side_effects)})")
+        where = r.shown_location()
+        if where:
+            console.print(f"in [bold]{where}[/]")
         console.print(json.dumps(r.args, indent=2))
         if r.preview:
             console.print(r.preview.get("summary", ""))
@@ -188,15 +231,27 @@ def prompt_approver(requests: list[ApprovalRequest]) -> list[Decision]:
                 console.print(r.preview["body"])
         if r.danger:
             console.print(f"danger: {r.danger}")
+        console.print(f"asked because: {r.reason}{decided_by(r)}")
+        for note in r.notes:
+            console.print(f"[yellow]note[/]: {note}")
+        option = r.always_options[0] if r.always_options else None
+        if option is not None:
+            console.print(f"[t]/[p] always allow: {option['label']}")
         choice = Prompt.ask(
-            "[a]pprove, [t]his thread always, [e]dit, [r]eject, re[s]pond",
-            choices=["a", "t", "e", "r", "s"],
+            "[a]pprove, always for [t]his thread / this [p]roject, [e]dit, [r]eject, re[s]pond",
+            choices=["a", "t", "p", "e", "r", "s"],
             default="a",
         )
         if choice == "a":
             decisions.append(Approve(call_id=r.call_id))
-        elif choice == "t":
-            decisions.append(Approve(call_id=r.call_id, always="thread"))
+        elif choice in ("t", "p"):
+            decisions.append(
+                Approve(
+                    call_id=r.call_id,
+                    always="thread" if choice == "t" else "project",
+                    always_pattern=option["pattern"] if option else None,
+                )
+            )
         elif choice == "e":
             raw = Prompt.ask("new arguments (JSON)", default=json.dumps(r.args))
             decisions.append(Edit(call_id=r.call_id, args=_json_object(raw, "--args")))
@@ -225,6 +280,12 @@ def _json_object(raw: str, option: str) -> dict[str, Any]:
 
 # --- commands ---------------------------------------------------------------------
 
+ModeOption = typer.Option(
+    None,
+    "--mode",
+    help="Permission mode of the thread: default, accept-edits, plan or dont-ask (kept).",
+)
+
 
 def _stream(events: Iterable[AgentEvent], printer: Printer) -> None:
     for event in events:
@@ -247,13 +308,16 @@ def run_command(
     ),
     read_only: bool = typer.Option(False, "--read-only", help="Only read-only built-in tools."),
     no_plan: bool = typer.Option(False, "--no-plan", help="Skip the planning call."),
+    mode: str | None = ModeOption,
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
 ) -> None:
     """Run a task (or a file of tasks) to completion, non-interactively unless a TTY can approve."""
     from agentkit.config import load_settings
+    from agentkit.modes import check_mode
 
     if (task is None) == (file is None):
         raise ConfigError("give a task or --file tasks.yaml (one of them)")
+    chosen_mode = check_mode(mode) if mode else None
     settings = load_settings(config_file=config, max_steps=max_steps)
     prewarm(settings)  # the model loads while the agent's modules import
     printer = Printer(as_json)
@@ -278,15 +342,21 @@ def run_command(
         thread_id = item.thread or thread or new_thread_id()
         if item.id and file is not None and as_json:
             typer.echo(json.dumps({"kind": "task", "id": item.id, "thread_id": thread_id}))
+        # A thread that continues keeps its workspace; a missing one is one line, nothing saved.
+        printer.workspace(thread_id, agent.workspace_of(thread_id))
         agent.threads.touch(thread_id, item.task)
         agent.threads.set_extra(
             thread_id,
             {
+                **agent.threads.extra(thread_id),  # keeps the thread's mode
                 "tools": [t.name for t in agent.tools],
-                "policy": str(policy_file) if policy_file else None,
+                "policy": str(policy_file.resolve()) if policy_file else None,
                 "planning": not no_plan,
+                "max_steps": item.max_steps or max_steps,
             },
         )
+        if chosen_mode is not None:
+            agent.set_mode(thread_id, chosen_mode)
         _stream(agent.stream(item.task, thread_id), printer)
         result = agent.result(thread_id)
         printer.result(result, item.id if file is not None else None)
@@ -329,14 +399,30 @@ def resume_command(
     ),
     policy: Path | None = typer.Option(None, "--policy", "-p", help="Approval policy TOML."),
     as_json: bool = typer.Option(False, "--json", help="Print events as JSON lines."),
+    max_steps: int | None = typer.Option(
+        None, "--max-steps", min=1, help="Stop after this many steps (default: the run's)."
+    ),
+    workspace: Path | None = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        help="Continue in this directory instead of the thread's own (recorded in the thread).",
+    ),
+    mode: str | None = ModeOption,
+    approve_plan: bool = typer.Option(
+        False, "--approve-plan", help="Approve a plan-mode run's plan: switch to default, do it."
+    ),
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
 ) -> None:
-    """Answer a thread's pending approvals (or continue an interrupted run)."""
+    """Answer a thread's pending approvals (or continue an interrupted run), in
+    the workspace the thread started in."""
     from agentkit.config import load_settings
     from agentkit.events import Approve, Edit, Reject, Respond
+    from agentkit.modes import check_mode
 
     if always not in (None, "thread", "project"):
         raise ConfigError("--always must be thread or project")
+    chosen_mode = check_mode(mode) if mode else None
     if len(args or []) != len(edit or []):
         raise ConfigError("give one --args JSON per --edit")
     if len(result_text or []) != len(respond or []):
@@ -354,15 +440,21 @@ def resume_command(
         raise ThreadNotFoundError(
             f"no thread {thread!r}", hint="`agentkit threads list` shows them"
         )
+    if workspace is not None:
+        probe.threads.relocate(thread, workspace)
     extra = probe.threads.extra(thread)
-    policy_file = policy or (Path(extra["policy"]) if extra.get("policy") else None)
+    origin = probe.threads.origin(thread)
+    steps = max_steps or extra.get("max_steps")
+    if steps:
+        settings = settings.model_copy(update={"max_steps": steps})
     agent = make_agent(
         settings,
         tool_names=extra.get("tools"),
-        policy_file=policy_file,
+        policy_file=policy or _thread_policy(extra, origin),
         approver=approver,
         planning=extra.get("planning", True),
     )
+    printer.workspace(thread, agent.workspace_of(thread))  # a missing one: one line, nothing run
     scope: AlwaysScope | None = always  # type: ignore[assignment]  # checked above
     decisions: list[Decision] = [Approve(call_id=i, always=scope) for i in approve or []]
     if approve_all:
@@ -383,12 +475,31 @@ def resume_command(
     decisions += [
         Respond(call_id=i, result=r) for i, r in zip(respond or [], result_text or [], strict=True)
     ]
+    if chosen_mode is not None:
+        agent.set_mode(thread, chosen_mode)
+    if approve_plan:
+        if agent.pending(thread):
+            raise ConfigError(f"thread {thread} waits for approvals; decide them first")
+        _stream(agent.stream_approve_plan(thread), printer)
+        result = agent.result(thread)
+        printer.result(result)
+        raise typer.Exit(exit_code(result))
     if not decisions and agent.pending(thread) and approver is not None:
         decisions = list(approver(agent.pending(thread)))
     _stream(agent.stream_resume(thread, decisions), printer)
     result = agent.result(thread)
     printer.result(result)
     raise typer.Exit(exit_code(result))
+
+
+def _thread_policy(extra: dict[str, Any], origin: ThreadOrigin | None) -> Path | None:
+    """The policy file the thread was started with: the run's ``--policy``,
+    else the policy file in effect then (when it still exists; else the
+    settings decide, as they did)."""
+    if extra.get("policy"):
+        return Path(extra["policy"])
+    recorded = Path(origin.policy_file) if origin and origin.policy_file else None
+    return recorded if recorded is not None and recorded.is_file() else None
 
 
 def register(app: typer.Typer) -> None:

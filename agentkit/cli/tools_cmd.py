@@ -54,7 +54,7 @@ def list_tools(
                 "name": tool.name,
                 "source": tool_source(tool),
                 "side_effects": sorted(side_effects_of(tool)),
-                "policy": policy.label(tool),
+                "policy": policy.label(tool, workspace=str(settings.resolved_workspace())),
                 "description": (tool.description or "").splitlines()[0] if tool.description else "",
             }
         )

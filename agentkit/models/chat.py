@@ -21,7 +21,13 @@ from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
@@ -51,6 +57,14 @@ from agentkit.models.prompt import (
 )
 
 ToolChoice = Literal["auto", "any", "required", "none"] | str
+SMALL_MODEL_PARAMS = 2_000_000_000
+TOOL_RESPONSE_OPEN = "<tool_response"
+# The steering biases' values for small models, measured on agentkit eval
+# (docs/evals.md): copy from the request and results, avoid examples' words,
+# lean to a call after a request and to text after a result.
+SMALL_COPY_BIAS = 2.0
+SMALL_AVOID_BIAS = 4.0
+SMALL_AUTO_CALL_BIAS = 8.0
 ToolCallMode = Literal["grammar", "native-hermes"]
 
 
@@ -119,21 +133,24 @@ class ChatLlama(BaseChatModel):
         "JSON-schema properties.",
     )
 
-    copy_bias: float = Field(
-        0.0,
-        description="Logit bonus, inside tool calls and JSON, for tokens of the text passed "
-        "as copy_from (the task, the latest result): arguments are copied from there.",
+    # Steering for small models (None: on for models under 2B parameters,
+    # with the values measured best on `agentkit eval`, off for larger ones).
+    copy_bias: float | None = Field(
+        None,
+        description="Logit bonus, inside tool calls and JSON, for tokens of copy_from (the "
+        "task and the latest results; by default the conversation's last user message and "
+        "tool results): arguments and answers are copied from there.",
     )
-
-    auto_call_bias: float = Field(
-        0.0,
+    avoid_bias: float | None = Field(
+        None,
+        description="Logit penalty, inside tool calls and JSON, for words of avoid_from (worked "
+        "examples' values; by default the tool instructions, which small models echo) that "
+        "copy_from does not contain.",
+    )
+    auto_call_bias: float | None = Field(
+        None,
         description="tool_choice='auto': logit bias towards starting a call after a user "
-        "message and towards answering in text after a tool result (0 = off).",
-    )
-    avoid_bias: float = Field(
-        0.0,
-        description="Logit penalty, inside tool calls and JSON, for words of the text passed as "
-        "avoid_from (worked examples' values) that copy_from does not contain.",
+        "message and towards answering in text after a tool result.",
     )
 
     supports_arg_choices: ClassVar[bool] = True
@@ -360,16 +377,27 @@ class ChatLlama(BaseChatModel):
         # Templates that spell out BOS must not get a second one.
         return engine.tokenize(prompt, add_special=not (bos and prompt.startswith(bos)))
 
+    @property
+    def is_small(self) -> bool:
+        """Under 2B parameters: the steering biases are on by default."""
+        return 0 < self.engine.llm._model.n_params() < SMALL_MODEL_PARAMS
+
+    def _steer(self, value: float | None, small_default: float) -> float:
+        if value is not None:
+            return value
+        return small_default if self.is_small else 0.0
+
     def _turn_bias(self, last: BaseMessage) -> dict[int, float]:
         """In ``auto`` mode, lean towards a call after a user message and
         towards a text answer after a tool result: the request → call →
         result → answer rhythm a small model does not find on its own (it
         echoed the tool instructions as text)."""
-        opening = self.engine.tokenize(TOOL_CALL_OPEN, add_special=False)[:1]
-        if not opening or isinstance(last, AIMessage):
+        value = self._steer(self.auto_call_bias, SMALL_AUTO_CALL_BIAS)
+        if not value or isinstance(last, AIMessage):
             return {}
+        opening = self.engine.tokenize(TOOL_CALL_OPEN, add_special=False)[:1]
         sign = -1.0 if isinstance(last, ToolMessage) else 1.0
-        return {opening[0]: sign * self.auto_call_bias}
+        return {opening[0]: sign * value} if opening else {}
 
     def _name_bias(self, tool_bias: dict[str, float]) -> dict[int, float]:
         """``tool_bias`` (per tool name) as a logit bias on each name's first
@@ -396,15 +424,17 @@ class ChatLlama(BaseChatModel):
         examples' values) that ``copy_from`` does not have: a small model's
         induction copies from the nearest example unless told otherwise."""
         bias: dict[int, float] = {}
-        copied = self._text_tokens(copy_from) if copy_from and self.copy_bias else set()
-        if avoid_from and self.avoid_bias:
+        copy_bias = self._steer(self.copy_bias, SMALL_COPY_BIAS)
+        avoid_bias = self._steer(self.avoid_bias, SMALL_AVOID_BIAS)
+        copied = self._text_tokens(copy_from) if copy_from and copy_bias else set()
+        if avoid_from and avoid_bias:
             engine = self.engine
             for token in self._text_tokens(avoid_from) - copied:
                 piece = engine.token_text(token).replace("\u2581", " ").strip()
                 if len(piece) > 2 and any(ch.isalnum() for ch in piece):
-                    bias[token] = -self.avoid_bias
+                    bias[token] = -avoid_bias
         for token in copied:
-            bias[token] = self.copy_bias
+            bias[token] = copy_bias
         return bias or None
 
     def _sampling(
@@ -420,8 +450,11 @@ class ChatLlama(BaseChatModel):
             top_p=kwargs.get("top_p", self.top_p),
             seed=kwargs.get("seed", self.seed),
             max_tokens=max_tokens,
-            # Stop strings would cut JSON mid-value.
-            stop=[*(self.stop or []), *(stop or [])] if prose else [],
+            # Stop strings would cut JSON mid-value. A text answer in auto mode
+            # ends where a small model starts writing the next tool response.
+            stop=[*(self.stop or []), *(stop or []), *([TOOL_RESPONSE_OPEN] if constrained else [])]
+            if prose
+            else [],
         )
 
     # --- generation -----------------------------------------------------------------
@@ -448,11 +481,17 @@ class ChatLlama(BaseChatModel):
         first_bias = None
         if calling and prefix.endswith('"name": "') and kwargs.get("tool_bias"):
             first_bias = self._name_bias(kwargs["tool_bias"])
-        elif calling and choice == "auto" and self.auto_call_bias and messages:
+        elif calling and choice == "auto" and messages:
             first_bias = self._turn_bias(messages[-1])
         step_bias = None
         if gbnf is not None:
-            step_bias = self._copy_bias(kwargs.get("copy_from", ""), kwargs.get("avoid_from", ""))
+            # Without the agent's own sources: copy from the conversation's
+            # latest request and results, do not echo the tool instructions.
+            copy_from = kwargs.get("copy_from") or _latest_exchange(messages)
+            avoid_from = kwargs.get("avoid_from")
+            if avoid_from is None and calling:
+                avoid_from = tools_instruction(tools or [], choice, self.tool_prompt)
+            step_bias = self._copy_bias(copy_from, avoid_from or "")
         generation = self.engine.generate(
             tokens,
             self._sampling(stop, kwargs, gbnf is not None, prose),
@@ -626,6 +665,18 @@ class _EitherEvent:
 
     def is_set(self) -> bool:
         return self.own.is_set() or self.shared.is_set()
+
+
+def _latest_exchange(messages: Sequence[BaseMessage]) -> str:
+    """The last user message and the tool results after it."""
+    parts: list[str] = []
+    for message in reversed(messages):
+        if isinstance(message, ToolMessage):
+            parts.append(str(message.content))
+        elif isinstance(message, HumanMessage):
+            parts.append(str(message.content))
+            break
+    return "\n".join(reversed(parts))
 
 
 def _after_system(turns: list[Turn]) -> int:

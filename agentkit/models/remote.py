@@ -432,6 +432,13 @@ class ChatLlamaServer(ChatLlama):
     model_path: str = Field(
         "", description="Local copy of the served GGUF, if any (format detection)."
     )
+
+    @property
+    def is_small(self) -> bool:
+        """A served model is not inspected; the steering biases (which a server
+        cannot apply per step anyway) stay off unless set."""
+        return False
+
     base_urls: list[str] = Field(description="Server base URLs (http://host:port/v1).")
     timeout_s: float = 120.0
     retry_s: float = 15.0

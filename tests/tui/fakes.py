@@ -47,10 +47,11 @@ class FakeThreadStore(ThreadStore):
 
     def __init__(self, agent: Agent, threads: Sequence[ThreadInfo]) -> None:
         super().__init__(agent.graph, agent.storage.checkpointer)
-        self.infos = {t.thread_id: t for t in threads}
+        here = str(agent.workspace)  # the canned threads work in the app's workspace
+        self.infos = {t.thread_id: t.model_copy(update={"workspace": here}) for t in threads}
         self.forked: list[tuple[str, str]] = []
 
-    def list(self) -> list[ThreadInfo]:
+    def list(self, workspace: str | Path | None = None) -> list[ThreadInfo]:
         return list(self.infos.values())
 
     def get(self, thread_id: str) -> ThreadInfo:
@@ -65,10 +66,15 @@ class FakeThreadStore(ThreadStore):
     def history(self, thread_id: str, limit: int | None = HISTORY_LIMIT) -> list[CheckpointInfo]:
         return HISTORY[:limit]
 
-    def fork(self, thread_id: str, checkpoint_id: str, title: str | None = None) -> str:
+    def fork(
+        self, thread_id: str, checkpoint_id: str, title: str | None = None, **_: object
+    ) -> str:
         self.forked.append((thread_id, checkpoint_id))
+        original = self.get(thread_id)
         new = ThreadInfo(
-            thread_id="fork0000aaaa", title=title or f"fork of {self.get(thread_id).title}"
+            thread_id="fork0000aaaa",
+            title=title or f"fork of {original.title}",
+            workspace=original.workspace,
         )
         self.infos[new.thread_id] = new
         return new.thread_id

@@ -58,6 +58,10 @@ def render_header(request: ApprovalRequest) -> Text:
     summary = (request.preview or {}).get("summary")
     if summary:
         text.append(f"\n{summary}")
+    where = request.shown_location()  # outside the current directory: say where
+    if where:
+        text.append("\nin ")
+        text.append(where, style="bold yellow")
     if request.reason:
         text.append(f"\nwhy asked: {request.reason}", style="dim")
     return text

@@ -4,12 +4,16 @@ The widget does the thread operations on the agent's
 :class:`~agentkit.threads.ThreadStore` and tells the app what it must react
 to with messages: open a thread, start a new one, a thread was renamed, a
 deletion was confirmed (the app stops a run on that thread first).
+
+It lists the threads of the app's workspace; ``a`` toggles every
+workspace's threads, each row then naming its workspace.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -25,7 +29,7 @@ from agentkit.tui.views import CheckpointRow, ThreadRow, error_text
 NEW_THREAD_TITLE = "new thread"
 
 
-def render_row(row: ThreadRow, current: bool) -> Text:
+def render_row(row: ThreadRow, current: bool, show_workspace: bool = False) -> Text:
     text = Text()
     marker = "● " if current else "  "
     text.append(marker, style="bold")
@@ -36,13 +40,15 @@ def render_row(row: ThreadRow, current: bool) -> Text:
     meta.append(row.thread_id[:6] or "—")
     if row.updated:
         meta.append(f" · {row.updated[5:]}")
+    if show_workspace:
+        meta.append(f" · {Path(row.workspace).name or row.workspace or '?'}")
     text.append_text(meta)
     return text
 
 
 class ThreadItem(ListItem):
-    def __init__(self, row: ThreadRow, current: bool) -> None:
-        super().__init__(Label(render_row(row, current)), classes="thread-item")
+    def __init__(self, row: ThreadRow, current: bool, show_workspace: bool = False) -> None:
+        super().__init__(Label(render_row(row, current, show_workspace)), classes="thread-item")
         self.row = row
 
 
@@ -54,6 +60,7 @@ class ThreadList(ListView):
         Binding("r", "rename", "Rename"),
         Binding("d", "delete", "Delete"),
         Binding("f", "fork", "Fork"),
+        Binding("a", "toggle_all", "All workspaces"),
     ]
 
     class Open(Message):
@@ -86,6 +93,8 @@ class ThreadList(ListView):
         self.store: ThreadStore | None = None
         self.rows: list[ThreadRow] = []
         self.current_id: str = ""
+        self.workspace: str = ""  # the app's: its threads are listed ("" = every thread)
+        self.show_all = False  # every workspace's threads
 
     def on_mount(self) -> None:
         self.border_title = "Threads"
@@ -104,6 +113,16 @@ class ThreadList(ListView):
                 rows = [ThreadRow.from_info(info) for info in self.store.list()]
             except Exception as err:  # noqa: BLE001 - e.g. a locked store: say so, keep going
                 self.report(err, "Cannot list threads")
+        everywhere = self.show_all or not self.workspace
+        listed = len(rows)  # the current thread stays listed wherever it works
+        rows = [
+            r
+            for r in rows
+            if everywhere or r.workspace == self.workspace or r.thread_id == current_id
+        ]
+        elsewhere = listed - len(rows)
+        self.border_title = "Threads · all workspaces" if self.show_all else "Threads"
+        self.border_subtitle = f"{elsewhere} elsewhere · a" if elsewhere else ""
         if current_id and all(row.thread_id != current_id for row in rows):
             rows.insert(0, ThreadRow(current_id, NEW_THREAD_TITLE, "", 0, "new"))
         await self.show(rows, current_id)
@@ -113,7 +132,9 @@ class ThreadList(ListView):
         self.rows = list(rows)
         self.current_id = current_id
         await self.clear()
-        await self.extend(ThreadItem(row, row.thread_id == current_id) for row in self.rows)
+        await self.extend(
+            ThreadItem(row, row.thread_id == current_id, self.show_all) for row in self.rows
+        )
         for index, row in enumerate(self.rows):
             if row.thread_id == current_id:
                 self.index = index
@@ -148,6 +169,11 @@ class ThreadList(ListView):
     async def action_fork(self) -> None:
         if self.highlighted_id:
             await self.ask_fork(self.highlighted_id)
+
+    async def action_toggle_all(self) -> None:
+        """Every workspace's threads, or only this workspace's."""
+        self.show_all = not self.show_all
+        await self.refresh_rows(self.current_id)
 
     # --- operations -------------------------------------------------------------------
 
@@ -219,6 +245,11 @@ class ThreadList(ListView):
 
     def commands(self, current_id: str) -> Iterable[SystemCommand]:
         """Command palette entries for the threads."""
+        yield SystemCommand(
+            "Show this workspace's threads" if self.show_all else "Show every workspace's threads",
+            "Threads of every project, or of this one (a in the sidebar)",
+            self.action_toggle_all,
+        )
         yield SystemCommand(
             "Rename thread", "Give the current thread a title", partial(self.ask_rename, current_id)
         )
