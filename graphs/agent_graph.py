@@ -625,8 +625,6 @@ class AgentNodes:
             step = int(configurable_metadata().get("langgraph_step", -1))
             recorded = self.files.before_call(thread_id, step, p["call_id"], tool, args, workspace)
         outcome = run_once(self.ledger, key, thread_id, tool, p["call_id"], dict(args))
-        if recorded:
-            self.files.after_call(recorded)  # type: ignore[union-attr]
         records: list[HookRecord] = []
         if self.hooks and outcome.status in ("ok", "error"):
             call = HookCall(
@@ -643,6 +641,8 @@ class AgentNodes:
             if seen is not result:
                 status = "error" if seen.status == "error" else outcome.status
                 outcome = dataclasses.replace(outcome, output=seen.output, status=status)
+        if recorded:  # after the after_tool hooks: a formatter's change is agentkit's too
+            self.files.after_call(recorded)  # type: ignore[union-attr]
         if p.get("original_args"):
             note = f"[a hook or an edit changed the arguments to {json.dumps(args)[:300]}]\n"
             outcome = dataclasses.replace(outcome, output=note + outcome.output)

@@ -347,3 +347,24 @@ def test_hooks_in_agentkit_toml(tmp_path: Path) -> None:
     )
     settings = load_settings(config_file=toml)
     assert settings.hooks[0].tools == ["write_file", "edit_file"]
+
+
+def test_a_formatted_file_rewinds_without_a_conflict(tmp_path: Path) -> None:
+    """What an after_tool formatter changes counts as the call's own change:
+    rewind restores the file instead of reporting someone else's edit."""
+    hook = HookConfig(
+        event="after_tool", command=script_hook(tmp_path, "fmt.py", FORMATTER), name="format"
+    )
+    policy = Policy([PolicyRule(action="allow", tool="write_file")])
+    agent, _, ws = control_agent(
+        tmp_path,
+        [call("write_file", {"path": "a.py", "content": "x = 1   "}, "w1"), final("ok")],
+        settings=control_settings(tmp_path, hooks=[hook]),
+        policy=policy,
+    )
+    agent.run("x", "t")
+    assert (ws / "a.py").read_text() == "x = 1\n"
+    step = agent.file_history.changes("t")[0].step
+    report = agent.rewind("t", step - 1)
+    assert [(f.action, f.done) for f in report.files] == [("delete", True)]
+    assert not (ws / "a.py").exists()
