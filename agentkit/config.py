@@ -225,7 +225,7 @@ class Settings(BaseSettings):
     hooks: list[HookConfig] = Field(
         default_factory=list,
         description="Commands run before/after tool calls, on approval requests and at run "
-        "end ([[hooks]], see docs/hooks.md).",
+        "end ([[hooks]], see docs/control.md).",
     )
     compact_at: float = Field(
         0.75,

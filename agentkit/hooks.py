@@ -21,7 +21,7 @@ these methods; a :class:`Hooks` subclass has them all as no-ops::
 - ``on_run_end(result)``: the run finished, stopped or paused for approval.
 
 From ``agentkit.toml``, ``[[hooks]]`` tables run a command with the call as
-JSON on stdin (:class:`CommandHook`; the contract is in docs/hooks.md): exit
+JSON on stdin (:class:`CommandHook`; the contract is in docs/control.md): exit
 0 with no output is no opinion, exit 0 with a JSON verdict says one, exit 2
 denies with stderr as the reason, anything else (or a timeout, or output that
 is not a verdict) is an error, and errors fail closed: the call is denied, or

@@ -2,7 +2,7 @@
 thread runs to completion with every prompt under the limit, the prompt
 only grows at its end between compactions, the full history stays in the
 checkpoints, and /compact works by hand. (The same on the bundled model:
-benchmarks/compaction.py, figures in docs/compaction.md.)"""
+benchmarks/bench_compaction.py, figures in docs/control.md.)"""
 
 from __future__ import annotations
 
