@@ -23,7 +23,6 @@ methods of :class:`AgentNodes` and the routers.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +34,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolCall
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.config import get_config, get_stream_writer
+from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StreamWriter, interrupt
@@ -47,7 +46,6 @@ from agentkit.errors import AgentkitError
 from agentkit.events import (
     ApprovalRequest,
     Approve,
-    CompactionEvent,
     ContextEvent,
     ContextItem,
     Decision,
@@ -67,16 +65,16 @@ from agentkit.graphs.calls import (
     pending_signature,
     propose,
     provenance,
-    run_once,
     saved_decision,
     unparseable,
 )
 from agentkit.graphs.compaction import Compaction, prompt_chars
+from agentkit.graphs.control_steps import ControlSteps, current_mode
 from agentkit.graphs.exemplars import example_values
 from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
-from agentkit.graphs.state import AgentState, PendingCall, PlanNote, SummaryNote
+from agentkit.graphs.state import AgentState, PendingCall, PlanNote
 from agentkit.graphs.steering import Steering, grounding_text
 from agentkit.graphs.support import (
     PlanOutput,
@@ -92,9 +90,8 @@ from agentkit.graphs.support import (
     reply_text,
     reply_usage,
 )
-from agentkit.hooks import HookSet, ToolResult, event_of
-from agentkit.hooks import ToolCall as HookCall
-from agentkit.modes import DEFAULT_MODE, MODE_KEY, PLAN_MODE_NOTE, read_only
+from agentkit.hooks import HookSet, event_of
+from agentkit.modes import DEFAULT_MODE, PLAN_MODE_NOTE, read_only
 from agentkit.tools.base import danger_of, preview_of, side_effects_of
 from agentkit.tools.registry import call_target
 
@@ -121,7 +118,7 @@ class Limits:
 
 
 @dataclass
-class AgentNodes:
+class AgentNodes(ControlSteps):
     """The node functions, sharing their dependencies. Every method takes the
     state and returns a partial update, so any of them can be reused in a
     user-built ``StateGraph(AgentState)``."""
@@ -353,59 +350,6 @@ class AgentNodes:
         planning = current_mode() == "plan"
         return [t for t in self.tools if t.name in names and not (planning and not read_only(t))]
 
-    def _compact_if_due(
-        self, state: AgentState, prompt: list[AnyMessage], offered: Sequence[BaseTool]
-    ) -> SummaryNote | None:
-        """A summary of the older turns when ``prompt`` would pass the
-        compaction threshold (and its event), else None."""
-        if self.compaction is None:
-            return None
-        before = self.compaction.estimate(prompt, state, offered)
-        if not self.compaction.due(before):
-            return None
-        return self.compact(state, "auto", before, offered)
-
-    def compact(
-        self,
-        state: AgentState,
-        trigger: str = "manual",
-        tokens_before: int | None = None,
-        offered: Sequence[BaseTool] | None = None,
-    ) -> SummaryNote | None:
-        """Summarise ``state``'s older turns (None when there is nothing to
-        summarise); emits a :class:`~agentkit.events.CompactionEvent` inside
-        a run. ``Agent.compact`` calls it outside one."""
-        compaction = self.compaction or Compaction()
-        tools = self.offered_tools(state) if offered is None else offered
-        if tokens_before is None:
-            tokens_before = compaction.estimate(self.act_prompt(state, None, tools), state, tools)
-        start = time.perf_counter()
-        summary = compaction.compact(self.chat_model, state, trigger, tokens_before)
-        if summary is None:
-            return None
-        compacted: AgentState = {
-            **state,
-            "summaries": [*state.get("summaries", []), summary],
-            "prompt_tokens": 0,
-        }
-        after = self.act_prompt(compacted, None, tools)
-        summary["tokens_after"] = compaction.estimate(after, compacted, tools)
-        seconds = time.perf_counter() - start
-        event = CompactionEvent(
-            summarized=summary["upto"],
-            kept=len(state.get("messages", [])) - summary["upto"],
-            tokens_before=tokens_before,
-            tokens_after=summary["tokens_after"],
-            seconds=round(seconds, 3),
-            summary=summary["summary"],
-            trigger="manual" if trigger == "manual" else "auto",
-        )
-        try:
-            get_stream_writer()(event)
-        except RuntimeError:  # outside a run
-            pass
-        return summary
-
     def act_prompt(
         self,
         state: AgentState,
@@ -504,32 +448,6 @@ class AgentNodes:
             decisions.append({**decide(p, answer), **stamp})
         return {"decisions": decisions}
 
-    def _edited(self, p: PendingCall, edit: Edit) -> tuple[PendingCall, Decision | None]:
-        """``p`` with the edited arguments, evaluated again, and what that
-        means: run (an approval), refuse (a deny verdict), or None: ask again."""
-        tool = self.tools_by_name[p["tool"]]
-        verdict = self.gate.evaluate(
-            tool,
-            edit.args,
-            call_id=p["call_id"],
-            thread_id=current_thread_id(),
-            mode=p.get("mode", current_mode()),
-            workspace=current_workspace(),
-        )
-        edited: PendingCall = {
-            **p,
-            "args": verdict.args,
-            "original_args": p.get("original_args", p["args"]),
-            "rule_id": verdict.rule_id,
-        }
-        if verdict.action == "deny":
-            reason = f"edited call: {verdict.reason}"
-            denied: PendingCall = {**edited, "verdict": "deny", "reason": reason}
-            return {**denied, "decided_by": verdict.decided_by}, edit
-        if verdict.action == "ask" and verdict.reason != p["reason"].removeprefix("edited: "):
-            return {**edited, "reason": f"edited: {verdict.reason}"}, None
-        return edited, Edit(call_id=p["call_id"], args=verdict.args)
-
     def approval_request(self, p: PendingCall) -> ApprovalRequest:
         """A call the policy asks about, as the human sees it."""
         tool = self.tools_by_name[p["tool"]]
@@ -612,42 +530,6 @@ class AgentNodes:
             update["hook_log"] = hook_log
         return update
 
-    def _run(
-        self, key: str, thread_id: str, p: PendingCall, args: dict[str, object]
-    ) -> tuple[CallOutcome, list[HookRecord]]:
-        """Run one decided call once: record the files it will change (for
-        rewind) first, apply the ``after_tool`` hooks to its result."""
-        tool = self.tools_by_name[p["tool"]]
-        here = current_workspace()
-        workspace = Path(here) if here else self.workspace
-        recorded: list[int] = []
-        if self.files is not None and self.ledger.get(key) is None:
-            step = int(configurable_metadata().get("langgraph_step", -1))
-            recorded = self.files.before_call(thread_id, step, p["call_id"], tool, args, workspace)
-        outcome = run_once(self.ledger, key, thread_id, tool, p["call_id"], dict(args))
-        records: list[HookRecord] = []
-        if self.hooks and outcome.status in ("ok", "error"):
-            call = HookCall(
-                call_id=p["call_id"],
-                tool=p["tool"],
-                args=dict(args),
-                side_effects=list(p["side_effects"]),
-                thread_id=thread_id,
-                workspace=str(workspace or ""),
-                mode=p.get("mode", DEFAULT_MODE),
-            )
-            result = ToolResult(outcome.output, outcome.status, outcome.duration_s)
-            seen, records = self.hooks.after_tool(call, result)
-            if seen is not result:
-                status = "error" if seen.status == "error" else outcome.status
-                outcome = dataclasses.replace(outcome, output=seen.output, status=status)
-        if recorded:  # after the after_tool hooks: a formatter's change is agentkit's too
-            self.files.after_call(recorded)  # type: ignore[union-attr]
-        if p.get("original_args"):
-            note = f"[a hook or an edit changed the arguments to {json.dumps(args)[:300]}]\n"
-            outcome = dataclasses.replace(outcome, output=note + outcome.output)
-        return outcome, records
-
     # --- observe / finish --------------------------------------------------------
     def observe(self, state: AgentState) -> AgentState:
         plan = [PlanStep(**s) for s in state.get("plan", [])]
@@ -689,19 +571,6 @@ class AgentNodes:
         if deadline is not None and time.time() >= deadline:
             return "wall-clock budget exceeded"
         return ""
-
-
-def current_mode() -> str:
-    """The permission mode of the running invocation (``default`` outside one)."""
-    return str(configurable().get(MODE_KEY) or DEFAULT_MODE)
-
-
-def configurable_metadata() -> dict[str, object]:
-    """The running node's config metadata (``langgraph_step``, ...; {} outside a run)."""
-    try:
-        return dict(get_config().get("metadata", {}))
-    except RuntimeError:
-        return {}
 
 
 def tool_order(*names: str) -> Callable[[AgentState], str]:
