@@ -1,6 +1,7 @@
 """Context compaction: a long thread with and without it.
 
     .venv/bin/python benchmarks/bench_compaction.py [--steps 200] [--n-ctx 2048]
+    .venv/bin/python benchmarks/bench_compaction.py --bundled [--threads 1]
 
 A scripted model calls a read tool ``steps - 1`` times (each result ~40
 words) and then answers; summary requests get a fixed short summary. The
@@ -8,8 +9,9 @@ same thread runs twice on SQLite checkpoints: with compaction at 0.75 of
 ``n_ctx``, and without (a context size nothing reaches). Prompt sizes are
 counted with LangChain's ``count_tokens_approximately`` on what the model was
 actually sent. Prints numbers; asserts nothing (tests/test_compaction.py
-does). The model's own summarising time is not measured here: with the
-bundled model each compaction is one generation of at most ~200 tokens.
+does). ``--bundled`` also times one compaction of a 40-step thread (the
+summary written by the bundled model, ``summary_tokens`` at most), the cost
+each compaction adds to a run.
 """
 
 from __future__ import annotations
@@ -92,11 +94,56 @@ def run(steps: int, n_ctx: int, compact_at: float, data: Path) -> dict[str, floa
     }
 
 
+def time_bundled(threads: int, data: Path) -> None:
+    """One compaction of a 40-step thread, summarised by the bundled model."""
+    from agentkit.graphs.compaction import Compaction
+    from agentkit.models.factory import make_chat_model
+
+    steps = 40
+    script: list[Any] = [call("probe", {"page": i}, f"p{i}") for i in range(steps - 1)]
+    model = Summariser(script=[*script, final("read every page")])
+    tool = declare(
+        StructuredTool.from_function(
+            probe, name="probe", description="Read a page.", args_schema=PageArgs
+        ),
+        ["read"],
+    )
+    settings = Settings(data_dir=data, workspace=data, n_ctx=10**7, compact_at=0.0)
+    agent = Agent(
+        model=model,
+        tools=[tool],
+        settings=settings,
+        planning=False,
+        limits=Limits(max_steps=steps + 5, max_tokens=10**7, max_repeats=10**6),
+    )
+    agent.run("read all the pages", "t")
+    values = agent.graph.get_state({"configurable": {"thread_id": "t"}}).values
+    real = make_chat_model(Settings(n_threads=threads, n_ctx=2048))
+    real.invoke("hi", max_tokens=1)  # load the model first: not part of the figure
+    compaction = Compaction(n_ctx=2048)
+    start = time.perf_counter()
+    note = compaction.compact(real, values, "manual")
+    seconds = time.perf_counter() - start
+    assert note is not None
+    summarised = sum(len(str(m.content)) for m in values["messages"][: note["upto"]])
+    print(
+        f"bundled model, {threads} thread(s): one compaction of {note['upto']} messages "
+        f"({summarised:,} chars) took {seconds:.1f}s"
+    )
+    print(note["summary"][-400:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--n-ctx", type=int, default=2048)
+    parser.add_argument("--bundled", action="store_true", help="Time one real compaction.")
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    if args.bundled:
+        with tempfile.TemporaryDirectory() as tmp:
+            time_bundled(args.threads, Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         on = run(args.steps, args.n_ctx, 0.75, Path(tmp) / "on")
         off = run(args.steps, 10**7, 0.0, Path(tmp) / "off")

@@ -200,11 +200,24 @@ class Compaction:
         except (AgentkitError, ValueError, TypeError, IndexError):
             text = ""
         text = text.strip()
+        if _echoes(text, prompt):  # small models may copy their input: no summary at all
+            text = ""
         if not text:
             text = (
                 f"(no model summary) The last of the summarised turns: {lines[-1] if lines else ''}"
             )
         return "Summary: " + text[:SUMMARY_MAX_CHARS]
+
+
+def _echoes(text: str, prompt: Sequence[AnyMessage]) -> bool:
+    """True when most of ``text``'s lines are copied from ``prompt`` (what a
+    small model does instead of summarising; the bundled 270M one does)."""
+    lines = [line.strip() for line in text.splitlines() if len(line.strip()) > 20]
+    if not lines:
+        return False
+    source = "\n".join(str(m.content) for m in prompt)
+    copied = sum(1 for line in lines if line in source)
+    return copied * 2 > len(lines)
 
 
 def prompt_chars(messages: Sequence[AnyMessage]) -> int:

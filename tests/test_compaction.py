@@ -142,3 +142,21 @@ def test_compact_by_hand(tmp_path: Path) -> None:
     last = act_prompts(model)[-1]
     assert isinstance(last[0], SystemMessage) and "Summary:" in str(last[0].content)
     assert len(last) < len(values["messages"])
+
+
+class EchoingModel(ScriptedChatModel):
+    """What the bundled 270M model does when asked for a summary: copies its input."""
+
+    def _reply(self, messages: list[BaseMessage], **kwargs: Any) -> AIMessage:
+        return AIMessage(content="\n".join(str(m.content) for m in messages))
+
+
+def test_a_summary_that_copies_the_input_is_not_used(tmp_path: Path) -> None:
+    agent, _ = long_agent(tmp_path, 12, n_ctx=100_000)
+    list(agent.stream("read all the pages", "t"))
+    values = agent.graph.get_state({"configurable": {"thread_id": "t"}}).values
+    note = Compaction(n_ctx=2048, keep_last=3).compact(EchoingModel(script=[]), values)
+    assert note is not None
+    assert "(no model summary)" in note["summary"]
+    assert SUMMARY_INSTRUCTIONS not in note["summary"]
+    assert len(note["summary"]) < 1500
