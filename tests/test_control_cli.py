@@ -109,6 +109,8 @@ def test_resume_mode_switch_and_bad_mode(env: dict[str, Any]) -> None:
     assert isinstance(bad.exception, AgentkitError) and "unknown mode 'yolo'" in str(bad.exception)
     out = invoke("resume", "t", "--approve", "w1", "--mode", "accept-edits", "--json")
     assert out.exit_code == 0 and lines(out.output)[-1]["mode"] == "accept-edits"
+    assert "mode: accept-edits" in invoke("threads", "show", "t").output
+    assert json.loads(invoke("threads", "show", "t", "--json").output)["mode"] == "accept-edits"
 
 
 def test_policy_rules_lists_and_revokes_always_allows(env: dict[str, Any]) -> None:

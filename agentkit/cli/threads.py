@@ -81,14 +81,16 @@ def list_threads(
 
 @threads_app.command("show")
 def show(thread: str, config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
-    """A thread's status, pending approvals and transcript."""
-    store = open_store(config)
+    """A thread's status, permission mode, pending approvals and transcript."""
+    agent = open_agent(config)
+    store = agent.threads
     info = store.get(thread)
     messages = store.messages(thread)
     if as_json:
         payload = json.loads(info.model_dump_json())
         origin = store.origin(thread)
         payload["origin"] = json.loads(origin.model_dump_json()) if origin else None
+        payload["mode"] = agent.mode(thread)
         payload["messages"] = [
             {"type": m.type, "content": m.content, "tool_calls": getattr(m, "tool_calls", [])}
             for m in messages
@@ -108,6 +110,7 @@ def show(thread: str, config: Path | None = ConfigOption, as_json: bool = JsonOp
         if origin.policy_file:
             digest = f"sha256 {origin.policy_sha256[:12]}" if origin.policy_sha256 else "no file"
             typer.echo(f"policy: {origin.policy_file} ({digest} at the start)")
+    typer.echo(f"mode: {agent.mode(thread)}")
     if info.stop_reason:
         typer.echo(f"stopped: {info.stop_reason}")
     for m in messages:
