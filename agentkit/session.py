@@ -77,6 +77,7 @@ class SessionControl:
         """Summarise the thread's older turns now (``/compact``); None when
         there is nothing older than the messages kept verbatim. The full
         history stays in the checkpoints."""
+        self.threads.get(thread_id)  # ThreadNotFoundError: one line, nothing done
         snapshot = self.graph.get_state(self._config(thread_id))
         if pending_requests(snapshot):
             raise AgentkitError(

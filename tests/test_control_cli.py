@@ -153,3 +153,20 @@ def test_command_hooks_show_in_the_json_stream(env: dict[str, Any]) -> None:
     assert hooks and hooks[0]["hook"] == "no-locks" and hooks[0]["outcome"] == "deny"
     assert "lock files are generated" in hooks[0]["reason"]
     assert not (env["ws"] / "poetry.lock").exists()
+
+
+def test_threads_compact(env: dict[str, Any]) -> None:
+    from langchain_core.messages import AIMessage
+
+    env["model"].script[:] = [final(f"answer {i}") for i in range(5)]
+    for i in range(5):
+        assert invoke("run", f"question {i}", "--no-plan", "--thread", "t").exit_code == 0
+    env["model"].script.append(AIMessage(content="Five questions were answered."))
+    out = invoke("threads", "compact", "t", "--json")
+    assert out.exit_code == 0, out.output
+    event = json.loads(out.output)
+    assert event["kind"] == "compaction" and event["trigger"] == "manual"
+    assert event["summarized"] >= 2 and "Five questions were answered." in event["summary"]
+    assert len(invoke("threads", "show", "t", "--json").output) > 0
+    again = invoke("threads", "compact", "nope")
+    assert isinstance(again.exception, AgentkitError)

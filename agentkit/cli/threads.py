@@ -1,4 +1,4 @@
-"""``agentkit threads list|show|history|fork|rewind|rename|delete``."""
+"""``agentkit threads list|show|history|fork|rewind|compact|rename|delete``."""
 
 from __future__ import annotations
 
@@ -234,6 +234,30 @@ def rewind_command(
             typer.echo(f"{verb} fork at checkpoint {report.checkpoint_id}")
     if report.conflicts:
         raise typer.Exit(1)
+
+
+@threads_app.command("compact")
+def compact_command(
+    thread: str,
+    config: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Summarise the thread's older turns now (runs also do it on their own
+    near the context size); the full history stays in the checkpoints."""
+    from agentkit.cli.run import make_agent
+    from agentkit.config import load_settings
+
+    agent = make_agent(load_settings(config_file=config), tool_names=[])
+    event = agent.compact(thread)
+    if as_json:
+        typer.echo(event.model_dump_json() if event else "null")
+    elif event is None:
+        typer.echo(f"nothing to compact in {thread} yet")
+    else:
+        typer.echo(
+            f"compacted {event.summarized} message(s), kept {event.kept}: "
+            f"~{event.tokens_before} -> ~{event.tokens_after} tokens ({event.seconds:.1f}s)"
+        )
 
 
 @threads_app.command("rename")
