@@ -49,6 +49,9 @@ class McpToolOverride(BaseModel):
     side_effects: list[ToolSideEffect] | None = Field(
         None, description="Declared side effects (default: the server's, else exec)."
     )
+    trusted: bool | None = Field(
+        None, description="Trust this tool's results (default: the server's setting)."
+    )
 
 
 class McpServerConfig(BaseModel):
@@ -77,6 +80,11 @@ class McpServerConfig(BaseModel):
     )
     prefix: bool = Field(
         True, description="Name tools '<server>_<tool>' so they cannot shadow built-ins."
+    )
+    trusted: bool = Field(
+        False,
+        description="Treat this server's results as trusted content (default: untrusted, so "
+        "calls that copy text from them ask).",
     )
 
 
@@ -258,10 +266,23 @@ class Settings(BaseSettings):
     instructions_max_chars: int = Field(
         8000, ge=0, description="Cap on the project instructions' characters."
     )
+    untrusted_content: Literal["copied", "all", "off"] = Field(
+        "copied",
+        description="After the run has seen untrusted content (web pages, untrusted MCP tools, "
+        "files the task did not name): copied = a side-effecting call whose arguments copy text "
+        "from it asks, whatever the rules say; all = every side-effecting call asks; off = no "
+        "tracking.",
+    )
+    trust_named_files: bool = Field(
+        False, description="Trust the contents of files the task names (default: untrusted)."
+    )
 
     # --- tools ------------------------------------------------------------------
     workspace: Path | None = Field(
         None, description="Root that file and shell tools are confined to (default: cwd)."
+    )
+    read_hard_links: bool = Field(
+        False, description="File tools read files with several hard links (one may be outside)."
     )
     tool_timeout_s: float = Field(30.0, gt=0, description="Per-call tool timeout.")
     tool_max_output_chars: int = Field(
@@ -271,6 +292,20 @@ class Settings(BaseSettings):
     )
     tool_max_output_lines: int = Field(
         400, ge=10, description="Cap on one tool result's lines (a truncation marker says so)."
+    )
+    protected_paths: list[str] = Field(
+        default_factory=list,
+        description="Extra globs (relative to the workspace) that are never written without a "
+        "human's yes, added to the built-in list (.git/, .envrc, .vscode/, shell rc files, ...).",
+    )
+    protect_build_files: bool = Field(
+        False,
+        description="Also protect build entry points (Makefile, package.json, setup.py, ...).",
+    )
+    unprotect_paths: list[str] = Field(
+        default_factory=list,
+        description="Built-in protected globs to drop (exact entries, e.g. '**/.vscode/**'); "
+        "agentkit doctor warns while any is set.",
     )
     shell_sandbox: Literal["auto", "bwrap", "off"] = Field(
         "auto",

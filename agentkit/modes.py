@@ -96,10 +96,10 @@ def apply_mode(
 def _workspace_edit(tool: BaseTool, args: Mapping[str, Any], verdict: PolicyVerdict) -> bool:
     """A write by one of agentkit's workspace tools, to a path inside the
     workspace that is not protected, which only the side-effect default asked
-    about (an explicit rule, a protected path, a destructive call or a tool's
-    own default keep asking)."""
-    if verdict.rule_id is not None or not verdict.reason.endswith("(default)"):
-        return False
+    about (an explicit rule, a protected path, untrusted content, a
+    destructive call or a tool's own default keep asking)."""
+    if verdict.rule_id is not None or verdict.reason != "write: ask (default)":
+        return False  # a rule, a tool's own default, or a guard's reason added
     if side_effects_of(tool) != {"write"} or danger_of(tool, args) == "destructive":
         return False
     workspace = getattr(tool, "ws", None)

@@ -42,6 +42,7 @@ from langgraph.types import StreamWriter, interrupt
 from agentkit.approvals.always import always_options, pattern_rule
 from agentkit.approvals.decisions import call_signature, parse_decisions
 from agentkit.approvals.policy import Policy
+from agentkit.approvals.untrusted import Provenance
 from agentkit.errors import AgentkitError
 from agentkit.events import (
     ApprovalRequest,
@@ -326,6 +327,18 @@ class AgentNodes(ControlSteps):
             current_thread_id(),
             current_workspace(),
         )
+        seen = None
+        if self.policy.untrusted_content != "off" and any(
+            side_effects_of(self.tools_by_name[c["name"]]) - {"read"}
+            for c in response.tool_calls
+            if c["name"] in self.tools_by_name
+        ):  # what the model has read, and from whom
+            seen = Provenance.of(
+                state.get("messages", []),
+                self.tools_by_name,
+                state.get("task", ""),
+                state.get("context", []),
+            )
         mode = current_mode()
         checked = [
             propose(
@@ -334,6 +347,7 @@ class AgentNodes(ControlSteps):
                 self.policy,
                 blocked,
                 thread_id,
+                seen,
                 workspace,
                 gate=self.gate,
                 mode=mode,
@@ -395,7 +409,12 @@ class AgentNodes(ControlSteps):
     @staticmethod
     def plan_note(state: AgentState) -> PlanNote | None:
         """A note for the act prompt when the plan differs from the last one shown."""
-        text = P.render_plan(state.get("plan", []))
+        plan = state.get("plan", [])
+        if len(plan) < 2:
+            # A one-step plan is the request itself: repeating it (with a
+            # "[x]" once done) only gives a small model more text to copy.
+            return None
+        text = P.render_plan(plan)
         notes = state.get("plan_notes", [])
         if not text or (notes and notes[-1]["text"] == text):
             return None

@@ -24,6 +24,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 
 from agentkit.approvals.decisions import call_signature, validate_args
 from agentkit.approvals.policy import Policy
+from agentkit.approvals.untrusted import Provenance
 from agentkit.events import (
     Approve,
     Decision,
@@ -40,6 +41,7 @@ from agentkit.graphs.ledger import CallLedger
 from agentkit.graphs.state import CallDecision, PendingCall
 from agentkit.modes import DEFAULT_MODE
 from agentkit.tools.base import side_effects_of
+from agentkit.tools.protected import pinned_targets
 
 UNPARSEABLE_TOOL = "?"
 
@@ -100,13 +102,17 @@ def propose(
     policy: Policy,
     blocked: Mapping[str, str],
     thread_id: str | None,
+    seen: Provenance | None = None,
     workspace: str | None = None,
     *,
     gate: CallGate | None = None,
     mode: str = DEFAULT_MODE,
 ) -> PendingCall:
     """A call the model made, checked, with the verdict of the policy, the
-    permission ``mode`` and the hooks (see :mod:`.gate`)."""
+    permission ``mode`` and the hooks (see :mod:`.gate`). ``seen``: what the
+    run has seen (untrusted content). The real paths its writes were
+    evaluated for are pinned: a write that leads elsewhere when it runs is
+    refused (see :func:`run_once`)."""
     name, args = call["name"], call["args"]
     base = PendingCall(call_id=call["id"] or "", tool=name, args=args, side_effects=[], reason="")
     tool = tools.get(name)
@@ -129,7 +135,13 @@ def propose(
         return {**base, "verdict": "invalid", "reason": "blocked repeat", "error": error}
     gate = gate or CallGate(policy)
     verdict = gate.evaluate(
-        tool, args, call_id=base["call_id"], thread_id=thread_id, mode=mode, workspace=workspace
+        tool,
+        args,
+        call_id=base["call_id"],
+        thread_id=thread_id,
+        mode=mode,
+        workspace=workspace,
+        seen=seen,
     )
     out: PendingCall = {
         **base,
@@ -143,6 +155,8 @@ def propose(
     }
     if verdict.rewritten:
         out["original_args"] = dict(args)
+    if verdict.pinned:
+        out["pinned"] = verdict.pinned
     return out
 
 
@@ -244,11 +258,18 @@ def saved_decision(saved: CallDecision | Mapping[str, object]) -> CallDecision:
 
 
 def run_once(
-    ledger: CallLedger, key: str, thread_id: str, tool: BaseTool, call_id: str, args: dict[str, Any]
+    ledger: CallLedger,
+    key: str,
+    thread_id: str,
+    tool: BaseTool,
+    call_id: str,
+    args: dict[str, Any],
+    pinned: Mapping[str, str] | None = None,
 ) -> CallOutcome:
     """Run a decided call unless the ledger says it already ran: a finished
     call reuses its output, an unfinished one with side effects is not run
-    again (it may have partly run)."""
+    again (it may have partly run). ``pinned``: the real paths its writes
+    were evaluated for; a write that now leads elsewhere is refused."""
     entry = ledger.get(key)
     if entry is not None and entry.state == "done":
         status: ToolOutcome = "error" if entry.status == "error" else "ok"
@@ -256,7 +277,8 @@ def run_once(
     if entry is not None and side_effects_of(tool) != {"read"}:
         return CallOutcome(call_id, tool.name, args, "error", P.INTERRUPTED_NOTE)
     ledger.start(key, thread_id, tool.name)
-    outcome = run_tool(tool, args, call_id)
+    with pinned_targets(pinned):
+        outcome = run_tool(tool, args, call_id)
     ledger.finish(key, outcome.output, outcome.status, outcome.duration_s)
     return outcome
 

@@ -126,6 +126,7 @@ class ControlSteps:
             "args": verdict.args,
             "original_args": p.get("original_args", p["args"]),
             "rule_id": verdict.rule_id,
+            "pinned": verdict.pinned,  # the edited paths' real targets
         }
         if verdict.action == "deny":
             reason = f"edited call: {verdict.reason}"
@@ -147,7 +148,9 @@ class ControlSteps:
         if self.files is not None and self.ledger.get(key) is None:
             step = int(configurable_metadata().get("langgraph_step", -1))
             recorded = self.files.before_call(thread_id, step, p["call_id"], tool, args, workspace)
-        outcome = run_once(self.ledger, key, thread_id, tool, p["call_id"], dict(args))
+        outcome = run_once(
+            self.ledger, key, thread_id, tool, p["call_id"], dict(args), p.get("pinned")
+        )
         records: list[HookRecord] = []
         if self.hooks and outcome.status in ("ok", "error"):
             call = HookCall(

@@ -19,8 +19,8 @@ each hook's word as a record for the thread.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.tools import BaseTool
 
@@ -31,6 +31,9 @@ from agentkit.events import HookRecord, PolicyAction
 from agentkit.hooks import Allow, Ask, Deny, HookSet, Rewrite, ToolCall
 from agentkit.modes import apply_mode
 from agentkit.tools.base import danger_of, side_effects_of
+
+if TYPE_CHECKING:
+    from agentkit.approvals.untrusted import Provenance
 
 DecidedBy = Literal["policy", "mode", "hook"]
 
@@ -44,6 +47,12 @@ class GateVerdict:
     rule_id: str | None = None
     hooks: list[HookRecord] = field(default_factory=list)
     rewritten: bool = False
+    pinned: dict[str, str] = field(default_factory=dict)
+    """Path as written -> the real path a write was evaluated for (see
+    :func:`agentkit.graphs.calls.run_once`)."""
+    held: bool = False
+    """A guard asked (a protected path, untrusted content): only a human
+    answers it, never a hook's ``Allow``."""
 
 
 @dataclass
@@ -59,10 +68,15 @@ class CallGate:
         thread_id: str | None,
         mode: str,
         workspace: str | None = None,
+        seen: Provenance | None = None,
     ) -> tuple[PolicyVerdict, DecidedBy]:
-        verdict = self.policy.evaluate(tool, args, thread_id=thread_id, workspace=workspace)
+        verdict = self.policy.evaluate(
+            tool, args, thread_id=thread_id, workspace=workspace, seen=seen
+        )
         moded = apply_mode(mode, tool, args, verdict)
-        return moded, "policy" if moded is verdict else "mode"
+        if moded is verdict:
+            return verdict, "policy"
+        return replace(moded, targets=verdict.targets), "mode"
 
     def evaluate(
         self,
@@ -73,11 +87,12 @@ class CallGate:
         thread_id: str | None,
         mode: str,
         workspace: str | None = None,
+        seen: Provenance | None = None,
     ) -> GateVerdict:
         """``workspace``: the thread's (policy rules keyed by another do not
         apply; hooks see it); default: the gate's own."""
-        verdict, by = self.policy_verdict(tool, args, thread_id, mode, workspace)
-        current = GateVerdict(verdict.action, verdict.reason, dict(args), by, verdict.rule_id)
+        verdict, by = self.policy_verdict(tool, args, thread_id, mode, workspace, seen)
+        current = _gated(verdict, dict(args), by)
         if current.action == "deny" or not self.hooks:
             return current
         asked_by: str | None = None
@@ -110,25 +125,37 @@ class CallGate:
                 return _denied(
                     current, f"hook {name} rewrote the call into an invalid one: {problem}"
                 )
-            verdict, by = self.policy_verdict(tool, answer.args, thread_id, mode, workspace)
-            current = GateVerdict(
-                verdict.action,
-                verdict.reason,
-                dict(answer.args),
-                by,
-                verdict.rule_id,
-                current.hooks,
-                rewritten=True,
-            )
+            verdict, by = self.policy_verdict(tool, answer.args, thread_id, mode, workspace, seen)
+            hooks = current.hooks
+            current = _gated(verdict, dict(answer.args), by)
+            current.hooks, current.rewritten = hooks, True
             if current.action == "deny":
                 return current
         if asked_by and current.action == "allow":
             current.action, current.reason, current.decided_by = "ask", f"hook {asked_by}", "hook"
-        elif allowed_by and not asked_by and current.action == "ask":
+        elif allowed_by and not asked_by and current.action == "ask" and not current.held:
             if danger_of(tool, current.args) != "destructive":
                 current.action, current.decided_by = "allow", "hook"
                 current.reason = f"hook {allowed_by} (policy: {current.reason})"
         return current
+
+
+GUARD_MARKS = (
+    "only a human can allow that",
+    "no rule auto-allows that",
+    "side-effecting calls ask",
+)
+
+
+def _gated(verdict: PolicyVerdict, args: dict[str, Any], by: DecidedBy) -> GateVerdict:
+    """The policy's (or mode's) verdict with the real paths its writes were
+    evaluated for, and whether a guard holds it (see :class:`GateVerdict`)."""
+    targets = getattr(verdict, "targets", ()) or ()
+    pinned = {t.written: t.resolved for t in targets if t.write and t.resolved}
+    held = verdict.action == "ask" and any(mark in verdict.reason for mark in GUARD_MARKS)
+    return GateVerdict(
+        verdict.action, verdict.reason, args, by, verdict.rule_id, pinned=pinned, held=held
+    )
 
 
 def _denied(current: GateVerdict, reason: str) -> GateVerdict:

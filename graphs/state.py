@@ -57,6 +57,7 @@ class PendingCall(TypedDict, total=False):
     rule_id: str | None  # the policy rule that decided, if one did
     original_args: dict[str, Any]  # the model's arguments, when a hook rewrote them
     hooks: list[HookRecord]  # what the before_tool hooks said (moved to hook_log)
+    pinned: dict[str, str]  # path as written -> the real path (relative) a write was checked for
 
 
 class CallDecision(TypedDict):

@@ -15,16 +15,12 @@ from langchain_tests.unit_tests import ChatModelUnitTests
 from agentkit.models.chat import ChatLlama
 
 
-def _params() -> dict[str, Any]:
+def _params(model: str = "bundled:gemma3-270m") -> dict[str, Any]:
     from agentkit.config import load_settings
     from agentkit.models.resolve import resolve_model_path
 
-    path = resolve_model_path("bundled:gemma3-270m", load_settings().resolved_cache_dir())
-    return {
-        "model_path": str(path),
-        "model": "bundled:gemma3-270m",
-        "temperature": 0.0,
-    }
+    path = resolve_model_path(model, load_settings().resolved_cache_dir())
+    return {"model_path": str(path), "model": model, "temperature": 0.0}
 
 
 class _Capabilities:
@@ -97,3 +93,13 @@ class TestChatLlamaIntegration(_Capabilities, ChatModelIntegrationTests):
     )
     def test_unicode_tool_call_integration(self, model: Any, **kwargs: Any) -> None:
         super().test_unicode_tool_call_integration(model, **kwargs)
+
+
+@pytest.mark.model
+class TestChatLlamaSmolLM2Integration(_Capabilities, ChatModelIntegrationTests):
+    """The same suite on a second architecture: SmolLM2-135M Instruct, whose own
+    chat template (ChatML, from the GGUF's metadata) renders the prompt."""
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {**_params("bundled:smollm2-135m"), "max_tokens": 40}

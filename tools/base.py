@@ -22,6 +22,12 @@ tool's ``metadata``:
   the values a string argument may take right now (e.g. the paths that exist
   in the workspace), so the grammar offers only those; ``None`` leaves the
   argument free. ``text`` is the task and what the run has seen so far.
+- ``"agentkit_targets"``: a callable ``(args) -> list[PathTarget]``: what the
+  call's path arguments really touch (file tools, and the files a shell
+  command writes). Policy path rules and protected paths use it.
+- ``"agentkit_untrusted"``: whether the tool's results are untrusted content
+  (``True``/``False``, or a callable ``(args, trusted_text) -> bool``; e.g. a
+  file the task did not name). Default: untrusted for ``network`` tools.
 
 Approval wraps tools; tools never ask for approval themselves.
 """
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import (
+    TYPE_CHECKING,
     Any,
     Required,  # pydantic needs it on Python < 3.12
 )
@@ -39,6 +46,9 @@ from typing_extensions import TypedDict
 
 # The vocabulary lives in the bottom layer (events and approvals use it too).
 from agentkit.events import SIDE_EFFECTS, DangerLevel, PolicyAction, SideEffect, ToolPreview
+
+if TYPE_CHECKING:
+    from agentkit.tools.protected import PathTarget
 
 __all__ = [
     "SIDE_EFFECTS",
@@ -58,6 +68,8 @@ __all__ = [
     "default_policy_of",
     "preview_of",
     "side_effects_of",
+    "targets_of",
+    "untrusted_of",
 ]
 
 SIDE_EFFECTS_KEY = "agentkit_side_effects"
@@ -66,6 +78,8 @@ DANGER_KEY = "agentkit_danger"
 POLICY_KEY = "agentkit_policy"
 EXAMPLES_KEY = "agentkit_examples"
 CHOICES_KEY = "agentkit_choices"
+TARGETS_KEY = "agentkit_targets"
+UNTRUSTED_KEY = "agentkit_untrusted"
 MENTIONS_KEY = "agentkit_mentions"
 
 
@@ -82,6 +96,8 @@ class ToolExample(TypedDict, total=False):
 PreviewFn = Callable[[Mapping[str, Any]], ToolPreview]
 DangerFn = Callable[[Mapping[str, Any]], DangerLevel]
 ChoicesFn = Callable[[str, str], Sequence[str] | None]
+TargetsFn = Callable[[Mapping[str, Any]], "Sequence[PathTarget]"]
+UntrustedFn = Callable[[Mapping[str, Any], str], bool]
 MentionsFn = Callable[[str], bool]
 
 
@@ -94,10 +110,14 @@ def declare(
     examples: Sequence[ToolExample] | None = None,
     choices: ChoicesFn | None = None,
     mentions: MentionsFn | None = None,
+    *,
+    targets: TargetsFn | None = None,
+    untrusted: bool | UntrustedFn | None = None,
 ) -> BaseTool:
     """Attach side effects (and optionally a preview, a danger classifier, a
-    default policy, examples and argument choices) to any LangChain tool.
-    Returns the same tool."""
+    default policy, examples, argument choices, path targets and whether its
+    results are untrusted content) to any LangChain tool. Returns the same
+    tool."""
     effects = list(dict.fromkeys(side_effects))
     unknown = [e for e in effects if e not in SIDE_EFFECTS]
     if unknown:
@@ -114,6 +134,10 @@ def declare(
         metadata[EXAMPLES_KEY] = list(examples)
     if choices is not None:
         metadata[CHOICES_KEY] = choices
+    if targets is not None:
+        metadata[TARGETS_KEY] = targets
+    if untrusted is not None:
+        metadata[UNTRUSTED_KEY] = untrusted
     if mentions is not None:
         metadata[MENTIONS_KEY] = mentions
     tool.metadata = metadata
@@ -188,3 +212,32 @@ def danger_of(tool: BaseTool, args: Mapping[str, Any]) -> DangerLevel | None:
 def default_policy_of(tool: BaseTool) -> PolicyAction | None:
     """A per-tool default action from the tool's declaration (e.g. MCP config)."""
     return (tool.metadata or {}).get(POLICY_KEY)
+
+
+def targets_of(tool: BaseTool, args: Mapping[str, Any]) -> list[PathTarget] | None:
+    """What the call's path arguments really touch, or None when the tool
+    does not say (its paths are then matched as written). A targets function
+    that fails says nothing."""
+    fn = (tool.metadata or {}).get(TARGETS_KEY)
+    if fn is None:
+        return None
+    try:
+        return list(fn(args))
+    except Exception:  # noqa: BLE001 - the tool's own checks still apply when it runs
+        return None
+
+
+def untrusted_of(tool: BaseTool, args: Mapping[str, Any], trusted_text: str = "") -> bool:
+    """Whether this call's result is untrusted content: a source the user does
+    not control. ``trusted_text`` is what the user wrote (with
+    ``trust_named_files``, a file it names is trusted). Undeclared: untrusted
+    when the tool uses the network."""
+    declared = (tool.metadata or {}).get(UNTRUSTED_KEY)
+    if declared is None:
+        return "network" in side_effects_of(tool)
+    if callable(declared):
+        try:
+            return bool(declared(args, trusted_text))
+        except Exception:  # noqa: BLE001 - when in doubt, untrusted
+            return True
+    return bool(declared)

@@ -22,11 +22,22 @@ from agentkit.tools.globs import glob_regex
 from agentkit.tools.grounding import SKIPPED_DIRS, Grounding, path_choices, path_mentions
 from agentkit.tools.limits import Deadline, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.patching import apply_patch, diff_stats, replace_exact, unified_diff
+from agentkit.tools.protected import PathTarget
 from agentkit.tools.workspace import Workspace
 
 MAX_READ_BYTES = 10_000_000
 GREP_MAX_FILE_BYTES = 5_000_000
 GREP_LINE_CHARS = 300
+
+
+def named_in(path: str | None, text: str) -> bool:
+    """Whether ``text`` names ``path`` (as a whole word; ``.`` never counts)."""
+    if not path:
+        return False
+    path = path.strip().removeprefix("./").rstrip("/")
+    if path in ("", ".", ".."):
+        return False
+    return re.search(rf"(?<![\w./-]){re.escape(path)}(?![\w/-]|\.\w)", text) is not None
 
 
 class FileTool(BaseTool):
@@ -39,6 +50,7 @@ class FileTool(BaseTool):
     side_effects: ClassVar[tuple[SideEffect, ...]] = ("read",)
     examples: ClassVar[tuple[ToolExample, ...]] = ()
     grounding: ClassVar[Mapping[str, Grounding]] = {}  # path arguments (tools/grounding.py)
+    shows_content: ClassVar[bool] = False  # results quote file contents (untrusted content)
     handle_tool_error: bool = True
     handle_validation_error: Callable[[ValidationError], str] = describe_validation_error
 
@@ -51,6 +63,30 @@ class FileTool(BaseTool):
             examples=self.examples,
             choices=path_choices(self.ws, self.grounding) if self.grounding else None,
             mentions=path_mentions(self.ws, self.grounding) if self.grounding else None,
+            targets=self.targets,
+            untrusted=self.untrusted,
+        )
+
+    def targets(self, args: Mapping[str, Any]) -> list[PathTarget]:
+        """Where the call's path leads (policy path rules, protected paths)."""
+        value = args.get("path", ".")
+        if not isinstance(value, str):
+            return []
+        return [self.ws.target(value, write="write" in self.side_effects)]
+
+    def untrusted(self, args: Mapping[str, Any], trusted_text: str) -> bool:
+        """File contents are untrusted content: a file may carry instructions
+        planted by whoever wrote it. With ``trust_named_files``, a file the
+        user named is trusted. Names (list_dir, glob) and write receipts are
+        trusted."""
+        if not self.shows_content:
+            return False
+        if not self.ws.trust_named_files:
+            return True
+        found = self.targets(args)
+        return not found or not any(
+            named_in(p, trusted_text)
+            for p in (found[0].written, found[0].lexical, found[0].resolved)
         )
 
     def execute(self, **kwargs: object) -> str:
@@ -78,6 +114,7 @@ class ReadFileArgs(BaseModel):
 
 class ReadFile(FileTool):
     name: str = "read_file"
+    shows_content: ClassVar[bool] = True
     description: str = (
         "Read a text file in the workspace, optionally only lines start_line..end_line."
     )
@@ -210,6 +247,7 @@ class GrepArgs(BaseModel):
 
 class Grep(FileTool):
     name: str = "grep"
+    shows_content: ClassVar[bool] = True
     description: str = "Search workspace files for a regular expression; prints path:line: text."
     args_schema: ArgsSchema | None = GrepArgs
     grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_path"}
@@ -306,14 +344,15 @@ class WriteFile(FileTool):
     def preview(self, args: Mapping[str, Any]) -> ToolPreview:
         path, content = str(args.get("path", "")), str(args.get("content", ""))
         self.ws.resolve(path, for_write=True)
+        shown = self.ws.target(path).shown()
         new_file = not self.ws.exists(path)
         before = "" if new_file else self.ws.read_text(path, MAX_READ_BYTES)[0]
         diff = unified_diff(path, before, content, new_file=new_file)
         added, removed = diff_stats(diff)
         summary = (
-            f"create {path} ({len(content.splitlines())} lines)"
+            f"create {shown} ({len(content.splitlines())} lines)"
             if new_file
-            else f"overwrite {path} (+{added} -{removed} lines)"
+            else f"overwrite {shown} (+{added} -{removed} lines)"
         )
         return ToolPreview(kind="diff", summary=summary, body=diff)
 
@@ -374,7 +413,7 @@ class EditFile(FileTool):
         before, after = self._edited(edit)
         diff = unified_diff(edit.path, before, after)
         added, removed = diff_stats(diff)
-        summary = f"edit {edit.path} (+{added} -{removed} lines)"
+        summary = f"edit {self.ws.target(edit.path).shown()} (+{added} -{removed} lines)"
         return ToolPreview(kind="diff", summary=summary, body=diff)
 
     def _edited(self, edit: EditFileArgs) -> tuple[str, str]:

@@ -135,6 +135,7 @@ def http_get_tool(
         preview=preview,
         examples=HTTP_EXAMPLES,
         choices=mentioned_url_choices,
+        untrusted=True,  # a page says whatever its author wants
         mentions=lambda text: bool(mentioned_urls(text)),
     )
 

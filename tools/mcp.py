@@ -3,7 +3,8 @@ loaded with ``langchain-mcp-adapters``.
 
 Every MCP tool is ``exec`` with no default policy (so the policy asks) unless
 the server entry, or its ``tools.<name>`` entry, sets ``side_effects`` and/or
-``policy``. Each call opens a session to the server (the adapter's default),
+``policy``. Its results are untrusted content unless an entry sets
+``trusted = true``. Each call opens a session to the server (the adapter's default),
 runs under ``tool_timeout_s`` and has its output capped like every other tool.
 A stdio server gets the MCP SDK's minimal environment (HOME, PATH, USER, ...)
 plus the entry's ``env``; secrets in the parent environment are not passed on.
@@ -90,9 +91,11 @@ async def _server_tools(name: str, server: McpServerConfig, limits: ToolLimits) 
             or ["exec"]
         )
         policy = (override.policy if override and override.policy else None) or server.policy
+        trusted = override.trusted if override and override.trusted is not None else None
         limited = with_limits(tool, limits)
         limited.metadata = {**(limited.metadata or {}), MCP_SERVER_KEY: name}
-        tools.append(declare(limited, effects, policy=policy))
+        untrusted = not (server.trusted if trusted is None else trusted)
+        tools.append(declare(limited, effects, policy=policy, untrusted=untrusted))
     return tools
 
 

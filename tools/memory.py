@@ -128,7 +128,8 @@ def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
     )
     remember_tool = RememberTool(kb=kb)
     return [
-        declare(search_tool, ["read"], examples=SEARCH_DOCS_EXAMPLES),
+        # passages of ingested documents: someone else's words (untrusted content)
+        declare(search_tool, ["read"], examples=SEARCH_DOCS_EXAMPLES, untrusted=True),
         declare(remember_tool, ["write"], preview=_remember_preview, examples=REMEMBER_EXAMPLES),
         declare(recall_tool, ["read"], examples=RECALL_EXAMPLES),
     ]

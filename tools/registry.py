@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.tools import BaseTool
 
 from agentkit.errors import ConfigError
+from agentkit.tools.base import targets_of
 from agentkit.tools.calculator import calculator_tool
 from agentkit.tools.files import file_tools
 from agentkit.tools.http import http_get_tool
@@ -179,10 +180,14 @@ def rebind_tools(
 def call_target(tool: BaseTool, args: Mapping[str, Any]) -> str | None:
     """The absolute path a call of a workspace-bound built-in acts on: its
     ``path`` argument inside the workspace, else the workspace itself (a shell
-    command's directory). None for tools not bound to a workspace."""
+    command's directory). None for tools not bound to a workspace. A path
+    that leads elsewhere through a symlink names where it really leads."""
     root = bound_workspace_of(tool)
     if root is None:
         return None
+    found = targets_of(tool, args)
+    if found and found[0].redirected and found[0].resolved is not None:
+        return os.path.normpath(os.path.join(root, found[0].resolved))
     path = args.get("path")
     if isinstance(path, str) and path.strip() and not path.strip().startswith("~"):
         return os.path.normpath(os.path.join(root, path.strip()))

@@ -36,6 +36,7 @@ from pydantic import BaseModel, Field
 
 from agentkit.tools.base import DangerLevel, ToolExample, ToolPreview, declare
 from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
+from agentkit.tools.protected import PathTarget
 from agentkit.tools.shell_danger import classify
 from agentkit.tools.workspace import Workspace
 
@@ -334,6 +335,17 @@ def shell_tool(
     def danger(args: Mapping[str, Any]) -> DangerLevel:
         return classify(str(args.get("command", "")), ws.root).level
 
+    def targets(args: Mapping[str, Any]) -> list[PathTarget]:
+        """The files the command writes, as far as the parser can tell."""
+        writes = classify(str(args.get("command", "")), ws.root).writes
+        return [ws.target(path, arg="command", write=True) for path in dict.fromkeys(writes)]
+
+    def untrusted(args: Mapping[str, Any], trusted_text: str) -> bool:
+        """Output of a command the user did not write themselves may carry
+        someone else's words (a file, a page, a log)."""
+        command = " ".join(str(args.get("command", "")).split())
+        return not command or command not in " ".join(trusted_text.split())
+
     def preview(args: Mapping[str, Any]) -> ToolPreview:
         command = str(args.get("command", ""))
         assessment = classify(command, ws.root)
@@ -346,6 +358,12 @@ def shell_tool(
         )
         lines = [f"$ {command}", f"cwd: {ws.root}", f"danger: {assessment.level}"]
         lines += [f"  - {reason}" for reason in assessment.reasons]
+        for path in dict.fromkeys(assessment.writes):  # where it differs or matters
+            target = ws.target(path, write=True)
+            if target.protected:
+                lines.append(f"writes: {target.shown()} (protected: {target.protected})")
+            elif target.redirected:
+                lines.append(f"writes: {target.shown()}")
         lines.append(f"runs in: {where}; timeout {limits.timeout_s:g}s")
         return ToolPreview(
             kind="command",
@@ -363,7 +381,15 @@ def shell_tool(
         handle_tool_error=True,
         handle_validation_error=describe_validation_error,
     )
-    return declare(tool, ["exec"], preview=preview, danger=danger, examples=SHELL_EXAMPLES)
+    return declare(
+        tool,
+        ["exec"],
+        preview=preview,
+        danger=danger,
+        examples=SHELL_EXAMPLES,
+        targets=targets,
+        untrusted=untrusted,
+    )
 
 
 SHELL_EXAMPLES = (

@@ -66,13 +66,56 @@ SECRET_PATTERNS = re.compile(
 )
 
 
+# ``git -c KEY=VALUE`` keys that make git run a command.
+GIT_EXEC_KEYS = re.compile(
+    r"^(core\.(pager|editor|fsmonitor|sshcommand|hookspath|askpass|gitproxy|alternaterefscommand)"
+    r"|alias\.|pager\.|include\.|includeif\.|credential\.|gpg\.|sequence\.editor|diff\.external"
+    r"|uploadpack\.|protocol\.|.*\.(textconv|command|cmd|helper|program|clean|smudge|process|tool))",
+    re.IGNORECASE,
+)
+# Environment assignments that change what a command runs.
+EXEC_VARIABLES = frozenset(
+    {
+        "PATH",
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "PYTHONPATH",
+        "PYTHONSTARTUP",
+        "BASH_ENV",
+        "ENV",
+        "IFS",
+        "PROMPT_COMMAND",
+        "PAGER",
+        "EDITOR",
+        "VISUAL",
+        "LESSOPEN",
+        "GIT_PAGER",
+        "GIT_EDITOR",
+        "GIT_SSH",
+        "GIT_SSH_COMMAND",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_ASKPASS",
+        "GIT_DIR",
+        "GIT_CONFIG",
+        "GIT_CONFIG_GLOBAL",
+        "GIT_CONFIG_SYSTEM",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_EXEC_PATH",
+        "GIT_TEMPLATE_DIR",
+    }
+)
+
+
 @dataclass
 class ShellAssessment:
-    """The worst level found and why."""
+    """The worst level found and why; ``writes`` are the paths the command
+    writes, as written (redirections, cp/mv/tee/... destinations, git config)."""
 
     level: DangerLevel = "safe"
     reasons: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
 
     def raise_to(self, level: DangerLevel, reason: str) -> None:
         if LEVELS.index(level) > LEVELS.index(self.level):
@@ -181,17 +224,8 @@ class _Classifier:
     def command(self, node: Any) -> None:
         for part in node.parts:
             if part.kind == "assignment":
-                name = part.word.split("=", 1)[0]
-                if name in (
-                    "PATH",
-                    "LD_PRELOAD",
-                    "LD_LIBRARY_PATH",
-                    "PYTHONPATH",
-                    "BASH_ENV",
-                    "ENV",
-                    "IFS",
-                    "PROMPT_COMMAND",
-                ):
+                name = part.word.split("=", 1)[0].rstrip("+")
+                if name in EXEC_VARIABLES or name.startswith("GIT_CONFIG_"):
                     self.result.raise_to("dangerous", f"changes {name}")
                 self._nested(part)
             elif part.kind == "word":
@@ -223,8 +257,8 @@ class _Classifier:
             return self.argv(args[i:])
         if name in WRAPPERS:
             return self.argv(args)
-        if name == "timeout":
-            rest = [a for a in args if not a.startswith("-")]
+        if name == "timeout":  # timeout [options] DURATION COMMAND [ARG]...
+            rest = _after_options(args, takes_value=("-s", "--signal", "-k", "--kill-after"))
             return self.argv(rest[1:])
         if name == "env":
             rest = [a for a in args if not a.startswith("-") and "=" not in a]
@@ -253,8 +287,8 @@ class _Classifier:
             return self.interpreter(name, args)
         if name == "xargs":
             r.raise_to("unknown", "xargs: runs commands built from its input")
-            rest = [a for a in args if not a.startswith("-")]
-            return self.argv(rest)
+            value_options = ("-n", "-I", "-i", "-d", "-P", "-L", "-l", "-s", "-E", "-e", "-a")
+            return self.argv(_after_options(args, takes_value=value_options))
         if name in DESTRUCTIVE_COMMANDS or name.startswith("mkfs"):
             r.raise_to("destructive", f"{name}: deletes or overwrites data")
             return None
@@ -315,8 +349,29 @@ class _Classifier:
 
     def git(self, args: list[str]) -> None:
         r = self.result
-        sub = next((a for a in args if not a.startswith("-")), "")
-        rest = args[args.index(sub) + 1 :] if sub else []
+        i = 0
+        while i < len(args) and args[i].startswith("-"):  # git's own options
+            option = args[i]
+            value = ""
+            if option in ("-c", "-C", "--git-dir", "--work-tree", "--namespace", "--exec-path"):
+                value = args[i + 1] if i + 1 < len(args) else ""
+                i += 1
+            elif "=" in option:
+                option, value = option.split("=", 1)
+            if option == "-c" or option == "--config-env":
+                key = value.split("=", 1)[0]
+                if GIT_EXEC_KEYS.match(key):
+                    r.raise_to("destructive", f"git -c {key}=...: makes git run a command")
+                else:
+                    r.raise_to("unknown", f"git -c {key}: changes git's configuration")
+            elif option in ("--git-dir", "--work-tree", "--exec-path", "-C"):
+                r.raise_to("unknown", f"git {option}: runs git on another repository")
+            i += 1
+        args = args[i:]
+        sub = args[0] if args else ""
+        rest = args[1:]
+        if sub == "config":
+            return self.git_config(rest)
         if sub == "reset" and "--hard" in rest:
             r.raise_to("destructive", "git reset --hard: discards changes")
         elif sub == "clean":
@@ -344,6 +399,43 @@ class _Classifier:
             pass
         else:
             r.raise_to("unknown", f"git {sub or '(no subcommand)'}: changes the repository")
+
+    def git_config(self, rest: list[str]) -> None:
+        """``git config``: reading is safe; setting a key writes .git/config
+        (or the file, global or system config it names)."""
+        r = self.result
+        reads = {"--get", "--get-all", "--get-regexp", "--get-urlmatch", "-l", "--list"}
+        reads |= {"get", "list", "--show-origin", "--show-scope", "--name-only", "-z"}
+        positional = [a for a in rest if not a.startswith("-")]
+        file = next((rest[k + 1] for k, a in enumerate(rest[:-1]) if a in ("-f", "--file")), None)
+        if file is not None:
+            positional.remove(file)
+        verbs = {"set", "unset", "rename-section", "remove-section", "edit"}
+        writing = bool(verbs & set(positional[:1])) or any(
+            a
+            in (
+                "--add",
+                "--unset",
+                "--unset-all",
+                "--replace-all",
+                "--rename-section",
+                "--remove-section",
+                "-e",
+                "--edit",
+            )
+            for a in rest
+        )
+        if not writing and (set(rest) & reads or len(positional) <= 1):
+            return
+        if "--global" in rest or "--system" in rest:
+            r.raise_to("destructive", "git config --global/--system: writes outside the workspace")
+            return
+        target = file or ".git/config"
+        r.raise_to("unknown", f"git config: writes {target}")
+        if file is not None:
+            self.paths("git config", [file], writes=True)
+        else:
+            r.writes.append(target)
 
     def find(self, args: list[str]) -> None:
         r = self.result
@@ -378,14 +470,16 @@ class _Classifier:
             self.paths("<", [path], writes=False)
         elif kind in (">", ">|", "&>", ">&"):
             if path not in SAFE_DEVICES:
+                self.result.writes.append(path)
                 if self.outside(path):
                     self.result.raise_to(
                         "destructive", f"redirects output over {path}, outside the workspace"
                     )
                 else:
                     self.result.raise_to("unknown", f"writes {path}")
-        elif kind == ">>":
+        elif kind in (">>", "&>>"):
             if path not in SAFE_DEVICES:
+                self.result.writes.append(path)
                 if self.outside(path):
                     self.result.raise_to("dangerous", f"appends to {path}, outside the workspace")
                 else:
@@ -397,12 +491,19 @@ class _Classifier:
         if self.root is None:
             return path.startswith("/") or path == ".." or path.startswith("../")
         candidate = Path(path) if path.startswith("/") else self.root / path
-        return not Path(os.path.normpath(candidate)).is_relative_to(self.root)
+        if not Path(os.path.normpath(candidate)).is_relative_to(self.root):
+            return True
+        try:  # where it really leads: a symlink inside may point out
+            return not Path(os.path.realpath(candidate)).is_relative_to(self.root)
+        except (OSError, ValueError):
+            return True
 
     def paths(self, name: str, args: list[str], *, writes: bool) -> None:
         for arg in args:
             if arg.startswith("-") or not arg or "$(" in arg or "`" in arg or "<(" in arg:
                 continue  # substitutions are classified on their own
+            if writes and arg not in SAFE_DEVICES:
+                self.result.writes.append(arg)
             if SECRET_PATTERNS.search(arg):
                 self.result.raise_to("dangerous", f"{name}: touches a secrets file ({arg})")
             elif arg in SAFE_DEVICES:
@@ -418,6 +519,17 @@ class _Classifier:
     @staticmethod
     def _writes_file(name: str, args: list[str]) -> bool:
         return name in ("scp", "rsync") or any(a in ("-o", "-O", "--output") for a in args)
+
+
+def _after_options(args: list[str], takes_value: tuple[str, ...] = ()) -> list[str]:
+    """``args`` from the first word that is not an option (or an option's
+    value) on: the wrapped command, with its own options intact."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "-":
+        if args[i] == "--":
+            return args[i + 1 :]
+        i += 2 if args[i] in takes_value else 1
+    return args[i:]
 
 
 def _argv(node: Any) -> list[str]:

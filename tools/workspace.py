@@ -18,6 +18,24 @@ agentkit's own data (the data dir with the checkpoint database and the Chroma
 store, a checkpointer file, the policy file and the project's agentkit.toml)
 is never writable through these tools, even when it lies inside the root:
 checked by path and, while walking, by device/inode of each directory.
+
+Three more guards serve the approval policy (docs/security.md):
+
+- **Path targets** (:meth:`Workspace.target`): what a path argument will
+  really touch, relative to the root, with every symlink followed and ``..``
+  collapsed, beside the path as written. Policy path rules match the real
+  path and never auto-allow a call whose real path differs from the written
+  one.
+- **Protected paths** (:data:`PROTECTED_PATHS`): files that run code or steer
+  agentkit (``.git/``, ``.envrc``, ``.vscode/``, shell rc files, ...). Tools
+  may write them, but only after a human's yes: the policy never auto-allows
+  such a write.
+- **Pinned targets** (:func:`pinned_targets`): the real path a write was
+  evaluated (and approved) for. If a symlink swapped in since then makes the
+  path lead elsewhere, the write is refused instead of landing there.
+
+Reads refuse regular files with more than one hard link (a hard link inside
+the root may name a file outside it) unless ``read_hard_links`` is set.
 """
 
 from __future__ import annotations
@@ -26,13 +44,21 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from langchain_core.tools import ToolException
+
+from agentkit.tools.globs import glob_match
+from agentkit.tools.protected import (
+    _PINNED,
+    PROTECTED_PATHS,
+    PathTarget,
+    protected_patterns,
+)
 
 if TYPE_CHECKING:
     from agentkit.config import Settings
@@ -52,6 +78,9 @@ class Entry:
     name: str
     kind: str  # "file", "dir", "symlink", "other"
     size: int
+
+
+# --- protected paths: written only after a human's yes -------------------------------
 
 
 def protected_paths_from_settings(settings: Settings) -> list[Path]:
@@ -77,12 +106,29 @@ def protected_paths_from_settings(settings: Settings) -> list[Path]:
 class Workspace:
     """The directory tools are confined to, plus paths they may never write."""
 
-    def __init__(self, root: Path | str, protected: Iterable[Path] = ()) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        protected: Iterable[Path] = (),
+        *,
+        protected_globs: Mapping[str, str] | None = None,
+        read_hard_links: bool = False,
+        trust_named_files: bool = False,
+    ) -> None:
+        """``protected``: agentkit's own data, never writable.
+        ``protected_globs``: paths a write needs a human's yes for (default:
+        :data:`PROTECTED_PATHS`). ``read_hard_links``: read regular files
+        that have more than one hard link. ``trust_named_files``: contents of
+        a file the user named are trusted content (default: every file's
+        contents are untrusted)."""
         resolved = Path(root).expanduser().resolve()
         if not resolved.is_dir():
             raise ValueError(f"workspace {resolved} is not a directory")
         self.root = resolved
         self.protected = tuple(Path(os.path.realpath(p)) for p in protected)
+        self.protected_globs = dict(PROTECTED_PATHS if protected_globs is None else protected_globs)
+        self.read_hard_links = read_hard_links
+        self.trust_named_files = trust_named_files
         self._protected_ids: set[tuple[int, int]] = set()
         for path in self.protected:
             try:
@@ -94,7 +140,24 @@ class Workspace:
     @classmethod
     def from_settings(cls, settings: Settings, workspace: Path | None = None) -> Workspace:
         root = workspace if workspace is not None else settings.resolved_workspace()
-        return cls(root, protected_paths_from_settings(settings))
+        globs = protected_patterns(
+            settings.protected_paths,
+            build_files=settings.protect_build_files,
+            removed=settings.unprotect_paths,
+        )
+        if settings.policy_file is not None:
+            policy = Path(os.path.realpath(settings.policy_file.expanduser()))
+            if policy.is_relative_to(Path(os.path.realpath(root))):
+                globs.setdefault(
+                    str(policy.relative_to(Path(os.path.realpath(root)))), "the policy file"
+                )
+        return cls(
+            root,
+            protected_paths_from_settings(settings),
+            protected_globs=globs,
+            read_hard_links=settings.read_hard_links,
+            trust_named_files=settings.trust_named_files,
+        )
 
     # --- checking -------------------------------------------------------------
     def resolve(self, path: str, *, for_write: bool = False) -> Path:
@@ -119,9 +182,78 @@ class Workspace:
             raise PathRefused(
                 f"'{raw}' resolves through a symlink to {real}, outside the workspace ({self.root})"
             )
+        if self._left_a_link(real):
+            raise PathRefused(f"'{raw}' goes through a symlink loop; refused")
         if for_write:
             self._refuse_protected(raw, real)
+            self._check_pinned(raw, real)
         return real
+
+    def _check_pinned(self, raw: str, real: Path) -> None:
+        pinned = _PINNED.get()
+        expected = pinned.get(raw) if pinned else None
+        if expected is None:
+            return
+        # Pins are relative to the root (a thread's workspace may move between
+        # the check and the run); an absolute pin is from an older checkpoint.
+        now = str(real) if os.path.isabs(expected) else self.relative(real)
+        if now != expected:
+            was = (
+                self.relative(Path(expected))
+                if os.path.isabs(expected) and Path(expected).is_relative_to(self.root)
+                else expected
+            )
+            raise PathRefused(
+                f"'{raw}' changed after it was checked: it now leads to "
+                f"'{self.relative(real)}', not '{was}' (a symlink was swapped in); not written"
+            )
+
+    # --- what a path argument touches -------------------------------------------
+    def target(self, path: str, *, arg: str = "path", write: bool = False) -> PathTarget:
+        """Where ``path`` leads, for the policy and the approval prompt. Never
+        raises: a path the tools would refuse leads nowhere (None)."""
+        raw = str(path).strip() or "."
+        lexical = resolved = real_text = None
+        if "\x00" not in raw and not raw.startswith("~"):
+            candidate = Path(raw) if os.path.isabs(raw) else self.root / raw
+            normal = Path(os.path.normpath(candidate))
+            if normal.is_relative_to(self.root):
+                lexical = self.relative(normal)
+            try:
+                real = Path(os.path.realpath(candidate))
+            except (OSError, ValueError):
+                real = None
+            if real is not None and real.is_relative_to(self.root) and not self._left_a_link(real):
+                resolved, real_text = self.relative(real), str(real)
+        why = None
+        if write:
+            why = next(
+                (w for p in (lexical, resolved) if p is not None and (w := self.protection(p))),
+                None,
+            )
+        return PathTarget(arg, raw, lexical, resolved, real_text, write, why)
+
+    def _left_a_link(self, real: Path) -> bool:
+        """Whether ``realpath`` gave up on a symlink (a loop): a component of
+        its result is still a link."""
+        current = self.root
+        for part in real.relative_to(self.root).parts:
+            current = current / part
+            if os.path.islink(current):
+                return True
+        return False
+
+    def protection(self, rel: str) -> str | None:
+        """Why writing ``rel`` (relative to the root) needs a human's yes, or None."""
+        if rel == ".":
+            return None
+        if self.is_protected(self.root / rel):
+            return "agentkit's own data: checkpoints, memory, policy or config"
+        folded = rel.casefold()
+        for pattern, why in self.protected_globs.items():
+            if glob_match(pattern.casefold(), folded):
+                return f"{why} ({pattern})"
+        return None
 
     def relative(self, real: Path) -> str:
         rel = real.relative_to(self.root)
@@ -203,6 +335,12 @@ class Workspace:
             os.close(fd)
             kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
             raise PathRefused(f"'{raw}' is {kind}")
+        if st.st_nlink > 1 and not self.read_hard_links:
+            os.close(fd)
+            raise PathRefused(
+                f"'{raw}' has {st.st_nlink} hard links, and a hard link may be a file outside "
+                "the workspace; not read (the read_hard_links setting allows it)"
+            )
         return fd
 
     def read_bytes(self, path: str, limit: int | None = None) -> tuple[bytes, int]:
@@ -263,7 +401,8 @@ class Workspace:
         except OSError:
             return None
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            st = os.fstat(handle.fileno())
+            if not stat.S_ISREG(st.st_mode) or (st.st_nlink > 1 and not self.read_hard_links):
                 return None
             return handle.read(limit)
 

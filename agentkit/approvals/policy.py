@@ -17,6 +17,16 @@ A call the tool classifies as ``destructive`` is never allowed by a pattern,
 prefix, side-effect or "always allow" rule: it asks. Only a rule naming the
 tool without patterns can allow it outright.
 
+Path rules match where a path really leads (the tool's
+:func:`~agentkit.tools.base.targets_of`: symlinks followed, ``..``
+collapsed); a path that leads elsewhere than written is never allowed by a
+path or "always allow" rule. Three guards then hold whatever the rules say
+(only ``deny`` passes through them): a write to a protected path
+(``.git/``, ``.envrc``, shell rc files, ...; see
+:data:`~agentkit.tools.protected.PROTECTED_PATHS`) asks, and so does a
+side-effecting call that copies text from untrusted content the run has
+seen (:mod:`.untrusted`).
+
 TOML format (see docs/agent.md)::
 
     [side_effects]
@@ -58,9 +68,12 @@ from agentkit.approvals.rules import (
     PolicyVerdict,
     RuleSource,
 )
+from agentkit.approvals.untrusted import Provenance, UntrustedMode, normalise
 from agentkit.errors import ConfigError
 from agentkit.events import AlwaysScope, PolicyAction, SideEffect
-from agentkit.tools.base import danger_of, default_policy_of, side_effects_of
+from agentkit.tools.base import danger_of, default_policy_of, side_effects_of, targets_of
+from agentkit.tools.files import named_in
+from agentkit.tools.protected import PathTarget
 from agentkit.user_files import read_user_file, validate_user_data
 
 if TYPE_CHECKING:
@@ -143,10 +156,15 @@ class Policy:
         side_effects: Mapping[SideEffect, PolicyAction] | None = None,
         path: Path | None = None,
         records_path: Path | None = None,
+        untrusted_content: UntrustedMode = "copied",
     ) -> None:
         """``path``: the project policy file ("always allow" with scope
         ``project`` is appended there). ``records_path``: a JSON file keeping
-        thread-scoped "always allow" records across processes."""
+        thread-scoped "always allow" records across processes.
+        ``untrusted_content``: what a side-effecting call asks for after the
+        run has seen untrusted content (``copied``: when it copies text from
+        it; ``all``: always; ``off``: nothing)."""
+        self.untrusted_content: UntrustedMode = untrusted_content
         self._lock = threading.RLock()
         self._rules: list[PolicyRule] = list(rules)
         self.side_effects: dict[SideEffect, PolicyAction] = {
@@ -170,12 +188,15 @@ class Policy:
         data dir (thread scope) and its ``policy.toml`` (project scope)."""
         data_dir = settings.resolved_data_dir()
         records = data_dir / "always_allow.json" if on_disk else None
-        if settings.policy_file is not None:
-            return cls.from_toml(settings.policy_file, records_path=records)
         project = data_dir / "policy.toml"
-        if project.is_file():
-            return cls.from_toml(project, records_path=records)
-        return cls.default(path=project if on_disk else None, records_path=records)
+        if settings.policy_file is not None:
+            policy = cls.from_toml(settings.policy_file, records_path=records)
+        elif project.is_file():
+            policy = cls.from_toml(project, records_path=records)
+        else:
+            policy = cls.default(path=project if on_disk else None, records_path=records)
+        policy.untrusted_content = settings.untrusted_content
+        return policy
 
     @classmethod
     def from_toml(cls, path: str | Path, records_path: Path | None = None) -> Policy:
@@ -203,17 +224,36 @@ class Policy:
         args: Mapping[str, Any],
         thread_id: str | None = None,
         workspace: str | None = None,
+        *,
+        seen: Provenance | None = None,
     ) -> PolicyVerdict:
-        """``workspace``: the directory the call acts in (rules recorded for
-        another workspace do not apply)."""
+        """allow / ask / deny for one call, and why. ``workspace``: the
+        directory the call acts in (rules recorded for another workspace do
+        not apply). ``seen``: what the run has seen so far (untrusted content
+        makes copying calls ask)."""
         effects = side_effects_of(tool)
+        targets = targets_of(tool, args)
         with self._lock:
             selected = [r for r in self._rules if r.selects(tool, effects, thread_id, workspace)]
-        matching = [r for r in selected if r.args_match(args)]
+        matching = [r for r in selected if r.args_match(args, targets)]
         for rule in matching:
             if rule.action == "deny":
-                return PolicyVerdict("deny", f"rule: {rule.describe()}", rule.id)
+                return PolicyVerdict(
+                    "deny", f"rule: {rule.describe()}", rule.id, tuple(targets or ())
+                )
+        verdict = self._by_rules(tool, args, effects, matching, targets or [])
+        return self._guarded(verdict, effects, args, targets or [], seen)
+
+    def _by_rules(
+        self,
+        tool: BaseTool,
+        args: Mapping[str, Any],
+        effects: frozenset[SideEffect],
+        matching: list[PolicyRule],
+        targets: list[PathTarget],
+    ) -> PolicyVerdict:
         destructive = danger_of(tool, args) == "destructive"
+        redirected = [t for t in targets if t.redirected]
 
         def pick(rules: list[PolicyRule]) -> PolicyVerdict | None:
             if not rules:
@@ -224,6 +264,10 @@ class Policy:
             if verdict.action == "allow" and destructive and not explicit:
                 return PolicyVerdict(
                     "ask", f"destructive call; {verdict.reason} does not cover it", rule.id
+                )
+            if verdict.action == "allow" and redirected and rule.source == "always":
+                return PolicyVerdict(
+                    "ask", f"a symlink on the way; {verdict.reason} does not cover it", rule.id
                 )
             return verdict
 
@@ -251,6 +295,49 @@ class Policy:
         if action == "allow" and destructive:
             return PolicyVerdict("ask", f"destructive call; {effect}: allow does not cover it")
         return PolicyVerdict(action, f"{effect}: {action} (default)")
+
+    def _guarded(
+        self,
+        verdict: PolicyVerdict,
+        effects: frozenset[SideEffect],
+        args: Mapping[str, Any],
+        targets: list[PathTarget],
+        seen: Provenance | None,
+    ) -> PolicyVerdict:
+        """The guards no rule overrides: protected paths and untrusted content
+        turn an allow into an ask; the reasons are added to any ask."""
+        holds: list[str] = []
+        for target in targets:
+            if target.write and target.protected:
+                holds.append(
+                    f"writes {target.shown()}, a protected path ({target.protected}); "
+                    "only a human can allow that"
+                )
+        side_effecting = bool(effects - {"read"})
+        if seen is not None and seen.untrusted and side_effecting:
+            if self.untrusted_content == "all":
+                holds.append(
+                    "the run has seen untrusted content "
+                    f"({seen.observations[-1].source}); side-effecting calls ask"
+                )
+            elif self.untrusted_content == "copied":
+                copy = seen.copied(args, skip=_data_args(args, targets, seen))
+                if copy is not None:
+                    holds.append(f"{copy.describe()}; no rule auto-allows that")
+        notes = [
+            f"{t.shown()} leads through a symlink, so path rules do not cover it"
+            if t.resolved is not None
+            else f"{t.written} leads outside the workspace (the tool refuses it)"
+            for t in targets
+            if t.redirected
+        ]
+        result = PolicyVerdict(verdict.action, verdict.reason, verdict.rule_id, tuple(targets))
+        if verdict.action == "allow" and holds:
+            return PolicyVerdict("ask", "; ".join(holds), verdict.rule_id, tuple(targets))
+        if verdict.action == "ask" and (holds or notes):
+            reason = "; ".join([*holds, *notes, verdict.reason])
+            return PolicyVerdict("ask", reason, verdict.rule_id, tuple(targets))
+        return result
 
     def label(self, tool: BaseTool, workspace: str | None = None) -> str:
         """allow / ask / deny for a call with no arguments, and why (``agentkit tools list``)."""
@@ -396,3 +483,19 @@ class Policy:
         tmp = self.records_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(items, indent=2), encoding="utf-8")
         tmp.replace(self.records_path)
+
+
+def _data_args(args: Mapping[str, Any], targets: list[PathTarget], seen: Provenance) -> list[str]:
+    """Arguments that are data, not control: a write's content, when every
+    path it writes is one the user named, free of symlinks (copying untrusted
+    text into a file the user chose is the flow they asked for)."""
+    writes = [t for t in targets if t.write]
+    if not writes:
+        return []
+    for t in writes:
+        if t.redirected or t.resolved is None:
+            return []
+        if not any(named_in(normalise(p), seen.trusted) for p in (t.written, t.resolved) if p):
+            return []
+    paths = {t.arg for t in targets}
+    return [name for name in args if name not in paths]

@@ -17,6 +17,7 @@ from langchain_core.tools import BaseTool
 from agentkit.approvals.commands import GLOB, command_matches
 from agentkit.events import AlwaysScope, PolicyAction, SideEffect
 from agentkit.tools.globs import glob_match
+from agentkit.tools.protected import PathTarget
 
 # Argument names a ``paths`` / ``command_prefixes`` rule looks at when the rule
 # does not name one with ``arg``.
@@ -46,6 +47,7 @@ class PolicyVerdict:
     action: PolicyAction
     reason: str
     rule_id: str | None = None
+    targets: tuple[PathTarget, ...] = ()  # where the call's paths really lead
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,25 @@ class PolicyRule:
             return False
         return True
 
-    def args_match(self, args: Mapping[str, Any]) -> bool:
+    def args_match(
+        self, args: Mapping[str, Any], targets: Sequence[PathTarget] | None = None
+    ) -> bool:
+        """Whether the call's arguments fit the rule's patterns. ``targets``
+        (from the tool) say where its paths really lead: an ``allow`` rule
+        then matches only a real path inside its globs that is the path as
+        written (no symlink on the way); ``deny`` and ``ask`` rules match the
+        written or the real path."""
         if self.paths:
-            values = _arg_values(args, (self.arg,) if self.arg else PATH_ARGS)
-            if not values or not all(_path_matches(v, self.paths) for v in values):
-                return False
+            names = (self.arg,) if self.arg else PATH_ARGS
+            resolved = [t for t in targets or () if t.arg in names]
+            if resolved:
+                check = _target_allowed if self.action == "allow" else _target_matches
+                if not all(check(t, self.paths) for t in resolved):
+                    return False
+            else:
+                values = _arg_values(args, names)
+                if not values or not all(_path_matches(v, self.paths) for v in values):
+                    return False
         if self.command_prefixes:
             values = _arg_values(args, (self.arg,) if self.arg else COMMAND_ARGS)
             # "Always allow" records and glob patterns match whole commands
@@ -172,6 +188,29 @@ def _path_matches(value: str, globs: Sequence[str]) -> bool:
     if path is None:
         return False
     return any(glob_match(g, path) for g in globs)
+
+
+def _target_allowed(target: PathTarget, globs: Sequence[str]) -> bool:
+    """An allow rule covers the real path, and only when it is the written one."""
+    if target.resolved is None or target.redirected:
+        return False
+    return any(
+        glob_match(g, target.real or "") if g.startswith("/") else glob_match(g, target.resolved)
+        for g in globs
+    )
+
+
+def _target_matches(target: PathTarget, globs: Sequence[str]) -> bool:
+    """A deny or ask rule covers the path as written or where it really leads."""
+    if _path_matches(target.written, globs):
+        return True
+    candidates = [target.lexical, target.resolved]
+    return any(
+        glob_match(g, target.real or "") if g.startswith("/") else glob_match(g, c)
+        for c in candidates
+        if c is not None
+        for g in globs
+    )
 
 
 def _command_matches(command: str, prefixes: Sequence[str]) -> bool:

@@ -128,6 +128,7 @@ def doctor(
     console.print(where)
     _instructions(console, settings)
     problems += _model_servers(console, settings)
+    _security(console, settings)
 
     if problems:
         for problem in problems:
@@ -171,6 +172,26 @@ def _model_servers(console: Console, settings: Settings) -> list[str]:
         table.add_row(url, "ok" if state == "ok" else f"[red]{state}[/red]")
     console.print(table)
     return [f"model server {url}: {state}" for url, state in health.items() if state != "ok"]
+
+
+def _security(console: Console, settings: Settings) -> None:
+    """Protected paths, untrusted-content tracking and hard links; a warning
+    for each built-in protection switched off (docs/security.md)."""
+    from agentkit.tools.protected import protected_patterns, security_warnings
+
+    globs = protected_patterns(
+        settings.protected_paths,
+        build_files=settings.protect_build_files,
+        removed=settings.unprotect_paths,
+    )
+    table = Table(title="security", show_header=False, title_justify="left")
+    table.add_row("protected paths", f"{len(globs)} globs (ask before any write)")
+    table.add_row("build files protected", "yes" if settings.protect_build_files else "no")
+    table.add_row("untrusted content", settings.untrusted_content)
+    table.add_row("hard-linked files", "read" if settings.read_hard_links else "refused")
+    console.print(table)
+    for warning in security_warnings(settings):
+        typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
 
 
 def register(app: typer.Typer) -> None:

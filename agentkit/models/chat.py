@@ -429,7 +429,10 @@ class ChatLlama(BaseChatModel):
         copied = self._text_tokens(copy_from) if copy_from and copy_bias else set()
         if avoid_from and avoid_bias:
             engine = self.engine
-            for token in self._text_tokens(avoid_from) - copied:
+            # The same words capitalised too: penalising "see you soon" alone
+            # made the model write "See You Soon".
+            variants = "\n".join((avoid_from, avoid_from.title(), avoid_from.upper()))
+            for token in self._text_tokens(variants) - copied:
                 piece = engine.token_text(token).replace("\u2581", " ").strip()
                 if len(piece) > 2 and any(ch.isalnum() for ch in piece):
                     bias[token] = -avoid_bias

@@ -354,3 +354,18 @@ def test_concurrent_symlink_flipping_never_leaks(layout: dict[str, Path]) -> Non
         worker.join()
     assert leaked == 0
     assert refused > 0
+
+
+def test_symlink_loops_are_refused_not_half_resolved(tmp_path: Path) -> None:
+    """Found by test_fuzz.py: realpath gives up inside a loop and returns the
+    rest unresolved, so `loop/../in` came back as `in` (itself a symlink)."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "in").symlink_to("sub")
+    (tmp_path / "loop").symlink_to("loop2")
+    (tmp_path / "loop2").symlink_to("loop")
+    ws = Workspace(tmp_path)
+    with pytest.raises(PathRefused, match="symlink loop"):
+        ws.resolve("loop/../in/x.txt")
+    target = ws.target("loop/../in/x.txt", write=True)
+    assert target.resolved is None and target.redirected
+    assert ws.target("in/x.txt").resolved == "sub/x.txt"

