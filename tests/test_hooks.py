@@ -18,7 +18,7 @@ from agentkit.approvals.policy import Policy, PolicyRule
 from agentkit.config import HookConfig
 from agentkit.events import ApprovalRequest, HookEvent, RunResult, ToolCallProposed
 from agentkit.hooks import Allow, Ask, Deny, Hooks, Replace, Rewrite, ToolCall, ToolResult
-from agentkit.testing import call, final
+from agentkit.testing import call, calls, final
 
 WRITE_LOCK = call("write_file", {"path": "poetry.lock", "content": "x"}, "w1")
 
@@ -368,3 +368,25 @@ def test_a_formatted_file_rewinds_without_a_conflict(tmp_path: Path) -> None:
     report = agent.rewind("t", step - 1)
     assert [(f.action, f.done) for f in report.files] == [("delete", True)]
     assert not (ws / "a.py").exists()
+
+
+class AllowEverything(Hooks):
+    def before_tool(self, call: ToolCall) -> Allow:
+        return Allow("trusted hook")
+
+
+def test_a_hook_allow_never_answers_a_guard(tmp_path: Path) -> None:
+    """A protected path's ask (issue 15) is for a human: a hook's Allow
+    answers the plain ask of the second write, not the guarded first."""
+    script = [
+        calls(
+            ("write_file", {"path": ".envrc", "content": "export X=1\n"}, "w1"),
+            ("write_file", {"path": "plain.txt", "content": "p"}, "w2"),
+        ),
+        final("ok"),
+    ]
+    agent, _, ws = control_agent(tmp_path, script, hooks=[AllowEverything()])
+    result = agent.run("x", "t")
+    assert [p.call_id for p in result.pending] == ["w1"]
+    assert "protected path" in result.pending[0].reason
+    assert not (ws / ".envrc").exists()

@@ -155,3 +155,13 @@ def test_modes_cycle() -> None:
     for _ in MODES:
         seen.append(next_mode(seen[-1]))
     assert seen == ["default", "accept-edits", "plan", "dont-ask", "default"]
+
+
+def test_accept_edits_never_lifts_the_protected_path_guard(tmp_path: Path) -> None:
+    """Writing .envrc (a protected path, issue 15) asks even in accept-edits."""
+    script = [call("write_file", {"path": ".envrc", "content": "export X=1\n"}, "w1"), final("ok")]
+    agent, _, ws = control_agent(tmp_path, script, mode="accept-edits")
+    result = agent.run("x", "t")
+    assert result.status == "needs_approval"
+    assert "protected path" in result.pending[0].reason
+    assert not (ws / ".envrc").exists()
