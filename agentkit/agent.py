@@ -40,6 +40,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import RunControl
 from langgraph.types import Command, Durability
 
+from agentkit.approvals.always import check_always
 from agentkit.approvals.decisions import resolve_decisions
 from agentkit.approvals.policy import Policy
 from agentkit.checkpoint import ThreadStorage, open_storage
@@ -62,12 +63,18 @@ from agentkit.graphs.agent_graph import (
     Limits,
     build_agent_graph,
 )
+from agentkit.graphs.compaction import Compaction
+from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.ledger import MemoryLedger, SqliteLedger
-from agentkit.graphs.prompts import Prompts
+from agentkit.graphs.prompts import DEFAULT_SYSTEM_PROMPT, Prompts
 from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import INTERRUPT, AgentState
 from agentkit.graphs.steering import Steering
 from agentkit.graphs.support import WORKSPACE_KEY, final_answer_tool
+from agentkit.hooks import HookSet
+from agentkit.instructions import ProjectInstructions, load_instructions
+from agentkit.modes import MODE_KEY, Mode, check_mode
+from agentkit.session import SessionControl
 from agentkit.threads import (
     ThreadOrigin,
     ThreadStore,
@@ -111,7 +118,7 @@ def _storage_for(checkpointer: BaseCheckpointSaver) -> ThreadStorage:
     return ThreadStorage(checkpointer, MemoryLedger(), None)
 
 
-class Agent:
+class Agent(SessionControl):
     """An agent over a LangGraph graph: plan → act → approve → execute → observe."""
 
     def __init__(
@@ -131,6 +138,9 @@ class Agent:
         tool_choice: str | Callable[[AgentState], str] = "any",
         tracing: Tracing | None = None,
         workspace: Path | str | None = None,
+        hooks: object | Sequence[object] | None = None,
+        mode: Mode | str | None = None,
+        instructions: bool | None = None,
     ) -> None:
         """Every argument is optional: the defaults are the bundled model
         (loaded on first use; a callable ``model`` is also called on first
@@ -150,6 +160,14 @@ class Agent:
         ``workspace``: where new threads work (default: the directory the
         given built-in tools act in, else the ``workspace`` setting, else the
         current directory). A thread keeps the workspace it started in.
+
+        ``hooks``: an object (or a list) with ``before_tool``, ``after_tool``,
+        ``on_approval_request``, ``on_run_end`` (see :mod:`agentkit.hooks`);
+        the ``[[hooks]]`` of the settings run too. ``mode``: the permission
+        mode of threads that have none yet (default: the ``mode`` setting; see
+        :mod:`agentkit.modes`). ``instructions``: put the project's
+        ``AGENTS.md`` in the system prompt (default: the
+        ``project_instructions`` setting; see :mod:`agentkit.instructions`).
         """
         self.settings = settings or load_settings()
         self.storage = (
@@ -177,7 +195,19 @@ class Agent:
         self.limits = limits or Limits(
             max_steps=self.settings.max_steps, max_tokens=self.settings.max_run_tokens
         )
-        prompts = Prompts(system=system_prompt) if system_prompt else Prompts()
+        self.default_mode: Mode = check_mode(mode or self.settings.mode)
+        self.hooks = HookSet.build(hooks, self.settings)
+        self._system_prompt = system_prompt or DEFAULT_SYSTEM_PROMPT
+        self._use_instructions = (
+            self.settings.project_instructions if instructions is None else instructions
+        )
+        prompts = self._prompts_for(self.workspace)
+        self.file_history = FileHistory(
+            self.storage.meta_path,
+            max_file_bytes=self.settings.rewind_max_file_bytes,
+            max_thread_bytes=self.settings.rewind_max_thread_bytes,
+            git_snapshots=self.settings.rewind_git_snapshots,
+        )
         small = _small_model(model, self.settings)
         if planning is None:
             planning = _switch(self.settings.planning, not small)
@@ -199,6 +229,14 @@ class Agent:
                 answer_max_chars=SMALL_MODEL_ANSWER_CHARS if small else 800,
                 grounded_arguments=self.settings.grounded_arguments,
             ),
+            hooks=self.hooks,
+            compaction=Compaction(
+                n_ctx=_context_size(model, self.settings),
+                threshold=self.settings.compact_at,
+                keep_last=self.settings.compact_keep,
+            ),
+            files=self.file_history,
+            workspace=self.workspace if self.workspace.is_dir() else None,
         )
         self.graph: CompiledStateGraph = build_agent_graph(self.nodes, self.storage.checkpointer)
         self.threads = ThreadStore(
@@ -210,6 +248,17 @@ class Agent:
         )
         self._control: RunControl | None = None
         self._lock = threading.Lock()
+
+    def _prompts_for(self, workspace: Path) -> Prompts:
+        """The system prompt with the project instructions of ``workspace``
+        (a thread's own: they change with the workspace it works in)."""
+        self.instructions = (
+            load_instructions(workspace, self.settings.instructions_max_chars)
+            if self._use_instructions and workspace.is_dir()
+            else ProjectInstructions()
+        )
+        text = "\n\n".join(p for p in (self._system_prompt, self.instructions.text) if p)
+        return Prompts(system=text)
 
     def _router(self) -> ToolRouter:
         embeddings = getattr(self.memory, "embeddings", None)
@@ -227,9 +276,12 @@ class Agent:
         )  # ChatLlama, or ChatLlamaServer when servers are configured
 
     def _forget_thread_rules(self, thread_id: str) -> None:
+        """What goes with a deleted thread besides its checkpoints: its
+        always-allow rules and its file snapshots."""
         for rule in self.policy.list_rules():
             if rule.thread_id == thread_id:
                 self.policy.revoke(rule.id)
+        self.file_history.delete_thread(thread_id)
 
     @property
     def model(self) -> BaseChatModel:
@@ -313,6 +365,7 @@ class Agent:
                 )
                 self.tools = tools
                 self.nodes.bind_tools(tools)
+                self.nodes.prompts = self._prompts_for(workspace)
                 self._bound = workspace
         return workspace
 
@@ -355,6 +408,7 @@ class Agent:
             "steps": values.get("plan", []),
             "tool_calls": values.get("tool_log", []),
             "usage": add_usage(values.get("usage")),
+            "mode": self.mode(thread_id),
             "workspace": origin.workspace if origin else "",
         }
         if pending:
@@ -426,7 +480,11 @@ class Agent:
 
     # --- the loop driver --------------------------------------------------------------
     def _config(self, thread_id: str) -> RunnableConfig:
-        configurable: dict[str, object] = {"thread_id": thread_id, WORKSPACE_KEY: str(self._bound)}
+        configurable: dict[str, object] = {
+            "thread_id": thread_id,
+            WORKSPACE_KEY: str(self._bound),
+            MODE_KEY: self.mode(thread_id),
+        }
         if self.settings.time_budget_s is not None:
             configurable[DEADLINE_KEY] = time.time() + self.settings.time_budget_s
         limit = self.limits.max_steps * 5 + 10 * (self.limits.max_replans + 2)
@@ -458,6 +516,7 @@ class Agent:
         """The answers, checked once (see resolve_decisions), as the graph's
         resume value, stamped with who decided and when (the audit trail)."""
         decisions = resolve_decisions(requests, answers, {t.name: t for t in self.tools})
+        check_always(requests, decisions)
         now = time.time()
         return Command(
             resume=[
@@ -471,6 +530,8 @@ class Agent:
         resumed = graph_input.resume if isinstance(graph_input, Command) else None
         with self.tracing.run(thread_id, self.graph, task=task, decisions=resumed) as trace:
             yield from self._drive_traced(thread_id, graph_input, trace)
+        if self.hooks:
+            yield from self.hooks.run_end(self.result(thread_id))
 
     def _drive_traced(
         self, thread_id: str, graph_input: AgentState | Command | None, trace: Any
@@ -500,6 +561,8 @@ class Agent:
                     return
                 if control.drain_requested:  # drained between steps without raising
                     return
+                if requests and self.hooks:
+                    yield from self.hooks.approval_request(requests, thread_id)
                 if not requests or self.approver is None:
                     return
                 answers = trace.ask(self.approver, requests)
@@ -541,6 +604,14 @@ class _Failure:
 
 
 SMALL_MODEL_ANSWER_CHARS = 300  # a 270M model's longer answers are repetition
+
+
+def _context_size(
+    model: BaseChatModel | Callable[[], BaseChatModel] | None, settings: Settings
+) -> int:
+    """The model's context size: its own ``n_ctx`` when it has one, else the setting."""
+    n_ctx = getattr(model, "n_ctx", None) if isinstance(model, BaseChatModel) else None
+    return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else settings.n_ctx
 
 
 def _switch(setting: str, auto: bool) -> bool:

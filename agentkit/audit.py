@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from pydantic import BaseModel, Field
 
-from agentkit.events import ApprovalRequest, ToolPreview, Usage, add_usage
+from agentkit.events import ApprovalRequest, HookRecord, ToolPreview, Usage, add_usage
 from agentkit.graphs.support import last_ai_id
 from agentkit.threads import ThreadStatus, pending_requests
 
@@ -69,7 +69,15 @@ class AuditToolCall(BaseModel):
     danger: str | None = Field(None, description="Danger level shown with the approval.")
     preview: ToolPreview | None = Field(None, description="What the human saw before deciding.")
     decision: DecisionKind | None = Field(None, description="None while still pending.")
-    decided_by: Literal["policy", "check", "human", "approver"] | None = None
+    decided_by: Literal["policy", "check", "human", "approver", "hook", "mode"] | None = Field(
+        None,
+        description="policy (a rule or a default), mode (the permission mode), hook (a "
+        "before_tool hook), check (unknown tool, bad arguments), human or approver.",
+    )
+    mode: str = Field("", description="The permission mode the call was evaluated in.")
+    hooks: list[HookRecord] = Field(
+        default_factory=list, description="What hooks said about the call, in order."
+    )
     decided_at: datetime | None = None
     run_args: dict[str, Any] | None = Field(
         None, description="The edited arguments, after an edit."
@@ -214,7 +222,9 @@ class _Builder:
                 tool=p.get("tool", ""),
                 run=max(1, len(self.runs)),
                 step=int(values.get("steps", 0)),
-                args=dict(p.get("args", {})),
+                args=dict(p.get("original_args") or p.get("args", {})),
+                run_args=dict(p["args"]) if p.get("original_args") else None,
+                mode=str(p.get("mode", "")),
                 side_effects=list(p.get("side_effects", [])),
                 proposed_at=_time(snap.created_at),
                 verdict=p.get("verdict", "invalid"),
@@ -292,6 +302,11 @@ def build_audit(store: ThreadStore, thread_id: str) -> ThreadAudit:
             builder.runs[-1].status = "needs_approval"
         elif last.next:
             builder.runs[-1].status = "interrupted"
+    by_id = {c.call_id: c for c in builder.calls}
+    for entry in values.get("hook_log", []):
+        call = by_id.get(entry.get("call_id", ""))
+        if call is not None:
+            call.hooks.append(entry)
     transcript = [
         _message(i, m, builder.first_seen[i] if i < len(builder.first_seen) else None)
         for i, m in enumerate(values.get("messages", []))

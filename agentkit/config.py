@@ -88,6 +88,32 @@ class McpServerConfig(BaseModel):
     )
 
 
+# --- hooks: one [[hooks]] entry (used by Settings.hooks; see agentkit.hooks) ------
+HookEventName = Literal["before_tool", "after_tool", "approval_request", "run_end"]
+PermissionMode = Literal["default", "accept-edits", "plan", "dont-ask"]
+
+
+class HookConfig(BaseModel):
+    """One ``[[hooks]]`` table: a command run with the call as JSON on stdin."""
+
+    model_config = ConfigDict(extra="forbid")
+    event: HookEventName = Field(
+        "before_tool",
+        description="before_tool, after_tool, approval_request or run_end.",
+    )
+    command: str | list[str] = Field(
+        description="A shell command line (run by /bin/sh), or an argv list."
+    )
+    name: str | None = Field(None, description="Shown in events and the audit (default: command).")
+    tools: list[str] = Field(
+        default_factory=list, description="Only calls of these tools (globs); empty = any."
+    )
+    side_effects: list[ToolSideEffect] = Field(
+        default_factory=list, description="Only calls of tools with one of these side effects."
+    )
+    timeout_s: float = Field(10.0, gt=0, description="Killed after this long: an error.")
+
+
 class Settings(BaseSettings):
     """Every agentkit setting. Field names are the TOML keys; the environment
     variable is ``AGENTKIT_`` + the name in upper case."""
@@ -202,6 +228,48 @@ class Settings(BaseSettings):
     )
     policy_file: Path | None = Field(
         None, description="Approval policy TOML (default: <data_dir>/policy.toml if present)."
+    )
+    mode: PermissionMode = Field(
+        "default",
+        description="Permission mode of new threads: default, accept-edits (workspace edits "
+        "run without asking), plan (read-only, ends with a plan to approve), dont-ask "
+        "(what would ask is denied).",
+    )
+    hooks: list[HookConfig] = Field(
+        default_factory=list,
+        description="Commands run before/after tool calls, on approval requests and at run "
+        "end ([[hooks]], see docs/control.md).",
+    )
+    compact_at: float = Field(
+        0.75,
+        ge=0.0,
+        le=0.95,
+        description="Summarise older turns when the prompt would pass this fraction of "
+        "n_ctx (0 = never automatically).",
+    )
+    compact_keep: int = Field(
+        6, ge=1, description="Messages kept verbatim after the summary when compacting."
+    )
+    rewind_max_file_bytes: int = Field(
+        1_000_000,
+        ge=0,
+        description="Largest file whose previous content is kept for rewind (0 = keep none).",
+    )
+    rewind_max_thread_bytes: int = Field(
+        50_000_000, ge=0, description="Total bytes of file snapshots kept per thread."
+    )
+    rewind_git_snapshots: bool = Field(
+        True,
+        description="In a git work tree, snapshot it (git stash create) before each approved "
+        "shell command, so rewind can restore what the command changed in tracked files.",
+    )
+    project_instructions: bool = Field(
+        True,
+        description="Put AGENTS.md / .agentkit/instructions.md (workspace and parents up to "
+        "the project root) in the system prompt.",
+    )
+    instructions_max_chars: int = Field(
+        8000, ge=0, description="Cap on the project instructions' characters."
     )
     untrusted_content: Literal["copied", "all", "off"] = Field(
         "copied",

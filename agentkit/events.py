@@ -52,11 +52,14 @@ AlwaysScope = Literal["thread", "project"]
 
 
 class Approve(BaseModel):
-    """Run the call as proposed. ``always`` also records an allow rule."""
+    """Run the call as proposed. ``always`` also records an allow rule; its
+    scope is the exact call unless ``always_pattern`` widens it to one of the
+    request's :attr:`ApprovalRequest.always_options` (e.g. ``cat notes/*``)."""
 
     kind: Literal["approve"] = "approve"
     call_id: str
     always: AlwaysScope | None = None
+    always_pattern: str | None = None
 
 
 class Edit(BaseModel):
@@ -100,6 +103,15 @@ class PlanStep(TypedDict):
 # --- approval requests ----------------------------------------------------------
 
 
+class AlwaysOption(TypedDict):
+    """One scope "always allow" can take for a call: the pattern applied to
+    its path or command argument (``""``: the whole tool) and its exact
+    meaning in words."""
+
+    pattern: str
+    label: str
+
+
 class ApprovalRequest(BaseModel):
     """One pending call, as shown to the human."""
 
@@ -111,6 +123,12 @@ class ApprovalRequest(BaseModel):
     preview: ToolPreview | None = None
     args_schema: dict[str, Any] = Field(default_factory=dict)
     reason: str = ""  # why the policy asked (e.g. "write: ask (default)")
+    mode: str = ""  # the permission mode the call was evaluated in
+    rule_id: str | None = None  # the policy rule that decided, if a rule did
+    always_options: list[AlwaysOption] = Field(default_factory=list)
+    """What "always allow" would cover, narrowest first: shown before the
+    human picks it."""
+    notes: list[str] = Field(default_factory=list)  # e.g. what rewind cannot undo
     workspace: str = ""  # the thread's workspace (absolute): where its tools act
     target: str | None = None  # the absolute path the call acts on, when the tool knows it
 
@@ -205,6 +223,48 @@ class ErrorEvent(BaseModel):
     message: str
 
 
+HookStage = Literal["before_tool", "after_tool", "approval_request", "run_end"]
+HookOutcome = Literal["allow", "deny", "ask", "rewrite", "replace", "pass", "error"]
+
+
+class HookRecord(TypedDict):
+    """What one hook said about one call (or run), as the thread keeps it."""
+
+    stage: HookStage
+    hook: str  # the hook's name
+    outcome: HookOutcome  # pass: no opinion / result unchanged
+    reason: str
+    call_id: str
+    tool: str
+    at: float  # epoch seconds
+
+
+class HookEvent(BaseModel):
+    """A hook ran: what it said (``deny`` and ``error`` stop the call)."""
+
+    kind: Literal["hook"] = "hook"
+    stage: HookStage
+    hook: str
+    outcome: HookOutcome
+    reason: str = ""
+    call_id: str = ""
+    tool: str = ""
+
+
+class CompactionEvent(BaseModel):
+    """Older turns were summarised so the prompt fits the context window.
+    The full history stays in the checkpoints."""
+
+    kind: Literal["compaction"] = "compaction"
+    summarized: int  # messages now covered by the summary
+    kept: int  # messages after it, shown verbatim
+    tokens_before: int  # the prompt's estimated size before and after
+    tokens_after: int
+    seconds: float
+    summary: str
+    trigger: Literal["auto", "manual"] = "auto"
+
+
 AgentEvent = Annotated[
     TokenEvent
     | PlanEvent
@@ -213,7 +273,9 @@ AgentEvent = Annotated[
     | ApprovalNeeded
     | ToolResultEvent
     | FinalEvent
-    | ErrorEvent,
+    | ErrorEvent
+    | HookEvent
+    | CompactionEvent,
     Field(discriminator="kind"),
 ]
 
@@ -273,4 +335,5 @@ class RunResult(BaseModel):
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     pending: list[ApprovalRequest] = Field(default_factory=list)
     usage: Usage = Field(default_factory=lambda: add_usage(None))
+    mode: str = ""  # the thread's permission mode; a finished "plan" run awaits plan approval
     workspace: str = ""  # where the thread's tools act (absolute path)

@@ -23,9 +23,11 @@ methods of :class:`AgentNodes` and the routers.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
@@ -37,7 +39,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StreamWriter, interrupt
 
-from agentkit.approvals.decisions import always_allow_patterns, call_signature, parse_decisions
+from agentkit.approvals.always import always_options, pattern_rule
+from agentkit.approvals.decisions import call_signature, parse_decisions
 from agentkit.approvals.policy import Policy
 from agentkit.approvals.untrusted import Provenance
 from agentkit.errors import AgentkitError
@@ -47,8 +50,10 @@ from agentkit.events import (
     ContextEvent,
     ContextItem,
     Decision,
+    Edit,
     ErrorEvent,
     FinalEvent,
+    HookRecord,
     PlanEvent,
     PlanStep,
     ToolCallProposed,
@@ -61,11 +66,14 @@ from agentkit.graphs.calls import (
     pending_signature,
     propose,
     provenance,
-    run_once,
     saved_decision,
     unparseable,
 )
+from agentkit.graphs.compaction import Compaction, prompt_chars
+from agentkit.graphs.control_steps import ControlSteps, current_mode
 from agentkit.graphs.exemplars import example_values
+from agentkit.graphs.file_history import FileHistory
+from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
 from agentkit.graphs.state import AgentState, PendingCall, PlanNote
 from agentkit.graphs.steering import Steering, grounding_text
@@ -83,6 +91,8 @@ from agentkit.graphs.support import (
     reply_text,
     reply_usage,
 )
+from agentkit.hooks import HookSet, event_of
+from agentkit.modes import DEFAULT_MODE, PLAN_MODE_NOTE, read_only
 from agentkit.tools.base import danger_of, preview_of, side_effects_of
 from agentkit.tools.registry import call_target
 
@@ -109,7 +119,7 @@ class Limits:
 
 
 @dataclass
-class AgentNodes:
+class AgentNodes(ControlSteps):
     """The node functions, sharing their dependencies. Every method takes the
     state and returns a partial update, so any of them can be reused in a
     user-built ``StateGraph(AgentState)``."""
@@ -133,10 +143,22 @@ class AgentNodes:
     steering: Steering = field(default_factory=Steering)
     """Tool routing, worked examples, grounded arguments, the observation cue
     and answer-on-repeat (see :mod:`.steering`)."""
+    hooks: HookSet = field(default_factory=HookSet)
+    """``before_tool`` / ``after_tool`` hooks (see :mod:`agentkit.hooks`)."""
+    compaction: Compaction | None = None
+    """Summarise older turns when the prompt nears the context size (see
+    :mod:`.compaction`); None: never."""
+    files: FileHistory | None = None
+    """Where file contents are recorded before agentkit's tools change them
+    (rewind, see :mod:`.file_history`); None: not recorded."""
+    workspace: Path | None = None
+    """The workspace root when a run names none (a run's ``WORKSPACE_KEY``, the
+    thread's workspace, wins): hooks see it; shell snapshots are taken of it."""
 
     def __post_init__(self) -> None:
         self.bind_tools(self.tools)
         self._final_tool = final_answer_tool(self.steering.answer_max_chars)
+        self.gate = CallGate(self.policy, self.hooks, str(self.workspace or ""))
 
     def bind_tools(self, tools: Sequence[BaseTool]) -> None:
         """Use ``tools`` from the next step on (e.g. the same tools bound to
@@ -176,7 +198,8 @@ class AgentNodes:
             system = "\n\n".join(
                 s for s in (self.prompts.system, P.render_context(context), instructions) if s
             )
-            history = list(state.get("messages", [])) if replanning else [HumanMessage(task)]
+            window = Compaction.window(state).get("messages", [])
+            history = list(window) if replanning else [HumanMessage(task)]
             try:
                 result = self.chat_model.with_structured_output(PlanOutput).invoke(
                     [SystemMessage(system), *history]
@@ -217,6 +240,10 @@ class AgentNodes:
         offered = self.offered_tools(state, choice)
         note = self.plan_note(state)
         prompt = self.act_prompt(state, note, offered)
+        summary = self._compact_if_due(state, prompt, offered)
+        if summary is not None:
+            state = {**state, "summaries": [*state.get("summaries", []), summary]}
+            prompt = self.act_prompt(state, note, offered)
         start = time.perf_counter()
         try:
             response = self._call_model(prompt, offered, choice, state)
@@ -228,17 +255,27 @@ class AgentNodes:
         seconds = time.perf_counter() - start
         if response.response_metadata.get("finish_reason") == "cancelled":
             return {}  # Agent.cancel(): the run drains after this step; resume re-runs it
+        usage = reply_usage(response, seconds)
         update: AgentState = {
             "steps": state.get("steps", 0) + 1,
-            "usage": add_usage(state.get("usage"), reply_usage(response, seconds)),
+            "usage": add_usage(state.get("usage"), usage),
             "decisions": [],
+            "prompt_tokens": usage["input_tokens"],
+            "prompt_chars": prompt_chars(prompt),
         }
         if note is not None:
             update["plan_notes"] = [note]
+        if summary is not None:
+            update["summaries"] = [summary]
         final = next((c for c in response.tool_calls if c["name"] == P.FINAL_ANSWER_TOOL), None)
         if final is not None or not (response.tool_calls or response.invalid_tool_calls):
             return {**update, **self._answer(response, final, state)}
         pending = self._pending_calls(response, state)
+        hook_log: list[HookRecord] = [h for p in pending for h in p.pop("hooks", [])]
+        for entry in hook_log:
+            emit(event_of(entry))
+        if hook_log:
+            update["hook_log"] = hook_log
         for p in pending:
             emit(
                 ToolCallProposed(
@@ -302,17 +339,30 @@ class AgentNodes:
                 state.get("task", ""),
                 state.get("context", []),
             )
+        mode = current_mode()
         checked = [
-            propose(c, self.tools_by_name, self.policy, blocked, thread_id, seen, workspace)
+            propose(
+                c,
+                self.tools_by_name,
+                self.policy,
+                blocked,
+                thread_id,
+                seen,
+                workspace,
+                gate=self.gate,
+                mode=mode,
+            )
             for c in response.tool_calls
         ]
         return checked + [unparseable(c) for c in response.invalid_tool_calls]
 
     def offered_tools(self, state: AgentState, choice: str = "any") -> list[BaseTool]:
         """The tools this run offers (routed when the plan node routed), plus
-        a tool ``choice`` names, in their original order."""
+        a tool ``choice`` names, in their original order. In plan mode only
+        read-only tools are offered."""
         names = set(state.get("offered_tools") or self.tools_by_name) | {choice}
-        return [t for t in self.tools if t.name in names]
+        planning = current_mode() == "plan"
+        return [t for t in self.tools if t.name in names and not (planning and not read_only(t))]
 
     def act_prompt(
         self,
@@ -320,10 +370,16 @@ class AgentNodes:
         note: PlanNote | None = None,
         offered: Sequence[BaseTool] | None = None,
     ) -> list[AnyMessage]:
-        parts = [self.prompts.system, P.render_context(state.get("context", []))]
+        parts = [
+            self.prompts.system,
+            PLAN_MODE_NOTE if current_mode() == "plan" else "",
+            P.render_context(state.get("context", [])),
+            Compaction.system_block(state),
+        ]
         system = "\n\n".join(p for p in parts if p)
         tools = self.offered_tools(state) if offered is None else offered
-        return self.steering.act_prompt(system, state, tools, note)
+        window = Compaction.window(state)
+        return self.steering.act_prompt(system, window, tools, Compaction.shift(note, state))
 
     def _call_model(
         self, prompt: list[AnyMessage], offered: Sequence[BaseTool], choice: str, state: AgentState
@@ -366,31 +422,46 @@ class AgentNodes:
 
     # --- approve ---------------------------------------------------------------
     def approve(self, state: AgentState) -> AgentState:
-        pending = state.get("pending", [])
-        asks = [p for p in pending if p["verdict"] == "ask"]
+        """One interrupt for the calls that ask. An edited call is evaluated
+        again with its new arguments: refused if that denies it, asked about
+        again if it now asks for another reason than the one the human saw."""
+        pending = {p["call_id"]: p for p in state.get("pending", [])}
+        asking = [p for p in pending.values() if p["verdict"] == "ask"]
         answers: dict[str, Decision] = {}
         stamps: dict[str, dict[str, object]] = {}
-        if asks:
-            requests = [self.approval_request(p) for p in asks]
+        while asking:
+            requests = [self.approval_request(p) for p in asking]
             # The resume value was checked against these requests before the
             # graph resumed (Agent, resolve_decisions): a value refused here
             # would stay in the checkpoint and be replayed by every later resume.
             raw = interrupt({"requests": [r.model_dump(mode="json") for r in requests]})
-            answers = {d.call_id: d for d in parse_decisions(raw)}
-            stamps = {str(d.get("call_id")): d for d in raw if isinstance(d, dict)}
-        for p in asks:
+            round_answers = {d.call_id: d for d in parse_decisions(raw)}
+            stamps.update({str(d.get("call_id")): d for d in raw if isinstance(d, dict)})
+            again: list[PendingCall] = []
+            for p in asking:
+                answer = round_answers.get(p["call_id"])
+                if isinstance(answer, Edit):
+                    p, answer = self._edited(p, answer)
+                    pending[p["call_id"]] = p
+                    if answer is None:
+                        again.append(p)
+                        continue
+                if answer is not None:
+                    answers[p["call_id"]] = answer
+            asking = again
+        for p in pending.values():
             answer = answers.get(p["call_id"])
-            if isinstance(answer, Approve) and answer.always:
+            if isinstance(answer, Approve) and answer.always and p["verdict"] == "ask":
                 self.policy.add_always_allow(
                     p["tool"],
-                    **always_allow_patterns(p["args"]),
+                    **pattern_rule(p["args"], answer.always_pattern),
                     scope=answer.always,
                     thread_id=current_thread_id(),
                     workspace=current_workspace(),
                 )
         now = time.time()
         decisions = []
-        for p in pending:
+        for p in pending.values():
             answer = answers.get(p["call_id"])
             stamp = provenance(p, answer, stamps.get(p["call_id"]), now)
             decisions.append({**decide(p, answer), **stamp})
@@ -400,6 +471,18 @@ class AgentNodes:
         """A call the policy asks about, as the human sees it."""
         tool = self.tools_by_name[p["tool"]]
         schema = tool.tool_call_schema
+        notes = []
+        if p.get("original_args"):
+            notes.append(f"arguments changed from {json.dumps(p['original_args'])[:200]}")
+        if "exec" in side_effects_of(tool):
+            notes.append(
+                "rewind cannot undo what a command changes"
+                + (
+                    "; the tracked files of the git work tree are snapshotted before it runs"
+                    if self.files is not None and self.files.git_snapshots
+                    else ""
+                )
+            )
         return ApprovalRequest(
             call_id=p["call_id"],
             tool=p["tool"],
@@ -409,6 +492,10 @@ class AgentNodes:
             preview=preview_of(tool, p["args"]),
             args_schema=schema.model_json_schema() if isinstance(schema, type) else dict(schema),
             reason=p["reason"],
+            mode=p.get("mode", DEFAULT_MODE),
+            rule_id=p.get("rule_id"),
+            always_options=always_options(tool, p["args"]),
+            notes=notes,
             workspace=current_workspace() or "",
             target=call_target(tool, p["args"]),
         )
@@ -420,6 +507,7 @@ class AgentNodes:
         key_prefix = f"{thread_id}/{last_ai_id(state.get('messages', []))}"
         pending = {p["call_id"]: p for p in state.get("pending", [])}
         outcomes: list[CallOutcome] = []
+        hook_log: list[HookRecord] = []
         for saved in state.get("decisions", []):
             d = saved_decision(saved)
             p = pending[d["call_id"]]
@@ -434,19 +522,21 @@ class AgentNodes:
                 )
             else:
                 key = f"{key_prefix}/{p['call_id']}"
-                tool = self.tools_by_name[p["tool"]]
-                outcome = run_once(
-                    self.ledger, key, thread_id, tool, p["call_id"], d["args"], p.get("pinned")
-                )
+                outcome, records = self._run(key, thread_id, p, d["args"])
+                for entry in records:
+                    emit(event_of(entry))
+                hook_log += records
             emit(outcome.event())
             outcomes.append(outcome)
         blocked = dict(state.get("blocked", {}))
         for outcome in outcomes:
             why = outcome.block_reason()
+            if pending.get(outcome.call_id, {}).get("decided_by") == "mode":
+                why = None  # the mode can change (an approved plan): it may run then
             if why:  # the repeated-call detector refuses this exact call from now on
                 blocked[call_signature(outcome.tool, outcome.args)] = why
         all_failed = bool(outcomes) and all(o.failed for o in outcomes)
-        return {
+        update: AgentState = {
             "last_succeeded": bool(outcomes) and not any(o.failed for o in outcomes),
             "messages": [o.message() for o in outcomes],
             "tool_log": [o.record() for o in outcomes],
@@ -455,6 +545,9 @@ class AgentNodes:
             "decisions": [],
             "consecutive_errors": state.get("consecutive_errors", 0) + 1 if all_failed else 0,
         }
+        if hook_log:
+            update["hook_log"] = hook_log
+        return update
 
     # --- observe / finish --------------------------------------------------------
     def observe(self, state: AgentState) -> AgentState:

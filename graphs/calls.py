@@ -36,8 +36,10 @@ from agentkit.events import (
     ToolResultEvent,
 )
 from agentkit.graphs import prompts as P
+from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger
 from agentkit.graphs.state import CallDecision, PendingCall
+from agentkit.modes import DEFAULT_MODE
 from agentkit.tools.base import side_effects_of
 from agentkit.tools.protected import pinned_targets
 
@@ -102,9 +104,13 @@ def propose(
     thread_id: str | None,
     seen: Provenance | None = None,
     workspace: str | None = None,
+    *,
+    gate: CallGate | None = None,
+    mode: str = DEFAULT_MODE,
 ) -> PendingCall:
-    """A call the model made, checked, with the policy's verdict. ``seen``:
-    what the run has seen (untrusted content). The real paths its writes were
+    """A call the model made, checked, with the verdict of the policy, the
+    permission ``mode`` and the hooks (see :mod:`.gate`). ``seen``: what the
+    run has seen (untrusted content). The real paths its writes were
     evaluated for are pinned: a write that leads elsewhere when it runs is
     refused (see :func:`run_once`)."""
     name, args = call["name"], call["args"]
@@ -127,12 +133,31 @@ def propose(
     if why:
         error = P.BLOCKED_REPEAT_NOTE.format(why=why)
         return {**base, "verdict": "invalid", "reason": "blocked repeat", "error": error}
-    verdict = policy.evaluate(tool, args, thread_id=thread_id, seen=seen, workspace=workspace)
-    pending: PendingCall = {**base, "verdict": verdict.action, "reason": verdict.reason}
-    pinned = {t.written: t.resolved for t in verdict.targets if t.write and t.resolved}
-    if pinned:
-        pending["pinned"] = pinned
-    return pending
+    gate = gate or CallGate(policy)
+    verdict = gate.evaluate(
+        tool,
+        args,
+        call_id=base["call_id"],
+        thread_id=thread_id,
+        mode=mode,
+        workspace=workspace,
+        seen=seen,
+    )
+    out: PendingCall = {
+        **base,
+        "args": verdict.args,
+        "verdict": verdict.action,
+        "reason": verdict.reason,
+        "mode": mode,
+        "decided_by": verdict.decided_by,
+        "rule_id": verdict.rule_id,
+        "hooks": verdict.hooks,
+    }
+    if verdict.rewritten:
+        out["original_args"] = dict(args)
+    if verdict.pinned:
+        out["pinned"] = verdict.pinned
+    return out
 
 
 def unparseable(call: InvalidToolCall) -> PendingCall:
@@ -188,7 +213,7 @@ def provenance(
     approver's answer carries its stamp in the resume value (``raw``); the
     policy and the checks decide when the approve node runs (``now``)."""
     if p["verdict"] != "ask":
-        by = "check" if p["verdict"] == "invalid" else "policy"
+        by = "check" if p["verdict"] == "invalid" else p.get("decided_by") or "policy"
         return {"decision": p["verdict"], "decided_by": by, "decided_at": now}
     stamp = raw or {}
     at = stamp.get("decided_at")

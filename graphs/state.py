@@ -21,6 +21,7 @@ from langgraph.graph.message import _messages_delta_reducer as messages_delta_re
 
 from agentkit.events import (
     ContextItem,
+    HookRecord,
     PlanStep,
     PolicyAction,
     SideEffect,
@@ -51,6 +52,11 @@ class PendingCall(TypedDict, total=False):
     verdict: PolicyAction | Literal["invalid"]
     reason: str
     error: str
+    mode: str  # the permission mode it was evaluated in
+    decided_by: str  # policy, mode or hook: whose verdict this is
+    rule_id: str | None  # the policy rule that decided, if one did
+    original_args: dict[str, Any]  # the model's arguments, when a hook rewrote them
+    hooks: list[HookRecord]  # what the before_tool hooks said (moved to hook_log)
     pinned: dict[str, str]  # path as written -> the real path (relative) a write was checked for
 
 
@@ -79,6 +85,19 @@ class PlanNote(TypedDict):
 
     after: int
     text: str
+
+
+class SummaryNote(TypedDict):
+    """Context compaction: the first ``upto`` transcript messages are shown
+    to the model as ``summary`` from now on (the transcript keeps them all;
+    see :mod:`agentkit.graphs.compaction`)."""
+
+    upto: int
+    summary: str
+    at: float
+    tokens_before: int
+    tokens_after: int
+    trigger: str  # auto or manual
 
 
 RunStatusState = Literal["starting", "running", "finished", "stopped"]
@@ -136,3 +155,13 @@ class AgentState(TypedDict, total=False):
     answer: str
     status: RunStatusState
     stop_reason: str
+    # what hooks said about this thread's calls (before and after they ran)
+    hook_log: Annotated[
+        list[HookRecord], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)
+    ]
+    # context compaction: each summary replaces the transcript before its `upto`
+    summaries: Annotated[
+        list[SummaryNote], DeltaChannel(append_batches, snapshot_frequency=SNAPSHOT_EVERY)
+    ]
+    prompt_tokens: int  # the last act prompt's size as the model counted it
+    prompt_chars: int  # and in characters (what the next prompt's size is estimated from)

@@ -21,6 +21,7 @@ new tokens.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from agentkit.graphs import prompts as P
 from agentkit.graphs.exemplars import choice_examples, exemplar_messages
 from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import AgentState, PlanNote
-from agentkit.tools.base import choices_of, mentions_of
+from agentkit.tools.base import choices_of, mentions_of, side_effects_of
 
 RECENT_OBSERVATIONS = 3  # observations whose text may name a path to write
 # A task that names something a tool acts on (an existing file for
@@ -43,6 +44,22 @@ MENTION_BOOST = 0.08
 # Routing scores become a logit bias on the first act step's tool name:
 # the model still chooses, with the router's view as a prior.
 BIAS_SCALE = 20.0
+# Words that ask for a change. A task without one only asks something, and a
+# small model offered write_file for "What's the first line of poem.txt?"
+# overwrites poem.txt: routing does not offer tools that write for it.
+CHANGE_INTENT = re.compile(
+    r"\b(?:(?:re|over)?writ|creat|sav|append|add(?:s|ed|ing)?\b|edit(?!or)|chang|updat|replac"
+    r"|delet|remov|renam|cop(?:y|ies|ied)|move|make|put|fix|insert|touch|record|rememb"
+    r"|stor(?:e|es|ing)\b|memori[sz]|bump|increment|modif|correct|sort|fill|clear|empty"
+    r"|erase|duplicat|back ?up|keep|jot|note (?:that|down|this)|(?:take|make) a note"
+    r"|turn|switch|set\b.*\bto\b)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_change(task: str) -> bool:
+    """Whether ``task`` asks for something to be written or changed."""
+    return CHANGE_INTENT.search(task) is not None
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,9 @@ class Steering:
         names = [t.name for t in tools]
         if self.router is None or not task:
             return Route(names, {})
+        if not asks_for_change(task):
+            tools = [t for t in tools if "write" not in side_effects_of(t)]
+            names = [t.name for t in tools]
         if not isinstance(self.router, ToolRouter):
             self.router = self.router()
         scores = self.router.scores(task)

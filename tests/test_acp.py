@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from acp import PROTOCOL_VERSION, spawn_agent_process, text_block
+from acp import PROTOCOL_VERSION, RequestError, spawn_agent_process, text_block
 from acp.schema import (
     AgentMessageChunk,
     AllowedOutcome,
@@ -218,3 +218,30 @@ async def test_unknown_session_is_an_error(workspace: Path) -> None:
         with pytest.raises(Exception) as raised:
             await conn.load_session(cwd=str(workspace), session_id="nope", mcp_servers=[])
     assert "nope" in json.dumps(getattr(raised.value, "data", None) or str(raised.value))
+
+
+async def test_session_modes_are_permission_modes(workspace: Path) -> None:
+    """session/new reports agentkit's modes; set_mode accept-edits lets the
+    write run without a permission request, and a reloaded session keeps it."""
+    client = Recorder(choose("reject_once"))
+    async with agentkit_acp(client, workspace, "read_then_write") as (conn, _):
+        session = await conn.new_session(cwd=str(workspace), mcp_servers=[])
+        assert session.modes is not None and session.modes.current_mode_id == "default"
+        assert [m.id for m in session.modes.available_modes] == [
+            "default",
+            "accept-edits",
+            "plan",
+            "dont-ask",
+        ]
+        await conn.set_session_mode(session_id=session.session_id, mode_id="accept-edits")
+        stop = await prompt(conn, session.session_id, "Summarise notes.txt into summary.md")
+        assert stop == "end_turn"
+        assert client.permissions == [], "accept-edits: no permission request"
+        assert (workspace / "summary.md").read_text() == "The Rhine: 1,230 km.\n"
+        loaded = await conn.load_session(
+            cwd=str(workspace), session_id=session.session_id, mcp_servers=[]
+        )
+        assert loaded.modes is not None and loaded.modes.current_mode_id == "accept-edits"
+        with pytest.raises(RequestError) as refused:
+            await conn.set_session_mode(session_id=session.session_id, mode_id="yolo")
+        assert "unknown mode 'yolo'" in str(refused.value.data)

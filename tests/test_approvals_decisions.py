@@ -140,8 +140,10 @@ def test_decisions_for_a_thread_not_waiting(tmp_path: Path) -> None:
 def test_always_allow_for_the_thread(tmp_path: Path) -> None:
     script = [
         call("shell", {"command": "git status"}, "s1"),
-        call("shell", {"command": "git status --short"}, "s2"),  # covered by the prefix
-        call("shell", {"command": "git push"}, "s3"),  # not covered
+        call("shell", {"command": "git  status"}, "s2"),  # covered: the same command
+        # not covered: "always" is exactly the approved command (a prefix would
+        # also allow any arguments appended to it)
+        call("shell", {"command": "git status --short"}, "s3"),
         final("ok"),
     ]
     agent, _, log = make_agent(tmp_path, script)
@@ -160,7 +162,7 @@ def test_always_allow_for_the_thread(tmp_path: Path) -> None:
     assert [r.id for r in reopened.list_rules()] == [rules[0].id]
     agent.policy.revoke(rules[0].id)
     assert Policy.default(records_path=tmp_path / "data" / "always_allow.json").list_rules() == []
-    assert side_effects(log) == ["shell git status", "shell git status --short"]
+    assert side_effects(log) == ["shell git status", "shell git  status"]
 
 
 def test_deleting_a_thread_revokes_its_rules(tmp_path: Path) -> None:

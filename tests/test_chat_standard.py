@@ -103,3 +103,13 @@ class TestChatLlamaSmolLM2Integration(_Capabilities, ChatModelIntegrationTests):
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {**_params("bundled:smollm2-135m"), "max_tokens": 40}
+
+    # JSON mode's grammar is any object: the 135M model fills it wrongly
+    # (output quoted at temperature 0).
+    @pytest.mark.xfail(
+        reason="SmolLM2-135M answers the cat-joke prompt in JSON mode with "
+        "{'type': 'object'} (valid JSON, no setup/punchline keys)",
+        strict=False,
+    )
+    def test_json_mode(self, model: Any) -> None:
+        super().test_json_mode(model)

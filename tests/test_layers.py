@@ -33,7 +33,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "agentkit.tracing",
     ),
     ("agentkit.graphs", "agentkit.checkpoint", "agentkit.postgres"),
-    ("agentkit.threads", "agentkit.agent", "agentkit.audit", "agentkit.export"),
+    (
+        "agentkit.threads",
+        "agentkit.agent",
+        "agentkit.session",
+        "agentkit.audit",
+        "agentkit.export",
+        "agentkit.rewind",
+    ),
     ("agentkit.cli", "agentkit.tui", "agentkit.bench", "agentkit.evals", "agentkit.acp"),
 )
 PRIVATE_LANGGRAPH_ALLOWED = {

@@ -15,7 +15,7 @@ from agentkit.config import load_settings
 from agentkit.graphs import prompts as P
 from agentkit.graphs.exemplars import example_values, exemplar_messages
 from agentkit.graphs.routing import ToolRouter
-from agentkit.graphs.steering import Steering
+from agentkit.graphs.steering import Steering, asks_for_change
 from agentkit.graphs.support import final_answer_tool
 from agentkit.models.grammar import with_choices
 from agentkit.tools import builtin_tools
@@ -125,6 +125,35 @@ def test_routing_offers_the_top_tools_and_a_prior(tools: dict[str, object]) -> N
     assert P.FINAL_ANSWER_TOOL in route.bias and P.FINAL_ANSWER_TOOL not in route.offered
     # without a router every tool is offered and there is no prior
     assert Steering().route("x", list(tools.values())).offered == list(tools)
+
+
+@pytest.mark.parametrize(
+    ("task", "changes"),
+    [
+        ("What's the first line of poem.txt?", False),
+        ("What port does server.ini use? Just the number please.", False),
+        ("On which line of app.log does ERROR appear?", False),
+        ("which text editor do I prefer? you stored it earlier", False),
+        ("According to my notes, how do I deploy?", False),
+        ("Write the text hello world to the file hello.txt", True),
+        ("set the timeout in settings.toml to 30", True),
+        ("Please remember this: my dentist is on May 3.", True),
+        ("Add a line to chores.md", True),
+        ("fix the typo in README.md", True),
+    ],
+)
+def test_change_intent(task: str, changes: bool) -> None:
+    assert asks_for_change(task) is changes
+
+
+def test_routing_never_offers_a_write_for_a_question(tools: dict[str, object]) -> None:
+    router = ToolRouter(KeywordEmbeddings(), [*tools.values(), final_answer_tool()])
+    steering = Steering(router=router, top_k=len(tools))
+    asked = steering.route("What's the first line of server.ini?", list(tools.values()))
+    assert {"write_file", "edit_file"}.isdisjoint(asked.offered)
+    assert "read_file" in asked.offered
+    told = steering.route("Write port = 1 to server.ini", list(tools.values()))
+    assert {"write_file", "edit_file"} <= set(told.offered)
 
 
 # --- the act prompt ----------------------------------------------------------------------

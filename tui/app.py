@@ -38,6 +38,7 @@ from agentkit.events import (
     TokenEvent,
 )
 from agentkit.threads import WorkspaceMissingError, new_thread_id
+from agentkit.tui.control import ControlActions
 from agentkit.tui.screens.approval import ApprovalScreen, describe
 from agentkit.tui.screens.dialogs import RevokeRuleScreen, TextPromptScreen
 from agentkit.tui.screens.help import HelpScreen
@@ -60,6 +61,10 @@ PALETTE: dict[str, tuple[str, str]] = {
     "toggle_threads": ("Toggle threads sidebar", "Show or hide threads"),
     "toggle_side": ("Toggle plan and context", "Show or hide the side panels"),
     "revoke_rule": ("Revoke an always-allow rule", "Ask again before a tool runs"),
+    "cycle_mode": ("Cycle permission mode", "default → accept-edits → plan → dont-ask (F2)"),
+    "compact": ("Compact the conversation", "Summarise older turns now (/compact)"),
+    "rewind": ("Rewind the thread", "Undo file changes / fork the conversation (/rewind)"),
+    "approve_plan": ("Approve the plan", "Carry out a plan-mode run's plan (/approve-plan)"),
     "move_thread": (
         "Move thread to another workspace",
         "Continue this thread in another directory (recorded in the thread)",
@@ -67,7 +72,7 @@ PALETTE: dict[str, tuple[str, str]] = {
 }
 
 
-class AgentkitApp(App[None]):
+class AgentkitApp(ControlActions, App[None]):
     """Chat with an agent; approve its tool calls; manage threads."""
 
     CSS_PATH = "app.tcss"
@@ -78,6 +83,7 @@ class AgentkitApp(App[None]):
         Binding("ctrl+n", "new_thread", "New thread"),
         Binding("ctrl+t", "focus_threads", "Threads"),
         Binding("ctrl+y", "show_approvals", "Approvals"),
+        Binding("f2", "cycle_mode", "Mode"),
         Binding("ctrl+b", "toggle_threads", "Sidebar", show=False),
         Binding("ctrl+g", "toggle_side", "Plan/context", show=False),
         Binding("ctrl+l", "focus_prompt", "Prompt", show=False),
@@ -224,6 +230,9 @@ class AgentkitApp(App[None]):
             else:
                 self.notify("The agent is not ready (see the notifications).", severity="warning")
             return
+        if text.startswith("/") and await self.slash_command(text):
+            event.input.value = ""
+            return
         if self.busy:
             self.notify("Still generating — press Escape to cancel first.", severity="warning")
             return
@@ -278,7 +287,16 @@ class AgentkitApp(App[None]):
         await self.conversation.hide_thinking()
         await self.conversation.end_reply()
         if self.agent is not None:
-            self.status.end_run(self.agent.result(self.thread_id).usage, model_context(self.agent))
+            result = self.agent.result(self.thread_id)
+            self.status.end_run(result.usage, model_context(self.agent))
+            if (
+                result.status == "finished"
+                and result.mode == "plan"
+                and thread_id == self.thread_id
+            ):
+                await self.conversation.add_notice(
+                    "plan mode: /approve-plan (or Ctrl+P “Approve the plan”) carries it out"
+                )
         await self.refresh_threads()
         if requests and thread_id == self.thread_id:
             self.pending_requests = requests
@@ -419,6 +437,11 @@ class AgentkitApp(App[None]):
         self.query_one("#plan", PlanPanel).show([])
         self.query_one("#context", ContextPanel).show([])
         self.status.set(thread_id=self.thread_id, state="idle", tokens_per_s=None)
+        self.show_mode()
+        if self.agent is not None:
+            self.query_one("#context", ContextPanel).show_instructions(
+                [str(f.path) for f in self.agent.instructions.files if f.used]
+            )
 
     async def cancel_run(self, wait: bool = True) -> None:
         """Cancel the running stream. The agent stops after its current step;

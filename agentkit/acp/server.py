@@ -13,6 +13,10 @@ approvals are permission requests.
   asks again and finishes that run, then runs its own text.
 - ``session/cancel`` stops the run after its current step (and cuts a
   generation short); the thread stays consistent and the next prompt goes on.
+- Session modes are agentkit's permission modes (default, accept-edits,
+  plan, dont-ask; see docs/control.md): ``session/new`` and
+  ``session/load`` report the thread's, ``session/set_mode`` stores another
+  with the thread (from the next prompt on).
 """
 
 from __future__ import annotations
@@ -40,12 +44,16 @@ from acp.schema import (
     NewSessionResponse,
     PromptCapabilities,
     PromptResponse,
+    SessionMode,
+    SessionModeState,
+    SetSessionModeResponse,
     StopReason,
 )
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agentkit.acp import updates as U
 from agentkit.agent import Agent
+from agentkit.errors import AgentkitError
 from agentkit.events import (
     AgentEvent,
     ApprovalRequest,
@@ -60,6 +68,7 @@ from agentkit.events import (
     ToolCallProposed,
     ToolResultEvent,
 )
+from agentkit.modes import MODE_DESCRIPTIONS, MODES
 from agentkit.tools.base import side_effects_of
 
 log = logging.getLogger("agentkit.acp")
@@ -111,8 +120,11 @@ class AcpAgent:
         from agentkit.threads import new_thread_id
 
         session = await self._open(new_thread_id(), cwd)
-        session.agent.threads.set_extra(session.thread_id, {CWD_KEY: str(session.cwd)})
-        return NewSessionResponse(session_id=session.thread_id)
+        threads = session.agent.threads
+        threads.set_extra(
+            session.thread_id, {**threads.extra(session.thread_id), CWD_KEY: str(session.cwd)}
+        )
+        return NewSessionResponse(session_id=session.thread_id, modes=self._modes(session))
 
     async def load_session(self, cwd: str, session_id: str, **kwargs: Any) -> LoadSessionResponse:
         session = await self._open(session_id, cwd)
@@ -120,7 +132,26 @@ class AcpAgent:
             self.sessions.pop(session_id, None)
             raise RequestError.resource_not_found(session_id)
         await self._replay(session)
-        return LoadSessionResponse()
+        return LoadSessionResponse(modes=self._modes(session))
+
+    def _modes(self, session: Session) -> SessionModeState:
+        return SessionModeState(
+            current_mode_id=session.agent.mode(session.thread_id),
+            available_modes=[
+                SessionMode(id=m, name=m, description=MODE_DESCRIPTIONS[m]) for m in MODES
+            ],
+        )
+
+    async def set_session_mode(
+        self, session_id: str, mode_id: str, **kwargs: Any
+    ) -> SetSessionModeResponse:
+        """The thread's permission mode, from the next prompt on."""
+        session = self._session(session_id)
+        try:
+            session.agent.set_mode(session_id, mode_id)
+        except AgentkitError as err:
+            raise RequestError.invalid_params({"mode_id": str(err)}) from None
+        return SetSessionModeResponse()
 
     async def _open(self, thread_id: str, cwd: str) -> Session:
         session = self.sessions.get(thread_id)

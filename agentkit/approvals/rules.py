@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from langchain_core.tools import BaseTool
 
+from agentkit.approvals.commands import GLOB, command_matches
 from agentkit.events import AlwaysScope, PolicyAction, SideEffect
 from agentkit.tools.globs import glob_match
 from agentkit.tools.protected import PathTarget
@@ -75,7 +76,11 @@ class PolicyRule:
         parts = [f"{self.action} {target}"]
         if self.paths:
             parts.append(f"paths {list(self.paths)}")
-        if self.command_prefixes:
+        if self.command_prefixes and (
+            self.source == "always" or any(GLOB.search(p) for p in self.command_prefixes)
+        ):
+            parts.append(f"commands exactly like {list(self.command_prefixes)}")
+        elif self.command_prefixes:
             parts.append(f"commands starting {list(self.command_prefixes)}")
         if self.scope == "thread":
             parts.append(f"in thread {self.thread_id}")
@@ -123,7 +128,11 @@ class PolicyRule:
                     return False
         if self.command_prefixes:
             values = _arg_values(args, (self.arg,) if self.arg else COMMAND_ARGS)
-            if not values or not all(_command_matches(v, self.command_prefixes) for v in values):
+            # "Always allow" records and glob patterns match whole commands
+            # word by word (agentkit.approvals.commands); file rules by prefix.
+            whole = self.source == "always" or any(GLOB.search(p) for p in self.command_prefixes)
+            check = command_matches if whole else _command_matches
+            if not values or not all(check(v, self.command_prefixes) for v in values):
                 return False
         return True
 

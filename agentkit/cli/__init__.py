@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "export_cmd",  # agentkit threads export
     "trace_cmd",  # agentkit trace
     "acp_cmd",  # agentkit acp
+    "policy_cmd",  # agentkit policy rules|revoke
 )
 
 

@@ -48,6 +48,11 @@ def register(app: typer.Typer) -> None:
         theme: str | None = typer.Option(
             None, "--theme", help="Textual theme, e.g. textual-light, textual-dark, nord."
         ),
+        mode: str | None = typer.Option(
+            None,
+            "--mode",
+            help="Permission mode of new threads: default, accept-edits, plan, dont-ask.",
+        ),
     ) -> None:
         """Chat with the agent; approve its tool calls as they come."""
         from agentkit.config import Settings, load_settings
@@ -63,6 +68,7 @@ def register(app: typer.Typer) -> None:
                 policy_file=policy,
                 data_dir=data_dir,
                 n_gpu_layers=n_gpu_layers,
+                mode=mode,
             )
         except AgentkitError as err:
             # Show it inside the app, with what to do, rather than failing to open.

@@ -126,6 +126,7 @@ def doctor(
     where.add_row("model cache", str(settings.resolved_cache_dir()))
     where.add_row("workspace", str(settings.resolved_workspace()))
     console.print(where)
+    _instructions(console, settings)
     problems += _model_servers(console, settings)
     _security(console, settings)
 
@@ -134,6 +135,24 @@ def doctor(
             typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
     console.print("[green]ok[/green]")
+
+
+def _instructions(console: Console, settings: Settings) -> None:
+    """The project instructions (AGENTS.md) the agent would read, and their size."""
+    from agentkit.instructions import from_settings
+
+    found = from_settings(settings)
+    table = Table(title="project instructions", show_header=False, title_justify="left")
+    if not settings.project_instructions:
+        table.add_row("status", "off (project_instructions = false)")
+    elif not found.files:
+        table.add_row("status", "none (no AGENTS.md or .agentkit/instructions.md)")
+    for f in found.files:
+        cut = f"  [yellow]cut: {f.used} used[/yellow]" if f.used < f.chars else ""
+        table.add_row(str(f.path), f"{f.chars} chars{cut}")
+    if found.files:
+        table.add_row("cap", f"{settings.instructions_max_chars} chars in all")
+    console.print(table)
 
 
 def _model_servers(console: Console, settings: Settings) -> list[str]:

@@ -138,6 +138,18 @@ class Printer:
         elif kind == "approval_needed":
             for r in event.requests:
                 self.console.print(f"[magenta]? approval needed[/] {r.call_id}: {request_line(r)}")
+        elif kind == "hook":
+            if event.outcome != "pass":
+                why = f": {event.reason}" if event.reason else ""
+                self.console.print(
+                    f"[yellow]hook {event.hook}[/] {event.stage} {event.tool} "
+                    f"-> {event.outcome}{why}"
+                )
+        elif kind == "compaction":
+            self.console.print(
+                f"[dim]compacted {event.summarized} message(s) into a summary "
+                f"(~{event.tokens_before} -> ~{event.tokens_after} tokens, {event.seconds:.1f}s)[/]"
+            )
         elif kind == "final":
             self.console.print(f"[bold green]answer[/]: {event.answer}")
         elif kind == "error":
@@ -162,6 +174,11 @@ class Printer:
         if result.status == "needs_approval":
             ids = " ".join(f"--approve {p.call_id}" for p in result.pending)
             self.console.print(f"continue with: agentkit resume {result.thread_id} {ids}")
+        elif result.status == "finished" and result.mode == "plan":
+            self.console.print(
+                f"plan mode: carry the plan out with: agentkit resume {result.thread_id} "
+                "--approve-plan"
+            )
 
 
 def request_line(request: ApprovalRequest) -> str:
@@ -171,8 +188,16 @@ def request_line(request: ApprovalRequest) -> str:
     return (
         f"{request.tool} {json.dumps(request.args)[:200]}"
         + (f" in {where}" if where else "")
-        + f" ({request.reason})"
+        + f" ({request.reason}{decided_by(request)})"
     )
+
+
+def decided_by(request: ApprovalRequest) -> str:
+    """ "; mode accept-edits, rule 3": which mode and which rule decided to ask."""
+    parts = [f"mode {request.mode}"] if request.mode else []
+    if request.rule_id:
+        parts.append(f"rule {request.rule_id}")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def exit_code(result: RunResult) -> int:
@@ -206,15 +231,27 @@ def prompt_approver(requests: list[ApprovalRequest]) -> list[Decision]:
                 console.print(r.preview["body"])
         if r.danger:
             console.print(f"danger: {r.danger}")
+        console.print(f"asked because: {r.reason}{decided_by(r)}")
+        for note in r.notes:
+            console.print(f"[yellow]note[/]: {note}")
+        option = r.always_options[0] if r.always_options else None
+        if option is not None:
+            console.print(f"[t]/[p] always allow: {option['label']}")
         choice = Prompt.ask(
-            "[a]pprove, [t]his thread always, [e]dit, [r]eject, re[s]pond",
-            choices=["a", "t", "e", "r", "s"],
+            "[a]pprove, always for [t]his thread / this [p]roject, [e]dit, [r]eject, re[s]pond",
+            choices=["a", "t", "p", "e", "r", "s"],
             default="a",
         )
         if choice == "a":
             decisions.append(Approve(call_id=r.call_id))
-        elif choice == "t":
-            decisions.append(Approve(call_id=r.call_id, always="thread"))
+        elif choice in ("t", "p"):
+            decisions.append(
+                Approve(
+                    call_id=r.call_id,
+                    always="thread" if choice == "t" else "project",
+                    always_pattern=option["pattern"] if option else None,
+                )
+            )
         elif choice == "e":
             raw = Prompt.ask("new arguments (JSON)", default=json.dumps(r.args))
             decisions.append(Edit(call_id=r.call_id, args=_json_object(raw, "--args")))
@@ -243,6 +280,12 @@ def _json_object(raw: str, option: str) -> dict[str, Any]:
 
 # --- commands ---------------------------------------------------------------------
 
+ModeOption = typer.Option(
+    None,
+    "--mode",
+    help="Permission mode of the thread: default, accept-edits, plan or dont-ask (kept).",
+)
+
 
 def _stream(events: Iterable[AgentEvent], printer: Printer) -> None:
     for event in events:
@@ -265,13 +308,16 @@ def run_command(
     ),
     read_only: bool = typer.Option(False, "--read-only", help="Only read-only built-in tools."),
     no_plan: bool = typer.Option(False, "--no-plan", help="Skip the planning call."),
+    mode: str | None = ModeOption,
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
 ) -> None:
     """Run a task (or a file of tasks) to completion, non-interactively unless a TTY can approve."""
     from agentkit.config import load_settings
+    from agentkit.modes import check_mode
 
     if (task is None) == (file is None):
         raise ConfigError("give a task or --file tasks.yaml (one of them)")
+    chosen_mode = check_mode(mode) if mode else None
     settings = load_settings(config_file=config, max_steps=max_steps)
     prewarm(settings)  # the model loads while the agent's modules import
     printer = Printer(as_json)
@@ -302,12 +348,15 @@ def run_command(
         agent.threads.set_extra(
             thread_id,
             {
+                **agent.threads.extra(thread_id),  # keeps the thread's mode
                 "tools": [t.name for t in agent.tools],
                 "policy": str(policy_file.resolve()) if policy_file else None,
                 "planning": not no_plan,
                 "max_steps": item.max_steps or max_steps,
             },
         )
+        if chosen_mode is not None:
+            agent.set_mode(thread_id, chosen_mode)
         _stream(agent.stream(item.task, thread_id), printer)
         result = agent.result(thread_id)
         printer.result(result, item.id if file is not None else None)
@@ -359,15 +408,21 @@ def resume_command(
         "-w",
         help="Continue in this directory instead of the thread's own (recorded in the thread).",
     ),
+    mode: str | None = ModeOption,
+    approve_plan: bool = typer.Option(
+        False, "--approve-plan", help="Approve a plan-mode run's plan: switch to default, do it."
+    ),
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
 ) -> None:
     """Answer a thread's pending approvals (or continue an interrupted run), in
     the workspace the thread started in."""
     from agentkit.config import load_settings
     from agentkit.events import Approve, Edit, Reject, Respond
+    from agentkit.modes import check_mode
 
     if always not in (None, "thread", "project"):
         raise ConfigError("--always must be thread or project")
+    chosen_mode = check_mode(mode) if mode else None
     if len(args or []) != len(edit or []):
         raise ConfigError("give one --args JSON per --edit")
     if len(result_text or []) != len(respond or []):
@@ -420,6 +475,15 @@ def resume_command(
     decisions += [
         Respond(call_id=i, result=r) for i, r in zip(respond or [], result_text or [], strict=True)
     ]
+    if chosen_mode is not None:
+        agent.set_mode(thread, chosen_mode)
+    if approve_plan:
+        if agent.pending(thread):
+            raise ConfigError(f"thread {thread} waits for approvals; decide them first")
+        _stream(agent.stream_approve_plan(thread), printer)
+        result = agent.result(thread)
+        printer.result(result)
+        raise typer.Exit(exit_code(result))
     if not decisions and agent.pending(thread) and approver is not None:
         decisions = list(approver(agent.pending(thread)))
     _stream(agent.stream_resume(thread, decisions), printer)

@@ -1,4 +1,4 @@
-"""``agentkit threads list|show|history|fork|rename|delete``."""
+"""``agentkit threads list|show|history|fork|rewind|compact|rename|delete``."""
 
 from __future__ import annotations
 
@@ -81,14 +81,16 @@ def list_threads(
 
 @threads_app.command("show")
 def show(thread: str, config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
-    """A thread's status, pending approvals and transcript."""
-    store = open_store(config)
+    """A thread's status, permission mode, pending approvals and transcript."""
+    agent = open_agent(config)
+    store = agent.threads
     info = store.get(thread)
     messages = store.messages(thread)
     if as_json:
         payload = json.loads(info.model_dump_json())
         origin = store.origin(thread)
         payload["origin"] = json.loads(origin.model_dump_json()) if origin else None
+        payload["mode"] = agent.mode(thread)
         payload["messages"] = [
             {"type": m.type, "content": m.content, "tool_calls": getattr(m, "tool_calls", [])}
             for m in messages
@@ -108,6 +110,7 @@ def show(thread: str, config: Path | None = ConfigOption, as_json: bool = JsonOp
         if origin.policy_file:
             digest = f"sha256 {origin.policy_sha256[:12]}" if origin.policy_sha256 else "no file"
             typer.echo(f"policy: {origin.policy_file} ({digest} at the start)")
+    typer.echo(f"mode: {agent.mode(thread)}")
     if info.stop_reason:
         typer.echo(f"stopped: {info.stop_reason}")
     for m in messages:
@@ -162,6 +165,99 @@ def fork(
 ) -> None:
     """Copy a thread as of CHECKPOINT into a new thread (same workspace); prints the new id."""
     typer.echo(open_store(config).fork(thread, checkpoint, workspace=workspace))
+
+
+@threads_app.command("rewind")
+def rewind_command(
+    thread: str,
+    to: int | None = typer.Option(
+        None, "--to", help="Go back to this step (`threads history`); omit to list the steps."
+    ),
+    files: bool = typer.Option(False, "--files", help="Restore the files (the default)."),
+    conversation: bool = typer.Option(
+        False, "--conversation", help="Fork the conversation at the step (files untouched)."
+    ),
+    both: bool = typer.Option(False, "--both", help="Restore the files and fork."),
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Say what would change only."),
+    git: bool = typer.Option(
+        False, "--git", help="Also restore the git snapshot taken before the first shell command."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Overwrite files changed since by someone else."
+    ),
+    config: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Undo the file changes agentkit's tools made after a step, in the
+    thread's workspace, and/or fork the conversation there. Files changed
+    since by someone else are reported, never overwritten (unless --force);
+    what shell commands changed cannot be undone (except with --git)."""
+    agent = open_agent(config)
+    if to is None:
+        points = agent.rewind_points(thread)
+        if as_json:
+            typer.echo(json.dumps([json.loads(p.model_dump_json()) for p in points], indent=2))
+            return
+        if not points:
+            typer.echo(f"agentkit's tools changed no file in thread {thread}")
+        for p in points:
+            typer.echo(
+                f"step {p.step:>3}  {p.at:%Y-%m-%d %H:%M:%S}  {p.tool}: {', '.join(p.paths)}"
+                f"  (undo with --to {p.step - 1})"
+            )
+        return
+    restore_files = both or files or not conversation
+    report = agent.rewind(
+        thread,
+        to,
+        files=restore_files,
+        conversation=both or conversation,
+        git=git,
+        force=force,
+        dry_run=dry_run,
+    )
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        verb = "would" if dry_run else "did"
+        for f in report.files:
+            mark = "x" if f.done else ("!" if f.action in ("conflict", "not_kept") else " ")
+            typer.echo(f"[{mark}] {f.action:<9} {f.path}  ({f.detail})")
+        for sh in report.shell:
+            snap = f" snapshot {sh.commit[:12]}" if sh.commit else ""
+            typer.echo(f"    shell at step {sh.step} ({sh.call_id}){snap}: {sh.detail}")
+        for note in report.notes:
+            typer.echo(f"note: {note}")
+        if report.new_thread_id:
+            typer.echo(f"conversation forked: {report.new_thread_id}")
+        elif report.checkpoint_id:
+            typer.echo(f"{verb} fork at checkpoint {report.checkpoint_id}")
+    if report.conflicts:
+        raise typer.Exit(1)
+
+
+@threads_app.command("compact")
+def compact_command(
+    thread: str,
+    config: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Summarise the thread's older turns now (runs also do it on their own
+    near the context size); the full history stays in the checkpoints."""
+    from agentkit.cli.run import make_agent
+    from agentkit.config import load_settings
+
+    agent = make_agent(load_settings(config_file=config), tool_names=[])
+    event = agent.compact(thread)
+    if as_json:
+        typer.echo(event.model_dump_json() if event else "null")
+    elif event is None:
+        typer.echo(f"nothing to compact in {thread} yet")
+    else:
+        typer.echo(
+            f"compacted {event.summarized} message(s), kept {event.kept}: "
+            f"~{event.tokens_before} -> ~{event.tokens_after} tokens ({event.seconds:.1f}s)"
+        )
 
 
 @threads_app.command("rename")

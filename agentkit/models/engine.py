@@ -64,6 +64,10 @@ CLOSING_ALLOWANCE = 64
 # arrays and objects instead of continuing them.
 CLOSERS = ('"', "}", "]", '"}', '"]', "}}", '"}}', "]}", '"]}', "}]", '"}]')
 CLOSER_BONUS = 50.0
+# Inside a string every closer is also plain content: "}" there continues the
+# string (SmolLM2 wrote "}}}}}}" until the budget ran out). Ending the string
+# first gets this much more.
+QUOTE_CLOSER_EXTRA = 10.0
 # A constrained generation whose last tokens are one short pattern repeated
 # (e.g. `Desktop\\` over and over inside a path) has degenerated: close it.
 REPEAT_MAX_PERIOD = 8
@@ -310,6 +314,9 @@ class LlamaEngine:
         # Cache positions below this may be reused by the next prompt.
         self._reusable_tokens = 0
         self._closer_ids = self._single_token_ids(CLOSERS)
+        self._quote_closer_ids = self._single_token_ids(
+            [c for c in CLOSERS if c.startswith('"')], with_eos=False
+        )
 
     # --- tokens -------------------------------------------------------------------
     def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
@@ -331,14 +338,14 @@ class LlamaEngine:
         attr = self._lib.llama_vocab_get_attr(self.vocab, token)
         return bool(attr & self._lib.LLAMA_TOKEN_ATTR_CONTROL)
 
-    def _single_token_ids(self, texts: Sequence[str]) -> np.ndarray:
+    def _single_token_ids(self, texts: Sequence[str], *, with_eos: bool = True) -> np.ndarray:
         ids = []
         for text in texts:
             tokens = self.tokenize(text, add_special=False)
             if len(tokens) == 1:
                 ids.append(tokens[0])
         eos = self.llm.token_eos()
-        if eos >= 0:
+        if with_eos and eos >= 0:
             ids.append(eos)
         return np.unique(np.asarray(ids, dtype=np.int64))
 
@@ -473,6 +480,7 @@ class LlamaEngine:
             logits[bias[0]] += bias[1]
         if closing:
             logits[self._closer_ids] += CLOSER_BONUS
+            logits[self._quote_closer_ids] += QUOTE_CLOSER_EXTRA
         token = self._pick(logits, sampling, rng)
         if grammar is None or grammar.allows(token):
             return token

@@ -157,11 +157,16 @@ async def test_always_allow_for_the_thread(tmp_path: Path) -> None:
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceScreen)
-        await pilot.press("enter")  # first option: this thread
+        # the scopes are spelled out: this call only (thread, project), then
+        # files at the top of the workspace (thread, project)
+        assert "a.md only" in app.screen.choices[0][1]
+        await pilot.press("down", "down", "enter")  # this thread, files at the top
         await settle(pilot)
         assert (tmp_path / "ws" / "a.md").read_text() == "a\n"
         rules = [r for r in agent.policy.list_rules() if r.scope == "thread"]
-        assert [(r.tool, r.thread_id) for r in rules] == [("write_file", "thread-1")]
+        assert [(r.tool, r.thread_id, r.paths) for r in rules] == [
+            ("write_file", "thread-1", ("*",))
+        ]
         await send(pilot, "write b")
         assert not isinstance(app.screen, ApprovalScreen), "no prompt: always allowed"
         assert (tmp_path / "ws" / "b.md").read_text() == "b\n"

@@ -63,8 +63,29 @@ def render_header(request: ApprovalRequest) -> Text:
         text.append("\nin ")
         text.append(where, style="bold yellow")
     if request.reason:
-        text.append(f"\nwhy asked: {request.reason}", style="dim")
+        decided = [f"mode {request.mode}"] if request.mode else []
+        if request.rule_id:
+            decided.append(f"rule {request.rule_id}")
+        extra = f" ({', '.join(decided)})" if decided else ""
+        text.append(f"\nwhy asked: {request.reason}{extra}", style="dim")
+    for note in request.notes:  # e.g. what rewind cannot undo
+        text.append(f"\nnote: {note}", style="yellow")
     return text
+
+
+def always_choices(request: ApprovalRequest) -> list[tuple[str, str]]:
+    """Every scope "always allow" can take, spelled out before the pick:
+    (thread or project) × (the exact call, then each wider pattern). The
+    value is ``scope`` or ``scope<TAB>pattern``."""
+    options = request.always_options or []
+    if not options:
+        return [("thread", "…in this thread"), ("project", "…in this project (saved to policy)")]
+    choices = []
+    for index, option in enumerate(options):
+        suffix = "" if index == 0 else f"\t{option['pattern']}"
+        choices.append((f"thread{suffix}", f"…in this thread: {option['label']}"))
+        choices.append((f"project{suffix}", f"…in this project (saved): {option['label']}"))
+    return choices
 
 
 def render_preview(request: ApprovalRequest) -> RenderableType:
@@ -234,16 +255,14 @@ class ApprovalScreen(ModalScreen[list[Decision] | None]):
         call_id = self.current.call_id
         tool = self.current.tool
 
-        def chosen(scope: str | None) -> None:
+        def chosen(value: str | None) -> None:
+            scope, _, pattern = (value or "").partition("\t")
             if scope in ("thread", "project"):
                 always: AlwaysScope = "thread" if scope == "thread" else "project"
-                self.decide(Approve(call_id=call_id, always=always))
+                self.decide(Approve(call_id=call_id, always=always, always_pattern=pattern or None))
 
         self.app.push_screen(
-            ChoiceScreen(
-                f"Always allow {tool} without asking…",
-                [("thread", "…in this thread"), ("project", "…in this project (saved to policy)")],
-            ),
+            ChoiceScreen(f"Always allow {tool} without asking…", always_choices(self.current)),
             chosen,
         )
 

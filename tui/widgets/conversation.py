@@ -16,8 +16,10 @@ from textual.widgets._markdown import MarkdownStream
 from agentkit.events import (
     AgentEvent,
     ApprovalNeeded,
+    CompactionEvent,
     ErrorEvent,
     FinalEvent,
+    HookEvent,
     PlanEvent,
     TokenEvent,
     ToolCallProposed,
@@ -119,6 +121,7 @@ class ToolCallCard(Collapsible):
         self.status = status
         self.duration_s: float | None = None
         self.output = ""
+        self.hooks: list[str] = []  # what hooks said about this call ("no-locks: deny")
         self._args_view = Static(Text(format_args(args)), classes="tool-args")
         self._result_view = Static("", classes="tool-result")
         super().__init__(
@@ -145,7 +148,15 @@ class ToolCallCard(Collapsible):
     def _make_title(self) -> str:
         icon = STATUS_ICONS.get(self.status, "•")
         duration = f" · {self.duration_s:.2f}s" if self.duration_s is not None else ""
-        return f"{icon} {self.tool} · {self.status}{duration}"
+        hooks = "".join(f" · hook {h}" for h in self.hooks)
+        return f"{icon} {self.tool} · {self.status}{duration}{hooks}"
+
+    def add_hook(self, event: HookEvent) -> None:
+        """A hook's outcome, in the card's title (a pass says nothing)."""
+        if event.outcome == "pass":
+            return
+        self.hooks.append(f"{event.hook}: {event.outcome}")
+        self._show_title()
 
     def set_status(self, status: str) -> None:
         self.remove_class(f"-{self._status_class()}")
@@ -187,6 +198,7 @@ class Conversation(VerticalScroll):
         super().__init__(**kwargs)
         self.current_reply: AgentMessage | None = None
         self.cards: dict[str, ToolCallCard] = {}
+        self.early_hooks: dict[str, list[HookEvent]] = {}  # before_tool: before the card
         self.thinking: ThinkingLine | None = None
 
     async def add(self, widget: Any) -> None:
@@ -230,6 +242,31 @@ class Conversation(VerticalScroll):
             await self.end_reply(event.answer)
         elif isinstance(event, ErrorEvent):
             await self.add_error(event.message)
+        elif isinstance(event, HookEvent):
+            await self.show_hook(event)
+        elif isinstance(event, CompactionEvent):
+            await self.add_notice(
+                f"⇊ compacted {event.summarized} older message(s) into a summary "
+                f"(~{event.tokens_before:,} → ~{event.tokens_after:,} tokens, "
+                f"{event.seconds:.1f}s; the full history is kept)"
+            )
+
+    async def show_hook(self, event: HookEvent) -> None:
+        """On the call's card when there is one; a notice for the rest (a
+        deny before the card exists, a failing notification)."""
+        if event.outcome == "pass":
+            return
+        card = self.cards.get(event.call_id)
+        if card is not None:
+            card.add_hook(event)
+        elif event.call_id:  # a before_tool hook runs before the call is proposed
+            self.early_hooks.setdefault(event.call_id, []).append(event)
+        if event.outcome in ("deny", "error") or not event.call_id:
+            why = f": {event.reason}" if event.reason else ""
+            target = f" {event.tool}" if event.tool else ""
+            await self.add_notice(
+                f"hook {event.hook} ({event.stage}{target}) → {event.outcome}{why}"
+            )
 
     async def add_user(self, text: str) -> None:
         await self.end_reply()
@@ -267,6 +304,8 @@ class Conversation(VerticalScroll):
         if card is None:
             card = ToolCallCard.from_event(event)
             self.cards[event.call_id] = card
+            for hook in self.early_hooks.pop(event.call_id, []):
+                card.add_hook(hook)
             await self.add(card)
         return card
 
@@ -320,4 +359,5 @@ class Conversation(VerticalScroll):
         self.current_reply = None
         self.thinking = None
         self.cards.clear()
+        self.early_hooks.clear()
         await self.remove_children()

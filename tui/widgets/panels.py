@@ -60,10 +60,15 @@ class PlanPanel(VerticalScroll):
         )
 
 
-def render_context(items: list[ContextItem]) -> Text:
-    if not items:
-        return Text("Nothing retrieved for this step.", style="dim")
+def render_context(items: list[ContextItem], instructions: list[str] | None = None) -> Text:
     text = Text()
+    if instructions:
+        text.append("[instructions] ", style="bold")
+        text.append(", ".join(instructions), style="underline")
+        text.append("\n\n")
+    if not items:
+        text.append("Nothing retrieved for this step.", style="dim")
+        return text
     for number, item in enumerate(items, start=1):
         if number > 1:
             text.append("\n\n")
@@ -85,6 +90,7 @@ class ContextPanel(VerticalScroll):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.items: list[ContextItem] = []
+        self.instructions: list[str] = []  # project instruction files in the system prompt
         self._body = Static(render_context([]), classes="panel-body")
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -95,4 +101,9 @@ class ContextPanel(VerticalScroll):
 
     def show(self, items: list[ContextItem]) -> None:
         self.items = list(items)
-        self._body.update(render_context(self.items))
+        self._body.update(render_context(self.items, self.instructions))
+
+    def show_instructions(self, paths: list[str]) -> None:
+        """The project instructions (AGENTS.md) the agent follows, always listed first."""
+        self.instructions = list(paths)
+        self.show(self.items)

@@ -23,6 +23,7 @@ class StatusInfo:
     gpu_layers: int | None = None
     thread_id: str = ""
     state: str = "idle"  # idle | loading | generating | approval | cancelled | error
+    mode: str = ""  # the thread's permission mode ("" until an agent is ready)
 
 
 class SpeedMeter:
@@ -73,6 +74,10 @@ def render_status(info: StatusInfo, width: int = 80) -> Text:
     parts = [short_model_name(info.model), speed, context, gpu, thread]
     text = Text()
     text.append(f" {info.state} ", style="reverse bold")
+    if info.mode:  # always visible: first after the state, never truncated away
+        style = "bold" if info.mode == "default" else "bold yellow"
+        text.append(" │ ", style="dim")
+        text.append(f"mode {info.mode}", style=style)
     for part in parts:
         text.append(" │ ", style="dim")
         text.append(part)
