@@ -197,7 +197,7 @@ class Settings(BaseSettings):
         ge=0.0,
         le=20.0,
         description="Logit bonus in tool arguments for tokens of the task and the latest "
-        "result (unset: 2 for models under 2B parameters, else 0).",
+        "result (unset: 2 for base models (no chat template) under 2B parameters, else 0).",
     )
     auto_call_bias: float | None = Field(
         None,

@@ -388,9 +388,19 @@ class ChatLlama(BaseChatModel):
         """Under 2B parameters: the steering biases are on by default."""
         return 0 < self.engine.llm._model.n_params() < SMALL_MODEL_PARAMS
 
-    def _steer(self, value: float | None, small_default: float) -> float:
+    @property
+    def is_base(self) -> bool:
+        """No chat template in the GGUF: a base model, which continues
+        patterns rather than following instructions."""
+        return not self.engine.llm.metadata.get("tokenizer.chat_template")
+
+    def _steer(
+        self, value: float | None, small_default: float, *, base_only: bool = False
+    ) -> float:
         if value is not None:
             return value
+        if base_only and not self.is_base:
+            return 0.0
         return small_default if self.is_small else 0.0
 
     def _turn_bias(self, last: BaseMessage) -> dict[int, float]:
@@ -430,7 +440,9 @@ class ChatLlama(BaseChatModel):
         examples' values) that ``copy_from`` does not have: a small model's
         induction copies from the nearest example unless told otherwise."""
         bias: dict[int, float] = {}
-        copy_bias = self._steer(self.copy_bias, SMALL_COPY_BIAS)
+        # An instruct model copies by itself; the bonus made SmolLM2-135M
+        # Instruct write '}}</tool_call>' into its arguments.
+        copy_bias = self._steer(self.copy_bias, SMALL_COPY_BIAS, base_only=True)
         avoid_bias = self._steer(self.avoid_bias, SMALL_AVOID_BIAS)
         copied = self._text_tokens(copy_from) if copy_from and copy_bias else set()
         if avoid_from and avoid_bias:
