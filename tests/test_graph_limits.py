@@ -52,7 +52,9 @@ def test_wall_clock_budget(tmp_path: Path) -> None:
     result = agent.run("slow")
     assert result.status == "stopped"
     assert result.stop_reason == "wall-clock budget exceeded"
-    assert model.calls_made == 2
+    # Two calls fit in 0.3 s on an idle machine; a loaded one may only fit
+    # one. Either way the budget, not the script, ended the run.
+    assert 1 <= model.calls_made <= 2
 
 
 def test_rejected_call_is_not_repeated_blindly(tmp_path: Path) -> None:

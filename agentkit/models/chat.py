@@ -399,9 +399,9 @@ class ChatLlama(BaseChatModel):
     ) -> float:
         if value is not None:
             return value
-        if base_only and not self.is_base:
+        if not self.is_small or (base_only and not self.is_base):
             return 0.0
-        return small_default if self.is_small else 0.0
+        return small_default
 
     def _turn_bias(self, last: BaseMessage) -> dict[int, float]:
         """In ``auto`` mode, lean towards a call after a user message and
