@@ -21,6 +21,9 @@ from agentkit.testing import ScriptedChatModel, call, final
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setenv("AGENTKIT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("AGENTKIT_WORKSPACE", str(tmp_path))
+    # The scripts below start with a plan; the configured model is the small
+    # bundled one, for which planning is off unless set.
+    monkeypatch.setenv("AGENTKIT_PLANNING", "on")
     monkeypatch.chdir(tmp_path)
     model = ScriptedChatModel()
     log = tmp_path / "side_effects.log"
@@ -263,3 +266,16 @@ def test_tasks_file_bare_list(tmp_path: Path) -> None:
     first, second = load_tasks(tmp_path / "tasks.yaml")
     assert (first.id, first.task, second.id, second.task) == ("task1", "first", "task2", "second")
     assert second.policy == (tmp_path / "p.toml").resolve()
+
+
+def test_run_follows_the_planning_setting(
+    env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # auto: no plan call for the small bundled model (its plans were noise
+    # such as "1. ]}, 12345678910..."); --no-plan and "on" still decide.
+    monkeypatch.setenv("AGENTKIT_PLANNING", "auto")
+    env["model"].script[:] = [final("hello")]
+    out = invoke("run", "say hello")
+    assert out.exit_code == 0, out.output
+    assert "answer: hello" in out.output and "1. say hello" in out.output  # the task as its plan
+    assert env["model"].calls_made == 1

@@ -77,7 +77,7 @@ def make_agent(
     read_only: bool = False,
     policy_file: Path | None = None,
     approver: Approver | None = None,
-    planning: bool = True,
+    planning: bool | None = None,
 ) -> Agent:
     from agentkit.agent import Agent
     from agentkit.approvals.policy import Policy
@@ -335,7 +335,7 @@ def run_command(
             read_only=read_only,
             policy_file=policy_file,
             approver=approver,
-            planning=not no_plan,
+            planning=False if no_plan else None,
         )
         from agentkit.threads import new_thread_id  # after prewarm(): imports LangGraph
 
@@ -351,7 +351,7 @@ def run_command(
                 **agent.threads.extra(thread_id),  # keeps the thread's mode
                 "tools": [t.name for t in agent.tools],
                 "policy": str(policy_file.resolve()) if policy_file else None,
-                "planning": not no_plan,
+                "planning": False if no_plan else None,
                 "max_steps": item.max_steps or max_steps,
             },
         )
@@ -452,7 +452,7 @@ def resume_command(
         tool_names=extra.get("tools"),
         policy_file=policy or _thread_policy(extra, origin),
         approver=approver,
-        planning=extra.get("planning", True),
+        planning=extra.get("planning"),
     )
     printer.workspace(thread, agent.workspace_of(thread))  # a missing one: one line, nothing run
     scope: AlwaysScope | None = always  # type: ignore[assignment]  # checked above
