@@ -21,11 +21,9 @@ SHELL_CONTROL = re.compile(r"[;&|`<>\n\r]|\$\(")
 GLOB = re.compile(r"[*?\[]")
 
 
-def normalise(path: str) -> str | None:
-    """``path`` with ``.`` and ``..`` collapsed; None when it climbs out of
-    where it starts (or is absolute, or starts at the home directory)."""
-    if not path or path.startswith(("/", "~")) or "\x00" in path:
-        return None
+def collapse(path: str) -> str | None:
+    """``path``'s parts (``\\`` read as ``/``) with ``.`` and ``..`` collapsed,
+    joined without a leading ``/``; None when ``..`` climbs above the start."""
     parts: list[str] = []
     for part in path.replace("\\", "/").split("/"):
         if part in ("", "."):
@@ -36,7 +34,16 @@ def normalise(path: str) -> str | None:
             parts.pop()
         else:
             parts.append(part)
-    return "/".join(parts) or "."
+    return "/".join(parts)
+
+
+def normalise(path: str) -> str | None:
+    """``path`` with ``.`` and ``..`` collapsed; None when it climbs out of
+    where it starts (or is absolute, or starts at the home directory)."""
+    if not path or path.startswith(("/", "~")) or "\x00" in path:
+        return None
+    collapsed = collapse(path)
+    return None if collapsed is None else collapsed or "."
 
 
 def split_words(line: str) -> list[str] | None:

@@ -9,12 +9,11 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from langchain_core.tools import BaseTool
 
-from agentkit.approvals.commands import GLOB, command_matches
+from agentkit.approvals.commands import GLOB, collapse, command_matches
 from agentkit.events import AlwaysScope, PolicyAction, SideEffect
 from agentkit.tools.globs import glob_match
 from agentkit.tools.protected import PathTarget
@@ -168,19 +167,10 @@ def _arg_values(args: Mapping[str, Any], names: Iterable[str]) -> list[str]:
 def _normalise_path(value: str) -> str | None:
     """Collapse ``.`` and ``..``; None for a path that climbs out of its root
     (``notes/../../etc/passwd`` must not match ``notes/**``)."""
-    raw = value.replace("\\", "/")
-    absolute = raw.startswith("/")
-    parts: list[str] = []
-    for part in PurePosixPath(raw).parts:
-        if part in ("/", "."):
-            continue
-        if part == "..":
-            if not parts:
-                return None
-            parts.pop()
-        else:
-            parts.append(part)
-    return ("/" if absolute else "") + "/".join(parts)
+    collapsed = collapse(value)
+    if collapsed is None:
+        return None
+    return ("/" if value.replace("\\", "/").startswith("/") else "") + collapsed
 
 
 def _path_matches(value: str, globs: Sequence[str]) -> bool:
