@@ -13,9 +13,10 @@ from __future__ import annotations
 import platform
 
 import pytest
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.tools import tool
 
+from agentkit.bench.decoding import copy_messages, copy_source, write_file_tool
 from agentkit.models.engine import SamplingParams
 
 pytestmark = [
@@ -26,14 +27,9 @@ pytestmark = [
     ),
 ]
 
-LINES = "\n".join(f"    value_{i} = compute(table[{i}], offset={i * 7})" for i in range(8))
-SOURCE = f"def build():\n{LINES}\n    return table\n"
+SOURCE = copy_source(8)
 
-
-@tool
-def write_file(path: str, content: str) -> str:
-    """Write content to the file at path (the whole file)."""
-    return "ok"
+write_file = write_file_tool()
 
 
 @tool
@@ -90,20 +86,7 @@ def test_a_call_copying_a_file_is_identical(real_chat_model) -> None:
     # Without steering biases, this small base model copies the file whole.
     unsteered = real_chat_model.model_copy(update={"copy_bias": 0.0, "avoid_bias": 0.0})
     model = unsteered.bind_tools([write_file], tool_choice="write_file")
-    messages: list[BaseMessage] = [
-        HumanMessage("Copy build.py to backup.py."),
-        AIMessage("", tool_calls=[{"name": "read_file", "args": {"path": "build.py"}, "id": "c0"}]),
-        ToolMessage(SOURCE, tool_call_id="c0"),
-        AIMessage(
-            "",
-            tool_calls=[
-                {"name": "write_file", "args": {"path": "backup.py", "content": SOURCE}, "id": "c1"}
-            ],
-        ),
-        ToolMessage("ok", tool_call_id="c1"),
-        AIMessage("Copied."),
-        HumanMessage("Also copy build.py to old.py."),
-    ]
+    messages = copy_messages(SOURCE)
     plain, fast, plain_ids, fast_ids = _both(model, messages, max_tokens=200)
     assert fast_ids == plain_ids
     assert _calls(fast) == _calls(plain) and fast.tool_calls
