@@ -324,6 +324,7 @@ def run_command(
     approver = prompt_approver if _interactive(as_json) else None
     items = load_tasks(file) if file is not None else [TaskSpec(task=task or "")]
     worst = EXIT_OK
+    planning = False if no_plan else None  # None: the planning setting decides
     for item in items:
         task_settings = settings
         if item.max_steps:
@@ -335,7 +336,7 @@ def run_command(
             read_only=read_only,
             policy_file=policy_file,
             approver=approver,
-            planning=False if no_plan else None,
+            planning=planning,
         )
         from agentkit.threads import new_thread_id  # after prewarm(): imports LangGraph
 
@@ -351,7 +352,7 @@ def run_command(
                 **agent.threads.extra(thread_id),  # keeps the thread's mode
                 "tools": [t.name for t in agent.tools],
                 "policy": str(policy_file.resolve()) if policy_file else None,
-                "planning": False if no_plan else None,
+                "planning": planning,
                 "max_steps": item.max_steps or max_steps,
             },
         )
