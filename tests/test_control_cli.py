@@ -86,6 +86,13 @@ def test_accept_edits_then_rewind_from_the_cli(env: dict[str, Any]) -> None:
     assert "conversation forked:" in forked.output
 
 
+def test_rewind_of_an_unknown_thread_is_one_line(env: dict[str, Any]) -> None:
+    for args in (("threads", "rewind", "nope"), ("threads", "rewind", "nope", "--to", "1")):
+        out = invoke(*args)
+        assert isinstance(out.exception, AgentkitError), out.output
+        assert "no thread 'nope'" in str(out.exception)
+
+
 def test_plan_mode_then_approve_the_plan(env: dict[str, Any]) -> None:
     env["model"].script[:] = [
         write("a.txt", "x", "w1"),  # refused in plan mode, never asked

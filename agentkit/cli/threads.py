@@ -193,6 +193,7 @@ def rewind_command(
     since by someone else are reported, never overwritten (unless --force);
     what shell commands changed cannot be undone (except with --git)."""
     agent = open_agent(config)
+    agent.threads.get(thread)  # one line for an unknown thread
     if to is None:
         points = agent.rewind_points(thread)
         if as_json:
