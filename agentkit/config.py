@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         description="Speculate by prompt lookup: tokens the reply copies from the context are "
         "verified in one batch (same output, faster copying).",
     )
+    jump_forward: bool = Field(
+        True,
+        description="Jump-forward decoding: text a tool-call grammar forces (keys, separators, "
+        "the closing tags) is appended without sampling and evaluated in one batch.",
+    )
     chat_format: str = Field(
         "auto",
         description="Prompt format: auto (GGUF template, else by architecture), gemma, chatml, ...",

@@ -1,5 +1,6 @@
 """Decoding techniques that cut sequential decodes: prompt-lookup speculation
-(:mod:`agentkit.models.speculate`).
+(:mod:`agentkit.models.speculate`) and jump-forward decoding through the
+text a grammar forces (:mod:`agentkit.models.forced`).
 
 Each technique is measured on and off in this process, on the same chat
 model and prompt, interleaved (off, on, off, on) so a change in machine load
@@ -72,6 +73,7 @@ class Side:
     seconds: float = 0.0
     cpu: float = 0.0
     batches: int = 0
+    jumped: int = 0
     calls: list[Any] = field(default_factory=list)
 
     @property
@@ -91,6 +93,7 @@ def time_call(model: Any, messages: list[BaseMessage], side: Side, **kwargs: Any
     side.tokens += (reply.usage_metadata or {}).get("output_tokens", 0)
     side.seconds += meta["timings"]["decode_ms"] / 1000
     side.batches += meta.get("decode_batches", 0)
+    side.jumped += meta.get("jumped_tokens", 0)
     side.calls.append([(c["name"], c["args"]) for c in reply.tool_calls])
     return reply
 
@@ -207,9 +210,126 @@ def measure_speculation(ctx: BenchContext, chat: Any) -> list[Row]:
     ]
 
 
+# The tool-call set: every call the agent makes on these eval cases (one
+# or two steps each, over different tools), recorded with plain decoding and
+# replayed with jump-forward on and off.
+TOOL_CALL_CASES = (
+    "calc-multiply",
+    "read-port",
+    "grep-invoice",
+    "write-hello",
+    "edit-json-port",
+    "remember-color",
+)
+
+
+def record_tool_calls(ctx: BenchContext, cases: tuple[str, ...]) -> tuple[Any, list[Any]]:
+    """The agent's constrained calls on ``cases`` (plain decoding)."""
+    from agentkit.bench.agent import RecordingChatLlama
+    from agentkit.evals.cases import load_suite
+    from agentkit.evals.runner import run_case
+
+    model = RecordingChatLlama.from_settings(
+        ctx.settings, temperature=0.0, prompt_lookup=False, jump_forward=False
+    )
+    for case in [c for c in load_suite().cases if c.id in cases]:
+        model.engine.reset_cache()
+        run_case(case, model, ctx.settings)
+    model._recording = False
+    return model, [r for r in model._records if r.kwargs.get("tools")]
+
+
+def free_decode(engine: Any, tokens: list[int], count: int, side: Side) -> None:
+    """A prompt decoded without a grammar, for ``count`` tokens."""
+    from agentkit.models.engine import SamplingParams
+
+    cpu0 = time.process_time()
+    generation = engine.generate(
+        tokens, SamplingParams(temperature=0.0, max_tokens=count, prompt_lookup=False)
+    )
+    "".join(generation)
+    side.cpu += time.process_time() - cpu0
+    side.tokens += generation.stats.completion_tokens
+    side.seconds += generation.stats.decode_seconds
+
+
+def measure_jump_forward(ctx: BenchContext) -> list[Row]:
+    from agentkit.bench.model import render
+
+    cases = TOOL_CALL_CASES[:3] if ctx.quick else TOOL_CALL_CASES
+    reps = 1 if ctx.quick else 2
+    ctx.say(f"[decoding] jump-forward: recording the agent's tool calls on {len(cases)} cases")
+    model, records = record_tool_calls(ctx, cases)
+    ctx.say(f"[decoding] jump-forward: {len(records)} tool calls, {reps} reps")
+    plain, fast, free = Side(), Side(), Side()
+    jumped = differing = 0
+    for record in records:
+        call = {**record.kwargs, "stop": record.stop, "prompt_lookup": False}
+        one_plain, one_fast = compare(
+            model,
+            record.messages,
+            reps,
+            {**call, "jump_forward": False},
+            {**call, "jump_forward": True},
+        )
+        differing += not identical(one_plain, one_fast)
+        for total, one in ((plain, one_plain), (fast, one_fast)):
+            total.tokens += one.tokens
+            total.seconds += one.seconds
+            total.cpu += one.cpu
+            total.batches += one.batches
+        jumped += one_fast.jumped
+        prompt = render(model, record.messages, record.kwargs["tools"], "required")[0]
+        for _ in range(reps):
+            free_decode(model.engine, list(model._tokens(prompt)), one_fast.tokens // reps, free)
+    per = fast.tokens // max(1, reps)
+    return [
+        Row(
+            "decoding",
+            "tool-call tok/s, unconstrained decode",
+            free.rate,
+            "tok/s",
+            note=f"the same prompts and token counts without a grammar ({per} tokens)",
+        ),
+        Row(
+            "decoding",
+            "tool-call tok/s, grammar, jump-forward off",
+            plain.rate,
+            "tok/s",
+            note=f"{plain.batches // max(1, reps)} sequential evaluations for "
+            f"{plain.tokens // max(1, reps)} tokens",
+        ),
+        Row(
+            "decoding",
+            "tool-call tok/s, grammar, jump-forward on",
+            fast.rate,
+            "tok/s",
+            note=f"{fast.batches // max(1, reps)} sequential evaluations; "
+            f"{jumped // max(1, reps)} of {per} tokens jumped; every token of the call counted",
+        ),
+        Row(
+            "decoding",
+            "jump-forward ÷ unconstrained decode, tool calls",
+            fast.cpu_rate / free.cpu_rate if free.cpu_rate else 0.0,
+            "",
+            Target(">=", 1.5),
+            note=f"CPU time; wall clock {fast.rate / free.rate if free.rate else 0:.2f}; "
+            f"vs jump-forward off {fast.cpu_rate / plain.cpu_rate if plain.cpu_rate else 0:.2f}×",
+        ),
+        Row(
+            "decoding",
+            "jump-forward calls identical to plain decoding",
+            (len(records) - differing) / max(1, len(records)),
+            "",
+            note=f"{len(records) - differing} of {len(records)} calls of the agent on "
+            f"{', '.join(cases)}; temperature 0, prompt lookup off on both sides",
+        ),
+    ]
+
+
 def run(ctx: BenchContext) -> list[Row]:
     from agentkit.models import ChatLlama
 
     chat = ChatLlama.from_settings(ctx.settings, temperature=0.0)
     _ = chat.engine  # loaded outside the timings
-    return measure_speculation(ctx, chat)
+    return measure_speculation(ctx, chat) + measure_jump_forward(ctx)

@@ -1,6 +1,7 @@
 """Time per task: a fixed handful of the built-in eval cases (``agentkit
-eval``) run by the agent on the bundled model, with prompt-lookup speculation
-on and off, side by side in one run.
+eval``) run by the agent on the bundled model with the default decoding, and
+with prompt-lookup speculation or jump-forward decoding off, side by side in
+one run.
 
 Each case runs in its own sandbox (``agentkit.evals.runner.run_case``), the
 two settings interleaved case by case so a change in machine load hits both.
@@ -78,16 +79,21 @@ def run(ctx: BenchContext) -> list[Row]:
     cases = [case for case in load_suite().cases if case.id in wanted]
     base = ChatLlama.from_settings(ctx.settings, temperature=0.0)
     _ = base.engine  # loaded outside the timings
-    sides = {"on": Runs(), "off": Runs()}
-    ctx.say(f"[tasks] {len(cases)} eval cases, prompt lookup on and off")
+    variants: dict[str, dict[str, bool]] = {
+        "on": {},
+        "off": {"prompt_lookup": False},
+        "no-jump": {"jump_forward": False},
+    }
+    sides = {name: Runs() for name in variants}
+    ctx.say(f"[tasks] {len(cases)} eval cases; defaults, prompt lookup off, jump-forward off")
     for case in cases:
-        for name, lookup in (("off", False), ("on", True)):
+        for name, update in variants.items():
             times = ModelTimes()
-            model = base.model_copy(update={"prompt_lookup": lookup, "callbacks": [times]})
+            model = base.model_copy(update={**update, "callbacks": [times]})
             base.engine.reset_cache()  # each task starts cold, as a new session would
             result = run_case(case, model, ctx.settings)
             sides[name].add(result.seconds, result.steps, times, result.passed)
-    on, off = sides["on"], sides["off"]
+    on, off, no_jump = sides["on"], sides["off"], sides["no-jump"]
     names = ", ".join(case.id for case in cases)
     return [
         Row(
@@ -111,5 +117,13 @@ def run(ctx: BenchContext) -> list[Row]:
             "s",
             note=f"{off.passed}/{len(cases)} passed; {off.split()}; per step "
             f"{median(off.per_step):.2f} s",
+        ),
+        Row(
+            "tasks",
+            "time per task, jump-forward off",
+            median(no_jump.seconds),
+            "s",
+            note=f"{no_jump.passed}/{len(cases)} passed; {no_jump.split()}; per step "
+            f"{median(no_jump.per_step):.2f} s",
         ),
     ]

@@ -118,6 +118,11 @@ class ChatLlama(BaseChatModel):
         description="Draft tokens the reply copies from the context and verify them in one "
         "batch (agentkit.models.speculate): the same output, fewer sequential decodes.",
     )
+    jump_forward: bool = Field(
+        True,
+        description="Append the text a tool-call or JSON grammar forces without sampling it "
+        "(agentkit.models.forced): fewer sequential decodes per call.",
+    )
     chat_format: str = "auto"
     temperature: float = 0.2
     top_p: float = 0.95
@@ -184,6 +189,7 @@ class ChatLlama(BaseChatModel):
             "n_gpu_layers": settings.n_gpu_layers,
             "flash_attn": settings.flash_attn,
             "prompt_lookup": settings.prompt_lookup,
+            "jump_forward": settings.jump_forward,
             **sampling_settings(settings),
         }
         values.update(overrides)
@@ -472,6 +478,7 @@ class ChatLlama(BaseChatModel):
             seed=kwargs.get("seed", self.seed),
             max_tokens=max_tokens,
             prompt_lookup=kwargs.get("prompt_lookup", self.prompt_lookup),
+            jump_forward=kwargs.get("jump_forward", self.jump_forward),
             # Stop strings would cut JSON mid-value. A text answer in auto mode
             # ends where a small model starts writing the next tool response.
             stop=[*(self.stop or []), *(stop or []), *([TOOL_RESPONSE_OPEN] if constrained else [])]
@@ -568,6 +575,7 @@ class ChatLlama(BaseChatModel):
             "draft_tokens": stats.draft_tokens,
             "draft_accepted": stats.draft_accepted,
             "decode_batches": stats.decode_batches,
+            "jumped_tokens": stats.jumped_tokens,
             "closed_early": stats.closed_early,
             "timings": stats.timings(),
             "tool_call_mode": self.tool_call_mode,

@@ -23,8 +23,6 @@ changes the logits (see shared/design.md).
 from __future__ import annotations
 
 import codecs
-import ctypes
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -36,6 +34,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import numpy as np
 
 from agentkit.errors import ModelError
+from agentkit.models.forced import NOTHING_FORCED, TOKEN_DATA, ForcedText, GrammarSampler
 from agentkit.models.kernels import ReuseRules, reuse_rules
 from agentkit.models.speculate import PromptLookup
 
@@ -52,7 +51,6 @@ class CancelFlag(Protocol):
     def is_set(self) -> bool: ...
 
 
-# llama_token_data is {int32 id; float logit; float p}: 12 bytes, no padding.
 TOP_CANDIDATES = 64
 # A constrained generation closes its JSON when this few tokens of budget
 # are left, and may then run this many tokens past max_tokens to finish it:
@@ -69,8 +67,9 @@ CLOSER_BONUS = 50.0
 # first gets this much more.
 QUOTE_CLOSER_EXTRA = 10.0
 # A constrained generation whose last tokens are one short pattern repeated
-# (e.g. `Desktop\\` over and over inside a path) has degenerated: close it.
-REPEAT_MAX_PERIOD = 8
+# (e.g. `Desktop\\` over and over inside a path, or a tool result's
+# "(1 lines, 11 bytes) " ten tokens at a time) has degenerated: close it.
+REPEAT_MAX_PERIOD = 16
 REPEAT_MIN_SPAN = 16
 REPEAT_MIN_COUNT = 4
 
@@ -86,7 +85,7 @@ def _as_bias(values: dict[int, float]) -> Bias | None:
 
 
 def degenerate(tokens: Sequence[int]) -> bool:
-    """Whether ``tokens`` ends with a pattern of 1..8 tokens repeated at least
+    """Whether ``tokens`` ends with a pattern of 1..16 tokens repeated at least
     four times over at least 16 tokens."""
     n = len(tokens)
     for period in range(1, REPEAT_MAX_PERIOD + 1):
@@ -107,9 +106,6 @@ def _balanced_batches(tokens: list[int], n_batch: int) -> list[list[int]]:
     count = -(-len(tokens) // n_batch)
     size = -(-len(tokens) // count)
     return [tokens[i : i + size] for i in range(0, len(tokens), size)]
-
-
-_TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 
 
 @dataclass(frozen=True)
@@ -165,6 +161,9 @@ class SamplingParams:
     prompt_lookup: bool = True
     """Speculate by prompt lookup (agentkit.models.speculate): the same
     output, fewer sequential decodes when the reply copies the context."""
+    jump_forward: bool = True
+    """Append the text a grammar forces without sampling it
+    (agentkit.models.forced): fewer sequential decodes in tool calls."""
 
 
 @dataclass
@@ -184,6 +183,8 @@ class GenerationStats:
     """Of those, the ones decoding kept (each one decode step saved)."""
     decode_batches: int = 0
     """Sequential model evaluations while decoding (plain decoding: one per token)."""
+    jumped_tokens: int = 0
+    """Tokens the grammar forced, appended without sampling (jump-forward)."""
     finish_reason: FinishReason = "stop"
     closed_early: ClosedEarly | None = None
     """Why a constrained generation was steered to close its JSON early."""
@@ -212,58 +213,6 @@ class Generation:
 
     def __iter__(self) -> Iterator[str]:
         return self.deltas
-
-
-class _Grammar:
-    """A compiled llama.cpp grammar sampler, reset between uses."""
-
-    def __init__(self, vocab: ctypes.c_void_p, gbnf: str) -> None:
-        import llama_cpp
-
-        self._lib = llama_cpp
-        self.ptr = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), b"root")
-        if not self.ptr:
-            raise ValueError("llama.cpp rejected the grammar (see stderr for the parse error)")
-        self._one = llama_cpp.llama_token_data(0, 0.0, 0.0)
-        self._one_arr = llama_cpp.llama_token_data_array(
-            data=ctypes.pointer(self._one), size=1, selected=-1, sorted=False
-        )
-
-    def reset(self) -> None:
-        self._lib.llama_sampler_reset(self.ptr)
-
-    def allows(self, token: int) -> bool:
-        self._one.id = token
-        self._one.logit = 0.0
-        self._one_arr.size = 1
-        self._one_arr.selected = -1
-        self._lib.llama_sampler_apply(self.ptr, ctypes.byref(self._one_arr))
-        return not math.isinf(self._one.logit)
-
-    def allowed_among(self, ids: np.ndarray) -> np.ndarray:
-        """Boolean mask: which of ``ids`` the grammar allows next."""
-        data = np.zeros(len(ids), dtype=_TOKEN_DATA)
-        data["id"] = ids
-        self.mask(data)
-        return np.isfinite(data["logit"])
-
-    def mask(self, data: np.ndarray) -> None:
-        """Set the logit of every token the grammar forbids to -inf, in place."""
-        arr = self._lib.llama_token_data_array(
-            data=data.ctypes.data_as(ctypes.POINTER(self._lib.llama_token_data)),
-            size=len(data),
-            selected=-1,
-            sorted=False,
-        )
-        self._lib.llama_sampler_apply(self.ptr, ctypes.byref(arr))
-
-    def accept(self, token: int) -> None:
-        self._lib.llama_sampler_accept(self.ptr, token)
-
-    def __del__(self) -> None:
-        ptr = getattr(self, "ptr", None)
-        if ptr:
-            self._lib.llama_sampler_free(ptr)
 
 
 class LlamaEngine:
@@ -305,15 +254,20 @@ class LlamaEngine:
         self.n_vocab = self.llm.n_vocab()
         self.n_ctx = self.llm.n_ctx()
         self.lock = threading.Lock()
-        self._token_data = np.empty(self.n_vocab, dtype=_TOKEN_DATA)
+        self._token_data = np.empty(self.n_vocab, dtype=TOKEN_DATA)
         self._all_ids = np.arange(self.n_vocab, dtype=np.int32)
-        self._grammars: OrderedDict[str, _Grammar] = OrderedDict()
+        self._grammars: OrderedDict[str, GrammarSampler] = OrderedDict()
         self.rules: ReuseRules = reuse_rules(
             n_gpu_layers=params.n_gpu_layers, flash_attn=params.flash_attn
         )
         # Cache positions below this may be reused by the next prompt.
         self._reusable_tokens = 0
         self._closer_ids = self._single_token_ids(CLOSERS)
+        self._forced = ForcedText.for_vocab(
+            tokenize=self._tokenize_text,
+            detokenize=self._detokenize,
+            end_token=self.llm.token_eos(),
+        )
         self._quote_closer_ids = self._single_token_ids(
             [c for c in CLOSERS if c.startswith('"')], with_eos=False
         )
@@ -321,6 +275,16 @@ class LlamaEngine:
     # --- tokens -------------------------------------------------------------------
     def tokenize(self, text: str, *, add_special: bool = True) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=add_special, special=True)
+
+    def _tokenize_text(self, text: str) -> list[int]:
+        """Plain text as the model would write it: no BOS, no special tokens."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+    def _piece(self, token: int) -> bytes:
+        return self.llm._model.token_to_piece(token, special=False).rstrip(b"\0")
+
+    def _detokenize(self, tokens: list[int]) -> str:
+        return b"".join(self._piece(t) for t in tokens).decode("utf-8", errors="replace")
 
     def token_text(self, token: int) -> str:
         return self.llm._model.token_get_text(token)
@@ -360,10 +324,10 @@ class LlamaEngine:
             self._reusable_tokens = 0
 
     # --- grammar ------------------------------------------------------------------
-    def _grammar(self, gbnf: str) -> _Grammar:
+    def _grammar(self, gbnf: str) -> GrammarSampler:
         grammar = self._grammars.get(gbnf)
         if grammar is None:
-            grammar = _Grammar(self.vocab, gbnf)
+            grammar = GrammarSampler.compile(self.vocab, gbnf)
             self._grammars[gbnf] = grammar
             while len(self._grammars) > 16:
                 self._grammars.popitem(last=False)
@@ -417,6 +381,17 @@ class LlamaEngine:
         if self.rules.reuse_generated:
             self._reusable_tokens = llm.n_tokens
 
+    def _advance_all(self, tokens: list[int]) -> None:
+        """Evaluate several tokens in one batch, logits for the last only
+        (forced text: what a prompt's tokens get, so with batch-invariant
+        kernels the same keys and values as decoding them one by one)."""
+        if len(tokens) == 1:
+            self._advance(tokens[0])
+            return
+        self.llm.eval(tokens)
+        if self.rules.reuse_generated:
+            self._reusable_tokens = self.llm.n_tokens
+
     def _advance_draft(self, token: int, draft: list[int]) -> None:
         """Evaluate a generated token and its draft in one batch, with logits
         for every row (row ``i`` predicts the token after ``[token, *draft][i]``).
@@ -466,7 +441,7 @@ class LlamaEngine:
     def _sample(
         self,
         sampling: SamplingParams,
-        grammar: _Grammar | None,
+        grammar: GrammarSampler | None,
         rng: np.random.Generator,
         stats: GenerationStats,
         closing: bool = False,
@@ -556,26 +531,59 @@ class LlamaEngine:
         copied = _as_bias(step_bias or {})
         with self.lock:
             grammar = self._grammar(gbnf) if gbnf else None
+            # Forced text is probed whether or not it is jumped: the steering
+            # biases stay off where the grammar leaves no choice.
+            forced = self._forced if grammar is not None else None
+            jumping = sampling.jump_forward
             rng = np.random.default_rng(None if sampling.seed < 0 else sampling.seed)
-            self._prefill(prompt_tokens, stats)
+            structured = grammar is not None and close_after is not None
+            limit = sampling.max_tokens + (CLOSING_ALLOWANCE if structured else 0)
             decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
             stops = [s for s in sampling.stop if s]
             max_stop = max((len(s) for s in stops), default=0)
             text = ""
             emitted = 0
+            generated: list[int] = []
+
+            def take(tokens: list[int]) -> None:
+                """Tokens become output (sampled or forced)."""
+                nonlocal text
+                for token in tokens:
+                    if grammar is not None:
+                        grammar.accept(token)
+                    generated.append(token)
+                    text += decoder.decode(self._piece(token))
+                stats.completion_tokens += len(tokens)
+
+            # Text the grammar forces before the first token is evaluated with
+            # the prompt, in the same batches.
+            opening = (
+                forced.jump(grammar, sampling.max_tokens if jumping else 0)
+                if forced and grammar
+                else NOTHING_FORCED
+            )
+            pinned = opening.pinned
+            jumped = [] if opening.ends else opening.tokens
+            self._prefill(prompt_tokens + jumped, stats)
+            stats.prompt_tokens = len(prompt_tokens)
+            stats.prompt_tokens_evaluated = max(0, stats.prompt_tokens_evaluated - len(jumped))
+            if opening.tokens:
+                take(opening.tokens)
+                stats.jumped_tokens += len(opening.tokens)
             started = time.perf_counter()
             stats.finish_reason = "length"
-            structured = grammar is not None and close_after is not None
-            generated: list[int] = []
-            limit = sampling.max_tokens + (CLOSING_ALLOWANCE if structured else 0)
             lookup = PromptLookup(prompt_tokens) if sampling.prompt_lookup else None
             # The draft being verified: its tokens not matched yet, how many it
             # had, and the logits row (of its batch) that predicts the next one.
             expected: list[int] = []
             drafted = 0
             row = -1
+            sampled = 0
             try:
-                for step in range(limit):
+                while not opening.ends:
+                    step = len(generated)
+                    if step >= limit:
+                        break
                     if step >= sampling.max_tokens and stats.closed_early is None:
                         break  # the allowance past max_tokens is for closing only
                     if cancel is not None and cancel.is_set():
@@ -590,23 +598,33 @@ class LlamaEngine:
                             stats.closed_early = "budget"
                         elif degenerate(generated):
                             stats.closed_early = "repetition"
-                    closing = stats.closed_early is not None
-                    bias = first if step == 0 and first is not None else copied
-                    token = self._sample(sampling, grammar, rng, stats, closing, bias, row)
+                    closing = stats.closed_early is not None and not pinned
+                    bias = first if sampled == 0 and first is not None else copied
+                    token = self._sample(
+                        sampling, grammar, rng, stats, closing, None if pinned else bias, row
+                    )
+                    sampled += 1
                     if self.ends_reply(token):
                         stats.finish_reason = "stop"
                         break
-                    if grammar is not None:
-                        grammar.accept(token)
-                    generated.append(token)
-                    stats.completion_tokens += 1
-                    piece = self.llm._model.token_to_piece(token, special=False).rstrip(b"\0")
-                    text += decoder.decode(piece)
+                    take([token])
                     cached = len(prompt_tokens) + len(generated)
                     if cached >= self.n_ctx:
                         stats.finish_reason = "context"
                         break
-                    if expected and token == expected[0]:
+                    room = min(limit - len(generated), self.n_ctx - 1 - cached)
+                    jump = (
+                        forced.jump(grammar, room if jumping else 0)
+                        if forced and grammar
+                        else NOTHING_FORCED
+                    )
+                    pinned = jump.pinned
+                    if jump.ends:
+                        # The rest is forced to the end: no need to evaluate it.
+                        take(jump.tokens)
+                        stats.jumped_tokens += len(jump.tokens)
+                        stats.finish_reason = "stop"
+                    elif expected and token == expected[0]:
                         # The draft had it: it is in the cache already, and the
                         # batch's next row holds the logits after it.
                         expected.pop(0)
@@ -617,16 +635,29 @@ class LlamaEngine:
                             lookup.record(drafted, drafted - len(expected))
                             self._drop_draft(len(expected))
                         expected, drafted, row = [], 0, -1
-                        draft: list[int] = []
-                        if lookup is not None:
-                            lookup.extend(generated[len(lookup) - len(prompt_tokens) :])
-                            draft = lookup.draft(min(limit - step - 1, self.n_ctx - 1 - cached))
-                        if draft:
-                            self._advance_draft(token, draft)
-                            expected, drafted, row = draft, len(draft), 0
-                            stats.draft_tokens += len(draft)
-                        else:
-                            self._advance(token)
+                        if not jump.tokens:
+                            draft: list[int] = []
+                            if lookup is not None:
+                                lookup.extend(generated[len(lookup) - len(prompt_tokens) :])
+                                draft = lookup.draft(room)
+                            if draft:
+                                self._advance_draft(token, draft)
+                                expected, drafted, row = draft, len(draft), 0
+                                stats.draft_tokens += len(draft)
+                            else:
+                                self._advance(token)
+                            stats.decode_batches += 1
+                    if jump.tokens and not jump.ends:
+                        # Forced text: evaluated in one batch (with the sampled
+                        # token, unless a draft put that in the cache already).
+                        in_cache = row >= 0
+                        if lookup is not None and drafted:
+                            lookup.record(drafted, drafted - len(expected))
+                            self._drop_draft(len(expected))
+                        expected, drafted, row = [], 0, -1
+                        self._advance_all(jump.tokens if in_cache else [token, *jump.tokens])
+                        take(jump.tokens)
+                        stats.jumped_tokens += len(jump.tokens)
                         stats.decode_batches += 1
                     if stops:
                         hit = min(
@@ -649,7 +680,16 @@ class LlamaEngine:
                     elif len(text) > emitted:
                         yield text[emitted:]
                         emitted = len(text)
+                    if jump.ends:
+                        break
+                if opening.ends:
+                    stats.finish_reason = "stop"
                 text += decoder.decode(b"", final=True)
+                if stops and stats.finish_reason != "stop":
+                    hit = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
+                    if hit >= 0:
+                        text = text[:hit]
+                        stats.finish_reason = "stop"
                 if len(text) > emitted:
                     yield text[emitted:]
             finally:

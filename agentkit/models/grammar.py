@@ -188,11 +188,19 @@ def _converter() -> Any:
     converter = BoundedSchemaConverter(
         prop_order={"name": 0, "arguments": 1}, allow_fetch=False, dotall=False, raw_pattern=False
     )
-    # Compact JSON: at most one space between tokens. The default allows a
-    # newline plus 20 indent characters, which a weak model fills with
-    # whitespace until it runs out of tokens.
-    converter._rules["space"] = '" "?'
+    # No free whitespace: the default allows a newline plus 20 indent
+    # characters, which a weak model fills until it runs out of tokens. The
+    # separators get their one space back in :func:`_canonical`.
+    converter._rules["space"] = '""'
     return converter
+
+
+def _canonical(gbnf: str) -> str:
+    """Separators as ``json.dumps`` writes them (``", "`` and ``": "``), the
+    only whitespace allowed. The prompt shows every call in this form, and
+    with no whitespace choice the text between values is forced, so the
+    engine can jump over it (:mod:`agentkit.models.forced`)."""
+    return gbnf.replace('":" space', '": "').replace('"," space', '", "')
 
 
 def json_grammar(schema: dict[str, Any]) -> str:
@@ -200,7 +208,7 @@ def json_grammar(schema: dict[str, Any]) -> str:
     converter = _converter()
     schema = converter.resolve_refs(tighten(schema), "schema")
     converter.visit(schema, "")
-    return converter.format_grammar()
+    return _canonical(converter.format_grammar())
 
 
 def with_choices(
@@ -282,7 +290,7 @@ def tool_call_grammar(
     else:
         prefix = opening
         converter._add_rule("root", f"{body} {closing}{more}")
-    return ToolCallGrammar(gbnf=converter.format_grammar(), prefix=prefix)
+    return ToolCallGrammar(gbnf=_canonical(converter.format_grammar()), prefix=prefix)
 
 
 def unenforced_keywords(schema: dict[str, Any]) -> set[str]:

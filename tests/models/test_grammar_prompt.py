@@ -216,7 +216,6 @@ def test_required_grammar_accepts_valid_calls(checker: GrammarChecker) -> None:
             {"title": "y", "tags": [], "where": {"city": "Rome"}, "price": 1.5, "public": True},
         ),
         call("NoArgs", {}),
-        '<tool_call>{"name": "Add", "arguments": {"a":1,"b":2}}</tool_call>',  # compact arguments
     ]
     for text in valid:
         assert accepts(checker, gbnf, text), text
@@ -236,6 +235,9 @@ def test_required_grammar_accepts_valid_calls(checker: GrammarChecker) -> None:
         call("Event", {"title": "x", "tags": [], "where": {"city": "R"}, "public": "yes"}),
         call("NoArgs", {"x": 1}),
         '<tool_call>{"name": "Add", "arguments": {"a": 1, "b": 2}}',  # unclosed block
+        # Only json.dumps' separators: whitespace is not the model's to choose.
+        '<tool_call>{"name": "Add", "arguments": {"a":1,"b":2}}</tool_call>',
+        '<tool_call>{"name": "Add", "arguments": { "a": 1, "b": 2 }}</tool_call>',
         "plain text",  # text is not allowed when a call is required
     ],
 )
@@ -320,6 +322,8 @@ def test_degenerate_repetition_is_detected() -> None:
     assert degenerate([5] * 16)
     assert degenerate([1, 2, 3] * 6)
     assert degenerate([9, 9, 1, 2, 3, 4, 5, 6, 7, 8] + [4, 5, 6, 7, 8, 9, 10, 11] * 4)
+    assert degenerate([7, 8] + list(range(100, 110)) * 4)  # a 10-token phrase, 4 times
+    assert not degenerate(list(range(100, 110)) * 3)
     assert not degenerate([5] * 15)
     assert not degenerate([1, 2, 3] * 3)
     assert not degenerate(list(range(40)))
