@@ -76,7 +76,7 @@ from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
 from agentkit.graphs.state import AgentState, PendingCall, PlanNote
-from agentkit.graphs.steering import Steering, grounding_text
+from agentkit.graphs.steering import Steering, copy_text
 from agentkit.graphs.support import (
     PlanOutput,
     close_calls,
@@ -388,7 +388,7 @@ class AgentNodes(ControlSteps):
         extra: dict[str, object] = {}
         if getattr(model, "supports_arg_choices", False):
             extra["arg_choices"] = self.steering.arg_choices(offered, state)
-            extra["copy_from"] = grounding_text(state, observations=1)
+            extra["copy_from"] = copy_text(state)
             if self.steering.worked_examples:
                 extra["avoid_from"] = example_values(offered)
             if state.get("steps", 0) == 0 and state.get("tool_bias"):

@@ -178,3 +178,48 @@ def grounding_text(state: AgentState, observations: int = RECENT_OBSERVATIONS) -
         if isinstance(m, ToolMessage) and m.name != P.FINAL_ANSWER_TOOL
     ]
     return "\n".join([state.get("task", ""), *recent[-observations:]])
+
+
+# A tool result's own header ("server.ini (lines 1-4 of 4)") and a listing's
+# sizes are about the result, not its content: a small model answering from
+# the result copied them instead of the line it was asked about.
+RESULT_HEADER = re.compile(r"^\S+ \(lines \d+-\d+ of \d+\)$")
+WORD = re.compile(r"[a-z0-9]{3,}")
+PATH_LIKE = re.compile(r"\w[./]\w")
+STOP_WORDS = frozenset(
+    "the and for what which does did how many much who whom whose with from this that "
+    "into use used tell please just give show file files line lines say says".split()
+)
+
+
+def focus_text(task: str, observation: str) -> str:
+    """The lines of ``observation`` that share the most words with ``task``
+    (all its lines when none does), without result headers: what an answer
+    or an argument should copy."""
+    lines = [line for line in observation.splitlines() if line.strip()]
+    content = [line for line in lines if not RESULT_HEADER.match(line.strip())]
+    # A path in the task names where to look, not what: "server.ini" would
+    # pick the "[server]" line over "port = 8443".
+    asked = " ".join(w for w in task.lower().split() if not PATH_LIKE.search(w))
+    wanted = {w for w in WORD.findall(asked) if w not in STOP_WORDS}
+    scores = [len(wanted & set(WORD.findall(line.lower()))) for line in content]
+    best = max(scores, default=0)
+    if best == 0:
+        return "\n".join(content)
+    return "\n".join(line for line, score in zip(content, scores, strict=True) if score == best)
+
+
+def copy_text(state: AgentState) -> str:
+    """What the next call should copy from (ChatLlama's copy bias): the part
+    of the latest result the task asks about, else the task. With the task's
+    words in it too, the 270M model answered "Who is the owner listed in
+    team/roster.txt?" with the question."""
+    recent = [
+        str(m.content)
+        for m in state.get("messages", [])[-2:]
+        if isinstance(m, ToolMessage) and m.name != P.FINAL_ANSWER_TOOL
+    ]
+    task = state.get("task", "")
+    if not recent:
+        return task
+    return focus_text(task, recent[-1])

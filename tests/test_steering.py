@@ -15,7 +15,7 @@ from agentkit.config import load_settings
 from agentkit.graphs import prompts as P
 from agentkit.graphs.exemplars import example_values, exemplar_messages
 from agentkit.graphs.routing import ToolRouter
-from agentkit.graphs.steering import Steering, asks_for_change
+from agentkit.graphs.steering import Steering, asks_for_change, copy_text, focus_text
 from agentkit.graphs.support import final_answer_tool
 from agentkit.models.grammar import with_choices
 from agentkit.tools import builtin_tools
@@ -220,3 +220,31 @@ def test_words_never_widen_what_is_evaluated() -> None:
     assert from_words("__import__('os')") == "__import__('os')"
     with pytest.raises(Exception, match="not allowed|unknown"):
         evaluate("__import__('os').system('true')")
+
+
+def test_focus_keeps_the_lines_the_task_asks_about() -> None:
+    result = "server.ini (lines 1-4 of 4)\n[server]\nhost = 0.0.0.0\nport = 8443\nworkers = 4"
+    assert focus_text("What port does server.ini use?", result) == "port = 8443"
+    recipe = "pancakes.md (lines 1-3 of 3)\n# Pancakes\n2 eggs\n300 ml milk"
+    assert focus_text("how many eggs go in recipes/pancakes.md?", recipe) == "2 eggs"
+    # Lines that tie are all kept.
+    assert focus_text("how many eggs go into the pancakes?", recipe) == "# Pancakes\n2 eggs"
+    # No line shares a word with the task: every content line, header dropped.
+    todo = "todo.txt (lines 1-2 of 2)\nwater the plants\ncall the bank"
+    assert focus_text("How many lines are in todo.txt?", todo) == "water the plants\ncall the bank"
+
+
+def test_copy_text_is_the_focus_of_the_latest_result_else_the_task() -> None:
+    call = AIMessage("", tool_calls=[{"name": "read_file", "args": {"path": "a"}, "id": "c1"}])
+    state = {
+        "task": "What port does server.ini use?",
+        "messages": [
+            HumanMessage("What port does server.ini use?"),
+            call,
+            ToolMessage("server.ini (lines 1-2 of 2)\nhost = x\nport = 8443", tool_call_id="c1"),
+        ],
+    }
+    # After a result the next call answers from it: the task's own words
+    # (the model copied the question back as its answer) get no bonus.
+    assert copy_text(state) == "port = 8443"
+    assert copy_text({**state, "messages": state["messages"][:1]}) == state["task"]
