@@ -158,7 +158,10 @@ def _agent(model: Any, tools: list[BaseTool], root: Path, ctx: BenchContext, ste
         settings=settings,
         planning=False,
         limits=Limits(max_steps=steps, max_repeats=10_000, max_tokens=10**9),
-        tool_choice="any",
+        # Every step calls lookup: the loop measures reuse over ``steps``
+        # turns whatever the model would decide (the steered 270M model
+        # answers from the first result).
+        tool_choice="lookup",
     )
 
 

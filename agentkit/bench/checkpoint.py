@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,10 @@ def grow_thread(ctx: BenchContext, steps: int) -> list[dict[str, float]]:
             return make
 
         model = ScriptedChatModel(script=[reply(i) for i in range(steps)])
-        agent = _agent(model, bench_tools(ctx), root, ctx, steps)
+        # Compaction off: its summary call would take a scripted reply, and
+        # the row measures how an uncompacted thread's checkpoints grow.
+        uncompacted = replace(ctx, settings=ctx.settings.model_copy(update={"compact_at": 0.0}))
+        agent = _agent(model, bench_tools(ctx), root, uncompacted, steps)
         agent.run(TASK)
         samples.append({"step": steps, "bytes": counter.read(), "file_bytes": counter.file_bytes()})
         counter.close()
