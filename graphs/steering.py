@@ -172,12 +172,17 @@ class Steering:
 def grounding_text(state: AgentState, observations: int = RECENT_OBSERVATIONS) -> str:
     """The task and the latest ``observations`` tool results: where a path to
     write may be named, and what arguments are copied from."""
+    return "\n".join([state.get("task", ""), *recent_results(state, observations)])
+
+
+def recent_results(state: AgentState, observations: int) -> list[str]:
+    """The texts of the latest ``observations`` tool results, oldest first."""
     recent = [
         str(m.content)
         for m in state.get("messages", [])[-2 * observations :]
         if isinstance(m, ToolMessage) and m.name != P.FINAL_ANSWER_TOOL
     ]
-    return "\n".join([state.get("task", ""), *recent[-observations:]])
+    return recent[-observations:]
 
 
 # A tool result's own header ("server.ini (lines 1-4 of 4)") and a listing's
@@ -214,12 +219,6 @@ def copy_text(state: AgentState) -> str:
     of the latest result the task asks about, else the task. With the task's
     words in it too, the 270M model answered "Who is the owner listed in
     team/roster.txt?" with the question."""
-    recent = [
-        str(m.content)
-        for m in state.get("messages", [])[-2:]
-        if isinstance(m, ToolMessage) and m.name != P.FINAL_ANSWER_TOOL
-    ]
+    recent = recent_results(state, 1)
     task = state.get("task", "")
-    if not recent:
-        return task
-    return focus_text(task, recent[-1])
+    return focus_text(task, recent[-1]) if recent else task

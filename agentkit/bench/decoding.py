@@ -76,6 +76,23 @@ class Side:
     jumped: int = 0
     calls: list[Any] = field(default_factory=list)
 
+    def add_generation(self, stats: Any, cpu: float, text: str) -> None:
+        """One engine generation (its ``GenerationStats``) and its CPU time."""
+        self.cpu += cpu
+        self.tokens += stats.completion_tokens
+        self.seconds += stats.decode_seconds
+        self.batches += stats.decode_batches
+        self.jumped += stats.jumped_tokens
+        self.calls.append(text)
+
+    def merge(self, other: Side) -> None:
+        self.tokens += other.tokens
+        self.seconds += other.seconds
+        self.cpu += other.cpu
+        self.batches += other.batches
+        self.jumped += other.jumped
+        self.calls += other.calls
+
     @property
     def rate(self) -> float:
         return self.tokens / self.seconds if self.seconds else 0.0
@@ -129,11 +146,7 @@ def compare_engine(engine: Any, reps: int) -> tuple[Side, Side, int, int]:
             if rep == 0:
                 continue  # untimed: puts the prompt in the KV cache
             stats = generation.stats
-            side.cpu += time.process_time() - cpu0
-            side.tokens += stats.completion_tokens
-            side.seconds += stats.decode_seconds
-            side.batches += stats.decode_batches
-            side.calls.append(text)
+            side.add_generation(stats, time.process_time() - cpu0, text)
             if on:
                 drafted, kept = stats.draft_tokens, stats.draft_accepted
     return plain, fast, drafted, kept
@@ -247,10 +260,8 @@ def free_decode(engine: Any, tokens: list[int], count: int, side: Side) -> None:
     generation = engine.generate(
         tokens, SamplingParams(temperature=0.0, max_tokens=count, prompt_lookup=False)
     )
-    "".join(generation)
-    side.cpu += time.process_time() - cpu0
-    side.tokens += generation.stats.completion_tokens
-    side.seconds += generation.stats.decode_seconds
+    text = "".join(generation)
+    side.add_generation(generation.stats, time.process_time() - cpu0, text)
 
 
 def measure_jump_forward(ctx: BenchContext) -> list[Row]:
@@ -262,7 +273,7 @@ def measure_jump_forward(ctx: BenchContext) -> list[Row]:
     model, records = record_tool_calls(ctx, cases)
     ctx.say(f"[decoding] jump-forward: {len(records)} tool calls, {reps} reps")
     plain, fast, free = Side(), Side(), Side()
-    jumped = differing = 0
+    differing = 0
     for record in records:
         call = {**record.kwargs, "stop": record.stop, "prompt_lookup": False}
         one_plain, one_fast = compare(
@@ -273,12 +284,8 @@ def measure_jump_forward(ctx: BenchContext) -> list[Row]:
             {**call, "jump_forward": True},
         )
         differing += not identical(one_plain, one_fast)
-        for total, one in ((plain, one_plain), (fast, one_fast)):
-            total.tokens += one.tokens
-            total.seconds += one.seconds
-            total.cpu += one.cpu
-            total.batches += one.batches
-        jumped += one_fast.jumped
+        plain.merge(one_plain)
+        fast.merge(one_fast)
         prompt = render(model, record.messages, record.kwargs["tools"], "required")[0]
         for _ in range(reps):
             free_decode(model.engine, list(model._tokens(prompt)), one_fast.tokens // reps, free)
@@ -305,7 +312,7 @@ def measure_jump_forward(ctx: BenchContext) -> list[Row]:
             fast.rate,
             "tok/s",
             note=f"{fast.batches // max(1, reps)} sequential evaluations; "
-            f"{jumped // max(1, reps)} of {per} tokens jumped; every token of the call counted",
+            f"{fast.jumped // max(1, reps)} of {per} tokens jumped; every token of the call counted",
         ),
         Row(
             "decoding",

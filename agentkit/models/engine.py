@@ -545,8 +545,8 @@ class LlamaEngine:
             emitted = 0
             generated: list[int] = []
 
-            def take(tokens: list[int]) -> None:
-                """Tokens become output (sampled or forced)."""
+            def take(tokens: list[int], *, forced: bool = False) -> None:
+                """Tokens become output (sampled, or forced and not sampled)."""
                 nonlocal text
                 for token in tokens:
                     if grammar is not None:
@@ -554,6 +554,8 @@ class LlamaEngine:
                     generated.append(token)
                     text += decoder.decode(self._piece(token))
                 stats.completion_tokens += len(tokens)
+                if forced:
+                    stats.jumped_tokens += len(tokens)
 
             # Text the grammar forces before the first token is evaluated with
             # the prompt, in the same batches.
@@ -567,9 +569,7 @@ class LlamaEngine:
             self._prefill(prompt_tokens + jumped, stats)
             stats.prompt_tokens = len(prompt_tokens)
             stats.prompt_tokens_evaluated = max(0, stats.prompt_tokens_evaluated - len(jumped))
-            if opening.tokens:
-                take(opening.tokens)
-                stats.jumped_tokens += len(opening.tokens)
+            take(opening.tokens, forced=True)
             started = time.perf_counter()
             stats.finish_reason = "length"
             lookup = PromptLookup(prompt_tokens) if sampling.prompt_lookup else None
@@ -621,21 +621,29 @@ class LlamaEngine:
                     pinned = jump.pinned
                     if jump.ends:
                         # The rest is forced to the end: no need to evaluate it.
-                        take(jump.tokens)
-                        stats.jumped_tokens += len(jump.tokens)
+                        take(jump.tokens, forced=True)
                         stats.finish_reason = "stop"
-                    elif expected and token == expected[0]:
-                        # The draft had it: it is in the cache already, and the
-                        # batch's next row holds the logits after it.
-                        expected.pop(0)
-                        row += 1
-                        stats.draft_accepted += 1
                     else:
-                        if lookup is not None and drafted:
-                            lookup.record(drafted, drafted - len(expected))
-                            self._drop_draft(len(expected))
-                        expected, drafted, row = [], 0, -1
-                        if not jump.tokens:
+                        # A drafted token is in the cache already, and the
+                        # batch's next row holds the logits after it.
+                        in_cache = bool(expected) and token == expected[0]
+                        if in_cache:
+                            expected.pop(0)
+                            row += 1
+                            stats.draft_accepted += 1
+                        if not in_cache or jump.tokens:
+                            # The draft ends here: its unmatched rest leaves the cache.
+                            if lookup is not None and drafted:
+                                lookup.record(drafted, drafted - len(expected))
+                                self._drop_draft(len(expected))
+                            expected, drafted, row = [], 0, -1
+                        if jump.tokens:
+                            # Forced text: one batch, with the sampled token
+                            # unless a draft put that in the cache already.
+                            self._advance_all(jump.tokens if in_cache else [token, *jump.tokens])
+                            take(jump.tokens, forced=True)
+                            stats.decode_batches += 1
+                        elif not in_cache:
                             draft: list[int] = []
                             if lookup is not None:
                                 lookup.extend(generated[len(lookup) - len(prompt_tokens) :])
@@ -647,18 +655,6 @@ class LlamaEngine:
                             else:
                                 self._advance(token)
                             stats.decode_batches += 1
-                    if jump.tokens and not jump.ends:
-                        # Forced text: evaluated in one batch (with the sampled
-                        # token, unless a draft put that in the cache already).
-                        in_cache = row >= 0
-                        if lookup is not None and drafted:
-                            lookup.record(drafted, drafted - len(expected))
-                            self._drop_draft(len(expected))
-                        expected, drafted, row = [], 0, -1
-                        self._advance_all(jump.tokens if in_cache else [token, *jump.tokens])
-                        take(jump.tokens)
-                        stats.jumped_tokens += len(jump.tokens)
-                        stats.decode_batches += 1
                     if stops:
                         hit = min(
                             (
