@@ -228,6 +228,7 @@ class Agent(SessionControl):
                 example_style=self.settings.example_style,
                 answer_max_chars=SMALL_MODEL_ANSWER_CHARS if small else 800,
                 grounded_arguments=self.settings.grounded_arguments,
+                small_model=small,
             ),
             hooks=self.hooks,
             compaction=Compaction(

@@ -190,6 +190,7 @@ class AgentNodes(ControlSteps):
             update["context"] = self._retrieve(task, emit)
             route = self.steering.route(task, self.tools)
             update["offered_tools"], update["tool_bias"] = route.offered, route.bias
+            update["later_tool_bias"] = route.later
         context: list[ContextItem] = update.get("context", state.get("context", []))
         steps: list[str] = [task] if task else []
         if self.planning and task:
@@ -391,8 +392,12 @@ class AgentNodes(ControlSteps):
             extra["copy_from"] = copy_text(state)
             if self.steering.worked_examples:
                 extra["avoid_from"] = example_values(offered)
-            if state.get("steps", 0) == 0 and state.get("tool_bias"):
-                extra["tool_bias"] = state["tool_bias"]  # the first pick only
+            step = state.get("steps", 0)
+            later = state.get("later_tool_bias", [])
+            if step == 0 and state.get("tool_bias"):
+                extra["tool_bias"] = state["tool_bias"]
+            elif 0 < step <= len(later):
+                extra["tool_bias"] = later[step - 1]  # "…, then multiply them"
         bound = model.bind_tools([*offered, self._final_tool], tool_choice=choice, **extra)
         return normalise_reply(bound.invoke(prompt))
 

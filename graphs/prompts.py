@@ -51,6 +51,9 @@ FINISHED_NOTE = "ok: finished"
 # After each observation: a small model's likeliest next move should be to
 # answer from it, not to repeat the call.
 OBSERVATION_CUE = "If this result answers the task, call final_answer with the answer now."
+# Instead, when the task asks for more than this step did ("Read numbers.txt
+# and multiply the two numbers"): the request still to do.
+NEXT_REQUEST_CUE = "Next: {request}"
 DENIED_NOTE = "Not run: denied by policy ({reason})."
 INTERRUPTED_NOTE = (
     "Not run again: the process stopped while this call was running, so it may "

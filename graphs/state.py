@@ -145,6 +145,7 @@ class AgentState(TypedDict, total=False):
     last_succeeded: bool  # every call of the previous act step ran and succeeded
     offered_tools: list[str]  # the tools this run offers the model (routing)
     tool_bias: dict[str, float]  # routing's prior on the first tool picked
+    later_tool_bias: list[dict[str, float]]  # its prior for the next steps (one per clause)
     repeats: int  # consecutive act steps proposing the same calls
     consecutive_errors: int
     # this run's calls; a node returns only its new entries

@@ -24,23 +24,23 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from langchain_core.messages import AnyMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool
 
 from agentkit.graphs import prompts as P
 from agentkit.graphs.exemplars import choice_examples, exemplar_messages
 from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import AgentState, PlanNote
-from agentkit.tools.base import choices_of, mentions_of, side_effects_of
+from agentkit.tools.base import ArgChoices, choices_of, mentions_of, side_effects_of
 
 RECENT_OBSERVATIONS = 3  # observations whose text may name a path to write
 # A task that names something a tool acts on (an existing file for
 # read_file, a new one for write_file, a URL) is about that tool: its routing
 # score gets this much.
-MENTION_BOOST = 0.08
+MENTION_BOOST = 0.15
 # Routing scores become a logit bias on the first act step's tool name:
 # the model still chooses, with the router's view as a prior.
 BIAS_SCALE = 20.0
@@ -62,10 +62,31 @@ def asks_for_change(task: str) -> bool:
     return CHANGE_INTENT.search(task) is not None
 
 
+# Where a task joins two requests ("Read numbers.txt and multiply the two
+# numbers", "count the lines, then write the count to count.txt").
+CLAUSE_BREAK = re.compile(
+    r"\s*(?:,\s*and then|,\s*then|\band then|\bthen|;|,\s*and|\band)\s+", re.I
+)
+MAX_CLAUSES = 3
+
+
+def clauses(task: str) -> list[str]:
+    """``task`` split where it joins requests; a side of fewer than two words
+    ("add 1250 and 3775") is not a request of its own."""
+    for match in CLAUSE_BREAK.finditer(task):
+        head, rest = task[: match.start()].strip(), task[match.end() :].strip()
+        if len(head.split()) >= 2 and len(rest.split()) >= 2:
+            return [head, *clauses(rest)][:MAX_CLAUSES]
+    return [task.strip()]
+
+
 @dataclass(frozen=True)
 class Route:
     offered: list[str]  # tool names, in the tools' order
     bias: dict[str, float]  # per offered name (final_answer included), <= 0
+    # The prior for each step after the first, when the task is several
+    # requests that want different tools (one entry per later request).
+    later: list[dict[str, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -81,6 +102,9 @@ class Steering:
     worked_examples: bool = False
     example_style: Literal["episodes", "choices"] = "episodes"
     grounded_arguments: bool = True
+    small_model: bool = False
+    """Also apply the choices that only a small model needs (numbers in
+    calculator expressions, URLs from the text)."""
     observation_cue: bool = True
     answer_on_repeat: bool = True
     answer_max_chars: int = 800
@@ -88,38 +112,59 @@ class Steering:
     def route(self, task: str, tools: Sequence[BaseTool]) -> Route:
         """The tools to offer for ``task`` (all of them without routing) and
         the routing prior over them. The router also ranks ``final_answer``
-        (by requests answered without a tool); it is always offered."""
+        (by requests answered without a tool); it is always offered. A task
+        of several requests that want different tools gets a prior per step:
+        after reading numbers.txt, "multiply them" wants the calculator, not
+        an answer."""
         names = [t.name for t in tools]
         if self.router is None or not task:
             return Route(names, {})
         if not asks_for_change(task):
             tools = [t for t in tools if "write" not in side_effects_of(t)]
             names = [t.name for t in tools]
-        if not isinstance(self.router, ToolRouter):
-            self.router = self.router()
-        scores = self.router.scores(task)
-        for tool in tools:
-            if mentions_of(tool, task):
-                scores[tool.name] = scores.get(tool.name, 0.0) + MENTION_BOOST
+        scores = self._scores(task, tools)
         ranked = sorted((n for n in names if n in scores), key=lambda n: -scores[n])
         kept = set(ranked[: self.top_k])
+        later: list[dict[str, float]] = []
+        parts = clauses(task)
+        if len(parts) > 1:
+            part_scores = [self._scores(part, tools) for part in parts]
+            tops = [max(ps, key=ps.__getitem__) for ps in part_scores]
+            if len(set(tops)) > 1:
+                kept |= {top for top in tops if top in names}
+                later = [self._bias(ps, kept) for ps in part_scores[1:]]
         offered = [n for n in names if n in kept]
+        return Route(offered, self._bias(scores, kept), later)
+
+    def _scores(self, text: str, tools: Sequence[BaseTool]) -> dict[str, float]:
+        if not isinstance(self.router, ToolRouter):
+            assert self.router is not None
+            self.router = self.router()
+        scores = self.router.scores(text)
+        for tool in tools:
+            if mentions_of(tool, text):
+                scores[tool.name] = scores.get(tool.name, 0.0) + MENTION_BOOST
+        return scores
+
+    @staticmethod
+    def _bias(scores: dict[str, float], offered: set[str]) -> dict[str, float]:
         priced = [*offered, P.FINAL_ANSWER_TOOL]
         best = max(scores.get(n, 0.0) for n in priced)
-        bias = {n: BIAS_SCALE * (scores.get(n, best) - best) for n in priced}
-        return Route(offered, bias)
+        return {n: BIAS_SCALE * (scores.get(n, best) - best) for n in sorted(priced)}
 
     def arg_choices(
         self, tools: Sequence[BaseTool], state: AgentState
-    ) -> dict[str, dict[str, list[str]]]:
+    ) -> dict[str, dict[str, ArgChoices]]:
         """For each offered tool, the values its grounded arguments may take now."""
         if not self.grounded_arguments:
             return {}
         text = grounding_text(state)
-        out: dict[str, dict[str, list[str]]] = {}
+        out: dict[str, dict[str, ArgChoices]] = {}
         for tool in tools:
             args = tool.args if isinstance(tool.args, dict) else {}
-            narrowed = {a: v for a in args if (v := choices_of(tool, a, text))}
+            narrowed = {
+                a: v for a in args if (v := choices_of(tool, a, text, self.small_model)) is not None
+            }
             if narrowed:
                 out[tool.name] = narrowed
         return out
@@ -143,13 +188,35 @@ class Steering:
             notes[n["after"]].append(n["text"])
         prompt.extend(SystemMessage(text) for text in notes[0])
         messages = state.get("messages", [])
+        task = state.get("task", "")
+        # A task of several requests routed to different tools: after each
+        # step of this run, the cue names the request still to do.
+        requests = clauses(task)[1:] if state.get("later_tool_bias") else []
+        start = max(
+            (
+                i
+                for i, m in enumerate(messages, 1)
+                if isinstance(m, HumanMessage) and m.content == task
+            ),
+            default=len(messages) + 1,
+        )
+        done = 0
         for position, message in enumerate(messages, start=1):
-            prompt += self._with_cues([message], following=messages[position : position + 1])
+            cue = P.OBSERVATION_CUE
+            if position > start and done < len(requests):
+                cue = P.NEXT_REQUEST_CUE.format(request=requests[done])
+            following = messages[position : position + 1]
+            cued = self._with_cues([message], following=following, cue=cue)
+            done += position > start and len(cued) > 1
+            prompt += cued
             prompt.extend(SystemMessage(text) for text in notes[position])
         return prompt
 
     def _with_cues(
-        self, messages: Sequence[AnyMessage], following: Sequence[AnyMessage] = ()
+        self,
+        messages: Sequence[AnyMessage],
+        following: Sequence[AnyMessage] = (),
+        cue: str = P.OBSERVATION_CUE,
     ) -> list[AnyMessage]:
         """``messages`` with the observation cue after each last tool result
         of a step (not after ``final_answer``'s)."""
@@ -165,7 +232,7 @@ class Steering:
                 and message.name != P.FINAL_ANSWER_TOOL
                 and not isinstance(after, ToolMessage)
             ):
-                out.append(SystemMessage(P.OBSERVATION_CUE))
+                out.append(SystemMessage(cue))
         return out
 
 
@@ -189,6 +256,7 @@ def recent_results(state: AgentState, observations: int) -> list[str]:
 # sizes are about the result, not its content: a small model answering from
 # the result copied them instead of the line it was asked about.
 RESULT_HEADER = re.compile(r"^\S+ \(lines \d+-\d+ of \d+\)$")
+CITATION = re.compile(r"^\[[^\]\s]+:p?\d+(?:-\d+)?\]$")
 WORD = re.compile(r"[a-z0-9]{3,}")
 PATH_LIKE = re.compile(r"\w[./]\w")
 STOP_WORDS = frozenset(
@@ -199,8 +267,9 @@ STOP_WORDS = frozenset(
 
 def focus_text(task: str, observation: str) -> str:
     """The lines of ``observation`` that share the most words with ``task``
-    (all its lines when none does), without result headers: what an answer
-    or an argument should copy."""
+    (all its lines when none does), without result headers, each after the
+    citation of the passage it is in: what an answer or an argument should
+    copy."""
     lines = [line for line in observation.splitlines() if line.strip()]
     content = [line for line in lines if not RESULT_HEADER.match(line.strip())]
     # A path in the task names where to look, not what: "server.ini" would
@@ -211,7 +280,17 @@ def focus_text(task: str, observation: str) -> str:
     best = max(scores, default=0)
     if best == 0:
         return "\n".join(content)
-    return "\n".join(line for line, score in zip(content, scores, strict=True) if score == best)
+    kept: list[str] = []
+    citation = ""
+    for line, score in zip(content, scores, strict=True):
+        if CITATION.match(line.strip()):
+            citation = line.strip()
+        elif score == best:
+            # A passage's answer is cited by the "[path:lines]" line above it.
+            if citation and citation not in kept:
+                kept.append(citation)
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def copy_text(state: AgentState) -> str:

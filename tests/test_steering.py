@@ -21,7 +21,7 @@ from agentkit.models.grammar import with_choices
 from agentkit.tools import builtin_tools
 from agentkit.tools.base import choices_of, examples_of, mentions_of
 from agentkit.tools.calculator import evaluate, from_words
-from agentkit.tools.grounding import inventory, mentioned_paths, mentioned_urls
+from agentkit.tools.grounding import destination_paths, inventory, mentioned_paths, mentioned_urls
 from agentkit.tools.workspace import Workspace
 
 
@@ -61,11 +61,38 @@ def test_path_arguments_may_only_name_what_exists(tools: dict[str, object]) -> N
     task = "Write hello to out.txt"
     assert choices_of(tools["read_file"], "path", task) == ["notes/a.md", "server.ini"]
     assert choices_of(tools["list_dir"], "path", task) == [".", "notes"]
-    assert choices_of(tools["write_file"], "path", task) == ["notes/a.md", "out.txt", "server.ini"]
+    # "to out.txt" names where to write: only there
+    assert choices_of(tools["write_file"], "path", task) == ["out.txt"]
+    no_destination = "Put hello in out.txt"
+    assert choices_of(tools["write_file"], "path", no_destination) == [
+        "notes/a.md",
+        "out.txt",
+        "server.ini",
+    ]
     # a task that names no file leaves the path of a new file free
     assert choices_of(tools["write_file"], "path", "Write a haiku") is None
     assert choices_of(tools["read_file"], "start_line", task) is None
     assert choices_of(tools["http_get"], "url", "Fetch http://h.test/x") == ["http://h.test/x"]
+    # no URL in the text: a small model may not call http_get at all; a
+    # capable one may name a URL itself
+    assert choices_of(tools["http_get"], "url", "What is the weather?") == []
+    assert choices_of(tools["http_get"], "url", "What is the weather?", small_model=False) is None
+
+
+def test_a_write_goes_where_the_task_says_to_write(tools: dict[str, object]) -> None:
+    # the 270M model overwrote names.txt, the file it was asked to count
+    task = "Count the lines in server.ini and write the count to count.txt"
+    assert choices_of(tools["write_file"], "path", task) == ["count.txt"]
+    assert destination_paths("Copy source.txt into backup.txt") == ["backup.txt"]
+    assert destination_paths("save it as the file out.md") == ["out.md"]
+    assert destination_paths("Change the port in config.json to 9090") == []
+
+
+def test_nothing_to_name_makes_a_tool_uncallable(tmp_path: Path) -> None:
+    empty = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    assert choices_of(empty["read_file"], "path", "Read notes.txt") == []
+    assert choices_of(empty["list_dir"], "path", "What is here?") == []
+    assert choices_of(empty["write_file"], "path", "Write hi to a.txt") == ["a.txt"]
 
 
 def test_choices_narrow_the_grammar_not_the_prompt(tools: dict[str, object]) -> None:

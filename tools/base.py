@@ -18,10 +18,17 @@ tool's ``metadata``:
 - ``"agentkit_mentions"``: a callable ``(text) -> bool``: whether a task names
   something this tool acts on (an existing file for read_file, a new file
   for write_file, a URL for http_get); tool routing favours such tools.
-- ``"agentkit_choices"``: a callable ``(arg, text) -> list[str] | None`` giving
-  the values a string argument may take right now (e.g. the paths that exist
-  in the workspace), so the grammar offers only those; ``None`` leaves the
-  argument free. ``text`` is the task and what the run has seen so far.
+- ``"agentkit_choices"``: a callable ``(arg, text) -> list[str] | str | None``
+  giving the values a string argument may take right now (e.g. the paths
+  that exist in the workspace), or a regular expression (``str``) it must
+  match, so the grammar offers only those; ``None`` leaves the argument free,
+  and an empty list means the tool cannot be called now (nothing to read in
+  an empty workspace). ``text`` is the task and what the run has seen so far.
+- ``"agentkit_choices_small_only"``: ``True`` (or the argument names) when
+  those choices also rule out values a capable model could rightly write
+  (calculator expressions built only from the numbers in the text, URLs and
+  search phrases only from the text): they then narrow only a small model's
+  grammar.
 - ``"agentkit_targets"``: a callable ``(args) -> list[PathTarget]``: what the
   call's path arguments really touch (file tools, and the files a shell
   command writes). Policy path rules and protected paths use it.
@@ -58,6 +65,7 @@ __all__ = [
     "PreviewFn",
     "SideEffect",
     "ToolPreview",
+    "ArgChoices",
     "ChoicesFn",
     "ToolExample",
     "choices_of",
@@ -78,6 +86,7 @@ DANGER_KEY = "agentkit_danger"
 POLICY_KEY = "agentkit_policy"
 EXAMPLES_KEY = "agentkit_examples"
 CHOICES_KEY = "agentkit_choices"
+CHOICES_SMALL_ONLY_KEY = "agentkit_choices_small_only"
 TARGETS_KEY = "agentkit_targets"
 UNTRUSTED_KEY = "agentkit_untrusted"
 MENTIONS_KEY = "agentkit_mentions"
@@ -95,7 +104,8 @@ class ToolExample(TypedDict, total=False):
 
 PreviewFn = Callable[[Mapping[str, Any]], ToolPreview]
 DangerFn = Callable[[Mapping[str, Any]], DangerLevel]
-ChoicesFn = Callable[[str, str], Sequence[str] | None]
+ArgChoices = list[str] | str  # allowed values, or a regex the value must match
+ChoicesFn = Callable[[str, str], Sequence[str] | str | None]
 TargetsFn = Callable[[Mapping[str, Any]], "Sequence[PathTarget]"]
 UntrustedFn = Callable[[Mapping[str, Any], str], bool]
 MentionsFn = Callable[[str], bool]
@@ -113,6 +123,7 @@ def declare(
     *,
     targets: TargetsFn | None = None,
     untrusted: bool | UntrustedFn | None = None,
+    choices_small_only: bool | Iterable[str] = False,
 ) -> BaseTool:
     """Attach side effects (and optionally a preview, a danger classifier, a
     default policy, examples, argument choices, path targets and whether its
@@ -134,6 +145,10 @@ def declare(
         metadata[EXAMPLES_KEY] = list(examples)
     if choices is not None:
         metadata[CHOICES_KEY] = choices
+        small_only = choices_small_only
+        metadata[CHOICES_SMALL_ONLY_KEY] = (
+            small_only if isinstance(small_only, bool) else frozenset(small_only)
+        )
     if targets is not None:
         metadata[TARGETS_KEY] = targets
     if untrusted is not None:
@@ -160,18 +175,24 @@ def mentions_of(tool: BaseTool, text: str) -> bool:
         return False
 
 
-def choices_of(tool: BaseTool, arg: str, text: str) -> list[str] | None:
-    """The values ``arg`` may take now, or None when it is free. A choices
+def choices_of(tool: BaseTool, arg: str, text: str, small_model: bool = True) -> ArgChoices | None:
+    """The values ``arg`` may take now (or a regex it must match), or None
+    when it is free (always, for choices meant for small models only when
+    ``small_model`` is False). A choices
     function that fails leaves the argument free (grounding is a help, never
     a reason a call cannot be made)."""
-    fn = (tool.metadata or {}).get(CHOICES_KEY)
-    if fn is None:
+    metadata = tool.metadata or {}
+    fn = metadata.get(CHOICES_KEY)
+    small_only = metadata.get(CHOICES_SMALL_ONLY_KEY, False)
+    if fn is None or (not small_model and (small_only is True or arg in (small_only or ()))):
         return None
     try:
         values = fn(arg, text)
     except Exception:  # noqa: BLE001 - see the docstring
         return None
-    return None if values is None else list(values)
+    if values is None or isinstance(values, str):
+        return values
+    return list(values)
 
 
 def side_effects_of(tool: BaseTool) -> frozenset[SideEffect]:

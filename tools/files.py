@@ -19,7 +19,13 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from agentkit.tools.base import SideEffect, ToolExample, ToolPreview, declare
 from agentkit.tools.globs import glob_regex
-from agentkit.tools.grounding import SKIPPED_DIRS, Grounding, path_choices, path_mentions
+from agentkit.tools.grounding import (
+    SKIPPED_DIRS,
+    SMALL_MODEL_GROUNDINGS,
+    Grounding,
+    path_choices,
+    path_mentions,
+)
 from agentkit.tools.limits import Deadline, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.patching import apply_patch, diff_stats, replace_exact, unified_diff
 from agentkit.tools.protected import PathTarget
@@ -65,6 +71,9 @@ class FileTool(BaseTool):
             mentions=path_mentions(self.ws, self.grounding) if self.grounding else None,
             targets=self.targets,
             untrusted=self.untrusted,
+            choices_small_only=[
+                arg for arg, kind in self.grounding.items() if kind in SMALL_MODEL_GROUNDINGS
+            ],
         )
 
     def targets(self, args: Mapping[str, Any]) -> list[PathTarget]:
@@ -250,7 +259,10 @@ class Grep(FileTool):
     shows_content: ClassVar[bool] = True
     description: str = "Search workspace files for a regular expression; prints path:line: text."
     args_schema: ArgsSchema | None = GrepArgs
-    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_path"}
+    grounding: ClassVar[Mapping[str, Grounding]] = {
+        "path": "existing_path",
+        "pattern": "task_phrase",
+    }
     examples: ClassVar[tuple[ToolExample, ...]] = (
         ToolExample(
             request="Which file mentions the word budget?",

@@ -8,11 +8,15 @@ then offers the model only those values through the grammar:
 - ``existing_file`` / ``existing_dir`` / ``existing_path``: what is in the
   workspace now (read_file, edit_file; list_dir, glob; grep);
 - ``named_path``: a file that exists or that the task names (write_file may
-  create one; ``Write hello to hello.txt`` offers ``hello.txt``).
+  create one; ``Write hello to hello.txt`` offers ``hello.txt``);
+- ``task_phrase`` (small models only): a phrase of the task or of a recent
+  result, for search queries and patterns (:func:`task_phrases`).
 
-When the workspace holds more than :data:`MAX_CHOICES` entries, or the
-candidates are empty, the argument stays free (the tool's own checks and the
-loop's error feedback then apply).
+When the workspace holds more than :data:`MAX_CHOICES` entries the argument
+stays free (the tool's own checks and the loop's error feedback then apply).
+When it holds nothing the argument names, there is no valid value: the tool
+is not offered to the model for that step (``read_file`` in an empty
+workspace would only fail, and a small model then answers with the error).
 """
 
 from __future__ import annotations
@@ -25,8 +29,22 @@ if TYPE_CHECKING:
     from agentkit.tools.base import ChoicesFn, MentionsFn
     from agentkit.tools.workspace import Workspace
 
-Grounding = Literal["existing_file", "existing_dir", "existing_path", "named_path"]
+Grounding = Literal["existing_file", "existing_dir", "existing_path", "named_path", "task_phrase"]
+# Groundings that also rule out what a capable model could rightly write:
+# they narrow only a small model's grammar.
+SMALL_MODEL_GROUNDINGS: frozenset[Grounding] = frozenset({"task_phrase"})
 MAX_CHOICES = 300
+MAX_PHRASE_WORDS = 5
+MAX_PHRASES = 400
+# Words a search phrase neither starts nor ends with.
+_EDGE_WORDS = frozenset(
+    "a an the of in on at to for from by with and or but is are was were be do does did "
+    "i me my you your we our it its this that these those there what which who whom whose "
+    "when where why how many much please can could would should will tell show find search "
+    "look up give let me just any some all file files remember recall then also keep "
+    "mind note save store stored check memory".split()
+)
+_QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'|`([^`\n]{1,80})`")
 # Directories never offered (glob and grep skip them too).
 SKIPPED_DIRS = frozenset(
     {
@@ -64,6 +82,52 @@ def mentioned_paths(text: str) -> list[str]:
     return list(dict.fromkeys(p for p in found if not p.replace(".", "").isdigit()))
 
 
+_DESTINATION = re.compile(
+    r"\b(?:to|into|as|called|named)\s+(?:the\s+|a\s+|new\s+)*(?:file\s+)?[`'\"]?"
+    + _MENTIONED.pattern,
+    re.IGNORECASE,
+)
+
+
+def destination_paths(text: str) -> list[str]:
+    """Paths ``text`` names as where to write ("... and write the count to
+    count.txt", "into backup.txt", "save it as out.md"). When a task names
+    one, a write goes there and nowhere else: the 270M model otherwise
+    overwrote names.txt, the file it was asked to count."""
+    text = _URLISH.sub(" ", text)
+    found = [m.group(1).rstrip(".") for m in _DESTINATION.finditer(text)]
+    return list(dict.fromkeys(p for p in found if not p.replace(".", "").isdigit()))
+
+
+def task_phrases(
+    text: str, max_words: int = MAX_PHRASE_WORDS, may_start: frozenset[str] = frozenset()
+) -> list[str]:
+    """What a search query or pattern may be, for a small model that wrote
+    ``recall text`` (the tool's name) or ``return_docs`` (a schema word):
+    quoted strings in ``text``, then runs of up to ``max_words`` of its
+    words that neither start (unless in ``may_start``) nor end with a filler
+    word. Paths are left out ("app.log" is where to search, not what)."""
+    phrases = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(text)]
+    for line in text.splitlines():
+        raw = line.split()
+        words = [w.strip("?!.,;:()[]{}\"'`") for w in raw]
+        for start, first in enumerate(words):
+            filler = first.lower() in _EDGE_WORDS and first.lower() not in may_start
+            if not first or filler or mentioned_paths(first):
+                continue
+            for end in range(start + 1, min(len(words), start + max_words) + 1):
+                last = words[end - 1]
+                if not last or mentioned_paths(last) or "/" in last:
+                    break
+                if end - 1 > start and raw[end - 2][-1] in ",.;:!?":
+                    break  # a phrase stays inside its clause
+                if last.lower() not in _EDGE_WORDS:
+                    phrases.append(" ".join(words[start:end]))
+        if len(phrases) >= MAX_PHRASES:
+            break
+    return list(dict.fromkeys(p for p in phrases if p.strip()))[:MAX_PHRASES]
+
+
 def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[str]] | None:
     """(files, directories) in the workspace, relative, sorted; None when
     there are more than ``limit`` entries."""
@@ -92,7 +156,8 @@ def path_mentions(ws: Workspace, grounding: Mapping[str, Grounding]) -> Mentions
         files, dirs = found
         named = mentioned_paths(text)
         names = {f for f in files} | {f.rsplit("/", 1)[-1] for f in files}
-        words = set(re.findall(r"[\w.-]+", text))
+        # Whole paths: "recipes/pancakes.md" names a file, not the recipes folder.
+        words = {w.rstrip("./") for w in re.findall(r"[\w./-]+", text)}
         if kinds & {"existing_file", "existing_path"} and any(p in names for p in named):
             return True
         if kinds & {"existing_dir", "existing_path"} and any(
@@ -111,6 +176,8 @@ def path_choices(ws: Workspace, grounding: Mapping[str, Grounding]) -> ChoicesFn
         kind = grounding.get(arg)
         if kind is None:
             return None
+        if kind == "task_phrase":
+            return task_phrases(text) or None
         found = inventory(ws)
         if found is None:
             return None
@@ -122,8 +189,13 @@ def path_choices(ws: Workspace, grounding: Mapping[str, Grounding]) -> ChoicesFn
         elif kind == "existing_path":
             values = [".", *dirs, *files]
         else:
+            # A file to create may have any name the task does not give.
             named = mentioned_paths(text)
-            values = sorted({*files, *named}) if named else []
-        return values or None
+            destinations = destination_paths(text)
+            if destinations:
+                return destinations
+            return sorted({*files, *named}) if named else None
+        # Nothing exists to name: the tool cannot be called now.
+        return values if files or dirs else []
 
     return choices

@@ -135,14 +135,17 @@ def http_get_tool(
         preview=preview,
         examples=HTTP_EXAMPLES,
         choices=mentioned_url_choices,
+        choices_small_only=True,
         untrusted=True,  # a page says whatever its author wants
         mentions=lambda text: bool(mentioned_urls(text)),
     )
 
 
 def mentioned_url_choices(arg: str, text: str) -> list[str] | None:
-    """``url`` may be one the task (or a result) mentions, when there is one."""
-    return mentioned_urls(text) or None if arg == "url" else None
+    """``url`` may only be one the task (or a result) mentions: with none, a
+    small model invents one (``https://prices.json.yahoo.com/price.json``
+    for "the price in prices.json"), so the tool is not offered."""
+    return mentioned_urls(text) if arg == "url" else None
 
 
 HTTP_EXAMPLES = (

@@ -10,13 +10,16 @@ stored it.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
+from agentkit.memory.documents import format_citation
 from agentkit.tools.base import ToolExample, ToolPreview, declare
+from agentkit.tools.grounding import task_phrases
 
 if TYPE_CHECKING:
     from agentkit.memory.knowledge import KnowledgeBase
@@ -42,11 +45,32 @@ class RecallArgs(BaseModel):
     k: int = Field(5, ge=1, le=20, description="How many memories to return.")
 
 
+def short_names(sources: list[str]) -> dict[str, str]:
+    """Each path as its shortest tail that no other of ``sources`` shares
+    (``handbook.md``, ``ops/deploy.md``): the citation a reader and a small
+    model can copy, where a full path was 60 characters of temp directory."""
+    parts = {s: Path(s).parts for s in dict.fromkeys(sources)}
+    names: dict[str, str] = {}
+    for source, own in parts.items():
+        for size in range(1, len(own) + 1):
+            tail = own[-size:]
+            if all(other[-size:] != tail for o, other in parts.items() if o != source):
+                names[source] = "/".join(tail)
+                break
+        else:
+            names[source] = source
+    return names
+
+
 def format_passages(kb: KnowledgeBase, query: str, k: int) -> str:
     hits = kb.documents.search(query, k)
     if not hits:
         return "No ingested documents match. (Ingest some with `agentkit ingest PATH`.)"
-    blocks = [f"[{hit.citation}] (score {hit.score:.2f})\n{hit.text.strip()}" for hit in hits]
+    names = short_names([hit.source for hit in hits])
+    blocks = [
+        f"[{format_citation(names[hit.source], hit.start, hit.end, hit.unit)}]\n{hit.text.strip()}"
+        for hit in hits
+    ]
     return (
         "Passages from the user's documents. Cite the ones you use as [path:lines].\n\n"
         + "\n\n".join(blocks)
@@ -97,6 +121,24 @@ def _remember_preview(args: Any) -> ToolPreview:
     return ToolPreview(kind="text", summary=f"remember: {text[:80]}", body=text)
 
 
+def _query_choices(arg: str, text: str) -> list[str] | None:
+    """A small model's query is a phrase of the task: it wrote "recall text"."""
+    return (task_phrases(text) or None) if arg == "query" else None
+
+
+# A fact to remember is said in the user's words: "my locker code is 4812".
+FACT_WORDS = 16
+FACT_STARTS = frozenset({"my", "i", "our", "we", "the", "a", "an", "it", "this"})
+
+
+def _fact_choices(arg: str, text: str) -> list[str] | None:
+    """What a small model may remember: a phrase of the task (it stored
+    "Remembered as locker code is 4812. locker code is 4812. …")."""
+    if arg != "text":
+        return None
+    return task_phrases(text, max_words=FACT_WORDS, may_start=FACT_STARTS) or None
+
+
 def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
     """``search_docs`` (read), ``remember`` (write), ``recall`` (read) bound to ``kb``."""
 
@@ -108,7 +150,9 @@ def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
         if not hits:
             return "No relevant memories."
         return "\n".join(
-            f"[memory:{h.memory.id}] {h.memory.text} (stored {h.memory.created_at})" for h in hits
+            # The fact first: an answer copied from the line starts with it.
+            f"{h.memory.text} [memory:{h.memory.id}, stored {h.memory.created_at}]"
+            for h in hits
         )
 
     search_tool = StructuredTool.from_function(
@@ -129,9 +173,29 @@ def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
     remember_tool = RememberTool(kb=kb)
     return [
         # passages of ingested documents: someone else's words (untrusted content)
-        declare(search_tool, ["read"], examples=SEARCH_DOCS_EXAMPLES, untrusted=True),
-        declare(remember_tool, ["write"], preview=_remember_preview, examples=REMEMBER_EXAMPLES),
-        declare(recall_tool, ["read"], examples=RECALL_EXAMPLES),
+        declare(
+            search_tool,
+            ["read"],
+            examples=SEARCH_DOCS_EXAMPLES,
+            untrusted=True,
+            choices=_query_choices,
+            choices_small_only=True,
+        ),
+        declare(
+            remember_tool,
+            ["write"],
+            preview=_remember_preview,
+            examples=REMEMBER_EXAMPLES,
+            choices=_fact_choices,
+            choices_small_only=True,
+        ),
+        declare(
+            recall_tool,
+            ["read"],
+            examples=RECALL_EXAMPLES,
+            choices=_query_choices,
+            choices_small_only=True,
+        ),
     ]
 
 
@@ -140,18 +204,20 @@ SEARCH_DOCS_EXAMPLES = (
         request="What do my documents say about refunds? Cite the source.",
         args={"query": "refunds"},
         result="Passages from the user's documents. Cite the ones you use as [path:lines].\n\n"
-        "[policies.md:4-6] (score 0.71)\nRefunds are paid within 14 days.",
+        "[policies.md:4-6]\nRefunds are paid within 14 days.",
         answer="Refunds are paid within 14 days. [policies.md:4-6]",
     ),
     ToolExample(request="Look up the VPN setup in my notes"),
     ToolExample(request="According to the manual, how do I reset it?"),
+    ToolExample(request="Search the docs: what is the expense limit? Cite the file."),
+    ToolExample(request="How many sick days do staff get according to the handbook?"),
 )
 REMEMBER_EXAMPLES = (
     ToolExample(
         request="Remember that my bike lock code is 2231.",
-        args={"text": "The user's bike lock code is 2231."},
+        args={"text": "my bike lock code is 2231"},
         result="Remembered as memory:5f2c1a.",
-        answer="Remembered: the user's bike lock code is 2231.",
+        answer="Remembered: my bike lock code is 2231.",
     ),
     ToolExample(request="Please remember I like green tea"),
     ToolExample(request="Keep in mind that my dog is called Rex"),
@@ -160,9 +226,11 @@ RECALL_EXAMPLES = (
     ToolExample(
         request="What is my dog called? You should know it.",
         args={"query": "dog name"},
-        result="[memory:81b0e4] The user's dog is called Rex. (stored 2026-04-02T10:12:00+00:00)",
+        result="The user's dog is called Rex. [memory:81b0e4, stored 2026-04-02T10:12:00+00:00]",
         answer="The user's dog is called Rex.",
     ),
     ToolExample(request="Do you remember my favourite food?"),
     ToolExample(request="which city do I live in? I told you earlier"),
+    ToolExample(request="what's my favourite band? you saved it before"),
+    ToolExample(request="Check your memory: which car do I drive?"),
 )

@@ -164,8 +164,10 @@ class ChatLlama(BaseChatModel):
     )
 
     supports_arg_choices: ClassVar[bool] = True
-    """``arg_choices={"tool": {"arg": [values]}}`` (a bind/invoke kwarg) narrows
-    those string arguments to those values in the grammar only; the prompt
+    """``arg_choices={"tool": {"arg": [values] or "regex"}}`` (a bind/invoke
+    kwarg) narrows those string arguments to those values (or that pattern)
+    in the grammar only; a tool left with no value for a required argument
+    is not callable this turn; the prompt
     stays the same, so its KV cache is reused (see agentkit.tools.grounding)."""
 
     _format: PromptFormat | None = PrivateAttr(default=None)
@@ -347,7 +349,7 @@ class ChatLlama(BaseChatModel):
         choice: str,
         json_schema: dict[str, Any] | None,
         max_calls: int = 1,
-        arg_choices: dict[str, dict[str, list[str]]] | None = None,
+        arg_choices: dict[str, dict[str, grammars.ArgChoices]] | None = None,
     ) -> tuple[str, str | None, str]:
         """Prompt text, grammar (None = unconstrained) and the forced start of
         the reply (already in the prompt, not decoded)."""

@@ -211,27 +211,41 @@ def json_grammar(schema: dict[str, Any]) -> str:
     return _canonical(converter.format_grammar())
 
 
+ArgChoices = list[str] | str
+"""What a string argument may be now: a list of the allowed values, or a
+regular expression (``str``) the whole value must match."""
+
+
 def with_choices(
-    tools: list[dict[str, Any]], arg_choices: dict[str, dict[str, list[str]]]
+    tools: list[dict[str, Any]], arg_choices: dict[str, dict[str, ArgChoices]]
 ) -> list[dict[str, Any]]:
     """Copies of ``tools`` whose listed string arguments may only take the
-    given values (an ``enum`` in their schema)."""
+    given values (an ``enum`` in their schema) or match the given pattern.
+
+    A tool with no value left for a narrowed argument cannot be called now
+    (``read_file`` or ``grep`` in an empty workspace, ``calculator`` before
+    there is a number to compute with): it is left out of the grammar, unless
+    that would leave no tool at all."""
     out = []
     for tool in tools:
-        choices = arg_choices.get(tool["function"]["name"])
-        properties = (tool["function"].get("parameters") or {}).get("properties") or {}
-        narrowed = {
-            arg: values for arg, values in (choices or {}).items() if arg in properties and values
-        }
+        choices = arg_choices.get(tool["function"]["name"]) or {}
+        parameters = tool["function"].get("parameters") or {}
+        properties = parameters.get("properties") or {}
+        if any(isinstance(v, list) and not v for arg, v in choices.items() if arg in properties):
+            continue
+        narrowed = {arg: v for arg, v in choices.items() if arg in properties and v}
         if not narrowed:
             out.append(tool)
             continue
         tool = copy.deepcopy(tool)
         props = tool["function"]["parameters"]["properties"]
         for arg, values in narrowed.items():
-            props[arg] = {"type": "string", "enum": list(dict.fromkeys(values))}
+            if isinstance(values, str):
+                props[arg] = {"type": "string", "pattern": f"^({values})$"}
+            else:
+                props[arg] = {"type": "string", "enum": list(dict.fromkeys(values))}
         out.append(tool)
-    return out
+    return out or tools
 
 
 @dataclass(frozen=True)
