@@ -71,12 +71,11 @@ from agentkit.graphs.calls import (
 )
 from agentkit.graphs.compaction import Compaction, prompt_chars
 from agentkit.graphs.control_steps import ControlSteps, current_mode
-from agentkit.graphs.exemplars import example_values
 from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
 from agentkit.graphs.state import AgentState, PendingCall, PlanNote
-from agentkit.graphs.steering import Steering, copy_text
+from agentkit.graphs.steering import Steering, copy_text, must_call, tidy_answer
 from agentkit.graphs.support import (
     PlanOutput,
     close_calls,
@@ -304,7 +303,9 @@ class AgentNodes(ControlSteps):
     def _answer(self, response: AIMessage, final: ToolCall | None, state: AgentState) -> AgentState:
         """The model finished (``final_answer`` or plain text); an empty answer
         is a model error, fed back so it tries again."""
-        answer = str(final["args"].get("answer", "")) if final else reply_text(response)
+        answer = tidy_answer(
+            str(final["args"].get("answer", "")) if final else reply_text(response)
+        )
         if not answer.strip():
             return {
                 "messages": [
@@ -388,16 +389,19 @@ class AgentNodes(ControlSteps):
         model = self.chat_model
         extra: dict[str, object] = {}
         if getattr(model, "supports_arg_choices", False):
-            extra["arg_choices"] = self.steering.arg_choices(offered, state)
+            choices = self.steering.arg_choices(offered, state)
+            if offered and choice == "any" and must_call(state, offered):
+                # The task still asks for an action: no answer is offered, so
+                # the grammar leaves final_answer out (the prompt, and its
+                # KV cache, stay the same).
+                choices[P.FINAL_ANSWER_TOOL] = {"answer": []}
+            extra["arg_choices"] = choices
             extra["copy_from"] = copy_text(state)
             if self.steering.worked_examples:
-                extra["avoid_from"] = example_values(offered)
-            step = state.get("steps", 0)
-            later = state.get("later_tool_bias", [])
-            if step == 0 and state.get("tool_bias"):
-                extra["tool_bias"] = state["tool_bias"]
-            elif 0 < step <= len(later):
-                extra["tool_bias"] = later[step - 1]  # "…, then multiply them"
+                extra["avoid_from"] = self.steering.example_words(state.get("task", ""), offered)
+            bias = self.steering.step_bias(state, offered)
+            if bias:
+                extra["tool_bias"] = bias
         bound = model.bind_tools([*offered, self._final_tool], tool_choice=choice, **extra)
         return normalise_reply(bound.invoke(prompt))
 

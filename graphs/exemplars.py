@@ -1,8 +1,9 @@
 """Worked examples in the act prompt: a base model continues patterns, so
 show it the pattern.
 
-For each tool offered in a run (see :mod:`.routing`), its first declared
-example becomes a short transcript in the same messages the real run uses —
+For each tool offered in a run (see :mod:`.routing`), one of its worked
+examples (the one whose request is most like the task, when it has several:
+an append, not a replacement, for "Append the line ..." ) becomes a short transcript in the same messages the real run uses —
 the request, the call, the tool's result, and the ``final_answer`` call — and
 one example of answering without a tool is added. The examples' answers copy
 the part of the result that answers the request: the one pattern a 270M
@@ -14,7 +15,7 @@ prefill once and are then reused from the KV cache.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool
@@ -52,12 +53,29 @@ def episode(tool: str | None, example: ToolExample, index: int) -> list[AnyMessa
     return messages
 
 
-def example_values(tools: Sequence[BaseTool]) -> str:
+ExampleChooser = Callable[[BaseTool, list[ToolExample]], ToolExample]
+
+
+def first_example(tool: BaseTool, worked: list[ToolExample]) -> ToolExample:
+    return worked[0]
+
+
+def worked_examples(tool: BaseTool) -> list[ToolExample]:
+    """The tool's complete examples (request, call, result and answer)."""
+    return [e for e in examples_of(tool) if "args" in e and "answer" in e]
+
+
+def shown_example(tool: BaseTool, choose: ExampleChooser = first_example) -> ToolExample | None:
+    worked = worked_examples(tool)
+    return choose(tool, worked) if worked else None
+
+
+def example_values(tools: Sequence[BaseTool], choose: ExampleChooser = first_example) -> str:
     """The argument values, results and answers the worked examples for
     ``tools`` show: words a small model should not copy into a real call."""
     parts: list[str] = [DIRECT_ANSWER.get("answer", "")]
     for tool in tools:
-        worked = next((e for e in examples_of(tool) if "args" in e and "answer" in e), None)
+        worked = shown_example(tool, choose)
         if worked is None:
             continue
         parts += [str(v) for v in worked["args"].values()]
@@ -76,13 +94,15 @@ def choice_examples(tools: Sequence[BaseTool], per_tool: int = 2) -> str:
     return "\n".join(lines)
 
 
-def exemplar_messages(tools: Sequence[BaseTool]) -> list[AnyMessage]:
-    """Worked examples for ``tools`` (those that declare a complete one),
-    then the direct answer."""
+def exemplar_messages(
+    tools: Sequence[BaseTool], choose: ExampleChooser = first_example
+) -> list[AnyMessage]:
+    """Worked examples for ``tools`` (those that declare a complete one; of
+    several, the one ``choose`` picks), then the direct answer."""
     messages: list[AnyMessage] = []
     shown = 0
     for tool in tools:
-        worked = next((e for e in examples_of(tool) if "args" in e and "answer" in e), None)
+        worked = shown_example(tool, choose)
         if worked is None or shown >= MAX_EXEMPLARS:
             continue
         messages += episode(tool.name, worked, shown)

@@ -73,6 +73,11 @@ class ToolRouter:
             for tool, vectors in zip(self.tools, self._vectors, strict=True)
         }
 
+    def closest(self, task: str, texts: Sequence[str]) -> int:
+        """The index of the text in ``texts`` most like ``task``."""
+        query = _unit(np.asarray(self.embeddings.embed_query(task), dtype=np.float32))
+        return int(np.argmax(self._embed_all(list(texts)) @ query))
+
     def rank(self, task: str) -> list[RoutedTool]:
         scored = [RoutedTool(name, score) for name, score in self.scores(task).items()]
         return sorted(scored, key=lambda r: -r.score)

@@ -31,10 +31,16 @@ from langchain_core.messages import AnyMessage, HumanMessage, SystemMessage, Too
 from langchain_core.tools import BaseTool
 
 from agentkit.graphs import prompts as P
-from agentkit.graphs.exemplars import choice_examples, exemplar_messages
+from agentkit.graphs.exemplars import (
+    ExampleChooser,
+    choice_examples,
+    example_values,
+    exemplar_messages,
+    first_example,
+)
 from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import AgentState, PlanNote
-from agentkit.tools.base import ArgChoices, choices_of, mentions_of, side_effects_of
+from agentkit.tools.base import ArgChoices, ToolExample, choices_of, mentions_of, side_effects_of
 
 RECENT_OBSERVATIONS = 3  # observations whose text may name a path to write
 # A task that names something a tool acts on (an existing file for
@@ -44,6 +50,9 @@ MENTION_BOOST = 0.15
 # Routing scores become a logit bias on the first act step's tool name:
 # the model still chooses, with the router's view as a prior.
 BIAS_SCALE = 20.0
+# Against answering before a change the task asks for was made (routed runs).
+CHANGE_PENDING_BIAS = 5.0
+MAX_CHOSEN = 512  # (task, tool) worked-example picks kept
 # Words that ask for a change. A task without one only asks something, and a
 # small model offered write_file for "What's the first line of poem.txt?"
 # overwrites poem.txt: routing does not offer tools that write for it.
@@ -68,6 +77,20 @@ CLAUSE_BREAK = re.compile(
     r"\s*(?:,\s*and then|,\s*then|\band then|\bthen|;|,\s*and|\band)\s+", re.I
 )
 MAX_CLAUSES = 3
+
+
+# A clause that asks for the answer, not for another action ("..., then tell
+# me my locker code", "and nothing else").
+ANSWER_CLAUSE = re.compile(
+    r"^(?:tell|report|say|show|give|let me know|print|explain|answer|reply|cite|nothing|just)\b",
+    re.IGNORECASE,
+)
+
+
+def requests_of(task: str) -> list[str]:
+    """The clauses of ``task`` that ask for an action (the first always)."""
+    parts = clauses(task)
+    return parts[:1] + [p for p in parts[1:] if not ANSWER_CLAUSE.match(p)]
 
 
 def clauses(task: str) -> list[str]:
@@ -108,6 +131,7 @@ class Steering:
     observation_cue: bool = True
     answer_on_repeat: bool = True
     answer_max_chars: int = 800
+    _chosen: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     def route(self, task: str, tools: Sequence[BaseTool]) -> Route:
         """The tools to offer for ``task`` (all of them without routing) and
@@ -126,13 +150,13 @@ class Steering:
         ranked = sorted((n for n in names if n in scores), key=lambda n: -scores[n])
         kept = set(ranked[: self.top_k])
         later: list[dict[str, float]] = []
-        parts = clauses(task)
+        parts = requests_of(task)
         if len(parts) > 1:
             part_scores = [self._scores(part, tools) for part in parts]
             tops = [max(ps, key=ps.__getitem__) for ps in part_scores]
             if len(set(tops)) > 1:
                 kept |= {top for top in tops if top in names}
-                later = [self._bias(ps, kept) for ps in part_scores[1:]]
+                later = [self._bias(ps, kept, pending=True) for ps in part_scores[1:]]
         offered = [n for n in names if n in kept]
         return Route(offered, self._bias(scores, kept), later)
 
@@ -147,10 +171,57 @@ class Steering:
         return scores
 
     @staticmethod
-    def _bias(scores: dict[str, float], offered: set[str]) -> dict[str, float]:
+    def _bias(
+        scores: dict[str, float], offered: set[str], pending: bool = False
+    ) -> dict[str, float]:
+        """The routing prior: 0 for the best tool, less for the others. For
+        a request still to do (``pending``) that wants a tool, answering
+        costs at least :data:`CHANGE_PENDING_BIAS` (after reading prices.json
+        the model answered "Double it." instead of doubling)."""
         priced = [*offered, P.FINAL_ANSWER_TOOL]
         best = max(scores.get(n, 0.0) for n in priced)
-        return {n: BIAS_SCALE * (scores.get(n, best) - best) for n in sorted(priced)}
+        bias = {n: BIAS_SCALE * (scores.get(n, best) - best) for n in sorted(priced)}
+        if pending and bias[P.FINAL_ANSWER_TOOL] < 0:
+            bias[P.FINAL_ANSWER_TOOL] = min(bias[P.FINAL_ANSWER_TOOL], -CHANGE_PENDING_BIAS)
+        return bias
+
+    def step_bias(self, state: AgentState, offered: Sequence[BaseTool]) -> dict[str, float]:
+        """The prior on this step's tool name: routing's for the first step
+        and for each later request of the task ("…, then multiply them"),
+        and against answering while a change the task asks for is not made."""
+        step = state.get("steps", 0)
+        later = state.get("later_tool_bias", [])
+        first = state.get("tool_bias", {})
+        if step == 0:
+            return first
+        if step <= len(later):
+            return later[step - 1]
+        if first and change_pending(state, offered):
+            return {P.FINAL_ANSWER_TOOL: -CHANGE_PENDING_BIAS}
+        return {}
+
+    def example_chooser(self, task: str) -> ExampleChooser:
+        """Picks, of a tool's worked examples, the one whose request is most
+        like ``task`` (the first one without routing)."""
+        router = self.router
+        if router is None or not task:
+            return first_example
+
+        def choose(tool: BaseTool, worked: list[ToolExample]) -> ToolExample:
+            if len(worked) == 1 or not isinstance(router, ToolRouter):
+                return worked[0]
+            key = (task, tool.name)
+            if key not in self._chosen:
+                if len(self._chosen) > MAX_CHOSEN:
+                    self._chosen.clear()
+                self._chosen[key] = router.closest(task, [e["request"] for e in worked])
+            return worked[self._chosen[key]]
+
+        return choose
+
+    def example_words(self, task: str, tools: Sequence[BaseTool]) -> str:
+        """What the worked examples shown for ``task`` hold (not to be copied)."""
+        return example_values(tools, self.example_chooser(task))
 
     def arg_choices(
         self, tools: Sequence[BaseTool], state: AgentState
@@ -182,7 +253,8 @@ class Steering:
             system = f"{system}\n\n{choice_examples(offered)}"
         prompt: list[AnyMessage] = [SystemMessage(system)]
         if self.worked_examples and self.example_style == "episodes":
-            prompt += self._with_cues(exemplar_messages(offered))
+            chooser = self.example_chooser(state.get("task", ""))
+            prompt += self._with_cues(exemplar_messages(offered, chooser))
         notes: dict[int, list[str]] = defaultdict(list)
         for n in [*state.get("plan_notes", []), *([note] if note else [])]:
             notes[n["after"]].append(n["text"])
@@ -191,20 +263,21 @@ class Steering:
         task = state.get("task", "")
         # A task of several requests routed to different tools: after each
         # step of this run, the cue names the request still to do.
-        requests = clauses(task)[1:] if state.get("later_tool_bias") else []
-        start = max(
-            (
-                i
-                for i, m in enumerate(messages, 1)
-                if isinstance(m, HumanMessage) and m.content == task
-            ),
-            default=len(messages) + 1,
-        )
+        requests = requests_of(task)[1:] if state.get("later_tool_bias") else []
+        start = run_start(messages, task)
+        # A task that asks for a change is not done when a read succeeds:
+        # after reading config.json the 270M model answered "config.json".
+        writers = {t.name for t in offered if "write" in side_effects_of(t)}
+        unchanged = bool(writers) and asks_for_change(task)
         done = 0
         for position, message in enumerate(messages, start=1):
             cue = P.OBSERVATION_CUE
-            if position > start and done < len(requests):
-                cue = P.NEXT_REQUEST_CUE.format(request=requests[done])
+            if position > start:
+                unchanged = unchanged and not _changed(message, writers)
+                if done < len(requests):
+                    cue = P.NEXT_REQUEST_CUE.format(request=requests[done])
+                elif unchanged:
+                    cue = P.NEXT_REQUEST_CUE.format(request=task)
             following = messages[position : position + 1]
             cued = self._with_cues([message], following=following, cue=cue)
             done += position > start and len(cued) > 1
@@ -236,6 +309,84 @@ class Steering:
         return out
 
 
+def must_call(state: AgentState, offered: Sequence[BaseTool]) -> bool:
+    """Whether this step may not answer yet: the previous step succeeded and
+    the task still asks for an action that wants a tool, a request routed to
+    one ("..., and double it") or a change when routing put a tool that
+    writes first. The model answered "Double it." and "Next: Change the port
+    in config.json to 9090" in such steps. Only right after a success, so a
+    model that cannot make the call still gets to answer."""
+    step = state.get("steps", 0)
+    later = state.get("later_tool_bias", [])
+    if step == 0 or not state.get("last_succeeded"):
+        return False
+    if step <= len(later):
+        pending = later[step - 1]
+        return max(pending, key=pending.__getitem__) != P.FINAL_ANSWER_TOOL
+    first = state.get("tool_bias", {})
+    writers = {t.name for t in offered if "write" in side_effects_of(t)}
+    routed_to_write = bool(first) and max(first, key=first.__getitem__) in writers
+    return step == 1 and routed_to_write and change_pending(state, offered)
+
+
+def run_start(messages: Sequence[AnyMessage], task: str) -> int:
+    """How many messages precede this run's (1-based position of its task)."""
+    return max(
+        (i for i, m in enumerate(messages, 1) if isinstance(m, HumanMessage) and m.content == task),
+        default=len(messages) + 1,
+    )
+
+
+def _changed(message: AnyMessage, writers: set[str]) -> bool:
+    return (
+        isinstance(message, ToolMessage) and message.name in writers and message.status != "error"
+    )
+
+
+def change_pending(state: AgentState, offered: Sequence[BaseTool]) -> bool:
+    """Whether the task asks for a change that no call of this run made yet."""
+    task = state.get("task", "")
+    writers = {t.name for t in offered if "write" in side_effects_of(t)}
+    if not writers or not asks_for_change(task):
+        return False
+    messages = state.get("messages", [])
+    return not any(_changed(m, writers) for m in messages[run_start(messages, task) :])
+
+
+# Trailing markup a small model wrote into its answer string.
+ANSWER_JUNK = re.compile(r"\s*</?(?:tool_call|h\d|p|br|div|span)\b.*$", re.DOTALL)
+MAX_REPEAT_WORDS = 12
+
+
+def _first_repeat(words: list[str]) -> int | None:
+    """Where the first run of words said again right after itself ends (its
+    first saying): three times for one or two words, twice for longer runs."""
+    for start in range(len(words)):
+        for size in range(1, MAX_REPEAT_WORDS + 1):
+            unit = words[start : start + size]
+            if len(unit) < size:
+                break
+            times = 1
+            while words[start + times * size : start + (times + 1) * size] == unit:
+                times += 1
+            if times >= (3 if size < 3 else 2):
+                return start + size
+    return None
+
+
+def tidy_answer(answer: str) -> str:
+    """``answer`` without markup after the text and cut after a phrase that
+    the model then says again and again ("created a.txt (1 lines) (1 lines)
+    (1 lines)" is "created a.txt (1 lines)"): what follows a repeat is where
+    it lost the thread."""
+    cleaned = ANSWER_JUNK.sub("", answer)
+    words = cleaned.split()
+    end = _first_repeat(words)
+    if end is not None:
+        cleaned = " ".join(words[:end])
+    return cleaned.strip() or answer.strip()
+
+
 def grounding_text(state: AgentState, observations: int = RECENT_OBSERVATIONS) -> str:
     """The task and the latest ``observations`` tool results: where a path to
     write may be named, and what arguments are copied from."""
@@ -255,7 +406,10 @@ def recent_results(state: AgentState, observations: int) -> list[str]:
 # A tool result's own header ("server.ini (lines 1-4 of 4)") and a listing's
 # sizes are about the result, not its content: a small model answering from
 # the result copied them instead of the line it was asked about.
-RESULT_HEADER = re.compile(r"^\S+ \(lines \d+-\d+ of \d+\)$")
+RESULT_HEADER = re.compile(r"^\S+ \(lines \d+-\d+ of [^)]*\)$")
+COUNT_QUESTION = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.IGNORECASE)
+# Lines that state a count: read_file's header, list_dir's and glob's summary.
+COUNT_LINE = re.compile(r"^(?:\S+ \(lines \d+-\d+ of \d+\)|\d+ (?:files|entries|matches): .*)$")
 CITATION = re.compile(r"^\[[^\]\s]+:p?\d+(?:-\d+)?\]$")
 WORD = re.compile(r"[a-z0-9]{3,}")
 PATH_LIKE = re.compile(r"\w[./]\w")
@@ -270,8 +424,12 @@ def focus_text(task: str, observation: str) -> str:
     (all its lines when none does), without result headers, each after the
     citation of the passage it is in: what an answer or an argument should
     copy."""
-    lines = [line for line in observation.splitlines() if line.strip()]
-    content = [line for line in lines if not RESULT_HEADER.match(line.strip())]
+    content = [line for line in observation.splitlines() if line.strip()]
+    if COUNT_QUESTION.search(task):
+        # "How many lines / files?" is answered by the line that counts them.
+        counts = [line for line in content if COUNT_LINE.match(line.strip())]
+        if counts:
+            return "\n".join(counts)
     # A path in the task names where to look, not what: "server.ini" would
     # pick the "[server]" line over "port = 8443".
     asked = " ".join(w for w in task.lower().split() if not PATH_LIKE.search(w))
@@ -279,7 +437,8 @@ def focus_text(task: str, observation: str) -> str:
     scores = [len(wanted & set(WORD.findall(line.lower()))) for line in content]
     best = max(scores, default=0)
     if best == 0:
-        return "\n".join(content)
+        # A header is not what to copy: the model copied "(lines 1-4 of 4)".
+        return "\n".join(line for line in content if not RESULT_HEADER.match(line.strip()))
     kept: list[str] = []
     citation = ""
     for line, score in zip(content, scores, strict=True):

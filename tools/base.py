@@ -53,6 +53,7 @@ from typing_extensions import TypedDict
 
 # The vocabulary lives in the bottom layer (events and approvals use it too).
 from agentkit.events import SIDE_EFFECTS, DangerLevel, PolicyAction, SideEffect, ToolPreview
+from agentkit.models.grammar import ArgChoices, RequiredChoices
 
 if TYPE_CHECKING:
     from agentkit.tools.protected import PathTarget
@@ -66,6 +67,7 @@ __all__ = [
     "SideEffect",
     "ToolPreview",
     "ArgChoices",
+    "RequiredChoices",
     "ChoicesFn",
     "ToolExample",
     "choices_of",
@@ -104,7 +106,6 @@ class ToolExample(TypedDict, total=False):
 
 PreviewFn = Callable[[Mapping[str, Any]], ToolPreview]
 DangerFn = Callable[[Mapping[str, Any]], DangerLevel]
-ArgChoices = list[str] | str  # allowed values, or a regex the value must match
 ChoicesFn = Callable[[str, str], Sequence[str] | str | None]
 TargetsFn = Callable[[Mapping[str, Any]], "Sequence[PathTarget]"]
 UntrustedFn = Callable[[Mapping[str, Any], str], bool]
@@ -190,8 +191,8 @@ def choices_of(tool: BaseTool, arg: str, text: str, small_model: bool = True) ->
         values = fn(arg, text)
     except Exception:  # noqa: BLE001 - see the docstring
         return None
-    if values is None or isinstance(values, str):
-        return values
+    if values is None or isinstance(values, str | list):
+        return values  # a RequiredChoices list stays one
     return list(values)
 
 

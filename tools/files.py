@@ -46,6 +46,17 @@ def named_in(path: str | None, text: str) -> bool:
     return re.search(rf"(?<![\w./-]){re.escape(path)}(?![\w/-]|\.\w)", text) is not None
 
 
+SUMMARY_NAMES = 20
+
+
+def summary_line(names: list[str], kind: str) -> str:
+    """One line with the count and (up to :data:`SUMMARY_NAMES`) the names: a
+    small model answers "what files are in reports?" and "how many?" by
+    copying one line, and dropped or repeated entries copying several."""
+    shown = ", ".join(names[:SUMMARY_NAMES]) + (", ..." if len(names) > SUMMARY_NAMES else "")
+    return f"{len(names)} {kind}: {shown}"
+
+
 class FileTool(BaseTool):
     """What the file tools share: the workspace, the output caps, errors as
     observations, and their declaration (side effects; a ``preview`` method,
@@ -174,7 +185,7 @@ class ListDir(FileTool):
         ToolExample(
             request="What is in the photos folder?",
             args={"path": "photos"},
-            result="old/\nbeach.jpg (81234 bytes)\ncity.jpg (90112 bytes)",
+            result="3 entries: old/, beach.jpg, city.jpg\nold/\nbeach.jpg (81234 bytes)\ncity.jpg (90112 bytes)",
             answer="old/, beach.jpg, city.jpg",
         ),
         ToolExample(request="List the files in src"),
@@ -195,7 +206,10 @@ class ListDir(FileTool):
             self.SHOWN.get(e.kind, "{name} (special file)").format(name=e.name, size=e.size)
             for e in entries
         ]
-        return cap_text("\n".join(rows), self.limits, hint="list a subdirectory")
+        names = [e.name + ("/" if e.kind == "dir" else "") for e in entries]
+        kind = "files" if all(e.kind == "file" for e in entries) else "entries"
+        summary = [summary_line(names, kind)] if len(entries) > 1 else []
+        return cap_text("\n".join([*summary, *rows]), self.limits, hint="list a subdirectory")
 
 
 class GlobArgs(BaseModel):
@@ -214,7 +228,7 @@ class Glob(FileTool):
         ToolExample(
             request="Find all the CSV files",
             args={"pattern": "**/*.csv"},
-            result="reports/q1.csv\nsales.csv",
+            result="2 matches: reports/q1.csv, sales.csv\nreports/q1.csv\nsales.csv",
             answer="reports/q1.csv, sales.csv",
         ),
         ToolExample(request="List every JSON file in the project"),
@@ -241,7 +255,9 @@ class Glob(FileTool):
                     matches.append(shown + ("/" if name in dirnames else ""))
         if not matches:
             return f"no paths match {pattern!r} under {path}"
-        return cap_text("\n".join(sorted(matches)), self.limits, hint="use a narrower pattern")
+        matches.sort()
+        summary = [summary_line(matches, "matches")] if len(matches) > 1 else []
+        return cap_text("\n".join([*summary, *matches]), self.limits, hint="use a narrower pattern")
 
 
 class GrepArgs(BaseModel):
@@ -390,18 +406,22 @@ class EditFile(FileTool):
         "add new_string at the end (old_string empty), or apply a unified diff patch."
     )
     args_schema: ArgsSchema | None = EditFileArgs
-    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_file"}
+    grounding: ClassVar[Mapping[str, Grounding]] = {
+        "path": "existing_file",
+        "old_string": "file_fragment",
+        "new_string": "task_phrase",
+    }
     examples: ClassVar[tuple[ToolExample, ...]] = (
         ToolExample(
             request="In app.ini, change the colour from blue to green.",
-            args={"path": "app.ini", "old_string": "colour = blue", "new_string": "colour = green"},
+            args={"path": "app.ini", "old_string": "blue", "new_string": "green"},
             result="edited app.ini (+1 -1 lines)",
             answer="edited app.ini (+1 -1 lines)",
         ),
         ToolExample(request="Replace foo with bar in main.py"),
         ToolExample(
             request="Append the line 'the end' to story.txt",
-            args={"path": "story.txt", "new_string": "the end"},
+            args={"path": "story.txt", "old_string": "", "new_string": "the end"},
             result="edited story.txt (+1 -0 lines)",
             answer="edited story.txt (+1 -0 lines)",
         ),

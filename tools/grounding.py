@@ -7,10 +7,13 @@ then offers the model only those values through the grammar:
 
 - ``existing_file`` / ``existing_dir`` / ``existing_path``: what is in the
   workspace now (read_file, edit_file; list_dir, glob; grep);
-- ``named_path``: a file that exists or that the task names (write_file may
-  create one; ``Write hello to hello.txt`` offers ``hello.txt``);
+- ``named_path``: a file the task names as where to write, or a new one it
+  names (write_file; ``Write hello to hello.txt`` offers ``hello.txt``), see
+  :func:`write_paths`;
 - ``task_phrase`` (small models only): a phrase of the task or of a recent
-  result, for search queries and patterns (:func:`task_phrases`).
+  result, for search queries and patterns (:func:`task_phrases`);
+- ``file_fragment`` (small models only): a line or a word of the file(s) the
+  task names, for the text an edit replaces (:func:`file_fragments`).
 
 When the workspace holds more than :data:`MAX_CHOICES` entries the argument
 stays free (the tool's own checks and the loop's error feedback then apply).
@@ -25,14 +28,25 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
+from agentkit.models.grammar import RequiredChoices
+
 if TYPE_CHECKING:
     from agentkit.tools.base import ChoicesFn, MentionsFn
     from agentkit.tools.workspace import Workspace
 
-Grounding = Literal["existing_file", "existing_dir", "existing_path", "named_path", "task_phrase"]
+Grounding = Literal[
+    "existing_file",
+    "existing_dir",
+    "existing_path",
+    "named_path",
+    "task_phrase",
+    "file_fragment",
+]
 # Groundings that also rule out what a capable model could rightly write:
 # they narrow only a small model's grammar.
-SMALL_MODEL_GROUNDINGS: frozenset[Grounding] = frozenset({"task_phrase"})
+SMALL_MODEL_GROUNDINGS: frozenset[Grounding] = frozenset({"task_phrase", "file_fragment"})
+MAX_FRAGMENT_FILE_BYTES = 16_384
+MAX_FRAGMENT_CHARS = 200
 MAX_CHOICES = 300
 MAX_PHRASE_WORDS = 5
 MAX_PHRASES = 400
@@ -99,6 +113,27 @@ def destination_paths(text: str) -> list[str]:
     return list(dict.fromkeys(p for p in found if not p.replace(".", "").isdigit()))
 
 
+_OVERWRITE = re.compile(r"\b(?:over ?writ|rewrit|replac|clear|empty|reset)\w*", re.IGNORECASE)
+
+
+def write_paths(text: str, files: list[str]) -> list[str] | None:
+    """Where a whole-file write may go: the destination the task names ("to
+    count.txt"), else the files it names that do not exist yet, and existing
+    ones only when it asks to overwrite them. "Add buy stamps at the end of
+    chores.md" must not replace chores.md: with nothing left to write, the
+    tool is not offered, and an edit is. A task that names no file leaves the
+    name of a new one free (None)."""
+    destinations = destination_paths(text)
+    if destinations:
+        return destinations
+    named = mentioned_paths(text)
+    if not named:
+        return None
+    existing = set(files)
+    overwrite = _OVERWRITE.search(text) is not None
+    return [p for p in named if p not in existing or overwrite]
+
+
 def task_phrases(
     text: str, max_words: int = MAX_PHRASE_WORDS, may_start: frozenset[str] = frozenset()
 ) -> list[str]:
@@ -126,6 +161,42 @@ def task_phrases(
         if len(phrases) >= MAX_PHRASES:
             break
     return list(dict.fromkeys(p for p in phrases if p.strip()))[:MAX_PHRASES]
+
+
+def file_fragments(ws: Workspace, text: str) -> RequiredChoices | None:
+    """What an edit of a file named in ``text`` may replace: "" (add at the
+    end), each line, and each word that occurs once in that file. The 270M
+    model wrote ``timeout = 30`` (the new value) and ``log level = INFO``
+    (the task's words) as the text to replace in files it had not read.
+    None (free) when the task names no file, or they are large."""
+    found = inventory(ws)
+    if found is None:
+        return None
+    files, _dirs = found
+    named = set(mentioned_paths(text))
+    targets = [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]
+    fragments: list[str] = [""]
+    for path in targets:
+        try:
+            content, size = ws.read_text(path, MAX_FRAGMENT_FILE_BYTES)
+        except Exception:  # noqa: BLE001 - unreadable: the edit tool reports it
+            return None
+        if size > MAX_FRAGMENT_FILE_BYTES:
+            return None
+        lines = [line.strip() for line in content.splitlines() if line.strip()]
+        # One character ("3" of "retries = 3") is too little to find: the
+        # model wrote it for "set the timeout to 30".
+        # Nor is a filler word: "the" became the text an append replaced.
+        words = [
+            w
+            for w in re.findall(r"[\w.-]*\w", content)
+            if len(w) > 1 and w.lower() not in _EDGE_WORDS
+        ]
+        fragments += [*lines, *(w for w in words if content.count(w) == 1)]
+    fragments = [f for f in dict.fromkeys(fragments) if len(f) <= MAX_FRAGMENT_CHARS]
+    if len(fragments) == 1 or len(fragments) > MAX_CHOICES:
+        return None
+    return RequiredChoices(fragments)  # "" (an append) is an answer too
 
 
 def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[str]] | None:
@@ -172,12 +243,14 @@ def path_mentions(ws: Workspace, grounding: Mapping[str, Grounding]) -> Mentions
 def path_choices(ws: Workspace, grounding: Mapping[str, Grounding]) -> ChoicesFn:
     """A choices function for a tool whose path arguments are ``grounding``."""
 
-    def choices(arg: str, text: str) -> list[str] | None:
+    def choices(arg: str, text: str) -> list[str] | str | None:
         kind = grounding.get(arg)
         if kind is None:
             return None
         if kind == "task_phrase":
-            return task_phrases(text) or None
+            return RequiredChoices(task_phrases(text)) or None
+        if kind == "file_fragment":
+            return file_fragments(ws, text)
         found = inventory(ws)
         if found is None:
             return None
@@ -189,12 +262,7 @@ def path_choices(ws: Workspace, grounding: Mapping[str, Grounding]) -> ChoicesFn
         elif kind == "existing_path":
             values = [".", *dirs, *files]
         else:
-            # A file to create may have any name the task does not give.
-            named = mentioned_paths(text)
-            destinations = destination_paths(text)
-            if destinations:
-                return destinations
-            return sorted({*files, *named}) if named else None
+            return write_paths(text, files)
         # Nothing exists to name: the tool cannot be called now.
         return values if files or dirs else []
 

@@ -157,6 +157,15 @@ def _converter() -> Any:
                 )
             return self._add_rule(name, f'"\\"" {following} "\\"" space')
 
+        def _format_literal(self, literal: str) -> str:
+            # The port leaves backslashes as they are, so an enum value with a
+            # quote in it ('"port": 8080,' is '\\"port\\"...' in JSON) ended
+            # the GBNF literal early and llama.cpp rejected the grammar.
+            escaped = literal.replace("\\", "\\\\")
+            for char, escape in (("\r", "\\r"), ("\n", "\\n"), ('"', '\\"')):
+                escaped = escaped.replace(char, escape)
+            return f'"{escaped}"'
+
         def _add_primitive(self, name: str, rule: Any) -> str:
             if name == "char":
                 # llama.cpp's own rule: no raw control characters inside
@@ -211,9 +220,17 @@ def json_grammar(schema: dict[str, Any]) -> str:
     return _canonical(converter.format_grammar())
 
 
+class RequiredChoices(list[str]):
+    """Allowed values of an argument that must be given even where the schema
+    has a default: a small model otherwise closed ``edit_file``'s call after
+    its path. (Other narrowed arguments keep their schema's default: made to
+    name a path, ``grep`` searched one file instead of the workspace.)"""
+
+
 ArgChoices = list[str] | str
 """What a string argument may be now: a list of the allowed values, or a
-regular expression (``str``) the whole value must match."""
+regular expression (``str``) the whole value must match. A pattern, like
+:class:`RequiredChoices`, must be given."""
 
 
 def with_choices(
@@ -238,12 +255,19 @@ def with_choices(
             out.append(tool)
             continue
         tool = copy.deepcopy(tool)
-        props = tool["function"]["parameters"]["properties"]
+        params = tool["function"]["parameters"]
+        props = params["properties"]
+        given = list(params.get("required", []))
         for arg, values in narrowed.items():
-            if isinstance(values, str):
-                props[arg] = {"type": "string", "pattern": f"^({values})$"}
-            else:
+            if isinstance(values, list):
                 props[arg] = {"type": "string", "enum": list(dict.fromkeys(values))}
+            else:
+                props[arg] = {"type": "string", "pattern": f"^({values})$"}
+            if not isinstance(values, list) or isinstance(values, RequiredChoices):
+                given += [] if arg in given else [arg]
+        # In the schema's order: llama.cpp's converter writes required
+        # properties first, and old_string must come before new_string.
+        params["required"] = [a for a in props if a in given]
         out.append(tool)
     return out or tools
 
