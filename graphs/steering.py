@@ -407,7 +407,10 @@ def recent_results(state: AgentState, observations: int) -> list[str]:
 # sizes are about the result, not its content: a small model answering from
 # the result copied them instead of the line it was asked about.
 RESULT_HEADER = re.compile(r"^\S+ \(lines \d+-\d+ of [^)]*\)$")
-COUNT_QUESTION = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.IGNORECASE)
+COUNT_QUESTION = re.compile(
+    r"\b(?:how many|number of|count(?: the)?) (?:lines|files|entries|items|matches|folders)\b",
+    re.IGNORECASE,
+)
 # Lines that state a count: read_file's header, list_dir's and glob's summary.
 COUNT_LINE = re.compile(r"^(?:\S+ \(lines \d+-\d+ of \d+\)|\d+ (?:files|entries|matches): .*)$")
 CITATION = re.compile(r"^\[[^\]\s]+:p?\d+(?:-\d+)?\]$")
@@ -430,6 +433,8 @@ def focus_text(task: str, observation: str) -> str:
         counts = [line for line in content if COUNT_LINE.match(line.strip())]
         if counts:
             return "\n".join(counts)
+    # Otherwise a header is not what to copy: the model copied "(lines 1-4 of 4)".
+    content = [line for line in content if not RESULT_HEADER.match(line.strip())]
     # A path in the task names where to look, not what: "server.ini" would
     # pick the "[server]" line over "port = 8443".
     asked = " ".join(w for w in task.lower().split() if not PATH_LIKE.search(w))
@@ -437,8 +442,7 @@ def focus_text(task: str, observation: str) -> str:
     scores = [len(wanted & set(WORD.findall(line.lower()))) for line in content]
     best = max(scores, default=0)
     if best == 0:
-        # A header is not what to copy: the model copied "(lines 1-4 of 4)".
-        return "\n".join(line for line in content if not RESULT_HEADER.match(line.strip()))
+        return "\n".join(content)
     kept: list[str] = []
     citation = ""
     for line, score in zip(content, scores, strict=True):

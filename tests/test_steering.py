@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from langchain_core.embeddings import Embeddings
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from tests_support import KeywordEmbeddings
 
 from agentkit.config import load_settings
 from agentkit.graphs import prompts as P
@@ -63,12 +63,10 @@ def test_path_arguments_may_only_name_what_exists(tools: dict[str, object]) -> N
     assert choices_of(tools["list_dir"], "path", task) == [".", "notes"]
     # "to out.txt" names where to write: only there
     assert choices_of(tools["write_file"], "path", task) == ["out.txt"]
-    no_destination = "Put hello in out.txt"
-    assert choices_of(tools["write_file"], "path", no_destination) == [
-        "notes/a.md",
-        "out.txt",
-        "server.ini",
-    ]
+    # without one: the new files it names (existing ones only to overwrite)
+    assert choices_of(tools["write_file"], "path", "Put hello in out.txt") == ["out.txt"]
+    replace = "Replace server.ini with hello, and put bye in out.txt"
+    assert choices_of(tools["write_file"], "path", replace) == ["server.ini", "out.txt"]
     # a task that names no file leaves the path of a new file free
     assert choices_of(tools["write_file"], "path", "Write a haiku") is None
     assert choices_of(tools["read_file"], "start_line", task) is None
@@ -117,22 +115,6 @@ def test_what_a_task_names_points_at_the_tools_that_act_on_it(tools: dict[str, o
 
 
 # --- routing -----------------------------------------------------------------------------
-
-
-class KeywordEmbeddings(Embeddings):
-    """Bag-of-keywords vectors: enough to rank tools deterministically."""
-
-    WORDS = ("file", "read", "write", "run", "time", "fetch", "add", "times", "reply")
-
-    def _vector(self, text: str) -> list[float]:
-        lower = text.lower()
-        return [float(w in lower) for w in self.WORDS] + [0.01]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._vector(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._vector(text)
 
 
 def test_router_ranks_tools_by_their_closest_example(tools: dict[str, object]) -> None:
@@ -258,7 +240,16 @@ def test_focus_keeps_the_lines_the_task_asks_about() -> None:
     assert focus_text("how many eggs go into the pancakes?", recipe) == "# Pancakes\n2 eggs"
     # No line shares a word with the task: every content line, header dropped.
     todo = "todo.txt (lines 1-2 of 2)\nwater the plants\ncall the bank"
-    assert focus_text("How many lines are in todo.txt?", todo) == "water the plants\ncall the bank"
+    assert focus_text("What is in todo.txt?", todo) == "water the plants\ncall the bank"
+    # A question about the count is answered by the line that counts.
+    assert focus_text("How many lines are in todo.txt?", todo) == "todo.txt (lines 1-2 of 2)"
+    listing = "3 files: a.png, b.png, c.svg\na.png (16 bytes)\nb.png (16 bytes)\nc.svg (9 bytes)"
+    assert focus_text("How many files are in images?", listing) == "3 files: a.png, b.png, c.svg"
+    # A passage's line comes with its citation.
+    passages = "Passages ...\n\n[handbook.md:1-3]\n# Handbook\nEmployees get 25 vacation days."
+    assert focus_text("How many vacation days?", passages) == (
+        "[handbook.md:1-3]\nEmployees get 25 vacation days."
+    )
 
 
 def test_copy_text_is_the_focus_of_the_latest_result_else_the_task() -> None:

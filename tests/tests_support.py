@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from langchain_core.embeddings import Embeddings
 from langchain_core.tools import BaseTool, StructuredTool, tool
 from pydantic import BaseModel
 
@@ -80,3 +81,29 @@ def get_weather(city: str) -> str:
 def add(a: int, b: int) -> int:
     """Add two integers."""
     return a + b
+
+
+class KeywordEmbeddings(Embeddings):
+    """Bag-of-keywords vectors: enough to rank tools deterministically."""
+
+    WORDS: tuple[str, ...] = (
+        "file",
+        "read",
+        "write",
+        "run",
+        "time",
+        "fetch",
+        "add",
+        "times",
+        "reply",
+    )
+
+    def _vector(self, text: str) -> list[float]:
+        lower = text.lower()
+        return [float(w in lower) for w in self.WORDS] + [0.01]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)

@@ -1,0 +1,156 @@
+"""Grounded values: what a small model's arguments may be, given the task and
+what the run has seen (tools/grounding.py, the calculator's expressions, the
+memory tools' phrases), and how the grammar takes them (models/grammar.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from agentkit.models.grammar import RequiredChoices, json_grammar, with_choices
+from agentkit.tools import builtin_tools
+from agentkit.tools.base import choices_of
+from agentkit.tools.calculator import evaluate, expression_choices
+from agentkit.tools.grounding import file_fragments, task_phrases, write_paths
+from agentkit.tools.memory import short_names
+from agentkit.tools.workspace import Workspace
+
+
+def matches(pattern: str | list[str] | None, value: str) -> bool:
+    assert isinstance(pattern, str)
+    return re.fullmatch(pattern, value) is not None
+
+
+# --- calculator ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task", "good", "bad"),
+    [
+        # the 270M model wrote "1250 * 3775" for an addition: "add" allows only +
+        ("add 1250 and 3775", ["add 1250 and 3775", "1250 + 3775"], ["1250 * 3775"]),
+        ("Compute the square root of 1764.", ["square root of 1764", "sqrt(1764)"], ["1764"]),
+        ("What's 15% of 240?", ["15% of 240", "15 / 100 * 240"], ["12 * 7"]),
+        ("What is 37 times 12?", ["37 times 12", "37 * 12"], ["37 + 12", "12 * 7"]),
+    ],
+)
+def test_an_expression_is_a_span_of_the_task_or_its_numbers(
+    task: str, good: list[str], bad: list[str]
+) -> None:
+    pattern = expression_choices("expression", task)
+    for expression in good:
+        assert matches(pattern, expression), expression
+        evaluate(expression)
+    for expression in bad:
+        assert not matches(pattern, expression), expression
+
+
+def test_no_number_to_compute_with_means_no_calculator_yet() -> None:
+    # "multiply the two numbers in it": the numbers are in the file, not here
+    assert expression_choices("expression", "Read numbers.txt and multiply the two numbers") == []
+    after_read = (
+        "Read numbers.txt and multiply the two numbers\nnumbers.txt (lines 1-2 of 2)\n17\n23"
+    )
+    pattern = expression_choices("expression", after_read)
+    assert matches(pattern, "17 * 23")
+    assert not matches(pattern, "1 * 2")  # the result header's numbers are not the user's
+    assert expression_choices("other", "add 1 and 2") is None
+
+
+# --- phrases, fragments, destinations ----------------------------------------------------
+
+
+def test_a_query_is_a_phrase_of_the_task_never_a_path_or_filler() -> None:
+    phrases = task_phrases("which text editor do I prefer? you stored it earlier")
+    assert "text editor" in phrases and "editor" in phrases
+    assert not any(p.split()[0].lower() in {"which", "do", "you"} for p in phrases)
+    grep_words = task_phrases("On which line of app.log does ERROR appear?")
+    assert "ERROR" in grep_words and "app.log" not in grep_words
+    assert task_phrases('Find the file that mentions "kiwi pie"')[0] == "kiwi pie"
+    # a phrase stays inside its clause
+    assert "4812 then tell" not in " | ".join(task_phrases("my code is 4812, then tell me"))
+
+
+def test_edit_text_is_a_line_or_a_distinct_word_of_the_named_file(tmp_path: Path) -> None:
+    (tmp_path / "settings.toml").write_text("[network]\ntimeout = 10\nretries = 3\n")
+    (tmp_path / "other.txt").write_text("unrelated\n")
+    ws = Workspace(tmp_path)
+    fragments = file_fragments(ws, "set the timeout in settings.toml to 30")
+    assert isinstance(fragments, RequiredChoices)
+    assert fragments[0] == ""  # an append
+    assert {"timeout = 10", "10", "timeout"} <= set(fragments)
+    assert "3" not in fragments  # one character: "30" began with it
+    assert "unrelated" not in fragments  # another file
+    assert file_fragments(ws, "fix the typo somewhere") is None  # no file named: free
+
+
+def test_a_whole_file_write_goes_to_the_destination_or_a_new_file() -> None:
+    files = ["names.txt", "chores.md"]
+    assert write_paths("Count the lines in names.txt and write the count to count.txt", files) == [
+        "count.txt"
+    ]
+    # it exists and the task does not ask to overwrite it: no whole-file write
+    assert write_paths('Add "buy stamps" at the end of chores.md', files) == []
+    assert write_paths("Overwrite chores.md with nothing", files) == ["chores.md"]
+    assert write_paths("Write a haiku", files) is None
+
+
+def test_small_model_choices_leave_a_capable_model_free(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("alpha\n")
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    task = "Replace alpha with beta in a.txt"
+    assert choices_of(tools["edit_file"], "old_string", task) == ["", "alpha"]
+    assert choices_of(tools["edit_file"], "old_string", task, small_model=False) is None
+    assert choices_of(tools["edit_file"], "path", task, small_model=False) == ["a.txt"]
+    assert choices_of(tools["calculator"], "expression", "hi", small_model=False) is None
+
+
+def test_citations_are_the_shortest_distinct_tail_of_each_path() -> None:
+    names = short_names(["/tmp/x/docs/ops/deploy.md", "/tmp/x/docs/ops/backup.md", "/a/b/c.md"])
+    assert names == {
+        "/tmp/x/docs/ops/deploy.md": "deploy.md",
+        "/tmp/x/docs/ops/backup.md": "backup.md",
+        "/a/b/c.md": "c.md",
+    }
+    assert short_names(["/a/x/notes.md", "/b/x/notes.md"])["/a/x/notes.md"] == "a/x/notes.md"
+
+
+# --- the grammar -------------------------------------------------------------------------
+
+
+def _spec(tools: dict[str, object], name: str) -> dict[str, object]:
+    return convert_to_openai_tool(tools[name])
+
+
+def test_a_tool_with_nothing_valid_to_name_leaves_the_grammar(tmp_path: Path) -> None:
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    specs = [_spec(tools, "read_file"), _spec(tools, "calculator")]
+    kept = with_choices(specs, {"read_file": {"path": []}})
+    assert [t["function"]["name"] for t in kept] == ["calculator"]
+    # never no tool at all
+    assert with_choices(specs[:1], {"read_file": {"path": []}}) == specs[:1]
+
+
+def test_required_choices_and_patterns_must_be_given_in_schema_order(tmp_path: Path) -> None:
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    edit = with_choices(
+        [_spec(tools, "edit_file")],
+        {"edit_file": {"new_string": RequiredChoices(["b"]), "old_string": RequiredChoices(["a"])}},
+    )[0]["function"]["parameters"]
+    # llama.cpp's converter writes required properties first, in this order
+    assert edit["required"] == ["path", "old_string", "new_string"]
+    grep = with_choices([_spec(tools, "grep")], {"grep": {"path": [".", "src"]}})[0]
+    assert grep["function"]["parameters"]["required"] == ["pattern"]  # a default stays one
+    calc = with_choices([_spec(tools, "calculator")], {"calculator": {"expression": "1 \\+ 2"}})[0]
+    assert calc["function"]["parameters"]["properties"]["expression"]["pattern"] == "^(1 \\+ 2)$"
+
+
+def test_enum_values_with_quotes_and_backslashes_make_a_valid_grammar() -> None:
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    values = ['"port": 8080,', "C:\\temp", "two\nlines", ""]
+    gbnf = json_grammar({"type": "object", "properties": {"v": {"type": "string", "enum": values}}})
+    llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False)  # rejected before the fix
+    assert '\\"\\\\\\"port\\\\\\": 8080,\\"' in gbnf

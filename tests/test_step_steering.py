@@ -1,0 +1,146 @@
+"""Steering step by step: tasks of several requests, a change not made yet,
+the worked example most like the task, and answers tidied of repeats
+(graphs/steering.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.tools import BaseTool
+from tests_support import KeywordEmbeddings
+
+from agentkit.graphs import prompts as P
+from agentkit.graphs.routing import ToolRouter
+from agentkit.graphs.state import AgentState
+from agentkit.graphs.steering import Steering, clauses, must_call, requests_of, tidy_answer
+from agentkit.graphs.support import final_answer_tool
+from agentkit.tools import builtin_tools
+
+
+@pytest.fixture
+def tools(tmp_path: Path) -> dict[str, BaseTool]:
+    (tmp_path / "numbers.txt").write_text("17\n23\n")
+    (tmp_path / "config.ini").write_text("port = 8080\n")
+    return {t.name: t for t in builtin_tools(workspace=tmp_path)}
+
+
+class StepEmbeddings(KeywordEmbeddings):
+    WORDS = ("read", "times|multipl", "append", "change", "tell")
+
+    def _vector(self, text: str) -> list[float]:
+        lower = text.lower()
+        return [float(any(w in lower for w in k.split("|"))) for k in self.WORDS] + [0.01]
+
+
+def steering_for(tools: dict[str, BaseTool]) -> Steering:
+    router = ToolRouter(StepEmbeddings(), [*tools.values(), final_answer_tool()])
+    return Steering(router=router, top_k=3, small_model=True, worked_examples=True)
+
+
+@pytest.mark.parametrize(
+    ("task", "parts"),
+    [
+        ("Read numbers.txt and multiply the two numbers in it.", 2),
+        ("Count the lines, then write the count to count.txt", 2),
+        ("add 1250 and 3775", 1),  # a side of one word is not a request
+        ("Remember that my code is 4812, then tell me my code.", 2),
+    ],
+)
+def test_clauses(task: str, parts: int) -> None:
+    assert len(clauses(task)) == parts
+
+
+def test_a_clause_asking_for_the_answer_is_not_a_request() -> None:
+    assert requests_of("Remember my code is 4812, then tell me my code.") == [
+        "Remember my code is 4812"
+    ]
+    assert requests_of("Put 42 in answer.txt and nothing else.") == ["Put 42 in answer.txt"]
+
+
+def run_state(task: str, route_later: list[dict[str, float]], *done: str) -> AgentState:
+    """A run of ``task`` whose steps called ``done`` tools, each succeeding."""
+    messages: list = [HumanMessage(task)]
+    for index, name in enumerate(done):
+        call_id = f"c{index}"
+        messages += [
+            AIMessage("", tool_calls=[{"name": name, "args": {}, "id": call_id}]),
+            ToolMessage("17\n23", tool_call_id=call_id, name=name),
+        ]
+    return {
+        "task": task,
+        "messages": messages,
+        "steps": len(done),
+        "last_succeeded": bool(done),
+        "tool_bias": {"read_file": 0.0, P.FINAL_ANSWER_TOOL: -1.0},
+        "later_tool_bias": route_later,
+    }
+
+
+def test_each_request_of_a_task_gets_its_prior_its_cue_and_no_early_answer(
+    tools: dict[str, BaseTool],
+) -> None:
+    steering = steering_for(tools)
+    task = "Read numbers.txt and multiply the two numbers in it."
+    route = steering.route(task, list(tools.values()))
+    assert "calculator" in route.offered and len(route.later) == 1
+    later = route.later[0]
+    assert max(later, key=later.__getitem__) == "calculator"
+    assert later[P.FINAL_ANSWER_TOOL] <= -5.0  # answering before multiplying costs
+    state = run_state(task, route.later, "read_file")
+    offered = [tools[n] for n in route.offered]
+    assert steering.step_bias(state, offered) == later
+    assert must_call(state, offered)  # read, not multiplied yet: no answer offered
+    cues = [m.content for m in steering.act_prompt("s", state, offered)[-1:]]
+    assert cues == [P.NEXT_REQUEST_CUE.format(request="multiply the two numbers in it.")]
+    finished = run_state(task, route.later, "read_file", "calculator")
+    assert not must_call(finished, offered)
+    assert steering.act_prompt("s", finished, offered)[-1].content == P.OBSERVATION_CUE
+
+
+def test_a_change_not_made_yet_is_cued_and_must_be_tried_once(tools: dict[str, BaseTool]) -> None:
+    steering = steering_for(tools)
+    task = "Change the port in config.ini to 9090"
+    offered = [tools["read_file"], tools["edit_file"]]
+    state = {**run_state(task, [], "read_file"), "tool_bias": {"edit_file": 0.0, "read_file": -1}}
+    prompt = steering.act_prompt("s", state, offered)
+    assert prompt[-1] == SystemMessage(P.NEXT_REQUEST_CUE.format(request=task))
+    assert steering.step_bias(state, offered)[P.FINAL_ANSWER_TOOL] < 0
+    assert must_call(state, offered)
+    # once the edit ran, the usual cue; a question never gets either
+    edited = {**state, **run_state(task, [], "read_file", "edit_file"), "tool_bias": {}}
+    assert steering.act_prompt("s", edited, offered)[-1].content == P.OBSERVATION_CUE
+    asked = {**state, "task": "What port does config.ini use?"}
+    asked["messages"] = [HumanMessage(asked["task"]), *state["messages"][1:]]
+    assert not must_call(asked, offered)
+
+
+def test_the_worked_example_shown_is_the_one_most_like_the_task(
+    tools: dict[str, BaseTool],
+) -> None:
+    steering = steering_for(tools)
+    offered = [tools["edit_file"]]
+
+    def shown_call(task: str) -> dict[str, object]:
+        prompt = steering.act_prompt("s", {"task": task, "messages": []}, offered)
+        calls = [c for m in prompt if isinstance(m, AIMessage) for c in m.tool_calls]
+        return calls[0]["args"]
+
+    assert shown_call("Append the line 'done' to log.txt")["old_string"] == ""
+    assert shown_call("In a.ini, change the colour to red")["old_string"] == "blue"
+    assert "the end" in steering.example_words("Append the line 'done' to log.txt", offered)
+
+
+@pytest.mark.parametrize(
+    ("answer", "tidy"),
+    [
+        ("created a.txt (1 lines, 3 bytes) (1 lines, 3 bytes) (1 lines, 3 bytes) (1 li", None),
+        ("edited c.md (+1 -1 lines)</h4></tool_call> next.md", "edited c.md (+1 -1 lines)"),
+        ("src/a.py tests/t.py tests/t.py tests/t.py tests/t", "src/a.py tests/t.py"),
+        ("it is very very good", "it is very very good"),
+        ("Paris", "Paris"),
+    ],
+)
+def test_answers_lose_markup_and_repeats(answer: str, tidy: str | None) -> None:
+    assert tidy_answer(answer) == (tidy or "created a.txt (1 lines, 3 bytes)")
