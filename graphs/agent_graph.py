@@ -389,13 +389,12 @@ class AgentNodes(ControlSteps):
         model = self.chat_model
         extra: dict[str, object] = {}
         if getattr(model, "supports_arg_choices", False):
-            choices = self.steering.arg_choices(offered, state)
-            if offered and choice == "any" and must_call(state, offered):
-                # The task still asks for an action: no answer is offered, so
-                # the grammar leaves final_answer out (the prompt, and its
-                # KV cache, stay the same).
-                choices[P.FINAL_ANSWER_TOOL] = {"answer": []}
-            extra["arg_choices"] = choices
+            required = must_call(state, offered) if choice == "any" else None
+            if required is not None:
+                # The task still asks for an action (the prompt, and its KV
+                # cache, stay the same: only the grammar names the tool).
+                choice = required
+            extra["arg_choices"] = self.steering.arg_choices(offered, state)
             extra["copy_from"] = copy_text(state)
             if self.steering.worked_examples:
                 extra["avoid_from"] = self.steering.example_words(state.get("task", ""), offered)

@@ -52,6 +52,9 @@ MENTION_BOOST = 0.15
 BIAS_SCALE = 20.0
 # Against answering before a change the task asks for was made (routed runs).
 CHANGE_PENDING_BIAS = 5.0
+# How far below the best tool routing may rank a writing tool for a task
+# asking for a change to be made with it after a read (0.1 of similarity).
+WRITE_NEAR = 2.0
 MAX_CHOSEN = 512  # (task, tool) worked-example picks kept
 # Words that ask for a change. A task without one only asks something, and a
 # small model offered write_file for "What's the first line of poem.txt?"
@@ -309,24 +312,29 @@ class Steering:
         return out
 
 
-def must_call(state: AgentState, offered: Sequence[BaseTool]) -> bool:
-    """Whether this step may not answer yet: the previous step succeeded and
-    the task still asks for an action that wants a tool, a request routed to
-    one ("..., and double it") or a change when routing put a tool that
-    writes first. The model answered "Double it." and "Next: Change the port
-    in config.json to 9090" in such steps. Only right after a success, so a
-    model that cannot make the call still gets to answer."""
+def must_call(state: AgentState, offered: Sequence[BaseTool]) -> str | None:
+    """The tool this step must call, if it may not answer yet: the previous
+    step succeeded and the task still asks for an action, a request routed to
+    a tool ("..., and double it": the calculator) or a change, when routing
+    ranked a tool that writes near the top (within :data:`WRITE_NEAR` of the
+    best). In such steps the 270M model answered "Double it." and "Next:
+    Change the port in config.json to 9090", or repeated the read. Only right
+    after a success, so a model that cannot make the call still gets to
+    answer."""
     step = state.get("steps", 0)
     later = state.get("later_tool_bias", [])
     if step == 0 or not state.get("last_succeeded"):
-        return False
+        return None
     if step <= len(later):
         pending = later[step - 1]
-        return max(pending, key=pending.__getitem__) != P.FINAL_ANSWER_TOOL
+        tool = max(pending, key=pending.__getitem__)
+        return None if tool == P.FINAL_ANSWER_TOOL else tool
     first = state.get("tool_bias", {})
-    writers = {t.name for t in offered if "write" in side_effects_of(t)}
-    routed_to_write = bool(first) and max(first, key=first.__getitem__) in writers
-    return step == 1 and routed_to_write and change_pending(state, offered)
+    writers = [t.name for t in offered if "write" in side_effects_of(t) and t.name in first]
+    if step != 1 or not writers or not change_pending(state, offered):
+        return None
+    writer = max(writers, key=first.__getitem__)
+    return writer if first[writer] >= -WRITE_NEAR else None
 
 
 def run_start(messages: Sequence[AnyMessage], task: str) -> int:

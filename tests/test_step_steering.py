@@ -91,11 +91,11 @@ def test_each_request_of_a_task_gets_its_prior_its_cue_and_no_early_answer(
     state = run_state(task, route.later, "read_file")
     offered = [tools[n] for n in route.offered]
     assert steering.step_bias(state, offered) == later
-    assert must_call(state, offered)  # read, not multiplied yet: no answer offered
+    assert must_call(state, offered) == "calculator"  # read, not multiplied yet
     cues = [m.content for m in steering.act_prompt("s", state, offered)[-1:]]
     assert cues == [P.NEXT_REQUEST_CUE.format(request="multiply the two numbers in it.")]
     finished = run_state(task, route.later, "read_file", "calculator")
-    assert not must_call(finished, offered)
+    assert must_call(finished, offered) is None
     assert steering.act_prompt("s", finished, offered)[-1].content == P.OBSERVATION_CUE
 
 
@@ -107,13 +107,16 @@ def test_a_change_not_made_yet_is_cued_and_must_be_tried_once(tools: dict[str, B
     prompt = steering.act_prompt("s", state, offered)
     assert prompt[-1] == SystemMessage(P.NEXT_REQUEST_CUE.format(request=task))
     assert steering.step_bias(state, offered)[P.FINAL_ANSWER_TOOL] < 0
-    assert must_call(state, offered)
+    assert must_call(state, offered) == "edit_file"
+    # routing ranked the edit far below the best tool: no call is required
+    far = {**state, "tool_bias": {"read_file": 0.0, "edit_file": -3.0}}
+    assert must_call(far, offered) is None
     # once the edit ran, the usual cue; a question never gets either
     edited = {**state, **run_state(task, [], "read_file", "edit_file"), "tool_bias": {}}
     assert steering.act_prompt("s", edited, offered)[-1].content == P.OBSERVATION_CUE
     asked = {**state, "task": "What port does config.ini use?"}
     asked["messages"] = [HumanMessage(asked["task"]), *state["messages"][1:]]
-    assert not must_call(asked, offered)
+    assert must_call(asked, offered) is None
 
 
 def test_the_worked_example_shown_is_the_one_most_like_the_task(

@@ -134,6 +134,40 @@ def write_paths(text: str, files: list[str]) -> list[str] | None:
     return [p for p in named if p not in existing or overwrite]
 
 
+_CODE_SPAN = re.compile(r"`([^`\n]{1,200})`|\(([^()\n]{1,120})\)")
+_RUN = re.compile(r"\b(?:run|execute)\s+(?:the\s+)?(?:command\s+)?", re.IGNORECASE)
+_USE = re.compile(r"\buse\s+(?:the\s+)?", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[,;!?\n`]|\.(?:\s|$)|\s(?:and|then)\s")
+_SHELL_WORDS = re.compile(r"\b(?:shell|terminal|command line)\b", re.IGNORECASE)
+_NOT_COMMANDS = frozenset({"shell", "terminal", "bash", "command", "commands", "the", "a"})
+MAX_COMMAND_WORDS = 8
+
+
+def written_commands(text: str) -> list[str]:
+    """Shell commands ``text`` spells out: code spans (`` `expr 6 \\* 7` ``,
+    "(touch done.flag)") and what follows "run"/"execute" or "use" up to the
+    end of the clause ("Run echo hello from the shell" offers ``echo``, ``echo
+    hello`` ... ``echo hello from the shell``). A small model's shell call
+    may only be one of them: nothing the user did not write is executed."""
+    found = [next(g for g in m.groups() if g) for m in _CODE_SPAN.finditer(text)]
+    for verb in (*_RUN.finditer(text), *_USE.finditer(text)):
+        rest = text[verb.end() :]
+        end = _CLAUSE_END.search(rest)
+        clause = rest[: end.start() if end else len(rest)]
+        if verb.re is _USE:  # "use wc to count …": only the tool's name
+            clause = " ".join(clause.split()[:1])
+        words = clause.split()[:MAX_COMMAND_WORDS]
+        if words and words[0].lower().strip("`") not in _NOT_COMMANDS and "`" not in words[0]:
+            found += [" ".join(words[:size]) for size in range(1, len(words) + 1)]
+    return list(dict.fromkeys(c.strip() for c in found if c.strip()))
+
+
+def runs_a_command(text: str) -> bool:
+    """Whether ``text`` asks to run a command or names the shell."""
+    spans = any(m.group(1) for m in _CODE_SPAN.finditer(text))
+    return spans or _RUN.search(text) is not None or _SHELL_WORDS.search(text) is not None
+
+
 def task_phrases(
     text: str, max_words: int = MAX_PHRASE_WORDS, may_start: frozenset[str] = frozenset()
 ) -> list[str]:

@@ -113,7 +113,10 @@ class RememberTool(BaseTool):
         record = self.kb.memories.remember(
             text, thread_id=_thread_id(config), message_id=_CURRENT_TOOL_CALL.get()
         )
-        return f"Remembered as memory:{record.id}."
+        # The fact first, as recall shows it: an answer copied from this
+        # result says what was remembered ("Remembered as memory:1d29b4"
+        # answered "tell me my locker code").
+        return f"Remembered: {record.text} [memory:{record.id}]"
 
 
 def _remember_preview(args: Any) -> ToolPreview:
@@ -216,7 +219,7 @@ REMEMBER_EXAMPLES = (
     ToolExample(
         request="Remember that my bike lock code is 2231.",
         args={"text": "my bike lock code is 2231"},
-        result="Remembered as memory:5f2c1a.",
+        result="Remembered: my bike lock code is 2231 [memory:5f2c1a]",
         answer="Remembered: my bike lock code is 2231.",
     ),
     ToolExample(request="Please remember I like green tea"),
