@@ -154,3 +154,30 @@ def test_enum_values_with_quotes_and_backslashes_make_a_valid_grammar() -> None:
     gbnf = json_grammar({"type": "object", "properties": {"v": {"type": "string", "enum": values}}})
     llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False)  # rejected before the fix
     assert '\\"\\\\\\"port\\\\\\": 8080,\\"' in gbnf
+
+
+# --- shell commands ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task", "commands"),
+    [
+        ("Run the command `expr 6 \\* 7` and report it.", ["expr 6 \\* 7"]),
+        ("Run ls and tell me which file ends in .log", ["ls"]),
+        ("Use wc to count the words in essay.txt.", ["wc"]),
+        ("Use the shell to create done.flag (touch done.flag).", ["touch done.flag"]),
+        ("What is 2 + 2?", []),  # no command written: a small model gets no shell
+    ],
+)
+def test_a_small_models_command_is_one_the_task_spells_out(
+    task: str, commands: list[str], tmp_path: Path
+) -> None:
+    shell = {t.name: t for t in builtin_tools(workspace=tmp_path)}["shell"]
+    assert choices_of(shell, "command", task) == commands
+    assert choices_of(shell, "command", task, small_model=False) is None
+
+
+def test_run_offers_each_prefix_of_the_clause(tmp_path: Path) -> None:
+    shell = {t.name: t for t in builtin_tools(workspace=tmp_path)}["shell"]
+    offered = choices_of(shell, "command", "Run echo hello there and tell me what it prints")
+    assert offered == ["echo", "echo hello", "echo hello there"]
