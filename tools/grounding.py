@@ -1,9 +1,9 @@
-"""Grounded path arguments: which values a path argument may take right now.
+"""Grounded arguments: which values an argument may take right now.
 
 A 270M model copies the most visible words into a path (``file_path``,
 ``path/to/file``, ``e_path``) instead of the file the task names. A file
-tool declares, per path argument, what the path must name; the act node
-then offers the model only those values through the grammar:
+tool declares, per argument, what it must name; the act node then offers the
+model only those values through the grammar:
 
 - ``existing_file`` / ``existing_dir`` / ``existing_path``: what is in the
   workspace now (read_file, edit_file; list_dir, glob; grep);
@@ -14,6 +14,9 @@ then offers the model only those values through the grammar:
   result, for search queries and patterns (:func:`task_phrases`);
 - ``file_fragment`` (small models only): a line or a word of the file(s) the
   task names, for the text an edit replaces (:func:`file_fragments`).
+
+The shell's command (:func:`written_commands`) and the memory tools' queries
+use the same helpers, for small models only.
 
 When the workspace holds more than :data:`MAX_CHOICES` entries the argument
 stays free (the tool's own checks and the loop's error feedback then apply).
