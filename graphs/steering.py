@@ -41,6 +41,7 @@ from agentkit.graphs.exemplars import (
 from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import AgentState, PlanNote
 from agentkit.tools.base import ArgChoices, ToolExample, choices_of, mentions_of, side_effects_of
+from agentkit.tools.memory import PASSAGES_HEADER
 
 RECENT_OBSERVATIONS = 3  # observations whose text may name a path to write
 # A task that names something a tool acts on (an existing file for
@@ -441,8 +442,13 @@ def focus_text(task: str, observation: str) -> str:
         counts = [line for line in content if COUNT_LINE.match(line.strip())]
         if counts:
             return "\n".join(counts)
-    # Otherwise a header is not what to copy: the model copied "(lines 1-4 of 4)".
-    content = [line for line in content if not RESULT_HEADER.match(line.strip())]
+    # Otherwise a header is not what to copy: the model copied "(lines 1-4 of
+    # 4)", and search_docs' instruction shares "cite" with "cite your source".
+    content = [
+        line
+        for line in content
+        if not RESULT_HEADER.match(line.strip()) and line.strip() != PASSAGES_HEADER
+    ]
     # A path in the task names where to look, not what: "server.ini" would
     # pick the "[server]" line over "port = 8443".
     asked = " ".join(w for w in task.lower().split() if not PATH_LIKE.search(w))

@@ -32,7 +32,12 @@ def matches(pattern: str | list[str] | None, value: str) -> bool:
     [
         # the 270M model wrote "1250 * 3775" for an addition: "add" allows only +
         ("add 1250 and 3775", ["add 1250 and 3775", "1250 + 3775"], ["1250 * 3775"]),
-        ("Compute the square root of 1764.", ["square root of 1764", "sqrt(1764)"], ["1764"]),
+        # a task that names a function uses it: it wrote "1764 * 1764"
+        (
+            "Compute the square root of 1764.",
+            ["square root of 1764", "sqrt(1764)", "sqrt(1764) + 1764"],
+            ["1764", "1764 * 1764"],
+        ),
         ("What's 15% of 240?", ["15% of 240", "15 / 100 * 240"], ["12 * 7"]),
         ("What is 37 times 12?", ["37 times 12", "37 * 12"], ["37 + 12", "12 * 7"]),
     ],

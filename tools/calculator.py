@@ -253,10 +253,12 @@ def expression_choices(arg: str, text: str) -> list[str] | str | None:
     term = "(" + "|".join([number, *functions]) + ")"
     named = [op for pattern, op in _OPERATOR_WORDS if pattern.search(text)]
     operators = "|".join(named or [op for _, op in _OPERATOR_WORDS])
-    # At least one operation: a lone number computes nothing.
-    composed = f"{term}( ({operators}) {term}){{1,{MAX_OPERATORS}}}"
+    # At least one operation: a lone number computes nothing. A task that
+    # names a function uses it ("square root of 1764" was "1764 * 1764").
+    first = f"({'|'.join(functions)})" if functions else term
+    composed = f"{first}( ({operators}) {term}){{{0 if functions else 1},{MAX_OPERATORS}}}"
     spans = [_literal(s) for s in _computing_spans(text)]
-    return "|".join([*spans, *functions, composed])
+    return "|".join([*spans, composed])
 
 
 class CalculatorArgs(BaseModel):

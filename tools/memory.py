@@ -45,6 +45,9 @@ class RecallArgs(BaseModel):
     k: int = Field(5, ge=1, le=20, description="How many memories to return.")
 
 
+PASSAGES_HEADER = "Passages from the user's documents. Cite the ones you use as [path:lines]."
+
+
 def short_names(sources: list[str]) -> dict[str, str]:
     """Each path as its shortest tail that no other of ``sources`` shares
     (``handbook.md``, ``ops/deploy.md``): the citation a reader and a small
@@ -71,10 +74,7 @@ def format_passages(kb: KnowledgeBase, query: str, k: int) -> str:
         f"[{format_citation(names[hit.source], hit.start, hit.end, hit.unit)}]\n{hit.text.strip()}"
         for hit in hits
     ]
-    return (
-        "Passages from the user's documents. Cite the ones you use as [path:lines].\n\n"
-        + "\n\n".join(blocks)
-    )
+    return PASSAGES_HEADER + "\n\n" + "\n\n".join(blocks)
 
 
 def _thread_id(config: RunnableConfig | None) -> str | None:
@@ -206,8 +206,7 @@ SEARCH_DOCS_EXAMPLES = (
     ToolExample(
         request="What do my documents say about refunds? Cite the source.",
         args={"query": "refunds"},
-        result="Passages from the user's documents. Cite the ones you use as [path:lines].\n\n"
-        "[policies.md:4-6]\nRefunds are paid within 14 days.",
+        result=PASSAGES_HEADER + "\n\n[policies.md:4-6]\nRefunds are paid within 14 days.",
         answer="Refunds are paid within 14 days. [policies.md:4-6]",
     ),
     ToolExample(request="Look up the VPN setup in my notes"),
