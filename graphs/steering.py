@@ -271,7 +271,7 @@ class Steering:
         start = run_start(messages, task)
         # A task that asks for a change is not done when a read succeeds:
         # after reading config.json the 270M model answered "config.json".
-        writers = {t.name for t in offered if "write" in side_effects_of(t)}
+        writers = writer_names(offered)
         unchanged = bool(writers) and asks_for_change(task)
         done = 0
         for position, message in enumerate(messages, start=1):
@@ -331,7 +331,8 @@ def must_call(state: AgentState, offered: Sequence[BaseTool]) -> str | None:
         tool = max(pending, key=pending.__getitem__)
         return None if tool == P.FINAL_ANSWER_TOOL else tool
     first = state.get("tool_bias", {})
-    writers = [t.name for t in offered if "write" in side_effects_of(t) and t.name in first]
+    writing = writer_names(offered)
+    writers = [t.name for t in offered if t.name in writing and t.name in first]  # tool order
     if step != 1 or not writers or not change_pending(state, offered):
         return None
     writer = max(writers, key=first.__getitem__)
@@ -346,6 +347,11 @@ def run_start(messages: Sequence[AnyMessage], task: str) -> int:
     )
 
 
+def writer_names(offered: Sequence[BaseTool]) -> set[str]:
+    """The offered tools that write (whose call makes a change)."""
+    return {t.name for t in offered if "write" in side_effects_of(t)}
+
+
 def _changed(message: AnyMessage, writers: set[str]) -> bool:
     return (
         isinstance(message, ToolMessage) and message.name in writers and message.status != "error"
@@ -355,7 +361,7 @@ def _changed(message: AnyMessage, writers: set[str]) -> bool:
 def change_pending(state: AgentState, offered: Sequence[BaseTool]) -> bool:
     """Whether the task asks for a change that no call of this run made yet."""
     task = state.get("task", "")
-    writers = {t.name for t in offered if "write" in side_effects_of(t)}
+    writers = writer_names(offered)
     if not writers or not asks_for_change(task):
         return False
     messages = state.get("messages", [])
