@@ -30,6 +30,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, get_args
 
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk
 from langchain_core.runnables import RunnableConfig
@@ -67,14 +68,13 @@ from agentkit.graphs.compaction import Compaction
 from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.ledger import MemoryLedger, SqliteLedger
 from agentkit.graphs.prompts import DEFAULT_SYSTEM_PROMPT, Prompts
-from agentkit.graphs.routing import ToolRouter
 from agentkit.graphs.state import INTERRUPT, AgentState
-from agentkit.graphs.steering import Steering
-from agentkit.graphs.support import WORKSPACE_KEY, final_answer_tool
+from agentkit.graphs.support import WORKSPACE_KEY
 from agentkit.hooks import HookSet
 from agentkit.instructions import ProjectInstructions, load_instructions
 from agentkit.modes import MODE_KEY, Mode, check_mode
 from agentkit.session import SessionControl
+from agentkit.steering import Steering, steering_for
 from agentkit.threads import (
     ThreadOrigin,
     ThreadStore,
@@ -208,9 +208,8 @@ class Agent(SessionControl):
             max_thread_bytes=self.settings.rewind_max_thread_bytes,
             git_snapshots=self.settings.rewind_git_snapshots,
         )
-        small = _small_model(model, self.settings)
-        if planning is None:
-            planning = _switch(self.settings.planning, not small)
+        if planning is None and self.settings.planning != "auto":
+            planning = self.settings.planning == "on"
         self.nodes = AgentNodes(
             model=model if model is not None else self._load_model,
             tools=self.tools,
@@ -219,17 +218,9 @@ class Agent(SessionControl):
             memory=TracedContextSource(memory) if memory is not None else None,
             prompts=prompts,
             limits=self.limits,
-            planning=planning,
+            planning=planning,  # None: unless the model is small
             tool_choice=tool_choice,
-            steering=Steering(
-                router=self._router if _switch(self.settings.tool_routing, small) else None,
-                top_k=self.settings.tool_routing_top_k,
-                worked_examples=_switch(self.settings.worked_examples, small),
-                example_style=self.settings.example_style,
-                answer_max_chars=SMALL_MODEL_ANSWER_CHARS if small else 800,
-                grounded_arguments=self.settings.grounded_arguments,
-                small_model=small,
-            ),
+            steering=self._steering_for,
             hooks=self.hooks,
             compaction=Compaction(
                 n_ctx=_context_size(model, self.settings),
@@ -261,13 +252,20 @@ class Agent(SessionControl):
         text = "\n\n".join(p for p in (self._system_prompt, self.instructions.text) if p)
         return Prompts(system=text)
 
-    def _router(self) -> ToolRouter:
-        embeddings = getattr(self.memory, "embeddings", None)
-        if embeddings is None:
-            from agentkit.models.factory import shared_embeddings
+    def _steering_for(self, model: BaseChatModel) -> Steering:
+        """Small-model steering for a small model, none for others (decided
+        from the model built, whatever built it)."""
+        return steering_for(model, self.settings.steering, self._embeddings, self._own_tools)
 
-            embeddings = shared_embeddings(self.settings)
-        return ToolRouter(embeddings, [*self.tools, final_answer_tool()])
+    def _embeddings(self) -> Embeddings:
+        """The memory's embedder when it has one, else the shared one (tool
+        routing; loading MiniLM takes ~0.3 s)."""
+        embeddings = getattr(self.memory, "embeddings", None)
+        if isinstance(embeddings, Embeddings):
+            return embeddings
+        from agentkit.models.factory import shared_embeddings
+
+        return shared_embeddings(self.settings)
 
     def _load_model(self) -> BaseChatModel:
         from agentkit.models.factory import make_chat_model
@@ -604,37 +602,9 @@ class _Failure:
         self.error = error
 
 
-SMALL_MODEL_ANSWER_CHARS = 300  # a 270M model's longer answers are repetition
-
-
 def _context_size(
     model: BaseChatModel | Callable[[], BaseChatModel] | None, settings: Settings
 ) -> int:
     """The model's context size: its own ``n_ctx`` when it has one, else the setting."""
     n_ctx = getattr(model, "n_ctx", None) if isinstance(model, BaseChatModel) else None
     return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else settings.n_ctx
-
-
-def _switch(setting: str, auto: bool) -> bool:
-    return setting == "on" or (setting == "auto" and auto)
-
-
-def _small_model(
-    model: BaseChatModel | Callable[[], BaseChatModel] | None, settings: Settings
-) -> bool:
-    """Whether the model is a small in-process GGUF (steering helps it). A
-    model object that is not ours (a scripted test model, a hosted API) is
-    not inspected and counts as large."""
-    from agentkit.models.factory import SMALL_MODEL_PARAMS, is_small_model
-
-    if model is None or (callable(model) and not isinstance(model, BaseChatModel)):
-        return is_small_model(settings)
-    path = getattr(model, "model_path", None)
-    if not isinstance(path, str):
-        return False
-    from agentkit.models.resolve import read_gguf_info
-
-    try:
-        return 0 < read_gguf_info(Path(path)).n_params < SMALL_MODEL_PARAMS
-    except AgentkitError:
-        return False

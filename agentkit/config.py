@@ -114,12 +114,73 @@ class HookConfig(BaseModel):
     timeout_s: float = Field(10.0, gt=0, description="Killed after this long: an error.")
 
 
+class SteeringSettings(BaseModel):
+    """``[steering]``: small-model steering (agentkit.steering). Off for
+    capable models, which get the framework without these workarounds."""
+
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="auto: on for small in-process models (under 2B parameters, read from the "
+        "model actually loaded), off for others; on / off: always / never.",
+    )
+    tool_routing: bool = Field(True, description="Offer only the tools closest to the task.")
+    routing_top_k: int = Field(4, ge=1, description="How many tools routing offers.")
+    worked_examples: bool = Field(True, description="Show a worked example per offered tool.")
+    example_style: Literal["episodes", "choices"] = Field(
+        "episodes",
+        description="Worked examples as whole episodes (request, call, result, answer) or as "
+        "request -> tool lines.",
+    )
+    grounded_arguments: bool = Field(
+        True,
+        description="Arguments may only take grounded values (paths that exist or that the "
+        "task names, phrases of the task, lines of the named file).",
+    )
+    observation_cue: bool = Field(
+        True, description="After each tool result, a line that makes answering the likely move."
+    )
+    answer_on_repeat: bool = Field(
+        True,
+        description="A call repeating the previous step's successful one asks for the answer.",
+    )
+    answer_max_chars: int = Field(
+        300, ge=20, description="Cap on a small model's final answer (longer is repetition)."
+    )
+    copy_bias: float = Field(
+        2.0,
+        ge=0.0,
+        le=20.0,
+        description="Logit bonus in tool arguments for tokens of the task and the latest result "
+        "(base models only: an instruct model copies by itself).",
+    )
+    avoid_bias: float = Field(
+        4.0,
+        ge=0.0,
+        le=20.0,
+        description="Logit penalty in tool arguments for words only the worked examples use.",
+    )
+
+
+# Flat settings that moved into [steering] (an old agentkit.toml names them).
+MOVED_TO_STEERING = {
+    "tool_routing": "tool_routing",
+    "tool_routing_top_k": "routing_top_k",
+    "worked_examples": "worked_examples",
+    "example_style": "example_style",
+    "grounded_arguments": "grounded_arguments",
+    "copy_bias": "copy_bias",
+    "avoid_bias": "avoid_bias",
+}
+
+
 class Settings(BaseSettings):
     """Every agentkit setting. Field names are the TOML keys; the environment
     variable is ``AGENTKIT_`` + the name in upper case."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",  # AGENTKIT_STEERING__MODE=off
         extra="forbid",
         validate_default=True,
     )
@@ -180,29 +241,9 @@ class Settings(BaseSettings):
         "signatures",
         description="How tools are described to the model: a signature line each, or JSON schemas.",
     )
-    tool_routing: Literal["auto", "on", "off"] = Field(
-        "auto",
-        description="Offer only the tools closest to the task (auto: on for small models).",
-    )
-    tool_routing_top_k: int = Field(4, ge=1, description="How many tools routing offers.")
-    worked_examples: Literal["auto", "on", "off"] = Field(
-        "auto",
-        description="Show a worked example per offered tool (auto: on for small models).",
-    )
-    example_style: Literal["episodes", "choices"] = Field(
-        "episodes",
-        description="Worked examples as whole episodes (request, call, result, answer) or as "
-        "request -> tool lines.",
-    )
-    grounded_arguments: bool = Field(
-        True, description="Path arguments may only name files that exist (or the task names)."
-    )
-    copy_bias: float | None = Field(
-        None,
-        ge=0.0,
-        le=20.0,
-        description="Logit bonus in tool arguments for tokens of the task and the latest "
-        "result (unset: 2 for base models (no chat template) under 2B parameters, else 0).",
+    steering: SteeringSettings = Field(
+        default_factory=SteeringSettings,
+        description="Small-model steering ([steering] table; see docs/small-models.md).",
     )
     auto_call_bias: float | None = Field(
         None,
@@ -210,13 +251,6 @@ class Settings(BaseSettings):
         le=30.0,
         description="tool_choice='auto': lean towards a call after a user message and towards "
         "a text answer after a tool result (unset: 8 for models under 2B parameters, else 0).",
-    )
-    avoid_bias: float | None = Field(
-        None,
-        ge=0.0,
-        le=20.0,
-        description="Logit penalty in tool arguments for words that only the worked examples "
-        "or tool instructions use (unset: 4 for models under 2B parameters, else 0).",
     )
     max_steps: int = Field(12, ge=1, description="Agent steps before a run stops.")
     max_run_tokens: int = Field(20000, ge=1, description="Generated-token budget for one run.")
@@ -480,6 +514,12 @@ def _describe_validation_error(err: ValidationError, config_file: Path | None) -
     key = ".".join(str(part) for part in first["loc"]) or "settings"
     if first["type"] == "extra_forbidden":
         where = f" in {config_file}" if config_file else ""
+        if key in MOVED_TO_STEERING:
+            return (
+                f"setting '{key}'{where} moved to the [steering] table: write "
+                f"'{MOVED_TO_STEERING[key]}' under [steering] (env: "
+                f"{ENV_PREFIX}STEERING__{MOVED_TO_STEERING[key].upper()})"
+            )
         return f"unknown setting '{key}'{where}; `agentkit config show` lists the valid ones"
     return f"invalid setting '{key}': {first['msg']}"
 

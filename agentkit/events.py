@@ -34,6 +34,10 @@ SideEffect = Literal["read", "write", "exec", "network"]
 SIDE_EFFECTS: tuple[SideEffect, ...] = ("read", "write", "exec", "network")
 DangerLevel = Literal["safe", "unknown", "dangerous", "destructive"]
 PolicyAction = Literal["allow", "ask", "deny"]
+# The synthetic tool the agent's model calls to finish (never executed), and
+# the result the transcript shows for it.
+FINAL_ANSWER_TOOL = "final_answer"
+FINISHED_NOTE = "ok: finished"
 
 
 class ToolPreview(TypedDict, total=False):

@@ -27,6 +27,9 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field, PrivateAttr
 
+from agentkit.models.hints import ALL_HINTS, DecodeHints, HintKind
+from agentkit.models.profile import CAPABLE, ModelProfile
+
 ScriptItem = AIMessage | str | BaseModel | dict[str, Any] | Callable[[list[BaseMessage]], Any]
 
 _ids = itertools.count(1)
@@ -95,6 +98,9 @@ class ScriptedChatModel(BaseChatModel):
     """Sleep this long per call, to stand in for model time."""
     chunk_size: int = 4
     """Characters per streamed token."""
+    small: bool = False
+    """Report itself as a small base model (270M parameters), so the agent
+    steers it as it steers the bundled model (steering's logic over a script)."""
 
     _position: int = PrivateAttr(default=0)
     _structured_position: int = PrivateAttr(default=0)
@@ -102,6 +108,7 @@ class ScriptedChatModel(BaseChatModel):
     _tool_choices: list[Any] = PrivateAttr(default_factory=list)
     _bound_tool_names: list[list[str]] = PrivateAttr(default_factory=list)
     _last_prompt_words: list[str] = PrivateAttr(default_factory=list)
+    _hints: list[DecodeHints | None] = PrivateAttr(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
@@ -125,6 +132,19 @@ class ScriptedChatModel(BaseChatModel):
     @property
     def calls_made(self) -> int:
         return len(self._prompts)
+
+    @property
+    def hints(self) -> list[DecodeHints | None]:
+        """The decoding hints of every call made through ``bind_tools``
+        (recorded, not applied: the script decides the reply)."""
+        return self._hints
+
+    def agentkit_profile(self) -> ModelProfile:
+        return ModelProfile(n_params=270_000_000, base=True) if self.small else CAPABLE
+
+    @property
+    def supported_hints(self) -> frozenset[HintKind]:
+        return ALL_HINTS
 
     # --- LangChain interface --------------------------------------------------
     def bind_tools(
@@ -169,6 +189,7 @@ class ScriptedChatModel(BaseChatModel):
         if "agentkit_tools" in kwargs:
             self._bound_tool_names.append(list(kwargs["agentkit_tools"]))
             self._tool_choices.append(kwargs.get("tool_choice"))
+            self._hints.append(kwargs.get("hints"))
         item = self._next_item(bool(kwargs.get("agentkit_structured")))
         if callable(item) and not isinstance(item, BaseModel | AIMessage):
             item = item(list(messages))

@@ -28,8 +28,8 @@ import numpy as np
 from agentkit.bench.core import percentile
 from agentkit.bench.rag import add_synthetic_chunks, sentences, time_queries
 from agentkit.config import load_settings
-from agentkit.memory.convert import bundled_gguf_path
-from agentkit.memory.embedder import LlamaEmbedder
+from agentkit.models.embedder import LlamaEmbedder
+from agentkit.models.minilm import bundled_gguf_path
 
 
 def timed(fn: Callable[[], object], repeat: int = 1) -> float:

@@ -4,7 +4,8 @@
                         │                                ├─→ plan     (replan)
                         └─→ finish ←─────────────────────┴─→ finish   (done / limit)
 
-- **plan**: retrieves context (memories, documents) and asks the model for a
+- **plan**: retrieves context (memories, documents), routes the task (which
+  tools to offer; steering, small models only) and asks the model for a
   short numbered plan as structured output.
 - **act**: the model picks tool calls, or the synthetic ``final_answer`` tool.
   With ``tool_choice="any"`` a constrained model can only produce a valid
@@ -17,13 +18,14 @@
 - **observe**: advances the plan; continue, replan, or finish.
 - **finish**: the final answer, or the reason the run stopped.
 
-Build it with :func:`build_agent_graph`, or assemble your own graph from the
-methods of :class:`AgentNodes` and the routers.
+The nodes are the methods of :class:`AgentNodes`; one act step's pieces are
+in :mod:`.acting`, the approval node's in :mod:`.approving`, running a call
+in :mod:`.execution`. Build the graph with :func:`build_agent_graph`, or
+assemble your own from the nodes and the routers.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolCall
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
@@ -39,61 +41,62 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StreamWriter, interrupt
 
-from agentkit.approvals.always import always_options, pattern_rule
-from agentkit.approvals.decisions import call_signature, parse_decisions
+from agentkit.approvals.decisions import parse_decisions
 from agentkit.approvals.policy import Policy
-from agentkit.approvals.untrusted import Provenance
 from agentkit.errors import AgentkitError
 from agentkit.events import (
     ApprovalRequest,
-    Approve,
     ContextEvent,
     ContextItem,
     Decision,
     Edit,
     ErrorEvent,
     FinalEvent,
-    HookRecord,
     PlanEvent,
     PlanStep,
-    ToolCallProposed,
     add_usage,
 )
 from agentkit.graphs import prompts as P
-from agentkit.graphs.calls import (
-    CallOutcome,
-    decide,
-    pending_signature,
-    propose,
-    provenance,
-    saved_decision,
-    unparseable,
+from agentkit.graphs.acting import (
+    announce,
+    answer_update,
+    ask_for_plan,
+    call_model,
+    pending_calls,
+    plan_note,
+    repeats_a_success,
+    step_view,
 )
+from agentkit.graphs.approving import (
+    approval_request,
+    decisions_of,
+    edited_call,
+    remember_always,
+)
+from agentkit.graphs.calls import pending_signature
 from agentkit.graphs.compaction import Compaction, prompt_chars
-from agentkit.graphs.control_steps import ControlSteps, current_mode
+from agentkit.graphs.execution import CallRunner, blocked_after
 from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
-from agentkit.graphs.state import AgentState, PendingCall, PlanNote
-from agentkit.graphs.steering import Steering, copy_text, must_call, tidy_answer
+from agentkit.graphs.state import AgentState, PendingCall, PlanNote, SummaryNote
 from agentkit.graphs.support import (
-    PlanOutput,
     close_calls,
     close_unanswered,
     configurable,
+    current_mode,
     current_thread_id,
-    current_workspace,
     final_answer_tool,
     fresh_run_fields,
     last_ai_id,
-    normalise_reply,
-    reply_text,
     reply_usage,
 )
-from agentkit.hooks import HookSet, event_of
-from agentkit.modes import DEFAULT_MODE, PLAN_MODE_NOTE, read_only
-from agentkit.tools.base import danger_of, preview_of, side_effects_of
-from agentkit.tools.registry import call_target
+from agentkit.hooks import HookSet
+from agentkit.models.profile import model_profile
+from agentkit.modes import PLAN_MODE_NOTE, read_only
+from agentkit.steering import NoSteering, Steering
+
+SteeringFactory = Callable[[BaseChatModel], Steering]
 
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 
@@ -118,7 +121,7 @@ class Limits:
 
 
 @dataclass
-class AgentNodes(ControlSteps):
+class AgentNodes:
     """The node functions, sharing their dependencies. Every method takes the
     state and returns a partial update, so any of them can be reused in a
     user-built ``StateGraph(AgentState)``."""
@@ -132,16 +135,17 @@ class AgentNodes(ControlSteps):
     memory: ContextSource | None = None
     prompts: P.Prompts = field(default_factory=P.Prompts)
     limits: Limits = field(default_factory=Limits)
-    planning: bool = True
+    planning: bool | None = True
+    """Ask for a plan first; None: unless the model is small (its plans were noise)."""
     context_k: int = 4
     tool_choice: str | Callable[[AgentState], str] = "any"
     """``any``: every act step is a tool call (``final_answer`` included), so a
     constrained model always produces a valid action. ``auto`` lets the model
     answer in plain text. A callable picks per step (e.g. a scripted run that
     forces ``read_file`` first)."""
-    steering: Steering = field(default_factory=Steering)
-    """Tool routing, worked examples, grounded arguments, the observation cue
-    and answer-on-repeat (see :mod:`.steering`)."""
+    steering: Steering | SteeringFactory = field(default_factory=NoSteering)
+    """Small-model steering (agentkit.steering), or a factory that picks it
+    from the model once it is built (``agentkit.steering.steering_for``)."""
     hooks: HookSet = field(default_factory=HookSet)
     """``before_tool`` / ``after_tool`` hooks (see :mod:`agentkit.hooks`)."""
     compaction: Compaction | None = None
@@ -156,8 +160,9 @@ class AgentNodes(ControlSteps):
 
     def __post_init__(self) -> None:
         self.bind_tools(self.tools)
-        self._final_tool = final_answer_tool(self.steering.answer_max_chars)
         self.gate = CallGate(self.policy, self.hooks, str(self.workspace or ""))
+        self.runner = CallRunner(self.ledger, self.hooks, self.files, self.workspace)
+        self._steering: Steering | None = None
 
     def bind_tools(self, tools: Sequence[BaseTool]) -> None:
         """Use ``tools`` from the next step on (e.g. the same tools bound to
@@ -174,6 +179,25 @@ class AgentNodes(ControlSteps):
             self.model = self.model()
         return self.model
 
+    @property
+    def active_steering(self) -> Steering:
+        """The steering in use, decided once from the model actually built."""
+        if self._steering is None:
+            chosen = self.steering
+            self._steering = chosen(self.chat_model) if callable(chosen) else chosen
+            self._final_tool = final_answer_tool(self._steering.answer_max_chars)
+        return self._steering
+
+    @property
+    def final_tool(self) -> BaseTool:
+        self.active_steering  # noqa: B018 - decides the answer bound
+        return self._final_tool
+
+    def plans(self) -> bool:
+        if self.planning is None:
+            return not model_profile(self.chat_model).small
+        return self.planning
+
     # --- plan ------------------------------------------------------------------
     def plan(self, state: AgentState) -> AgentState:
         emit = get_stream_writer()
@@ -187,27 +211,12 @@ class AgentNodes(ControlSteps):
             stale = close_unanswered(state.get("messages", []), P.SUPERSEDED_NOTE)
             update["messages"] = [*stale, HumanMessage(task)] if task else stale
             update["context"] = self._retrieve(task, emit)
-            route = self.steering.route(task, self.tools)
-            update["offered_tools"], update["tool_bias"] = route.offered, route.bias
-            update["later_tool_bias"] = route.later
-        context: list[ContextItem] = update.get("context", state.get("context", []))
+            update["route"] = self.active_steering.route(task, self.tools)
         steps: list[str] = [task] if task else []
-        if self.planning and task:
+        if task and self.plans():
             start = time.perf_counter()
-            instructions = self.prompts.replan if replanning else self.prompts.plan
-            system = "\n\n".join(
-                s for s in (self.prompts.system, P.render_context(context), instructions) if s
-            )
-            window = Compaction.window(state).get("messages", [])
-            history = list(window) if replanning else [HumanMessage(task)]
-            try:
-                result = self.chat_model.with_structured_output(PlanOutput).invoke(
-                    [SystemMessage(system), *history]
-                )
-                parsed = PlanOutput.model_validate(result)
-                steps = [s.strip() for s in parsed.steps if s.strip()][:5] or steps
-            except (ValueError, TypeError) as err:  # unparseable plan: model-caused
-                emit(ErrorEvent(message=f"plan not usable ({err}); using the task as the plan"))
+            context = update.get("context", state.get("context", []))
+            steps = ask_for_plan(self.chat_model, self.prompts, context, state, emit) or steps
             run_usage = update.get("usage", state.get("usage"))  # a new task starts from zero
             update["usage"] = add_usage(run_usage, {"model_seconds": time.perf_counter() - start})
         plan = [
@@ -238,7 +247,7 @@ class AgentNodes(ControlSteps):
         emit = get_stream_writer()
         choice = self.tool_choice(state) if callable(self.tool_choice) else self.tool_choice
         offered = self.offered_tools(state, choice)
-        note = self.plan_note(state)
+        note = plan_note(state)
         prompt = self.act_prompt(state, note, offered)
         summary = self._compact_if_due(state, prompt, offered)
         if summary is not None:
@@ -246,10 +255,10 @@ class AgentNodes(ControlSteps):
             prompt = self.act_prompt(state, note, offered)
         start = time.perf_counter()
         try:
-            response = self._call_model(prompt, offered, choice, state)
-            if self._repeats_a_success(response, state):
+            response = self._call(prompt, offered, choice, state, note)
+            if self.active_steering.answer_on_repeat and repeats_a_success(response, state):
                 # The model asks for what it just got: it is done. Ask for the answer.
-                response = self._call_model(prompt, offered, P.FINAL_ANSWER_TOOL, state)
+                response = self._call(prompt, offered, P.FINAL_ANSWER_TOOL, state, note)
         except AgentkitError as err:  # e.g. context window exceeded
             return {"status": "stopped", "stop_reason": f"model error: {err}", "pending": []}
         seconds = time.perf_counter() - start
@@ -269,23 +278,11 @@ class AgentNodes(ControlSteps):
             update["summaries"] = [summary]
         final = next((c for c in response.tool_calls if c["name"] == P.FINAL_ANSWER_TOOL), None)
         if final is not None or not (response.tool_calls or response.invalid_tool_calls):
-            return {**update, **self._answer(response, final, state)}
-        pending = self._pending_calls(response, state)
-        hook_log: list[HookRecord] = [h for p in pending for h in p.pop("hooks", [])]
-        for entry in hook_log:
-            emit(event_of(entry))
+            return {**update, **answer_update(response, final, state, self.active_steering)}
+        pending = pending_calls(response, state, self.tools_by_name, self.policy, self.gate)
+        hook_log = announce(pending, emit)
         if hook_log:
             update["hook_log"] = hook_log
-        for p in pending:
-            emit(
-                ToolCallProposed(
-                    call_id=p["call_id"],
-                    tool=p["tool"],
-                    args=p["args"],
-                    side_effects=p["side_effects"],
-                    policy="deny" if p["verdict"] == "invalid" else p["verdict"],
-                )
-            )
         signatures = sorted(pending_signature(p) for p in pending)
         repeats = state.get("repeats", 0) + 1 if signatures == state.get("last_signatures") else 0
         update.update(last_signatures=signatures, repeats=repeats)
@@ -300,69 +297,24 @@ class AgentNodes(ControlSteps):
             }
         return {**update, "messages": [response], "pending": pending}
 
-    def _answer(self, response: AIMessage, final: ToolCall | None, state: AgentState) -> AgentState:
-        """The model finished (``final_answer`` or plain text); an empty answer
-        is a model error, fed back so it tries again."""
-        answer = tidy_answer(
-            str(final["args"].get("answer", "")) if final else reply_text(response)
-        )
-        if not answer.strip():
-            return {
-                "messages": [
-                    response,
-                    *close_calls(response, "error: empty answer"),
-                    HumanMessage(P.EMPTY_REPLY_NOTE),
-                ],
-                "pending": [],
-                "consecutive_errors": state.get("consecutive_errors", 0) + 1,
-            }
-        return {
-            "messages": [response, *close_calls(response, P.FINISHED_NOTE)],
-            "answer": answer,
-            "pending": [],
-            "status": "finished",
-        }
-
-    def _pending_calls(self, response: AIMessage, state: AgentState) -> list[PendingCall]:
-        blocked, thread_id, workspace = (
-            state.get("blocked", {}),
-            current_thread_id(),
-            current_workspace(),
-        )
-        seen = None
-        if self.policy.untrusted_content != "off" and any(
-            side_effects_of(self.tools_by_name[c["name"]]) - {"read"}
-            for c in response.tool_calls
-            if c["name"] in self.tools_by_name
-        ):  # what the model has read, and from whom
-            seen = Provenance.of(
-                state.get("messages", []),
-                self.tools_by_name,
-                state.get("task", ""),
-                state.get("context", []),
-            )
-        mode = current_mode()
-        checked = [
-            propose(
-                c,
-                self.tools_by_name,
-                self.policy,
-                blocked,
-                thread_id,
-                seen,
-                workspace,
-                gate=self.gate,
-                mode=mode,
-            )
-            for c in response.tool_calls
-        ]
-        return checked + [unparseable(c) for c in response.invalid_tool_calls]
+    def _call(
+        self,
+        prompt: list[AnyMessage],
+        offered: Sequence[BaseTool],
+        choice: str,
+        state: AgentState,
+        note: PlanNote | None,
+    ) -> AIMessage:
+        tools = [*offered, self.final_tool]
+        steering = self.active_steering
+        return call_model(self.chat_model, prompt, tools, choice, steering, step_view(state, note))
 
     def offered_tools(self, state: AgentState, choice: str = "any") -> list[BaseTool]:
-        """The tools this run offers (routed when the plan node routed), plus
-        a tool ``choice`` names, in their original order. In plan mode only
+        """The tools this run offers (routed when steering routed), plus a
+        tool ``choice`` names, in their original order. In plan mode only
         read-only tools are offered."""
-        names = set(state.get("offered_tools") or self.tools_by_name) | {choice}
+        route = state.get("route")
+        names = set(route["offered"] if route else self.tools_by_name) | {choice}
         planning = current_mode() == "plan"
         return [t for t in self.tools if t.name in names and not (planning and not read_only(t))]
 
@@ -380,53 +332,37 @@ class AgentNodes(ControlSteps):
         ]
         system = "\n\n".join(p for p in parts if p)
         tools = self.offered_tools(state) if offered is None else offered
-        window = Compaction.window(state)
-        return self.steering.act_prompt(system, window, tools, Compaction.shift(note, state))
+        return self.active_steering.prompt(system, step_view(state, note), tools)
 
-    def _call_model(
-        self, prompt: list[AnyMessage], offered: Sequence[BaseTool], choice: str, state: AgentState
-    ) -> AIMessage:
-        model = self.chat_model
-        extra: dict[str, object] = {}
-        if getattr(model, "supports_arg_choices", False):
-            required = must_call(state, offered) if choice == "any" else None
-            if required is not None:
-                # The task still asks for an action (the prompt, and its KV
-                # cache, stay the same: only the grammar names the tool).
-                choice = required
-            extra["arg_choices"] = self.steering.arg_choices(offered, state)
-            extra["copy_from"] = copy_text(state)
-            if self.steering.worked_examples:
-                extra["avoid_from"] = self.steering.example_words(state.get("task", ""), offered)
-            bias = self.steering.step_bias(state, offered)
-            if bias:
-                extra["tool_bias"] = bias
-        bound = model.bind_tools([*offered, self._final_tool], tool_choice=choice, **extra)
-        return normalise_reply(bound.invoke(prompt))
-
-    def _repeats_a_success(self, response: AIMessage, state: AgentState) -> bool:
-        """Whether ``response`` proposes exactly the calls of the previous step,
-        and those all succeeded."""
-        if not self.steering.answer_on_repeat or not response.tool_calls:
-            return False
-        if any(c["name"] == P.FINAL_ANSWER_TOOL for c in response.tool_calls):
-            return False
-        signatures = sorted(call_signature(c["name"], c["args"]) for c in response.tool_calls)
-        return signatures == state.get("last_signatures") and bool(state.get("last_succeeded"))
-
-    @staticmethod
-    def plan_note(state: AgentState) -> PlanNote | None:
-        """A note for the act prompt when the plan differs from the last one shown."""
-        plan = state.get("plan", [])
-        if len(plan) < 2:
-            # A one-step plan is the request itself: repeating it (with a
-            # "[x]" once done) only gives a small model more text to copy.
+    # --- compaction --------------------------------------------------------------
+    def _compact_if_due(
+        self, state: AgentState, prompt: list[AnyMessage], offered: Sequence[BaseTool]
+    ) -> SummaryNote | None:
+        """A summary of the older turns when ``prompt`` would pass the
+        compaction threshold (and its event), else None."""
+        if self.compaction is None:
             return None
-        text = P.render_plan(plan)
-        notes = state.get("plan_notes", [])
-        if not text or (notes and notes[-1]["text"] == text):
+        before = self.compaction.estimate(prompt, state, offered)
+        if not self.compaction.due(before):
             return None
-        return PlanNote(after=len(state.get("messages", [])), text=text)
+        return self.compact(state, "auto", before, offered)
+
+    def compact(
+        self,
+        state: AgentState,
+        trigger: str = "manual",
+        tokens_before: int | None = None,
+        offered: Sequence[BaseTool] | None = None,
+    ) -> SummaryNote | None:
+        """Summarise ``state``'s older turns (None when there is nothing to
+        summarise); emits a :class:`~agentkit.events.CompactionEvent` inside
+        a run. ``Agent.compact`` calls it outside one."""
+        tools = self.offered_tools(state) if offered is None else offered
+        compaction = self.compaction or Compaction()
+        return compaction.summarise_state(
+            self.chat_model, state, lambda s: self.act_prompt(s, None, tools), trigger,
+            tokens_before, tools,
+        )  # fmt: skip
 
     # --- approve ---------------------------------------------------------------
     def approve(self, state: AgentState) -> AgentState:
@@ -449,7 +385,7 @@ class AgentNodes(ControlSteps):
             for p in asking:
                 answer = round_answers.get(p["call_id"])
                 if isinstance(answer, Edit):
-                    p, answer = self._edited(p, answer)
+                    p, answer = edited_call(self.gate, self.tools_by_name[p["tool"]], p, answer)
                     pending[p["call_id"]] = p
                     if answer is None:
                         again.append(p)
@@ -457,98 +393,26 @@ class AgentNodes(ControlSteps):
                 if answer is not None:
                     answers[p["call_id"]] = answer
             asking = again
-        for p in pending.values():
-            answer = answers.get(p["call_id"])
-            if isinstance(answer, Approve) and answer.always and p["verdict"] == "ask":
-                self.policy.add_always_allow(
-                    p["tool"],
-                    **pattern_rule(p["args"], answer.always_pattern),
-                    scope=answer.always,
-                    thread_id=current_thread_id(),
-                    workspace=current_workspace(),
-                )
-        now = time.time()
-        decisions = []
-        for p in pending.values():
-            answer = answers.get(p["call_id"])
-            stamp = provenance(p, answer, stamps.get(p["call_id"]), now)
-            decisions.append({**decide(p, answer), **stamp})
-        return {"decisions": decisions}
+        remember_always(self.policy, pending.values(), answers)
+        return {"decisions": decisions_of(pending.values(), answers, stamps)}
 
     def approval_request(self, p: PendingCall) -> ApprovalRequest:
         """A call the policy asks about, as the human sees it."""
-        tool = self.tools_by_name[p["tool"]]
-        schema = tool.tool_call_schema
-        notes = []
-        if p.get("original_args"):
-            notes.append(f"arguments changed from {json.dumps(p['original_args'])[:200]}")
-        if "exec" in side_effects_of(tool):
-            notes.append(
-                "rewind cannot undo what a command changes"
-                + (
-                    "; the tracked files of the git work tree are snapshotted before it runs"
-                    if self.files is not None and self.files.git_snapshots
-                    else ""
-                )
-            )
-        return ApprovalRequest(
-            call_id=p["call_id"],
-            tool=p["tool"],
-            args=p["args"],
-            side_effects=p["side_effects"],
-            danger=danger_of(tool, p["args"]),
-            preview=preview_of(tool, p["args"]),
-            args_schema=schema.model_json_schema() if isinstance(schema, type) else dict(schema),
-            reason=p["reason"],
-            mode=p.get("mode", DEFAULT_MODE),
-            rule_id=p.get("rule_id"),
-            always_options=always_options(tool, p["args"]),
-            notes=notes,
-            workspace=current_workspace() or "",
-            target=call_target(tool, p["args"]),
-        )
+        return approval_request(self.tools_by_name[p["tool"]], p, self.files)
 
     # --- execute ---------------------------------------------------------------
     def execute(self, state: AgentState) -> AgentState:
-        emit = get_stream_writer()
         thread_id = current_thread_id() or ""
         key_prefix = f"{thread_id}/{last_ai_id(state.get('messages', []))}"
-        pending = {p["call_id"]: p for p in state.get("pending", [])}
-        outcomes: list[CallOutcome] = []
-        hook_log: list[HookRecord] = []
-        for saved in state.get("decisions", []):
-            d = saved_decision(saved)
-            p = pending[d["call_id"]]
-            if "status" in d:
-                outcome = CallOutcome(
-                    p["call_id"],
-                    p["tool"],
-                    d["args"],
-                    d["status"],
-                    d.get("output", ""),
-                    feedback=d.get("feedback", ""),
-                )
-            else:
-                key = f"{key_prefix}/{p['call_id']}"
-                outcome, records = self._run(key, thread_id, p, d["args"])
-                for entry in records:
-                    emit(event_of(entry))
-                hook_log += records
-            emit(outcome.event())
-            outcomes.append(outcome)
-        blocked = dict(state.get("blocked", {}))
-        for outcome in outcomes:
-            why = outcome.block_reason()
-            if pending.get(outcome.call_id, {}).get("decided_by") == "mode":
-                why = None  # the mode can change (an approved plan): it may run then
-            if why:  # the repeated-call detector refuses this exact call from now on
-                blocked[call_signature(outcome.tool, outcome.args)] = why
+        outcomes, hook_log = self.runner.run_decisions(
+            self.tools_by_name, state, thread_id, key_prefix, get_stream_writer()
+        )
         all_failed = bool(outcomes) and all(o.failed for o in outcomes)
         update: AgentState = {
             "last_succeeded": bool(outcomes) and not any(o.failed for o in outcomes),
             "messages": [o.message() for o in outcomes],
             "tool_log": [o.record() for o in outcomes],
-            "blocked": blocked,
+            "blocked": blocked_after(outcomes, state),
             "pending": [],
             "decisions": [],
             "consecutive_errors": state.get("consecutive_errors", 0) + 1 if all_failed else 0,

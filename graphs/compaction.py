@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
@@ -39,8 +39,10 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.tools import BaseTool
+from langgraph.config import get_stream_writer
 
 from agentkit.errors import AgentkitError
+from agentkit.events import CompactionEvent
 from agentkit.graphs import prompts as P
 from agentkit.graphs.state import AgentState, PlanNote, SummaryNote
 from agentkit.graphs.support import reply_text
@@ -179,6 +181,45 @@ class Compaction:
             tokens_after=0,
             trigger=trigger,
         )
+
+    def summarise_state(
+        self,
+        model: BaseChatModel,
+        state: AgentState,
+        prompt_for: Callable[[AgentState], list[AnyMessage]],
+        trigger: str = "manual",
+        tokens_before: int | None = None,
+        tools: Sequence[BaseTool] = (),
+    ) -> SummaryNote | None:
+        """:meth:`compact` ``state`` and measure the act prompt before
+        (``prompt_for(state)``) and after; emits a
+        :class:`~agentkit.events.CompactionEvent` inside a run."""
+        if tokens_before is None:
+            tokens_before = self.estimate(prompt_for(state), state, tools)
+        start = time.perf_counter()
+        summary = self.compact(model, state, trigger, tokens_before)
+        if summary is None:
+            return None
+        compacted: AgentState = {
+            **state,
+            "summaries": [*state.get("summaries", []), summary],
+            "prompt_tokens": 0,
+        }
+        summary["tokens_after"] = self.estimate(prompt_for(compacted), compacted, tools)
+        event = CompactionEvent(
+            summarized=summary["upto"],
+            kept=len(state.get("messages", [])) - summary["upto"],
+            tokens_before=tokens_before,
+            tokens_after=summary["tokens_after"],
+            seconds=round(time.perf_counter() - start, 3),
+            summary=summary["summary"],
+            trigger="manual" if trigger == "manual" else "auto",
+        )
+        try:
+            get_stream_writer()(event)
+        except RuntimeError:  # outside a run
+            pass
+        return summary
 
     def summarise(self, model: BaseChatModel, previous: str, older: Sequence[AnyMessage]) -> str:
         """The model's summary of ``previous`` and ``older`` (a plain list of

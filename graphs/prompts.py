@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from agentkit.events import FINAL_ANSWER_TOOL as FINAL_ANSWER_TOOL
+from agentkit.events import FINISHED_NOTE as FINISHED_NOTE
 from agentkit.events import ContextItem, PlanStep
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -23,18 +25,6 @@ REPLAN_INSTRUCTIONS = (
     "that uses what the observations above show."
 )
 
-FINAL_ANSWER_TOOL = "final_answer"
-# Requests answered without any tool: tool routing ranks final_answer by them.
-DIRECT_REQUESTS = (
-    "Say hi to Tom.",
-    "Reply with the word yes.",
-    "My name is Ana. What is my name?",
-    "Repeat after me: it is sunny today.",
-    "Just say OK.",
-    "Thank you, that's all!",
-    "Which number is bigger, 7 or 3?",
-    "Give me a one-word answer: is ice cold?",
-)
 FINAL_ANSWER_DESCRIPTION = "Finish the task and give the answer to the user."
 
 REJECTED_NOTE = (
@@ -47,13 +37,6 @@ BLOCKED_REPEAT_NOTE = (
 )
 EMPTY_REPLY_NOTE = "error: your reply was empty. Call a tool, or call final_answer with the answer."
 SUPERSEDED_NOTE = "Not run: the user gave a new task instead of deciding on this call."
-FINISHED_NOTE = "ok: finished"
-# After each observation: a small model's likeliest next move should be to
-# answer from it, not to repeat the call.
-OBSERVATION_CUE = "If this result answers the task, call final_answer with the answer now."
-# Instead, when the task asks for more than this step did ("Read numbers.txt
-# and multiply the two numbers"): the request still to do.
-NEXT_REQUEST_CUE = "Next: {request}"
 DENIED_NOTE = "Not run: denied by policy ({reason})."
 INTERRUPTED_NOTE = (
     "Not run again: the process stopped while this call was running, so it may "
@@ -63,8 +46,11 @@ INTERRUPTED_NOTE = (
 
 @dataclass(frozen=True)
 class Prompts:
-    """Every text the graph puts in front of the model; pass your own to
-    :func:`agentkit.graphs.build_agent_graph` or ``Agent(system_prompt=...)``."""
+    """The instructions the graph gives the model (the system prompt and the
+    planning requests); pass your own to :class:`~agentkit.graphs.AgentNodes`
+    or ``Agent(system_prompt=...)``. The notes the loop writes into tool
+    results (rejected, denied, blocked, ...) are this module's constants;
+    small-model cues and worked examples belong to agentkit.steering."""
 
     system: str = DEFAULT_SYSTEM_PROMPT
     plan: str = PLAN_INSTRUCTIONS

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
@@ -27,6 +28,7 @@ from agentkit.checkpoint import POSTGRES_SCHEMES
 from agentkit.config import Settings, load_settings
 from agentkit.graphs.agent_graph import AgentNodes, Limits, build_agent_graph
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
+from agentkit.steering import Steering
 
 
 def _ledger(settings: Settings) -> CallLedger:
@@ -46,19 +48,26 @@ def build_server_graph(
     """The standard agent graph without a checkpointer. ``node_overrides``
     replace :class:`AgentNodes` fields (``model=``, ``tools=`` ... in tests)."""
     from agentkit.approvals.policy import Policy
-    from agentkit.models.factory import make_chat_model
+    from agentkit.models.factory import make_chat_model, shared_embeddings
+    from agentkit.steering import steering_for
     from agentkit.tools import all_tools
 
     settings = settings or load_settings()
+    # every tool: the policy makes the ones with side effects wait for approval
+    tools = all_tools(settings)
+
+    def steering(model: BaseChatModel) -> Steering:
+        return steering_for(model, settings.steering, lambda: shared_embeddings(settings), tools)
+
     values: dict[str, object] = {
         "model": lambda: make_chat_model(settings),
-        # every tool: the policy makes the ones with side effects wait for approval
-        "tools": all_tools(settings),
+        "tools": tools,
         "policy": Policy.from_settings(settings),
         "ledger": _ledger(settings),
         "limits": Limits(max_steps=settings.max_steps, max_tokens=settings.max_run_tokens),
-        "planning": True,
+        "planning": {"on": True, "off": False}.get(settings.planning),  # auto: None
         "tool_choice": "any",
+        "steering": steering,
     }
     values.update(node_overrides)
     nodes = AgentNodes(**values)

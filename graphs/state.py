@@ -29,6 +29,7 @@ from agentkit.events import (
     ToolOutcome,
     Usage,
 )
+from agentkit.steering import RouteRecord
 
 # The key under which a ``stream_mode="updates"`` chunk carries interrupts,
 # and the pending-write channel a checkpoint keeps them in. LangGraph's own
@@ -143,9 +144,7 @@ class AgentState(TypedDict, total=False):
     blocked: dict[str, str]
     last_signatures: list[str]  # signatures of the previous act step's calls
     last_succeeded: bool  # every call of the previous act step ran and succeeded
-    offered_tools: list[str]  # the tools this run offers the model (routing)
-    tool_bias: dict[str, float]  # routing's prior on the first tool picked
-    later_tool_bias: list[dict[str, float]]  # its prior for the next steps (one per clause)
+    route: RouteRecord  # steering's routing for this run: tools offered, priors per step
     repeats: int  # consecutive act steps proposing the same calls
     consecutive_errors: int
     # this run's calls; a node returns only its new entries

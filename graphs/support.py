@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field, StringConstraints, create_model
 
 from agentkit.events import Usage, add_usage
 from agentkit.graphs import prompts as P
-from agentkit.tools.base import ToolExample, declare
+from agentkit.modes import DEFAULT_MODE, MODE_KEY
+from agentkit.tools.base import declare
 
 PlanStepText = Annotated[str, StringConstraints(min_length=2, max_length=120)]
 
@@ -27,19 +28,17 @@ class PlanOutput(BaseModel):
 
 
 class FinalAnswerArgs(BaseModel):
-    # Bounded so a constrained small model closes the string instead of
-    # rambling to its token limit (a truncated call is invalid). No field
-    # description: base models copy descriptions into the value.
-    answer: str = Field(min_length=1, max_length=800)
+    # No field description: base models copy descriptions into the value.
+    answer: str = Field(min_length=1)
 
 
-def final_answer_tool(max_chars: int = 800) -> BaseTool:
-    """The synthetic tool the model calls to finish; never executed. Its
-    examples are requests answered without any other tool (tool routing
-    compares tasks with them). ``max_chars`` bounds the answer (a small
-    model's answers run on into repetition; theirs are kept shorter)."""
+def final_answer_tool(max_chars: int | None = None) -> BaseTool:
+    """The synthetic tool the model calls to finish; never executed.
+    ``max_chars`` bounds the answer: steering bounds a small model's, so a
+    constrained model closes the string instead of rambling into
+    repetition (a truncated call is invalid); others are unbounded."""
     args: type[BaseModel] = FinalAnswerArgs
-    if max_chars != 800:
+    if max_chars is not None:
         args = create_model(
             "FinalAnswerArgs",
             answer=(str, Field(min_length=1, max_length=max_chars)),
@@ -50,13 +49,26 @@ def final_answer_tool(max_chars: int = 800) -> BaseTool:
         description=P.FINAL_ANSWER_DESCRIPTION,
         args_schema=args,
     )
-    return declare(tool, ["read"], examples=[ToolExample(request=r) for r in P.DIRECT_REQUESTS])
+    return declare(tool, ["read"])
 
 
 def configurable() -> dict[str, object]:
     """The running graph's ``config["configurable"]`` ({} outside a run)."""
     try:
         return dict(get_config().get("configurable", {}))
+    except RuntimeError:
+        return {}
+
+
+def current_mode() -> str:
+    """The permission mode of the running invocation (``default`` outside one)."""
+    return str(configurable().get(MODE_KEY) or DEFAULT_MODE)
+
+
+def configurable_metadata() -> dict[str, object]:
+    """The running node's config metadata (``langgraph_step``, ...; {} outside a run)."""
+    try:
+        return dict(get_config().get("metadata", {}))
     except RuntimeError:
         return {}
 

@@ -122,14 +122,19 @@ def make_agent(
     limits: Limits | None = None,
     durability: str = "sync",
     settings: Settings | None = None,
+    small: bool = False,
     **kwargs: Any,
 ) -> tuple[Agent, ScriptedChatModel, Path]:
     """An agent over SQLite in ``tmp_path/data`` with the counting tools;
-    returns (agent, model, side-effect log)."""
+    returns (agent, model, side-effect log). ``small``: the model reports
+    itself as a small one, so small-model steering applies (without tool
+    routing, which would load the embedder)."""
     data = tmp_path / "data"
     data.mkdir(exist_ok=True)
     log = tmp_path / "side_effects.log"
-    model = ScriptedChatModel(script=list(script), structured=list(structured))
+    model = ScriptedChatModel(script=list(script), structured=list(structured), small=small)
+    if small and settings is None:
+        settings = settings_for(data, steering={"tool_routing": False})
     agent = Agent(
         model=model,
         tools=make_tools(tmp_path, log),

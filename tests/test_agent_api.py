@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 from agentkit.agent import Agent
 from agentkit.events import AgentEvent, Approve, RunResult
 from agentkit.testing import ScriptedChatModel, call, final
+from agentkit.tools.base import side_effects_of
 
 
 def test_zero_argument_agent_is_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -22,9 +23,7 @@ def test_zero_argument_agent_is_lazy(tmp_path: Path, monkeypatch: pytest.MonkeyP
     # no model is loaded until the first run
     assert not hasattr(agent.nodes.model, "invoke")
     assert agent.storage.meta_path == tmp_path / "threads.sqlite"
-    assert all(
-        t.metadata and t.metadata.get("agentkit_side_effects") == ["read"] for t in agent.tools
-    )
+    assert all(side_effects_of(t) == {"read"} for t in agent.tools)
     assert agent.threads.list() == []
     assert agent.policy.evaluate.__self__ is agent.policy
 

@@ -271,9 +271,12 @@ def test_tasks_file_bare_list(tmp_path: Path) -> None:
 def test_run_follows_the_planning_setting(
     env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # auto: no plan call for the small bundled model (its plans were noise
-    # such as "1. ]}, 12345678910..."); --no-plan and "on" still decide.
+    # auto: no plan call for a small model (the bundled one's plans were
+    # noise such as "1. ]}, 12345678910..."), decided from the model built;
+    # --no-plan and "on" still decide.
     monkeypatch.setenv("AGENTKIT_PLANNING", "auto")
+    monkeypatch.setenv("AGENTKIT_STEERING__TOOL_ROUTING", "false")  # no embedder in this test
+    env["model"].small = True
     env["model"].script[:] = [final("hello")]
     out = invoke("run", "say hello")
     assert out.exit_code == 0, out.output

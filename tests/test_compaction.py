@@ -39,7 +39,7 @@ class ProbeArgs(BaseModel):
 
 def probe_tool() -> StructuredTool:
     def probe(page: int) -> str:
-        return f"page {page}: " + " ".join(f"word{page}-{i}" for i in range(30))
+        return f"page {page}: " + " ".join(f"word{page}-{i}" for i in range(45))
 
     tool = StructuredTool.from_function(
         probe, name="probe", description="Read a page.", args_schema=ProbeArgs

@@ -15,8 +15,8 @@ import pytest
 
 from agentkit.config import load_settings
 from agentkit.errors import ModelError
-from agentkit.memory.convert import bundled_gguf_path, bundled_model_zip
-from agentkit.memory.embedder import LlamaEmbedder, embed_texts, embedder_info
+from agentkit.models.embedder import LlamaEmbedder, embed_texts, embedder_info
+from agentkit.models.minilm import bundled_gguf_path, bundled_model_zip
 
 pytestmark = pytest.mark.model
 

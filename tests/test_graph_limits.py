@@ -117,15 +117,16 @@ def test_limits_come_from_settings(tmp_path: Path) -> None:
 
 
 def test_repeating_a_successful_call_asks_for_the_answer(tmp_path: Path) -> None:
-    """The model proposes exactly the call that just succeeded: it is done.
-    The call is not run again; the same prompt is asked for final_answer."""
+    """A small model proposes exactly the call that just succeeded: it is
+    done. The call is not run again; the same prompt is asked for
+    final_answer (small-model steering: answer on repeat)."""
     (tmp_path / "a").write_text("x")
     script = [
         call("read_file", {"path": "a"}, "c1"),
         call("read_file", {"path": "a"}, "c2"),
         final("x"),
     ]
-    agent, model, _ = make_agent(tmp_path, script)
+    agent, model, _ = make_agent(tmp_path, script, small=True)
     result = agent.run("read a")
     assert result.status == "finished" and result.answer == "x"
     assert [c["call_id"] for c in result.tool_calls] == ["c1"]  # ran once

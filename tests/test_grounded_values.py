@@ -1,6 +1,7 @@
 """Grounded values: what a small model's arguments may be, given the task and
-what the run has seen (tools/grounding.py, the calculator's expressions, the
-memory tools' phrases), and how the grammar takes them (models/grammar.py)."""
+what the run has seen (agentkit/steering: grounding, the calculator's
+expressions, the memory tools' phrases), and how the grammar takes them
+(models/grammar.py); a tool with no valid value is never offered unnarrowed."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ from pathlib import Path
 import pytest
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from agentkit.models.grammar import RequiredChoices, json_grammar, with_choices
+from agentkit.models.grammar import ArgChoices, RequiredChoices, json_grammar, with_choices
+from agentkit.steering.arguments import GROUNDED_ARGS, choices
+from agentkit.steering.expressions import expression_choices
+from agentkit.steering.grounding import file_fragments, task_phrases, write_paths
 from agentkit.tools import builtin_tools
-from agentkit.tools.base import choices_of
-from agentkit.tools.calculator import evaluate, expression_choices
-from agentkit.tools.grounding import file_fragments, task_phrases, write_paths
+from agentkit.tools.calculator import evaluate
 from agentkit.tools.memory import short_names
 from agentkit.tools.workspace import Workspace
+
+
+def grounded(tool: object, arg: str, text: str) -> ArgChoices | None:
+    kind = GROUNDED_ARGS.get(tool.name, {}).get(arg)  # type: ignore[attr-defined]
+    return None if kind is None else choices(tool, kind, text)  # type: ignore[arg-type]
 
 
 def matches(pattern: str | list[str] | None, value: str) -> bool:
@@ -45,7 +52,7 @@ def matches(pattern: str | list[str] | None, value: str) -> bool:
 def test_an_expression_is_a_span_of_the_task_or_its_numbers(
     task: str, good: list[str], bad: list[str]
 ) -> None:
-    pattern = expression_choices("expression", task)
+    pattern = expression_choices(task)
     for expression in good:
         assert matches(pattern, expression), expression
         evaluate(expression)
@@ -55,14 +62,13 @@ def test_an_expression_is_a_span_of_the_task_or_its_numbers(
 
 def test_no_number_to_compute_with_means_no_calculator_yet() -> None:
     # "multiply the two numbers in it": the numbers are in the file, not here
-    assert expression_choices("expression", "Read numbers.txt and multiply the two numbers") == []
+    assert expression_choices("Read numbers.txt and multiply the two numbers") == []
     after_read = (
         "Read numbers.txt and multiply the two numbers\nnumbers.txt (lines 1-2 of 2)\n17\n23"
     )
-    pattern = expression_choices("expression", after_read)
+    pattern = expression_choices(after_read)
     assert matches(pattern, "17 * 23")
     assert not matches(pattern, "1 * 2")  # the result header's numbers are not the user's
-    assert expression_choices("other", "add 1 and 2") is None
 
 
 # --- phrases, fragments, destinations ----------------------------------------------------
@@ -103,14 +109,12 @@ def test_a_whole_file_write_goes_to_the_destination_or_a_new_file() -> None:
     assert write_paths("Write a haiku", files) is None
 
 
-def test_small_model_choices_leave_a_capable_model_free(tmp_path: Path) -> None:
+def test_edit_text_choices_come_from_the_named_file(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("alpha\n")
     tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
     task = "Replace alpha with beta in a.txt"
-    assert choices_of(tools["edit_file"], "old_string", task) == ["", "alpha"]
-    assert choices_of(tools["edit_file"], "old_string", task, small_model=False) is None
-    assert choices_of(tools["edit_file"], "path", task, small_model=False) == ["a.txt"]
-    assert choices_of(tools["calculator"], "expression", "hi", small_model=False) is None
+    assert grounded(tools["edit_file"], "old_string", task) == ["", "alpha"]
+    assert grounded(tools["edit_file"], "path", task) == ["a.txt"]
 
 
 def test_citations_are_the_shortest_distinct_tail_of_each_path() -> None:
@@ -135,8 +139,8 @@ def test_a_tool_with_nothing_valid_to_name_leaves_the_grammar(tmp_path: Path) ->
     specs = [_spec(tools, "read_file"), _spec(tools, "calculator")]
     kept = with_choices(specs, {"read_file": {"path": []}})
     assert [t["function"]["name"] for t in kept] == ["calculator"]
-    # never no tool at all
-    assert with_choices(specs[:1], {"read_file": {"path": []}}) == specs[:1]
+    # fail closed: never the unnarrowed tool, even when nothing else is left
+    assert with_choices(specs[:1], {"read_file": {"path": []}}) == []
 
 
 def test_required_choices_and_patterns_must_be_given_in_schema_order(tmp_path: Path) -> None:
@@ -178,11 +182,10 @@ def test_a_small_models_command_is_one_the_task_spells_out(
     task: str, commands: list[str], tmp_path: Path
 ) -> None:
     shell = {t.name: t for t in builtin_tools(workspace=tmp_path)}["shell"]
-    assert choices_of(shell, "command", task) == commands
-    assert choices_of(shell, "command", task, small_model=False) is None
+    assert grounded(shell, "command", task) == commands
 
 
 def test_run_offers_each_prefix_of_the_clause(tmp_path: Path) -> None:
     shell = {t.name: t for t in builtin_tools(workspace=tmp_path)}["shell"]
-    offered = choices_of(shell, "command", "Run echo hello there and tell me what it prints")
+    offered = grounded(shell, "command", "Run echo hello there and tell me what it prints")
     assert offered == ["echo", "echo hello", "echo hello there"]

@@ -19,19 +19,33 @@ PACKAGES = {
     "graphs": "agentkit.graphs",
     "tui": "agentkit.tui",
 }
-# Bottom first. Packages of one layer may import each other.
+# Bottom first. Packages of one layer may import each other; a module
+# belongs to the longest name that prefixes it (agentkit.tools.base is the
+# tool contract, agentkit.tools.files a concrete tool).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("agentkit.errors", "agentkit.events"),
     ("agentkit.config", "agentkit.user_files", "agentkit._llama_compat"),
+    # the model layer: GGUF files, llama.cpp, chat models, embedders
     (
         "agentkit",  # the package itself: prewarm()
         "agentkit.models",
-        "agentkit.memory",
-        "agentkit.tools",
-        "agentkit.approvals",
         "agentkit.testing",
         "agentkit.tracing",
+        "agentkit.hooks",
+        "agentkit.instructions",
     ),
+    ("agentkit.memory",),  # stores over the models' embedders
+    # the tool contract: side effects, protected paths, globs, the workspace
+    (
+        "agentkit.tools.base",
+        "agentkit.tools.protected",
+        "agentkit.tools.globs",
+        "agentkit.tools.workspace",
+        "agentkit.tools.limits",
+    ),
+    ("agentkit.approvals", "agentkit.modes"),  # read the contract, never a concrete tool
+    ("agentkit.tools",),  # the concrete tools
+    ("agentkit.steering",),  # small-model steering over models and tools
     ("agentkit.graphs", "agentkit.checkpoint", "agentkit.postgres"),
     (
         "agentkit.threads",
@@ -83,19 +97,51 @@ def imports(path: Path) -> list[tuple[str, list[str]]]:
 SOURCES = sources()
 
 
-@pytest.mark.parametrize(("module", "path"), SOURCES, ids=[m for m, _ in SOURCES])
-def test_imports_go_down_the_layers(module: str, path: Path) -> None:
+def upward_imports(module: str, path: Path) -> list[str]:
+    """The agentkit modules ``path`` (module ``module``) imports from higher layers."""
     own = layer_of(module)
+    known = dict(SOURCES)
     upward = []
     for target, names in imports(path):
         if target != "agentkit" and not target.startswith("agentkit."):
             continue
         # `from agentkit import prewarm` is the package; `from agentkit import _llama_compat` a module.
-        targets = [
-            f"{target}.{n}" if f"{target}.{n}" in dict(SOURCES) else target for n in names
-        ] or [target]
+        targets = [f"{target}.{n}" if f"{target}.{n}" in known else target for n in names] or [
+            target
+        ]
         upward += [t for t in targets if layer_of(t) > own]
-    assert not upward, f"{module} (layer {own}) imports from higher layers: {sorted(set(upward))}"
+    return sorted(set(upward))
+
+
+@pytest.mark.parametrize(("module", "path"), SOURCES, ids=[m for m, _ in SOURCES])
+def test_imports_go_down_the_layers(module: str, path: Path) -> None:
+    upward = upward_imports(module, path)
+    assert not upward, f"{module} (layer {layer_of(module)}) imports from higher layers: {upward}"
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "upward"),
+    [
+        # the cycles the layers exist to prevent, each added on purpose
+        ("agentkit.models.factory", "from agentkit.memory.store import VectorStore", "memory"),
+        ("agentkit.memory.knowledge", "from agentkit.tools.memory import memory_tools", "tools"),
+        ("agentkit.approvals.policy", "from agentkit.tools.files import ReadFile", "tools"),
+        ("agentkit.tools.base", "from agentkit.approvals.policy import Policy", "approvals"),
+        ("agentkit.tools.files", "from agentkit.steering import steering_for", "steering"),
+        ("agentkit.steering.small", "from agentkit.graphs.state import AgentState", "graphs"),
+        ("agentkit.models.chat", "from agentkit.models.hints import DecodeHints", ""),
+        # a function-level import counts too
+        ("agentkit.tools.shell", "def f():\n    from agentkit.agent import Agent\n", "agent"),
+    ],
+)
+def test_an_upward_import_is_caught(tmp_path: Path, module: str, source: str, upward: str) -> None:
+    path = tmp_path / "probe.py"
+    path.write_text(source + "\n", encoding="utf-8")
+    found = upward_imports(module, path)
+    if upward:
+        assert found and all(f".{upward}" in f for f in found), found
+    else:
+        assert found == []
 
 
 @pytest.mark.parametrize(("module", "path"), SOURCES, ids=[m for m, _ in SOURCES])

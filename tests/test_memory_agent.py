@@ -16,6 +16,7 @@ from agentkit.config import load_settings
 from agentkit.events import Approve, ContextEvent
 from agentkit.memory import KnowledgeBase
 from agentkit.testing import ScriptedChatModel, call, final
+from agentkit.tools.memory import memory_tools
 
 pytestmark = pytest.mark.model
 
@@ -25,7 +26,7 @@ def make_agent(tmp_path: Path, kb: KnowledgeBase, script: list) -> tuple[Agent, 
     data.mkdir(exist_ok=True)
     model = ScriptedChatModel(script=script)
     settings = load_settings(data_dir=data, workspace=tmp_path)
-    agent = Agent(model=model, tools=kb.tools(), memory=kb, settings=settings, planning=False)
+    agent = Agent(model=model, tools=memory_tools(kb), memory=kb, settings=settings, planning=False)
     return agent, model
 
 

@@ -21,12 +21,13 @@ from agentkit.events import ContextItem
 from agentkit.memory import KnowledgeBase, LlamaEmbedder
 from agentkit.memory.store import LOCK_NAME, VectorStore
 from agentkit.tools.base import side_effects_of
+from agentkit.tools.memory import memory_tools
 
 pytestmark = pytest.mark.model
 
 
 def _tool(kb: KnowledgeBase, name: str):
-    return {t.name: t for t in kb.tools()}[name]
+    return {t.name: t for t in memory_tools(kb)}[name]
 
 
 def test_remember_records_provenance_and_recall_finds_it(kb: KnowledgeBase) -> None:
@@ -61,7 +62,7 @@ def test_remember_without_a_tool_call_still_works(kb: KnowledgeBase) -> None:
 
 
 def test_memory_tools_declare_side_effects(kb: KnowledgeBase) -> None:
-    tools = {t.name: t for t in kb.tools()}
+    tools = {t.name: t for t in memory_tools(kb)}
     assert set(tools) == {"search_docs", "remember", "recall"}
     assert side_effects_of(tools["remember"]) == {"write"}
     assert side_effects_of(tools["recall"]) == {"read"}

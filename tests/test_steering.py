@@ -11,18 +11,39 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from tests_support import KeywordEmbeddings
 
-from agentkit.config import load_settings
+from agentkit.config import SteeringSettings, load_settings
 from agentkit.graphs import prompts as P
-from agentkit.graphs.exemplars import example_values, exemplar_messages
-from agentkit.graphs.routing import ToolRouter
-from agentkit.graphs.steering import Steering, asks_for_change, copy_text, focus_text
-from agentkit.graphs.support import final_answer_tool
-from agentkit.models.grammar import with_choices
+from agentkit.models.grammar import ArgChoices, with_choices
+from agentkit.models.profile import ModelProfile
+from agentkit.steering import NoSteering, StepView
+from agentkit.steering.arguments import GROUNDED_ARGS, choices, mentions
+from agentkit.steering.examples import examples_for
+from agentkit.steering.exemplars import example_values, exemplar_messages
+from agentkit.steering.focus import copy_text, focus_text
+from agentkit.steering.grounding import (
+    destination_paths,
+    inventory,
+    mentioned_paths,
+    mentioned_urls,
+)
+from agentkit.steering.intent import asks_for_change
+from agentkit.steering.routing import ToolRouter
+from agentkit.steering.small import OBSERVATION_CUE, SmallModelSteering
 from agentkit.tools import builtin_tools
-from agentkit.tools.base import choices_of, examples_of, mentions_of
 from agentkit.tools.calculator import evaluate, from_words
-from agentkit.tools.grounding import destination_paths, inventory, mentioned_paths, mentioned_urls
 from agentkit.tools.workspace import Workspace
+
+SMALL = ModelProfile(n_params=270_000_000, base=True)
+
+
+def grounded(tool: object, arg: str, text: str) -> ArgChoices | None:
+    """What a small model's ``arg`` of ``tool`` may be for ``text``."""
+    kind = GROUNDED_ARGS.get(tool.name, {}).get(arg)  # type: ignore[attr-defined]
+    return None if kind is None else choices(tool, kind, text)  # type: ignore[arg-type]
+
+
+def small_steering(router: ToolRouter | None = None, **settings: object) -> SmallModelSteering:
+    return SmallModelSteering(SMALL, SteeringSettings(**settings), router)
 
 
 @pytest.fixture
@@ -59,28 +80,30 @@ def test_inventory_skips_tool_directories_and_bounds_its_size(workspace: Path) -
 
 def test_path_arguments_may_only_name_what_exists(tools: dict[str, object]) -> None:
     task = "Write hello to out.txt"
-    assert choices_of(tools["read_file"], "path", task) == ["notes/a.md", "server.ini"]
-    assert choices_of(tools["list_dir"], "path", task) == [".", "notes"]
+    assert grounded(tools["read_file"], "path", task) == ["notes/a.md", "server.ini"]
+    assert grounded(tools["list_dir"], "path", task) == [".", "notes"]
     # "to out.txt" names where to write: only there
-    assert choices_of(tools["write_file"], "path", task) == ["out.txt"]
+    assert grounded(tools["write_file"], "path", task) == ["out.txt"]
     # without one: the new files it names (existing ones only to overwrite)
-    assert choices_of(tools["write_file"], "path", "Put hello in out.txt") == ["out.txt"]
+    assert grounded(tools["write_file"], "path", "Put hello in out.txt") == ["out.txt"]
     replace = "Replace server.ini with hello, and put bye in out.txt"
-    assert choices_of(tools["write_file"], "path", replace) == ["server.ini", "out.txt"]
+    assert grounded(tools["write_file"], "path", replace) == ["server.ini", "out.txt"]
     # a task that names no file leaves the path of a new file free
-    assert choices_of(tools["write_file"], "path", "Write a haiku") is None
-    assert choices_of(tools["read_file"], "start_line", task) is None
-    assert choices_of(tools["http_get"], "url", "Fetch http://h.test/x") == ["http://h.test/x"]
+    assert grounded(tools["write_file"], "path", "Write a haiku") is None
+    assert grounded(tools["read_file"], "start_line", task) is None
+    assert grounded(tools["http_get"], "url", "Fetch http://h.test/x") == ["http://h.test/x"]
     # no URL in the text: a small model may not call http_get at all; a
     # capable one may name a URL itself
-    assert choices_of(tools["http_get"], "url", "What is the weather?") == []
-    assert choices_of(tools["http_get"], "url", "What is the weather?", small_model=False) is None
+    assert grounded(tools["http_get"], "url", "What is the weather?") == []
+    # a capable model gets no steering: every argument free, every tool callable
+    view = StepView(task="What is the weather?", messages=[])
+    assert NoSteering().hints(view, list(tools.values())).kinds() == frozenset()
 
 
 def test_a_write_goes_where_the_task_says_to_write(tools: dict[str, object]) -> None:
     # the 270M model overwrote names.txt, the file it was asked to count
     task = "Count the lines in server.ini and write the count to count.txt"
-    assert choices_of(tools["write_file"], "path", task) == ["count.txt"]
+    assert grounded(tools["write_file"], "path", task) == ["count.txt"]
     assert destination_paths("Copy source.txt into backup.txt") == ["backup.txt"]
     assert destination_paths("save it as the file out.md") == ["out.md"]
     assert destination_paths("Change the port in config.json to 9090") == []
@@ -88,9 +111,9 @@ def test_a_write_goes_where_the_task_says_to_write(tools: dict[str, object]) -> 
 
 def test_nothing_to_name_makes_a_tool_uncallable(tmp_path: Path) -> None:
     empty = {t.name: t for t in builtin_tools(workspace=tmp_path)}
-    assert choices_of(empty["read_file"], "path", "Read notes.txt") == []
-    assert choices_of(empty["list_dir"], "path", "What is here?") == []
-    assert choices_of(empty["write_file"], "path", "Write hi to a.txt") == ["a.txt"]
+    assert grounded(empty["read_file"], "path", "Read notes.txt") == []
+    assert grounded(empty["list_dir"], "path", "What is here?") == []
+    assert grounded(empty["write_file"], "path", "Write hi to a.txt") == ["a.txt"]
 
 
 def test_choices_narrow_the_grammar_not_the_prompt(tools: dict[str, object]) -> None:
@@ -104,12 +127,12 @@ def test_choices_narrow_the_grammar_not_the_prompt(tools: dict[str, object]) -> 
 
 def test_what_a_task_names_points_at_the_tools_that_act_on_it(tools: dict[str, object]) -> None:
     asks = "What port does server.ini use?"
-    assert mentions_of(tools["read_file"], asks) and mentions_of(tools["edit_file"], asks)
-    assert not mentions_of(tools["write_file"], asks)  # it exists: not a file to create
-    assert mentions_of(tools["write_file"], "Put 42 in answer.txt")
-    assert not mentions_of(tools["read_file"], "What port does the server use?")
-    assert mentions_of(tools["list_dir"], "What is in the notes folder?")
-    assert mentions_of(tools["http_get"], "Get http://h.test/a") and not mentions_of(
+    assert mentions(tools["read_file"], asks) and mentions(tools["edit_file"], asks)
+    assert not mentions(tools["write_file"], asks)  # it exists: not a file to create
+    assert mentions(tools["write_file"], "Put 42 in answer.txt")
+    assert not mentions(tools["read_file"], "What port does the server use?")
+    assert mentions(tools["list_dir"], "What is in the notes folder?")
+    assert mentions(tools["http_get"], "Get http://h.test/a") and not mentions(
         tools["calculator"], "What is 2 + server.ini?"
     )
 
@@ -118,22 +141,26 @@ def test_what_a_task_names_points_at_the_tools_that_act_on_it(tools: dict[str, o
 
 
 def test_router_ranks_tools_by_their_closest_example(tools: dict[str, object]) -> None:
-    router = ToolRouter(KeywordEmbeddings(), [*tools.values(), final_answer_tool()])
-    ranked = [r.name for r in router.rank("What is 37 times 12?")]
-    assert ranked[0] == "calculator"
-    assert router.rank("Reply with OK")[0].name == P.FINAL_ANSWER_TOOL
+    router = ToolRouter(KeywordEmbeddings(), list(tools.values()))
+    scores = router.scores("What is 37 times 12?")
+    assert max(scores, key=scores.__getitem__) == "calculator"
+    replies = router.scores("Reply with OK")
+    assert max(replies, key=replies.__getitem__) == P.FINAL_ANSWER_TOOL
 
 
 def test_routing_offers_the_top_tools_and_a_prior(tools: dict[str, object]) -> None:
-    router = ToolRouter(KeywordEmbeddings(), [*tools.values(), final_answer_tool()])
-    steering = Steering(router=router, top_k=3)
+    router = ToolRouter(KeywordEmbeddings(), list(tools.values()))
+    steering = small_steering(router, routing_top_k=3)
     route = steering.route("What time is it?", list(tools.values()))
-    assert "current_time" in route.offered and len(route.offered) == 3
-    assert max(route.bias, key=route.bias.get) == "current_time"
-    assert route.bias["current_time"] == 0.0 and all(v <= 0 for v in route.bias.values())
-    assert P.FINAL_ANSWER_TOOL in route.bias and P.FINAL_ANSWER_TOOL not in route.offered
-    # without a router every tool is offered and there is no prior
-    assert Steering().route("x", list(tools.values())).offered == list(tools)
+    assert "current_time" in route["offered"] and len(route["offered"]) == 3
+    bias = route["bias"]
+    assert max(bias, key=bias.__getitem__) == "current_time"
+    assert bias["current_time"] == 0.0 and all(v <= 0 for v in bias.values())
+    assert P.FINAL_ANSWER_TOOL in bias and P.FINAL_ANSWER_TOOL not in route["offered"]
+    # without steering (a capable model) every tool is offered and there is no prior
+    plain = NoSteering().route("x", list(tools.values()))
+    assert plain["offered"] == list(tools) and plain["bias"] == {}
+    assert small_steering(None).route("x", list(tools.values()))["offered"] == list(tools)
 
 
 @pytest.mark.parametrize(
@@ -149,6 +176,16 @@ def test_routing_offers_the_top_tools_and_a_prior(tools: dict[str, object]) -> N
         ("Please remember this: my dentist is on May 3.", True),
         ("Add a line to chores.md", True),
         ("fix the typo in README.md", True),
+        # verbs of change inside a question are about the file, not requests
+        ("Which name is written in names.txt?", False),
+        ("what did I save in notes.md", False),
+        ("Where is the backup stored? Check backup.cfg.", False),
+        ("Are the lines in list.txt sorted?", False),
+        ("Who made the change described in log.txt?", False),
+        # a request put as a question is a request
+        ("Can you add milk to list.txt?", True),
+        ("could you please write hi to a.txt?", True),
+        ("What is 2 + 2? Write the answer to sum.txt.", True),
     ],
 )
 def test_change_intent(task: str, changes: bool) -> None:
@@ -156,13 +193,13 @@ def test_change_intent(task: str, changes: bool) -> None:
 
 
 def test_routing_never_offers_a_write_for_a_question(tools: dict[str, object]) -> None:
-    router = ToolRouter(KeywordEmbeddings(), [*tools.values(), final_answer_tool()])
-    steering = Steering(router=router, top_k=len(tools))
+    router = ToolRouter(KeywordEmbeddings(), list(tools.values()))
+    steering = small_steering(router, routing_top_k=len(tools))
     asked = steering.route("What's the first line of server.ini?", list(tools.values()))
-    assert {"write_file", "edit_file"}.isdisjoint(asked.offered)
-    assert "read_file" in asked.offered
+    assert {"write_file", "edit_file"}.isdisjoint(asked["offered"])
+    assert "read_file" in asked["offered"]
     told = steering.route("Write port = 1 to server.ini", list(tools.values()))
-    assert {"write_file", "edit_file"} <= set(told.offered)
+    assert {"write_file", "edit_file"} <= set(told["offered"])
 
 
 # --- the act prompt ----------------------------------------------------------------------
@@ -176,27 +213,27 @@ def test_worked_examples_are_episodes_in_the_transcripts_format(tools: dict[str,
     assert calls == ["read_file", "final_answer", "calculator", "final_answer", "final_answer"]
     values = example_values([tools["read_file"]])
     assert "plan.txt" in values and "14 March" in values
-    assert all(examples_of(t) for n, t in tools.items() if n != "think")
+    assert all(examples_for(t) for n, t in tools.items() if n != "think")
 
 
 def test_observation_cue_and_the_prompt_only_growing(tools: dict[str, object]) -> None:
-    steering = Steering(worked_examples=True)
+    steering = small_steering(None)
     call = AIMessage("", tool_calls=[{"name": "read_file", "args": {"path": "a"}, "id": "c1"}])
-    state_1 = {"task": "t", "messages": [HumanMessage("t"), call]}
-    state_2 = {**state_1, "messages": [*state_1["messages"], ToolMessage("x", tool_call_id="c1")]}
+    view_1 = StepView(task="t", messages=[HumanMessage("t"), call])
+    view_2 = StepView(task="t", messages=[*view_1.messages, ToolMessage("x", tool_call_id="c1")])
     answer = AIMessage(
         "", tool_calls=[{"name": "final_answer", "args": {"answer": "x"}, "id": "c2"}]
     )
-    state_3 = {**state_2, "messages": [*state_2["messages"], answer]}
+    view_3 = StepView(task="t", messages=[*view_2.messages, answer])
     offered = [tools["read_file"]]
-    prompts = [steering.act_prompt("sys", s, offered) for s in (state_1, state_2, state_3)]
+    prompts = [steering.prompt("sys", v, offered) for v in (view_1, view_2, view_3)]
     for before, after in zip(prompts, prompts[1:], strict=False):
         assert [m.content for m in after[: len(before)]] == [m.content for m in before]
-    cues = [
-        m for m in prompts[2] if isinstance(m, SystemMessage) and m.content == P.OBSERVATION_CUE
-    ]
+    cues = [m for m in prompts[2] if isinstance(m, SystemMessage) and m.content == OBSERVATION_CUE]
     assert len(cues) == 2  # after the worked example's result and after the real one
-    plain = Steering(observation_cue=False, worked_examples=False).act_prompt("s", state_2, offered)
+    plain = small_steering(None, observation_cue=False, worked_examples=False).prompt(
+        "s", view_2, offered
+    )
     assert [type(m).__name__ for m in plain] == [
         "SystemMessage",
         "HumanMessage",
@@ -254,15 +291,13 @@ def test_focus_keeps_the_lines_the_task_asks_about() -> None:
 
 def test_copy_text_is_the_focus_of_the_latest_result_else_the_task() -> None:
     call = AIMessage("", tool_calls=[{"name": "read_file", "args": {"path": "a"}, "id": "c1"}])
-    state = {
-        "task": "What port does server.ini use?",
-        "messages": [
-            HumanMessage("What port does server.ini use?"),
-            call,
-            ToolMessage("server.ini (lines 1-2 of 2)\nhost = x\nport = 8443", tool_call_id="c1"),
-        ],
-    }
+    task = "What port does server.ini use?"
+    messages = [
+        HumanMessage(task),
+        call,
+        ToolMessage("server.ini (lines 1-2 of 2)\nhost = x\nport = 8443", tool_call_id="c1"),
+    ]
     # After a result the next call answers from it: the task's own words
     # (the model copied the question back as its answer) get no bonus.
-    assert copy_text(state) == "port = 8443"
-    assert copy_text({**state, "messages": state["messages"][:1]}) == state["task"]
+    assert copy_text(StepView(task=task, messages=messages)) == "port = 8443"
+    assert copy_text(StepView(task=task, messages=messages[:1])) == task

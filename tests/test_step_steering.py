@@ -1,6 +1,6 @@
 """Steering step by step: tasks of several requests, a change not made yet,
 the worked example most like the task, and answers tidied of repeats
-(graphs/steering.py)."""
+(agentkit/steering)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from langchain_core.tools import BaseTool
 from tests_support import KeywordEmbeddings
 
+from agentkit.config import SteeringSettings
 from agentkit.graphs import prompts as P
-from agentkit.graphs.routing import ToolRouter
-from agentkit.graphs.state import AgentState
-from agentkit.graphs.steering import Steering, clauses, must_call, requests_of, tidy_answer
-from agentkit.graphs.support import final_answer_tool
+from agentkit.models.profile import ModelProfile
+from agentkit.steering import RouteRecord, StepView
+from agentkit.steering.answers import tidy_answer
+from agentkit.steering.intent import clauses, requests_of
+from agentkit.steering.routing import ToolRouter
+from agentkit.steering.small import NEXT_REQUEST_CUE, OBSERVATION_CUE, SmallModelSteering
+from agentkit.steering.step import must_call, step_bias
 from agentkit.tools import builtin_tools
 
 
@@ -34,9 +38,10 @@ class StepEmbeddings(KeywordEmbeddings):
         return [float(any(w in lower for w in k.split("|"))) for k in self.WORDS] + [0.01]
 
 
-def steering_for(tools: dict[str, BaseTool]) -> Steering:
-    router = ToolRouter(StepEmbeddings(), [*tools.values(), final_answer_tool()])
-    return Steering(router=router, top_k=3, small_model=True, worked_examples=True)
+def steering_for(tools: dict[str, BaseTool]) -> SmallModelSteering:
+    router = ToolRouter(StepEmbeddings(), list(tools.values()))
+    profile = ModelProfile(n_params=270_000_000, base=True)
+    return SmallModelSteering(profile, SteeringSettings(routing_top_k=3), router)
 
 
 @pytest.mark.parametrize(
@@ -59,7 +64,12 @@ def test_a_clause_asking_for_the_answer_is_not_a_request() -> None:
     assert requests_of("Put 42 in answer.txt and nothing else.") == ["Put 42 in answer.txt"]
 
 
-def run_state(task: str, route_later: list[dict[str, float]], *done: str) -> AgentState:
+def run_view(
+    task: str,
+    route_later: list[dict[str, float]],
+    *done: str,
+    bias: dict[str, float] | None = None,
+) -> StepView:
     """A run of ``task`` whose steps called ``done`` tools, each succeeding."""
     messages: list = [HumanMessage(task)]
     for index, name in enumerate(done):
@@ -68,14 +78,11 @@ def run_state(task: str, route_later: list[dict[str, float]], *done: str) -> Age
             AIMessage("", tool_calls=[{"name": name, "args": {}, "id": call_id}]),
             ToolMessage("17\n23", tool_call_id=call_id, name=name),
         ]
-    return {
-        "task": task,
-        "messages": messages,
-        "steps": len(done),
-        "last_succeeded": bool(done),
-        "tool_bias": {"read_file": 0.0, P.FINAL_ANSWER_TOOL: -1.0},
-        "later_tool_bias": route_later,
-    }
+    first = {"read_file": 0.0, P.FINAL_ANSWER_TOOL: -1.0} if bias is None else bias
+    route = RouteRecord(offered=[], bias=first, later=route_later)
+    return StepView(
+        task=task, messages=messages, steps=len(done), last_succeeded=bool(done), route=route
+    )
 
 
 def test_each_request_of_a_task_gets_its_prior_its_cue_and_no_early_answer(
@@ -84,38 +91,38 @@ def test_each_request_of_a_task_gets_its_prior_its_cue_and_no_early_answer(
     steering = steering_for(tools)
     task = "Read numbers.txt and multiply the two numbers in it."
     route = steering.route(task, list(tools.values()))
-    assert "calculator" in route.offered and len(route.later) == 1
-    later = route.later[0]
+    assert "calculator" in route["offered"] and len(route["later"]) == 1
+    later = route["later"][0]
     assert max(later, key=later.__getitem__) == "calculator"
     assert later[P.FINAL_ANSWER_TOOL] <= -5.0  # answering before multiplying costs
-    state = run_state(task, route.later, "read_file")
-    offered = [tools[n] for n in route.offered]
-    assert steering.step_bias(state, offered) == later
-    assert must_call(state, offered) == "calculator"  # read, not multiplied yet
-    cues = [m.content for m in steering.act_prompt("s", state, offered)[-1:]]
-    assert cues == [P.NEXT_REQUEST_CUE.format(request="multiply the two numbers in it.")]
-    finished = run_state(task, route.later, "read_file", "calculator")
+    view = run_view(task, route["later"], "read_file")
+    offered = [tools[n] for n in route["offered"]]
+    assert step_bias(view, offered) == later
+    assert must_call(view, offered) == "calculator"  # read, not multiplied yet
+    cues = [m.content for m in steering.prompt("s", view, offered)[-1:]]
+    assert cues == [NEXT_REQUEST_CUE.format(request="multiply the two numbers in it.")]
+    finished = run_view(task, route["later"], "read_file", "calculator")
     assert must_call(finished, offered) is None
-    assert steering.act_prompt("s", finished, offered)[-1].content == P.OBSERVATION_CUE
+    assert steering.prompt("s", finished, offered)[-1].content == OBSERVATION_CUE
 
 
 def test_a_change_not_made_yet_is_cued_and_must_be_tried_once(tools: dict[str, BaseTool]) -> None:
     steering = steering_for(tools)
     task = "Change the port in config.ini to 9090"
     offered = [tools["read_file"], tools["edit_file"]]
-    state = {**run_state(task, [], "read_file"), "tool_bias": {"edit_file": 0.0, "read_file": -1}}
-    prompt = steering.act_prompt("s", state, offered)
-    assert prompt[-1] == SystemMessage(P.NEXT_REQUEST_CUE.format(request=task))
-    assert steering.step_bias(state, offered)[P.FINAL_ANSWER_TOOL] < 0
-    assert must_call(state, offered) == "edit_file"
+    view = run_view(task, [], "read_file", bias={"edit_file": 0.0, "read_file": -1})
+    prompt = steering.prompt("s", view, offered)
+    assert prompt[-1] == SystemMessage(NEXT_REQUEST_CUE.format(request=task))
+    assert step_bias(view, offered)[P.FINAL_ANSWER_TOOL] < 0
+    assert must_call(view, offered) == "edit_file"
     # routing ranked the edit far below the best tool: no call is required
-    far = {**state, "tool_bias": {"read_file": 0.0, "edit_file": -3.0}}
+    far = run_view(task, [], "read_file", bias={"read_file": 0.0, "edit_file": -3.0})
     assert must_call(far, offered) is None
     # once the edit ran, the usual cue; a question never gets either
-    edited = {**state, **run_state(task, [], "read_file", "edit_file"), "tool_bias": {}}
-    assert steering.act_prompt("s", edited, offered)[-1].content == P.OBSERVATION_CUE
-    asked = {**state, "task": "What port does config.ini use?"}
-    asked["messages"] = [HumanMessage(asked["task"]), *state["messages"][1:]]
+    edited = run_view(task, [], "read_file", "edit_file", bias={})
+    assert steering.prompt("s", edited, offered)[-1].content == OBSERVATION_CUE
+    question = "What port does config.ini use?"
+    asked = run_view(question, [], "read_file", bias={"edit_file": 0.0, "read_file": -1})
     assert must_call(asked, offered) is None
 
 
@@ -126,7 +133,7 @@ def test_the_worked_example_shown_is_the_one_most_like_the_task(
     offered = [tools["edit_file"]]
 
     def shown_call(task: str) -> dict[str, object]:
-        prompt = steering.act_prompt("s", {"task": task, "messages": []}, offered)
+        prompt = steering.prompt("s", StepView(task=task, messages=[]), offered)
         calls = [c for m in prompt if isinstance(m, AIMessage) for c in m.tool_calls]
         return calls[0]["args"]
 

@@ -17,33 +17,16 @@ from typing import Any, ClassVar, Self
 from langchain_core.tools import ArgsSchema, BaseTool, ToolException
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from agentkit.tools.base import SideEffect, ToolExample, ToolPreview, declare
-from agentkit.tools.globs import glob_regex
-from agentkit.tools.grounding import (
-    SKIPPED_DIRS,
-    SMALL_MODEL_GROUNDINGS,
-    Grounding,
-    path_choices,
-    path_mentions,
-)
+from agentkit.tools.base import SideEffect, ToolPreview, declare
+from agentkit.tools.globs import SKIPPED_DIRS, glob_regex
 from agentkit.tools.limits import Deadline, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.patching import apply_patch, diff_stats, replace_exact, unified_diff
-from agentkit.tools.protected import PathTarget
+from agentkit.tools.protected import PathTarget, named_in
 from agentkit.tools.workspace import Workspace
 
 MAX_READ_BYTES = 10_000_000
 GREP_MAX_FILE_BYTES = 5_000_000
 GREP_LINE_CHARS = 300
-
-
-def named_in(path: str | None, text: str) -> bool:
-    """Whether ``text`` names ``path`` (as a whole word; ``.`` never counts)."""
-    if not path:
-        return False
-    path = path.strip().removeprefix("./").rstrip("/")
-    if path in ("", ".", ".."):
-        return False
-    return re.search(rf"(?<![\w./-]){re.escape(path)}(?![\w/-]|\.\w)", text) is not None
 
 
 SUMMARY_NAMES = 20
@@ -65,8 +48,6 @@ class FileTool(BaseTool):
     ws: Workspace = Field(exclude=True)
     limits: ToolLimits = Field(exclude=True)
     side_effects: ClassVar[tuple[SideEffect, ...]] = ("read",)
-    examples: ClassVar[tuple[ToolExample, ...]] = ()
-    grounding: ClassVar[Mapping[str, Grounding]] = {}  # path arguments (tools/grounding.py)
     shows_content: ClassVar[bool] = False  # results quote file contents (untrusted content)
     handle_tool_error: bool = True
     handle_validation_error: Callable[[ValidationError], str] = describe_validation_error
@@ -77,14 +58,8 @@ class FileTool(BaseTool):
             self,
             self.side_effects,
             preview=getattr(self, "preview", None),
-            examples=self.examples,
-            choices=path_choices(self.ws, self.grounding) if self.grounding else None,
-            mentions=path_mentions(self.ws, self.grounding) if self.grounding else None,
             targets=self.targets,
             untrusted=self.untrusted,
-            choices_small_only=[
-                arg for arg, kind in self.grounding.items() if kind in SMALL_MODEL_GROUNDINGS
-            ],
         )
 
     def targets(self, args: Mapping[str, Any]) -> list[PathTarget]:
@@ -139,19 +114,6 @@ class ReadFile(FileTool):
         "Read a text file in the workspace, optionally only lines start_line..end_line."
     )
     args_schema: ArgsSchema | None = ReadFileArgs
-    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_file"}
-    examples: ClassVar[tuple[ToolExample, ...]] = (
-        ToolExample(
-            request="What is the deadline in plan.txt?",
-            args={"path": "plan.txt"},
-            result="plan.txt (lines 1-3 of 3)\nProject: Kite\nDeadline: 14 March\nOwner: Sam",
-            answer="Deadline: 14 March",
-        ),
-        ToolExample(request="Show me what config.yaml contains"),
-        ToolExample(request="Who is listed as the author in about.md?"),
-        ToolExample(request="How many lines does data.csv have?"),
-        ToolExample(request="Read setup.cfg and tell me the version"),
-    )
 
     def execute(self, path: str, start_line: int = 1, end_line: int | None = None) -> str:
         text, size = self.ws.read_text(path, MAX_READ_BYTES)
@@ -180,17 +142,6 @@ class ListDir(FileTool):
     name: str = "list_dir"
     description: str = "List a directory in the workspace (dirs end with '/')."
     args_schema: ArgsSchema | None = ListDirArgs
-    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_dir"}
-    examples: ClassVar[tuple[ToolExample, ...]] = (
-        ToolExample(
-            request="What is in the photos folder?",
-            args={"path": "photos"},
-            result="3 entries: old/, beach.jpg, city.jpg\nold/\nbeach.jpg (81234 bytes)\ncity.jpg (90112 bytes)",
-            answer="3 entries: old/, beach.jpg, city.jpg",
-        ),
-        ToolExample(request="List the files in src"),
-        ToolExample(request="How many files are in the uploads directory?"),
-    )
 
     SHOWN: ClassVar[dict[str, str]] = {
         "dir": "{name}/",
@@ -223,17 +174,6 @@ class Glob(FileTool):
     name: str = "glob"
     description: str = "Find workspace paths matching a glob pattern ('**' recurses)."
     args_schema: ArgsSchema | None = GlobArgs
-    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_dir"}
-    examples: ClassVar[tuple[ToolExample, ...]] = (
-        ToolExample(
-            request="Find all the CSV files",
-            args={"pattern": "**/*.csv"},
-            result="2 matches: reports/q1.csv, sales.csv\nreports/q1.csv\nsales.csv",
-            answer="2 matches: reports/q1.csv, sales.csv",
-        ),
-        ToolExample(request="List every JSON file in the project"),
-        ToolExample(request="Which markdown files are under notes/?"),
-    )
 
     def execute(self, pattern: str, path: str = ".") -> str:
         deadline = Deadline(self.limits.timeout_s, "glob")
@@ -275,20 +215,6 @@ class Grep(FileTool):
     shows_content: ClassVar[bool] = True
     description: str = "Search workspace files for a regular expression; prints path:line: text."
     args_schema: ArgsSchema | None = GrepArgs
-    grounding: ClassVar[Mapping[str, Grounding]] = {
-        "path": "existing_path",
-        "pattern": "task_phrase",
-    }
-    examples: ClassVar[tuple[ToolExample, ...]] = (
-        ToolExample(
-            request="Which file mentions the word budget?",
-            args={"pattern": "budget"},
-            result="finance/plan.md:3: The budget is 400 euros.",
-            answer="finance/plan.md:3: The budget is 400 euros.",
-        ),
-        ToolExample(request="Search the code for FIXME"),
-        ToolExample(request="On which line of server.log does WARNING appear?"),
-    )
 
     def execute(
         self,
@@ -349,17 +275,6 @@ class WriteFile(FileTool):
     name: str = "write_file"
     description: str = "Create or overwrite a file in the workspace with the given content."
     args_schema: ArgsSchema | None = WriteFileArgs
-    grounding: ClassVar[Mapping[str, Grounding]] = {"path": "named_path"}
-    examples: ClassVar[tuple[ToolExample, ...]] = (
-        ToolExample(
-            request="Write the text see you soon to the file bye.txt",
-            args={"path": "bye.txt", "content": "see you soon"},
-            result="created bye.txt (1 lines, 12 bytes)",
-            answer="created bye.txt (1 lines, 12 bytes)",
-        ),
-        ToolExample(request="Create a file called todo.md with the text buy milk"),
-        ToolExample(request="Save the number 7 in result.txt"),
-    )
     side_effects: ClassVar[tuple[SideEffect, ...]] = ("write",)
 
     def execute(self, path: str, content: str) -> str:
@@ -406,28 +321,6 @@ class EditFile(FileTool):
         "add new_string at the end (old_string empty), or apply a unified diff patch."
     )
     args_schema: ArgsSchema | None = EditFileArgs
-    grounding: ClassVar[Mapping[str, Grounding]] = {
-        "path": "existing_file",
-        "old_string": "file_fragment",
-        "new_string": "task_phrase",
-    }
-    examples: ClassVar[tuple[ToolExample, ...]] = (
-        ToolExample(
-            request="In app.ini, change the colour from blue to green.",
-            args={"path": "app.ini", "old_string": "blue", "new_string": "green"},
-            result="edited app.ini (+1 -1 lines)",
-            answer="edited app.ini (+1 -1 lines)",
-        ),
-        ToolExample(request="Replace foo with bar in main.py"),
-        ToolExample(
-            request="Append the line 'the end' to story.txt",
-            args={"path": "story.txt", "old_string": "", "new_string": "the end"},
-            result="edited story.txt (+1 -0 lines)",
-            answer="edited story.txt (+1 -0 lines)",
-        ),
-        ToolExample(request="set debug to true in settings.toml"),
-        ToolExample(request="fix the typo 'teh' in notes.md"),
-    )
     side_effects: ClassVar[tuple[SideEffect, ...]] = ("write",)
 
     def execute(self, **args: object) -> str:

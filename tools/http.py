@@ -17,8 +17,7 @@ import httpx
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import ToolExample, ToolPreview, declare
-from agentkit.tools.grounding import mentioned_urls
+from agentkit.tools.base import ToolPreview, declare
 from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
 
 MAX_REDIRECTS = 5
@@ -133,31 +132,8 @@ def http_get_tool(
         tool,
         ["network"],
         preview=preview,
-        examples=HTTP_EXAMPLES,
-        choices=mentioned_url_choices,
-        choices_small_only=True,
         untrusted=True,  # a page says whatever its author wants
-        mentions=lambda text: bool(mentioned_urls(text)),
     )
-
-
-def mentioned_url_choices(arg: str, text: str) -> list[str] | None:
-    """``url`` may only be one the task (or a result) mentions: with none, a
-    small model invents one (``https://prices.json.yahoo.com/price.json``
-    for "the price in prices.json"), so the tool is not offered."""
-    return mentioned_urls(text) if arg == "url" else None
-
-
-HTTP_EXAMPLES = (
-    ToolExample(
-        request="What does http://example.org/motd.txt say?",
-        args={"url": "http://example.org/motd.txt"},
-        result="HTTP 200 OK http://example.org/motd.txt\ncontent-type: text/plain\n\nHave a nice day!",
-        answer="Have a nice day!",
-    ),
-    ToolExample(request="Fetch https://api.example.com/status.json"),
-    ToolExample(request="What is the title of the page at http://site.test/index.html?"),
-)
 
 
 def _describe(

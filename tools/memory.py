@@ -18,8 +18,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from agentkit.memory.documents import format_citation
-from agentkit.tools.base import ToolExample, ToolPreview, declare
-from agentkit.tools.grounding import task_phrases
+from agentkit.tools.base import ToolPreview, declare
 
 if TYPE_CHECKING:
     from agentkit.memory.knowledge import KnowledgeBase
@@ -124,24 +123,6 @@ def _remember_preview(args: Any) -> ToolPreview:
     return ToolPreview(kind="text", summary=f"remember: {text[:80]}", body=text)
 
 
-def _query_choices(arg: str, text: str) -> list[str] | None:
-    """A small model's query is a phrase of the task: it wrote "recall text"."""
-    return (task_phrases(text) or None) if arg == "query" else None
-
-
-# A fact to remember is said in the user's words: "my locker code is 4812".
-FACT_WORDS = 16
-FACT_STARTS = frozenset({"my", "i", "our", "we", "the", "a", "an", "it", "this"})
-
-
-def _fact_choices(arg: str, text: str) -> list[str] | None:
-    """What a small model may remember: a phrase of the task (it stored
-    "Remembered as locker code is 4812. locker code is 4812. …")."""
-    if arg != "text":
-        return None
-    return task_phrases(text, max_words=FACT_WORDS, may_start=FACT_STARTS) or None
-
-
 def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
     """``search_docs`` (read), ``remember`` (write), ``recall`` (read) bound to ``kb``."""
 
@@ -176,63 +157,7 @@ def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
     remember_tool = RememberTool(kb=kb)
     return [
         # passages of ingested documents: someone else's words (untrusted content)
-        declare(
-            search_tool,
-            ["read"],
-            examples=SEARCH_DOCS_EXAMPLES,
-            untrusted=True,
-            choices=_query_choices,
-            choices_small_only=True,
-        ),
-        declare(
-            remember_tool,
-            ["write"],
-            preview=_remember_preview,
-            examples=REMEMBER_EXAMPLES,
-            choices=_fact_choices,
-            choices_small_only=True,
-        ),
-        declare(
-            recall_tool,
-            ["read"],
-            examples=RECALL_EXAMPLES,
-            choices=_query_choices,
-            choices_small_only=True,
-        ),
+        declare(search_tool, ["read"], untrusted=True),
+        declare(remember_tool, ["write"], preview=_remember_preview),
+        declare(recall_tool, ["read"]),
     ]
-
-
-SEARCH_DOCS_EXAMPLES = (
-    ToolExample(
-        request="What do my documents say about refunds? Cite the source.",
-        args={"query": "refunds"},
-        result=PASSAGES_HEADER + "\n\n[policies.md:4-6]\nRefunds are paid within 14 days.",
-        answer="Refunds are paid within 14 days. [policies.md:4-6]",
-    ),
-    ToolExample(request="Look up the VPN setup in my notes"),
-    ToolExample(request="According to the manual, how do I reset it?"),
-    ToolExample(request="Search the docs: what is the expense limit? Cite the file."),
-    ToolExample(request="How many sick days do staff get according to the handbook?"),
-)
-REMEMBER_EXAMPLES = (
-    ToolExample(
-        request="Remember that my bike lock code is 2231.",
-        args={"text": "my bike lock code is 2231"},
-        result="Remembered: my bike lock code is 2231 [memory:5f2c1a]",
-        answer="Remembered: my bike lock code is 2231.",
-    ),
-    ToolExample(request="Please remember I like green tea"),
-    ToolExample(request="Keep in mind that my dog is called Rex"),
-)
-RECALL_EXAMPLES = (
-    ToolExample(
-        request="What is my dog called? You should know it.",
-        args={"query": "dog name"},
-        result="The user's dog is called Rex. [memory:81b0e4, stored 2026-04-02T10:12:00+00:00]",
-        answer="The user's dog is called Rex.",
-    ),
-    ToolExample(request="Do you remember my favourite food?"),
-    ToolExample(request="which city do I live in? I told you earlier"),
-    ToolExample(request="what's my favourite band? you saved it before"),
-    ToolExample(request="Check your memory: which car do I drive?"),
-)

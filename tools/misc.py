@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import ToolExample, declare
+from agentkit.tools.base import declare
 from agentkit.tools.limits import describe_validation_error
 
 
@@ -47,19 +47,7 @@ def current_time_tool() -> BaseTool:
         handle_tool_error=True,
         handle_validation_error=describe_validation_error,
     )
-    return declare(tool, ["read"], examples=CURRENT_TIME_EXAMPLES)
-
-
-CURRENT_TIME_EXAMPLES = (
-    ToolExample(
-        request="What time is it?",
-        args={},
-        result="2026-05-04T09:30:12+00:00 (Monday, 04 May 2026, 09:30:12 UTC)",
-        answer="2026-05-04T09:30:12+00:00 (Monday, 04 May 2026, 09:30:12 UTC)",
-    ),
-    ToolExample(request="What's the date today?"),
-    ToolExample(request="what day is it"),
-)
+    return declare(tool, ["read"])
 
 
 def think_tool(scratchpad: Scratchpad | None = None) -> BaseTool:

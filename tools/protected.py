@@ -6,6 +6,7 @@ leads) and pinned targets (a write must still lead where it was checked).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -14,6 +15,18 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agentkit.config import Settings
+
+
+def named_in(path: str | None, text: str) -> bool:
+    """Whether ``text`` names ``path`` (as a whole word; ``.`` never counts):
+    a file the user named is one they vouch for (``trust_named_files``)."""
+    if not path:
+        return False
+    path = path.strip().removeprefix("./").rstrip("/")
+    if path in ("", ".", ".."):
+        return False
+    return re.search(rf"(?<![\w./-]){re.escape(path)}(?![\w/-]|\.\w)", text) is not None
+
 
 # Glob (relative to the workspace root, matched case-insensitively) -> why a
 # write there needs a human. Each leads to code execution or to agentkit's

@@ -41,7 +41,6 @@ BUILTIN_NAMES = (
 )
 SOURCE_KEY = "agentkit_source"
 BOUND_WORKSPACE_KEY = "agentkit_bound_workspace"  # metadata: the root a built-in acts in
-READ_ONLY_NAMES = ("read_file", "list_dir", "glob", "grep", "calculator", "current_time", "think")
 
 
 def _settings(settings: Settings | None) -> Settings:

@@ -34,8 +34,7 @@ from typing import Any, Literal
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import DangerLevel, ToolExample, ToolPreview, declare
-from agentkit.tools.grounding import runs_a_command, written_commands
+from agentkit.tools.base import DangerLevel, ToolPreview, declare
 from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
 from agentkit.tools.protected import PathTarget
 from agentkit.tools.shell_danger import classify
@@ -387,29 +386,6 @@ def shell_tool(
         ["exec"],
         preview=preview,
         danger=danger,
-        examples=SHELL_EXAMPLES,
         targets=targets,
         untrusted=untrusted,
-        choices=_command_choices,
-        choices_small_only=True,
-        mentions=runs_a_command,
     )
-
-
-def _command_choices(arg: str, text: str) -> list[str] | None:
-    """A small model runs only a command the task spells out (none: the shell
-    is not offered to it)."""
-    return written_commands(text) if arg == "command" else None
-
-
-SHELL_EXAMPLES = (
-    ToolExample(
-        request="Run pwd and tell me the output",
-        args={"command": "pwd"},
-        result="exit code 0\n/home/sam/project",
-        answer="/home/sam/project",
-    ),
-    ToolExample(request="Use the shell to count the lines in a.txt with wc"),
-    ToolExample(request="execute echo hi in the terminal"),
-    ToolExample(request="run the command date"),
-)

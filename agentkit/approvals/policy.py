@@ -72,8 +72,7 @@ from agentkit.approvals.untrusted import Provenance, UntrustedMode, normalise
 from agentkit.errors import ConfigError
 from agentkit.events import AlwaysScope, PolicyAction, SideEffect
 from agentkit.tools.base import danger_of, default_policy_of, side_effects_of, targets_of
-from agentkit.tools.files import named_in
-from agentkit.tools.protected import PathTarget
+from agentkit.tools.protected import PathTarget, named_in
 from agentkit.user_files import read_user_file, validate_user_data
 
 if TYPE_CHECKING:

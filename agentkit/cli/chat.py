@@ -98,6 +98,7 @@ def register(app: typer.Typer) -> None:
             knowledge: KnowledgeBase | None = None
             if memory:
                 from agentkit.memory import KnowledgeBase
+                from agentkit.tools.memory import memory_tools
 
                 try:
                     knowledge = KnowledgeBase.open(settings)
@@ -105,7 +106,7 @@ def register(app: typer.Typer) -> None:
                     warnings.warn(f"memory and documents are off: {err}", UserWarning, stacklevel=1)
                 else:
                     opened.append(knowledge)
-                    tools += knowledge.tools()
+                    tools += memory_tools(knowledge)
             if only_tools:
                 wanted = {name.strip() for name in only_tools.split(",") if name.strip()}
                 unknown = wanted - {t.name for t in tools}

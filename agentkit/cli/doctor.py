@@ -50,6 +50,16 @@ def doctor(
         table.add_row("name", info.name or "-")
         table.add_row("quantization", info.file_type)
         table.add_row("parameters", f"{info.n_params / 1e6:.0f} M")
+        from agentkit.models.profile import file_profile
+        from agentkit.steering import uses_steering
+
+        profile = file_profile(path)
+        steered = uses_steering(profile, settings.steering)
+        table.add_row(
+            "steering",
+            f"{'small-model steering on' if steered else 'off'} ({profile.describe()}; "
+            f"steering.mode={settings.steering.mode})",
+        )
         table.add_row("trained context", str(info.context_length or "?"))
         table.add_row("n_ctx (configured)", str(settings.n_ctx))
         fmt = "gguf chat template" if info.chat_template else "none in GGUF"

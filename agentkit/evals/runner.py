@@ -239,17 +239,25 @@ def run_suite(
 
 def _apply(base: Settings, overrides: Mapping[str, OptionValue]) -> Settings:
     """``base`` with ``overrides``, validated like any setting (a bad value
-    is one line naming it)."""
+    is one line naming it). A dotted key sets a field of a settings table
+    (``steering.tool_routing=false``)."""
     from pydantic import ValidationError
 
-    unknown = [k for k in overrides if k not in Settings.model_fields]
-    if unknown:
-        raise ConfigError(
-            f"unknown option {unknown[0]!r}: options are settings (`agentkit config show`) "
-            f"or {', '.join(AGENT_OPTIONS)}"
-        )
+    values = base.model_dump(exclude_unset=True)
+    for key, value in overrides.items():
+        table, _, field = key.partition(".")
+        known = Settings.model_fields.get(table)
+        if known is None or (field and not isinstance(values.get(table, {}), dict)):
+            raise ConfigError(
+                f"unknown option {key!r}: options are settings (`agentkit config show`, "
+                f"a table's field as table.field) or {', '.join(AGENT_OPTIONS)}"
+            )
+        if field:
+            values[table] = {**dict(values.get(table) or {}), field: value}
+        else:
+            values[table] = value
     try:
-        return Settings.model_validate({**base.model_dump(exclude_unset=True), **overrides})
+        return Settings.model_validate(values)
     except ValidationError as err:
         first = err.errors()[0]
         key = ".".join(str(p) for p in first["loc"])

@@ -150,6 +150,7 @@ class CaseEnv:
         tools: list[BaseTool] = builtin_tools(self.settings, workspace=self.workspace)
         if case.uses_memory():
             from agentkit.memory.knowledge import KnowledgeBase
+            from agentkit.tools.memory import memory_tools
 
             self.kb = KnowledgeBase.open(
                 self.settings, embeddings=embeddings, data_dir=self.data_dir
@@ -159,7 +160,7 @@ class CaseEnv:
             for text in case.memories:
                 self.kb.memories.remember(text)
             self._stored_before = {m.id for m in self.kb.memories.list()}
-            tools += self.kb.tools()
+            tools += memory_tools(self.kb)
         by_name = {t.name: t for t in tools}
         self.tools: list[BaseTool] = [by_name[n] for n in case.offered_tool_names()]
 

@@ -4,7 +4,7 @@
     with KnowledgeBase.open(settings) as kb:
         kb.documents.ingest(["docs/"])
         kb.retrieve("how do approvals work?", k=5)   # -> list[ContextItem]
-        tools = kb.tools()                           # search_docs, remember, recall
+        tools = memory_tools(kb)   # agentkit.tools.memory: search_docs, remember, recall
 
 Names are imported lazily so ``import agentkit.memory`` stays cheap.
 """
@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agentkit.memory.documents import DocumentHit, DocumentIndex, IngestReport
-    from agentkit.memory.embedder import LlamaEmbedder
     from agentkit.memory.knowledge import KnowledgeBase
     from agentkit.memory.memories import MemoryHit, MemoryRecord, MemoryStore
     from agentkit.memory.store import EmbedderInfo, VectorStore
+    from agentkit.models.embedder import LlamaEmbedder
 
 _EXPORTS = {
     "KnowledgeBase": "agentkit.memory.knowledge",
-    "LlamaEmbedder": "agentkit.memory.embedder",
+    "LlamaEmbedder": "agentkit.models.embedder",
     "DocumentIndex": "agentkit.memory.documents",
     "DocumentHit": "agentkit.memory.documents",
     "IngestReport": "agentkit.memory.documents",
@@ -30,7 +30,7 @@ _EXPORTS = {
     "MemoryRecord": "agentkit.memory.memories",
     "MemoryHit": "agentkit.memory.memories",
     "VectorStore": "agentkit.memory.store",
-    "EmbedderInfo": "agentkit.memory.store",
+    "EmbedderInfo": "agentkit.models.embedder",
 }
 
 __all__ = [

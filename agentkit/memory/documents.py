@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Literal
 
 from langchain_core.embeddings import Embeddings
 
-from agentkit.memory.embedder import embed_texts
 from agentkit.memory.ingest import (
     MAX_FILE_BYTES,
     LoadedFile,
@@ -32,6 +31,7 @@ from agentkit.memory.ingest import (
     load_file,
     sha256_bytes,
 )
+from agentkit.models.embedder import embed_texts
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection

@@ -15,7 +15,6 @@ from langchain_core.embeddings import Embeddings
 
 from agentkit.events import ContextItem
 from agentkit.memory.documents import DocumentIndex
-from agentkit.memory.embedder import LlamaEmbedder, embedder_info
 from agentkit.memory.memories import MemoryStore
 from agentkit.memory.store import (
     DOCUMENTS_COLLECTION,
@@ -25,10 +24,9 @@ from agentkit.memory.store import (
     EmbedderInfo,
     VectorStore,
 )
+from agentkit.models.embedder import LlamaEmbedder, embedder_info
 
 if TYPE_CHECKING:
-    from langchain_core.tools import BaseTool
-
     from agentkit.config import Settings
 
 # Below this cosine similarity a memory or chunk is noise, not context.
@@ -111,12 +109,6 @@ class KnowledgeBase:
         ]
         scored.sort(key=lambda pair: pair[0], reverse=True)
         return [item for score, item in scored if score >= self.min_score][:k]
-
-    def tools(self) -> list[BaseTool]:
-        """``search_docs`` (read), ``remember`` (write) and ``recall`` (read)."""
-        from agentkit.tools.memory import memory_tools
-
-        return memory_tools(self)
 
     def as_langgraph_store(self) -> object:
         """The memories as a LangGraph ``BaseStore``."""

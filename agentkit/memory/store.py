@@ -16,13 +16,13 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from agentkit.errors import StoreError
+from agentkit.models.embedder import EmbedderInfo
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -36,14 +36,6 @@ EMBEDDER_KEY = "agentkit_embedder"
 DIMENSION_KEY = "agentkit_dimension"
 LOCK_NAME = "chroma.lock"
 CHROMA_SUBDIR = "chroma"
-
-
-@dataclass(frozen=True)
-class EmbedderInfo:
-    """What a collection's vectors were made with."""
-
-    name: str
-    dimension: int
 
 
 class DataDirLock:

@@ -17,7 +17,8 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, ClassVar, Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -41,6 +42,8 @@ from agentkit.config import Settings, load_settings
 from agentkit.errors import ModelError
 from agentkit.models import grammar as grammars
 from agentkit.models.engine import GenerationStats, LlamaEngine, LoadParams, SamplingParams
+from agentkit.models.hints import ALL_HINTS, DecodeHints, HintKind
+from agentkit.models.profile import ModelProfile, file_profile
 from agentkit.models.prompt import (
     HERMES_CLOSE,
     HERMES_OPEN,
@@ -57,11 +60,11 @@ from agentkit.models.prompt import (
 )
 
 ToolChoice = Literal["auto", "any", "required", "none"] | str
-SMALL_MODEL_PARAMS = 2_000_000_000
 TOOL_RESPONSE_OPEN = "<tool_response"
-# The steering biases' values for small models, measured on agentkit eval
-# (docs/evals.md): copy from the request and results, avoid examples' words,
-# lean to a call after a request and to text after a result.
+# ChatLlama's own defaults for a small model called without hints (the agent
+# always passes its steering's hints), measured on agentkit eval: copy from
+# the request and results, avoid the tool instructions' words, lean to a call
+# after a request and to text after a result.
 SMALL_COPY_BIAS = 2.0
 SMALL_AVOID_BIAS = 4.0
 SMALL_AUTO_CALL_BIAS = 8.0
@@ -95,8 +98,6 @@ def sampling_settings(settings: Settings) -> dict[str, Any]:
         "seed": settings.seed,
         "max_parallel_tool_calls": settings.parallel_tool_calls,
         "tool_prompt": settings.tool_prompt,
-        "copy_bias": settings.copy_bias,
-        "avoid_bias": settings.avoid_bias,
         "auto_call_bias": settings.auto_call_bias,
     }
 
@@ -143,8 +144,9 @@ class ChatLlama(BaseChatModel):
         "JSON-schema properties.",
     )
 
-    # Steering for small models (None: on for models under 2B parameters,
-    # with the values measured best on `agentkit eval`, off for larger ones).
+    # Defaults for calls without hints (None: on for small models, see
+    # agentkit.models.profile, with the values measured best on `agentkit
+    # eval`; off for larger ones). Hints, when given, replace them.
     copy_bias: float | None = Field(
         None,
         description="Logit bonus, inside tool calls and JSON, for tokens of copy_from (the "
@@ -162,13 +164,6 @@ class ChatLlama(BaseChatModel):
         description="tool_choice='auto': logit bias towards starting a call after a user "
         "message and towards answering in text after a tool result.",
     )
-
-    supports_arg_choices: ClassVar[bool] = True
-    """``arg_choices={"tool": {"arg": [values] or "regex"}}`` (a bind/invoke
-    kwarg) narrows those string arguments to those values (or that pattern)
-    in the grammar only; a tool left with no value for a required argument
-    is not callable this turn; the prompt
-    stays the same, so its KV cache is reused (see agentkit.tools.grounding)."""
 
     _format: PromptFormat | None = PrivateAttr(default=None)
     _cancel: threading.Event = PrivateAttr(default_factory=threading.Event)
@@ -242,13 +237,6 @@ class ChatLlama(BaseChatModel):
         if isinstance(fmt, JinjaFormat) and fmt.native_tools == "hermes":
             return "native-hermes"
         return "grammar"
-
-    @property
-    def tool_call_mode_reason(self) -> str:
-        fmt = self.prompt_format
-        if isinstance(fmt, JinjaFormat):
-            return fmt.native_reason
-        return f"the {fmt.name} prompt format has no tool syntax"
 
     @property
     def _llm_type(self) -> str:
@@ -349,24 +337,19 @@ class ChatLlama(BaseChatModel):
         choice: str,
         json_schema: dict[str, Any] | None,
         max_calls: int = 1,
-        arg_choices: dict[str, dict[str, grammars.ArgChoices]] | None = None,
+        hints: DecodeHints | None = None,
     ) -> tuple[str, str | None, str]:
         """Prompt text, grammar (None = unconstrained) and the forced start of
         the reply (already in the prompt, not decoded)."""
         turns = messages_to_turns(messages)
         if tools and choice != "none":
-            bound = (
-                tools
-                if choice in ("auto", "required")
-                else [t for t in tools if t["function"]["name"] == choice]
-            )
-            # Tool instructions go into the system position, which stays the
-            # same across an agent loop, so every turn reuses the cache.
-            mode: grammars.ToolMode = "auto" if choice == "auto" else "required"
             # All bound tools are described whatever tool_choice names (the
             # grammar does the narrowing), so switching choices between turns
             # keeps the prompt prefix and its KV cache.
-            narrowed = grammars.with_choices(bound, arg_choices or {})
+            narrowed, choice = _narrow(tools, choice, hints)
+            # Tool instructions go into the system position, which stays the
+            # same across an agent loop, so every turn reuses the cache.
+            mode: grammars.ToolMode = "auto" if choice == "auto" else "required"
             fmt = self.prompt_format
             if isinstance(fmt, JinjaFormat) and self.tool_call_mode == "native-hermes":
                 calls = grammars.tool_call_grammar(
@@ -391,25 +374,40 @@ class ChatLlama(BaseChatModel):
         # Templates that spell out BOS must not get a second one.
         return engine.tokenize(prompt, add_special=not (bos and prompt.startswith(bos)))
 
-    @property
-    def is_small(self) -> bool:
-        """Under 2B parameters: the steering biases are on by default."""
-        return 0 < self.engine.llm._model.n_params() < SMALL_MODEL_PARAMS
+    def agentkit_profile(self) -> ModelProfile:
+        """What kind of model this is (read from the GGUF's metadata)."""
+        return file_profile(Path(self.model_path))
 
     @property
-    def is_base(self) -> bool:
-        """No chat template in the GGUF: a base model, which continues
-        patterns rather than following instructions."""
-        return not self.engine.llm.metadata.get("tokenizer.chat_template")
+    def supported_hints(self) -> frozenset[HintKind]:
+        """The in-process engine applies every kind of hint."""
+        return ALL_HINTS
 
     def _steer(
         self, value: float | None, small_default: float, *, base_only: bool = False
     ) -> float:
         if value is not None:
             return value
-        if not self.is_small or (base_only and not self.is_base):
+        profile = self.agentkit_profile()
+        if not profile.small or (base_only and not profile.base):
             return 0.0
         return small_default
+
+    def default_hints(
+        self, messages: Sequence[BaseMessage], tools: list[dict[str, Any]] | None, choice: str
+    ) -> DecodeHints:
+        """Hints for a call made without any: a small model copies from the
+        conversation's latest request and results and does not echo the
+        tool instructions."""
+        avoid = tools_instruction(tools, choice, self.tool_prompt) if tools else ""
+        # An instruct model copies by itself; the bonus made SmolLM2-135M
+        # Instruct write '}}</tool_call>' into its arguments.
+        return DecodeHints(
+            copy_from=_latest_exchange(messages),
+            copy_bias=self._steer(self.copy_bias, SMALL_COPY_BIAS, base_only=True),
+            avoid_from=avoid,
+            avoid_bias=self._steer(self.avoid_bias, SMALL_AVOID_BIAS),
+        )
 
     def _turn_bias(self, last: BaseMessage) -> dict[int, float]:
         """In ``auto`` mode, lean towards a call after a user message and
@@ -442,28 +440,25 @@ class ChatLlama(BaseChatModel):
         ids |= set(engine.tokenize(" " + " ".join(text.split()), add_special=False))
         return {i for i in ids if not engine.is_control(i)}
 
-    def _copy_bias(self, copy_from: str, avoid_from: str) -> dict[int, float] | None:
+    def _copy_bias(self, hints: DecodeHints) -> dict[int, float] | None:
         """``copy_bias`` for the tokens of ``copy_from`` (the task, the latest
         result) and ``-avoid_bias`` for the words of ``avoid_from`` (worked
         examples' values) that ``copy_from`` does not have: a small model's
         induction copies from the nearest example unless told otherwise."""
         bias: dict[int, float] = {}
-        # An instruct model copies by itself; the bonus made SmolLM2-135M
-        # Instruct write '}}</tool_call>' into its arguments.
-        copy_bias = self._steer(self.copy_bias, SMALL_COPY_BIAS, base_only=True)
-        avoid_bias = self._steer(self.avoid_bias, SMALL_AVOID_BIAS)
-        copied = self._text_tokens(copy_from) if copy_from and copy_bias else set()
-        if avoid_from and avoid_bias:
+        copied = self._text_tokens(hints.copy_from) if "copy" in hints.kinds() else set()
+        if "avoid" in hints.kinds():
             engine = self.engine
+            avoid = hints.avoid_from
             # The same words capitalised too: penalising "see you soon" alone
             # made the model write "See You Soon".
-            variants = "\n".join((avoid_from, avoid_from.title(), avoid_from.upper()))
+            variants = "\n".join((avoid, avoid.title(), avoid.upper()))
             for token in self._text_tokens(variants) - copied:
                 piece = engine.token_text(token).replace("\u2581", " ").strip()
                 if len(piece) > 2 and any(ch.isalnum() for ch in piece):
-                    bias[token] = -avoid_bias
+                    bias[token] = -hints.avoid_bias
         for token in copied:
-            bias[token] = copy_bias
+            bias[token] = hints.copy_bias
         return bias or None
 
     def _sampling(
@@ -500,9 +495,12 @@ class ChatLlama(BaseChatModel):
         choice = kwargs.get("tool_choice") or "auto"
         max_calls = kwargs.get("max_tool_calls", self.max_parallel_tool_calls)
         json_schema = kwargs.get("json_schema")
-        prompt, gbnf, prefix = self._prompt(
-            messages, tools, choice, json_schema, max_calls, kwargs.get("arg_choices")
-        )
+        given: DecodeHints | None = kwargs.get("hints")
+        hints = given if given is not None else self.default_hints(messages, tools, choice)
+        ignored = sorted(hints.kinds() - self.supported_hints)
+        if ignored:  # e.g. a server: only what travels in the grammar applies
+            hints = _without(hints, frozenset(ignored))
+        prompt, gbnf, prefix = self._prompt(messages, tools, choice, json_schema, max_calls, hints)
         calling = bool(tools) and choice != "none"
         prose = (not calling or choice == "auto") and json_schema is None
         tokens = self._tokens(prompt)
@@ -510,19 +508,11 @@ class ChatLlama(BaseChatModel):
         # low or they degenerate; in auto mode only once the reply is a call.
         close_after = None if gbnf is None else ("<" if calling and choice == "auto" else "")
         first_bias = None
-        if calling and prefix.endswith('"name": "') and kwargs.get("tool_bias"):
-            first_bias = self._name_bias(kwargs["tool_bias"])
+        if calling and prefix.endswith('"name": "') and hints.tool_bias:
+            first_bias = self._name_bias(dict(hints.tool_bias))
         elif calling and choice == "auto" and messages:
             first_bias = self._turn_bias(messages[-1])
-        step_bias = None
-        if gbnf is not None:
-            # Without the agent's own sources: copy from the conversation's
-            # latest request and results, do not echo the tool instructions.
-            copy_from = kwargs.get("copy_from") or _latest_exchange(messages)
-            avoid_from = kwargs.get("avoid_from")
-            if avoid_from is None and calling:
-                avoid_from = tools_instruction(tools or [], choice, self.tool_prompt)
-            step_bias = self._copy_bias(copy_from, avoid_from or "")
+        step_bias = self._copy_bias(hints) if gbnf is not None else None
         generation = self.engine.generate(
             tokens,
             self._sampling(stop, kwargs, gbnf is not None, prose),
@@ -556,6 +546,8 @@ class ChatLlama(BaseChatModel):
         if capped:
             stats.finish_reason = "length"
         final = self._final_chunk(stats, tools if calling else None, prefix)
+        if ignored:
+            final.message.response_metadata["hints_ignored"] = ignored
         yield final
 
     def _final_chunk(
@@ -712,6 +704,45 @@ def _latest_exchange(messages: Sequence[BaseMessage]) -> str:
             parts.append(str(message.content))
             break
     return "\n".join(reversed(parts))
+
+
+def _narrow(
+    tools: list[dict[str, Any]], choice: str, hints: DecodeHints | None
+) -> tuple[list[dict[str, Any]], str]:
+    """The tools the grammar allows for ``choice`` once ``hints`` narrowed
+    their arguments, and the choice (the required tool, when it is callable).
+
+    A tool left with no valid value is not callable: it is never offered
+    unnarrowed (a forced write_file with no path left would write anywhere).
+    """
+    hints = hints or DecodeHints()
+    narrowed = grammars.with_choices(tools, dict(hints.arg_choices))
+    callable_names = [t["function"]["name"] for t in narrowed]
+    required = hints.required_tool
+    if required is not None and required in callable_names and choice == "required":
+        choice = required
+    if choice not in ("auto", "required"):
+        narrowed = [t for t in narrowed if t["function"]["name"] == choice]
+    if not narrowed:
+        raise ModelError(
+            f"no bound tool can be called with tool_choice {choice!r} and these argument "
+            "choices (each has an argument with no valid value)",
+            hint="bind a tool that needs no grounded argument, e.g. a final-answer tool",
+        )
+    return narrowed, choice
+
+
+def _without(hints: DecodeHints, kinds: frozenset[HintKind]) -> DecodeHints:
+    """``hints`` without the guidance of ``kinds`` (what an engine cannot apply)."""
+    return DecodeHints(
+        arg_choices={} if "arg_choices" in kinds else hints.arg_choices,
+        required_tool=None if "required_tool" in kinds else hints.required_tool,
+        tool_bias={} if "tool_bias" in kinds else hints.tool_bias,
+        copy_from="" if "copy" in kinds else hints.copy_from,
+        copy_bias=0.0 if "copy" in kinds else hints.copy_bias,
+        avoid_from="" if "avoid" in kinds else hints.avoid_from,
+        avoid_bias=0.0 if "avoid" in kinds else hints.avoid_bias,
+    )
 
 
 def _after_system(turns: list[Turn]) -> int:

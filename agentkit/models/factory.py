@@ -22,25 +22,6 @@ def uses_model_servers(settings: Settings) -> bool:
     return bool(model_server_urls(settings))
 
 
-SMALL_MODEL_PARAMS = 2_000_000_000
-
-
-def is_small_model(settings: Settings) -> bool:
-    """Whether the configured model is small enough to need steering (tool
-    routing, worked examples): an in-process GGUF under 2B parameters. Models
-    on servers are not inspected and count as large."""
-    if uses_model_servers(settings):
-        return False
-    from agentkit.errors import AgentkitError
-    from agentkit.models.resolve import read_gguf_info, resolve_model_path
-
-    try:
-        info = read_gguf_info(resolve_model_path(settings.model, settings.resolved_cache_dir()))
-    except AgentkitError:
-        return False  # reported when the model loads
-    return 0 < info.n_params < SMALL_MODEL_PARAMS
-
-
 def make_chat_model(settings: Settings) -> BaseChatModel:
     """``ChatLlamaServer`` when model servers are configured, else ``ChatLlama``."""
     if uses_model_servers(settings):
@@ -70,6 +51,6 @@ def make_embeddings(settings: Settings) -> Embeddings:
         from agentkit.models.remote import RemoteEmbeddings
 
         return RemoteEmbeddings.from_settings(settings)
-    from agentkit.memory.embedder import LlamaEmbedder
+    from agentkit.models.embedder import LlamaEmbedder
 
     return LlamaEmbedder.from_settings(settings)

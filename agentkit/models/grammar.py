@@ -241,8 +241,9 @@ def with_choices(
 
     A tool with no value left for a narrowed argument cannot be called now
     (``read_file`` or ``grep`` in an empty workspace, ``calculator`` before
-    there is a number to compute with): it is left out of the grammar, unless
-    that would leave no tool at all."""
+    there is a number to compute with, ``write_file`` when the task names no
+    file it may write): it is left out, even when that leaves no tool at all
+    (the caller decides what then; never the unnarrowed tool)."""
     out = []
     for tool in tools:
         choices = arg_choices.get(tool["function"]["name"]) or {}
@@ -269,7 +270,7 @@ def with_choices(
         # properties first, and old_string must come before new_string.
         params["required"] = [a for a in props if a in given]
         out.append(tool)
-    return out or tools
+    return out
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ from agentkit.config import Settings, load_settings
 from agentkit.errors import ConfigError, ModelError
 from agentkit.models.chat import ChatLlama, sampling_settings
 from agentkit.models.engine import FinishReason, Generation, GenerationStats, SamplingParams
+from agentkit.models.hints import GRAMMAR_HINTS, HintKind
+from agentkit.models.profile import ModelProfile
 from agentkit.models.prompt import PromptFormat, choose_format
 
 log = logging.getLogger(__name__)
@@ -433,11 +435,15 @@ class ChatLlamaServer(ChatLlama):
         "", description="Local copy of the served GGUF, if any (format detection)."
     )
 
+    def agentkit_profile(self) -> ModelProfile:
+        """A served model is not inspected: small-model steering stays off."""
+        return ModelProfile(served=True)
+
     @property
-    def is_small(self) -> bool:
-        """A served model is not inspected; the steering biases (which a server
-        cannot apply per step anyway) stay off unless set."""
-        return False
+    def supported_hints(self) -> frozenset[HintKind]:
+        """A server decodes the whole reply in one request: argument choices
+        and a required tool travel in the grammar, per-token biases cannot."""
+        return GRAMMAR_HINTS
 
     base_urls: list[str] = Field(description="Server base URLs (http://host:port/v1).")
     timeout_s: float = 120.0
@@ -579,7 +585,7 @@ class RemoteEmbeddings(Embeddings):
 
     @property
     def info(self) -> Any:
-        from agentkit.memory.store import EmbedderInfo
+        from agentkit.models.embedder import EmbedderInfo
 
         return EmbedderInfo(self.name, self.dimension)
 
@@ -625,8 +631,8 @@ def _normalised(vector: list[float]) -> list[float]:
 def embedder_name(embed_model: str) -> str:
     """The collection-metadata name of ``embed_model``: the same name the
     in-process embedder records for the same GGUF."""
-    from agentkit.memory.convert import BUNDLED_EMBED_SPEC
-    from agentkit.memory.embedder import BUNDLED_EMBEDDER_NAME
+    from agentkit.models.embedder import BUNDLED_EMBEDDER_NAME
+    from agentkit.models.minilm import BUNDLED_EMBED_SPEC
 
     if embed_model == BUNDLED_EMBED_SPEC:
         return BUNDLED_EMBEDDER_NAME

@@ -74,7 +74,7 @@ def chroma() -> Iterator[Service]:
 
 @pytest.fixture(scope="module")
 def embed_server() -> Iterator[Service]:
-    from agentkit.memory.convert import bundled_gguf_path
+    from agentkit.models.minilm import bundled_gguf_path
 
     path = bundled_gguf_path(load_settings().resolved_cache_dir())
     yield from _service(lambda: start_llama_server(path, embedding=True, threads=1))
@@ -110,7 +110,7 @@ def test_chroma_server_collections_keep_the_embedder_check(chroma: Service) -> N
 def test_server_embeddings_match_the_in_process_embedder(embed_server: Service) -> None:
     import numpy as np
 
-    from agentkit.memory.embedder import LlamaEmbedder
+    from agentkit.models.embedder import LlamaEmbedder
     from agentkit.models.factory import make_embeddings
 
     settings = load_settings(embed_url=embed_server.url)

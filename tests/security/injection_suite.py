@@ -32,6 +32,7 @@ The cases are in injection_cases.py; the figures in docs/security.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
@@ -66,7 +67,7 @@ from agentkit.events import ToolPreview
 from agentkit.graphs.agent_graph import Limits
 from agentkit.testing import ScriptedChatModel, call, final
 from agentkit.tools import builtin_tools
-from agentkit.tools.base import TARGETS_KEY, declare
+from agentkit.tools.base import CONTRACT_KEY, contract_of, declare
 from agentkit.tools.files import FileTool
 
 POLICIES: dict[str, dict[str, Any]] = {
@@ -203,9 +204,10 @@ def run_case(
             tools = builtin_tools(settings) + [memory_tool(env)]
             if defence == "off":  # as before issue 15: written paths, nothing protected
                 for tool in tools:
-                    tool.metadata = {
-                        k: v for k, v in (tool.metadata or {}).items() if k != TARGETS_KEY
-                    }
+                    contract = contract_of(tool)
+                    if contract is not None:
+                        unpinned = dataclasses.replace(contract, targets=None)
+                        tool.metadata = {**(tool.metadata or {}), CONTRACT_KEY: unpinned}
                     if isinstance(tool, FileTool):
                         tool.ws.protected_globs = {}
             rules = Policy.from_dict(POLICIES[policy])

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_core.tools import BaseTool
 
-from agentkit.tools.base import examples_of
+from agentkit.events import FINAL_ANSWER_TOOL
+from agentkit.steering.examples import EXAMPLES, examples_for
 
 # Embeddings of tool descriptors, shared by every router over the same
 # embedder: a descriptor is embedded once per process.
@@ -31,29 +31,26 @@ _CACHE: dict[tuple[int, str], np.ndarray] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class RoutedTool:
-    name: str
-    score: float
-
-
 def descriptor_texts(tool: BaseTool) -> list[str]:
     """What a task is compared with: the tool's example requests, or its
     name and description when it declares none."""
-    requests = [e["request"] for e in examples_of(tool) if e.get("request")]
+    requests = [e["request"] for e in examples_for(tool) if e.get("request")]
     if requests:
         return requests
     return [f"{tool.name.replace('_', ' ')}: {tool.description.strip()}"]
 
 
 class ToolRouter:
-    """Ranks ``tools`` for a task by the cosine similarity of its embedding
-    to each tool's closest example request."""
+    """Ranks ``tools`` (and ``final_answer``, by requests answered without a
+    tool) for a task by the cosine similarity of its embedding to each
+    tool's closest example request."""
 
     def __init__(self, embeddings: Embeddings, tools: Sequence[BaseTool]) -> None:
         self.embeddings = embeddings
-        self.tools = list(tools)
-        self._vectors = [self._embed_all(descriptor_texts(t)) for t in self.tools]
+        descriptors = {t.name: descriptor_texts(t) for t in tools if t.name != FINAL_ANSWER_TOOL}
+        descriptors[FINAL_ANSWER_TOOL] = [e["request"] for e in EXAMPLES[FINAL_ANSWER_TOOL]]
+        self.names = list(descriptors)
+        self._vectors = [self._embed_all(texts) for texts in descriptors.values()]
 
     def _embed_all(self, texts: list[str]) -> np.ndarray:
         key_base = id(self.embeddings)
@@ -69,18 +66,14 @@ class ToolRouter:
         """Each tool's similarity to ``task`` (its closest example request)."""
         query = _unit(np.asarray(self.embeddings.embed_query(task), dtype=np.float32))
         return {
-            tool.name: float((vectors @ query).max())
-            for tool, vectors in zip(self.tools, self._vectors, strict=True)
+            name: float((vectors @ query).max())
+            for name, vectors in zip(self.names, self._vectors, strict=True)
         }
 
     def closest(self, task: str, texts: Sequence[str]) -> int:
         """The index of the text in ``texts`` most like ``task``."""
         query = _unit(np.asarray(self.embeddings.embed_query(task), dtype=np.float32))
         return int(np.argmax(self._embed_all(list(texts)) @ query))
-
-    def rank(self, task: str) -> list[RoutedTool]:
-        scored = [RoutedTool(name, score) for name, score in self.scores(task).items()]
-        return sorted(scored, key=lambda r: -r.score)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

@@ -20,11 +20,9 @@ from collections.abc import Callable, Sequence
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool
 
-from agentkit.graphs import prompts as P
-from agentkit.tools.base import ToolExample, examples_of
+from agentkit.events import FINAL_ANSWER_TOOL, FINISHED_NOTE
+from agentkit.steering.examples import DIRECT_ANSWER, ToolExample, examples_for
 
-# Answering without a tool is a move too: one example of it.
-DIRECT_ANSWER = ToolExample(request="Please greet the team.", answer="Hello, team!")
 MAX_EXEMPLARS = 5
 
 
@@ -47,8 +45,8 @@ def episode(tool: str | None, example: ToolExample, index: int) -> list[AnyMessa
         ]
     final_id = f"example_{index}_final"
     messages += [
-        _call(P.FINAL_ANSWER_TOOL, {"answer": example.get("answer", "")}, final_id),
-        ToolMessage(P.FINISHED_NOTE, tool_call_id=final_id, name=P.FINAL_ANSWER_TOOL),
+        _call(FINAL_ANSWER_TOOL, {"answer": example.get("answer", "")}, final_id),
+        ToolMessage(FINISHED_NOTE, tool_call_id=final_id, name=FINAL_ANSWER_TOOL),
     ]
     return messages
 
@@ -62,7 +60,7 @@ def first_example(tool: BaseTool, worked: list[ToolExample]) -> ToolExample:
 
 def worked_examples(tool: BaseTool) -> list[ToolExample]:
     """The tool's complete examples (request, call, result and answer)."""
-    return [e for e in examples_of(tool) if "args" in e and "answer" in e]
+    return [e for e in examples_for(tool) if "args" in e and "answer" in e]
 
 
 def shown_example(tool: BaseTool, choose: ExampleChooser = first_example) -> ToolExample | None:
@@ -88,9 +86,9 @@ def choice_examples(tools: Sequence[BaseTool], per_tool: int = 2) -> str:
     which request without argument values a small model would copy."""
     lines = ["Which tool fits which request:"]
     for tool in tools:
-        for example in examples_of(tool)[:per_tool]:
+        for example in examples_for(tool)[:per_tool]:
             lines.append(f'- "{example["request"]}" -> {tool.name}')
-    lines.append(f'- "{DIRECT_ANSWER["request"]}" -> {P.FINAL_ANSWER_TOOL}')
+    lines.append(f'- "{DIRECT_ANSWER["request"]}" -> {FINAL_ANSWER_TOOL}')
     return "\n".join(lines)
 
 

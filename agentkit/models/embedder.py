@@ -24,8 +24,16 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from agentkit.errors import ModelError
-from agentkit.memory.convert import BUNDLED_EMBED_SPEC, BUNDLED_MAX_TOKENS, bundled_gguf_path
-from agentkit.memory.store import EmbedderInfo
+from agentkit.models.minilm import BUNDLED_EMBED_SPEC, BUNDLED_MAX_TOKENS, bundled_gguf_path
+
+
+@dataclass(frozen=True)
+class EmbedderInfo:
+    """What a collection's vectors were made with."""
+
+    name: str
+    dimension: int
+
 
 if TYPE_CHECKING:
     from llama_cpp import Llama

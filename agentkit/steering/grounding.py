@@ -1,40 +1,37 @@
-"""Grounded arguments: which values an argument may take right now.
+"""Grounded values: which values an argument may take right now.
 
 A 270M model copies the most visible words into a path (``file_path``,
-``path/to/file``, ``e_path``) instead of the file the task names. A file
-tool declares, per argument, what it must name; the act node then offers the
-model only those values through the grammar:
+``path/to/file``, ``e_path``) instead of the file the task names. Each
+grounding kind says what an argument must name, and the decoder is then
+offered only those values through the grammar (see :mod:`.arguments` for
+which argument of which tool has which kind):
 
 - ``existing_file`` / ``existing_dir`` / ``existing_path``: what is in the
-  workspace now (read_file, edit_file; list_dir, glob; grep);
+  workspace now;
 - ``named_path``: a file the task names as where to write, or a new one it
-  names (write_file; ``Write hello to hello.txt`` offers ``hello.txt``), see
-  :func:`write_paths`;
-- ``task_phrase`` (small models only): a phrase of the task or of a recent
-  result, for search queries and patterns (:func:`task_phrases`);
-- ``file_fragment`` (small models only): a line or a word of the file(s) the
-  task names, for the text an edit replaces (:func:`file_fragments`).
+  names (:func:`write_paths`);
+- ``task_phrase`` / ``fact_phrase``: a phrase of the task or of a recent
+  result (:func:`task_phrases`);
+- ``file_fragment``: a line or a word of the file(s) the task names, for the
+  text an edit replaces (:func:`file_fragments`);
+- ``computing_span``: arithmetic the text spells out (:func:`expression_choices`);
+- ``mentioned_url`` / ``written_command``: a URL or a command the text writes.
 
-The shell's command (:func:`written_commands`) and the memory tools' queries
-use the same helpers, for small models only.
-
-When the workspace holds more than :data:`MAX_CHOICES` entries the argument
-stays free (the tool's own checks and the loop's error feedback then apply).
-When it holds nothing the argument names, there is no valid value: the tool
-is not offered to the model for that step (``read_file`` in an empty
-workspace would only fail, and a small model then answers with the error).
+When the workspace holds more than :data:`MAX_CHOICES` entries a path stays
+free (the tool's own checks and the loop's error feedback then apply). When
+nothing valid exists, there is no valid value: the tool is not callable that
+step (never offered unnarrowed).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from agentkit.models.grammar import RequiredChoices
+from agentkit.tools.globs import SKIPPED_DIRS
 
 if TYPE_CHECKING:
-    from agentkit.tools.base import ChoicesFn, MentionsFn
     from agentkit.tools.workspace import Workspace
 
 Grounding = Literal[
@@ -43,11 +40,12 @@ Grounding = Literal[
     "existing_path",
     "named_path",
     "task_phrase",
+    "fact_phrase",
     "file_fragment",
+    "computing_span",
+    "mentioned_url",
+    "written_command",
 ]
-# Groundings that also rule out what a capable model could rightly write:
-# they narrow only a small model's grammar.
-SMALL_MODEL_GROUNDINGS: frozenset[Grounding] = frozenset({"task_phrase", "file_fragment"})
 MAX_FRAGMENT_FILE_BYTES = 16_384
 MAX_FRAGMENT_CHARS = 200
 MAX_CHOICES = 300
@@ -62,20 +60,6 @@ _EDGE_WORDS = frozenset(
     "mind note save store stored check memory".split()
 )
 _QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'|`([^`\n]{1,80})`")
-# Directories never offered (glob and grep skip them too).
-SKIPPED_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        "__pycache__",
-        ".venv",
-        "node_modules",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-    }
-)
 # A path a user writes: segments of word characters, dots and dashes joined by
 # '/', ending in a name with an extension (notes.txt, docs/a-b.md, .env.local).
 _MENTIONED = re.compile(
@@ -249,58 +233,3 @@ def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[
         if len(files) + len(dirs) > limit:
             return None
     return sorted(files), sorted(dirs)
-
-
-def path_mentions(ws: Workspace, grounding: Mapping[str, Grounding]) -> MentionsFn:
-    """Whether a task names what a tool with these path arguments acts on: a
-    file or directory that exists (``existing_*``), or a file that does not
-    exist yet (``named_path``: a file to create)."""
-    kinds = set(grounding.values())
-
-    def mentions(text: str) -> bool:
-        found = inventory(ws)
-        if found is None:
-            return False
-        files, dirs = found
-        named = mentioned_paths(text)
-        names = {f for f in files} | {f.rsplit("/", 1)[-1] for f in files}
-        # Whole paths: "recipes/pancakes.md" names a file, not the recipes folder.
-        words = {w.rstrip("./") for w in re.findall(r"[\w./-]+", text)}
-        if kinds & {"existing_file", "existing_path"} and any(p in names for p in named):
-            return True
-        if kinds & {"existing_dir", "existing_path"} and any(
-            d in words or d.rsplit("/", 1)[-1] in words for d in dirs
-        ):
-            return True
-        return "named_path" in kinds and any(p not in names for p in named)
-
-    return mentions
-
-
-def path_choices(ws: Workspace, grounding: Mapping[str, Grounding]) -> ChoicesFn:
-    """A choices function for a tool whose path arguments are ``grounding``."""
-
-    def choices(arg: str, text: str) -> list[str] | str | None:
-        kind = grounding.get(arg)
-        if kind is None:
-            return None
-        if kind == "task_phrase":
-            return RequiredChoices(task_phrases(text)) or None
-        if kind == "file_fragment":
-            return file_fragments(ws, text)
-        found = inventory(ws)
-        if found is None:
-            return None
-        files, dirs = found
-        if kind == "existing_file":
-            values = files
-        elif kind == "existing_dir":
-            values = [".", *dirs]
-        elif kind == "existing_path":
-            values = [".", *dirs, *files]
-        else:
-            return write_paths(text, files)
-        # Nothing exists to name: the tool cannot be called now.
-        return values if files or dirs else []
-
-    return choices

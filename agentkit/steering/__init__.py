@@ -1,0 +1,121 @@
+"""Small-model steering, behind one typed interface.
+
+The agent graph asks its :class:`Steering` four things at each run and step:
+which tools to offer for a task (:meth:`~Steering.route`), the act prompt
+(:meth:`~Steering.prompt`), the decoding hints for a step
+(:meth:`~Steering.hints`: argument choices, a required tool, biases) and the
+final answer as the user should see it (:meth:`~Steering.tidy`).
+
+:func:`steering_for` picks the implementation once, from the model actually
+built: :class:`~agentkit.steering.small.SmallModelSteering` for a small
+in-process model (agentkit.models.profile decides "small"), and
+:class:`NoSteering` for every other model, which gets the framework without
+the 270M workarounds (all tools, no examples or cues, free arguments, its
+answer byte for byte). The ``[steering]`` settings switch each technique.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.messages import AnyMessage, SystemMessage
+from langchain_core.tools import BaseTool
+
+from agentkit.config import SteeringSettings
+from agentkit.models.hints import DecodeHints
+from agentkit.models.profile import ModelProfile, model_profile
+from agentkit.steering.view import RouteRecord, StepView
+
+__all__ = [
+    "DecodeHints",
+    "NoSteering",
+    "RouteRecord",
+    "StepView",
+    "Steering",
+    "steering_for",
+    "uses_steering",
+]
+
+
+class Steering(Protocol):
+    """What the agent graph asks of steering."""
+
+    @property
+    def answer_max_chars(self) -> int | None:
+        """A bound on the final answer's length (None: unbounded)."""
+        ...
+
+    @property
+    def answer_on_repeat(self) -> bool:
+        """Whether a call repeating the previous step's successful one means
+        the model is done (it is asked for the answer instead)."""
+        ...
+
+    def route(self, task: str, tools: Sequence[BaseTool]) -> RouteRecord: ...
+
+    def prompt(
+        self, system: str, view: StepView, offered: Sequence[BaseTool]
+    ) -> list[AnyMessage]: ...
+
+    def hints(self, view: StepView, offered: Sequence[BaseTool]) -> DecodeHints: ...
+
+    def tidy(self, answer: str) -> str: ...
+
+
+class NoSteering:
+    """For capable models: every tool, the transcript as it is, no hints,
+    the answer untouched."""
+
+    answer_max_chars: int | None = None
+    answer_on_repeat = False
+
+    def route(self, task: str, tools: Sequence[BaseTool]) -> RouteRecord:
+        return RouteRecord(offered=[t.name for t in tools], bias={}, later=[])
+
+    def prompt(self, system: str, view: StepView, offered: Sequence[BaseTool]) -> list[AnyMessage]:
+        notes: dict[int, list[str]] = {}
+        for after, text in view.notes:
+            notes.setdefault(after, []).append(text)
+        prompt: list[AnyMessage] = [SystemMessage(system)]
+        prompt.extend(SystemMessage(text) for text in notes.get(0, ()))
+        for position, message in enumerate(view.messages, start=1):
+            prompt.append(message)
+            prompt.extend(SystemMessage(text) for text in notes.get(position, ()))
+        return prompt
+
+    def hints(self, view: StepView, offered: Sequence[BaseTool]) -> DecodeHints:
+        return DecodeHints()
+
+    def tidy(self, answer: str) -> str:
+        return answer
+
+
+def uses_steering(profile: ModelProfile, settings: SteeringSettings) -> bool:
+    """Whether small-model steering applies: ``mode`` on, or auto and small."""
+    return settings.mode == "on" or (settings.mode == "auto" and profile.small)
+
+
+def steering_for(
+    model: object,
+    settings: SteeringSettings,
+    embeddings: Callable[[], Embeddings] | None = None,
+    tools: Sequence[BaseTool] = (),
+) -> Steering:
+    """The steering for ``model`` (decided from the model itself).
+    ``embeddings`` (called on first use) and ``tools`` feed tool routing."""
+    profile = model_profile(model)
+    if not uses_steering(profile, settings):
+        return NoSteering()
+    from agentkit.steering.routing import ToolRouter
+    from agentkit.steering.small import SmallModelSteering
+
+    router: Callable[[], ToolRouter] | None = None
+    if embeddings is not None and settings.tool_routing:
+        make_embeddings = embeddings
+
+        def router() -> ToolRouter:
+            return ToolRouter(make_embeddings(), tools)
+
+    return SmallModelSteering(profile=profile, settings=settings, router=router)

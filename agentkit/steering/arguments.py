@@ -1,0 +1,154 @@
+"""Which argument of which tool is grounded, and how (see :mod:`.grounding`).
+
+Keyed by tool name, so the tool contract (agentkit.tools.base) stays about
+safety: side effects, previews, targets. Give your own tool's arguments a
+grounding with :func:`add_grounding`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from langchain_core.tools import BaseTool
+
+from agentkit.models.grammar import ArgChoices, RequiredChoices
+from agentkit.steering.expressions import expression_choices
+from agentkit.steering.grounding import (
+    Grounding,
+    file_fragments,
+    inventory,
+    mentioned_paths,
+    mentioned_urls,
+    runs_a_command,
+    task_phrases,
+    write_paths,
+    written_commands,
+)
+from agentkit.tools.workspace import Workspace
+
+GROUNDED_ARGS: dict[str, dict[str, Grounding]] = {
+    "read_file": {"path": "existing_file"},
+    "list_dir": {"path": "existing_dir"},
+    "glob": {"path": "existing_dir"},
+    "grep": {"path": "existing_path", "pattern": "task_phrase"},
+    "write_file": {"path": "named_path"},
+    "edit_file": {
+        "path": "existing_file",
+        "old_string": "file_fragment",
+        "new_string": "task_phrase",
+    },
+    "calculator": {"expression": "computing_span"},
+    "http_get": {"url": "mentioned_url"},
+    "shell": {"command": "written_command"},
+    "search_docs": {"query": "task_phrase"},
+    "recall": {"query": "task_phrase"},
+    "remember": {"text": "fact_phrase"},
+}
+# A fact to remember is said in the user's words: "my locker code is 4812".
+FACT_WORDS = 16
+FACT_STARTS = frozenset({"my", "i", "our", "we", "the", "a", "an", "it", "this"})
+_PATH_KINDS: frozenset[Grounding] = frozenset(
+    {"existing_file", "existing_dir", "existing_path", "named_path"}
+)
+
+
+def add_grounding(tool_name: str, args: Mapping[str, Grounding]) -> None:
+    """Ground arguments of your own tool (a path tool needs a ``ws`` attribute
+    holding its :class:`~agentkit.tools.workspace.Workspace`)."""
+    GROUNDED_ARGS[tool_name] = {**GROUNDED_ARGS.get(tool_name, {}), **args}
+
+
+def workspace_of(tool: BaseTool) -> Workspace | None:
+    ws = getattr(tool, "ws", None)
+    return ws if isinstance(ws, Workspace) else None
+
+
+def arg_choices(tools: Sequence[BaseTool], text: str) -> dict[str, dict[str, ArgChoices]]:
+    """For each tool, the values its grounded arguments may take now, given
+    ``text`` (the task and what the run has seen). A grounding that fails
+    leaves its argument free: grounding helps a call, it never forbids one."""
+    out: dict[str, dict[str, ArgChoices]] = {}
+    for tool in tools:
+        args = tool.args if isinstance(tool.args, dict) else {}
+        narrowed: dict[str, ArgChoices] = {}
+        for arg, kind in GROUNDED_ARGS.get(tool.name, {}).items():
+            if arg not in args:
+                continue
+            try:
+                values = choices(tool, kind, text)
+            except Exception:  # noqa: BLE001 - see the docstring
+                values = None
+            if values is not None:
+                narrowed[arg] = values
+        if narrowed:
+            out[tool.name] = narrowed
+    return out
+
+
+def choices(tool: BaseTool, kind: Grounding, text: str) -> ArgChoices | None:
+    """The values an argument of ``kind`` may take (a regex as ``str``), ``[]``
+    when none is valid, None when it stays free."""
+    if kind == "task_phrase":
+        return RequiredChoices(task_phrases(text)) or None
+    if kind == "fact_phrase":
+        return task_phrases(text, max_words=FACT_WORDS, may_start=FACT_STARTS) or None
+    if kind == "computing_span":
+        return expression_choices(text)
+    if kind == "mentioned_url":
+        return mentioned_urls(text)
+    if kind == "written_command":
+        return written_commands(text)
+    ws = workspace_of(tool)
+    if ws is None:
+        return None
+    if kind == "file_fragment":
+        return file_fragments(ws, text)
+    found = inventory(ws)
+    if found is None:
+        return None
+    files, dirs = found
+    if kind == "named_path":
+        return write_paths(text, files)
+    values = {
+        "existing_file": files,
+        "existing_dir": [".", *dirs],
+        "existing_path": [".", *dirs, *files],
+    }[kind]
+    # Nothing exists to name: the tool cannot be called now.
+    return values if files or dirs else []
+
+
+def mentions(tool: BaseTool, text: str) -> bool:
+    """Whether ``text`` names something ``tool`` acts on: a file or folder
+    that exists, a new file to create, a URL, a command to run."""
+    kinds = set(GROUNDED_ARGS.get(tool.name, {}).values())
+    if "mentioned_url" in kinds and mentioned_urls(text):
+        return True
+    if "written_command" in kinds and runs_a_command(text):
+        return True
+    ws = workspace_of(tool)
+    if ws is None or not kinds & _PATH_KINDS:
+        return False
+    try:
+        return _names_a_path(ws, kinds, text)
+    except Exception:  # noqa: BLE001 - a routing hint, never a failure
+        return False
+
+
+def _names_a_path(ws: Workspace, kinds: set[Grounding], text: str) -> bool:
+    found = inventory(ws)
+    if found is None:
+        return False
+    files, dirs = found
+    named = mentioned_paths(text)
+    names = set(files) | {f.rsplit("/", 1)[-1] for f in files}
+    # Whole paths: "recipes/pancakes.md" names a file, not the recipes folder.
+    words = {w.rstrip("./") for w in re.findall(r"[\w./-]+", text)}
+    if kinds & {"existing_file", "existing_path"} and any(p in names for p in named):
+        return True
+    if kinds & {"existing_dir", "existing_path"} and any(
+        d in words or d.rsplit("/", 1)[-1] in words for d in dirs
+    ):
+        return True
+    return "named_path" in kinds and any(p not in names for p in named)

@@ -1,0 +1,265 @@
+"""Small-model steering: what makes a 270M base model do the task.
+
+A 270M base model cannot weigh a dozen tools or invent a path, but it can
+continue a pattern among a few choices. :class:`SmallModelSteering` holds
+the techniques, each switchable in ``[steering]`` (``agentkit eval``
+measures them one by one; docs/evals.md has the figures):
+
+- **routing**: only the tools that fit the task are offered (:mod:`.routing`);
+- **worked examples** of those tools before the task (:mod:`.exemplars`);
+- **grounded arguments**: arguments may only take grounded values, through
+  the grammar (:mod:`.arguments`);
+- **step routing**: the request still to do leans the next step to its tool
+  or requires it (:mod:`.step`); copy and avoid biases (:mod:`.focus`);
+- **observation cue**: after each tool result, a line that makes answering
+  from it the likely next move (or names the request still to do);
+- **answer on repeat** and a tidy, bounded answer (:mod:`.answers`).
+
+The act prompt only ever grows at its end (plan notes and cues sit where
+they were first shown), so each step evaluates just its new tokens.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from langchain_core.messages import AnyMessage, SystemMessage, ToolMessage
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from agentkit.config import SteeringSettings
+from agentkit.events import FINAL_ANSWER_TOOL
+from agentkit.models.hints import DecodeHints
+from agentkit.models.profile import ModelProfile
+from agentkit.models.prompt import tools_instruction
+from agentkit.steering.answers import tidy_answer
+from agentkit.steering.arguments import arg_choices, mentions
+from agentkit.steering.examples import ToolExample
+from agentkit.steering.exemplars import (
+    ExampleChooser,
+    choice_examples,
+    example_values,
+    exemplar_messages,
+    first_example,
+)
+from agentkit.steering.focus import copy_text, grounding_text
+from agentkit.steering.intent import asks_for_change, requests_of
+from agentkit.steering.routing import ToolRouter
+from agentkit.steering.step import (
+    CHANGE_PENDING_BIAS,
+    changed,
+    must_call,
+    run_start,
+    step_bias,
+    writer_names,
+)
+from agentkit.steering.view import RouteRecord, StepView
+from agentkit.tools.base import side_effects_of
+
+# A task that names something a tool acts on (an existing file for
+# read_file, a new one for write_file, a URL) is about that tool: its routing
+# score gets this much.
+MENTION_BOOST = 0.15
+# Routing scores become a logit bias on the first act step's tool name:
+# the model still chooses, with the router's view as a prior.
+BIAS_SCALE = 20.0
+MAX_CHOSEN = 512  # (task, tool) worked-example picks kept
+# After each observation: a small model's likeliest next move should be to
+# answer from it, not to repeat the call.
+OBSERVATION_CUE = "If this result answers the task, call final_answer with the answer now."
+# Instead, when the task asks for more than this step did ("Read numbers.txt
+# and multiply the two numbers"): the request still to do.
+NEXT_REQUEST_CUE = "Next: {request}"
+
+
+@dataclass
+class SmallModelSteering:
+    """The techniques for a small model, and what they need."""
+
+    profile: ModelProfile
+    settings: SteeringSettings = field(default_factory=SteeringSettings)
+    router: ToolRouter | Callable[[], ToolRouter] | None = None
+    """Ranks tools for a task; a factory is called on first use (it loads
+    the embedder). None: no routing."""
+    _chosen: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+
+    @property
+    def answer_max_chars(self) -> int | None:
+        return self.settings.answer_max_chars
+
+    @property
+    def answer_on_repeat(self) -> bool:
+        return self.settings.answer_on_repeat
+
+    def tidy(self, answer: str) -> str:
+        return tidy_answer(answer)
+
+    # --- routing -----------------------------------------------------------------
+    def route(self, task: str, tools: Sequence[BaseTool]) -> RouteRecord:
+        """The tools to offer for ``task`` (all of them without routing) and
+        the routing prior over them. The router also ranks ``final_answer``
+        (by requests answered without a tool); it is always offered. A task
+        of several requests that want different tools gets a prior per step:
+        after reading numbers.txt, "multiply them" wants the calculator, not
+        an answer."""
+        names = [t.name for t in tools]
+        if self.router is None or not self.settings.tool_routing or not task:
+            return RouteRecord(offered=names, bias={}, later=[])
+        if not asks_for_change(task):
+            tools = [t for t in tools if "write" not in side_effects_of(t)]
+            names = [t.name for t in tools]
+        scores = self._scores(task, tools)
+        ranked = sorted((n for n in names if n in scores), key=lambda n: -scores[n])
+        kept = set(ranked[: self.settings.routing_top_k])
+        later: list[dict[str, float]] = []
+        parts = requests_of(task)
+        if len(parts) > 1:
+            part_scores = [self._scores(part, tools) for part in parts]
+            tops = [max(ps, key=ps.__getitem__) for ps in part_scores]
+            if len(set(tops)) > 1:
+                kept |= {top for top in tops if top in names}
+                later = [_bias(ps, kept, pending=True) for ps in part_scores[1:]]
+        offered = [n for n in names if n in kept]
+        return RouteRecord(offered=offered, bias=_bias(scores, kept), later=later)
+
+    def _router(self) -> ToolRouter:
+        if not isinstance(self.router, ToolRouter):
+            assert self.router is not None
+            self.router = self.router()
+        return self.router
+
+    def _scores(self, text: str, tools: Sequence[BaseTool]) -> dict[str, float]:
+        scores = self._router().scores(text)
+        for tool in tools:
+            if mentions(tool, text):
+                scores[tool.name] = scores.get(tool.name, 0.0) + MENTION_BOOST
+        return scores
+
+    # --- decoding hints -------------------------------------------------------------
+    def hints(self, view: StepView, offered: Sequence[BaseTool]) -> DecodeHints:
+        """Grounded argument values, the tool the step must call, the prior
+        on its tool name, and what to copy and not to copy."""
+        # Words a small model should not copy into a call: the worked
+        # examples' values, or without them the tool instructions it echoes.
+        avoid = (
+            self.example_words(view.task, offered)
+            if self.settings.worked_examples
+            else tools_instruction([convert_to_openai_tool(t) for t in offered], "required")
+        )
+        return DecodeHints(
+            arg_choices=(
+                arg_choices(offered, grounding_text(view))
+                if self.settings.grounded_arguments
+                else {}
+            ),
+            required_tool=must_call(view, offered),
+            tool_bias=step_bias(view, offered),
+            copy_from=copy_text(view),
+            # An instruct model copies by itself; the bonus made SmolLM2-135M
+            # Instruct write '}}</tool_call>' into its arguments.
+            copy_bias=self.settings.copy_bias if self.profile.base else 0.0,
+            avoid_from=avoid,
+            avoid_bias=self.settings.avoid_bias if avoid else 0.0,
+        )
+
+    # --- worked examples ----------------------------------------------------------------
+    def example_chooser(self, task: str) -> ExampleChooser:
+        """Picks, of a tool's worked examples, the one whose request is most
+        like ``task`` (the first one without routing)."""
+        if self.router is None or not self.settings.tool_routing or not task:
+            return first_example
+
+        def choose(tool: BaseTool, worked: list[ToolExample]) -> ToolExample:
+            if len(worked) == 1:
+                return worked[0]
+            key = (task, tool.name)
+            if key not in self._chosen:
+                if len(self._chosen) > MAX_CHOSEN:
+                    self._chosen.clear()
+                self._chosen[key] = self._router().closest(task, [e["request"] for e in worked])
+            return worked[self._chosen[key]]
+
+        return choose
+
+    def example_words(self, task: str, tools: Sequence[BaseTool]) -> str:
+        """What the worked examples shown for ``task`` hold (not to be copied)."""
+        return example_values(tools, self.example_chooser(task))
+
+    # --- the act prompt ---------------------------------------------------------------
+    def prompt(self, system: str, view: StepView, offered: Sequence[BaseTool]) -> list[AnyMessage]:
+        """System text, worked examples, then the transcript with the plan
+        notes where the plan changed and a cue after each observation."""
+        examples = self.settings.worked_examples
+        if examples and self.settings.example_style == "choices":
+            system = f"{system}\n\n{choice_examples(offered)}"
+        prompt: list[AnyMessage] = [SystemMessage(system)]
+        if examples and self.settings.example_style == "episodes":
+            chooser = self.example_chooser(view.task)
+            prompt += self._with_cues(exemplar_messages(offered, chooser))
+        notes: dict[int, list[str]] = defaultdict(list)
+        for after, text in view.notes:
+            notes[after].append(text)
+        prompt.extend(SystemMessage(text) for text in notes[0])
+        messages = view.messages
+        # A task of several requests routed to different tools: after each
+        # step of this run, the cue names the request still to do.
+        routed_later = bool(view.route and view.route["later"])
+        requests = requests_of(view.task)[1:] if routed_later else []
+        start = run_start(messages, view.task)
+        # A task that asks for a change is not done when a read succeeds:
+        # after reading config.json the 270M model answered "config.json".
+        writers = writer_names(offered)
+        unchanged = bool(writers) and asks_for_change(view.task)
+        done = 0
+        for position, message in enumerate(messages, start=1):
+            cue = OBSERVATION_CUE
+            if position > start:
+                unchanged = unchanged and not changed(message, writers)
+                if done < len(requests):
+                    cue = NEXT_REQUEST_CUE.format(request=requests[done])
+                elif unchanged:
+                    cue = NEXT_REQUEST_CUE.format(request=view.task)
+            following = messages[position : position + 1]
+            cued = self._with_cues([message], following=following, cue=cue)
+            done += position > start and len(cued) > 1
+            prompt += cued
+            prompt.extend(SystemMessage(text) for text in notes[position])
+        return prompt
+
+    def _with_cues(
+        self,
+        messages: Sequence[AnyMessage],
+        following: Sequence[AnyMessage] = (),
+        cue: str = OBSERVATION_CUE,
+    ) -> list[AnyMessage]:
+        """``messages`` with the cue after each last tool result of a step
+        (not after ``final_answer``'s)."""
+        if not self.settings.observation_cue:
+            return list(messages)
+        out: list[AnyMessage] = []
+        sequence = [*messages, *following]
+        for index, message in enumerate(messages):
+            out.append(message)
+            after = sequence[index + 1] if index + 1 < len(sequence) else None
+            if (
+                isinstance(message, ToolMessage)
+                and message.name != FINAL_ANSWER_TOOL
+                and not isinstance(after, ToolMessage)
+            ):
+                out.append(SystemMessage(cue))
+        return out
+
+
+def _bias(scores: dict[str, float], offered: set[str], pending: bool = False) -> dict[str, float]:
+    """The routing prior: 0 for the best tool, less for the others. For a
+    request still to do (``pending``) that wants a tool, answering costs at
+    least :data:`CHANGE_PENDING_BIAS` (after reading prices.json the model
+    answered "Double it." instead of doubling)."""
+    priced = [*offered, FINAL_ANSWER_TOOL]
+    best = max(scores.get(n, 0.0) for n in priced)
+    bias = {n: BIAS_SCALE * (scores.get(n, best) - best) for n in sorted(priced)}
+    if pending and bias[FINAL_ANSWER_TOOL] < 0:
+        bias[FINAL_ANSWER_TOOL] = min(bias[FINAL_ANSWER_TOOL], -CHANGE_PENDING_BIAS)
+    return bias
