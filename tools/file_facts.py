@@ -109,7 +109,9 @@ class Count(FileTool):
             extensions.update(os.path.splitext(name)[1].lower() for name in filenames)
         total = sum(extensions.values())
         rows = [f"{shown} has {plural(total, 'file')}"]
-        for ext, number in sorted(extensions.items(), key=lambda item: (-item[1], item[0])):
+        for ext, number in sorted(
+            extensions.items(), key=lambda item: (-item[1], not item[0], item[0])
+        ):
             files = plural(number, "file")
             rows.append(
                 f"{number} {ext} {files.split()[1]}" if ext else f"{files} without an extension"

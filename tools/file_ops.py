@@ -263,7 +263,6 @@ class LinesTool(FileTool):
     def write_result(self, path: str, destination: str, before: str, after: str) -> str:
         """Write ``after`` where it goes; the path written (as shown)."""
         where = destination.strip() or path
-        self.ws.resolve(where, for_write=True)
         if destination.strip() or after != before:
             return self.ws.relative(self.ws.write_text(where, after))
         return where

@@ -161,12 +161,9 @@ class ReadFile(FileTool):
             result="plan.txt (lines 1-3 of 3)\nProject: Kite\nDeadline: 14 March\nOwner: Sam",
             answer="Deadline: 14 March",
         ),
-        ToolExample(
-            request="What are the last two lines of diary.txt?",
-            args={"path": "diary.txt", "start_line": -2},
-            result="diary.txt (lines 8-9 of 9)\nSaw the comet tonight.\nWent to bed late.",
-            answer="Saw the comet tonight.\nWent to bed late.",
-        ),
+        # Not a worked example: "What's the first line of poem.txt?" would
+        # pick it and copy its start_line of -2.
+        ToolExample(request="What are the last two lines of diary.txt?"),
         ToolExample(request="Show me what config.yaml contains"),
         ToolExample(request="Who is listed as the author in about.md?"),
         ToolExample(request="How many lines does data.csv have?"),

@@ -296,7 +296,8 @@ def file_keys(ws: Workspace, text: str) -> RequiredChoices | None:
     if found is None:
         return None
     files, _dirs = found
-    named = set(mentioned_paths(text))
+    # Names as written too: ".env" has no extension to be found by.
+    named = set(mentioned_paths(text)) | {w.rstrip(".,;:!?") for w in re.findall(r"[\w./-]+", text)}
     keys: list[str] = []
     for path in [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]:
         try:
