@@ -393,7 +393,7 @@ class AgentNodes:
                 if answer is not None:
                     answers[p["call_id"]] = answer
             asking = again
-        remember_always(self.policy, pending.values(), answers)
+        remember_always(self.policy, self.tools_by_name, pending.values(), answers)
         return {"decisions": decisions_of(pending.values(), answers, stamps)}
 
     def approval_request(self, p: PendingCall) -> ApprovalRequest:

@@ -85,7 +85,10 @@ def edited_call(
 
 
 def remember_always(
-    policy: Policy, pending: Iterable[PendingCall], answers: Mapping[str, Decision]
+    policy: Policy,
+    tools_by_name: Mapping[str, BaseTool],
+    pending: Iterable[PendingCall],
+    answers: Mapping[str, Decision],
 ) -> None:
     """An approval with "always" becomes a policy rule (for its scope)."""
     for p in pending:
@@ -93,7 +96,7 @@ def remember_always(
         if isinstance(answer, Approve) and answer.always and p["verdict"] == "ask":
             policy.add_always_allow(
                 p["tool"],
-                **pattern_rule(p["args"], answer.always_pattern),
+                **pattern_rule(p["args"], answer.always_pattern, tool=tools_by_name[p["tool"]]),
                 scope=answer.always,
                 thread_id=current_thread_id(),
                 workspace=current_workspace(),

@@ -16,10 +16,13 @@ from agentkit.models.grammar import ArgChoices, RequiredChoices
 from agentkit.steering.expressions import expression_choices
 from agentkit.steering.grounding import (
     Grounding,
+    destinations,
     file_fragments,
+    file_keys,
     inventory,
     mentioned_paths,
     mentioned_urls,
+    occurrence_phrases,
     runs_a_command,
     task_phrases,
     write_paths,
@@ -38,6 +41,12 @@ GROUNDED_ARGS: dict[str, dict[str, Grounding]] = {
         "old_string": "file_fragment",
         "new_string": "task_phrase",
     },
+    "copy_file": {"source": "existing_file", "destination": "destination"},
+    "move_file": {"source": "existing_file", "destination": "destination"},
+    "sort_lines": {"path": "existing_file", "destination": "optional_destination"},
+    "dedupe_lines": {"path": "existing_file", "destination": "optional_destination"},
+    "count": {"path": "existing_path", "text": "occurrence_phrase"},
+    "read_field": {"path": "existing_file", "key": "file_key"},
     "calculator": {"expression": "computing_span"},
     "http_get": {"url": "mentioned_url"},
     "shell": {"command": "written_command"},
@@ -99,17 +108,26 @@ def choices(tool: BaseTool, kind: Grounding, text: str) -> ArgChoices | None:
         return mentioned_urls(text)
     if kind == "written_command":
         return written_commands(text)
+    if kind == "occurrence_phrase":
+        return occurrence_phrases(text)
     ws = workspace_of(tool)
     if ws is None:
         return None
     if kind == "file_fragment":
         return file_fragments(ws, text)
+    if kind == "file_key":
+        return file_keys(ws, text)
     found = inventory(ws)
     if found is None:
         return None
     files, dirs = found
     if kind == "named_path":
         return write_paths(text, files)
+    if kind == "destination":
+        return destinations(text, files, dirs)
+    if kind == "optional_destination":
+        paths = write_paths(text, files)
+        return None if paths is None else ["", *paths]
     values = {
         "existing_file": files,
         "existing_dir": [".", *dirs],

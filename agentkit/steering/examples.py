@@ -43,7 +43,10 @@ EXAMPLES: dict[str, list[ToolExample]] = {
             result="plan.txt (lines 1-3 of 3)\nProject: Kite\nDeadline: 14 March\nOwner: Sam",
             answer="Deadline: 14 March",
         ),
+        # Not a worked example: "What's the first line of poem.txt?" would
+        # pick it and copy its start_line of -2.
         *ask(
+            "What are the last two lines of diary.txt?",
             "Show me what config.yaml contains",
             "Who is listed as the author in about.md?",
             "How many lines does data.csv have?",
@@ -104,6 +107,90 @@ EXAMPLES: dict[str, list[ToolExample]] = {
             answer="edited story.txt (+1 -0 lines)",
         ),
         *ask("set debug to true in settings.toml", "fix the typo 'teh' in notes.md"),
+    ],
+    "copy_file": [
+        ToolExample(
+            request="copy the file plan.doc to plan-copy.doc",
+            args={"source": "plan.doc", "destination": "plan-copy.doc"},
+            result="copied plan.doc to plan-copy.doc (40 lines)",
+            answer="copied plan.doc to plan-copy.doc (40 lines)",
+        ),
+        *ask(
+            "make a backup copy of main.py",
+            "Can you copy photo.png to exports/photo.png?",
+            "I need a backup of budget.csv in the archive folder",
+            "cp main.py main_backup.py",
+        ),
+    ],
+    "move_file": [
+        ToolExample(
+            request="rename the file plan.doc to plan-final.doc",
+            args={"source": "plan.doc", "destination": "plan-final.doc"},
+            result="moved plan.doc to plan-final.doc",
+            answer="moved plan.doc to plan-final.doc",
+        ),
+        *ask(
+            "move old.log into the archive directory",
+            "could you move photo.jpg to the pictures folder?",
+            "I need data.json renamed to data-old.json",
+            "mv a.py b.py",
+        ),
+    ],
+    "sort_lines": [
+        ToolExample(
+            request="sort scores.txt from highest to lowest",
+            args={"path": "scores.txt", "descending": True},
+            result="sorted 6 lines of scores.txt",
+            answer="sorted 6 lines of scores.txt",
+        ),
+        *ask(
+            "put fruits.csv in alphabetical order",
+            "sort ids.txt numerically",
+            "I need cities.txt sorted",
+            "Sort tags.txt into tags-sorted.txt without repeats",
+        ),
+    ],
+    "dedupe_lines": [
+        ToolExample(
+            request="get rid of the duplicate rows in urls.txt",
+            args={"path": "urls.txt"},
+            result="removed 4 duplicate lines from urls.txt (21 left)",
+            answer="removed 4 duplicate lines from urls.txt (21 left)",
+        ),
+        *ask(
+            "could you remove duplicates from tags.txt?",
+            "deduplicate ids.txt",
+            "I want duplicates removed from tags.txt",
+            "dedupe urls.txt",
+        ),
+    ],
+    "count": [
+        ToolExample(
+            request="how many chars does bio.txt have",
+            args={"path": "bio.txt"},
+            result="bio.txt has 14 lines\nbio.txt has 212 words\nbio.txt has 1180 characters",
+            answer="bio.txt has 1180 characters",
+        ),
+        *ask(
+            "how big is story.txt in lines, words and characters?",
+            "how often does the word refund appear in emails.log?",
+            "line count of data.tsv",
+            "I need the number of files in downloads/",
+        ),
+    ],
+    "read_field": [
+        ToolExample(
+            request="what database host does app.yaml use?",
+            args={"path": "app.yaml", "key": "database.host"},
+            result="database.host = db.internal",
+            answer="database.host = db.internal",
+        ),
+        *ask(
+            "Which host does db.toml connect to?",
+            "What's the value of max_retries in service.json?",
+            "I need the API_URL from .env",
+            "look up cache_ttl in app.yaml",
+        ),
     ],
     "shell": [
         ToolExample(

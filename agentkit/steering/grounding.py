@@ -16,6 +16,14 @@ which argument of which tool has which kind):
   text an edit replaces (:func:`file_fragments`);
 - ``computing_span``: arithmetic the text spells out (:func:`expression_choices`);
 - ``mentioned_url`` / ``written_command``: a URL or a command the text writes.
+- ``destination``: where a copy or a move goes: a ``named_path``, or a
+  directory the task names (:func:`destinations`);
+- ``optional_destination``: "" (the file itself) or a ``named_path``, for
+  tools that write their result in place unless told where (sort_lines);
+- ``occurrence_phrase``: "" or, when the task asks how often something
+  occurs, a phrase of it (:func:`occurrence_phrases`);
+- ``file_key``: a key of the structured file(s) the task names, its full
+  dotted path or its last part (:func:`file_keys`).
 
 When the workspace holds more than :data:`MAX_CHOICES` entries a path stays
 free (the tool's own checks and the loop's error feedback then apply). When
@@ -29,6 +37,7 @@ import re
 from typing import TYPE_CHECKING, Literal
 
 from agentkit.models.grammar import RequiredChoices
+from agentkit.tools.fields import key_choices, parse_fields
 from agentkit.tools.globs import SKIPPED_DIRS
 
 if TYPE_CHECKING:
@@ -45,6 +54,10 @@ Grounding = Literal[
     "computing_span",
     "mentioned_url",
     "written_command",
+    "destination",
+    "optional_destination",
+    "occurrence_phrase",
+    "file_key",
 ]
 MAX_FRAGMENT_FILE_BYTES = 16_384
 MAX_FRAGMENT_CHARS = 200
@@ -218,6 +231,68 @@ def file_fragments(ws: Workspace, text: str) -> RequiredChoices | None:
     if len(fragments) == 1 or len(fragments) > MAX_CHOICES:
         return None
     return RequiredChoices(fragments)  # "" (an append) is an answer too
+
+
+def destinations(text: str, files: list[str], dirs: list[str]) -> list[str] | None:
+    """Where a copy or a move may go: :func:`write_paths`, and the existing
+    directories the task names ("move report.md into archive" offers
+    ``archive/``: the file keeps its name there). None (free) when the task
+    names neither."""
+    paths = write_paths(text, files)
+    words = {w.rstrip("./") for w in re.findall(r"[\w./-]+", text)}
+    named_dirs = [f"{d}/" for d in dirs if d in words or d.rsplit("/", 1)[-1] in words]
+    if paths is None and not named_dirs:
+        return None
+    return list(dict.fromkeys([*(paths or []), *named_dirs]))
+
+
+_OCCURRENCES = re.compile(
+    r"\b(?:how (?:many times|often)|times?\b|occur\w*|appear\w*|mention\w*|instances?)",
+    re.IGNORECASE,
+)
+
+
+_COUNT_WORDS = frozenset(
+    "time times often occur occurs occurring occurrence occurrences appear appears appearing "
+    "mention mentions mentioned instance instances count many".split()
+)
+
+
+def occurrence_phrases(text: str) -> list[str]:
+    """What count's ``text`` may be: "" (count lines, words and characters),
+    and a phrase of the task only when it asks how often something occurs
+    ("How many times does error appear in app.log?"). Otherwise a small
+    model counted the word "words" in "How many words are in notes.txt?"."""
+    if _OCCURRENCES.search(text) is None:
+        return [""]
+    # "times does error" is the question's wording, not what to count.
+    return ["", *(p for p in task_phrases(text) if not _COUNT_WORDS & set(p.lower().split()))]
+
+
+def file_keys(ws: Workspace, text: str) -> RequiredChoices | None:
+    """The keys of the structured files ``text`` names (full dotted keys,
+    and last parts that are unique): "What's the port in config.ini?" then
+    asks for a key out of a short list instead of the right line copied
+    whole. None (free) when no named file parses."""
+    found = inventory(ws)
+    if found is None:
+        return None
+    files, _dirs = found
+    # Names as written too: ".env" has no extension to be found by.
+    named = set(mentioned_paths(text)) | {w.rstrip(".,;:!?") for w in re.findall(r"[\w./-]+", text)}
+    keys: list[str] = []
+    for path in [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]:
+        try:
+            content, size = ws.read_text(path, MAX_FRAGMENT_FILE_BYTES)
+            if size > MAX_FRAGMENT_FILE_BYTES:
+                continue
+            keys += key_choices(parse_fields(path, content))
+        except Exception:  # noqa: BLE001 - unparsable or unreadable: read_field reports it
+            continue
+    keys = list(dict.fromkeys(k for k in keys if 0 < len(k) <= MAX_FRAGMENT_CHARS))
+    if not keys or len(keys) > MAX_CHOICES:
+        return None
+    return RequiredChoices(keys)
 
 
 def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[str]] | None:
