@@ -173,9 +173,34 @@ class Draw:
         self.rng.shuffle(out)
         return out
 
-    def instance(self, **fields: object) -> Instance:
+    def instance(
+        self,
+        *,
+        gold: Solution,
+        checks: Checks,
+        files: Mapping[str, str] | None = None,
+        docs: Mapping[str, str] | None = None,
+        memories: tuple[str, ...] = (),
+        http_pages: Mapping[str, str] | None = None,
+        read_only: bool = False,
+        may_change: tuple[str, ...] | None = None,
+        expect_first_tool: tuple[str, ...] = (),
+        fallback: Solution | None = None,
+    ) -> Instance:
         """An :class:`Instance` with this draw's slots."""
-        return Instance(slots=dict(self.slots), **fields)  # type: ignore[arg-type]
+        return Instance(
+            slots=dict(self.slots),
+            gold=gold,
+            checks=checks,
+            files=dict(files or {}),
+            docs=dict(docs or {}),
+            memories=memories,
+            http_pages=dict(http_pages or {}),
+            read_only=read_only,
+            may_change=may_change,
+            expect_first_tool=expect_first_tool,
+            fallback=fallback,
+        )
 
 
 Builder = Callable[[Draw], Instance]

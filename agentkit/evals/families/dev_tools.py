@@ -14,6 +14,7 @@ from agentkit.evals.families.vocab import (
 )
 
 TIME_RE = r"\d{1,2}:\d{2}"
+ZONES = ("UTC", "Europe/Lisbon", "Asia/Tokyo", "America/New_York", "Australia/Sydney")
 DATE_RE = (
     r"(?i)\d{4}-\d{2}-\d{2}|\d{1,2} (jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{4}"
     r"|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2},? \d{4}"
@@ -146,6 +147,18 @@ def _clock(d: Draw, regex: str, args: dict[str, str] | None = None) -> Instance:
     )
 
 
+def time_now(d: Draw) -> Instance:
+    return _clock(d, TIME_RE)
+
+
+def time_date(d: Draw) -> Instance:
+    return _clock(d, DATE_RE)
+
+
+def time_in_zone(d: Draw) -> Instance:
+    return _clock(d, TIME_RE, {"timezone": d.pick("zone", ZONES)})
+
+
 TIME_NOW = Family(
     name="time-now",
     split="dev",
@@ -156,7 +169,7 @@ TIME_NOW = Family(
         "I'd like to know the time, please.",
         "wat time is it",
     ),
-    build=lambda d: _clock(d, TIME_RE),
+    build=time_now,
 )
 
 TIME_DATE = Family(
@@ -169,10 +182,8 @@ TIME_DATE = Family(
         "Could you check what date it is?",
         "date pls",
     ),
-    build=lambda d: _clock(d, DATE_RE),
+    build=time_date,
 )
-
-ZONES = ("UTC", "Europe/Lisbon", "Asia/Tokyo", "America/New_York", "Australia/Sydney")
 
 TIME_IN_ZONE = Family(
     name="time-in-zone",
@@ -184,7 +195,7 @@ TIME_IN_ZONE = Family(
         "I need the current {zone} time.",
         "time in {zone}?",
     ),
-    build=lambda d: _clock(d, TIME_RE, {"timezone": d.pick("zone", ZONES)}),
+    build=time_in_zone,
 )
 
 
