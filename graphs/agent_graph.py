@@ -462,7 +462,9 @@ class AgentNodes(ControlSteps):
             if isinstance(answer, Approve) and answer.always and p["verdict"] == "ask":
                 self.policy.add_always_allow(
                     p["tool"],
-                    **pattern_rule(p["args"], answer.always_pattern),
+                    **pattern_rule(
+                        p["args"], answer.always_pattern, tool=self.tools_by_name[p["tool"]]
+                    ),
                     scope=answer.always,
                     thread_id=current_thread_id(),
                     workspace=current_workspace(),

@@ -34,7 +34,7 @@ from typing import Any, Literal
 from langchain_core.tools import BaseTool
 
 from agentkit.approvals.rules import PATH_ARGS
-from agentkit.tools.base import side_effects_of
+from agentkit.tools.base import side_effects_of, targets_of
 
 ChangeKind = Literal["file", "git"]
 GIT_TIMEOUT_S = 10.0
@@ -83,22 +83,27 @@ def read_current(root: str, path: str) -> bytes | None:
 
 def written_paths(tool: BaseTool, args: Mapping[str, Any]) -> tuple[str, list[str]]:
     """(workspace root, paths relative to it) a call of one of agentkit's
-    workspace tools will write; nothing for any other tool."""
+    workspace tools will write; nothing for any other tool. A tool that
+    reports its targets names them (a move writes its source and its
+    destination, a copy only its destination, possibly inside a folder);
+    otherwise its path arguments count."""
     workspace = getattr(tool, "ws", None)
     if workspace is None or "write" not in side_effects_of(tool):
         return "", []
     root: Path = workspace.root
+    targets = targets_of(tool, args)
+    if targets is not None:
+        values = [t.written for t in targets if t.write]
+    else:
+        values = [v for name in PATH_ARGS if isinstance(v := args.get(name), str)]
     out: list[str] = []
-    for name in PATH_ARGS:
-        value = args.get(name)
-        if not isinstance(value, str):
-            continue
+    for value in dict.fromkeys(values):
         try:
             real = workspace.resolve(value, for_write=True)
         except Exception:  # noqa: BLE001 - the tool will refuse it too
             continue
         out.append(str(real.relative_to(root)))
-    return str(root), out
+    return str(root), list(dict.fromkeys(out))
 
 
 def git_work_tree(root: Path) -> bool:

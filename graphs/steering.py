@@ -64,7 +64,8 @@ CHANGE_INTENT = re.compile(
     r"\b(?:(?:re|over)?writ|creat|sav|append|add(?:s|ed|ing)?\b|edit(?!or)|chang|updat|replac"
     r"|delet|remov|renam|cop(?:y|ies|ied)|move|make|put|fix|insert|touch|record|rememb"
     r"|stor(?:e|es|ing)\b|memori[sz]|bump|increment|modif|correct|sort|fill|clear|empty"
-    r"|erase|duplicat|back ?up|keep|jot|note (?:that|down|this)|(?:take|make) a note"
+    r"|erase|duplicat|dedup|alphabeti[sz]|cp\b|mv\b|back ?up|keep|jot|note (?:that|down|this)"
+    r"|(?:take|make) a note"
     r"|turn|switch|set\b.*\bto\b)",
     re.IGNORECASE,
 )

@@ -86,6 +86,30 @@ def test_accept_edits_then_rewind_from_the_cli(env: dict[str, Any]) -> None:
     assert "conversation forked:" in forked.output
 
 
+def test_rewind_a_copy_and_a_move_from_the_cli(env: dict[str, Any]) -> None:
+    ws = env["ws"]
+    (ws / "plan.md").write_text("# plan\n")
+    env["model"].script[:] = [
+        call("copy_file", {"source": "plan.md", "destination": "backup/plan.md"}, "c1"),
+        call("move_file", {"source": "plan.md", "destination": "done/plan.md"}, "m1"),
+        final("done"),
+    ]
+    out = invoke("run", "tidy", "--no-plan", "--thread", "t", "--mode", "accept-edits")
+    assert out.exit_code == 0, out.output
+    assert not (ws / "plan.md").exists() and (ws / "done/plan.md").exists()
+    points = json.loads(invoke("threads", "rewind", "t", "--json").output)
+    assert [p["paths"] for p in points] == [["plan.md", "done/plan.md"], ["backup/plan.md"]]
+    done = invoke("threads", "rewind", "t", "--to", str(points[-1]["step"] - 1), "--json")
+    assert done.exit_code == 0, done.output
+    assert {f["path"]: f["action"] for f in json.loads(done.output)["files"]} == {
+        "plan.md": "restore",
+        "done/plan.md": "delete",
+        "backup/plan.md": "delete",
+    }
+    assert (ws / "plan.md").read_text() == "# plan\n"
+    assert not (ws / "done/plan.md").exists() and not (ws / "backup/plan.md").exists()
+
+
 def test_rewind_of_an_unknown_thread_is_one_line(env: dict[str, Any]) -> None:
     for args in (("threads", "rewind", "nope"), ("threads", "rewind", "nope", "--to", "1")):
         out = invoke(*args)

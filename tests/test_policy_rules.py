@@ -93,6 +93,33 @@ def test_deny_wins_over_allow() -> None:
     assert verdict.action == "deny" and "secrets/**" in verdict.reason
 
 
+def test_a_call_with_two_paths_needs_both_allowed_and_either_denied() -> None:
+    """copy_file-like calls (source and destination): an allow rule covers
+    the call only when it covers every path, a deny or ask rule when it
+    covers any of them."""
+
+    def fn(source: str = "", destination: str = "") -> str:
+        return ""
+
+    copy = declare(StructuredTool.from_function(fn, name="copy", description="copy"), ["write"])
+    policy = Policy(
+        [
+            PolicyRule(action="allow", tool="copy", paths=("notes/**",)),
+            PolicyRule(action="deny", tool="copy", paths=("secrets/**",)),
+            PolicyRule(action="ask", side_effect="write", paths=("*.lock",)),
+        ]
+    )
+
+    def action(source: str, destination: str) -> str:
+        return policy.evaluate(copy, {"source": source, "destination": destination}).action
+
+    assert action("notes/a.md", "notes/b.md") == "allow"
+    assert action("notes/a.md", "out/b.md") == "ask"
+    assert action("secrets/key", "notes/key") == "deny"
+    assert action("notes/a.md", "secrets/a.md") == "deny"
+    assert action("notes/a.md", "yarn.lock") == "ask"
+
+
 def test_patterned_rule_beats_tool_wide_rule() -> None:
     policy = Policy(
         [

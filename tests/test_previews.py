@@ -116,3 +116,25 @@ def test_http_preview(
     url: str, tools: dict[str, BaseTool], ws: Workspace, snapshot: SnapshotAssertion
 ) -> None:
     assert stable(preview_of(tools["http_get"], {"url": url}), ws) == snapshot
+
+
+def test_copy_preview(
+    tools: dict[str, BaseTool], ws: Workspace, snapshot: SnapshotAssertion
+) -> None:
+    args = {"source": "notes.md", "destination": "backup/notes.md"}
+    assert stable(preview_of(tools["copy_file"], args), ws) == snapshot
+
+
+def test_move_preview(
+    tools: dict[str, BaseTool], ws: Workspace, snapshot: SnapshotAssertion
+) -> None:
+    args = {"source": "app.py", "destination": "src/"}
+    assert stable(preview_of(tools["move_file"], args), ws) == snapshot
+    assert (ws.root / "app.py").exists()  # a preview never moves
+
+
+def test_sort_preview(
+    tools: dict[str, BaseTool], ws: Workspace, snapshot: SnapshotAssertion
+) -> None:
+    args = {"path": "notes.md", "destination": "sorted.md", "unique": True}
+    assert stable(preview_of(tools["sort_lines"], args), ws) == snapshot

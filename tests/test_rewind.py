@@ -187,3 +187,43 @@ def test_rewind_acts_in_the_threads_recorded_workspace(tmp_path: Path) -> None:
     assert {f.root for f in report.files} == {str(moved.resolve())}
     assert (moved / "a.txt").read_text() == "zero\n" and not (moved / "new.txt").exists()
     assert (ws / "a.txt").read_text() == "two\n" and (ws / "new.txt").exists(), "old one untouched"
+
+
+FILE_OPS = [
+    PolicyRule(action="allow", tool=name)
+    for name in ("copy_file", "move_file", "sort_lines", "dedupe_lines")
+]
+
+
+def test_file_operations_are_recorded_and_rewound(tmp_path: Path) -> None:
+    """A move records its source and its destination, a copy only the file it
+    creates, a sort the file it rewrites: rewind puts the source back,
+    removes the copy and the moved file, and restores the sorted one."""
+    ws = tmp_path / "ws"
+    ws.mkdir(parents=True)
+    (ws / "names.txt").write_text("bob\nada\nbob\n")
+    (ws / "plan.md").write_text("# plan\n")
+    script = [
+        call("copy_file", {"source": "names.txt", "destination": "backup/names.txt"}, "c1"),
+        call("move_file", {"source": "plan.md", "destination": "archive/"}, "m1"),
+        call("sort_lines", {"path": "names.txt", "unique": True}, "s1"),
+        call("dedupe_lines", {"path": "backup/names.txt", "destination": "u.txt"}, "d1"),
+        final("done"),
+    ]
+    agent, _, ws = control_agent(tmp_path, script, policy=Policy(FILE_OPS))
+    assert agent.run("tidy up", "t").status == "finished"
+    assert (ws / "archive/plan.md").exists() and not (ws / "plan.md").exists()
+    assert (ws / "names.txt").read_text() == "ada\nbob\n"
+    changes = agent.file_history.changes("t")
+    assert [(c.tool, c.path, c.existed) for c in changes] == [
+        ("copy_file", "backup/names.txt", False),
+        ("move_file", "plan.md", True),
+        ("move_file", "archive/plan.md", False),
+        ("sort_lines", "names.txt", True),
+        ("dedupe_lines", "u.txt", False),
+    ]
+    report = agent.rewind("t", changes[0].step - 1)
+    assert all(f.done for f in report.files), report.files
+    assert (ws / "plan.md").read_text() == "# plan\n" and not (ws / "archive/plan.md").exists()
+    assert (ws / "names.txt").read_text() == "bob\nada\nbob\n"
+    assert not (ws / "backup/names.txt").exists() and not (ws / "u.txt").exists()

@@ -50,6 +50,10 @@ def test_list_json_has_every_builtin(
     assert rows["write_file"]["policy"].startswith("ask")
     assert rows["shell"]["side_effects"] == ["exec"]
     assert rows["http_get"]["side_effects"] == ["network"]
+    for name in ("count", "read_field"):
+        assert rows[name]["side_effects"] == ["read"] and rows[name]["policy"].startswith("allow")
+    for name in ("copy_file", "move_file", "sort_lines", "dedupe_lines"):
+        assert rows[name]["side_effects"] == ["write"] and rows[name]["policy"].startswith("ask")
 
 
 def test_list_uses_policy_file(
@@ -72,6 +76,26 @@ def test_list_table(
 ) -> None:
     code, out, _ = run_cli(["tools", "list"], monkeypatch, capsys)
     assert code == 0 and "read_file" in out and "side effects" in out
+    row = {
+        name: next(line for line in out.splitlines() if f" {name} " in line)
+        for name in BUILTIN_NAMES
+    }
+    for name in ("copy_file", "move_file", "sort_lines", "dedupe_lines"):
+        assert "write" in row[name], row[name]
+    assert "read" in row["read_field"] and "read" in row["count"]
+
+
+def test_call_copy_and_count(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = '{"source": "hello.txt", "destination": "backup/hello.txt"}'
+    code, out, _ = run_cli(["tools", "call", "copy_file", "--args", args], monkeypatch, capsys)
+    assert code == 0 and out == "copied hello.txt to backup/hello.txt (2 lines)\n"
+    assert (project / "backup" / "hello.txt").read_text() == "hello\nworld\n"
+    code, out, _ = run_cli(
+        ["tools", "call", "count", "--args", '{"path": "hello.txt"}'], monkeypatch, capsys
+    )
+    assert code == 0 and out.splitlines()[1] == "hello.txt has 2 words"
 
 
 def test_call_prints_result(

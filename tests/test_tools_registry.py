@@ -20,8 +20,14 @@ EXPECTED_EFFECTS = {
     "list_dir": {"read"},
     "glob": {"read"},
     "grep": {"read"},
+    "count": {"read"},
+    "read_field": {"read"},
     "write_file": {"write"},
     "edit_file": {"write"},
+    "copy_file": {"write"},
+    "move_file": {"write"},
+    "sort_lines": {"write"},
+    "dedupe_lines": {"write"},
     "shell": {"exec"},
     "calculator": {"read"},
     "http_get": {"network"},
@@ -41,7 +47,9 @@ def test_builtin_names_and_effects(tmp_path: Path) -> None:
         for t in tools
         if preview_of(t, {"path": "x", "content": "", "command": "ls", "url": "http://x"})
     }
-    assert with_preview == {"write_file", "edit_file", "shell", "http_get"}
+    writers = {"write_file", "edit_file", "copy_file", "move_file", "sort_lines", "dedupe_lines"}
+    assert with_preview == writers | {"shell", "http_get"}
+    assert {t.name for t in tools if "write" in side_effects_of(t)} == writers
     shell = next(t for t in tools if t.name == "shell")
     assert danger_of(shell, {"command": "rm -rf /"}) == "destructive"
 
@@ -55,6 +63,8 @@ def test_read_only_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "list_dir",
         "glob",
         "grep",
+        "count",
+        "read_field",
         "calculator",
         "current_time",
         "think",

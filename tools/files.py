@@ -1,6 +1,8 @@
 """File tools, confined to a :class:`~agentkit.tools.workspace.Workspace`:
 read_file, list_dir, glob, grep (read) and write_file, edit_file (write, with
-a unified-diff approval preview).
+a unified-diff approval preview). Operations on files (count, read_field;
+copy_file, move_file, sort_lines, dedupe_lines) are in file_facts.py and
+file_ops.py.
 
 Each tool is one LangChain ``BaseTool`` subclass that carries everything
 about it: name, description, argument schema, side effects, the approval
@@ -15,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self
 
 from langchain_core.tools import ArgsSchema, BaseTool, ToolException
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from agentkit.tools.base import SideEffect, ToolExample, ToolPreview, declare
 from agentkit.tools.globs import glob_regex
@@ -126,17 +128,29 @@ class FileTool(BaseTool):
 
 class ReadFileArgs(BaseModel):
     path: str = Field(description="File path relative to the workspace root.")
-    start_line: int = Field(1, ge=1, description="First line to show (1-based).")
+    start_line: int = Field(
+        1,
+        description="First line to show (1-based); negative counts from the end: "
+        "-1 is the last line, -3 the last three lines.",
+    )
     end_line: int | None = Field(
         None, ge=1, description="Last line to show (inclusive); default: end of file."
     )
+
+    @field_validator("start_line")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("line numbers start at 1 (or -1 for the last line)")
+        return value
 
 
 class ReadFile(FileTool):
     name: str = "read_file"
     shows_content: ClassVar[bool] = True
     description: str = (
-        "Read a text file in the workspace, optionally only lines start_line..end_line."
+        "Read a text file in the workspace, optionally only lines start_line..end_line "
+        "(a negative start_line counts from the end: -1 is the last line)."
     )
     args_schema: ArgsSchema | None = ReadFileArgs
     grounding: ClassVar[Mapping[str, Grounding]] = {"path": "existing_file"}
@@ -147,6 +161,9 @@ class ReadFile(FileTool):
             result="plan.txt (lines 1-3 of 3)\nProject: Kite\nDeadline: 14 March\nOwner: Sam",
             answer="Deadline: 14 March",
         ),
+        # Not a worked example: "What's the first line of poem.txt?" would
+        # pick it and copy its start_line of -2.
+        ToolExample(request="What are the last two lines of diary.txt?"),
         ToolExample(request="Show me what config.yaml contains"),
         ToolExample(request="Who is listed as the author in about.md?"),
         ToolExample(request="How many lines does data.csv have?"),
@@ -160,6 +177,8 @@ class ReadFile(FileTool):
         total_note = f"first {MAX_READ_BYTES} bytes of {size}" if size > MAX_READ_BYTES else total
         if total == 0:
             return f"{path}: empty file"
+        if start_line < 0:  # from the end: "the last line", "the last three lines"
+            start_line = max(1, total + start_line + 1)
         if start_line > total:
             raise ToolException(
                 f"read_file: '{path}' has {total} lines; start_line {start_line} is past the end"
@@ -472,6 +491,13 @@ WRITE_TOOLS: tuple[type[FileTool], ...] = (WriteFile, EditFile)
 
 
 def file_tools(ws: Workspace, limits: ToolLimits, *, read_only: bool = False) -> list[BaseTool]:
-    """The file tools bound to ``ws``."""
-    kinds = READ_TOOLS if read_only else READ_TOOLS + WRITE_TOOLS
+    """The file tools bound to ``ws``: these and the operations of
+    tools/file_facts.py (read) and tools/file_ops.py (write)."""
+    # Those modules build on FileTool: imported here, not at the top.
+    from agentkit.tools.file_facts import READ_FACTS
+    from agentkit.tools.file_ops import WRITE_OPS
+
+    kinds = READ_TOOLS + READ_FACTS
+    if not read_only:
+        kinds += WRITE_TOOLS + WRITE_OPS
     return [kind(ws=ws, limits=limits) for kind in kinds]

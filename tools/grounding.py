@@ -13,7 +13,15 @@ model only those values through the grammar:
 - ``task_phrase`` (small models only): a phrase of the task or of a recent
   result, for search queries and patterns (:func:`task_phrases`);
 - ``file_fragment`` (small models only): a line or a word of the file(s) the
-  task names, for the text an edit replaces (:func:`file_fragments`).
+  task names, for the text an edit replaces (:func:`file_fragments`);
+- ``destination``: where a copy or a move goes: a ``named_path``, or a
+  directory the task names (copy_file, move_file; :func:`destinations`);
+- ``optional_destination``: "" (the file itself) or a ``named_path``, for
+  tools that write their result in place unless told where (sort_lines);
+- ``occurrence_phrase`` (small models only): "" or, when the task asks how
+  often something occurs, a phrase of it (count; :func:`occurrence_phrases`);
+- ``file_key`` (small models only): a key of the structured file(s) the task
+  names, its full dotted path or its last part (read_field; :func:`file_keys`).
 
 The shell's command (:func:`written_commands`) and the memory tools' queries
 use the same helpers, for small models only.
@@ -32,6 +40,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from agentkit.models.grammar import RequiredChoices
+from agentkit.tools.fields import key_choices, parse_fields
 
 if TYPE_CHECKING:
     from agentkit.tools.base import ChoicesFn, MentionsFn
@@ -44,10 +53,16 @@ Grounding = Literal[
     "named_path",
     "task_phrase",
     "file_fragment",
+    "destination",
+    "optional_destination",
+    "occurrence_phrase",
+    "file_key",
 ]
 # Groundings that also rule out what a capable model could rightly write:
 # they narrow only a small model's grammar.
-SMALL_MODEL_GROUNDINGS: frozenset[Grounding] = frozenset({"task_phrase", "file_fragment"})
+SMALL_MODEL_GROUNDINGS: frozenset[Grounding] = frozenset(
+    {"task_phrase", "file_fragment", "occurrence_phrase", "file_key"}
+)
 MAX_FRAGMENT_FILE_BYTES = 16_384
 MAX_FRAGMENT_CHARS = 200
 MAX_CHOICES = 300
@@ -236,6 +251,68 @@ def file_fragments(ws: Workspace, text: str) -> RequiredChoices | None:
     return RequiredChoices(fragments)  # "" (an append) is an answer too
 
 
+def destinations(text: str, files: list[str], dirs: list[str]) -> list[str] | None:
+    """Where a copy or a move may go: :func:`write_paths`, and the existing
+    directories the task names ("move report.md into archive" offers
+    ``archive/``: the file keeps its name there). None (free) when the task
+    names neither."""
+    paths = write_paths(text, files)
+    words = {w.rstrip("./") for w in re.findall(r"[\w./-]+", text)}
+    named_dirs = [f"{d}/" for d in dirs if d in words or d.rsplit("/", 1)[-1] in words]
+    if paths is None and not named_dirs:
+        return None
+    return list(dict.fromkeys([*(paths or []), *named_dirs]))
+
+
+_OCCURRENCES = re.compile(
+    r"\b(?:how (?:many times|often)|times?\b|occur\w*|appear\w*|mention\w*|instances?)",
+    re.IGNORECASE,
+)
+
+
+_COUNT_WORDS = frozenset(
+    "time times often occur occurs occurring occurrence occurrences appear appears appearing "
+    "mention mentions mentioned instance instances count many".split()
+)
+
+
+def occurrence_phrases(text: str) -> list[str]:
+    """What count's ``text`` may be: "" (count lines, words and characters),
+    and a phrase of the task only when it asks how often something occurs
+    ("How many times does error appear in app.log?"). Otherwise a small
+    model counted the word "words" in "How many words are in notes.txt?"."""
+    if _OCCURRENCES.search(text) is None:
+        return [""]
+    # "times does error" is the question's wording, not what to count.
+    return ["", *(p for p in task_phrases(text) if not _COUNT_WORDS & set(p.lower().split()))]
+
+
+def file_keys(ws: Workspace, text: str) -> RequiredChoices | None:
+    """The keys of the structured files ``text`` names (full dotted keys,
+    and last parts that are unique): "What's the port in config.ini?" then
+    asks for a key out of a short list instead of the right line copied
+    whole. None (free) when no named file parses."""
+    found = inventory(ws)
+    if found is None:
+        return None
+    files, _dirs = found
+    # Names as written too: ".env" has no extension to be found by.
+    named = set(mentioned_paths(text)) | {w.rstrip(".,;:!?") for w in re.findall(r"[\w./-]+", text)}
+    keys: list[str] = []
+    for path in [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]:
+        try:
+            content, size = ws.read_text(path, MAX_FRAGMENT_FILE_BYTES)
+            if size > MAX_FRAGMENT_FILE_BYTES:
+                continue
+            keys += key_choices(parse_fields(path, content))
+        except Exception:  # noqa: BLE001 - unparsable or unreadable: read_field reports it
+            continue
+    keys = list(dict.fromkeys(k for k in keys if 0 < len(k) <= MAX_FRAGMENT_CHARS))
+    if not keys or len(keys) > MAX_CHOICES:
+        return None
+    return RequiredChoices(keys)
+
+
 def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[str]] | None:
     """(files, directories) in the workspace, relative, sorted; None when
     there are more than ``limit`` entries."""
@@ -272,6 +349,8 @@ def path_mentions(ws: Workspace, grounding: Mapping[str, Grounding]) -> Mentions
             d in words or d.rsplit("/", 1)[-1] in words for d in dirs
         ):
             return True
+        # Only a tool that writes a whole new file is "about" a new name: a
+        # copy or a sort needs an existing file the task names as well.
         return "named_path" in kinds and any(p not in names for p in named)
 
     return mentions
@@ -288,6 +367,10 @@ def path_choices(ws: Workspace, grounding: Mapping[str, Grounding]) -> ChoicesFn
             return RequiredChoices(task_phrases(text)) or None
         if kind == "file_fragment":
             return file_fragments(ws, text)
+        if kind == "occurrence_phrase":
+            return occurrence_phrases(text)
+        if kind == "file_key":
+            return file_keys(ws, text)
         found = inventory(ws)
         if found is None:
             return None
@@ -298,6 +381,11 @@ def path_choices(ws: Workspace, grounding: Mapping[str, Grounding]) -> ChoicesFn
             values = [".", *dirs]
         elif kind == "existing_path":
             values = [".", *dirs, *files]
+        elif kind == "destination":
+            return destinations(text, files, dirs)
+        elif kind == "optional_destination":
+            paths = write_paths(text, files)
+            return None if paths is None else ["", *paths]
         else:
             return write_paths(text, files)
         # Nothing exists to name: the tool cannot be called now.

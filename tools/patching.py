@@ -12,13 +12,16 @@ from langchain_core.tools import ToolException
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
-def unified_diff(path: str, before: str, after: str, *, new_file: bool = False) -> str:
-    """``diff -u`` style text between two versions of ``path``."""
+def unified_diff(
+    path: str, before: str, after: str, *, new_file: bool = False, deleted: bool = False
+) -> str:
+    """``diff -u`` style text between two versions of ``path`` (``deleted``:
+    the file is removed, as a move removes its source)."""
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),
         fromfile="/dev/null" if new_file else f"a/{path}",
-        tofile=f"b/{path}",
+        tofile="/dev/null" if deleted else f"b/{path}",
     )
     out = []
     for line in lines:

@@ -31,8 +31,14 @@ BUILTIN_NAMES = (
     "list_dir",
     "glob",
     "grep",
+    "count",
+    "read_field",
     "write_file",
     "edit_file",
+    "copy_file",
+    "move_file",
+    "sort_lines",
+    "dedupe_lines",
     "shell",
     "calculator",
     "http_get",
@@ -41,7 +47,17 @@ BUILTIN_NAMES = (
 )
 SOURCE_KEY = "agentkit_source"
 BOUND_WORKSPACE_KEY = "agentkit_bound_workspace"  # metadata: the root a built-in acts in
-READ_ONLY_NAMES = ("read_file", "list_dir", "glob", "grep", "calculator", "current_time", "think")
+READ_ONLY_NAMES = (
+    "read_file",
+    "list_dir",
+    "glob",
+    "grep",
+    "count",
+    "read_field",
+    "calculator",
+    "current_time",
+    "think",
+)
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -56,8 +72,9 @@ def builtin_tools(
     settings: Settings | None = None, *, workspace: Path | None = None, read_only: bool = False
 ) -> list[BaseTool]:
     """The built-in tools, confined to ``workspace`` (default: the settings'
-    workspace, else the current directory). ``read_only`` leaves out
-    write_file, edit_file, shell and http_get."""
+    workspace, else the current directory). ``read_only`` leaves out the
+    tools that write (write_file, edit_file, copy_file, move_file,
+    sort_lines, dedupe_lines), shell and http_get."""
     settings = _settings(settings)
     limits = ToolLimits.from_settings(settings)
     try:
@@ -178,17 +195,20 @@ def rebind_tools(
 
 
 def call_target(tool: BaseTool, args: Mapping[str, Any]) -> str | None:
-    """The absolute path a call of a workspace-bound built-in acts on: its
-    ``path`` argument inside the workspace, else the workspace itself (a shell
-    command's directory). None for tools not bound to a workspace. A path
-    that leads elsewhere through a symlink names where it really leads."""
+    """The absolute path a call of a workspace-bound built-in acts on: the
+    path it writes (a copy's or a move's destination first), else its ``path`` argument
+    inside the workspace, else the workspace itself (a shell command's
+    directory). None for tools not bound to a workspace. A path that leads
+    elsewhere through a symlink names where it really leads."""
     root = bound_workspace_of(tool)
     if root is None:
         return None
-    found = targets_of(tool, args)
-    if found and found[0].redirected and found[0].resolved is not None:
-        return os.path.normpath(os.path.join(root, found[0].resolved))
-    path = args.get("path")
+    found = targets_of(tool, args) or []
+    writes = sorted((t for t in found if t.write), key=lambda t: t.arg != "destination")
+    target = writes[0] if writes else found[0] if found else None
+    if target is not None and target.redirected and target.resolved is not None:
+        return os.path.normpath(os.path.join(root, target.resolved))
+    path = target.written if target is not None and target.arg != "command" else args.get("path")
     if isinstance(path, str) and path.strip() and not path.strip().startswith("~"):
         return os.path.normpath(os.path.join(root, path.strip()))
     return root

@@ -460,6 +460,48 @@ class Workspace:
     def write_text(self, path: str, text: str) -> Path:
         return self.write_bytes(path, text.encode("utf-8"))
 
+    def rename(self, source: str, destination: str) -> Path:
+        """Move the regular file ``source`` to ``destination`` (replaced if
+        it exists; parents created), both opened from the root without
+        following symlinks. Returns the destination's real path."""
+        src = self._parts(self.resolve(source, for_write=True))
+        dst = self._parts(self.resolve(destination, for_write=True))
+        if not src or not dst:
+            raise PathRefused("the workspace root cannot be moved or replaced")
+        src_fd = self._open_dir_chain(src[:-1], source, for_write=True)
+        try:
+            st = os.stat(src[-1], dir_fd=src_fd, follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode):
+                raise PathRefused(f"'{source}' is not a regular file; only files are moved")
+            dst_fd = self._open_dir_chain(dst[:-1], destination, create=True, for_write=True)
+            try:
+                for fd, name, raw in ((src_fd, src[-1], source), (dst_fd, dst[-1], destination)):
+                    if _entry_id(name, fd) in self._protected_ids:
+                        raise PathRefused(f"'{raw}' is agentkit's own data; tools may not write it")
+                try:
+                    os.rename(src[-1], dst[-1], src_dir_fd=src_fd, dst_dir_fd=dst_fd)
+                except OSError as err:
+                    if err.errno != errno.EXDEV:
+                        raise _translate(err, destination, dst[-1], dst_fd) from None
+                    # Another file system inside the root: copy, then remove.
+                    self.write_bytes(destination, self.read_bytes(source)[0])
+                    os.unlink(src[-1], dir_fd=src_fd)
+            finally:
+                os.close(dst_fd)
+        except FileNotFoundError:
+            raise ToolException(f"'{source}' does not exist") from None
+        finally:
+            os.close(src_fd)
+        return self.root.joinpath(*dst)
+
+
+def _entry_id(name: str, dir_fd: int) -> tuple[int, int] | None:
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
 
 def _is_symlink(name: str, dir_fd: int | None) -> bool:
     try:

@@ -40,8 +40,14 @@ TOOL_KINDS: dict[str, ToolKind] = {
     "list_dir": "search",
     "glob": "search",
     "grep": "search",
+    "count": "read",
+    "read_field": "read",
     "write_file": "edit",
     "edit_file": "edit",
+    "copy_file": "edit",
+    "move_file": "move",
+    "sort_lines": "edit",
+    "dedupe_lines": "edit",
     "shell": "execute",
     "http_get": "fetch",
     "think": "think",
@@ -54,7 +60,7 @@ SIDE_EFFECT_KINDS: dict[str, ToolKind] = {
     "exec": "execute",
     "network": "fetch",
 }
-PATH_ARGS = ("path", "file", "file_path", "filename")
+PATH_ARGS = ("path", "file", "file_path", "filename", "source")
 OUTPUT_CHARS = 20000
 
 # Permission options: ids the client sends back in its outcome.

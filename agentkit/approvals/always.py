@@ -5,7 +5,9 @@ An always-allow from an approval is a rule on one tool with one pattern, and
 each with its exact meaning in words:
 
 - a call with a path argument: this path only, the files directly in its
-  directory (``notes/*``), everything below it (``notes/**``);
+  directory (``notes/*``), everything below it (``notes/**``); a call with
+  several (copy_file's source and destination): the same scopes for every
+  one of them, all of which the rule then requires;
 - a shell-like call with a command: this exact command line only, or the
   same command on any file directly in the same directory (``cat notes/*``);
 - a call with neither: every call of the tool.
@@ -32,6 +34,7 @@ from agentkit.approvals.commands import GLOB, SHELL_CONTROL, command_matches, no
 from agentkit.approvals.rules import COMMAND_ARGS, PATH_ARGS
 from agentkit.errors import AgentkitError
 from agentkit.events import AlwaysOption, ApprovalRequest, Approve, Decision
+from agentkit.tools.base import targets_of
 
 __all__ = ["always_options", "check_always", "command_matches", "pattern_rule"]
 
@@ -52,9 +55,43 @@ def _path(args: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def _all_paths(tool: BaseTool | None, args: Mapping[str, Any]) -> list[str]:
+    """Every path the call names, where the tool says it leads (relative to
+    its workspace: copy_file into a folder writes ``archive/report.md``)."""
+    found = targets_of(tool, args) if tool is not None else None
+    paths = [t.lexical or t.written for t in found or () if t.arg in PATH_ARGS]
+    if not paths:
+        paths = [v.strip() for n in PATH_ARGS if isinstance(v := args.get(n), str) and v.strip()]
+    return list(dict.fromkeys(paths))
+
+
+def _multi_path_scopes(name: str, paths: list[str]) -> list[tuple[AlwaysOption, list[str]]]:
+    """Options for a call with several paths, each with the globs its rule
+    holds (an allow rule needs every path to match one of them)."""
+    exact = [normalise(p) for p in paths]
+    if any(e is None for e in exact):  # outside the workspace: this call only
+        only = AlwaysOption(pattern=", ".join(paths), label=f"{name} on {' and '.join(paths)} only")
+        return [(only, paths)]
+    kept = [e for e in exact if e is not None]
+    dirs = list(dict.fromkeys(posixpath.dirname(e) for e in kept))
+    places = " or ".join(f"{d}/" if d else "the top of the workspace" for d in dirs)
+    scopes = [
+        (kept, f"{name} on {' and '.join(kept)} only"),
+        ([f"{d}/*" if d else "*" for d in dirs], f"{name} with every path directly in {places}"),
+    ]
+    if all(dirs):
+        scopes.append(
+            ([f"{d}/**" for d in dirs], f"{name} with every path anywhere below {places}")
+        )
+    return [(AlwaysOption(pattern=", ".join(g), label=label), g) for g, label in scopes]
+
+
 def always_options(tool: BaseTool, args: Mapping[str, Any]) -> list[AlwaysOption]:
     """The scopes "always allow" can take for this call, narrowest first."""
     name = tool.name
+    paths = _all_paths(tool, args)
+    if len(paths) > 1 and _command(args) is None:
+        return [option for option, _globs in _multi_path_scopes(name, paths)]
     command = _command(args)
     if command is not None:
         line = command[1]
@@ -99,9 +136,16 @@ def always_options(tool: BaseTool, args: Mapping[str, Any]) -> list[AlwaysOption
     return [AlwaysOption(pattern="", label=f"every {name} call, whatever its arguments")]
 
 
-def pattern_rule(args: Mapping[str, Any], pattern: str | None = None) -> dict[str, list[str]]:
+def pattern_rule(
+    args: Mapping[str, Any], pattern: str | None = None, tool: BaseTool | None = None
+) -> dict[str, list[str]]:
     """The rule arguments (``paths`` / ``command_prefixes``) of an always-allow
-    with ``pattern`` (None: the exact call) for a call with ``args``."""
+    with ``pattern`` (None: the exact call) for a call of ``tool`` with ``args``."""
+    paths = _all_paths(tool, args)
+    if len(paths) > 1 and _command(args) is None:
+        scopes = _multi_path_scopes(tool.name if tool is not None else "", paths)
+        chosen = next((g for o, g in scopes if o["pattern"] == pattern), None)
+        return {"paths": chosen or (scopes[0][1] if pattern is None else [pattern])}
     command = _command(args)
     if command is not None:
         return {"command_prefixes": [pattern or command[1]]}

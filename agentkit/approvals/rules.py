@@ -30,6 +30,7 @@ PATH_ARGS = (
     "destination",
     "directory",
     "dir",
+    "source",  # a move writes (removes) its source; a copy reads it
 )
 COMMAND_ARGS = ("command", "cmd")
 # A prefix rule must not allow "git status; rm -rf ~": commands that chain or
@@ -113,17 +114,20 @@ class PolicyRule:
         (from the tool) say where its paths really lead: an ``allow`` rule
         then matches only a real path inside its globs that is the path as
         written (no symlink on the way); ``deny`` and ``ask`` rules match the
-        written or the real path."""
+        written or the real path. A call with several paths (copy_file's
+        source and destination) is allowed only when every one of them is,
+        and denied or asked about when any one is."""
         if self.paths:
             names = (self.arg,) if self.arg else PATH_ARGS
             resolved = [t for t in targets or () if t.arg in names]
+            every = all if self.action == "allow" else any
             if resolved:
                 check = _target_allowed if self.action == "allow" else _target_matches
-                if not all(check(t, self.paths) for t in resolved):
+                if not every(check(t, self.paths) for t in resolved):
                     return False
             else:
                 values = _arg_values(args, names)
-                if not values or not all(_path_matches(v, self.paths) for v in values):
+                if not values or not every(_path_matches(v, self.paths) for v in values):
                     return False
         if self.command_prefixes:
             values = _arg_values(args, (self.arg,) if self.arg else COMMAND_ARGS)

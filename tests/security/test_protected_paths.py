@@ -27,10 +27,11 @@ from agentkit.tools.protected import (
 )
 from agentkit.tools.workspace import Workspace
 
+WRITERS = ("write_file", "edit_file", "copy_file", "move_file", "sort_lines", "dedupe_lines")
 ALLOW_ALL: dict[str, Any] = {
     "side_effects": {"write": "allow", "exec": "allow", "network": "allow"},
-    "tools": {"write_file": "allow", "edit_file": "allow", "shell": "allow"},
-    "rules": [{"tool": "write_file", "action": "allow", "paths": ["**"]}],
+    "tools": {**dict.fromkeys(WRITERS, "allow"), "shell": "allow"},
+    "rules": [{"tool": name, "action": "allow", "paths": ["**"]} for name in WRITERS],
 }
 
 # One path per built-in entry (and a nested variant where it matters).
@@ -121,6 +122,38 @@ def test_protected_through_a_symlink_and_for_edits(tools: dict[str, BaseTool]) -
         tools["edit_file"], {"path": ".git/config", "old_string": "[core]", "new_string": "x"}
     )
     assert edit.action == "ask" and "protected path" in edit.reason
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("copy_file", {"source": "notes/x", "destination": ".envrc"}),
+        ("copy_file", {"source": "notes/x", "destination": ".git/hooks/"}),
+        ("copy_file", {"source": "notes/x", "destination": "notes/hooks/pre-push"}),
+        ("move_file", {"source": "notes/x", "destination": ".bashrc"}),
+        ("move_file", {"source": ".git/config", "destination": "notes/config"}),
+        ("sort_lines", {"path": ".git/config"}),
+        ("sort_lines", {"path": "notes/x", "destination": ".vscode/settings.json"}),
+        ("dedupe_lines", {"path": "notes/x", "destination": ".envrc"}),
+    ],
+)
+def test_file_operations_on_protected_paths_ask(
+    tools: dict[str, BaseTool], tool: str, args: dict[str, Any]
+) -> None:
+    """Every path a file operation writes counts: a copy's or a sort's
+    destination (a folder's included), and a move's source as well."""
+    policy = Policy.from_dict(ALLOW_ALL)
+    policy.add_always_allow(tool, scope="thread", thread_id="t")
+    result = policy.evaluate(tools[tool], args, "t")
+    assert result.action == "ask", (tool, args, result)
+    assert "protected path" in result.reason and "only a human" in result.reason
+
+
+def test_copying_from_a_protected_path_is_a_read(tools: dict[str, BaseTool]) -> None:
+    result = Policy.from_dict(ALLOW_ALL).evaluate(
+        tools["copy_file"], {"source": ".git/config", "destination": "notes/git-config"}
+    )
+    assert result.action == "allow", result
 
 
 @pytest.mark.parametrize(
@@ -219,6 +252,15 @@ def test_agentkit_data_stays_unwritable_even_with_a_yes(root: Path) -> None:
         }
     )
     assert out.status == "error" and "agentkit's own data" in out.content
+    (root / "a.txt").write_text("a\n")
+    for name, args in [
+        ("copy_file", {"source": "a.txt", "destination": ".agentkit/x"}),
+        ("move_file", {"source": "a.txt", "destination": ".agentkit/"}),
+        ("sort_lines", {"path": "a.txt", "destination": ".agentkit/x"}),
+    ]:
+        out = tools[name].invoke({"type": "tool_call", "name": name, "id": "1", "args": args})
+        assert out.status == "error" and "agentkit's own data" in out.content, name
+    assert list((root / ".agentkit").iterdir()) == [] and (root / "a.txt").exists()
 
 
 # --- configuration --------------------------------------------------------------------------
