@@ -73,12 +73,10 @@ def write_yaml(path: Path, text: str) -> Path:
 
 def test_builtin_suite_covers_every_tool_and_no_tool_cases() -> None:
     suite = load_suite()
-    assert len(suite.cases) >= 44
+    assert len(suite.cases) >= 200
     assert len({c.id for c in suite.cases}) == len(suite.cases)
     expected = {t for c in suite.cases for t in [*c.expected_first_tools(), *c.checks.tools_called]}
-    # No built-in case asks for these file operations yet (the evals add them).
-    no_case_yet = {"move_file", "sort_lines", "dedupe_lines"}
-    assert set(BUILTIN_NAMES) - {"think"} - no_case_yet <= expected
+    assert set(BUILTIN_NAMES) - {"think"} <= expected
     assert set(MEMORY_TOOL_NAMES) <= expected
     no_tool = [c for c in suite.cases if c.expected_first_tools() == [FINAL_ANSWER]]
     assert len(no_tool) >= 6
@@ -88,7 +86,8 @@ def test_builtin_suite_covers_every_tool_and_no_tool_cases() -> None:
 
 def test_select_cases_by_glob_or_word() -> None:
     suite = load_suite()
-    assert [c.id for c in suite.select(["calc-add"]).cases] == ["calc-add"]
+    assert [c.id for c in suite.select(["calc-add.w1"]).cases] == ["calc-add.w1"]
+    assert [c.id for c in suite.select(["calc-add"]).cases] == [f"calc-add.w{i}" for i in range(4)]
     assert all(c.id.startswith("edit-") for c in suite.select(["edit-*"]).cases)
     with pytest.raises(CaseError, match="no case id matches nothing-like-this"):
         suite.select(["nothing-like-this"])
@@ -211,7 +210,7 @@ def test_list_prints_the_suite(
     monkeypatch.setattr(sys, "argv", ["agentkit", "eval", "--list", "--case", "calc"])
     main()
     out = capsys.readouterr().out
-    assert "calc-multiply" in out and "read-port" not in out
+    assert "calc-multiply.w0" in out and "read-config-value" not in out
 
 
 def test_options_and_variants_make_targets() -> None:
@@ -631,7 +630,7 @@ def test_json_report_schema(tmp_path: Path) -> None:
     path = tmp_path / "out" / "eval.json"
     report.write(path)
     data = json.loads(path.read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert set(data) == {
         "schema_version",
         "suite",
@@ -644,10 +643,25 @@ def test_json_report_schema(tmp_path: Path) -> None:
     }
     good, bad = data["targets"]
     assert (good["label"], good["options"]) == ("good", {"planning": False})
+    assert set(good) == {
+        "label",
+        "model",
+        "options",
+        "summary",
+        "splits",
+        "kinds",
+        "cases",
+        "heldout_cases",
+    }
     assert set(good["summary"]) >= {
         "cases",
         "passed",
         "pass_rate",
+        "families",
+        "robust_families",
+        "robustness",
+        "unsafe",
+        "median_seconds",
         "mean_steps",
         "calls",
         "valid_calls",
@@ -682,6 +696,7 @@ def test_json_report_schema(tmp_path: Path) -> None:
         "seconds",
     }
     assert (case["id"], case["failure"], case["first_tool"]) == ("read", "wrong_tool", "calculator")
+    assert (case["family"], case["split"], case["kind"]) == ("read", "dev", "other")
     assert EvalReport.model_validate_json(path.read_text()) == report
 
 
@@ -697,6 +712,7 @@ def test_tables_put_targets_side_by_side(tmp_path: Path) -> None:
     assert re.search(r"pass rate\s+│\s+2/2 \(100%\) │\s+0/2 \(0%\)", text)
     md = markdown(report)
     assert "| pass rate | 2/2 (100%) | 0/2 (0%) |" in md
+    assert "| robustness (families, every wording) | 2/2 (100%) | 0/2 (0%) |" in md
     assert "| read | pass | wrong_tool |" in md
 
 
@@ -706,7 +722,7 @@ def test_tables_put_targets_side_by_side(tmp_path: Path) -> None:
 @pytest.mark.model
 @pytest.mark.slow
 def test_real_model_runs_builtin_cases_end_to_end() -> None:
-    suite = load_suite().select(["calc-add", "write-hello", "say-hello"])
+    suite = load_suite().select(["calc-add.w0", "write-text.w0", "greet-person.w0"])
     # Short generations keep a runaway call from taking a minute; the plan call stays on.
     report = run_suite(
         suite, [EvalTarget("gemma", "bundled:gemma3-270m", {"max_tokens": 96})], max_steps=3
@@ -730,9 +746,9 @@ def test_cli_two_models_side_by_side(tmp_path: Path, bundled_model_path: Path) -
             str(Path(sys.executable).parent / "agentkit"),
             "eval",
             "-k",
-            "say-hello",
+            "greet-person.w0",
             "-k",
-            "reply-ready",
+            "reply-word.w0",
             "--model",
             "bundled:gemma3-270m",
             "--model",
@@ -756,6 +772,6 @@ def test_cli_two_models_side_by_side(tmp_path: Path, bundled_model_path: Path) -
     assert any("bundled:gemma3-270m" in line and bundled_model_path.name in line for line in lines)
     pass_rate = next(line for line in lines if "pass rate" in line)
     assert len(re.findall(r"\d/2 \(\d+%\)", pass_rate)) == 2  # one column per model
-    assert "say-hello" in done.stdout
+    assert "greet-person.w0" in done.stdout
     data = json.loads(out.read_text())
     assert [len(t["cases"]) for t in data["targets"]] == [2, 2]

@@ -1,208 +1,284 @@
-"""Every built-in eval case is solvable and checkable: a reference solution
-(what a good model would do) runs through the real agent and tools and
-passes, with the expected first tool, inside the step limit, touching
-nothing unsafe. A case whose check cannot pass, or whose task leaves room for
-an unsafe write, fails here instead of quietly lowering every model's score."""
+"""The built-in suite's task families: enough of them, in both splits and
+every kind, each in several wordings of different forms, randomised by seed
+and reproducible per (family, wording); and every gold solution, played with
+the real tools in a sandbox, passes its case's checks while a lazy answer
+does not. A family whose gold fails cannot be solved, or checks the wrong
+thing, and fails here instead of quietly lowering every model's score.
+
+No model runs here; the memory families use the real MiniLM embedder.
+"""
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from agentkit.config import load_settings
-from agentkit.evals import AgentHarness, load_suite, run_case
+from agentkit.evals import AgentHarness, EvalCase, Gold, load_suite, run_case, run_gold
+from agentkit.evals.cases import FINAL_ANSWER, KNOWN_TOOLS, MEMORY_TOOL_NAMES
+from agentkit.evals.families import (
+    KINDS,
+    Family,
+    all_families,
+    builtin_suite,
+    families_of,
+    instantiate,
+    to_case,
+    typed_ops_available,
+)
+from agentkit.evals.families.base import template_slots
 from agentkit.testing import ScriptedChatModel, call, final
 
-Step = AIMessage | Callable[[list[BaseMessage]], AIMessage]
-
-
-def read(path: str) -> AIMessage:
-    return call("read_file", {"path": path})
-
-
-def sh(command: str) -> AIMessage:
-    return call("shell", {"command": command})
-
-
-def calc(expression: str) -> AIMessage:
-    return call("calculator", {"expression": expression})
-
-
-def edit(path: str, old: str, new: str) -> AIMessage:
-    return call("edit_file", {"path": path, "old_string": old, "new_string": new})
-
-
-def write(path: str, content: str) -> AIMessage:
-    return call("write_file", {"path": path, "content": content})
-
-
-def last_output(messages: list[BaseMessage]) -> str:
-    return str([m for m in messages if isinstance(m, ToolMessage)][-1].content)
-
-
-def fetch(path: str) -> Step:
-    """http_get on the case's page server (its address is in the task)."""
-
-    def step(messages: list[BaseMessage]) -> AIMessage:
-        task = next(str(m.content) for m in messages if isinstance(m, HumanMessage))
-        base = re.search(r"http://127\.0\.0\.1:\d+", task)
-        assert base, task
-        return call("http_get", {"url": base.group() + path})
-
-    return step
-
-
-def answer_from_output(make: Callable[[str], str]) -> Step:
-    return lambda messages: final(make(last_output(messages)))
-
-
-def cite(name: str, text: str) -> Step:
-    def step(messages: list[BaseMessage]) -> AIMessage:
-        found = re.search(rf"\[([^\]]*{re.escape(name)}:[0-9-]+)\]", last_output(messages))
-        assert found, last_output(messages)
-        return final(f"{text} [{found.group(1)}]")
-
-    return step
-
-
-SOLUTIONS: dict[str, list[Step]] = {
-    # calculator and time
-    "calc-multiply": [calc("37 * 12"), final("37 times 12 is 444.")],
-    "calc-add": [calc("1250 + 3775"), final("5025")],
-    "calc-percent": [calc("0.15 * 240"), final("15% of 240 is 36.")],
-    "calc-sqrt": [calc("sqrt(1764)"), final("The square root of 1764 is 42.")],
-    "calc-divide": [calc("1000 / 8"), final("1000 / 8 = 125")],
-    "time-now": [call("current_time", {}), answer_from_output(lambda out: f"It is {out}")],
-    "time-date": [call("current_time", {}), answer_from_output(lambda out: f"Today is {out}")],
-    "time-utc": [call("current_time", {"timezone": "UTC"}), answer_from_output(lambda out: out)],
-    # http
-    "http-title": [fetch("/index.html"), final("The title is Acme Widgets.")],
-    "http-status": [fetch("/status.json"), final("The status is degraded.")],
-    "http-version": [fetch("/version.txt"), final("Version 3.7.2 is published.")],
-    # documents and memory
-    "docs-vacation": [
-        call("search_docs", {"query": "vacation days"}),
-        cite("handbook.md", "25 days a year"),
-    ],
-    "docs-deploy": [
-        call("search_docs", {"query": "deploy"}),
-        cite("deploy.md", "Run make release"),
-    ],
-    "docs-wifi": [call("search_docs", {"query": "wifi password"}), final("It is Orchard-42.")],
-    "remember-color": [
-        call("remember", {"text": "The user's favourite colour is teal."}),
-        final("Noted."),
-    ],
-    "remember-dentist": [
-        call("remember", {"text": "Dentist appointment on May 3."}),
-        final("Noted."),
-    ],
-    "recall-cat": [call("recall", {"query": "cat name"}), final("Your cat is Miso.")],
-    "recall-editor": [call("recall", {"query": "preferred editor"}), final("You prefer Helix.")],
-    "remember-then-answer": [
-        call("remember", {"text": "The user's locker code is 4812."}),
-        final("Your locker code is 4812."),
-    ],
-    # no tool
-    "say-hello": [final("Hello, Ana!")],
-    "reply-ready": [final("ready")],
-    "repeat-sentence": [final("The sky is blue.")],
-    "my-name": [final("Your name is Lena.")],
-    "say-thanks": [final("Thanks!")],
-    "colour-in-sentence": [final("Red.")],
-    "confirm-ok": [final("OK")],
-    # reading
-    "read-port": [read("server.ini"), final("8443")],
-    "read-eggs": [read("recipes/pancakes.md"), final("3 eggs")],
-    "read-owner": [read("team/roster.txt"), final("Priya Natarajan")],
-    "read-version": [read("pyproject.toml"), final("The version is 2.4.1.")],
-    "read-first-line": [read("poem.txt"), final("The fog comes on little cat feet.")],
-    "count-lines": [read("todo.txt"), final("todo.txt has 4 lines.")],
-    "list-reports": [call("list_dir", {"path": "reports"}), final("q1.md, q2.md and summary.txt")],
-    "count-images": [call("list_dir", {"path": "images"}), final("There are 3 files.")],
-    "glob-python": [
-        call("glob", {"pattern": "**/*.py"}),
-        final("src/app.py, src/util.py, tests/test_app.py"),
-    ],
-    "glob-markdown": [
-        call("glob", {"pattern": "**/*.md", "path": "docs"}),
-        final("docs/intro.md and docs/guide/setup.md"),
-    ],
-    "grep-invoice": [call("grep", {"pattern": "invoice"}), final("letters/billing.txt")],
-    "grep-todo": [call("grep", {"pattern": "TODO"}), final("lib/parser.py")],
-    "grep-error-line": [call("grep", {"pattern": "ERROR", "path": "app.log"}), final("Line 3.")],
-    # shell
-    "shell-echo": [sh("echo hello"), final("It prints hello.")],
-    "shell-wc-words": [sh("wc -w essay.txt"), final("essay.txt has 12 words.")],
-    "shell-ls-log": [sh("ls"), final("server.log")],
-    "shell-expr": [sh("expr 6 \\* 7"), final("42")],
-    "shell-touch": [sh("touch done.flag"), final("Created done.flag.")],
-    # two steps
-    "read-multiply": [read("numbers.txt"), calc("17 * 23"), final("17 x 23 = 391")],
-    "copy-file": [
-        read("source.txt"),
-        write("backup.txt", "Quarterly numbers: 12, 19, 7\n"),
-        final("Copied."),
-    ],
-    "count-to-file": [read("names.txt"), write("count.txt", "4\n"), final("Wrote 4 to count.txt.")],
-    "price-double": [read("prices.json"), calc("1.25 * 2"), final("Doubled: 2.5")],
-    "grep-then-read": [
-        call("grep", {"pattern": "kiwi", "ignore_case": True}),
-        read("fruit/b.txt"),
-        final("Its first line: Kiwis are fuzzy outside."),
-    ],
-    # writing and editing
-    "write-hello": [write("hello.txt", "hello world"), final("Done.")],
-    "write-shopping": [write("shopping.txt", "milk, eggs, bread\n"), final("Done.")],
-    "write-memo": [write("memo.md", "Meeting moved to Thursday\n"), final("Saved.")],
-    "write-greeting": [write("greeting.txt", "Hi Ana\n"), final("Done.")],
-    "write-number": [write("answer.txt", "42"), final("Done.")],
-    "append-line": [
-        read("log.txt"),
-        edit("log.txt", "line two\n", "line two\nline three\n"),
-        final("Appended."),
-    ],
-    "append-todo": [
-        read("chores.md"),
-        edit("chores.md", "- take out recycling\n", "- take out recycling\n- buy stamps\n"),
-        final("Added."),
-    ],
-    "edit-json-port": [
-        edit("config.json", '"port": 8080', '"port": 9090'),
-        final("Port is now 9090."),
-    ],
-    "edit-toml-timeout": [edit("settings.toml", "timeout = 10", "timeout = 30"), final("Done.")],
-    "edit-ini-level": [edit("logging.ini", "level = INFO", "level = DEBUG"), final("Done.")],
-    "edit-name": [edit("letter.txt", "Dear Jon,", "Dear John,"), final("Done.")],
-    "edit-typo": [edit("README.md", "recieve", "receive"), final("Fixed.")],
-}
-
+FAMILIES = all_families()
 SUITE = load_suite()
+HELDOUT = families_of("heldout")
+README_TASKS = (
+    "Write the text hello to the file hello.txt",
+    "What does README.md say about installation?",
+    "Summarise notes.txt into summary.md",
+    "How do I reset my widget? Cite your sources.",
+)
 
 
-def test_every_builtin_case_has_a_reference_solution() -> None:
-    assert sorted(SOLUTIONS) == sorted(c.id for c in SUITE.cases)
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AGENTKIT_CONFIG", raising=False)
+    monkeypatch.setenv("AGENTKIT_DATA_DIR", str(tmp_path / "data"))
 
 
-@pytest.mark.parametrize("case", SUITE.cases, ids=lambda c: c.id)
-def test_reference_solution_passes(case: Any) -> None:
-    model = ScriptedChatModel(script=list(SOLUTIONS[case.id]))
+@pytest.fixture(scope="module")
+def vectors(embedder: Any) -> Iterator[Any]:
+    yield embedder
+
+
+def uses_memory(case: EvalCase) -> bool:
+    return case.uses_memory()
+
+
+def family_id(family: Family) -> str:
+    """Test ids never name a held-out family (pytest prints them)."""
+    return family.name if family.split == "dev" else f"heldout-{HELDOUT.index(family):02d}"
+
+
+def case_label(case: EvalCase) -> str:
+    if case.split == "dev":
+        return case.id
+    return f"{family_id(next(f for f in HELDOUT if f.name == case.family))}{case.id[-3:]}"
+
+
+# --- shape of the suite -------------------------------------------------------------------
+
+
+def test_enough_families_and_cases_in_both_splits_and_every_kind() -> None:
+    assert len(FAMILIES) >= 50
+    assert len(SUITE.cases) >= 200
+    assert len({f.name for f in FAMILIES}) == len(FAMILIES)
+    heldout = families_of("heldout")
+    assert 0.28 <= len(heldout) / len(FAMILIES) <= 0.40
+    for kind in KINDS:
+        splits = {f.split for f in FAMILIES if f.kind == kind}
+        assert splits == {"dev", "heldout"}, kind
+
+
+def test_heldout_families_live_only_in_heldout_modules() -> None:
+    for family in FAMILIES:
+        module = family.build.__module__.rsplit(".", 1)[-1]
+        assert ("heldout" in module) == (family.split == "heldout"), family.name
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=family_id)
+def test_wordings_are_several_and_differ_in_form(family: Family) -> None:
+    wordings = family.wordings
+    assert len(set(wordings)) == len(wordings) >= 4
+    assert any("?" in w for w in wordings), "no question"
+    assert any("?" not in w for w in wordings), "no imperative or statement"
+    assert any(w[0].islower() or w[0] == "{" for w in wordings), "no terse or lowercase form"
+    slots = [template_slots(w) - {"base_url"} for w in wordings]
+    assert all(s for s in slots) or not any(slots), "some wordings drop every slot"
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=family_id)
+def test_every_family_instantiates_for_many_seeds(family: Family) -> None:
+    workspaces = set()
+    for seed in range(6):
+        for index in range(len(family.wordings)):
+            case = instantiate(family, index, seed)
+            assert case.id == f"{family.name}.w{index}"
+            assert (case.family, case.split, case.kind) == (family.name, family.split, family.kind)
+            leftover = re.sub(r"\{base_url\}", "", case.task)
+            assert "{" not in leftover and "}" not in leftover, case.task
+            assert case.gold is not None
+        workspaces.add((case.task, repr(case.files), repr(case.docs), repr(case.http_pages)))
+    fixed = not any(template_slots(w) - {"base_url"} for w in family.wordings)
+    assert fixed or len(workspaces) >= 3, "the seed changes too little"
+
+
+def test_builtin_suite_is_every_wording_with_fixed_seeds() -> None:
+    again = builtin_suite()
+    assert [c.model_dump() for c in again.cases] == [c.model_dump() for c in SUITE.cases]
+    assert len(SUITE.cases) == sum(len(f.wordings) for f in FAMILIES)
+    assert len({c.id for c in SUITE.cases}) == len(SUITE.cases)
+    assert all(re.fullmatch(r"[a-z0-9-]+\.w\d+", c.id) for c in SUITE.cases)
+    # a seed of its own per wording: not every wording of a family gets one workspace
+    first = FAMILIES[0]
+    files = {repr(instantiate(first, i).files) for i in range(len(first.wordings))}
+    assert len(files) > 1
+
+
+def test_readme_examples_are_cases() -> None:
+    tasks = {c.task for c in SUITE.cases}
+    for task in README_TASKS:
+        assert task in tasks
+
+
+def test_expected_tools_cover_every_tool() -> None:
+    named = {t for c in SUITE.cases for t in [*c.expected_first_tools(), *c.checks.tools_called]}
+    assert set(KNOWN_TOOLS) - {"think"} <= named | {FINAL_ANSWER}
+    assert set(MEMORY_TOOL_NAMES) <= named
+    assert all(c.read_only for c in SUITE.cases if c.expected_first_tools() == [FINAL_ANSWER])
+
+
+# --- gold solutions -----------------------------------------------------------------------
+
+
+def gold_cases(family: Family) -> list[EvalCase]:
+    """Every wording with its built-in seed, and two more random workspaces."""
+    seeds = random.Random(family.name).sample(range(10_000), 2)
+    return [instantiate(family, i) for i in range(len(family.wordings))] + [
+        instantiate(family, 0, seed) for seed in seeds
+    ]
+
+
+def assert_gold_passes(case: EvalCase, embeddings: Any) -> None:
+    result = run_gold(case, load_settings(), embeddings=embeddings)
+    if case.split == "heldout":  # only its author reads a held-out case; say which, not what
+        label = case_label(case)
+        assert result.passed, f"{label}: gold fails ({result.failure})"
+        assert result.right_first_tool is not False, f"{label}: gold's first tool not expected"
+        assert all(c.outcome == "ok" for c in result.calls), f"{label}: a gold call failed"
+        assert not result.unsafe, f"{label}: gold changes a file it may not"
+        return
+    assert result.passed, (case.id, result.failure, result.failure_detail, result.error)
+    assert result.right_first_tool is not False, (case.id, result.first_tool)
+    assert all(c.outcome == "ok" for c in result.calls), [
+        (c.tool, c.output[:200]) for c in result.calls
+    ]
+    assert not result.unsafe
+    assert set(result.changed_files) <= case.allowed_changes()
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=family_id)
+def test_gold_solution_passes_its_checks(family: Family, request: pytest.FixtureRequest) -> None:
+    cases = gold_cases(family)
+    embeddings = request.getfixturevalue("vectors") if any(map(uses_memory, cases)) else None
+    for case in cases:
+        assert_gold_passes(case, embeddings)
+
+
+TYPED = [f for f in FAMILIES if f.make(random.Random(0)).gold.needs_typed_ops]
+
+
+@pytest.mark.parametrize("family", TYPED, ids=family_id)
+def test_gold_with_the_typed_file_operations_passes(family: Family) -> None:
+    if not typed_ops_available():
+        pytest.skip(
+            "the typed file operations (copy_file, move_file, count, sort_lines, "
+            "dedupe_lines, read_field, read_file start_line<0) are not merged yet; "
+            "this family's fallback gold passed instead"
+        )
+    for seed in range(3):
+        instance = family.make(random.Random(seed))
+        assert instance.solution() is instance.gold
+        assert_gold_passes(to_case(family, 0, instance), None)
+
+
+def test_every_family_using_typed_operations_has_a_fallback() -> None:
+    for family in TYPED:
+        assert family.make(random.Random(1)).fallback is not None, family.name
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=family_id)
+def test_a_lazy_answer_fails(family: Family, request: pytest.FixtureRequest) -> None:
+    case = instantiate(family, 0)
+    lazy = case.model_copy(update={"gold": Gold(calls=[], answer="I don't know.")})
+    embeddings = request.getfixturevalue("vectors") if uses_memory(case) else None
+    assert not run_gold(lazy, load_settings(), embeddings=embeddings).passed
+
+
+def whole_file_reads(case: EvalCase) -> bool:
+    assert case.gold is not None
+    calls = case.gold.calls
+    return bool(calls) and all(c.tool == "read_file" and set(c.args) == {"path"} for c in calls)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        c
+        for c in SUITE.cases
+        if c.checks.answer is not None and c.checks.answer.not_contains and whole_file_reads(c)
+    ],
+    ids=case_label,
+)
+def test_answering_with_the_whole_file_fails(case: EvalCase) -> None:
+    """An answer that copies the neighbouring lines is not the value asked for."""
+    assert case.gold is not None
+    dump = case.model_copy(update={"gold": case.gold.model_copy(update={"answer": "{result}"})})
+    assert not run_gold(dump, load_settings()).passed
+
+
+# --- the agent can play a gold solution -----------------------------------------------------
+
+
+def scripted(case: EvalCase) -> list[Any]:
+    """The gold as a script for the real agent loop."""
+    assert case.gold is not None
+    steps: list[Any] = []
+    for gold_call in case.gold.calls:
+        if any("{base_url}" in str(v) for v in gold_call.args.values()):
+
+            def with_url(messages: list[BaseMessage], c: Any = gold_call) -> AIMessage:
+                task = next(str(m.content) for m in messages if isinstance(m, HumanMessage))
+                base = re.search(r"http://127\.0\.0\.1:\d+", task)
+                assert base
+                args = {k: str(v).replace("{base_url}", base.group()) for k, v in c.args.items()}
+                return call(c.tool, args)
+
+            steps.append(with_url)
+        else:
+            steps.append(call(gold_call.tool, dict(gold_call.args)))
+    answer = case.gold.answer
+
+    def answer_step(messages: list[BaseMessage]) -> AIMessage:
+        outputs = [str(m.content) for m in messages if isinstance(m, ToolMessage)]
+        return final(answer.replace("{result}", outputs[-1].strip() if outputs else ""))
+
+    steps.append(answer_step if "{result}" in answer else final(answer))
+    return steps
+
+
+AGENT_SAMPLE = [next(f for f in families_of("dev") if f.kind == kind) for kind in KINDS]
+
+
+@pytest.mark.parametrize("family", AGENT_SAMPLE, ids=family_id)
+def test_the_agent_loop_plays_a_gold_solution(
+    family: Family, request: pytest.FixtureRequest
+) -> None:
+    case = instantiate(family, 0)
+    embeddings = request.getfixturevalue("vectors") if uses_memory(case) else None
     result = run_case(
         case,
-        model,
+        ScriptedChatModel(script=scripted(case)),
         load_settings(),
         harness=AgentHarness(planning=False),
-        embeddings=DeterministicFakeEmbedding(size=16),
+        embeddings=embeddings,
     )
-    assert result.passed, (
-        result.failure,
-        result.failure_detail,
-        [c.output[:200] for c in result.calls],
-    )
+    assert result.passed, (result.failure, result.failure_detail)
     assert result.right_first_tool is not False
-    assert all(c.valid and c.outcome == "ok" for c in result.calls), result.calls

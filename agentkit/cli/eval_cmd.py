@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 import typer
 
@@ -18,11 +18,12 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-    from agentkit.evals.cases import EvalCase, Suite
+    from agentkit.evals.cases import Suite
     from agentkit.evals.runner import EvalTarget, OptionValue
     from agentkit.evals.scoring import CaseResult
 
 EXIT_BELOW_THRESHOLD = 1
+SplitChoice = Literal["dev", "heldout", "all"]
 
 
 def parse_option(text: str, where: str) -> tuple[str, OptionValue]:
@@ -45,6 +46,13 @@ def parse_option(text: str, where: str) -> tuple[str, OptionValue]:
     ):
         value = raw
     return key, value  # type: ignore[return-value]
+
+
+def parse_split(text: str) -> SplitChoice:
+    for choice in get_args(SplitChoice):
+        if text == choice:
+            return choice  # type: ignore[no-any-return]
+    raise ConfigError(f"--split must be dev, heldout or all, not {text!r}")
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, OptionValue]]:
@@ -84,35 +92,47 @@ class RichProgress:
         self.progress = progress
         self.task: TaskID = progress.add_task("starting", total=total)
 
-    def case_started(self, target: EvalTarget, case: EvalCase, index: int, total: int) -> None:
-        self.progress.update(self.task, description=f"{target.label}: {case.id}")
-
-    def case_finished(self, target: EvalTarget, case: EvalCase, result: CaseResult) -> None:
+    def case_started(self, target: EvalTarget, label: str, index: int, total: int) -> None:
         from rich.markup import escape
 
+        self.progress.update(self.task, description=escape(f"{target.label}: {label}"))
+
+    def case_finished(self, target: EvalTarget, label: str, result: CaseResult | None) -> None:
+        from rich.markup import escape
+
+        self.progress.advance(self.task)
+        if result is None:  # a held-out case only moves the bar
+            return
         if result.passed:
-            line = f"[green]pass[/] {escape(target.label)} {case.id} [dim]({result.steps} steps, {result.seconds:.1f} s)[/]"
+            line = f"[green]pass[/] {escape(target.label)} {label} [dim]({result.steps} steps, {result.seconds:.1f} s)[/]"
         else:
             line = (
-                f"[red]{result.failure}[/] {escape(target.label)} {case.id}: "
+                f"[red]{result.failure}[/] {escape(target.label)} {label}: "
                 f"[dim]{escape(result.failure_detail[:120])}[/]"
             )
         self.progress.console.print(line, highlight=False)
-        self.progress.advance(self.task)
 
 
 def _list(suite: Suite, out: Console) -> None:
+    """The dev cases; held-out ones only as counts per kind."""
     from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{suite.name}: {len(suite.cases)} cases ({suite.path})")
-    for column in ("case", "task", "first tool", "tags"):
+    for column in ("case", "kind", "task", "first tool"):
         table.add_column(column)
+    heldout: dict[str, int] = {}
     for case in suite.cases:
+        if case.split == "heldout":
+            heldout[case.kind_name] = heldout.get(case.kind_name, 0) + 1
+            continue
         table.add_row(
-            case.id, escape(case.task), ", ".join(case.expected_first_tools()), ", ".join(case.tags)
+            case.id, case.kind_name, escape(case.task), ", ".join(case.expected_first_tools())
         )
     out.print(table)
+    if heldout:
+        counts = ", ".join(f"{kind} {n}" for kind, n in sorted(heldout.items()))
+        out.print(f"held-out cases (not shown): {sum(heldout.values())}: {counts}", highlight=False)
 
 
 def eval_command(
@@ -160,20 +180,33 @@ def eval_command(
         max=1.0,
         help="Exit 1 if a model's pass rate is below this (0-1).",
     ),
+    split: str = typer.Option(
+        "all",
+        "--split",
+        help="Which cases to run: dev, heldout or all. Held-out cases are only ever "
+        "reported as aggregate scores.",
+    ),
     list_only: bool = typer.Option(False, "--list", help="List the suite's cases and exit."),
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
 ) -> None:
     """Run task cases through the agent on each model and print pass rate,
-    tool-call validity, right first tool, cost per task and why cases failed."""
+    robustness, tool-call validity, right first tool, unsafe changes, cost per
+    task, and why dev cases failed (held-out cases: aggregate scores only)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from agentkit.config import load_settings
     from agentkit.evals.cases import load_suite
-    from agentkit.evals.report import header_lines, markdown, render_cases, render_summary
+    from agentkit.evals.report import (
+        header_lines,
+        markdown,
+        render_cases,
+        render_kinds,
+        render_summary,
+    )
     from agentkit.evals.runner import DEFAULT_MAX_STEPS, run_suite
 
-    loaded = load_suite(suite).select(cases or [])
+    loaded = load_suite(suite).only_split(parse_split(split)).select(cases or [])
     out = Console(width=None if sys.stdout.isatty() else 160)
     if list_only:
         _list(loaded, out)
@@ -199,7 +232,11 @@ def eval_command(
         )
     for line in header_lines(report):
         out.print(line, highlight=False)
-    out.print(render_cases(report))
+    if any(t.cases for t in report.targets):
+        out.print(render_cases(report))
+    else:
+        out.print(f"{report.targets[0].heldout_cases} held-out cases: aggregate scores only")
+    out.print(render_kinds(report))
     out.print(render_summary(report))
     if json_path is not None:
         report.write(json_path)

@@ -33,6 +33,8 @@ MEMORY_TOOL_NAMES = ("search_docs", "remember", "recall")
 FINAL_ANSWER = "final_answer"  # as an expected first "tool": answer without a tool
 KNOWN_TOOLS = (*BUILTIN_NAMES, *MEMORY_TOOL_NAMES)
 BUILTIN_SUITE = "builtin"
+Split = Literal["dev", "heldout"]
+SPLITS: tuple[Split, ...] = ("dev", "heldout")
 
 
 class CaseError(ConfigError):
@@ -157,6 +159,24 @@ class Checks(_Strict):
     max_steps: int | None = Field(None, ge=1)  # also the run's step limit
 
 
+class GoldCall(_Strict):
+    """One tool call of a gold solution; ``{base_url}`` in a string argument
+    becomes the case's page server address."""
+
+    tool: ToolName
+    args: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class Gold(_Strict):
+    """A solution that passes the case: the calls, then the final answer.
+    In ``answer``, ``{result}`` is the last call's output (for values only the
+    run can know, such as the time) and ``{base_url}`` the page server."""
+
+    calls: list[GoldCall] = Field(default_factory=list)
+    answer: str = Field(min_length=1)
+    evidence: list[str] = Field(default_factory=list)  # each must show in some call's output
+
+
 class CasePolicy(_Strict):
     """The ``policy.toml`` tables (see docs/agent.md), inline."""
 
@@ -185,13 +205,20 @@ class EvalCase(_Strict):
     expect_first_tool: FirstToolName | list[FirstToolName] | None = None
     checks: Checks = Field(default_factory=Checks)
     tags: list[str] = Field(default_factory=list)
+    # Task families (docs/evals.md): wordings of one intent are scored together
+    # (robustness); a case without a family is a family of its own.
+    family: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    kind: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")  # read, edit, calc, ...
+    split: Split = "dev"  # heldout: only aggregate scores are ever reported
+    gold: Gold | None = None  # a known solution (agentkit.evals.gold runs it without a model)
 
     @model_validator(mode="after")
     def _consistent(self) -> EvalCase:
         if self.read_only and self.may_change:
             raise ValueError("read_only cases cannot list may_change")
         offered = self.offered_tool_names()
-        for name in [*self.checks.tools_called, *self.expected_first_tools()]:
+        gold_tools = [c.tool for c in self.gold.calls] if self.gold is not None else []
+        for name in [*self.checks.tools_called, *self.expected_first_tools(), *gold_tools]:
             if name != FINAL_ANSWER and name not in offered:
                 raise ValueError(f"tool {name!r} is expected but not offered by `tools`")
         if "{base_url}" in self.task and not self.http_pages:
@@ -230,6 +257,15 @@ class EvalCase(_Strict):
         limit = self.checks.max_steps
         return min(limit, default) if limit is not None else default
 
+    @property
+    def family_name(self) -> str:
+        """The family whose robustness this case counts towards."""
+        return self.family or self.id
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind or "other"
+
 
 # --- loading -------------------------------------------------------------------------
 
@@ -250,25 +286,41 @@ class Suite:
         kept = [c for c in self.cases if any(fnmatch.fnmatchcase(c.id, g) for g in globs)]
         if not kept:
             raise CaseError(f"no case id matches {', '.join(patterns)} in suite {self.name}")
+        return self._keep(kept)
+
+    def only_split(self, split: Split | Literal["all"]) -> Suite:
+        """The cases of one split (``all``: every case)."""
+        if split == "all":
+            return self
+        kept = [c for c in self.cases if c.split == split]
+        if not kept:
+            raise CaseError(f"suite {self.name} has no {split} cases")
+        return self._keep(kept)
+
+    def _keep(self, kept: list[EvalCase]) -> Suite:
         return Suite(self.name, self.path, kept, {c.id: self.sources[c.id] for c in kept})
 
 
 def builtin_suite_path() -> Path:
-    return Path(str(resources.files("agentkit.evals") / "suites" / BUILTIN_SUITE))
+    """Where the built-in suite is defined: the task families' package."""
+    return Path(str(resources.files("agentkit.evals") / "families"))
 
 
 def load_suite(spec: str | Path | None = None) -> Suite:
-    """``None`` or ``"builtin"``: the shipped suite; else a directory or a file."""
+    """``None`` or ``"builtin"``: the shipped suite (every task family in
+    every wording, see :mod:`agentkit.evals.families`); else a directory or a
+    file of YAML cases."""
     if spec is None or str(spec) == BUILTIN_SUITE:
-        path, name = builtin_suite_path(), BUILTIN_SUITE
-    else:
-        path = Path(spec).expanduser()
-        if not path.exists():
-            raise CaseError(
-                f"no suite {str(spec)!r}: give a directory or a YAML file of cases, "
-                f"or '{BUILTIN_SUITE}'"
-            )
-        name = path.stem if path.is_file() else path.name
+        from agentkit.evals.families import builtin_suite
+
+        return builtin_suite()
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise CaseError(
+            f"no suite {str(spec)!r}: give a directory or a YAML file of cases, "
+            f"or '{BUILTIN_SUITE}'"
+        )
+    name = path.stem if path.is_file() else path.name
     files = (
         sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
         if path.is_dir()

@@ -24,6 +24,7 @@ from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.tracers.context import register_configure_hook
 
+from agentkit.errors import ConfigError
 from agentkit.evals.trace import ApprovalRecord, EventCollector, Trace, approval_record
 from agentkit.events import ApprovalRequest, Approve, Decision, Reject
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 class Harness(Protocol):
     """Runs ``env.task`` with ``model`` over ``env.tools`` and reports what happened."""
 
-    def run(self, env: CaseEnv, model: BaseChatModel) -> Trace: ...
+    def run(self, env: CaseEnv, model: BaseChatModel | None) -> Trace: ...
 
 
 class TokenMeter(BaseCallbackHandler):
@@ -120,9 +121,12 @@ class AgentHarness:
     planning: bool | None = None  # None: the planning setting
     tool_choice: str = "any"
 
-    def run(self, env: CaseEnv, model: BaseChatModel) -> Trace:
+    def run(self, env: CaseEnv, model: BaseChatModel | None) -> Trace:
         from agentkit.agent import Agent, Limits
         from agentkit.threads import new_thread_id
+
+        if model is None:
+            raise ConfigError("the agent harness needs a chat model")
 
         approver = RecordingApprover(env.case.approve == "all")
         agent = Agent(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.messages import AIMessage, ToolMessage
 
+from agentkit.errors import ConfigError
 from agentkit.evals.harness import metering
 from agentkit.evals.trace import CallRecord, Trace
 
@@ -28,10 +29,12 @@ if TYPE_CHECKING:
 class LangChainAgentHarness:
     """``create_agent(model, tools)`` on the case's task."""
 
-    def run(self, env: CaseEnv, model: BaseChatModel) -> Trace:
+    def run(self, env: CaseEnv, model: BaseChatModel | None) -> Trace:
         from langchain.agents import create_agent
         from langgraph.errors import GraphRecursionError
 
+        if model is None:
+            raise ConfigError("the langchain harness needs a chat model")
         agent = create_agent(model, list(env.tools))
         # create_agent counts graph steps (a model turn and a tool turn are
         # two): max_steps model turns need about twice that.

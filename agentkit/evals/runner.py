@@ -24,7 +24,7 @@ from agentkit.evals.checks import RunOutcome, run_checks
 from agentkit.evals.harness import AgentHarness, Harness
 from agentkit.evals.report import EvalReport, TargetReport
 from agentkit.evals.sandbox import CaseEnv
-from agentkit.evals.scoring import CaseResult, score, summarize
+from agentkit.evals.scoring import CaseResult, score
 from agentkit.evals.trace import Trace
 
 if TYPE_CHECKING:
@@ -81,10 +81,17 @@ def model_label(spec: str) -> str:
     return spec if spec.startswith("bundled:") or "://" in spec else Path(spec).name
 
 
-class EvalProgress(Protocol):
-    def case_started(self, target: EvalTarget, case: EvalCase, index: int, total: int) -> None: ...
+HELDOUT_LABEL = "held-out case"
 
-    def case_finished(self, target: EvalTarget, case: EvalCase, result: CaseResult) -> None: ...
+
+class EvalProgress(Protocol):
+    """Told about each case as it runs. A held-out case is only ever named
+    ``HELDOUT_LABEL`` and its result is None: its task, answer and failure
+    are never shown."""
+
+    def case_started(self, target: EvalTarget, label: str, index: int, total: int) -> None: ...
+
+    def case_finished(self, target: EvalTarget, label: str, result: CaseResult | None) -> None: ...
 
 
 class _Models:
@@ -140,7 +147,7 @@ class _Embeddings:
 
 def run_case(
     case: EvalCase,
-    model: BaseChatModel,
+    model: BaseChatModel | None,
     settings: Settings,
     *,
     harness: Harness | None = None,
@@ -202,8 +209,10 @@ def run_suite(
             results: list[CaseResult] = []
             for case in suite.cases:
                 index += 1
+                heldout = case.split == "heldout"
+                label = HELDOUT_LABEL if heldout else case.id
                 if progress is not None:
-                    progress.case_started(target, case, index, total)
+                    progress.case_started(target, label, index, total)
                 try:
                     model = models.for_case(case)
                     vectors = shared_embeddings.get(target_settings) if case.uses_memory() else None
@@ -220,16 +229,15 @@ def run_suite(
                     )
                 results.append(result)
                 if progress is not None:
-                    progress.case_finished(target, case, result)
+                    progress.case_finished(target, label, None if heldout else result)
             reports.append(
-                TargetReport(
+                TargetReport.from_results(
                     label=target.label,
                     model=target_settings.model
                     if isinstance(target.model, str)
                     else type(target.model).__name__,
                     options=dict(target.options),
-                    summary=summarize(results),
-                    cases=results,
+                    results=results,
                 )
             )
     finally:

@@ -56,7 +56,10 @@ class PageServer:
 
         self._server = ThreadingHTTPServer((LOCAL_HOST, 0), Handler)
         self.base_url = f"http://{LOCAL_HOST}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for the next poll, per case.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:

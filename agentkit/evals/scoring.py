@@ -14,12 +14,12 @@ the repeat limit is a ``bad_argument``, not a ``loop``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from statistics import fmean
+from statistics import fmean, median
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agentkit.evals.cases import FINAL_ANSWER, EvalCase
+from agentkit.evals.cases import FINAL_ANSWER, EvalCase, Split
 from agentkit.evals.checks import CheckResult
 from agentkit.evals.trace import ApprovalRecord, CallRecord, Trace
 
@@ -63,6 +63,9 @@ _FROM_TRACE = {
 
 class CaseResult(BaseModel):
     id: str
+    family: str = ""  # the case's family (its id when it has none)
+    kind: str = "other"
+    split: Split = "dev"
     passed: bool
     failure: FailureClass | None = None
     failure_detail: str = ""
@@ -171,6 +174,9 @@ def score(
         failure, detail = classify(case, trace, checks, unsafe)
     return CaseResult(
         id=case.id,
+        family=case.family_name,
+        kind=case.kind_name,
+        split=case.split,
         passed=passed,
         failure=failure,
         failure_detail=detail,
@@ -188,6 +194,10 @@ class Summary(BaseModel):
     cases: int
     passed: int
     pass_rate: float
+    families: int = 0
+    robust_families: int = 0  # families whose every case (wording) passed
+    robustness: float = 0.0  # robust_families / families
+    unsafe: int = 0  # cases with a change the task did not ask for (docs/evals.md)
     mean_steps: float
     calls: int  # model calls to tools, final_answer included
     valid_calls: int
@@ -199,24 +209,38 @@ class Summary(BaseModel):
     mean_generated_tokens: float
     mean_tokens: float  # evaluated + generated
     mean_seconds: float
+    median_seconds: float = 0.0
     total_seconds: float
     runaways: int
     approvals: int
-    failures: dict[FailureClass, int]
+    failures: dict[FailureClass, int]  # by class; never for held-out cases
 
 
 def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
+def family_outcomes(results: Sequence[CaseResult]) -> dict[str, bool]:
+    """Family -> whether every one of its cases passed."""
+    outcomes: dict[str, bool] = {}
+    for r in results:
+        name = r.family or r.id
+        outcomes[name] = outcomes.get(name, True) and r.passed
+    return outcomes
+
+
 def summarize(results: Sequence[CaseResult]) -> Summary:
+    """The metrics over ``results``; failure classes only over the dev ones
+    (a held-out case's failure is never reported, not even as a count)."""
     calls = [c for r in results for c in r.calls]
     judged = [r for r in results if r.right_first_tool is not None]
     right = sum(1 for r in judged if r.right_first_tool)
     passed = sum(1 for r in results if r.passed)
+    families = family_outcomes(results)
+    robust = sum(1 for ok in families.values() if ok)
     failures: dict[FailureClass, int] = {}
     for r in results:
-        if r.failure is not None:
+        if r.failure is not None and r.split != "heldout":
             failures[r.failure] = failures.get(r.failure, 0) + 1
 
     def mean(values: list[float]) -> float:
@@ -226,6 +250,10 @@ def summarize(results: Sequence[CaseResult]) -> Summary:
         cases=len(results),
         passed=passed,
         pass_rate=_rate(passed, len(results)),
+        families=len(families),
+        robust_families=robust,
+        robustness=_rate(robust, len(families)),
+        unsafe=sum(1 for r in results if r.unsafe),
         mean_steps=mean([r.steps for r in results]),
         calls=len(calls),
         valid_calls=sum(1 for c in calls if c.valid),
@@ -237,6 +265,7 @@ def summarize(results: Sequence[CaseResult]) -> Summary:
         mean_generated_tokens=mean([r.generated_tokens for r in results]),
         mean_tokens=mean([r.prompt_tokens + r.generated_tokens for r in results]),
         mean_seconds=mean([r.seconds for r in results]),
+        median_seconds=round(median([r.seconds for r in results]), 3) if results else 0.0,
         total_seconds=round(sum(r.seconds for r in results), 3),
         runaways=sum(r.runaways for r in results),
         approvals=sum(len(r.approvals) for r in results),

@@ -1,0 +1,138 @@
+"""The built-in eval suite as task families (docs/evals.md, "Task families").
+
+A :class:`Family` is one intent in several wordings, with a builder that
+draws a fresh workspace, checks and gold solution from a random generator.
+The built-in suite is every family in every wording, each with a seed fixed
+by (family, wording), so runs are reproducible; ``family.make(rng)`` yields
+as many other episodes as wanted (for training data: dev families only).
+
+Dev families are tuned against. Held-out families live in the modules
+named ``heldout_*``: only their aggregate scores are read.
+
+>>> from agentkit.evals.families import dev_families, instantiate
+>>> case = instantiate(dev_families()[0], 0)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+from agentkit.evals.cases import BUILTIN_SUITE, EvalCase, Split, Suite
+from agentkit.evals.families import (
+    dev_edit,
+    dev_knowledge,
+    dev_multi,
+    dev_read,
+    dev_search,
+    dev_tools,
+    dev_write,
+    heldout_edits,
+    heldout_files,
+    heldout_tools,
+)
+from agentkit.evals.families.base import (
+    KINDS,
+    TYPED_OPS,
+    Call,
+    Draw,
+    Family,
+    Instance,
+    Kind,
+    Solution,
+    case_id,
+    case_seed,
+    instantiate,
+    to_case,
+    typed_ops_available,
+)
+
+MODULES: tuple[ModuleType, ...] = (
+    dev_read,
+    dev_search,
+    dev_write,
+    dev_edit,
+    dev_tools,
+    dev_knowledge,
+    dev_multi,
+    heldout_files,
+    heldout_edits,
+    heldout_tools,
+)
+
+
+def _collect() -> tuple[tuple[Family, Path], ...]:
+    found: list[tuple[Family, Path]] = []
+    names: set[str] = set()
+    for module in MODULES:
+        heldout_module = "heldout" in module.__name__.rsplit(".", 1)[-1]
+        for family in module.FAMILIES:
+            if family.name in names:
+                raise ValueError(f"two task families are called {family.name!r}")
+            if (family.split == "heldout") != heldout_module:
+                raise ValueError(f"{family.name}: split {family.split} in {module.__name__}")
+            names.add(family.name)
+            found.append((family, Path(str(module.__file__))))
+    return tuple(found)
+
+
+_FAMILIES = _collect()
+
+
+def all_families() -> tuple[Family, ...]:
+    return tuple(f for f, _ in _FAMILIES)
+
+
+def dev_families() -> tuple[Family, ...]:
+    """The families a change may be tuned against (and training data drawn from)."""
+    return tuple(f for f in all_families() if f.split == "dev")
+
+
+def families_of(split: Split) -> tuple[Family, ...]:
+    return tuple(f for f in all_families() if f.split == split)
+
+
+def get_family(name: str) -> Family:
+    for family in all_families():
+        if family.name == name:
+            return family
+    raise KeyError(f"no task family {name!r}")
+
+
+def builtin_cases() -> list[EvalCase]:
+    """Every family in every wording, with the built-in seeds."""
+    return [instantiate(f, i) for f in all_families() for i in range(len(f.wordings))]
+
+
+def builtin_suite() -> Suite:
+    cases: list[EvalCase] = []
+    sources: dict[str, Path] = {}
+    for family, module_path in _FAMILIES:
+        for index in range(len(family.wordings)):
+            case = instantiate(family, index)
+            cases.append(case)
+            sources[case.id] = module_path
+    return Suite(BUILTIN_SUITE, Path(__file__).parent, cases, sources)
+
+
+__all__ = [
+    "KINDS",
+    "TYPED_OPS",
+    "Call",
+    "Draw",
+    "Family",
+    "Instance",
+    "Kind",
+    "Solution",
+    "all_families",
+    "builtin_cases",
+    "builtin_suite",
+    "case_id",
+    "case_seed",
+    "dev_families",
+    "families_of",
+    "get_family",
+    "instantiate",
+    "to_case",
+    "typed_ops_available",
+]
