@@ -227,12 +227,12 @@ def measure_speculation(ctx: BenchContext, chat: Any) -> list[Row]:
 # or two steps each, over different tools), recorded with plain decoding and
 # replayed with jump-forward on and off.
 TOOL_CALL_CASES = (
-    "calc-multiply",
-    "read-port",
-    "grep-invoice",
-    "write-hello",
-    "edit-json-port",
-    "remember-color",
+    "calc-multiply.w0",
+    "read-config-value.w0",
+    "which-file-mentions.w0",
+    "write-text.w0",
+    "edit-config-value.w0",
+    "remember-fact.w0",
 )
 
 

@@ -24,7 +24,7 @@ from agentkit.bench.core import BenchContext, Row, median
 
 # Short tasks of different kinds (a file read, a search, a calculation, a
 # reply): one or two steps each on the bundled model.
-CASES = ("read-port", "grep-invoice", "calc-add", "say-hello")
+CASES = ("read-config-value.w0", "which-file-mentions.w0", "calc-add.w0", "greet-person.w0")
 QUICK_CASES = CASES[:2]
 
 
