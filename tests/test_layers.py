@@ -181,3 +181,56 @@ def test_names_cited_in_docstrings_exist(module: str, path: Path) -> None:
             resolve(dotted)
         except (ImportError, AttributeError):
             pytest.fail(f"{module} cites {dotted}, which does not exist")
+
+
+# Front ends see the model layer only through what agentkit.models exports
+# (and its helper modules: resolve, prompt, kernels, remote, factory): never
+# the engine, the modules its decode loop is made of, ChatLlama's module, a
+# private name, or a chat model's engine attribute.
+FRONT_ENDS = ("agentkit.cli", "agentkit.tui", "agentkit.acp")
+MODEL_INTERNALS = tuple(
+    f"agentkit.models.{name}"
+    for name in (
+        "engine",
+        "decode",
+        "sampling",
+        "closing",
+        "speculate",
+        "forced",
+        "generation",
+        "chat",
+    )
+)
+FRONT_END_SOURCES = [
+    (m, p) for m, p in SOURCES if any(m == f or m.startswith(f + ".") for f in FRONT_ENDS)
+]
+
+
+@pytest.mark.parametrize(
+    ("module", "path"), FRONT_END_SOURCES, ids=[m for m, _ in FRONT_END_SOURCES]
+)
+def test_front_ends_do_not_reach_into_the_model_layer(module: str, path: Path) -> None:
+    found = []
+    for target, names in imports(path):
+        if target != "agentkit.models" and not target.startswith("agentkit.models."):
+            continue
+        modules = [f"{target}.{n}" for n in names if f"{target}.{n}" in dict(SOURCES)]
+        found += [m for m in [target, *modules] if m.startswith(MODEL_INTERNALS)]
+        found += [f"{target}.{n}" for n in names if n.startswith("_")]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found += [
+        f".{node.attr} (line {node.lineno})"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in ("engine", "llm")
+    ]
+    assert not found, (
+        f"{module} uses model internals {sorted(set(found))}: use agentkit.models' exports "
+        "(ensure_loaded, context_usage, ChatLlama, ...) or add one there"
+    )
+
+
+def test_the_front_end_check_sees_the_old_tui_import(tmp_path: Path) -> None:
+    old = tmp_path / "views.py"
+    old.write_text("from agentkit.models.engine import LlamaEngine\nx = model.engine\n")
+    with pytest.raises(AssertionError, match=r"agentkit\.models\.engine.*\.engine \(line 2\)"):
+        test_front_ends_do_not_reach_into_the_model_layer("agentkit.tui.views", old)

@@ -14,8 +14,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMes
 
 from agentkit.errors import AgentkitError
 from agentkit.graphs.prompts import FINAL_ANSWER_TOOL
-from agentkit.models.chat import ChatLlama
-from agentkit.models.engine import LlamaEngine
+from agentkit.models import context_usage
 from agentkit.threads import CheckpointInfo, ThreadInfo, ThreadStatus
 
 if TYPE_CHECKING:
@@ -126,8 +125,7 @@ def model_context(agent: Agent) -> tuple[int | None, int | None]:
     """Tokens in the in-process model's context now, and its size. Nothing
     before the model is loaded (it is still a factory) or when it runs on
     servers."""
-    model = agent.nodes.model
-    engine = model.engine if isinstance(model, ChatLlama) else None
-    if not isinstance(engine, LlamaEngine):
+    usage = context_usage(agent.nodes.model)
+    if usage is None:
         return None, None
-    return engine.cached_tokens, engine.n_ctx
+    return usage.tokens, usage.size

@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
 
             from agentkit.agent import Agent
             from agentkit.errors import ConfigError
-            from agentkit.models.chat import ChatLlama
+            from agentkit.models import ensure_loaded
             from agentkit.tools import all_tools
 
             assert settings is not None
@@ -119,9 +119,7 @@ def register(app: typer.Typer) -> None:
             agent = Agent(settings=settings, tools=tools, memory=knowledge, planning=plan)
             # Load the model now, in the background, so a missing model is
             # reported at startup and the first reply does not wait for it.
-            model = agent.model
-            if isinstance(model, ChatLlama):
-                model.engine  # noqa: B018 - loading is the point
+            ensure_loaded(agent.model)
             return agent
 
         chat_app = AgentkitApp(

@@ -210,3 +210,21 @@ class ForcedText:
         if len(tokens) > budget:
             return Jump(tokens[:budget], False, True)
         return Jump(tokens, ends, not ends)
+
+
+@dataclass(frozen=True)
+class JumpForward:
+    """Jump-forward for one generation. Forced text is probed even when
+    jumping is off (``enabled`` false): the steering biases stay off where
+    the grammar leaves no choice."""
+
+    forced: ForcedText | None
+    """None: nothing to probe (no grammar, or a vocabulary the probe cannot use)."""
+    grammar: GrammarSampler | None
+    enabled: bool
+
+    def next(self, budget: int) -> Jump:
+        """What the grammar forces now: at most ``budget`` tokens to append."""
+        if self.forced is None or self.grammar is None:
+            return NOTHING_FORCED
+        return self.forced.jump(self.grammar, budget if self.enabled else 0)

@@ -27,8 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
+
+from agentkit.models.generation import GenerationStats
 
 # Shortest and longest match looked up. One token matches too often to be
 # worth a draft; a long match tells apart the lines of a copied block.
@@ -116,3 +119,84 @@ class PromptLookup:
             self.length = max(FIRST_DRAFT, self.length // 2)
         else:
             self.length = max(FIRST_DRAFT, accepted)
+
+
+class DraftCache(Protocol):
+    """The KV-cache operations drafting needs (the engine's)."""
+
+    def advance(self, token: int) -> None:
+        """Evaluate one generated token (no draft)."""
+        ...
+
+    def advance_draft(self, token: int, draft: list[int]) -> None:
+        """Evaluate ``token`` and ``draft`` in one batch, logits for every row."""
+        ...
+
+    def drop_last(self, count: int) -> None:
+        """Forget the last ``count`` evaluated tokens."""
+        ...
+
+
+class Speculation:
+    """One generation's drafts: evaluates each sampled token with a draft of
+    what may follow it, then checks the next sampled tokens against the
+    draft. While they match, the token is in the cache already and the
+    draft's batch holds the logits after it (:attr:`row`)."""
+
+    def __init__(
+        self,
+        cache: DraftCache,
+        prompt_tokens: Sequence[int],
+        stats: GenerationStats,
+        *,
+        enabled: bool,
+    ) -> None:
+        self._cache = cache
+        self._prompt_length = len(prompt_tokens)
+        self._stats = stats
+        self._lookup = PromptLookup(prompt_tokens) if enabled else None
+        self._expected: list[int] = []
+        """The draft's tokens not matched yet."""
+        self._drafted = 0
+        """How many tokens the draft had."""
+        self.row = -1
+        """The logits row (of the draft's batch) that predicts the next token;
+        -1: the last evaluated batch's last row."""
+
+    def matches(self, token: int) -> bool:
+        """Whether ``token`` is the next drafted one (then it is in the
+        cache already, and :attr:`row` moves to the logits after it)."""
+        if not self._expected or token != self._expected[0]:
+            return False
+        self._expected.pop(0)
+        self.row += 1
+        self._stats.draft_accepted += 1
+        return True
+
+    def end(self) -> None:
+        """The draft ends here: its unmatched rest leaves the cache."""
+        if self._lookup is not None and self._drafted:
+            self._lookup.record(self._drafted, self._drafted - len(self._expected))
+            self._cache.drop_last(len(self._expected))
+        self._expected, self._drafted, self.row = [], 0, -1
+
+    def advance(self, token: int, generated: Sequence[int], room: int) -> None:
+        """Evaluate the sampled ``token`` (the last of ``generated``), with up
+        to ``room`` drafted tokens after it when the context suggests some."""
+        draft: list[int] = []
+        if self._lookup is not None:
+            self._lookup.extend(generated[len(self._lookup) - self._prompt_length :])
+            draft = self._lookup.draft(room)
+        if draft:
+            self._cache.advance_draft(token, draft)
+            self._expected, self._drafted, self.row = draft, len(draft), 0
+            self._stats.draft_tokens += len(draft)
+        else:
+            self._cache.advance(token)
+
+    def abandon(self) -> None:
+        """The generation is over: drafted tokens the output never reached
+        leave the cache."""
+        if self._expected:
+            self._cache.drop_last(len(self._expected))
+            self._expected = []

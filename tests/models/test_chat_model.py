@@ -223,3 +223,16 @@ def test_with_structured_output_returns_the_model(real_chat_model) -> None:
     assert raw["parsing_error"] is None
     assert raw["parsed"] == person  # same prompt, temperature 0
     assert Person.model_validate_json(str(raw["raw"].content)) == person
+
+
+def test_front_ends_read_context_use_through_the_package(real_chat_model) -> None:
+    """What the TUI's status bar shows: the in-process model's cache and
+    context size; nothing for a model that is not one."""
+    from agentkit.models import ContextUsage, context_usage, ensure_loaded
+
+    ensure_loaded(real_chat_model)
+    real_chat_model.invoke(POEM, max_tokens=4)
+    engine = real_chat_model.engine
+    assert context_usage(real_chat_model) == ContextUsage(engine.cached_tokens, engine.n_ctx)
+    assert context_usage(object()) is None
+    ensure_loaded(object())  # not a model: nothing to load

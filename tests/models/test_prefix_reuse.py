@@ -113,7 +113,7 @@ def test_a_long_reply_is_reused_and_the_next_turn_matches_a_cold_replay(real_cha
     assert len(ids) >= 100
     messages += [AIMessage(reply.content), HumanMessage("Give the story a title.")]
     cached, cached_ids = _ask(model, messages, max_tokens=12)
-    cached_logits = engine._logits().copy()
+    cached_logits = engine.logits().copy()
     meta = cached.response_metadata
     total = cached.usage_metadata["input_tokens"]  # type: ignore[index]
     print(f"\nturn 2 evaluated {meta['prompt_tokens_evaluated']} of {total} prompt tokens")
@@ -122,7 +122,7 @@ def test_a_long_reply_is_reused_and_the_next_turn_matches_a_cold_replay(real_cha
     engine.reset_cache()
     cold, cold_ids = _ask(model, messages, max_tokens=12)
     assert cold_ids == cached_ids, f"cached {cached.content!r} vs cold {cold.content!r}"
-    assert np.array_equal(engine._logits(), cached_logits)
+    assert np.array_equal(engine.logits(), cached_logits)
 
 
 def test_any_split_into_batches_gives_bit_identical_logits(real_chat_model) -> None:
@@ -142,7 +142,7 @@ def test_any_split_into_batches_gives_bit_identical_logits(real_chat_model) -> N
         for start, stop in plan:
             llm.n_tokens = start
             llm.eval(tokens[start:stop])
-        return engine._logits().copy()
+        return engine.logits().copy()
 
     cold = evaluate([(0, len(tokens))])
     rng = random.Random(7)
@@ -199,7 +199,7 @@ def test_divergence_beyond_the_sliding_window_matches_a_cold_run(real_chat_model
     assert first.usage_metadata["input_tokens"] > 1200
 
     cached, cached_ids = _ask(model, prompt_b, max_tokens=16)
-    cached_logits = engine._logits().copy()  # after the last generated token
+    cached_logits = engine.logits().copy()  # after the last generated token
     assert cached.usage_metadata is not None
     total = cached.usage_metadata["input_tokens"]
     reused = cached.response_metadata["prompt_tokens_reused"]
@@ -212,7 +212,7 @@ def test_divergence_beyond_the_sliding_window_matches_a_cold_run(real_chat_model
 
     engine.reset_cache()
     cold, cold_ids = _ask(model, prompt_b, max_tokens=16)
-    cold_logits = engine._logits().copy()
+    cold_logits = engine.logits().copy()
     assert cold.response_metadata["prompt_tokens_reused"] == 0
 
     assert len(cold_ids) >= 8
