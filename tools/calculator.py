@@ -21,11 +21,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langchain_core.tools import ArgsSchema, ToolException
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import declare
-from agentkit.tools.limits import describe_validation_error
+from agentkit.tools.declared import DeclaredTool
 
 MAX_EXPRESSION_CHARS = 500
 MAX_POWER_RESULT_BITS = 4096
@@ -172,19 +171,17 @@ class CalculatorArgs(BaseModel):
     expression: str = Field(description="Arithmetic, e.g. '2 * (3 + 4) ** 2' or 'sqrt(2) * pi'.")
 
 
-def calculator_tool() -> BaseTool:
-    def calculator(expression: str) -> str:
+class Calculator(DeclaredTool):
+    name: str = "calculator"
+    description: str = "Evaluate an arithmetic expression (+ - * / // % **, math functions like sqrt, sin, log; constants pi, e)."
+    args_schema: ArgsSchema | None = CalculatorArgs
+
+    def execute(self, expression: str) -> str:
         value = evaluate(expression)
         if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
             return str(int(value))
         return str(value)
 
-    tool = StructuredTool.from_function(
-        func=calculator,
-        name="calculator",
-        description="Evaluate an arithmetic expression (+ - * / // % **, math functions like sqrt, sin, log; constants pi, e).",
-        args_schema=CalculatorArgs,
-        handle_tool_error=True,
-        handle_validation_error=describe_validation_error,
-    )
-    return declare(tool, ["read"])
+
+def calculator_tool() -> Calculator:
+    return Calculator()

@@ -4,24 +4,25 @@ a unified-diff approval preview). Operations on files (count, read_field;
 copy_file, move_file, sort_lines, dedupe_lines) are in file_facts.py and
 file_ops.py.
 
-Each tool is one LangChain ``BaseTool`` subclass that carries everything
-about it: name, description, argument schema, side effects, the approval
-preview (write tools) and what it does (``execute``).
+Each tool is one :class:`~agentkit.tools.declared.DeclaredTool` subclass
+that carries everything about it: name, description, argument schema, side
+effects, the approval preview (write tools) and what it does (``execute``).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Self
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from langchain_core.tools import ArgsSchema, BaseTool, ToolException
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator
 
-from agentkit.tools.base import SideEffect, ToolPreview, declare
+from agentkit.tools.base import SideEffect, ToolPreview
+from agentkit.tools.declared import DeclaredTool
 from agentkit.tools.globs import SKIPPED_DIRS, glob_regex
-from agentkit.tools.limits import Deadline, ToolLimits, cap_text, describe_validation_error
+from agentkit.tools.limits import Deadline, ToolLimits, cap_text
 from agentkit.tools.patching import apply_patch, diff_stats, replace_exact, unified_diff
 from agentkit.tools.protected import PathTarget, named_in
 from agentkit.tools.workspace import Workspace
@@ -42,27 +43,12 @@ def summary_line(names: list[str], kind: str) -> str:
     return f"{len(names)} {kind}: {shown}"
 
 
-class FileTool(BaseTool):
-    """What the file tools share: the workspace, the output caps, errors as
-    observations, and their declaration (side effects; a ``preview`` method,
-    where a tool has one)."""
+class FileTool(DeclaredTool):
+    """What the file tools share: the workspace, the output caps, and where a
+    call's path leads (``targets``) and whether its result is trusted."""
 
     ws: Workspace = Field(exclude=True)
     limits: ToolLimits = Field(exclude=True)
-    side_effects: ClassVar[tuple[SideEffect, ...]] = ("read",)
-    shows_content: ClassVar[bool] = False  # results quote file contents (untrusted content)
-    handle_tool_error: bool = True
-    handle_validation_error: Callable[[ValidationError], str] = describe_validation_error
-
-    @model_validator(mode="after")
-    def _declared(self) -> Self:
-        return declare(
-            self,
-            self.side_effects,
-            preview=getattr(self, "preview", None),
-            targets=self.targets,
-            untrusted=self.untrusted,
-        )
 
     def targets(self, args: Mapping[str, Any]) -> list[PathTarget]:
         """Where the call's path leads (policy path rules, protected paths)."""
@@ -85,17 +71,6 @@ class FileTool(BaseTool):
             named_in(p, trusted_text)
             for p in (found[0].written, found[0].lexical, found[0].resolved)
         )
-
-    def execute(self, **kwargs: object) -> str:
-        raise NotImplementedError
-
-    def _run(self, **kwargs: object) -> str:
-        try:
-            return self.execute(**kwargs)
-        except OSError as err:  # the file system changed under us: tell the model
-            name = getattr(err, "filename", None) or ""
-            detail = err.strerror or err
-            raise ToolException(f"{self.name}: {name + ': ' if name else ''}{detail}") from None
 
 
 # --- read ------------------------------------------------------------------------------

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langchain_core.tools import ArgsSchema, ToolException
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import ToolPreview, declare
-from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
+from agentkit.tools.base import SideEffect, ToolPreview
+from agentkit.tools.declared import DeclaredTool
+from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text
 
 MAX_REDIRECTS = 5
 TEXT_TYPES = (
@@ -64,24 +65,26 @@ class HttpGetArgs(BaseModel):
     url: str = Field(description="The http(s) URL to fetch.")
 
 
-def http_get_tool(
-    limits: ToolLimits,
-    *,
-    allowed_hosts: Sequence[str] = (),
-    max_bytes: int = 1_000_000,
-    timeout_s: float = 15.0,
-    transport: httpx.BaseTransport | None = None,
-) -> BaseTool:
-    allowed = tuple(allowed_hosts)
+class HttpGet(DeclaredTool):
+    name: str = "http_get"
+    description: str = "Fetch a web page or API response with HTTP GET and return its text."
+    args_schema: ArgsSchema | None = HttpGetArgs
+    side_effects: ClassVar[tuple[SideEffect, ...]] = ("network",)
+    shows_content: ClassVar[bool] = True  # a page says whatever its author wants
+    limits: ToolLimits = Field(exclude=True)
+    allowed_hosts: tuple[str, ...] = ()
+    max_bytes: int = 1_000_000
+    timeout_s: float = 15.0
+    transport: httpx.BaseTransport | None = Field(None, exclude=True)  # tests: a mock
 
-    def http_get(url: str) -> str:
-        check_url(url, allowed)
-        deadline = time.monotonic() + timeout_s
+    def execute(self, url: str) -> str:
+        check_url(url, self.allowed_hosts)
+        deadline = time.monotonic() + self.timeout_s
         client = httpx.Client(
             follow_redirects=False,
             trust_env=False,
-            timeout=httpx.Timeout(timeout_s),
-            transport=transport,
+            timeout=httpx.Timeout(self.timeout_s),
+            transport=self.transport,
             headers={"User-Agent": "agentkit-http_get"},
         )
         try:
@@ -91,48 +94,55 @@ def http_get_tool(
                     with client.stream("GET", current) as response:
                         if response.is_redirect and "location" in response.headers:
                             current = urljoin(current, response.headers["location"])
-                            check_url(current, allowed)
+                            check_url(current, self.allowed_hosts)
                             continue
                         body = bytearray()
                         for chunk in response.iter_bytes():
                             body += chunk
-                            if len(body) > max_bytes:
+                            if len(body) > self.max_bytes:
                                 break
                             if time.monotonic() > deadline:
-                                raise ToolException(f"http_get: timed out after {timeout_s:g}s")
-                        return _describe(response, bytes(body), current, max_bytes, limits)
+                                raise ToolException(
+                                    f"http_get: timed out after {self.timeout_s:g}s"
+                                )
+                        return _describe(
+                            response, bytes(body), current, self.max_bytes, self.limits
+                        )
                 raise ToolException(f"http_get: more than {MAX_REDIRECTS} redirects")
         except httpx.TimeoutException:
-            raise ToolException(f"http_get: timed out after {timeout_s:g}s") from None
+            raise ToolException(f"http_get: timed out after {self.timeout_s:g}s") from None
         except httpx.HTTPError as err:
             raise ToolException(f"http_get: {type(err).__name__}: {err}") from None
 
-    def preview(args: Mapping[str, Any]) -> ToolPreview:
+    def preview(self, args: Mapping[str, Any]) -> ToolPreview:
         url = str(args.get("url", ""))
         note = ""
         try:
-            check_url(url, allowed)
+            check_url(url, self.allowed_hosts)
         except ToolException as err:
             note = f"\nwill be refused: {err}"
         return ToolPreview(
             kind="http",
             summary=f"GET {url}",
-            body=f"GET {url}\nmethod: GET; max {max_bytes} bytes; timeout {timeout_s:g}s{note}",
+            body=f"GET {url}\nmethod: GET; max {self.max_bytes} bytes; "
+            f"timeout {self.timeout_s:g}s{note}",
         )
 
-    tool = StructuredTool.from_function(
-        func=http_get,
-        name="http_get",
-        description="Fetch a web page or API response with HTTP GET and return its text.",
-        args_schema=HttpGetArgs,
-        handle_tool_error=True,
-        handle_validation_error=describe_validation_error,
-    )
-    return declare(
-        tool,
-        ["network"],
-        preview=preview,
-        untrusted=True,  # a page says whatever its author wants
+
+def http_get_tool(
+    limits: ToolLimits,
+    *,
+    allowed_hosts: Sequence[str] = (),
+    max_bytes: int = 1_000_000,
+    timeout_s: float = 15.0,
+    transport: httpx.BaseTransport | None = None,
+) -> HttpGet:
+    return HttpGet(
+        limits=limits,
+        allowed_hosts=tuple(allowed_hosts),
+        max_bytes=max_bytes,
+        timeout_s=timeout_s,
+        transport=transport,
     )
 
 

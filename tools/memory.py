@@ -9,21 +9,20 @@ stored it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool, StructuredTool
-from pydantic import BaseModel, Field
+from langchain_core.tools import ArgsSchema, BaseTool, ToolException
+from pydantic import BaseModel, Field, ValidationError
 
 from agentkit.memory.documents import format_citation
-from agentkit.tools.base import ToolPreview, declare
-
-if TYPE_CHECKING:
-    from agentkit.memory.knowledge import KnowledgeBase
-
-_CURRENT_TOOL_CALL: ContextVar[str | None] = ContextVar("agentkit_tool_call_id", default=None)
+from agentkit.memory.knowledge import KnowledgeBase
+from agentkit.tools.base import SideEffect, ToolPreview
+from agentkit.tools.declared import DeclaredTool
 
 
 class SearchDocsArgs(BaseModel):
@@ -82,7 +81,44 @@ def _thread_id(config: RunnableConfig | None) -> str | None:
     return None if value is None else str(value)
 
 
-class RememberTool(BaseTool):
+@dataclass(frozen=True)
+class CallOrigin:
+    """Where a ``remember`` call came from: its thread and tool call."""
+
+    thread_id: str | None = None
+    call_id: str | None = None
+
+
+# BaseTool hands the config and tool_call_id to run()/arun(), not to _run():
+# Remember keeps them here for execute() (a copied context reaches the
+# worker thread ainvoke runs _run in).
+_CURRENT_CALL: ContextVar[CallOrigin | None] = ContextVar("agentkit_remember_call", default=None)
+
+
+class MemoryTool(DeclaredTool):
+    """What the memory tools share: the knowledge base. Unlike the other
+    built-ins they have always let errors and bad arguments raise (the agent
+    reports a raised error as the call's observation)."""
+
+    kb: KnowledgeBase = Field(exclude=True)
+    handle_tool_error: bool | str | Callable[[ToolException], str] | None = False
+    handle_validation_error: bool | str | Callable[[ValidationError], str] | None = False
+
+
+class SearchDocs(MemoryTool):
+    name: str = "search_docs"
+    description: str = (
+        "Search the documents the user ingested (notes, code, manuals). Returns passages "
+        "with citations like path:12-30; cite them in your answer."
+    )
+    args_schema: ArgsSchema | None = SearchDocsArgs
+    shows_content: ClassVar[bool] = True  # someone else's words
+
+    def execute(self, query: str, k: int = 5) -> str:
+        return format_passages(self.kb, query, k)
+
+
+class Remember(MemoryTool):
     """``remember(text)``: store a long-term memory with its provenance."""
 
     name: str = "remember"
@@ -90,47 +126,49 @@ class RememberTool(BaseTool):
         "Store one fact about the user or the project in long-term memory so it can be "
         "recalled in later conversations."
     )
-    args_schema: type[BaseModel] = RememberArgs
-    kb: Any = None  # KnowledgeBase; Any keeps pydantic from validating it
+    args_schema: ArgsSchema | None = RememberArgs
+    side_effects: ClassVar[tuple[SideEffect, ...]] = ("write",)
 
     def run(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-        # BaseTool hands tool_call_id to run(), not to _run(): keep it for _run.
-        token = _CURRENT_TOOL_CALL.set(kwargs.get("tool_call_id"))
+        token = _CURRENT_CALL.set(_origin(kwargs))
         try:
             return super().run(tool_input, *args, **kwargs)
         finally:
-            _CURRENT_TOOL_CALL.reset(token)
+            _CURRENT_CALL.reset(token)
 
     async def arun(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-        token = _CURRENT_TOOL_CALL.set(kwargs.get("tool_call_id"))
+        token = _CURRENT_CALL.set(_origin(kwargs))
         try:
             return await super().arun(tool_input, *args, **kwargs)
         finally:
-            _CURRENT_TOOL_CALL.reset(token)
+            _CURRENT_CALL.reset(token)
 
-    def _run(self, text: str, config: RunnableConfig, run_manager: Any = None) -> str:
+    def execute(self, text: str) -> str:
+        origin = _CURRENT_CALL.get() or CallOrigin()
         record = self.kb.memories.remember(
-            text, thread_id=_thread_id(config), message_id=_CURRENT_TOOL_CALL.get()
+            text, thread_id=origin.thread_id, message_id=origin.call_id
         )
         # The fact first, as recall shows it: an answer copied from this
         # result says what was remembered ("Remembered as memory:1d29b4"
         # answered "tell me my locker code").
         return f"Remembered: {record.text} [memory:{record.id}]"
 
+    def preview(self, args: Mapping[str, Any]) -> ToolPreview:
+        text = str(args.get("text", ""))
+        return ToolPreview(kind="text", summary=f"remember: {text[:80]}", body=text)
 
-def _remember_preview(args: Any) -> ToolPreview:
-    text = str(args.get("text", ""))
-    return ToolPreview(kind="text", summary=f"remember: {text[:80]}", body=text)
+
+def _origin(run_kwargs: Mapping[str, Any]) -> CallOrigin:
+    return CallOrigin(_thread_id(run_kwargs.get("config")), run_kwargs.get("tool_call_id"))
 
 
-def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
-    """``search_docs`` (read), ``remember`` (write), ``recall`` (read) bound to ``kb``."""
+class Recall(MemoryTool):
+    name: str = "recall"
+    description: str = "Recall facts stored in long-term memory in earlier conversations."
+    args_schema: ArgsSchema | None = RecallArgs
 
-    def search_docs(query: str, k: int = 5) -> str:
-        return format_passages(kb, query, k)
-
-    def recall(query: str, k: int = 5) -> str:
-        hits = [h for h in kb.memories.recall(query, k) if h.score >= kb.min_score]
+    def execute(self, query: str, k: int = 5) -> str:
+        hits = [h for h in self.kb.memories.recall(query, k) if h.score >= self.kb.min_score]
         if not hits:
             return "No relevant memories."
         return "\n".join(
@@ -139,25 +177,7 @@ def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
             for h in hits
         )
 
-    search_tool = StructuredTool.from_function(
-        search_docs,
-        name="search_docs",
-        description=(
-            "Search the documents the user ingested (notes, code, manuals). Returns passages "
-            "with citations like path:12-30; cite them in your answer."
-        ),
-        args_schema=SearchDocsArgs,
-    )
-    recall_tool = StructuredTool.from_function(
-        recall,
-        name="recall",
-        description="Recall facts stored in long-term memory in earlier conversations.",
-        args_schema=RecallArgs,
-    )
-    remember_tool = RememberTool(kb=kb)
-    return [
-        # passages of ingested documents: someone else's words (untrusted content)
-        declare(search_tool, ["read"], untrusted=True),
-        declare(remember_tool, ["write"], preview=_remember_preview),
-        declare(recall_tool, ["read"]),
-    ]
+
+def memory_tools(kb: KnowledgeBase) -> list[BaseTool]:
+    """``search_docs`` (read), ``remember`` (write), ``recall`` (read) bound to ``kb``."""
+    return [SearchDocs(kb=kb), Remember(kb=kb), Recall(kb=kb)]

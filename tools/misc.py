@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langchain_core.tools import ArgsSchema, ToolException
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import declare
-from agentkit.tools.limits import describe_validation_error
+from agentkit.tools.declared import DeclaredTool
 
 
 class CurrentTimeArgs(BaseModel):
@@ -30,8 +29,12 @@ class Scratchpad:
         self.notes: list[str] = []
 
 
-def current_time_tool() -> BaseTool:
-    def current_time(timezone: str = "UTC") -> str:
+class CurrentTime(DeclaredTool):
+    name: str = "current_time"
+    description: str = "The current date and time in a time zone."
+    args_schema: ArgsSchema | None = CurrentTimeArgs
+
+    def execute(self, timezone: str = "UTC") -> str:
         try:
             zone = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -39,30 +42,22 @@ def current_time_tool() -> BaseTool:
         now = datetime.now(zone)
         return f"{now.isoformat(timespec='seconds')} ({now.strftime('%A, %d %B %Y, %H:%M:%S')} {timezone})"
 
-    tool = StructuredTool.from_function(
-        func=current_time,
-        name="current_time",
-        description="The current date and time in a time zone.",
-        args_schema=CurrentTimeArgs,
-        handle_tool_error=True,
-        handle_validation_error=describe_validation_error,
-    )
-    return declare(tool, ["read"])
+
+class Think(DeclaredTool):
+    name: str = "think"
+    description: str = "Write down a thought or plan. Changes nothing and needs no approval."
+    args_schema: ArgsSchema | None = ThinkArgs
+    scratchpad: Scratchpad = Field(default_factory=Scratchpad, exclude=True)
+
+    def execute(self, thought: str) -> str:
+        notes = self.scratchpad.notes
+        notes.append(thought)
+        return f"noted ({len(notes)} note{'s' if len(notes) != 1 else ''} so far)"
 
 
-def think_tool(scratchpad: Scratchpad | None = None) -> BaseTool:
-    pad = scratchpad if scratchpad is not None else Scratchpad()
+def current_time_tool() -> CurrentTime:
+    return CurrentTime()
 
-    def think(thought: str) -> str:
-        pad.notes.append(thought)
-        return f"noted ({len(pad.notes)} note{'s' if len(pad.notes) != 1 else ''} so far)"
 
-    tool = StructuredTool.from_function(
-        func=think,
-        name="think",
-        description="Write down a thought or plan. Changes nothing and needs no approval.",
-        args_schema=ThinkArgs,
-        handle_tool_error=True,
-        handle_validation_error=describe_validation_error,
-    )
-    return declare(tool, ["read"])
+def think_tool(scratchpad: Scratchpad | None = None) -> Think:
+    return Think() if scratchpad is None else Think(scratchpad=scratchpad)

@@ -29,13 +29,14 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from langchain_core.tools import BaseTool, StructuredTool, ToolException
+from langchain_core.tools import ArgsSchema, ToolException
 from pydantic import BaseModel, Field
 
-from agentkit.tools.base import DangerLevel, ToolPreview, declare
-from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text, describe_validation_error
+from agentkit.tools.base import DangerLevel, SideEffect, ToolPreview
+from agentkit.tools.declared import DeclaredTool
+from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text
 from agentkit.tools.protected import PathTarget
 from agentkit.tools.shell_danger import classify
 from agentkit.tools.workspace import Workspace
@@ -311,81 +312,83 @@ class ShellArgs(BaseModel):
     command: str = Field(description="A bash command line, run in the workspace root.")
 
 
+class Shell(DeclaredTool):
+    """The ``shell`` tool: one bash command in the workspace root."""
+
+    name: str = "shell"
+    description: str = "Run a bash command in the workspace root and return its exit code and output (stdout+stderr)."
+    args_schema: ArgsSchema | None = ShellArgs
+    side_effects: ClassVar[tuple[SideEffect, ...]] = ("exec",)
+    shows_content: ClassVar[bool] = True  # see untrusted()
+    ws: Workspace = Field(exclude=True)
+    limits: ToolLimits = Field(exclude=True)
+    sandbox: SandboxMode = "auto"
+    passthrough: tuple[str, ...] = ()
+
+    def execute(self, command: str) -> str:
+        if not command.strip():
+            raise ToolException("shell: empty command")
+        result = run_command(
+            command,
+            self.ws,
+            self.limits,
+            sandbox=sandbox_enabled(self.sandbox),
+            passthrough=self.passthrough,
+        )
+        text = format_result(result, self.limits, self.limits.timeout_s)
+        if result.timed_out:
+            raise ToolException(text)
+        return text
+
+    def danger(self, args: Mapping[str, Any]) -> DangerLevel:
+        return classify(str(args.get("command", "")), self.ws.root).level
+
+    def targets(self, args: Mapping[str, Any]) -> list[PathTarget]:
+        """The files the command writes, as far as the parser can tell."""
+        writes = classify(str(args.get("command", "")), self.ws.root).writes
+        return [self.ws.target(path, arg="command", write=True) for path in dict.fromkeys(writes)]
+
+    def untrusted(self, args: Mapping[str, Any], trusted_text: str) -> bool:
+        """Output of a command the user did not write themselves may carry
+        someone else's words (a file, a page, a log)."""
+        command = " ".join(str(args.get("command", "")).split())
+        return not command or command not in " ".join(trusted_text.split())
+
+    def preview(self, args: Mapping[str, Any]) -> ToolPreview:
+        command = str(args.get("command", ""))
+        root = self.ws.root
+        assessment = classify(command, root)
+        try:
+            boxed = sandbox_enabled(self.sandbox)
+        except ToolException:
+            boxed = False
+        where = (
+            "bwrap sandbox (network off, only the workspace writable)" if boxed else "no sandbox"
+        )
+        lines = [f"$ {command}", f"cwd: {root}", f"danger: {assessment.level}"]
+        lines += [f"  - {reason}" for reason in assessment.reasons]
+        for path in dict.fromkeys(assessment.writes):  # where it differs or matters
+            target = self.ws.target(path, write=True)
+            if target.protected:
+                lines.append(f"writes: {target.shown()} (protected: {target.protected})")
+            elif target.redirected:
+                lines.append(f"writes: {target.shown()}")
+        lines.append(f"runs in: {where}; timeout {self.limits.timeout_s:g}s")
+        return ToolPreview(
+            kind="command",
+            summary=f"shell [{assessment.level}]: {command if len(command) <= 60 else command[:57] + '...'}",
+            body="\n".join(lines),
+            danger=assessment.level,
+            cwd=str(root),
+        )
+
+
 def shell_tool(
     ws: Workspace,
     limits: ToolLimits,
     *,
     sandbox: SandboxMode = "auto",
     passthrough: Iterable[str] = (),
-) -> BaseTool:
+) -> Shell:
     """The ``shell`` tool bound to ``ws``."""
-    passthrough = tuple(passthrough)
-
-    def shell(command: str) -> str:
-        if not command.strip():
-            raise ToolException("shell: empty command")
-        result = run_command(
-            command, ws, limits, sandbox=sandbox_enabled(sandbox), passthrough=passthrough
-        )
-        text = format_result(result, limits, limits.timeout_s)
-        if result.timed_out:
-            raise ToolException(text)
-        return text
-
-    def danger(args: Mapping[str, Any]) -> DangerLevel:
-        return classify(str(args.get("command", "")), ws.root).level
-
-    def targets(args: Mapping[str, Any]) -> list[PathTarget]:
-        """The files the command writes, as far as the parser can tell."""
-        writes = classify(str(args.get("command", "")), ws.root).writes
-        return [ws.target(path, arg="command", write=True) for path in dict.fromkeys(writes)]
-
-    def untrusted(args: Mapping[str, Any], trusted_text: str) -> bool:
-        """Output of a command the user did not write themselves may carry
-        someone else's words (a file, a page, a log)."""
-        command = " ".join(str(args.get("command", "")).split())
-        return not command or command not in " ".join(trusted_text.split())
-
-    def preview(args: Mapping[str, Any]) -> ToolPreview:
-        command = str(args.get("command", ""))
-        assessment = classify(command, ws.root)
-        try:
-            boxed = sandbox_enabled(sandbox)
-        except ToolException:
-            boxed = False
-        where = (
-            "bwrap sandbox (network off, only the workspace writable)" if boxed else "no sandbox"
-        )
-        lines = [f"$ {command}", f"cwd: {ws.root}", f"danger: {assessment.level}"]
-        lines += [f"  - {reason}" for reason in assessment.reasons]
-        for path in dict.fromkeys(assessment.writes):  # where it differs or matters
-            target = ws.target(path, write=True)
-            if target.protected:
-                lines.append(f"writes: {target.shown()} (protected: {target.protected})")
-            elif target.redirected:
-                lines.append(f"writes: {target.shown()}")
-        lines.append(f"runs in: {where}; timeout {limits.timeout_s:g}s")
-        return ToolPreview(
-            kind="command",
-            summary=f"shell [{assessment.level}]: {command if len(command) <= 60 else command[:57] + '...'}",
-            body="\n".join(lines),
-            danger=assessment.level,
-            cwd=str(ws.root),
-        )
-
-    tool = StructuredTool.from_function(
-        func=shell,
-        name="shell",
-        description="Run a bash command in the workspace root and return its exit code and output (stdout+stderr).",
-        args_schema=ShellArgs,
-        handle_tool_error=True,
-        handle_validation_error=describe_validation_error,
-    )
-    return declare(
-        tool,
-        ["exec"],
-        preview=preview,
-        danger=danger,
-        targets=targets,
-        untrusted=untrusted,
-    )
+    return Shell(ws=ws, limits=limits, sandbox=sandbox, passthrough=tuple(passthrough))
