@@ -770,7 +770,7 @@ def test_cli_two_models_side_by_side(tmp_path: Path, bundled_model_path: Path) -
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert any("bundled:gemma3-270m" in line and bundled_model_path.name in line for line in lines)
-    pass_rate = next(line for line in lines if "pass rate" in line)
+    pass_rate = next(line for line in lines if line.strip("│┃ ").startswith("pass rate"))
     assert len(re.findall(r"\d/2 \(\d+%\)", pass_rate)) == 2  # one column per model
     assert "greet-person.w0" in done.stdout
     data = json.loads(out.read_text())
