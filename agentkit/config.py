@@ -232,6 +232,11 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="Chroma server URL; unset = embedded store in data_dir."
     )
+    memory: bool = Field(
+        True,
+        description="Documents and long-term memory: the agent gets search_docs, remember and "
+        "recall, and relevant passages are retrieved before it plans (every front end).",
+    )
 
     # --- agent ----------------------------------------------------------------
     planning: Literal["auto", "on", "off"] = Field(

@@ -50,6 +50,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "agentkit.threads",
         "agentkit.agent",
+        "agentkit.assembly",
         "agentkit.session",
         "agentkit.audit",
         "agentkit.export",

@@ -43,7 +43,9 @@ def test_list_json_has_every_builtin(
     code, out, _ = run_cli(["tools", "list", "--json"], monkeypatch, capsys)
     assert code == 0
     rows = {row["name"]: row for row in map(json.loads, out.splitlines())}
-    assert list(rows) == list(BUILTIN_NAMES)
+    # what the agent gets: the built-ins, then the knowledge base's tools
+    assert list(rows) == [*BUILTIN_NAMES, "search_docs", "remember", "recall"]
+    assert rows["remember"]["source"] == "memory" and rows["remember"]["side_effects"] == ["write"]
     assert rows["read_file"]["side_effects"] == ["read"] and rows["read_file"]["policy"].startswith(
         "allow"
     )

@@ -69,7 +69,8 @@ def register(app: typer.Typer) -> None:
         """Serve agentkit over the Agent Client Protocol on stdin/stdout."""
         from agentkit.acp import serve
         from agentkit.agent import Agent
-        from agentkit.cli.run import build_model, build_tools
+        from agentkit.assembly import shared_knowledge, user_tools
+        from agentkit.cli.run import build_model
         from agentkit.config import load_settings
 
         base = load_settings(config_file=config, model=model, policy_file=policy, data_dir=data_dir)
@@ -84,9 +85,11 @@ def register(app: typer.Typer) -> None:
 
         def make_agent(cwd: Path) -> Agent:
             settings = base.model_copy(update={"workspace": cwd})
-            tools = build_tools(settings, read_only=False)
-            if wanted:
-                tools = [t for t in tools if t.name in wanted]
-            return Agent(model=chat_model(), tools=tools, settings=settings, planning=plan)
+            knowledge = shared_knowledge(settings)
+            tools = user_tools(settings, knowledge=knowledge)
+            tools = [t for t in tools if t.name in wanted] if wanted else tools
+            return Agent(
+                model=chat_model(), tools=tools, memory=knowledge, settings=settings, planning=plan
+            )
 
         serve(make_agent, always=always.value)

@@ -9,7 +9,7 @@ import typer
 
 if TYPE_CHECKING:
     from agentkit.agent import Agent
-    from agentkit.memory import KnowledgeBase
+    from agentkit.assembly import AgentSetup
 
 
 def register(app: typer.Typer) -> None:
@@ -79,44 +79,25 @@ def register(app: typer.Typer) -> None:
             prewarm(settings)  # the model loads while Textual starts
         from agentkit.tui.app import AgentkitApp
 
-        opened: list[KnowledgeBase] = []  # closed when the app exits
+        opened: list[AgentSetup] = []  # closed when the app exits
 
         def build_agent() -> Agent:
             # Runs in a worker thread of the app: errors become notifications,
-            # warnings become warning notifications.
-            import warnings
-
-            from agentkit.agent import Agent
-            from agentkit.errors import ConfigError
+            # warnings (memory off: the store is locked) warning notifications.
+            from agentkit.assembly import build_agent as assemble
             from agentkit.models import ensure_loaded
-            from agentkit.tools import all_tools
 
             assert settings is not None
             # Chat is interactive: writes and commands are offered (the policy
             # still asks before each), unlike the read-only API default.
-            tools = all_tools(settings)
-            knowledge: KnowledgeBase | None = None
-            if memory:
-                from agentkit.memory import KnowledgeBase
-                from agentkit.tools.memory import memory_tools
-
-                try:
-                    knowledge = KnowledgeBase.open(settings)
-                except AgentkitError as err:  # e.g. the store is locked by another process
-                    warnings.warn(f"memory and documents are off: {err}", UserWarning, stacklevel=1)
-                else:
-                    opened.append(knowledge)
-                    tools += memory_tools(knowledge)
-            if only_tools:
-                wanted = {name.strip() for name in only_tools.split(",") if name.strip()}
-                unknown = wanted - {t.name for t in tools}
-                if unknown:
-                    raise ConfigError(
-                        f"unknown tool(s): {', '.join(sorted(unknown))}",
-                        hint="`agentkit tools list` shows the available ones",
-                    )
-                tools = [t for t in tools if t.name in wanted]
-            agent = Agent(settings=settings, tools=tools, memory=knowledge, planning=plan)
+            wanted = [n.strip() for n in (only_tools or "").split(",") if n.strip()]
+            setup = assemble(
+                settings if memory else settings.model_copy(update={"memory": False}),
+                tool_names=wanted or None,
+                planning=plan,
+            )
+            opened.append(setup)
+            agent = setup.agent
             # Load the model now, in the background, so a missing model is
             # reported at startup and the first reply does not wait for it.
             ensure_loaded(agent.model)
@@ -137,5 +118,5 @@ def register(app: typer.Typer) -> None:
         try:
             chat_app.run()
         finally:
-            for knowledge_base in opened:
-                knowledge_base.close()
+            for setup in opened:
+                setup.close()

@@ -58,18 +58,6 @@ def build_tools(settings: Settings, read_only: bool) -> list[BaseTool]:
     return builtin_tools(settings, read_only=True) if read_only else all_tools(settings)
 
 
-def _select_tools(available: Sequence[BaseTool], names: Sequence[str] | None) -> list[BaseTool]:
-    if names is None:
-        return list(available)
-    by_name = {t.name: t for t in available}
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        raise ConfigError(
-            f"unknown tool(s) {', '.join(unknown)}", hint=f"available: {', '.join(sorted(by_name))}"
-        )
-    return [by_name[n] for n in names]
-
-
 def make_agent(
     settings: Settings,
     *,
@@ -79,23 +67,26 @@ def make_agent(
     approver: Approver | None = None,
     planning: bool | None = None,
 ) -> Agent:
-    from agentkit.agent import Agent
     from agentkit.approvals.policy import Policy
+    from agentkit.assembly import build_agent, shared_knowledge
 
-    tools = _select_tools(build_tools(settings, read_only), tool_names)
     policy = None
     if policy_file is not None:
         records = settings.resolved_data_dir() / "always_allow.json"
         policy = Policy.from_toml(policy_file, records_path=records)
-    agent = Agent(
+    # The same agent as chat and eval: the knowledge base's tools and
+    # retrieval too (the memory setting), opened once per process.
+    setup = build_agent(
+        settings,
         model=lambda: build_model(settings),
-        tools=tools,
-        settings=settings,
+        tools=build_tools(settings, read_only),
+        tool_names=tool_names,
+        knowledge=shared_knowledge(settings),
         approver=approver,
         planning=planning,
         policy=policy,
     )
-    return agent
+    return setup.agent
 
 
 # --- output -----------------------------------------------------------------------

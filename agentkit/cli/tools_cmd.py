@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+MEMORY_TOOL_NAMES = ("search_docs", "remember", "recall")
 tools_app = typer.Typer(help="List and run tools.", no_args_is_help=True)
 
 WorkspaceOption = Annotated[
@@ -40,12 +41,14 @@ def list_tools(
 ) -> None:
     """Every available tool (built-in, user, MCP) with its side effects and policy."""
     from agentkit.approvals.policy import Policy
+    from agentkit.assembly import shared_knowledge, user_tools
     from agentkit.config import load_settings
     from agentkit.tools.base import side_effects_of
-    from agentkit.tools.registry import all_tools, tool_source
+    from agentkit.tools.registry import tool_source
 
     settings = load_settings(config_file=config, workspace=workspace)
-    tools = all_tools(settings)
+    # What the agent gets: the memory tools too, when memory is on.
+    tools = user_tools(settings, knowledge=shared_knowledge(settings))
     policy = Policy.from_settings(settings)
     rows = []
     for tool in tools:
@@ -85,9 +88,9 @@ def call_tool(
     config: ConfigOption = None,
 ) -> None:
     """Run one tool directly (no approval; same confinement and limits)."""
+    from agentkit.assembly import shared_knowledge, user_tools
     from agentkit.config import load_settings
     from agentkit.errors import AgentkitError
-    from agentkit.tools.registry import all_tools
 
     try:
         parsed: Any = json.loads(args)
@@ -96,7 +99,10 @@ def call_tool(
     if not isinstance(parsed, dict):
         raise AgentkitError('--args must be a JSON object, e.g. \'{"path": "README.md"}\'')
     settings = load_settings(config_file=config, workspace=workspace)
-    tools = {tool.name: tool for tool in all_tools(settings)}
+    available = user_tools(settings)  # the memory tools only when asked for (opens the store)
+    if name in MEMORY_TOOL_NAMES:
+        available = user_tools(settings, knowledge=shared_knowledge(settings))
+    tools = {tool.name: tool for tool in available}
     tool = tools.get(name)
     if tool is None:
         raise AgentkitError(f"no tool named '{name}'", hint="`agentkit tools list` shows them")

@@ -192,9 +192,9 @@ class EvalCase(_Strict):
     task: str = Field(min_length=1)
     files: dict[RelPath, str] = Field(default_factory=dict)
     tools: list[ToolName] | None = None  # default: every built-in (+ memory tools, see `memory`)
-    memory: bool | None = (
-        None  # offer search_docs/remember/recall; default: when the case needs them
-    )
+    # the knowledge base (search_docs/remember/recall, retrieval); default:
+    # on, as every front end builds the agent (agentkit.assembly)
+    memory: bool | None = None
     policy: CasePolicy | None = None  # default: reads allowed, everything else asks
     approve: Literal["all", "none"] = "all"  # how the simulated user answers each ask
     docs: dict[RelPath, str] = Field(default_factory=dict)  # ingested before the run
@@ -233,12 +233,9 @@ class EvalCase(_Strict):
         return [first] if isinstance(first, str) else list(first)
 
     def uses_memory(self) -> bool:
-        if self.memory is not None:
-            return self.memory
-        named = {*(self.tools or ()), *self.checks.tools_called, *self.expected_first_tools()}
-        return bool(
-            self.docs or self.memories or self.checks.memory or named & set(MEMORY_TOOL_NAMES)
-        )
+        """Whether the agent gets the knowledge base (its tools and
+        retrieval): as every user's agent does, unless the case says not."""
+        return self.memory is not False
 
     def offered_tool_names(self) -> list[str]:
         if self.tools is not None:

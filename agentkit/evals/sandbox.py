@@ -148,24 +148,20 @@ class CaseEnv:
             if case.policy is not None
             else Policy.default()
         )
-        from agentkit.tools import builtin_tools
+        # The tools and knowledge base every front end gives the agent
+        # (agentkit.assembly), in this case's workspace and data dir.
+        from agentkit.assembly import open_knowledge, select_tools, user_tools
 
-        tools: list[BaseTool] = builtin_tools(self.settings, workspace=self.workspace)
-        if case.uses_memory():
-            from agentkit.memory.knowledge import KnowledgeBase
-            from agentkit.tools.memory import memory_tools
-
-            self.kb = KnowledgeBase.open(
-                self.settings, embeddings=embeddings, data_dir=self.data_dir
-            )
+        if case.uses_memory() and self.settings.memory:
+            self.kb = open_knowledge(self.settings, embeddings, self.data_dir)
+        if self.kb is not None:
             if case.docs:
                 self.kb.documents.ingest([self.docs_dir])
             for text in case.memories:
                 self.kb.memories.remember(text)
             self._stored_before = {m.id for m in self.kb.memories.list()}
-            tools += memory_tools(self.kb)
-        by_name = {t.name: t for t in tools}
-        self.tools: list[BaseTool] = [by_name[n] for n in case.offered_tool_names()]
+        tools = user_tools(self.settings, knowledge=self.kb)
+        self.tools: list[BaseTool] = select_tools(tools, case.tools)
 
     def changed_files(self) -> list[str]:
         return changed_files(self.before, snapshot(self.workspace))

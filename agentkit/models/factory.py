@@ -7,6 +7,7 @@ without code changes.
 
 from __future__ import annotations
 
+import atexit
 from typing import TYPE_CHECKING
 
 from agentkit.config import Settings
@@ -41,8 +42,20 @@ def shared_embeddings(settings: Settings) -> Embeddings:
     loading MiniLM takes ~0.3 s and 46 MB)."""
     key = (settings.embed_model, settings.embed_url or "", str(settings.resolved_cache_dir()))
     if key not in _SHARED_EMBEDDINGS:
+        if not _SHARED_EMBEDDINGS:
+            # Freed before the interpreter tears llama.cpp's bindings down
+            # (a finaliser running after that prints a traceback at exit).
+            atexit.register(_close_shared_embeddings)
         _SHARED_EMBEDDINGS[key] = make_embeddings(settings)
     return _SHARED_EMBEDDINGS[key]
+
+
+def _close_shared_embeddings() -> None:
+    for embeddings in _SHARED_EMBEDDINGS.values():
+        close = getattr(embeddings, "close", None)
+        if callable(close):
+            close()
+    _SHARED_EMBEDDINGS.clear()
 
 
 def make_embeddings(settings: Settings) -> Embeddings:
