@@ -227,6 +227,12 @@ class Settings(BaseSettings):
         None,
         description="Checkpoint store: unset = SQLite in data_dir, a .sqlite path, or a postgres:// DSN.",
     )
+    db_busy_timeout_s: float = Field(
+        5.0,
+        ge=0,
+        description="How long a write waits for another process's lock on the thread "
+        "database before it fails with a one-line error.",
+    )
     durability: Literal["sync", "async", "exit"] = Field(
         "sync",
         description="When checkpoints are written: sync (before the next step), async (during it), exit (at the end).",

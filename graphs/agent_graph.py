@@ -98,6 +98,11 @@ from agentkit.tools.registry import call_target
 DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
 
 
+class StepCancelled(Exception):  # noqa: N818 - a control-flow signal, like GraphDrained
+    """The run was cancelled while this node waited for the model. Raised so
+    the step keeps no writes: resuming the thread runs the node again."""
+
+
 @runtime_checkable
 class ContextSource(Protocol):
     """Where the plan node gets memories and documents (agentkit.memory
@@ -153,6 +158,9 @@ class AgentNodes(ControlSteps):
     workspace: Path | None = None
     """The workspace root when a run names none (a run's ``WORKSPACE_KEY``, the
     thread's workspace, wins): hooks see it; shell snapshots are taken of it."""
+    cancelled: Callable[[], bool] = field(default=lambda: False)
+    """Whether the run driving these nodes was asked to stop (the Agent's
+    cancel, Ctrl-C): a model reply cut short then redoes the step."""
 
     def __post_init__(self) -> None:
         self.bind_tools(self.tools)
@@ -207,6 +215,8 @@ class AgentNodes(ControlSteps):
                 parsed = PlanOutput.model_validate(result)
                 steps = [s.strip() for s in parsed.steps if s.strip()][:5] or steps
             except (ValueError, TypeError) as err:  # unparseable plan: model-caused
+                if self.cancelled():  # cut short, not wrong: plan again on resume
+                    raise StepCancelled("planning was cancelled") from None
                 emit(ErrorEvent(message=f"plan not usable ({err}); using the task as the plan"))
             run_usage = update.get("usage", state.get("usage"))  # a new task starts from zero
             update["usage"] = add_usage(run_usage, {"model_seconds": time.perf_counter() - start})

@@ -504,7 +504,10 @@ class AgentkitApp(ControlActions, App[None]):
             status = self.agent.threads.get(self.thread_id).status
         except AgentkitError:  # a thread not saved yet has nothing to resume
             status = "empty"
-        if status != "running":
+        if status == "running":
+            self.notify("Another process is running this thread.", severity="warning")
+            return
+        if status != "interrupted":
             self.notify("Nothing to resume in this thread.", severity="warning")
             return
         await self.conversation.add_notice("▶ resuming the interrupted run")

@@ -7,7 +7,10 @@ Exit codes (also in docs/agent.md):
 - 2: a user error (bad option, missing file, invalid decision);
 - 3: a call needs approval and nobody can give it (no TTY, or ``--json``);
   continue with ``agentkit resume THREAD --approve ID``;
-- 4: the run stopped (max steps, token or time budget, repeated call, cancel).
+- 4: the run stopped (max steps, token or time budget, repeated call), or was
+  cancelled part-way (status ``interrupted``);
+- 130 / 143: Ctrl-C (SIGINT) / SIGTERM: the run stopped after its current
+  step; ``agentkit resume THREAD`` continues it.
 
 With a TTY (and without ``--json``) approvals are asked inline.
 """
@@ -24,7 +27,7 @@ import typer
 
 from agentkit import prewarm
 from agentkit.cli.tasks_file import TaskSpec, load_tasks
-from agentkit.errors import AgentkitError, ConfigError
+from agentkit.errors import AgentkitError, ConfigError, StorageFault
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -170,6 +173,8 @@ class Printer:
         line = f"thread {result.thread_id}: {result.status}"
         if result.stop_reason:
             line += f" ({result.stop_reason})"
+        if result.status == "interrupted":
+            line += f"; continue with: agentkit resume {result.thread_id}"
         self.console.print(line)
         if result.status == "needs_approval":
             ids = " ".join(f"--approve {p.call_id}" for p in result.pending)
@@ -201,9 +206,12 @@ def decided_by(request: ApprovalRequest) -> str:
 
 
 def exit_code(result: RunResult) -> int:
-    return {"finished": EXIT_OK, "needs_approval": EXIT_NEEDS_APPROVAL, "stopped": EXIT_STOPPED}[
-        result.status
-    ]
+    return {
+        "finished": EXIT_OK,
+        "needs_approval": EXIT_NEEDS_APPROVAL,
+        "stopped": EXIT_STOPPED,
+        "interrupted": EXIT_STOPPED,
+    }[result.status]
 
 
 # --- inline approval ---------------------------------------------------------------
@@ -292,6 +300,24 @@ def _stream(events: Iterable[AgentEvent], printer: Printer) -> None:
         printer.event(event)
 
 
+def _drive(
+    agent: Agent, thread_id: str, events: Iterable[AgentEvent], printer: Printer
+) -> int | None:
+    """Print a run's events and its result; the exit code. Ctrl-C or SIGTERM
+    stop it after its current step (its thread is saved: the result line
+    says how to continue); a storage fault is one line saying what to fix."""
+    from agentkit.interrupts import RunInterrupted
+
+    try:
+        _stream(events, printer)
+    except RunInterrupted as stop:
+        printer.result(agent.result(thread_id))
+        return stop.exit_code
+    except StorageFault as fault:
+        raise fault.then(f"agentkit resume {thread_id}") from None
+    return None
+
+
 def run_command(
     task: str | None = typer.Argument(None, help="The task; omit with --file."),
     file: Path | None = typer.Option(None, "--file", "-f", help="YAML file with several tasks."),
@@ -354,11 +380,14 @@ def run_command(
                 "policy": str(policy_file.resolve()) if policy_file else None,
                 "planning": planning,
                 "max_steps": item.max_steps or max_steps,
+                "task": item.task,  # resume starts it if it never got to its first step
             },
         )
         if chosen_mode is not None:
             agent.set_mode(thread_id, chosen_mode)
-        _stream(agent.stream(item.task, thread_id), printer)
+        interrupted = _drive(agent, thread_id, agent.stream(item.task, thread_id), printer)
+        if interrupted is not None:
+            raise typer.Exit(interrupted)  # the rest of a tasks file waits too
         result = agent.result(thread_id)
         printer.result(result, item.id if file is not None else None)
         code = exit_code(result)
@@ -481,16 +510,25 @@ def resume_command(
     if approve_plan:
         if agent.pending(thread):
             raise ConfigError(f"thread {thread} waits for approvals; decide them first")
-        _stream(agent.stream_approve_plan(thread), printer)
-        result = agent.result(thread)
-        printer.result(result)
-        raise typer.Exit(exit_code(result))
-    if not decisions and agent.pending(thread) and approver is not None:
-        decisions = list(approver(agent.pending(thread)))
-    _stream(agent.stream_resume(thread, decisions), printer)
+        events = agent.stream_approve_plan(thread)
+    elif not decisions and _never_started(agent, thread) and extra.get("task"):
+        # Stopped before its first step was saved (Ctrl-C, a full disk): start it.
+        events = agent.stream(str(extra["task"]), thread)
+    else:
+        if not decisions and agent.pending(thread) and approver is not None:
+            decisions = list(approver(agent.pending(thread)))
+        events = agent.stream_resume(thread, decisions)
+    interrupted = _drive(agent, thread, events, printer)
+    if interrupted is not None:
+        raise typer.Exit(interrupted)
     result = agent.result(thread)
     printer.result(result)
     raise typer.Exit(exit_code(result))
+
+
+def _never_started(agent: Agent, thread: str) -> bool:
+    result = agent.result(thread)
+    return result.status == "stopped" and result.stop_reason == "not started"
 
 
 def _thread_policy(extra: dict[str, Any], origin: ThreadOrigin | None) -> Path | None:

@@ -189,7 +189,7 @@ async def test_escape_cancels_and_the_thread_stays_resumable(tmp_path: Path) -> 
         notices = [n.message for n in app.conversation.query(NoticeMessage)]
         assert any("cancelled" in n for n in notices)
         # Consistent and resumable: the run goes on from its checkpoint.
-        assert agent.threads.get("thread-1").status == "running"
+        assert agent.threads.get("thread-1").status == "interrupted"
         await app.action_resume()
         await settle(pilot)
         assert isinstance(app.screen, ApprovalScreen)
