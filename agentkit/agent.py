@@ -556,6 +556,11 @@ class Agent(SessionControl):
         snapshot = self.graph.get_state(self._config(thread_id))
         pending = pending_requests(snapshot)
         if not pending:
+            if unfinished(snapshot):
+                # Continue an interrupted run from its last checkpoint. Decisions
+                # for calls no longer pending were saved by an earlier try of
+                # this command that stopped part-way (Ctrl-C, a full disk).
+                return None
             status = self.result(thread_id).status
             if decisions:
                 raise AgentkitError(
@@ -563,9 +568,7 @@ class Agent(SessionControl):
                     hint="another process may have resumed it: `agentkit threads show "
                     f"{thread_id}`",
                 )
-            if not unfinished(snapshot):
-                raise AgentkitError(f"thread {thread_id} has nothing to resume (status: {status})")
-            return None  # continue an interrupted run from its last checkpoint
+            raise AgentkitError(f"thread {thread_id} has nothing to resume (status: {status})")
         return self._resume_command(pending, decisions)
 
     def _resume_command(

@@ -63,6 +63,7 @@ from agentkit.graphs import prompts as P
 from agentkit.graphs.calls import (
     CallOutcome,
     decide,
+    interrupted_writer,
     pending_signature,
     propose,
     provenance,
@@ -74,7 +75,7 @@ from agentkit.graphs.control_steps import ControlSteps, current_mode
 from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
-from agentkit.graphs.state import AgentState, PendingCall, PlanNote
+from agentkit.graphs.state import AgentState, CallDecision, PendingCall, PlanNote
 from agentkit.graphs.steering import Steering, copy_text, must_call, tidy_answer
 from agentkit.graphs.support import (
     PlanOutput,
@@ -540,7 +541,15 @@ class AgentNodes(ControlSteps):
                 )
             else:
                 key = f"{key_prefix}/{p['call_id']}"
-                outcome, records = self._run(key, thread_id, p, d["args"])
+                rerun = False
+                if interrupted_writer(self.ledger.get(key), self.tools_by_name[p["tool"]]):
+                    d, rerun = self._ask_rerun(p, d), True
+                if "status" in d:  # the human chose not to run it again
+                    status = "responded" if d["status"] == "responded" else "error"
+                    outcome = CallOutcome(p["call_id"], p["tool"], d["args"], status, _not_rerun(d))
+                    records = []
+                else:
+                    outcome, records = self._run(key, thread_id, p, d["args"], rerun=rerun)
                 for entry in records:
                     emit(event_of(entry))
                 hook_log += records
@@ -566,6 +575,18 @@ class AgentNodes(ControlSteps):
         if hook_log:
             update["hook_log"] = hook_log
         return update
+
+    def _ask_rerun(self, p: PendingCall, decided: CallDecision) -> CallDecision:
+        """A call with side effects was running when the process stopped: it
+        may have partly run, so it runs again only if a human says so (an
+        interrupt, like the approve node's; re-running this node reuses the
+        ledger's record of the calls before it)."""
+        request = self.approval_request(
+            {**p, "args": decided["args"], "reason": P.RERUN_REASON}
+        ).model_copy(update={"always_options": []})
+        raw = interrupt({"requests": [request.model_dump(mode="json")]})
+        answer = next((d for d in parse_decisions(raw) if d.call_id == p["call_id"]), None)
+        return decide({**p, "args": decided["args"], "verdict": "ask"}, answer)
 
     # --- observe / finish --------------------------------------------------------
     def observe(self, state: AgentState) -> AgentState:
@@ -608,6 +629,14 @@ class AgentNodes(ControlSteps):
         if deadline is not None and time.time() >= deadline:
             return "wall-clock budget exceeded"
         return ""
+
+
+def _not_rerun(decided: CallDecision) -> str:
+    """What the model sees for an interrupted call the human did not run again."""
+    if decided.get("status") == "responded":
+        return decided.get("output", "")
+    feedback = decided.get("feedback", "")
+    return P.INTERRUPTED_NOTE + (f" The user said: {feedback}" if feedback else "")
 
 
 def tool_order(*names: str) -> Callable[[AgentState], str]:

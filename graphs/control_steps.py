@@ -137,19 +137,32 @@ class ControlSteps:
         return edited, Edit(call_id=p["call_id"], args=verdict.args)
 
     def _run(
-        self, key: str, thread_id: str, p: PendingCall, args: dict[str, object]
+        self,
+        key: str,
+        thread_id: str,
+        p: PendingCall,
+        args: dict[str, object],
+        rerun: bool = False,
     ) -> tuple[CallOutcome, list[HookRecord]]:
-        """Run one decided call once: record the files it will change (for
-        rewind) first, apply the ``after_tool`` hooks to its result."""
+        """Run one decided call once (``rerun``: again, a human said so):
+        record the files it will change (for rewind) first, apply the
+        ``after_tool`` hooks to its result."""
         tool = self.tools_by_name[p["tool"]]
         here = current_workspace()
         workspace = Path(here) if here else self.workspace
         recorded: list[int] = []
-        if self.files is not None and self.ledger.get(key) is None:
+        if self.files is not None and (rerun or self.ledger.get(key) is None):
             step = int(configurable_metadata().get("langgraph_step", -1))
             recorded = self.files.before_call(thread_id, step, p["call_id"], tool, args, workspace)
         outcome = run_once(
-            self.ledger, key, thread_id, tool, p["call_id"], dict(args), p.get("pinned")
+            self.ledger,
+            key,
+            thread_id,
+            tool,
+            p["call_id"],
+            dict(args),
+            p.get("pinned"),
+            rerun=rerun,
         )
         records: list[HookRecord] = []
         if self.hooks and outcome.status in ("ok", "error"):

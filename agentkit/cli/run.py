@@ -314,8 +314,17 @@ def _drive(
         printer.result(agent.result(thread_id))
         return stop.exit_code
     except StorageFault as fault:
-        raise fault.then(f"agentkit resume {thread_id}") from None
+        resume = f"agentkit resume {thread_id}"
+        raise (fault.then(resume) if started(agent, thread_id) else fault) from None
     return None
+
+
+def started(agent: Agent, thread_id: str) -> bool:
+    """Whether the thread saved a step (after a fault: when in doubt, yes)."""
+    try:
+        return not _never_started(agent, thread_id)
+    except AgentkitError:
+        return True
 
 
 def run_command(
@@ -518,7 +527,10 @@ def resume_command(
         if not decisions and agent.pending(thread) and approver is not None:
             decisions = list(approver(agent.pending(thread)))
         events = agent.stream_resume(thread, decisions)
-    interrupted = _drive(agent, thread, events, printer)
+    try:
+        interrupted = _drive(agent, thread, events, printer)
+    except StorageFault as fault:  # the same command, again, finishes what this one began
+        raise StorageFault(fault.path, fault.problem, fault.detail) from None
     if interrupted is not None:
         raise typer.Exit(interrupted)
     result = agent.result(thread)
