@@ -563,8 +563,10 @@ class Agent(SessionControl):
                 return None
             status = self.result(thread_id).status
             if decisions:
-                raise AgentkitError(
-                    f"thread {thread_id} waits for no approval (status: {status})",
+                from agentkit.approvals.decisions import NoPendingApprovalError
+
+                raise NoPendingApprovalError(
+                    f"thread {thread_id} is not waiting for an approval (status: {status})",
                     hint="another process may have resumed it: `agentkit threads show "
                     f"{thread_id}`",
                 )
