@@ -1,0 +1,154 @@
+"""The same faults with real processes: Ctrl-C and SIGTERM sent from outside
+mid-decode, a second Ctrl-C during a tool (the process ends at once), and two
+processes resuming one thread. Each command ends with an exit code and at
+most a line or two on stderr (never a traceback); the thread then ends as a
+run without faults does, every side effect once (or as the user decided)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fault_support import EXPECTED_EFFECTS, NOTES, SUMMARY, TALLY, TASK, THREAD
+from tests_support import wait_for
+
+CHILD = Path(__file__).parent / "cli_child.py"
+pytestmark = pytest.mark.slow
+
+
+class Processes:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.work = root / "work"
+        self.work.mkdir()
+        (self.work / "notes.txt").write_text(NOTES)
+        self.env = {
+            **os.environ,
+            "AGENTKIT_DATA_DIR": str(root / "data"),
+            "AGENTKIT_WORKSPACE": str(self.work),
+            "AGENTKIT_PLANNING": "on",
+            "FAULT_WORK": str(self.work),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.env.pop("AGENTKIT_CONFIG", None)
+
+    def start(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, str(CHILD), *args],
+            cwd=self.work,
+            env={**self.env, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        child = self.start(*args, **env)
+        out, err = child.communicate(timeout=120)
+        return subprocess.CompletedProcess(child.args, child.returncode, out, err)
+
+    def effects(self) -> list[str]:
+        log = self.root / "side_effects.log"
+        return log.read_text().splitlines() if log.exists() else []
+
+    def status(self) -> str:
+        listed = self.run("threads", "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        return next(t["status"] for t in json.loads(listed.stdout) if t["thread_id"] == THREAD)
+
+
+def clean(done: subprocess.CompletedProcess[str] | tuple[int, str, str], codes: set[int]) -> None:
+    code, out, err = done if isinstance(done, tuple) else (done.returncode, done.stdout, done.stderr)
+    TALLY.commands += 1
+    if "Traceback" in out + err:
+        TALLY.tracebacks += 1
+    assert "Traceback" not in out + err, err
+    assert code in codes, (code, out, err)
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Processes:
+    return Processes(tmp_path)
+
+
+def finish(procs: Processes, *first: str) -> None:
+    """Resume until finished: ``first`` (decisions) for the first resume,
+    then ``--approve-all``."""
+    args = list(first)
+    for _ in range(6):
+        done = procs.run("resume", THREAD, *args)
+        clean(done, {0, 3})
+        if done.returncode == 0:
+            return
+        args = ["--approve-all"]
+    TALLY.strands += 1
+    raise AssertionError("the thread never finished")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_from_outside_mid_decode(procs: Processes, signum: int) -> None:
+    child = procs.start("run", TASK, "--thread", THREAD, FAULT_TOKEN_DELAY="0.2")
+    wait_for(lambda: (procs.root / "decoding").exists(), child, timeout=60)
+    child.send_signal(signum)
+    out, err = child.communicate(timeout=30)
+    TALLY.faults += 1
+    clean((child.returncode, out, err), {128 + signum})
+    assert f"continue with: agentkit resume {THREAD}" in out
+    assert len(err.strip().splitlines()) == 1, err  # "stopping after the current step"
+    assert procs.status() == "interrupted"
+    finish(procs)
+    assert sorted(procs.effects()) == sorted(EXPECTED_EFFECTS)
+    assert (procs.work / "summary.md").read_text() == SUMMARY
+
+
+def test_second_ctrl_c_stops_at_once_and_the_call_is_asked_about(procs: Processes) -> None:
+    clean(procs.run("run", TASK, "--thread", THREAD), {3})
+    clean(procs.run("resume", THREAD, "--approve-all"), {3})  # the write; the shell asks
+    child = procs.start("resume", THREAD, "--approve-all", FAULT_SHELL_SLEEP="60")
+    wait_for(lambda: (procs.root / "in-shell").exists(), child, timeout=60)
+    child.send_signal(signal.SIGINT)  # drains after the step: the tool is still running
+    time.sleep(0.5)
+    assert child.poll() is None
+    child.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    out, err = child.communicate(timeout=30)
+    TALLY.faults += 2
+    assert time.monotonic() - started < 5, "the second Ctrl-C did not stop it at once"
+    clean((child.returncode, out, err), {130})
+    assert f"agentkit resume {THREAD}" in err.splitlines()[-1]
+    assert procs.status() == "interrupted"
+    # Resuming asks before running the interrupted call again; the user says no.
+    asked = procs.run("resume", THREAD, "--json")
+    clean(asked, {3})
+    result = json.loads(asked.stdout.splitlines()[-1])
+    assert [(p["call_id"], "may have partly run" in p["reason"]) for p in result["pending"]] == [
+        ("s1", True)
+    ]
+    finish(procs, "--reject", "s1")
+    assert sorted(procs.effects()) == sorted(EXPECTED_EFFECTS)  # the shell ran once
+    assert (procs.work / "summary.md").read_text() == SUMMARY
+
+
+def test_two_resumes_of_one_thread_one_wins(procs: Processes) -> None:
+    clean(procs.run("run", TASK, "--thread", THREAD), {3})
+    clean(procs.run("resume", THREAD, "--approve-all"), {3})
+    first = procs.start("resume", THREAD, "--approve-all", FAULT_SHELL_SLEEP="3")
+    wait_for(lambda: (procs.root / "in-shell").exists(), first, timeout=60)
+    second = procs.run("resume", THREAD, "--approve-all")
+    TALLY.faults += 1
+    clean(second, {2})
+    (line,) = second.stderr.strip().splitlines()
+    assert "being run or resumed by another process" in line
+    out, err = first.communicate(timeout=60)
+    clean((first.returncode, out, err), {0})
+    assert procs.status() == "finished"
+    assert sorted(procs.effects()) == sorted(EXPECTED_EFFECTS)
+    history = procs.run("threads", "history", THREAD, "--json", "--limit", "0")
+    steps = [c["step"] for c in json.loads(history.stdout)]
+    assert len(steps) == len(set(steps)), "a step was written twice"
