@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from agentkit.errors import ConfigError
+from agentkit.user_files import read_user_file
 
 APP_NAME = "agentkit"
 ENV_PREFIX = "AGENTKIT_"
@@ -473,12 +474,7 @@ def find_config_file() -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: invalid TOML: {err}", hint="fix the file") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    return read_user_file(path, "settings file", tomllib.loads, tomllib.TOMLDecodeError, "TOML")
 
 
 def _describe_validation_error(err: ValidationError, config_file: Path | None) -> str:

@@ -42,12 +42,22 @@ class StoreError(AgentkitError):
 def describe_invalid(err: ValidationError) -> str:
     """The first problem pydantic found in a file the user wrote, as one line
     that names where it is (``rules[2].action``) and what is wrong."""
-    problem = err.errors()[0]
+    problems = err.errors()
+    # A misspelt key shows up twice, as unknown and as the missing key it
+    # should have been: name the unknown one first, which says what to fix.
+    problem = next((p for p in problems if p["type"] == "extra_forbidden"), problems[0])
     kind = problem["type"]
     loc = tuple(part for part in problem["loc"] if part != "[key]")  # a bad dict key
     if kind in ("extra_forbidden", "missing") and loc:
         parent, name = _dotted(loc[:-1]), loc[-1]
         text = f"unknown key {name!r}" if kind == "extra_forbidden" else f"needs `{name}`"
+        missing = [
+            str(p["loc"][-1])
+            for p in problems
+            if p["type"] == "missing" and tuple(p["loc"][:-1]) == tuple(loc[:-1])
+        ]
+        if kind == "extra_forbidden" and missing:
+            text += f" (did you mean `{missing[0]}`?)"
         return f"{parent}: {text}" if parent else text
     message = problem["msg"].removeprefix("Value error, ")  # a validator's own words
     got = problem.get("input")

@@ -181,9 +181,8 @@ tasks:
 def test_bad_tasks_file(env: dict[str, Any]) -> None:
     (env["dir"] / "tasks.yaml").write_text("tasks:\n  - nope: 1\n")
     out = invoke("run", "--file", "tasks.yaml")
-    assert isinstance(out.exception, AgentkitError) and "tasks[0]: needs `task`" in str(
-        out.exception
-    )
+    assert isinstance(out.exception, AgentkitError)
+    assert "tasks[0]: unknown key 'nope' (did you mean `task`?)" in str(out.exception)
     out = invoke("run", "--file", "tasks.yaml", "also a task")
     assert isinstance(out.exception, AgentkitError)
 

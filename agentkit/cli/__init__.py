@@ -84,14 +84,17 @@ def main() -> None:
     except _usage_errors() as err:  # bad option values, unknown options, missing arguments
         err.show()
         sys.exit(err.exit_code)
-    except (OSError, sqlite3.Error) as err:  # storage faults no command translated
+    except (OSError, sqlite3.Error) as err:  # file and storage faults no command translated
         from agentkit.errors import storage_fault
 
         fault = storage_fault(err, getattr(err, "filename", None) or "the data dir")
-        if fault is None:
-            raise
-        typer.secho(f"error: {fault}", err=True, fg=typer.colors.RED)
-        sys.exit(fault.exit_code)
+        if fault is not None:
+            typer.secho(f"error: {fault}", err=True, fg=typer.colors.RED)
+            sys.exit(fault.exit_code)
+        if isinstance(err, OSError) and err.filename:  # e.g. a directory given for a file
+            typer.secho(f"error: {err.filename}: {err.strerror}", err=True, fg=typer.colors.RED)
+            sys.exit(2)
+        raise
 
 
 def _one_line_warning(

@@ -352,6 +352,8 @@ def run_command(
 
     if (task is None) == (file is None):
         raise ConfigError("give a task or --file tasks.yaml (one of them)")
+    if task is not None and not task.strip():
+        raise ConfigError("the task is empty: say what the agent should do")
     chosen_mode = check_mode(mode) if mode else None
     settings = load_settings(config_file=config, max_steps=max_steps)
     prewarm(settings)  # the model loads while the agent's modules import

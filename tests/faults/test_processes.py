@@ -64,7 +64,9 @@ class Processes:
 
 
 def clean(done: subprocess.CompletedProcess[str] | tuple[int, str, str], codes: set[int]) -> None:
-    code, out, err = done if isinstance(done, tuple) else (done.returncode, done.stdout, done.stderr)
+    code, out, err = (
+        done if isinstance(done, tuple) else (done.returncode, done.stdout, done.stderr)
+    )
     TALLY.commands += 1
     if "Traceback" in out + err:
         TALLY.tracebacks += 1
