@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "agentkit.audit",
         "agentkit.export",
         "agentkit.rewind",
+        "agentkit.repair",
     ),
     ("agentkit.cli", "agentkit.tui", "agentkit.bench", "agentkit.evals", "agentkit.acp"),
 )

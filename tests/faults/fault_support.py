@@ -217,6 +217,7 @@ class Harness:
         monkeypatch.setattr(model_factory, "is_small_model", lambda settings: False)
         connection = faulty_connection_class(self.writes)
         real_connect = sqlite3.connect
+        self.real_connect = real_connect  # for a test's own connections (another "process")
 
         def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
             kwargs.setdefault("factory", connection)
