@@ -259,6 +259,9 @@ class Harness:
                 pass
         self.writes.connections.clear()
         self.writes.fail_at = None
+        shared = sys.modules.get("chromadb.api.shared_system_client")
+        if shared is not None:  # Chroma keeps one system per path for the process's life
+            shared.SharedSystemClient.clear_system_cache()
 
     # --- the thread ---------------------------------------------------------------
     def status(self, thread: str = THREAD) -> str:
