@@ -565,7 +565,7 @@ class AgentNodes(ControlSteps):
         all_failed = bool(outcomes) and all(o.failed for o in outcomes)
         update: AgentState = {
             "last_succeeded": bool(outcomes) and not any(o.failed for o in outcomes),
-            "messages": [o.message() for o in outcomes],
+            "messages": [self.fit_result(o, len(outcomes)).message() for o in outcomes],
             "tool_log": [o.record() for o in outcomes],
             "blocked": blocked,
             "pending": [],

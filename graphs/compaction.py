@@ -121,6 +121,14 @@ class Compaction:
     def due(self, tokens: int) -> bool:
         return self.threshold > 0 and tokens > self.limit
 
+    def result_budget(self, results: int = 1) -> int:
+        """Characters one of a step's ``results`` tool results may bring into
+        the transcript: together they fit in half the compaction budget, so
+        compaction can always bring the prompt back under it (a result is
+        never summarised away while its call is the last turn)."""
+        budget = self.limit if self.threshold > 0 else self.n_ctx
+        return max(1000, int(budget / 2 * self.chars_per_token / max(1, results)))
+
     # --- compacting ---------------------------------------------------------------------
     def cut(self, messages: Sequence[AnyMessage], start: int) -> int:
         """Where the kept messages begin: about ``keep_last`` from the end, on
@@ -171,6 +179,39 @@ class Compaction:
             block += [f"- {d}" for d in decisions[-10:]]
         block.append(f"Tools used so far: {_tool_counts(messages[:upto])}")
         block.append(text)
+        return SummaryNote(
+            upto=upto,
+            summary="\n".join(block),
+            at=time.time(),
+            tokens_before=tokens_before,
+            tokens_after=0,
+            trigger=trigger,
+        )
+
+    def drop_old_turns(
+        self, state: AgentState, trigger: str = "auto", tokens_before: int = 0
+    ) -> SummaryNote | None:
+        """Without the model: leave out every turn before the last one, keeping
+        the task and the human's decisions. For when a summary would not make
+        the prompt smaller (it must never grow, nor pass the context size)."""
+        messages = list(state.get("messages", []))
+        previous = self.latest(state)
+        start = previous["upto"] if previous else 0
+        upto = next(
+            (i for i in range(len(messages) - 1, start, -1) if _starts_turn(messages[i])), start
+        )
+        if upto <= start:
+            return None
+        block = [SUMMARY_HEADER.format(n=upto)]
+        task = state.get("task", "")
+        if task:
+            block.append(f"Task: {task[:SUMMARY_MAX_CHARS]}")
+        decisions = _decisions(messages[:upto])
+        if decisions:
+            block.append("The user's decisions:")
+            block += [f"- {d}" for d in decisions[-5:]]
+        block.append(f"Tools used so far: {_tool_counts(messages[:upto])}")
+        block.append(f"({upto} earlier messages were left out to fit the context.)")
         return SummaryNote(
             upto=upto,
             summary="\n".join(block),

@@ -20,7 +20,7 @@ from langgraph.config import get_config, get_stream_writer
 
 from agentkit.events import CompactionEvent, Decision, Edit, HookRecord
 from agentkit.graphs.calls import CallOutcome, run_once
-from agentkit.graphs.compaction import Compaction
+from agentkit.graphs.compaction import Compaction, prompt_chars
 from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger
@@ -29,6 +29,7 @@ from agentkit.graphs.support import configurable, current_thread_id, current_wor
 from agentkit.hooks import HookSet, ToolResult
 from agentkit.hooks import ToolCall as HookCall
 from agentkit.modes import DEFAULT_MODE, MODE_KEY
+from agentkit.tools.limits import ToolLimits, cap_text
 
 
 class ControlSteps:
@@ -80,19 +81,25 @@ class ControlSteps:
         a run. ``Agent.compact`` calls it outside one."""
         compaction = self.compaction or Compaction()
         tools = self.offered_tools(state) if offered is None else offered
+        before = prompt_chars(self.act_prompt(state, None, tools))
         if tokens_before is None:
             tokens_before = compaction.estimate(self.act_prompt(state, None, tools), state, tools)
         start = time.perf_counter()
         summary = compaction.compact(self.chat_model, state, trigger, tokens_before)
         if summary is None:
             return None
-        compacted: AgentState = {
-            **state,
-            "summaries": [*state.get("summaries", []), summary],
-            "prompt_tokens": 0,
-        }
-        after = self.act_prompt(compacted, None, tools)
-        summary["tokens_after"] = compaction.estimate(after, compacted, tools)
+        after = self._chars_with(summary, state, tools)
+        if after >= before or self._estimate(after, before, tokens_before) > compaction.limit:
+            # The summary did not make room (the kept turns are large, or the
+            # model rambled): leave the older turns out instead. Compaction
+            # never grows the prompt.
+            dropped = compaction.drop_old_turns(state, trigger, tokens_before)
+            dropped_chars = self._chars_with(dropped, state, tools) if dropped else after
+            if dropped is not None and dropped_chars < after:
+                summary, after = dropped, dropped_chars
+        # The same yardstick as tokens_before (the model's own count, when it
+        # gave one), scaled by how much the prompt's text shrank.
+        summary["tokens_after"] = self._estimate(after, before, tokens_before)
         seconds = time.perf_counter() - start
         event = CompactionEvent(
             summarized=summary["upto"],
@@ -108,6 +115,30 @@ class ControlSteps:
         except RuntimeError:  # outside a run
             pass
         return summary
+
+    def _chars_with(
+        self, summary: SummaryNote, state: AgentState, tools: Sequence[BaseTool]
+    ) -> int:
+        """The act prompt's size in characters once ``summary`` is in place."""
+        compacted: AgentState = {**state, "summaries": [*state.get("summaries", []), summary]}
+        return prompt_chars(self.act_prompt(compacted, None, tools))
+
+    @staticmethod
+    def _estimate(chars: int, chars_before: int, tokens_before: int) -> int:
+        return max(1, tokens_before * chars // chars_before) if chars_before else tokens_before
+
+    def fit_result(self, outcome: CallOutcome, results: int) -> CallOutcome:
+        """``outcome`` with an output the context can hold: a result larger
+        than its share of the budget is cut, with a note, before it enters
+        the transcript (the tool log and the ledger keep it whole)."""
+        if self.compaction is None:
+            return outcome
+        budget = self.compaction.result_budget(results)
+        if len(outcome.output) <= budget:
+            return outcome
+        limits = ToolLimits(max_chars=budget, max_lines=10**9)
+        hint = f"the context holds {self.compaction.n_ctx} tokens: ask for a smaller part"
+        return dataclasses.replace(outcome, output=cap_text(outcome.output, limits, hint=hint))
 
     def _edited(self, p: PendingCall, edit: Edit) -> tuple[PendingCall, Decision | None]:
         """``p`` with the edited arguments, evaluated again, and what that
