@@ -500,11 +500,16 @@ def resume_command(
     decisions: list[Decision] = [Approve(call_id=i, always=scope) for i in approve or []]
     if approve_all:
         decided = {d.call_id for d in decisions}
-        decisions += [
-            Approve(call_id=p.call_id, always=scope)
-            for p in agent.pending(thread)
-            if p.call_id not in decided
-        ]
+        undecided = [p for p in agent.pending(thread) if p.call_id not in decided]
+        decisions += [Approve(call_id=p.call_id, always=scope) for p in undecided if not _rerun(p)]
+        reruns = [p.call_id for p in undecided if _rerun(p)]
+        if reruns:  # never re-run a call that may have partly run on a blanket approval
+            ids = " ".join(reruns)
+            raise ConfigError(
+                f"call {ids} was running when the process stopped and may have partly run; "
+                "--approve-all does not run it again",
+                hint=f"check its effect, then decide it: --approve {ids} or --reject {ids}",
+            )
     fb = list(feedback or [])
     decisions += [
         Reject(call_id=i, feedback=fb[n] if n < len(fb) else "") for n, i in enumerate(reject or [])
@@ -538,6 +543,12 @@ def resume_command(
     result = agent.result(thread)
     printer.result(result)
     raise typer.Exit(exit_code(result))
+
+
+def _rerun(request: ApprovalRequest) -> bool:
+    from agentkit.graphs.prompts import RERUN_REASON
+
+    return request.reason == RERUN_REASON
 
 
 def _never_started(agent: Agent, thread: str) -> bool:

@@ -290,6 +290,10 @@ class Harness:
                 return outcomes
             if status == "needs_approval":
                 outcome = self.cli("resume", THREAD, "--approve-all")
+                rerun = RERUN.search(outcome.text) if outcome.code == 2 else None
+                if rerun:  # a call that may have partly run: the user checks, and says no
+                    assert_clean(outcome, {2})
+                    outcome = self.cli("resume", THREAD, "--reject", rerun["call_id"])
             elif status in ("interrupted", "empty"):
                 outcome = self.cli("resume", THREAD)
             elif status == "missing":
@@ -384,3 +388,4 @@ def signal_mid_decode(harness: Harness, occurrence: int, signum: int) -> list[in
 
 
 ONE_LINE_RESUME = re.compile(r"agentkit resume \S+")
+RERUN = re.compile(r"--reject (?P<call_id>\S+)\)")
