@@ -313,6 +313,9 @@ def _drive(
     except RunInterrupted as stop:
         printer.result(agent.result(thread_id))
         return stop.exit_code
+    except KeyboardInterrupt:  # before the run began (or an application's own handler)
+        printer.result(agent.result(thread_id))
+        return 130
     except StorageFault as fault:
         resume = f"agentkit resume {thread_id}"
         raise (fault.then(resume) if started(agent, thread_id) else fault) from None
