@@ -381,6 +381,7 @@ def run_command(
         from agentkit.threads import new_thread_id  # after prewarm(): imports LangGraph
 
         thread_id = item.thread or thread or new_thread_id()
+        _not_running(agent, thread_id)  # before recording anything about the thread
         if item.id and file is not None and as_json:
             typer.echo(json.dumps({"kind": "task", "id": item.id, "thread_id": thread_id}))
         # A thread that continues keeps its workspace; a missing one is one line, nothing saved.
@@ -484,6 +485,7 @@ def resume_command(
         raise ThreadNotFoundError(
             f"no thread {thread!r}", hint="`agentkit threads list` shows them"
         )
+    _not_running(probe, thread)  # before recording anything about the thread
     if workspace is not None:
         probe.threads.relocate(thread, workspace)
     extra = probe.threads.extra(thread)
@@ -546,6 +548,15 @@ def resume_command(
     result = agent.result(thread)
     printer.result(result)
     raise typer.Exit(exit_code(result))
+
+
+def _not_running(agent: Agent, thread: str) -> None:
+    """One line when another process runs the thread now (the run's claim
+    stays the guard; this only keeps a refused command from writing)."""
+    from agentkit.threads import ThreadBusyError
+
+    if agent.threads.running(thread):
+        raise ThreadBusyError(thread)
 
 
 def _rerun(request: ApprovalRequest) -> bool:
