@@ -152,3 +152,26 @@ def test_doctor_reports_a_full_disk(harness: Harness, monkeypatch: pytest.Monkey
     checks = {c.name: c for c in check_data_dir(load_settings())}
     assert checks["free space"].status == "problem"
     assert checks["data dir"].status == "ok"
+
+
+def test_unable_to_open_names_the_cause(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite says only "unable to open database file"; the line says why."""
+    from agentkit.checkpoint import open_failure
+
+    unopenable = sqlite3.OperationalError("unable to open database file")
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    fault = open_failure(unopenable, tmp_path / "data" / "threads.sqlite")
+    assert str(fault) == (
+        f"cannot use {tmp_path}: it is read-only (make it writable, or set AGENTKIT_DATA_DIR "
+        "to a writable directory; then run the command again)"
+    )
+    monkeypatch.undo()
+    (tmp_path / "threads.sqlite").mkdir()
+    assert "is a directory" in str(open_failure(unopenable, tmp_path / "threads.sqlite"))
+
+
+def test_a_data_dir_under_a_file(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTKIT_DATA_DIR", str(harness.work / "notes.txt" / "data"))
+    outcome = harness.cli("threads", "list")
+    assert_clean(outcome, {2})
+    assert "notes.txt" in outcome.error_lines()[0]
