@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, get_args
 
@@ -45,9 +44,9 @@ from langgraph.types import Command, Durability
 from agentkit.approvals.always import check_always
 from agentkit.approvals.decisions import resolve_decisions
 from agentkit.approvals.policy import Policy
-from agentkit.checkpoint import ThreadStorage, open_storage
+from agentkit.checkpoint import ThreadStorage, open_storage, storage_faults
 from agentkit.config import Settings, load_settings
-from agentkit.errors import AgentkitError, storage_fault
+from agentkit.errors import AgentkitError
 from agentkit.events import (
     AgentEvent,
     ApprovalNeeded,
@@ -425,30 +424,8 @@ class Agent(SessionControl):
         control = self._control
         return control is not None and control.drain_requested
 
-    @contextmanager
-    def _storage_faults(self) -> Iterator[None]:
-        """A full disk, a read-only, locked or damaged database: one line that
-        names the file and the fix. SQLite rolled the failed write back, so
-        the thread's last saved step stands and ``resume`` continues from it."""
-        try:
-            yield
-        except (sqlite3.Error, OSError) as err:
-            where = self.storage.meta_path if self.storage.meta_path else "the thread store"
-            fault = storage_fault(err, where)
-            if fault is None:
-                raise
-            self._release_failed_transaction()
-            raise fault from None
-
-    def _release_failed_transaction(self) -> None:
-        """A commit that failed (disk full) leaves its transaction open, and its
-        lock would block every later write of this process: roll it back."""
-        conn = getattr(self.storage.checkpointer, "conn", None)
-        if isinstance(conn, sqlite3.Connection) and conn.in_transaction:
-            try:
-                conn.rollback()
-            except sqlite3.Error:
-                pass
+    def _storage_faults(self) -> AbstractContextManager[None]:
+        return storage_faults(self.storage)
 
     def result(self, thread_id: str) -> RunResult:
         """The outcome of the thread's latest run, read from its checkpoint."""

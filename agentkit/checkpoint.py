@@ -16,6 +16,8 @@ import os
 import shutil
 import sqlite3
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +104,28 @@ def open_failure(err: BaseException, path: Path) -> StoreError:
     if folder is not None and shutil.disk_usage(folder).free == 0:
         return StorageFault(str(folder), "full")
     return fault
+
+
+@contextmanager
+def storage_faults(storage: ThreadStorage) -> Iterator[None]:
+    """A full disk, a read-only, locked or damaged database: one line that
+    names the file and the fix (:class:`StorageFault`). SQLite rolled the
+    failed write back, so the thread's last saved step stands."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as err:
+        fault = storage_fault(err, storage.meta_path or "the thread store")
+        if fault is None:
+            raise
+        # A commit that failed (disk full) leaves its transaction open, and its
+        # lock would block every later write of this process: roll it back.
+        conn = getattr(storage.checkpointer, "conn", None)
+        if isinstance(conn, sqlite3.Connection) and conn.in_transaction:
+            try:
+                conn.rollback()
+            except sqlite3.Error:
+                pass
+        raise fault from None
 
 
 def open_postgres_saver(dsn: str) -> BaseCheckpointSaver:

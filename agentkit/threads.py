@@ -12,18 +12,15 @@ thread, which keeps the origin.
 from __future__ import annotations
 
 import copy
-import fcntl
 import functools
-import hashlib
 import json
-import os
 import sqlite3
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, Literal, NamedTuple, ParamSpec, TypeVar
@@ -35,6 +32,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StateSnapshot
 from pydantic import BaseModel, Field
 
+from agentkit.claims import ThreadBusyError, ThreadClaims
 from agentkit.errors import AgentkitError, storage_fault
 from agentkit.events import ApprovalRequest
 from agentkit.graphs.ledger import CallLedger
@@ -65,18 +63,6 @@ __all__ = [
 
 class ThreadNotFoundError(AgentkitError):
     """No thread (or checkpoint) with that id."""
-
-
-class ThreadBusyError(AgentkitError):
-    """Another process (or another run in this one) is running the thread;
-    nothing was done."""
-
-    def __init__(self, thread_id: str, holder: str = "") -> None:
-        self.thread_id = thread_id
-        super().__init__(
-            f"thread {thread_id} is being run or resumed by another process{holder}",
-            hint="wait for it to finish (`agentkit threads list` shows it running)",
-        )
 
 
 class WorkspaceMissingError(AgentkitError):
@@ -228,11 +214,7 @@ class ThreadStore:
         self._on_delete = on_delete
         self._lock = threading.Lock()
         self.location = str(meta_path) if meta_path else "the in-memory thread store"
-        # One lock file per thread, next to the database (like SQLite's -wal
-        # and -shm files): flock is released by the kernel when a process
-        # dies, so a killed run never leaves a thread claimed.
-        self._claims_dir = meta_path.with_name(meta_path.name + "-locks") if meta_path else None
-        self._claimed: set[str] = set()  # in-memory stores: claims within this process
+        self.claims = ThreadClaims(meta_path)
         try:
             self._conn = sqlite3.connect(
                 str(meta_path) if meta_path else ":memory:",
@@ -262,66 +244,13 @@ class ThreadStore:
                         raise
 
     # --- one run at a time ------------------------------------------------------------
-    @contextmanager
-    def claim(self, thread_id: str) -> Iterator[None]:
-        """Hold ``thread_id`` for one run: a second run or resume of it, in
-        this process or another, raises :class:`ThreadBusyError` until this
-        one ends (or its process dies)."""
-        if self._claims_dir is None:
-            with self._lock:
-                if thread_id in self._claimed:
-                    raise ThreadBusyError(thread_id)
-                self._claimed.add(thread_id)
-            try:
-                yield
-            finally:
-                with self._lock:
-                    self._claimed.discard(thread_id)
-            return
-        path = self._claim_path(thread_id)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as err:
-            raise (storage_fault(err, path.parent) or err) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _claim_holder(fd)
-            os.close(fd)
-            raise ThreadBusyError(thread_id, holder) from None
-        try:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
-        except OSError:  # the pid only makes the other process's message precise
-            pass
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+    def claim(self, thread_id: str) -> AbstractContextManager[None]:
+        """Hold ``thread_id`` for one run (see :class:`ThreadClaims`)."""
+        return self.claims.claim(thread_id)
 
     def running(self, thread_id: str) -> bool:
         """Whether a run of the thread is in progress (here or in another process)."""
-        if self._claims_dir is None:
-            with self._lock:
-                return thread_id in self._claimed
-        try:
-            fd = os.open(self._claim_path(thread_id), os.O_RDONLY)
-        except OSError:  # never claimed (or unreadable: then nobody can claim it either)
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)  # closing drops the probe's shared lock
-        return False
-
-    def _claim_path(self, thread_id: str) -> Path:
-        assert self._claims_dir is not None
-        name = hashlib.sha256(thread_id.encode()).hexdigest()[:24]
-        return self._claims_dir / f"{name}.lock"
+        return self.claims.held(thread_id)
 
     # --- bookkeeping used by Agent --------------------------------------------------
     @_storage_faults
@@ -583,8 +512,7 @@ class ThreadStore:
             self.ledger.delete_thread(thread_id)
         with self._lock:
             self._conn.execute("DELETE FROM agentkit_threads WHERE thread_id = ?", (thread_id,))
-        if self._claims_dir is not None:
-            self._claim_path(thread_id).unlink(missing_ok=True)
+        self.claims.forget(thread_id)
         if self._on_delete is not None:
             self._on_delete(thread_id)
 
@@ -627,14 +555,6 @@ class ThreadStore:
 
     def close(self) -> None:
         self._conn.close()
-
-
-def _claim_holder(fd: int) -> str:
-    try:
-        pid = os.pread(fd, 32, 0).decode().strip()
-    except OSError:
-        return ""
-    return f" (pid {pid})" if pid.isdigit() else ""
 
 
 def _origin(raw: str) -> ThreadOrigin | None:

@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "agentkit.testing",
         "agentkit.tracing",
     ),
-    ("agentkit.graphs", "agentkit.checkpoint", "agentkit.postgres"),
+    ("agentkit.graphs", "agentkit.checkpoint", "agentkit.postgres", "agentkit.claims"),
     (
         "agentkit.threads",
         "agentkit.agent",
