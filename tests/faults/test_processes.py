@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from fault_support import EXPECTED_EFFECTS, NOTES, SUMMARY, TALLY, TASK, THREAD
+from fault_support import TALLY, TASK, THREAD, Harness, assert_clean
 from tests_support import wait_for
 
 CHILD = Path(__file__).parent / "cli_child.py"
@@ -23,11 +23,13 @@ pytestmark = pytest.mark.slow
 
 
 class Processes:
+    """The ``agentkit`` command in child processes, over the workspace and data
+    dir of a :class:`Harness` (which runs the commands around the fault, in
+    this process, to keep the test short)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.work = root / "work"
-        self.work.mkdir()
-        (self.work / "notes.txt").write_text(NOTES)
         self.env = {
             **os.environ,
             "AGENTKIT_DATA_DIR": str(root / "data"),
@@ -53,10 +55,6 @@ class Processes:
         out, err = child.communicate(timeout=120)
         return subprocess.CompletedProcess(child.args, child.returncode, out, err)
 
-    def effects(self) -> list[str]:
-        log = self.root / "side_effects.log"
-        return log.read_text().splitlines() if log.exists() else []
-
     def status(self) -> str:
         listed = self.run("threads", "list", "--json")
         assert listed.returncode == 0, listed.stderr
@@ -75,26 +73,17 @@ def clean(done: subprocess.CompletedProcess[str] | tuple[int, str, str], codes: 
 
 
 @pytest.fixture
-def procs(tmp_path: Path) -> Processes:
-    return Processes(tmp_path)
+def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    return Harness(tmp_path, monkeypatch)
 
 
-def finish(procs: Processes, *first: str) -> None:
-    """Resume until finished: ``first`` (decisions) for the first resume,
-    then ``--approve-all``."""
-    args = list(first)
-    for _ in range(6):
-        done = procs.run("resume", THREAD, *args)
-        clean(done, {0, 3})
-        if done.returncode == 0:
-            return
-        args = ["--approve-all"]
-    TALLY.strands += 1
-    raise AssertionError("the thread never finished")
+@pytest.fixture
+def procs(harness: Harness) -> Processes:
+    return Processes(harness.root)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_signal_from_outside_mid_decode(procs: Processes, signum: int) -> None:
+def test_signal_from_outside_mid_decode(harness: Harness, procs: Processes, signum: int) -> None:
     child = procs.start("run", TASK, "--thread", THREAD, FAULT_TOKEN_DELAY="0.2")
     wait_for(lambda: (procs.root / "decoding").exists(), child, timeout=60)
     child.send_signal(signum)
@@ -104,14 +93,15 @@ def test_signal_from_outside_mid_decode(procs: Processes, signum: int) -> None:
     assert f"continue with: agentkit resume {THREAD}" in out
     assert len(err.strip().splitlines()) == 1, err  # "stopping after the current step"
     assert procs.status() == "interrupted"
-    finish(procs)
-    assert sorted(procs.effects()) == sorted(EXPECTED_EFFECTS)
-    assert (procs.work / "summary.md").read_text() == SUMMARY
+    harness.drive_to_end()
+    harness.assert_same_end()
 
 
-def test_second_ctrl_c_stops_at_once_and_the_call_is_asked_about(procs: Processes) -> None:
-    clean(procs.run("run", TASK, "--thread", THREAD), {3})
-    clean(procs.run("resume", THREAD, "--approve-all"), {3})  # the write; the shell asks
+def test_second_ctrl_c_stops_at_once_and_the_call_is_asked_about(
+    harness: Harness, procs: Processes
+) -> None:
+    assert_clean(harness.run(), {3})
+    assert_clean(harness.cli("resume", THREAD, "--approve-all"), {3})  # the write; the shell asks
     child = procs.start("resume", THREAD, "--approve-all", FAULT_SHELL_SLEEP="60")
     wait_for(lambda: (procs.root / "in-shell").exists(), child, timeout=60)
     child.send_signal(signal.SIGINT)  # drains after the step: the tool is still running
@@ -124,23 +114,22 @@ def test_second_ctrl_c_stops_at_once_and_the_call_is_asked_about(procs: Processe
     assert time.monotonic() - started < 5, "the second Ctrl-C did not stop it at once"
     clean((child.returncode, out, err), {130})
     assert f"agentkit resume {THREAD}" in err.splitlines()[-1]
-    assert procs.status() == "interrupted"
+    assert harness.status() == "interrupted"
     # Resuming asks before running the interrupted call again; the user says no.
-    asked = procs.run("resume", THREAD, "--json")
-    clean(asked, {3})
-    result = json.loads(asked.stdout.splitlines()[-1])
+    asked = harness.cli("resume", THREAD, "--json")
+    assert_clean(asked, {3})
+    result = json.loads(asked.out.splitlines()[-1])
     assert [(p["call_id"], "may have partly run" in p["reason"]) for p in result["pending"]] == [
         ("s1", True)
     ]
-    finish(procs, "--reject", "s1")
-    assert sorted(procs.effects()) == sorted(EXPECTED_EFFECTS)  # the shell ran once
-    assert (procs.work / "summary.md").read_text() == SUMMARY
+    assert_clean(harness.cli("resume", THREAD, "--reject", "s1"), {0})
+    harness.assert_same_end()  # the shell ran once
 
 
-def test_two_resumes_of_one_thread_one_wins(procs: Processes) -> None:
-    clean(procs.run("run", TASK, "--thread", THREAD), {3})
-    clean(procs.run("resume", THREAD, "--approve-all"), {3})
-    first = procs.start("resume", THREAD, "--approve-all", FAULT_SHELL_SLEEP="3")
+def test_two_resumes_of_one_thread_one_wins(harness: Harness, procs: Processes) -> None:
+    assert_clean(harness.run(), {3})
+    assert_clean(harness.cli("resume", THREAD, "--approve-all"), {3})
+    first = procs.start("resume", THREAD, "--approve-all", FAULT_SHELL_SLEEP="2")
     wait_for(lambda: (procs.root / "in-shell").exists(), first, timeout=60)
     second = procs.run("resume", THREAD, "--approve-all")
     TALLY.faults += 1
@@ -149,8 +138,8 @@ def test_two_resumes_of_one_thread_one_wins(procs: Processes) -> None:
     assert "being run or resumed by another process" in line
     out, err = first.communicate(timeout=60)
     clean((first.returncode, out, err), {0})
-    assert procs.status() == "finished"
-    assert sorted(procs.effects()) == sorted(EXPECTED_EFFECTS)
-    history = procs.run("threads", "history", THREAD, "--json", "--limit", "0")
-    steps = [c["step"] for c in json.loads(history.stdout)]
+    assert harness.status() == "finished"
+    harness.assert_same_end()
+    history = harness.cli("threads", "history", THREAD, "--json", "--limit", "0")
+    steps = [c["step"] for c in json.loads(history.out)]
     assert len(steps) == len(set(steps)), "a step was written twice"
