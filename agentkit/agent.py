@@ -27,6 +27,7 @@ import hashlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, get_args
 
@@ -44,7 +45,7 @@ from langgraph.types import Command, Durability
 from agentkit.approvals.always import check_always
 from agentkit.approvals.decisions import resolve_decisions
 from agentkit.approvals.policy import Policy
-from agentkit.checkpoint import ThreadStorage, open_storage
+from agentkit.checkpoint import ThreadStorage, open_storage, storage_faults
 from agentkit.config import Settings, load_settings
 from agentkit.errors import AgentkitError
 from agentkit.events import (
@@ -62,6 +63,7 @@ from agentkit.graphs.agent_graph import (
     AgentNodes,
     ContextSource,
     Limits,
+    StepCancelled,
     build_agent_graph,
 )
 from agentkit.graphs.compaction import Compaction
@@ -72,6 +74,7 @@ from agentkit.graphs.state import INTERRUPT, AgentState
 from agentkit.graphs.support import WORKSPACE_KEY
 from agentkit.hooks import HookSet
 from agentkit.instructions import ProjectInstructions, load_instructions
+from agentkit.interrupts import RunInterrupted, SignalDrain
 from agentkit.modes import MODE_KEY, Mode, check_mode
 from agentkit.session import SessionControl
 from agentkit.steering import Steering, steering_for
@@ -81,12 +84,13 @@ from agentkit.threads import (
     WorkspaceMissingError,
     new_thread_id,
     pending_requests,
+    unfinished,
     workspace_identity,
 )
 from agentkit.tools.registry import bound_workspace, rebind_tools, toolset_identity
 from agentkit.tracing import TracedContextSource, Tracing
 
-__all__ = ["Agent", "Approver", "ContextSource", "Limits"]
+__all__ = ["Agent", "Approver", "ContextSource", "Limits", "RunInterrupted"]
 
 Approver = Callable[[list[ApprovalRequest]], Sequence[Decision]]
 """Called with the pending requests when a run needs approval; returns one
@@ -202,12 +206,14 @@ class Agent(SessionControl):
             self.settings.project_instructions if instructions is None else instructions
         )
         prompts = self._prompts_for(self.workspace)
-        self.file_history = FileHistory(
-            self.storage.meta_path,
-            max_file_bytes=self.settings.rewind_max_file_bytes,
-            max_thread_bytes=self.settings.rewind_max_thread_bytes,
-            git_snapshots=self.settings.rewind_git_snapshots,
-        )
+        with self._storage_faults():
+            self.file_history = FileHistory(
+                self.storage.meta_path,
+                max_file_bytes=self.settings.rewind_max_file_bytes,
+                max_thread_bytes=self.settings.rewind_max_thread_bytes,
+                git_snapshots=self.settings.rewind_git_snapshots,
+                busy_timeout_ms=self.storage.busy_timeout_ms,
+            )
         if planning is None and self.settings.planning != "auto":
             planning = self.settings.planning == "on"
         self.nodes = AgentNodes(
@@ -229,6 +235,7 @@ class Agent(SessionControl):
             ),
             files=self.file_history,
             workspace=self.workspace if self.workspace.is_dir() else None,
+            cancelled=self._cancel_requested,
         )
         self.graph: CompiledStateGraph = build_agent_graph(self.nodes, self.storage.checkpointer)
         self.threads = ThreadStore(
@@ -237,6 +244,7 @@ class Agent(SessionControl):
             self.storage.ledger,
             self.storage.meta_path,
             on_delete=self._forget_thread_rules,
+            busy_timeout_ms=self.storage.busy_timeout_ms,
         )
         self._control: RunControl | None = None
         self._lock = threading.Lock()
@@ -300,8 +308,12 @@ class Agent(SessionControl):
         :class:`~agentkit.events.ApprovalNeeded` events and in :meth:`result`;
         pass your own to continue a conversation."""
         thread_id = thread_id or new_thread_id()
-        self.threads.touch(thread_id, task)
-        yield from self._drive(thread_id, {"task": task, "status": "starting"}, task=task)
+
+        def start() -> AgentState:
+            self.threads.touch(thread_id, task)
+            return {"task": task, "status": "starting"}
+
+        yield from self._drive(thread_id, start, task=task)
 
     def resume(self, thread_id: str, decisions: Sequence[Decision] = ()) -> RunResult:
         """Answer the pending approvals of ``thread_id`` (one decision per
@@ -316,13 +328,19 @@ class Agent(SessionControl):
     def stream_resume(
         self, thread_id: str, decisions: Sequence[Decision] = ()
     ) -> Iterator[AgentEvent]:
-        command = self._resume_input(thread_id, decisions)
-        self.threads.touch(thread_id)
-        yield from self._drive(thread_id, command)
+        def prepare() -> Command | None:
+            # Read what is pending only once the thread is ours: another
+            # process may have answered it in the meantime.
+            command = self._resume_input(thread_id, decisions)
+            self.threads.touch(thread_id)
+            return command
+
+        yield from self._drive(thread_id, prepare)
 
     def pending(self, thread_id: str) -> list[ApprovalRequest]:
         """The calls ``thread_id`` waits on (empty when it waits on none)."""
-        snapshot = self.graph.get_state(self._config(thread_id))
+        with self._storage_faults():
+            snapshot = self.graph.get_state(self._config(thread_id))
         return self._requests(thread_id, pending_requests(snapshot))
 
     def _requests(self, thread_id: str, requests: list[ApprovalRequest]) -> list[ApprovalRequest]:
@@ -386,18 +404,31 @@ class Agent(SessionControl):
         """Stop the current run after its current step; the thread stays
         consistent and :meth:`resume` continues it."""
         with self._lock:
-            if self._control is None:
-                return
-            self._control.request_drain("cancelled")
-        # Also cut a generation in progress short (ChatLlama.cancel); the act
-        # node drops a cancelled reply, so resuming re-runs that step cleanly.
+            control = self._control
+        if control is not None:
+            self._drain(control, "cancelled")
+
+    def _drain(self, control: RunControl, reason: str) -> None:
+        """Ask the run to stop after its current step, and cut a generation in
+        progress short (ChatLlama.cancel): the act node drops a cancelled
+        reply and the plan node re-runs, so resuming redoes that step cleanly.
+        Takes no lock: a signal handler calls it."""
+        control.request_drain(reason)
         model = self.nodes.model
         if isinstance(model, BaseChatModel) and callable(getattr(model, "cancel", None)):
             model.cancel()
 
+    def _cancel_requested(self) -> bool:
+        control = self._control
+        return control is not None and control.drain_requested
+
+    def _storage_faults(self) -> AbstractContextManager[None]:
+        return storage_faults(self.storage)
+
     def result(self, thread_id: str) -> RunResult:
         """The outcome of the thread's latest run, read from its checkpoint."""
-        snapshot = self.graph.get_state(self._config(thread_id))
+        with self._storage_faults():
+            snapshot = self.graph.get_state(self._config(thread_id))
         values: Mapping[str, Any] = snapshot.values if isinstance(snapshot.values, dict) else {}
         pending = self._requests(thread_id, pending_requests(snapshot))
         origin = self.threads.origin(thread_id)
@@ -412,12 +443,13 @@ class Agent(SessionControl):
         }
         if pending:
             return RunResult(status="needs_approval", pending=pending, **base)
-        if values.get("status") == "finished" and not snapshot.next:
+        if unfinished(snapshot):  # cancelled, interrupted, or the process stopped mid-step
+            return RunResult(status="interrupted", **base)
+        if values.get("status") == "finished":
             return RunResult(status="finished", **base)
-        if values.get("status") == "stopped" and not snapshot.next:
+        if values.get("status") == "stopped":
             return RunResult(status="stopped", stop_reason=values.get("stop_reason", ""), **base)
-        reason = "cancelled" if snapshot.next else "not started"
-        return RunResult(status="stopped", stop_reason=reason, **base)
+        return RunResult(status="stopped", stop_reason="not started", **base)
 
     # --- async twins ----------------------------------------------------------------
     async def arun(self, task: str, thread_id: str | None = None) -> RunResult:
@@ -441,8 +473,8 @@ class Agent(SessionControl):
     async def astream_resume(
         self, thread_id: str, decisions: Sequence[Decision] = ()
     ) -> AsyncIterator[AgentEvent]:
-        command = self._resume_input(thread_id, decisions)  # refuse bad decisions here
-        async for event in self._bridge(lambda: self._drive(thread_id, command)):
+        self._resume_input(thread_id, decisions)  # refuse bad decisions here, in the caller
+        async for event in self._bridge(lambda: self.stream_resume(thread_id, decisions)):
             yield event
 
     async def _bridge(self, make: Callable[[], Iterator[AgentEvent]]) -> AsyncIterator[AgentEvent]:
@@ -498,12 +530,22 @@ class Agent(SessionControl):
             raise ThreadNotFoundError(f"no thread {thread_id!r}")
         snapshot = self.graph.get_state(self._config(thread_id))
         pending = pending_requests(snapshot)
-        if not pending and not decisions:
-            if not snapshot.next:
-                raise AgentkitError(
-                    f"thread {thread_id} has nothing to resume (status: {snapshot.values.get('status', 'empty')})"
+        if not pending:
+            if unfinished(snapshot):
+                # Continue an interrupted run from its last checkpoint. Decisions
+                # for calls no longer pending were saved by an earlier try of
+                # this command that stopped part-way (Ctrl-C, a full disk).
+                return None
+            status = self.result(thread_id).status
+            if decisions:
+                from agentkit.approvals.decisions import NoPendingApprovalError
+
+                raise NoPendingApprovalError(
+                    f"thread {thread_id} is not waiting for an approval (status: {status})",
+                    hint="another process may have resumed it: `agentkit threads show "
+                    f"{thread_id}`",
                 )
-            return None  # continue an interrupted run from its last checkpoint
+            raise AgentkitError(f"thread {thread_id} has nothing to resume (status: {status})")
         return self._resume_command(pending, decisions)
 
     def _resume_command(
@@ -524,13 +566,21 @@ class Agent(SessionControl):
         )
 
     def _drive(
-        self, thread_id: str, graph_input: AgentState | Command | None, task: str | None = None
+        self,
+        thread_id: str,
+        prepare: Callable[[], AgentState | Command | None],
+        task: str | None = None,
     ) -> Iterator[AgentEvent]:
-        resumed = graph_input.resume if isinstance(graph_input, Command) else None
-        with self.tracing.run(thread_id, self.graph, task=task, decisions=resumed) as trace:
-            yield from self._drive_traced(thread_id, graph_input, trace)
-        if self.hooks:
-            yield from self.hooks.run_end(self.result(thread_id))
+        """One run of the thread, which it holds (``ThreadStore.claim``) from
+        reading its state to the last checkpoint: a second process resuming it
+        meanwhile gets one line and changes nothing."""
+        with self._storage_faults(), self.threads.claim(thread_id):
+            graph_input = prepare()
+            resumed = graph_input.resume if isinstance(graph_input, Command) else None
+            with self.tracing.run(thread_id, self.graph, task=task, decisions=resumed) as trace:
+                yield from self._drive_traced(thread_id, graph_input, trace)
+            if self.hooks:
+                yield from self.hooks.run_end(self.result(thread_id))
 
     def _drive_traced(
         self, thread_id: str, graph_input: AgentState | Command | None, trace: Any
@@ -539,32 +589,41 @@ class Agent(SessionControl):
         control = RunControl()
         with self._lock:
             self._control = control
+        signals = SignalDrain(lambda signum: self._drain(control, f"signal {signum}"), thread_id)
         try:
             while True:
                 requests: list[ApprovalRequest] = []
                 try:
-                    for mode, chunk in self.graph.stream(
-                        graph_input,
-                        trace.config(self._config(thread_id)),
-                        stream_mode=STREAM_MODES,
-                        durability=self.durability,
-                        control=control,
-                    ):
-                        event = self._event(thread_id, mode, chunk)
-                        if isinstance(event, ApprovalNeeded):
-                            requests = event.requests
-                        if event is not None:
-                            yield event
-                except GraphDrained:
+                    with signals:
+                        for mode, chunk in self.graph.stream(
+                            graph_input,
+                            trace.config(self._config(thread_id)),
+                            stream_mode=STREAM_MODES,
+                            durability=self.durability,
+                            control=control,
+                        ):
+                            event = self._event(thread_id, mode, chunk)
+                            if isinstance(event, ApprovalNeeded):
+                                requests = event.requests
+                            if event is not None:
+                                yield event
+                except (GraphDrained, StepCancelled):
+                    if signals.signum is not None:  # the signal handler has said so
+                        raise RunInterrupted(thread_id, signals.signum) from None
                     yield ErrorEvent(message="cancelled; resume the thread to continue")
                     return
+                if signals.signum is not None:  # the run ended with the step it was in
+                    raise RunInterrupted(thread_id, signals.signum)
                 if control.drain_requested:  # drained between steps without raising
                     return
                 if requests and self.hooks:
                     yield from self.hooks.approval_request(requests, thread_id)
                 if not requests or self.approver is None:
                     return
-                answers = trace.ask(self.approver, requests)
+                try:
+                    answers = trace.ask(self.approver, requests)
+                except KeyboardInterrupt as err:  # the question is saved with the thread
+                    raise RunInterrupted(thread_id) from err
                 graph_input = self._resume_command(requests, answers, decided_by="approver")
         finally:
             with self._lock:

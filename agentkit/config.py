@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from agentkit.errors import ConfigError
+from agentkit.user_files import read_user_file
 
 APP_NAME = "agentkit"
 ENV_PREFIX = "AGENTKIT_"
@@ -265,6 +266,12 @@ class Settings(BaseSettings):
     checkpointer: str | None = Field(
         None,
         description="Checkpoint store: unset = SQLite in data_dir, a .sqlite path, or a postgres:// DSN.",
+    )
+    db_busy_timeout_s: float = Field(
+        5.0,
+        ge=0,
+        description="How long a write waits for another process's lock on the thread "
+        "database before it fails with a one-line error.",
     )
     durability: Literal["sync", "async", "exit"] = Field(
         "sync",
@@ -506,12 +513,7 @@ def find_config_file() -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: invalid TOML: {err}", hint="fix the file") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+    return read_user_file(path, "settings file", tomllib.loads, tomllib.TOMLDecodeError, "TOML")
 
 
 def _describe_validation_error(err: ValidationError, config_file: Path | None) -> str:

@@ -286,7 +286,9 @@ AgentEvent = Annotated[
 
 # --- results -----------------------------------------------------------------------
 
-RunStatus = Literal["finished", "needs_approval", "stopped"]
+RunStatus = Literal["finished", "needs_approval", "stopped", "interrupted"]
+"""``interrupted``: the run stopped part-way (cancelled, Ctrl-C, SIGTERM, a
+crash or a storage fault) and ``resume`` continues it from its last step."""
 
 
 class Usage(TypedDict):

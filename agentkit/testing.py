@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -101,6 +102,9 @@ class ScriptedChatModel(BaseChatModel):
     small: bool = False
     """Report itself as a small base model (270M parameters), so the agent
     steers it as it steers the bundled model (steering's logic over a script)."""
+    token_delay_s: float = 0.0
+    """Sleep this long per streamed chunk (a generation that takes time, so a
+    test can cancel or interrupt it midway)."""
 
     _position: int = PrivateAttr(default=0)
     _structured_position: int = PrivateAttr(default=0)
@@ -109,6 +113,7 @@ class ScriptedChatModel(BaseChatModel):
     _bound_tool_names: list[list[str]] = PrivateAttr(default_factory=list)
     _last_prompt_words: list[str] = PrivateAttr(default_factory=list)
     _hints: list[DecodeHints | None] = PrivateAttr(default_factory=list)
+    _cancel: threading.Event = PrivateAttr(default_factory=threading.Event)
 
     @property
     def _llm_type(self) -> str:
@@ -145,6 +150,11 @@ class ScriptedChatModel(BaseChatModel):
     @property
     def supported_hints(self) -> frozenset[HintKind]:
         return ALL_HINTS
+
+    def cancel(self) -> None:
+        """Cut the generation in progress short, as ``ChatLlama.cancel`` does:
+        its reply ends with ``finish_reason`` ``cancelled``."""
+        self._cancel.set()
 
     # --- LangChain interface --------------------------------------------------
     def bind_tools(
@@ -246,14 +256,25 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        self._cancel.clear()
         reply = self._reply(messages, **kwargs)
         text = str(reply.content)
+        if self.token_delay_s and reply.tool_calls:
+            # A tool call streams as its arguments' text, as a real model's does.
+            text = text or json.dumps([c["args"] for c in reply.tool_calls])
         for start in range(0, len(text), self.chunk_size):
-            piece = text[start : start + self.chunk_size]
+            if self._cancel.is_set():
+                meta = {"finish_reason": "cancelled"}
+                last = AIMessageChunk(content="", response_metadata=meta, chunk_position="last")
+                yield ChatGenerationChunk(message=last)
+                return
+            piece = text[start : start + self.chunk_size] if reply.content else ""
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
             if run_manager:
                 run_manager.on_llm_new_token(piece, chunk=chunk)
             yield chunk
+            if self.token_delay_s:
+                time.sleep(self.token_delay_s)
         last = AIMessageChunk(
             content="",
             tool_call_chunks=[

@@ -12,6 +12,7 @@ thread, which keeps the origin.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import sqlite3
 import threading
@@ -19,9 +20,10 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Concatenate, Literal, NamedTuple, ParamSpec, TypeVar
 
 from langchain_core.messages import AnyMessage
 from langchain_core.runnables import RunnableConfig
@@ -30,7 +32,8 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StateSnapshot
 from pydantic import BaseModel, Field
 
-from agentkit.errors import AgentkitError
+from agentkit.claims import ThreadBusyError, ThreadClaims
+from agentkit.errors import AgentkitError, storage_fault
 from agentkit.events import ApprovalRequest
 from agentkit.graphs.ledger import CallLedger
 from agentkit.graphs.state import INTERRUPT
@@ -39,11 +42,14 @@ from agentkit.graphs.support import WORKSPACE_KEY
 if TYPE_CHECKING:
     from agentkit.audit import ThreadAudit
 
-ThreadStatus = Literal["finished", "needs_approval", "stopped", "running", "empty"]
+ThreadStatus = Literal["finished", "needs_approval", "stopped", "interrupted", "running", "empty"]
+"""``interrupted``: a run stopped part-way (Ctrl-C, a crash, a full disk) and
+``resume`` continues it; ``running``: a process is running it now."""
 
 __all__ = [
     "CheckpointInfo",
     "ThreadInfo",
+    "ThreadBusyError",
     "ThreadNotFoundError",
     "ThreadOrigin",
     "ThreadStatus",
@@ -149,6 +155,15 @@ def _root(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
     return {"configurable": configurable}
 
 
+def unfinished(snapshot: StateSnapshot) -> bool:
+    """Whether the thread has a step to continue: a next node, or a step whose
+    nodes finished but whose checkpoint was never written (the process
+    stopped between the two: Ctrl-C, a kill, a full disk). LangGraph lists
+    such a step's nodes in ``tasks`` with their results, not in ``next``, and
+    continuing the thread applies their saved writes without running them again."""
+    return bool(snapshot.next) or any(t.result is not None for t in snapshot.tasks)
+
+
 def pending_requests(snapshot: StateSnapshot) -> list[ApprovalRequest]:
     """The approval requests a state snapshot is waiting on."""
     requests: list[ApprovalRequest] = []
@@ -157,6 +172,28 @@ def pending_requests(snapshot: StateSnapshot) -> list[ApprovalRequest]:
         if isinstance(value, dict) and "requests" in value:
             requests.extend(ApprovalRequest.model_validate(r) for r in value["requests"])
     return requests
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _storage_faults(
+    method: Callable[Concatenate[ThreadStore, P], R],
+) -> Callable[Concatenate[ThreadStore, P], R]:
+    """A full disk, a locked or damaged database: one line naming the file."""
+
+    @functools.wraps(method)
+    def translated(self: ThreadStore, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except (sqlite3.Error, OSError) as err:
+            fault = storage_fault(err, self.location)
+            if fault is None:
+                raise
+            raise fault from None
+
+    return translated
 
 
 class ThreadStore:
@@ -169,19 +206,28 @@ class ThreadStore:
         ledger: CallLedger | None = None,
         meta_path: Path | None = None,
         on_delete: Callable[[str], None] | None = None,
+        busy_timeout_ms: int = 5000,
     ) -> None:
         self.graph = graph
         self.checkpointer = checkpointer
         self.ledger = ledger
         self._on_delete = on_delete
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            str(meta_path) if meta_path else ":memory:",
-            check_same_thread=False,
-            isolation_level=None,
-        )
+        self.location = str(meta_path) if meta_path else "the in-memory thread store"
+        self.claims = ThreadClaims(meta_path)
+        try:
+            self._conn = sqlite3.connect(
+                str(meta_path) if meta_path else ":memory:",
+                check_same_thread=False,
+                isolation_level=None,
+            )
+            self._create_tables(busy_timeout_ms)
+        except (sqlite3.Error, OSError) as err:
+            raise (storage_fault(err, self.location) or err) from None
+
+    def _create_tables(self, busy_timeout_ms: int) -> None:
         with self._lock:
-            self._conn.execute("PRAGMA busy_timeout=5000")
+            self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS agentkit_threads (thread_id TEXT PRIMARY KEY, "
                 "title TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL, updated_at REAL NOT NULL, "
@@ -197,7 +243,17 @@ class ThreadStore:
                     if "duplicate column" not in str(err):
                         raise
 
+    # --- one run at a time ------------------------------------------------------------
+    def claim(self, thread_id: str) -> AbstractContextManager[None]:
+        """Hold ``thread_id`` for one run (see :class:`ThreadClaims`)."""
+        return self.claims.claim(thread_id)
+
+    def running(self, thread_id: str) -> bool:
+        """Whether a run of the thread is in progress (here or in another process)."""
+        return self.claims.held(thread_id)
+
     # --- bookkeeping used by Agent --------------------------------------------------
+    @_storage_faults
     def touch(self, thread_id: str, title: str = "") -> None:
         """Record activity on a thread; the first call sets its title."""
         now = time.time()
@@ -209,6 +265,7 @@ class ThreadStore:
                 (thread_id, _title(title), now, now),
             )
 
+    @_storage_faults
     def set_extra(self, thread_id: str, extra: Mapping[str, Any]) -> None:
         """Attach front-end data to a thread (e.g. the CLI's tool list, so
         ``agentkit resume`` rebuilds the same agent)."""
@@ -219,6 +276,7 @@ class ThreadStore:
                 (json.dumps(dict(extra)), thread_id),
             )
 
+    @_storage_faults
     def extra(self, thread_id: str) -> dict[str, Any]:
         with self._lock:
             row = self._conn.execute(
@@ -226,6 +284,7 @@ class ThreadStore:
             ).fetchone()
         return dict(json.loads(row[0])) if row else {}
 
+    @_storage_faults
     def _meta(self) -> dict[str, _Row]:
         with self._lock:
             rows = self._conn.execute(
@@ -234,6 +293,7 @@ class ThreadStore:
         return {r[0]: _Row(r[1], r[2], r[3], _origin(r[4])) for r in rows}
 
     # --- workspaces -------------------------------------------------------------------
+    @_storage_faults
     def origin(self, thread_id: str) -> ThreadOrigin | None:
         """What the thread was started with; None for a thread that recorded
         nothing (one from an older agentkit). A thread whose row is missing
@@ -250,6 +310,7 @@ class ThreadStore:
         workspace = (saved.metadata or {}).get(WORKSPACE_KEY) if saved else None
         return ThreadOrigin(workspace=str(workspace)) if workspace else None
 
+    @_storage_faults
     def set_origin(self, thread_id: str, origin: ThreadOrigin) -> None:
         """Record what the thread works with (the Agent does, when it starts)."""
         self.touch(thread_id)
@@ -289,11 +350,13 @@ class ThreadStore:
         return {str(t.config["configurable"]["thread_id"]) for t in saver.list(None)}
 
     # --- public operations -------------------------------------------------------------
+    @_storage_faults
     def exists(self, thread_id: str) -> bool:
         return (
             self.checkpointer.get_tuple(_root(thread_id)) is not None or thread_id in self._meta()
         )
 
+    @_storage_faults
     def list(self, workspace: str | Path | None = None) -> list[ThreadInfo]:
         """All threads, most recently active first; with ``workspace``, only
         those whose tools act in that directory."""
@@ -312,6 +375,7 @@ class ThreadStore:
             infos, key=lambda i: i.updated_at or datetime.min.replace(tzinfo=UTC), reverse=True
         )
 
+    @_storage_faults
     def get(self, thread_id: str) -> ThreadInfo:
         meta = self._meta().get(thread_id)
         if meta is None and self.checkpointer.get_tuple(_root(thread_id)) is None:
@@ -320,11 +384,13 @@ class ThreadStore:
             )
         return self._info(thread_id, meta)
 
+    @_storage_faults
     def messages(self, thread_id: str) -> list[AnyMessage]:
         self.get(thread_id)
         snapshot = self.graph.get_state(_root(thread_id))
         return list(snapshot.values.get("messages", []))
 
+    @_storage_faults
     def history(self, thread_id: str, limit: int | None = HISTORY_LIMIT) -> list[CheckpointInfo]:
         """The newest ``limit`` checkpoints (all with ``None``), newest first;
         any ``checkpoint_id`` can be forked. Each one's transcript is rebuilt
@@ -350,6 +416,7 @@ class ThreadStore:
             )
         return out
 
+    @_storage_faults
     def fork(
         self,
         thread_id: str,
@@ -419,6 +486,7 @@ class ThreadStore:
         for task_id, writes in by_task.items():
             self.checkpointer.put_writes(saved, writes, task_id)
 
+    @_storage_faults
     def rename(self, thread_id: str, title: str) -> None:
         self.get(thread_id)
         self.touch(thread_id)
@@ -435,6 +503,7 @@ class ThreadStore:
 
         return build_audit(self, thread_id)
 
+    @_storage_faults
     def delete(self, thread_id: str) -> None:
         """Delete the thread's checkpoints, ledger entries, title and thread rules."""
         self.get(thread_id)
@@ -443,6 +512,7 @@ class ThreadStore:
             self.ledger.delete_thread(thread_id)
         with self._lock:
             self._conn.execute("DELETE FROM agentkit_threads WHERE thread_id = ?", (thread_id,))
+        self.claims.forget(thread_id)
         if self._on_delete is not None:
             self._on_delete(thread_id)
 
@@ -452,12 +522,14 @@ class ThreadStore:
         values = snapshot.values if isinstance(snapshot.values, dict) else {}
         pending = pending_requests(snapshot)
         status: ThreadStatus
-        if pending:
-            status = "needs_approval"
-        elif values.get("status") in ("finished", "stopped") and not snapshot.next:
-            status = values["status"]
-        elif snapshot.next:
+        if self.running(thread_id):
             status = "running"
+        elif pending:
+            status = "needs_approval"
+        elif values.get("status") in ("finished", "stopped") and not unfinished(snapshot):
+            status = values["status"]
+        elif unfinished(snapshot):
+            status = "interrupted"
         else:
             status = "empty"
         created = meta.created_at if meta else None

@@ -7,7 +7,7 @@ models only) decides the prompt's examples and cues and the decoding hints.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolCall
@@ -25,6 +25,7 @@ from agentkit.graphs.gate import CallGate
 from agentkit.graphs.state import AgentState, PendingCall, PlanNote
 from agentkit.graphs.support import (
     PlanOutput,
+    StepCancelled,
     close_calls,
     current_mode,
     current_thread_id,
@@ -44,9 +45,12 @@ def ask_for_plan(
     context: list[ContextItem],
     state: AgentState,
     emit: StreamWriter,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> list[str]:
     """A short plan for the task (a new one when the run is replanning), as
-    structured output; [] when the model's plan is not usable (model-caused)."""
+    structured output; [] when the model's plan is not usable (model-caused).
+    A plan cut short by a cancel raises :class:`StepCancelled`: it is
+    planned again on resume."""
     replanning = state.get("status") == "running"
     instructions = prompts.replan if replanning else prompts.plan
     system = "\n\n".join(s for s in (prompts.system, P.render_context(context), instructions) if s)
@@ -56,6 +60,8 @@ def ask_for_plan(
         result = model.with_structured_output(PlanOutput).invoke([SystemMessage(system), *history])
         parsed = PlanOutput.model_validate(result)
     except (ValueError, TypeError) as err:
+        if cancelled():  # cut short, not wrong
+            raise StepCancelled("planning was cancelled") from None
         emit(ErrorEvent(message=f"plan not usable ({err}); using the task as the plan"))
         return []
     return [s.strip() for s in parsed.steps if s.strip()][:5]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -69,6 +69,7 @@ from agentkit.graphs.acting import (
 )
 from agentkit.graphs.approving import (
     approval_request,
+    ask_rerun,
     decisions_of,
     edited_call,
     remember_always,
@@ -80,6 +81,7 @@ from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.gate import CallGate
 from agentkit.graphs.ledger import CallLedger, MemoryLedger
 from agentkit.graphs.state import AgentState, PendingCall, PlanNote, SummaryNote
+from agentkit.graphs.support import StepCancelled as StepCancelled
 from agentkit.graphs.support import (
     close_calls,
     close_unanswered,
@@ -157,6 +159,9 @@ class AgentNodes:
     workspace: Path | None = None
     """The workspace root when a run names none (a run's ``WORKSPACE_KEY``, the
     thread's workspace, wins): hooks see it; shell snapshots are taken of it."""
+    cancelled: Callable[[], bool] = field(default=lambda: False)
+    """Whether the run driving these nodes was asked to stop (the Agent's
+    cancel, Ctrl-C): a model reply cut short then redoes the step."""
 
     def __post_init__(self) -> None:
         self.bind_tools(self.tools)
@@ -216,7 +221,10 @@ class AgentNodes:
         if task and self.plans():
             start = time.perf_counter()
             context = update.get("context", state.get("context", []))
-            steps = ask_for_plan(self.chat_model, self.prompts, context, state, emit) or steps
+            planned = ask_for_plan(
+                self.chat_model, self.prompts, context, state, emit, self.cancelled
+            )
+            steps = planned or steps
             run_usage = update.get("usage", state.get("usage"))  # a new task starts from zero
             update["usage"] = add_usage(run_usage, {"model_seconds": time.perf_counter() - start})
         plan = [
@@ -405,12 +413,21 @@ class AgentNodes:
         thread_id = current_thread_id() or ""
         key_prefix = f"{thread_id}/{last_ai_id(state.get('messages', []))}"
         outcomes, hook_log = self.runner.run_decisions(
-            self.tools_by_name, state, thread_id, key_prefix, get_stream_writer()
+            self.tools_by_name,
+            state,
+            thread_id,
+            key_prefix,
+            get_stream_writer(),
+            lambda p, d: ask_rerun(self.tools_by_name[p["tool"]], p, d, self.files),
         )
         all_failed = bool(outcomes) and all(o.failed for o in outcomes)
+        shown = outcomes
+        if self.compaction is not None:  # a result the context cannot hold is cut first
+            fit = self.compaction.fit_output
+            shown = [replace(o, output=fit(o.output, len(outcomes))) for o in outcomes]
         update: AgentState = {
             "last_succeeded": bool(outcomes) and not any(o.failed for o in outcomes),
-            "messages": [o.message() for o in outcomes],
+            "messages": [o.message() for o in shown],
             "tool_log": [o.record() for o in outcomes],
             "blocked": blocked_after(outcomes, state),
             "pending": [],

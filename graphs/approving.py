@@ -8,10 +8,13 @@ import time
 from collections.abc import Iterable, Mapping
 
 from langchain_core.tools import BaseTool
+from langgraph.types import interrupt
 
 from agentkit.approvals.always import always_options, pattern_rule
+from agentkit.approvals.decisions import parse_decisions
 from agentkit.approvals.policy import Policy
 from agentkit.events import ApprovalRequest, Approve, Decision, Edit
+from agentkit.graphs import prompts as P
 from agentkit.graphs.calls import decide, provenance
 from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.gate import CallGate
@@ -116,3 +119,18 @@ def decisions_of(
         stamp = provenance(p, answer, stamps.get(p["call_id"]), now)
         decisions.append({**decide(p, answer), **stamp})
     return decisions
+
+
+def ask_rerun(
+    tool: BaseTool, p: PendingCall, decided: CallDecision, files: FileHistory | None
+) -> CallDecision:
+    """A call with side effects was running when the process stopped: it may
+    have partly run, so it runs again only if a human says so (an interrupt,
+    like the approve node's; re-running the execute node reuses the ledger's
+    record of the calls before it)."""
+    request = approval_request(
+        tool, {**p, "args": decided["args"], "reason": P.RERUN_REASON}, files
+    ).model_copy(update={"always_options": []})
+    raw = interrupt({"requests": [request.model_dump(mode="json")]})
+    answer = next((d for d in parse_decisions(raw) if d.call_id == p["call_id"]), None)
+    return decide({**p, "args": decided["args"], "verdict": "ask"}, answer)

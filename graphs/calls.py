@@ -37,7 +37,7 @@ from agentkit.events import (
 )
 from agentkit.graphs import prompts as P
 from agentkit.graphs.gate import CallGate
-from agentkit.graphs.ledger import CallLedger
+from agentkit.graphs.ledger import CallLedger, LedgerEntry
 from agentkit.graphs.state import CallDecision, PendingCall
 from agentkit.modes import DEFAULT_MODE
 from agentkit.tools.base import side_effects_of
@@ -265,22 +265,31 @@ def run_once(
     call_id: str,
     args: dict[str, Any],
     pinned: Mapping[str, str] | None = None,
+    *,
+    rerun: bool = False,
 ) -> CallOutcome:
     """Run a decided call unless the ledger says it already ran: a finished
     call reuses its output, an unfinished one with side effects is not run
-    again (it may have partly run). ``pinned``: the real paths its writes
-    were evaluated for; a write that now leads elsewhere is refused."""
+    again (it may have partly run) unless ``rerun`` (a human said so).
+    ``pinned``: the real paths its writes were evaluated for; a write that
+    now leads elsewhere is refused."""
     entry = ledger.get(key)
     if entry is not None and entry.state == "done":
         status: ToolOutcome = "error" if entry.status == "error" else "ok"
         return CallOutcome(call_id, tool.name, args, status, entry.output, entry.duration_s)
-    if entry is not None and side_effects_of(tool) != {"read"}:
+    if entry is not None and interrupted_writer(entry, tool) and not rerun:
         return CallOutcome(call_id, tool.name, args, "error", P.INTERRUPTED_NOTE)
     ledger.start(key, thread_id, tool.name)
     with pinned_targets(pinned):
         outcome = run_tool(tool, args, call_id)
     ledger.finish(key, outcome.output, outcome.status, outcome.duration_s)
     return outcome
+
+
+def interrupted_writer(entry: LedgerEntry | None, tool: BaseTool) -> bool:
+    """A call with side effects that started and never finished: the process
+    stopped while it ran, so it may have partly run."""
+    return entry is not None and entry.state == "started" and side_effects_of(tool) != {"read"}
 
 
 def run_tool(tool: BaseTool, args: Mapping[str, Any], call_id: str | None = None) -> CallOutcome:

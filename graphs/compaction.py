@@ -46,6 +46,7 @@ from agentkit.events import CompactionEvent
 from agentkit.graphs import prompts as P
 from agentkit.graphs.state import AgentState, PlanNote, SummaryNote
 from agentkit.graphs.support import reply_text
+from agentkit.tools.limits import ToolLimits, cap_text
 
 SUMMARY_INSTRUCTIONS = (
     "Summarise the conversation below for the assistant that continues it. "
@@ -123,6 +124,14 @@ class Compaction:
     def due(self, tokens: int) -> bool:
         return self.threshold > 0 and tokens > self.limit
 
+    def result_budget(self, results: int = 1) -> int:
+        """Characters one of a step's ``results`` tool results may bring into
+        the transcript: together they fit in half the compaction budget, so
+        compaction can always bring the prompt back under it (a result is
+        never summarised away while its call is the last turn)."""
+        budget = self.limit if self.threshold > 0 else self.n_ctx
+        return max(1000, int(budget / 2 * self.chars_per_token / max(1, results)))
+
     # --- compacting ---------------------------------------------------------------------
     def cut(self, messages: Sequence[AnyMessage], start: int) -> int:
         """Where the kept messages begin: about ``keep_last`` from the end, on
@@ -193,19 +202,37 @@ class Compaction:
     ) -> SummaryNote | None:
         """:meth:`compact` ``state`` and measure the act prompt before
         (``prompt_for(state)``) and after; emits a
-        :class:`~agentkit.events.CompactionEvent` inside a run."""
+        :class:`~agentkit.events.CompactionEvent` inside a run. The prompt
+        never grows: a summary that makes no room is replaced by leaving the
+        older turns out (:meth:`drop_old_turns`)."""
+        prompt = prompt_for(state)
+        before = prompt_chars(prompt)
         if tokens_before is None:
-            tokens_before = self.estimate(prompt_for(state), state, tools)
+            tokens_before = self.estimate(prompt, state, tools)
         start = time.perf_counter()
         summary = self.compact(model, state, trigger, tokens_before)
         if summary is None:
             return None
-        compacted: AgentState = {
-            **state,
-            "summaries": [*state.get("summaries", []), summary],
-            "prompt_tokens": 0,
-        }
-        summary["tokens_after"] = self.estimate(prompt_for(compacted), compacted, tools)
+
+        def chars_with(note: SummaryNote) -> int:
+            return prompt_chars(
+                prompt_for({**state, "summaries": [*state.get("summaries", []), note]})
+            )
+
+        def tokens_at(chars: int) -> int:
+            # The same yardstick as tokens_before (the model's own count,
+            # when it gave one), scaled by how much the prompt's text shrank.
+            return max(1, tokens_before * chars // before) if before else tokens_before
+
+        after = chars_with(summary)
+        if after >= before or tokens_at(after) > self.limit:
+            # The summary did not make room (the kept turns are large, or the
+            # model rambled): leave the older turns out instead.
+            dropped = self.drop_old_turns(state, trigger, tokens_before)
+            dropped_chars = chars_with(dropped) if dropped is not None else after
+            if dropped is not None and dropped_chars < after:
+                summary, after = dropped, dropped_chars
+        summary["tokens_after"] = tokens_at(after)
         event = CompactionEvent(
             summarized=summary["upto"],
             kept=len(state.get("messages", [])) - summary["upto"],
@@ -220,6 +247,50 @@ class Compaction:
         except RuntimeError:  # outside a run
             pass
         return summary
+
+    def fit_output(self, output: str, results: int = 1) -> str:
+        """``output`` cut, with a note, to what one of a step's ``results``
+        tool results may bring into the transcript (:meth:`result_budget`);
+        the tool log and the ledger keep it whole."""
+        budget = self.result_budget(results)
+        if len(output) <= budget:
+            return output
+        limits = ToolLimits(max_chars=budget, max_lines=10**9)
+        hint = f"the context holds {self.n_ctx} tokens: ask for a smaller part"
+        return cap_text(output, limits, hint=hint)
+
+    def drop_old_turns(
+        self, state: AgentState, trigger: str = "auto", tokens_before: int = 0
+    ) -> SummaryNote | None:
+        """Without the model: leave out every turn before the last one, keeping
+        the task and the human's decisions. For when a summary would not make
+        the prompt smaller (it must never grow, nor pass the context size)."""
+        messages = list(state.get("messages", []))
+        previous = self.latest(state)
+        start = previous["upto"] if previous else 0
+        upto = next(
+            (i for i in range(len(messages) - 1, start, -1) if _starts_turn(messages[i])), start
+        )
+        if upto <= start:
+            return None
+        block = [SUMMARY_HEADER.format(n=upto)]
+        task = state.get("task", "")
+        if task:
+            block.append(f"Task: {task[:SUMMARY_MAX_CHARS]}")
+        decisions = _decisions(messages[:upto])
+        if decisions:
+            block.append("The user's decisions:")
+            block += [f"- {d}" for d in decisions[-5:]]
+        block.append(f"Tools used so far: {_tool_counts(messages[:upto])}")
+        block.append(f"({upto} earlier messages were left out to fit the context.)")
+        return SummaryNote(
+            upto=upto,
+            summary="\n".join(block),
+            at=time.time(),
+            tokens_before=tokens_before,
+            tokens_after=0,
+            trigger=trigger,
+        )
 
     def summarise(self, model: BaseChatModel, previous: str, older: Sequence[AnyMessage]) -> str:
         """The model's summary of ``previous`` and ``older`` (a plain list of

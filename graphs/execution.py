@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,10 +14,11 @@ from langgraph.types import StreamWriter
 
 from agentkit.approvals.decisions import call_signature
 from agentkit.events import HookRecord
-from agentkit.graphs.calls import CallOutcome, run_once, saved_decision
+from agentkit.graphs import prompts as P
+from agentkit.graphs.calls import CallOutcome, interrupted_writer, run_once, saved_decision
 from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.ledger import CallLedger
-from agentkit.graphs.state import AgentState, PendingCall
+from agentkit.graphs.state import AgentState, CallDecision, PendingCall
 from agentkit.graphs.support import configurable_metadata, current_workspace
 from agentkit.hooks import HookSet, ToolResult, event_of
 from agentkit.hooks import ToolCall as HookCall
@@ -42,9 +43,12 @@ class CallRunner:
         thread_id: str,
         key_prefix: str,
         emit: StreamWriter,
+        ask_rerun: Callable[[PendingCall, CallDecision], CallDecision],
     ) -> tuple[list[CallOutcome], list[HookRecord]]:
         """Every decided call of the step: run the approved ones (once), and
-        turn the others into what the model sees (rejected, denied, ...)."""
+        turn the others into what the model sees (rejected, denied, ...). A
+        call with side effects that was running when the process stopped
+        runs again only when ``ask_rerun`` (a human) says so."""
         pending = {p["call_id"]: p for p in state.get("pending", [])}
         outcomes: list[CallOutcome] = []
         hook_log: list[HookRecord] = []
@@ -62,7 +66,17 @@ class CallRunner:
                 )
             else:
                 key = f"{key_prefix}/{p['call_id']}"
-                outcome, records = self.run(tools_by_name, key, thread_id, p, d["args"])
+                rerun = False
+                if interrupted_writer(self.ledger.get(key), tools_by_name[p["tool"]]):
+                    d, rerun = ask_rerun(p, d), True
+                if "status" in d:  # the human chose not to run it again
+                    status = "responded" if d["status"] == "responded" else "error"
+                    outcome = CallOutcome(p["call_id"], p["tool"], d["args"], status, _not_rerun(d))
+                    records = []
+                else:
+                    outcome, records = self.run(
+                        tools_by_name, key, thread_id, p, d["args"], rerun=rerun
+                    )
                 for entry in records:
                     emit(event_of(entry))
                 hook_log += records
@@ -77,18 +91,27 @@ class CallRunner:
         thread_id: str,
         p: PendingCall,
         args: dict[str, object],
+        rerun: bool = False,
     ) -> tuple[CallOutcome, list[HookRecord]]:
-        """Run one decided call once: record the files it will change (for
-        rewind) first, apply the ``after_tool`` hooks to its result."""
+        """Run one decided call once (``rerun``: again, a human said so):
+        record the files it will change (for rewind) first, apply the
+        ``after_tool`` hooks to its result."""
         tool = tools_by_name[p["tool"]]
         here = current_workspace()
         workspace = Path(here) if here else self.workspace
         recorded: list[int] = []
-        if self.files is not None and self.ledger.get(key) is None:
+        if self.files is not None and (rerun or self.ledger.get(key) is None):
             step = int(configurable_metadata().get("langgraph_step", -1))
             recorded = self.files.before_call(thread_id, step, p["call_id"], tool, args, workspace)
         outcome = run_once(
-            self.ledger, key, thread_id, tool, p["call_id"], dict(args), p.get("pinned")
+            self.ledger,
+            key,
+            thread_id,
+            tool,
+            p["call_id"],
+            dict(args),
+            p.get("pinned"),
+            rerun=rerun,
         )
         records: list[HookRecord] = []
         if self.hooks and outcome.status in ("ok", "error"):
@@ -127,3 +150,11 @@ def blocked_after(outcomes: list[CallOutcome], state: AgentState) -> dict[str, s
         if why:
             blocked[call_signature(outcome.tool, outcome.args)] = why
     return blocked
+
+
+def _not_rerun(decided: CallDecision) -> str:
+    """What the model sees for an interrupted call the human did not run again."""
+    if decided.get("status") == "responded":
+        return decided.get("output", "")
+    feedback = decided.get("feedback", "")
+    return P.INTERRUPTED_NOTE + (f" The user said: {feedback}" if feedback else "")

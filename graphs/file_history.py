@@ -158,6 +158,7 @@ class FileHistory:
         max_file_bytes: int = 1_000_000,
         max_thread_bytes: int = 50_000_000,
         git_snapshots: bool = True,
+        busy_timeout_ms: int = 5000,
     ) -> None:
         self.max_file_bytes = max_file_bytes
         self.max_thread_bytes = max_thread_bytes
@@ -168,7 +169,7 @@ class FileHistory:
             str(path) if path else ":memory:", check_same_thread=False, isolation_level=None
         )
         with self._lock:
-            self._conn.execute("PRAGMA busy_timeout=5000")
+            self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             self._conn.execute(
                 """CREATE TABLE IF NOT EXISTS agentkit_file_history (
                     id INTEGER PRIMARY KEY AUTOINCREMENT, thread_id TEXT NOT NULL,

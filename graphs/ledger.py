@@ -129,13 +129,13 @@ class SqlLedger:
 class SqliteLedger(SqlLedger):
     """A table next to the checkpoints (same file by default)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 5000) -> None:
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
+            self._conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process
-            self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.execute(
                 """CREATE TABLE IF NOT EXISTS agentkit_executed_calls (
                     key TEXT PRIMARY KEY, thread_id TEXT NOT NULL, tool TEXT NOT NULL,

@@ -42,6 +42,8 @@ INTERRUPTED_NOTE = (
     "Not run again: the process stopped while this call was running, so it may "
     "have partly run. Check its effect before trying it again."
 )
+# Why a human is asked before such a call runs a second time.
+RERUN_REASON = "it was running when the process stopped, so it may have partly run: run it again?"
 
 
 @dataclass(frozen=True)

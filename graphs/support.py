@@ -17,6 +17,12 @@ from agentkit.graphs import prompts as P
 from agentkit.modes import DEFAULT_MODE, MODE_KEY
 from agentkit.tools.base import declare
 
+
+class StepCancelled(Exception):  # noqa: N818 - a control-flow signal, like GraphDrained
+    """The run was cancelled while this node waited for the model. Raised so
+    the step keeps no writes: resuming the thread runs the node again."""
+
+
 PlanStepText = Annotated[str, StringConstraints(min_length=2, max_length=120)]
 
 

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from agent_support import make_tools, settings_for  # noqa: E402
 
 from agentkit.agent import Agent  # noqa: E402
-from agentkit.events import ApprovalRequest, Approve  # noqa: E402
+from agentkit.events import ApprovalRequest, Approve, Reject  # noqa: E402
+from agentkit.graphs.prompts import RERUN_REASON  # noqa: E402
 from agentkit.testing import ScriptedChatModel, calls, final  # noqa: E402
 
 THREAD = "killed"
@@ -47,10 +48,18 @@ def main() -> None:
         ("slow_write", {"name": "b", "seconds": 600 if scenario == "execution" else 0}, "wb"),
     )
 
-    def approve_all(requests: list[ApprovalRequest]) -> list[Approve]:
+    def approve_all(requests: list[ApprovalRequest]) -> list[Approve | Reject]:
         if phase == "start" and scenario == "approval":
             block(work / "waiting")
-        return [Approve(call_id=r.call_id) for r in requests]
+        # A call that was running when the process died may have partly run:
+        # the agent asks before running it again; this user says no.
+        for r in requests:
+            if r.reason == RERUN_REASON:
+                print(f"RERUN? {r.call_id}", flush=True)
+        return [
+            Reject(call_id=r.call_id) if r.reason == RERUN_REASON else Approve(call_id=r.call_id)
+            for r in requests
+        ]
 
     if phase == "start":
         after = (lambda _messages: block(work / "model")) if scenario == "model" else final("done")

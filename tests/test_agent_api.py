@@ -111,8 +111,8 @@ async def test_cancelling_the_task_leaves_a_resumable_thread(tmp_path: Path) -> 
     with pytest.raises(asyncio.CancelledError):
         await task
     cancelled = agent.result("t")
-    assert cancelled.status == "stopped" and cancelled.stop_reason == "cancelled"
-    assert agent.threads.get("t").status == "running"
+    assert cancelled.status == "interrupted"
+    assert agent.threads.get("t").status == "interrupted"
     model.delay_s = 0
     result = await agent.aresume("t")
     assert result.status == "finished" and result.answer == "done"
@@ -129,7 +129,7 @@ def test_cancel_from_another_thread(tmp_path: Path) -> None:
         if event.kind == "tool_result":
             agent.cancel()
     assert kinds[-1] == "error"
-    assert agent.result("t").stop_reason == "cancelled"
+    assert agent.result("t").status == "interrupted"
     assert agent.resume("t").answer == "done"
 
 

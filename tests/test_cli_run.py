@@ -24,6 +24,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     # The scripts below start with a plan; the configured model is the small
     # bundled one, for which planning is off unless set.
     monkeypatch.setenv("AGENTKIT_PLANNING", "on")
+    monkeypatch.setenv("AGENTKIT_MEMORY", "false")  # one test below turns it on
     monkeypatch.chdir(tmp_path)
     model = ScriptedChatModel()
     log = tmp_path / "side_effects.log"
@@ -181,9 +182,8 @@ tasks:
 def test_bad_tasks_file(env: dict[str, Any]) -> None:
     (env["dir"] / "tasks.yaml").write_text("tasks:\n  - nope: 1\n")
     out = invoke("run", "--file", "tasks.yaml")
-    assert isinstance(out.exception, AgentkitError) and "tasks[0]: needs `task`" in str(
-        out.exception
-    )
+    assert isinstance(out.exception, AgentkitError)
+    assert "tasks[0]: unknown key 'nope' (did you mean `task`?)" in str(out.exception)
     out = invoke("run", "--file", "tasks.yaml", "also a task")
     assert isinstance(out.exception, AgentkitError)
 
@@ -282,3 +282,28 @@ def test_run_follows_the_planning_setting(
     assert out.exit_code == 0, out.output
     assert "answer: hello" in out.output and "1. say hello" in out.output  # the task as its plan
     assert env["model"].calls_made == 1
+
+
+def test_run_gets_the_knowledge_base_like_chat_and_eval(
+    env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The README's RAG flow: after `agentkit ingest`, a run can search the
+    # documents and remember (agentkit.assembly builds every front end's agent).
+    monkeypatch.setenv("AGENTKIT_MEMORY", "true")
+    docs = env["dir"] / "docs"
+    docs.mkdir()
+    (docs / "widget.md").write_text("# Widget\nTo reset the widget, hold the button for 5 s.\n")
+    assert invoke("ingest", str(docs)).exit_code == 0
+    env["model"].script[:] = [
+        call("search_docs", {"query": "reset the widget"}, "s1"),
+        final("Hold the button for 5 s. [widget.md:1-2]"),
+    ]
+    out = invoke("run", "How do I reset my widget? Cite your sources.", "--no-plan")
+    assert out.exit_code == 0, out.output
+    bound = env["model"].bound_tool_names[0]
+    assert {"search_docs", "remember", "recall"} <= set(bound)
+    assert "hold the button" in out.output.lower()
+    listed = invoke("tools", "list", "--json")
+    assert {"search_docs", "remember", "recall"} <= {
+        json.loads(x)["name"] for x in listed.output.splitlines()
+    }

@@ -160,3 +160,69 @@ def test_a_summary_that_copies_the_input_is_not_used(tmp_path: Path) -> None:
     assert "(no model summary)" in note["summary"]
     assert SUMMARY_INSTRUCTIONS not in note["summary"]
     assert len(note["summary"]) < 1500
+
+
+class DumpArgs(BaseModel):
+    what: str
+
+
+def dump_tool(chars: int) -> StructuredTool:
+    def dump(what: str) -> str:
+        # two characters a word: the scripted model counts words as tokens
+        return f"{what}: " + "x " * (chars // 2)
+
+    tool = StructuredTool.from_function(
+        dump, name="dump", description="Print everything.", args_schema=DumpArgs
+    )
+    return declare(tool, ["read"])
+
+
+def test_a_result_larger_than_the_context_is_cut_and_the_prompt_never_grows(
+    tmp_path: Path,
+) -> None:
+    """The issue's case: a 20k-character result with an 8k context. It enters
+    the transcript cut to its share of the budget (with a note); every
+    compaction shrinks the prompt; the run never meets the context size."""
+    script: list[Any] = [call("dump", {"what": "log"}, "d1")]
+    script += [call("probe", {"page": i}, f"p{i}") for i in range(40)]
+    script.append(final("done"))
+    model = SummarisingModel(script=script)
+    settings = control_settings(tmp_path, compact_at=0.75, compact_keep=6)
+    agent = Agent(
+        model=model,
+        tools=[dump_tool(20_000), probe_tool()],
+        settings=settings.model_copy(update={"n_ctx": 8192}),
+        planning=False,
+        limits=Limits(max_steps=60, max_tokens=10**6, max_repeats=10**6),
+    )
+    events = list(agent.stream("dump the log, then read the pages", "t"))
+    result = agent.result("t")
+    assert result.status == "finished", result.stop_reason
+    budget = agent.nodes.compaction.result_budget()  # type: ignore[union-attr]
+    dumped = next(m for m in agent.threads.messages("t") if getattr(m, "tool_call_id", "") == "d1")
+    assert budget < 20_000 and len(str(dumped.content)) <= budget + 300
+    assert "[output truncated:" in str(dumped.content) and "8192 tokens" in str(dumped.content)
+    assert len(result.tool_calls[0]["output"]) >= 19_000  # the tool log keeps it whole
+    compactions = [e for e in events if isinstance(e, CompactionEvent)]
+    assert compactions and all(e.tokens_after < e.tokens_before for e in compactions)
+
+
+class LongSummaryModel(ScriptedChatModel):
+    """A summary longer than what it summarises (small models ramble)."""
+
+    def _reply(self, messages: list[BaseMessage], **kwargs: Any) -> AIMessage:
+        return AIMessage(content="The assistant did many things. " * 60)
+
+
+def test_a_summary_that_would_grow_the_prompt_falls_back_to_leaving_turns_out(
+    tmp_path: Path,
+) -> None:
+    agent, _ = long_agent(tmp_path, 4, n_ctx=100_000)
+    list(agent.stream("read all the pages", "t"))
+    agent.nodes.model = LongSummaryModel(script=[])
+    agent.nodes.compaction = Compaction(n_ctx=100_000, keep_last=2)
+    event = agent.compact("t")
+    assert event is not None
+    assert event.tokens_after < event.tokens_before
+    assert "left out to fit the context" in event.summary
+    assert "did many things" not in event.summary

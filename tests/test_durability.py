@@ -10,7 +10,8 @@ import pytest
 from agent_support import make_agent, side_effects
 
 from agentkit.agent import Agent
-from agentkit.events import Approve
+from agentkit.events import Approve, Reject
+from agentkit.graphs.prompts import RERUN_REASON
 from agentkit.testing import call, calls, final
 
 MODES = ["sync", "async", "exit"]
@@ -68,13 +69,39 @@ def test_crash_after_side_effect_does_not_repeat_it(tmp_path: Path, durability: 
     shell.func = original
 
     reopened, _, _ = make_agent(tmp_path, [final("done")], durability=durability)
-    drive_to_end(reopened, "t")
-    result = reopened.result("t")
+    asked = reopened.resume("t")  # the thread is interrupted: continue it
+    assert asked.status == "needs_approval"
+    assert [(p.call_id, p.reason) for p in asked.pending] == [("sh", RERUN_REASON)]
+    assert asked.pending[0].always_options == []  # never "always" for a re-run
+    result = reopened.resume("t", [Reject(call_id="sh", feedback="it did deploy")])
     assert result.status == "finished"
     assert side_effects(log) == ["write_file a.txt", "shell deploy"]
     by_id = {c["call_id"]: c for c in result.tool_calls}
     assert by_id["wa"]["status"] == "ok"
     assert by_id["sh"]["status"] == "error" and "may have partly run" in by_id["sh"]["output"]
+    assert "it did deploy" in by_id["sh"]["output"]
+
+
+def test_an_interrupted_call_runs_again_when_approved(tmp_path: Path) -> None:
+    """The human may say the interrupted call is to run again: it runs once more."""
+    agent, _, log = make_agent(tmp_path, [call("shell", {"command": "deploy"}, "sh"), final("ok")])
+    assert agent.run("x", "t").status == "needs_approval"
+    shell = agent.nodes.tools_by_name["shell"]
+    original = shell.func
+
+    def dying(command: str) -> str:
+        original(command)
+        raise Crash()
+
+    shell.func = dying
+    with pytest.raises(Crash):
+        agent.resume("t", [Approve(call_id="sh")])
+    shell.func = original
+    assert agent.threads.get("t").status == "interrupted"
+    assert agent.resume("t").pending[0].reason == RERUN_REASON
+    result = agent.resume("t", [Approve(call_id="sh")])
+    assert result.status == "finished" and result.tool_calls[0]["output"] == "ran deploy"
+    assert side_effects(log) == ["shell deploy", "shell deploy"]
 
 
 @pytest.mark.parametrize("durability", MODES)

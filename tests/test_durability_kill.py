@@ -68,7 +68,9 @@ def test_sigkill_then_resume_runs_side_effects_exactly_once(
     outcomes = {c["call_id"]: c for c in result["tool_calls"]}
     assert outcomes["wa"]["status"] == "ok"
     if scenario == "execution":
-        # killed mid-call: not re-run blindly; the model is told why
+        # killed mid-call: not re-run without asking (the user said no here);
+        # the model is told why
+        assert "RERUN? wb" in lines
         assert outcomes["wb"]["status"] == "error"
         assert "stopped while this call was running" in outcomes["wb"]["output"]
     else:

@@ -46,7 +46,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("agentkit.approvals", "agentkit.modes"),  # read the contract, never a concrete tool
     ("agentkit.tools",),  # the concrete tools
     ("agentkit.steering",),  # small-model steering over models and tools
-    ("agentkit.graphs", "agentkit.checkpoint", "agentkit.postgres"),
+    ("agentkit.graphs", "agentkit.checkpoint", "agentkit.postgres", "agentkit.claims"),
     (
         "agentkit.threads",
         "agentkit.agent",
@@ -55,6 +55,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "agentkit.audit",
         "agentkit.export",
         "agentkit.rewind",
+        "agentkit.repair",
     ),
     ("agentkit.cli", "agentkit.tui", "agentkit.bench", "agentkit.evals", "agentkit.acp"),
 )

@@ -493,6 +493,15 @@ class AgentkitApp(ControlActions, App[None]):
         elif self.thread_list.has_focus:
             self.action_focus_prompt()
 
+    async def action_quit(self) -> None:
+        """Quit. A run in progress stops after its current step first (as
+        Ctrl-C does in ``agentkit run``), so its thread is saved and Resume
+        continues it next time."""
+        if self.busy:
+            self.notify("Stopping after the current step…")
+            await self.cancel_run(wait=True)
+        self.exit()
+
     async def action_resume(self) -> None:
         """Continue a run that was cancelled (or cut short) from its last checkpoint."""
         if self.agent is None or self.busy:
@@ -504,7 +513,10 @@ class AgentkitApp(ControlActions, App[None]):
             status = self.agent.threads.get(self.thread_id).status
         except AgentkitError:  # a thread not saved yet has nothing to resume
             status = "empty"
-        if status != "running":
+        if status == "running":
+            self.notify("Another process is running this thread.", severity="warning")
+            return
+        if status != "interrupted":
             self.notify("Nothing to resume in this thread.", severity="warning")
             return
         await self.conversation.add_notice("▶ resuming the interrupted run")

@@ -242,6 +242,8 @@ class AcpAgent:
                 continue
             if result.status == "finished":
                 return "end_turn"
+            if result.status == "interrupted":
+                return "cancelled"
             reason = result.stop_reason
             if "token" in reason:
                 return "max_tokens"

@@ -8,7 +8,9 @@ LangGraph) happen inside commands, keeping ``agentkit --help`` instant.
 from __future__ import annotations
 
 import importlib
+import sqlite3
 import sys
+from typing import TextIO
 
 import typer
 
@@ -56,7 +58,11 @@ _register_all()
 
 
 def main() -> None:
-    """Console-script entry point: user errors become one line and exit 2."""
+    """Console-script entry point: user errors, storage faults and interrupts
+    become one line (never a traceback) and a non-zero exit."""
+    import warnings
+
+    warnings.showwarning = _one_line_warning
     try:
         exit_code = app(standalone_mode=False)
         # click returns (not raises) a typer.Exit's code in non-standalone mode
@@ -70,12 +76,36 @@ def main() -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as err:  # typer turns one inside a command into exit 130
+        thread_id = getattr(err, "thread_id", None)
+        resume = f": continue with: agentkit resume {thread_id}" if thread_id else ""
+        typer.echo(f"interrupted{resume}", err=True)
+        sys.exit(getattr(err, "exit_code", 130))
     except _usage_errors() as err:  # bad option values, unknown options, missing arguments
         err.show()
         sys.exit(err.exit_code)
+    except (OSError, sqlite3.Error) as err:  # file and storage faults no command translated
+        from agentkit.errors import storage_fault
+
+        fault = storage_fault(err, getattr(err, "filename", None) or "the data dir")
+        if fault is not None:
+            typer.secho(f"error: {fault}", err=True, fg=typer.colors.RED)
+            sys.exit(fault.exit_code)
+        if isinstance(err, OSError) and err.filename:  # e.g. a directory given for a file
+            typer.secho(f"error: {err.filename}: {err.strerror}", err=True, fg=typer.colors.RED)
+            sys.exit(2)
+        raise
+
+
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    typer.secho(f"warning: {message}", err=True, fg=typer.colors.YELLOW)
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:

@@ -28,8 +28,14 @@ def _human(n: int) -> str:
 def doctor(
     config: Path | None = typer.Option(None, "--config", "-c", help="TOML file to read."),
     model: str | None = typer.Option(None, "--model", "-m", help="Model spec to inspect."),
+    repair: bool = typer.Option(
+        False,
+        "--repair",
+        help="Back up and rebuild a damaged thread database or vector store (only the data dir).",
+    ),
 ) -> None:
-    """Print the model file, llama.cpp build, threads and data locations."""
+    """Print the model file, llama.cpp build, threads and data locations, and
+    check the data dir (writable, free space, databases intact)."""
     from agentkit import _llama_compat
     from agentkit.config import load_settings
     from agentkit.models.prompt import choose_format, native_tool_style
@@ -37,6 +43,8 @@ def doctor(
 
     console = Console()
     settings = load_settings(config_file=config, model=model)
+    if repair:
+        raise typer.Exit(_repair(console, settings))
     problems: list[str] = []
 
     table = Table(title="model", show_header=False, title_justify="left")
@@ -136,6 +144,7 @@ def doctor(
     where.add_row("model cache", str(settings.resolved_cache_dir()))
     where.add_row("workspace", str(settings.resolved_workspace()))
     console.print(where)
+    problems += _data_health(console, settings)
     _instructions(console, settings)
     problems += _model_servers(console, settings)
     _security(console, settings)
@@ -145,6 +154,43 @@ def doctor(
             typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1)
     console.print("[green]ok[/green]")
+
+
+def _data_health(console: Console, settings: Settings) -> list[str]:
+    """The data dir's checks as a table; the problems (warnings go to stderr)."""
+    from agentkit.repair import check_data_dir
+
+    colours = {"ok": "green", "warning": "yellow", "problem": "red"}
+    table = Table(title="data health", show_header=False, title_justify="left")
+    checks = check_data_dir(settings)
+    for check in checks:
+        table.add_row(check.name, f"[{colours[check.status]}]{check.status}[/]: {check.detail}")
+    console.print(table)
+    for check in checks:
+        if check.status == "warning":
+            typer.secho(f"warning: {check.name}: {check.detail}", err=True, fg=typer.colors.YELLOW)
+    return [
+        f"{c.name}: {c.detail}" + (" (`agentkit doctor --repair` rebuilds it)" if c.damaged else "")
+        for c in checks
+        if c.status == "problem"
+    ]
+
+
+def _repair(console: Console, settings: Settings) -> int:
+    """``--repair``: rebuild what is damaged; 0 when the data dir is healthy after."""
+    from agentkit.repair import check_data_dir, repair_data_dir
+
+    checks = check_data_dir(settings)
+    if not any(c.damaged for c in checks):
+        typer.echo("nothing to repair: " + "; ".join(f"{c.name} {c.status}" for c in checks))
+    else:
+        for line in repair_data_dir(settings, checks).lines:
+            typer.echo(line)
+        checks = check_data_dir(settings)
+    left = [c for c in checks if c.status == "problem"]
+    for check in left:
+        typer.secho(f"error: {check.name}: {check.detail}", err=True, fg=typer.colors.RED)
+    return 1 if left else 0
 
 
 def _instructions(console: Console, settings: Settings) -> None:

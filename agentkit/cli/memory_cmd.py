@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,12 +29,34 @@ PathsArgument = typer.Argument(..., help="Files and directories to index.")
 MemoryIdArgument = typer.Argument(..., metavar="ID", help="A memory id from `memory list`.")
 
 
-def open_kb(config: Path | None, data_dir: Path | None) -> KnowledgeBase:
+@contextmanager
+def open_kb(config: Path | None, data_dir: Path | None) -> Iterator[KnowledgeBase]:
+    """The knowledge base, open for the ``with`` block. A full disk, a
+    read-only data dir, a locked or damaged store, while opening it or
+    using it, is one line naming the store and the fix."""
     from agentkit.config import load_settings
+    from agentkit.errors import AgentkitError, storage_fault
     from agentkit.memory.knowledge import KnowledgeBase
+    from agentkit.memory.store import CHROMA_SUBDIR
 
     settings = load_settings(config_file=config, data_dir=data_dir)
-    return KnowledgeBase.open(settings)
+    location = settings.chroma_url or settings.resolved_data_dir() / CHROMA_SUBDIR
+    try:
+        with KnowledgeBase.open(settings) as kb:
+            yield kb
+    except AgentkitError:
+        raise
+    except Exception as err:  # noqa: BLE001 - Chroma wraps SQLite's errors in its own
+        fault = storage_fault(err, location)
+        if fault is None:
+            raise
+        raise fault from None
+
+
+def _data_dir(config: Path | None, data_dir: Path | None) -> Path:
+    from agentkit.config import load_settings
+
+    return load_settings(config_file=config, data_dir=data_dir).resolved_data_dir()
 
 
 def ingest(
@@ -60,6 +84,7 @@ def ingest(
     )
 
     from agentkit.errors import AgentkitError
+    from agentkit.repair import record_ingest
 
     missing = [str(p) for p in paths if not p.expanduser().exists()]
     if missing and not prune:
@@ -91,6 +116,8 @@ def ingest(
             except KeyboardInterrupt:
                 console.print("interrupted: files written so far are kept; run again to resume")
                 raise typer.Exit(130) from None
+        # What was indexed, kept outside the store: `doctor --repair` rebuilds from it.
+        record_ingest(_data_dir(config, data_dir), [p for p in paths if p.expanduser().exists()])
     if as_json:
         typer.echo(
             json.dumps(
@@ -192,9 +219,12 @@ def docs_remove(
 ) -> None:
     """Forget a file (or every file under a directory)."""
     from agentkit.errors import AgentkitError
+    from agentkit.repair import record_ingest
 
     with open_kb(config, data_dir) as kb:
         removed = kb.documents.remove(path)
+        if removed:
+            record_ingest(_data_dir(config, data_dir), [path], removed=True)
     if not removed:
         raise AgentkitError(f"{path} is not indexed", hint="`agentkit docs list` shows what is")
     typer.echo(f"removed {len(removed)} file(s)")

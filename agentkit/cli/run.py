@@ -7,7 +7,10 @@ Exit codes (also in docs/agent.md):
 - 2: a user error (bad option, missing file, invalid decision);
 - 3: a call needs approval and nobody can give it (no TTY, or ``--json``);
   continue with ``agentkit resume THREAD --approve ID``;
-- 4: the run stopped (max steps, token or time budget, repeated call, cancel).
+- 4: the run stopped (max steps, token or time budget, repeated call), or was
+  cancelled part-way (status ``interrupted``);
+- 130 / 143: Ctrl-C (SIGINT) / SIGTERM: the run stopped after its current
+  step; ``agentkit resume THREAD`` continues it.
 
 With a TTY (and without ``--json``) approvals are asked inline.
 """
@@ -24,7 +27,7 @@ import typer
 
 from agentkit import prewarm
 from agentkit.cli.tasks_file import TaskSpec, load_tasks
-from agentkit.errors import AgentkitError, ConfigError
+from agentkit.errors import AgentkitError, ConfigError, StorageFault
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -161,6 +164,8 @@ class Printer:
         line = f"thread {result.thread_id}: {result.status}"
         if result.stop_reason:
             line += f" ({result.stop_reason})"
+        if result.status == "interrupted":
+            line += f"; continue with: agentkit resume {result.thread_id}"
         self.console.print(line)
         if result.status == "needs_approval":
             ids = " ".join(f"--approve {p.call_id}" for p in result.pending)
@@ -192,9 +197,12 @@ def decided_by(request: ApprovalRequest) -> str:
 
 
 def exit_code(result: RunResult) -> int:
-    return {"finished": EXIT_OK, "needs_approval": EXIT_NEEDS_APPROVAL, "stopped": EXIT_STOPPED}[
-        result.status
-    ]
+    return {
+        "finished": EXIT_OK,
+        "needs_approval": EXIT_NEEDS_APPROVAL,
+        "stopped": EXIT_STOPPED,
+        "interrupted": EXIT_STOPPED,
+    }[result.status]
 
 
 # --- inline approval ---------------------------------------------------------------
@@ -283,6 +291,36 @@ def _stream(events: Iterable[AgentEvent], printer: Printer) -> None:
         printer.event(event)
 
 
+def _drive(
+    agent: Agent, thread_id: str, events: Iterable[AgentEvent], printer: Printer
+) -> int | None:
+    """Print a run's events and its result; the exit code. Ctrl-C or SIGTERM
+    stop it after its current step (its thread is saved: the result line
+    says how to continue); a storage fault is one line saying what to fix."""
+    from agentkit.interrupts import RunInterrupted
+
+    try:
+        _stream(events, printer)
+    except RunInterrupted as stop:
+        printer.result(agent.result(thread_id))
+        return stop.exit_code
+    except KeyboardInterrupt:  # before the run began (or an application's own handler)
+        printer.result(agent.result(thread_id))
+        return 130
+    except StorageFault as fault:
+        resume = f"agentkit resume {thread_id}"
+        raise (fault.then(resume) if started(agent, thread_id) else fault) from None
+    return None
+
+
+def started(agent: Agent, thread_id: str) -> bool:
+    """Whether the thread saved a step (after a fault: when in doubt, yes)."""
+    try:
+        return not _never_started(agent, thread_id)
+    except AgentkitError:
+        return True
+
+
 def run_command(
     task: str | None = typer.Argument(None, help="The task; omit with --file."),
     file: Path | None = typer.Option(None, "--file", "-f", help="YAML file with several tasks."),
@@ -308,6 +346,8 @@ def run_command(
 
     if (task is None) == (file is None):
         raise ConfigError("give a task or --file tasks.yaml (one of them)")
+    if task is not None and not task.strip():
+        raise ConfigError("the task is empty: say what the agent should do")
     chosen_mode = check_mode(mode) if mode else None
     settings = load_settings(config_file=config, max_steps=max_steps)
     prewarm(settings)  # the model loads while the agent's modules import
@@ -332,6 +372,7 @@ def run_command(
         from agentkit.threads import new_thread_id  # after prewarm(): imports LangGraph
 
         thread_id = item.thread or thread or new_thread_id()
+        _not_running(agent, thread_id)  # before recording anything about the thread
         if item.id and file is not None and as_json:
             typer.echo(json.dumps({"kind": "task", "id": item.id, "thread_id": thread_id}))
         # A thread that continues keeps its workspace; a missing one is one line, nothing saved.
@@ -345,11 +386,14 @@ def run_command(
                 "policy": str(policy_file.resolve()) if policy_file else None,
                 "planning": planning,
                 "max_steps": item.max_steps or max_steps,
+                "task": item.task,  # resume starts it if it never got to its first step
             },
         )
         if chosen_mode is not None:
             agent.set_mode(thread_id, chosen_mode)
-        _stream(agent.stream(item.task, thread_id), printer)
+        interrupted = _drive(agent, thread_id, agent.stream(item.task, thread_id), printer)
+        if interrupted is not None:
+            raise typer.Exit(interrupted)  # the rest of a tasks file waits too
         result = agent.result(thread_id)
         printer.result(result, item.id if file is not None else None)
         code = exit_code(result)
@@ -432,6 +476,7 @@ def resume_command(
         raise ThreadNotFoundError(
             f"no thread {thread!r}", hint="`agentkit threads list` shows them"
         )
+    _not_running(probe, thread)  # before recording anything about the thread
     if workspace is not None:
         probe.threads.relocate(thread, workspace)
     extra = probe.threads.extra(thread)
@@ -451,11 +496,16 @@ def resume_command(
     decisions: list[Decision] = [Approve(call_id=i, always=scope) for i in approve or []]
     if approve_all:
         decided = {d.call_id for d in decisions}
-        decisions += [
-            Approve(call_id=p.call_id, always=scope)
-            for p in agent.pending(thread)
-            if p.call_id not in decided
-        ]
+        undecided = [p for p in agent.pending(thread) if p.call_id not in decided]
+        decisions += [Approve(call_id=p.call_id, always=scope) for p in undecided if not _rerun(p)]
+        reruns = [p.call_id for p in undecided if _rerun(p)]
+        if reruns:  # never re-run a call that may have partly run on a blanket approval
+            ids = " ".join(reruns)
+            raise ConfigError(
+                f"call {ids} was running when the process stopped and may have partly run; "
+                "--approve-all does not run it again",
+                hint=f"check its effect, then decide it: --approve {ids} or --reject {ids}",
+            )
     fb = list(feedback or [])
     decisions += [
         Reject(call_id=i, feedback=fb[n] if n < len(fb) else "") for n, i in enumerate(reject or [])
@@ -472,16 +522,43 @@ def resume_command(
     if approve_plan:
         if agent.pending(thread):
             raise ConfigError(f"thread {thread} waits for approvals; decide them first")
-        _stream(agent.stream_approve_plan(thread), printer)
-        result = agent.result(thread)
-        printer.result(result)
-        raise typer.Exit(exit_code(result))
-    if not decisions and agent.pending(thread) and approver is not None:
-        decisions = list(approver(agent.pending(thread)))
-    _stream(agent.stream_resume(thread, decisions), printer)
+        events = agent.stream_approve_plan(thread)
+    elif not decisions and _never_started(agent, thread) and extra.get("task"):
+        # Stopped before its first step was saved (Ctrl-C, a full disk): start it.
+        events = agent.stream(str(extra["task"]), thread)
+    else:
+        if not decisions and agent.pending(thread) and approver is not None:
+            decisions = list(approver(agent.pending(thread)))
+        events = agent.stream_resume(thread, decisions)
+    try:
+        interrupted = _drive(agent, thread, events, printer)
+    except StorageFault as fault:  # the same command, again, finishes what this one began
+        raise StorageFault(fault.path, fault.problem, fault.detail) from None
+    if interrupted is not None:
+        raise typer.Exit(interrupted)
     result = agent.result(thread)
     printer.result(result)
     raise typer.Exit(exit_code(result))
+
+
+def _not_running(agent: Agent, thread: str) -> None:
+    """One line when another process runs the thread now (the run's claim
+    stays the guard; this only keeps a refused command from writing)."""
+    from agentkit.threads import ThreadBusyError
+
+    if agent.threads.running(thread):
+        raise ThreadBusyError(thread)
+
+
+def _rerun(request: ApprovalRequest) -> bool:
+    from agentkit.graphs.prompts import RERUN_REASON
+
+    return request.reason == RERUN_REASON
+
+
+def _never_started(agent: Agent, thread: str) -> bool:
+    result = agent.result(thread)
+    return result.status == "stopped" and result.stop_reason == "not started"
 
 
 def _thread_policy(extra: dict[str, Any], origin: ThreadOrigin | None) -> Path | None:

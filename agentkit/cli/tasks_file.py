@@ -66,6 +66,13 @@ class TaskSpec(BaseModel):
     expect: Expectations | None = None
     thread: str | None = None
 
+    @field_validator("task")
+    @classmethod
+    def _says_something(cls, task: str) -> str:
+        if not task.strip():
+            raise ValueError("the task is empty: say what the agent should do")
+        return task
+
 
 class TasksFile(BaseModel):
     model_config = ConfigDict(extra="forbid")

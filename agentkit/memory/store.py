@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from agentkit.errors import StoreError
+from agentkit.errors import StoreError, storage_fault
 from agentkit.models.embedder import EmbedderInfo
 
 if TYPE_CHECKING:
@@ -56,8 +56,11 @@ class DataDirLock:
                 self._held[self.path] = (fd, count + 1)
                 self._acquired = True
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as err:  # a read-only or full data dir: one line, not a traceback
+                raise (storage_fault(err, self.path) or err) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -140,9 +143,12 @@ class VectorStore:
                 path=str(data_dir / CHROMA_SUBDIR),
                 settings=_chroma_settings(),  # type: ignore[arg-type]
             )
-        except Exception:
+        except Exception as err:
             lock.release()
-            raise
+            fault = storage_fault(err, data_dir / CHROMA_SUBDIR)  # damaged, full, read-only
+            if fault is None:
+                raise
+            raise fault from None
         return cls(client, str(data_dir / CHROMA_SUBDIR), lock)
 
     def collection(self, name: str, embedder: EmbedderInfo) -> Collection:

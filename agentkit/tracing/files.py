@@ -115,7 +115,7 @@ def read_spans(path: Path) -> Iterator[SpanRecord]:
     """Every span in an OTLP JSON lines file (bad lines are skipped)."""
     if not path.is_file():
         return
-    with path.open(encoding="utf-8") as lines:
+    with path.open(encoding="utf-8", errors="replace") as lines:  # a bad line is skipped
         for line in lines:
             try:
                 request = json.loads(line)

@@ -144,7 +144,7 @@ def test_config_show_reports_values_and_sources(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         ("bogus_key = 1\n", "error: unknown setting 'bogus_key' in {path}"),
-        ("n_ctx = \n", "error: {path}: invalid TOML"),
+        ("n_ctx = \n", "error: {path}:1:9: invalid TOML"),
     ],
     ids=["unknown-key", "invalid-toml"],
 )

@@ -25,7 +25,8 @@ from langchain_core.messages import BaseMessage  # noqa: E402
 
 from agentkit.agent import Agent  # noqa: E402
 from agentkit.config import load_settings  # noqa: E402
-from agentkit.events import ApprovalRequest, Approve  # noqa: E402
+from agentkit.events import ApprovalRequest, Approve, Reject  # noqa: E402
+from agentkit.graphs.prompts import RERUN_REASON  # noqa: E402
 from agentkit.memory.knowledge import KnowledgeBase  # noqa: E402
 from agentkit.testing import ScriptedChatModel, calls, final  # noqa: E402
 
@@ -52,11 +53,16 @@ def main() -> None:
             ("slow_write", {"name": "b", "seconds": 600 if scenario == "execution" else 0}, "wb"),
         )
 
-    def approve_all(requests: list[ApprovalRequest]) -> list[Approve]:
+    def approve_all(requests: list[ApprovalRequest]) -> list[Approve | Reject]:
         if phase == "start" and scenario == "approval":
             (work_dir / "waiting").write_text("x")
             time.sleep(600)
-        return [Approve(call_id=r.call_id) for r in requests]
+        # A call that was running when host A died may have partly run: the
+        # human asked about running it again says no.
+        return [
+            Reject(call_id=r.call_id) if r.reason == RERUN_REASON else Approve(call_id=r.call_id)
+            for r in requests
+        ]
 
     with KnowledgeBase.open(settings) as knowledge:
         agent = Agent(

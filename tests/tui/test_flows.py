@@ -189,7 +189,7 @@ async def test_escape_cancels_and_the_thread_stays_resumable(tmp_path: Path) -> 
         notices = [n.message for n in app.conversation.query(NoticeMessage)]
         assert any("cancelled" in n for n in notices)
         # Consistent and resumable: the run goes on from its checkpoint.
-        assert agent.threads.get("thread-1").status == "running"
+        assert agent.threads.get("thread-1").status == "interrupted"
         await app.action_resume()
         await settle(pilot)
         assert isinstance(app.screen, ApprovalScreen)
@@ -300,3 +300,18 @@ async def test_prose_before_a_tool_call_stays_visible(tmp_path: Path) -> None:
         await pilot.press("y")
         await settle(pilot)
         assert replies(app)[-1] == "Done."
+
+
+async def test_quit_during_a_run_leaves_it_resumable(tmp_path: Path) -> None:
+    agent = make_agent(tmp_path, [*write_script()], delay_s=0.6)
+    app = make_app(agent, "thread-1")
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_focus_prompt()
+        app.query_one("#prompt", Input).value = "write hello"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.busy
+        await app.action_quit()
+    # The run stopped after its step: the thread is interrupted, not lost.
+    assert agent.threads.get("thread-1").status == "interrupted"
+    assert agent.resume("thread-1").status == "needs_approval"
