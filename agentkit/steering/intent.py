@@ -48,11 +48,27 @@ def is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?") or _QUESTION_START.match(sentence) is not None
 
 
+# A verb form that describes a state, not a request: a past participle
+# ("the date it was saved with", "is Lima written in plan.txt") or a
+# gerund. A request uses the verb's base form ("save", "write it").
+_DESCRIBING = re.compile(r"(?:ed|en|ing)$|^(?:made|kept)$", re.IGNORECASE)
+
+
+def _requests_a_change(sentence: str) -> bool:
+    text = _NAMES.sub(" ", sentence)
+    for match in CHANGE_INTENT.finditer(text):
+        word = re.search(r"\w+", text[match.start() :])
+        if word is None or not _DESCRIBING.search(word.group(0)):
+            return True
+    return False
+
+
 def asks_for_change(task: str) -> bool:
     """Whether ``task`` asks for something to be written or changed: a
-    sentence that is not a question names a change."""
+    sentence that is not a question names a change with a verb in the form
+    of a request."""
     return any(
-        CHANGE_INTENT.search(_NAMES.sub(" ", sentence)) is not None and not is_question(sentence)
+        _requests_a_change(sentence) and not is_question(sentence)
         for sentence in _SENTENCE_END.split(task)
         if sentence.strip()
     )
