@@ -243,9 +243,11 @@ class Settings(BaseSettings):
     planning: Literal["auto", "on", "off"] = Field(
         "auto", description="Ask the model for a plan before acting (auto: off for small models)."
     )
-    tool_prompt: Literal["signatures", "schemas"] = Field(
+    tool_prompt: Literal["signatures", "compact", "schemas"] = Field(
         "signatures",
-        description="How tools are described to the model: a signature line each, or JSON schemas.",
+        description="How tools are described to the model: a signature line each with what it "
+        "does, the signatures only (compact: for a model tuned on them; an adapter's own "
+        "choice wins), or JSON schemas.",
     )
     steering: SteeringSettings = Field(
         default_factory=SteeringSettings,

@@ -251,7 +251,7 @@ def messages_to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
 # --- instructions for tools and structured output ---------------------------------------
 
 
-ToolPromptStyle = Literal["signatures", "schemas"]
+ToolPromptStyle = Literal["signatures", "compact", "schemas"]
 
 
 def _signature(fn: dict[str, Any]) -> str:
@@ -274,8 +274,9 @@ def tools_instruction(
     """System text that tells the model how to call tools. The grammar enforces
     the format; this text makes the right tool and arguments likelier.
     ``signatures`` (default): one line per tool, its signature and what it
-    does; ``schemas``: each tool's JSON-schema properties (what strong models
-    are used to)."""
+    does; ``compact``: the signatures only (for a model tuned on these
+    tools, which knows what they do: a third of the prompt); ``schemas``:
+    each tool's JSON-schema properties (what strong models are used to)."""
     lines = [
         "You can call tools. To call a tool, reply with exactly:",
         f'{TOOL_CALL_OPEN}{{"name": "<tool name>", "arguments": {{...}}}}{TOOL_CALL_CLOSE}',
@@ -289,6 +290,9 @@ def tools_instruction(
         description = fn.get("description", "").strip()
         if style == "signatures":
             lines.append(f"- {_signature(fn)}: {description}")
+            continue
+        if style == "compact":
+            lines.append(f"- {_signature(fn)}")
             continue
         params = fn.get("parameters") or {"type": "object", "properties": {}}
         lines.append(f"- {fn['name']}: {description}")
