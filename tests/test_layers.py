@@ -57,7 +57,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "agentkit.rewind",
         "agentkit.repair",
     ),
-    ("agentkit.cli", "agentkit.tui", "agentkit.bench", "agentkit.evals", "agentkit.acp"),
+    (
+        "agentkit.cli",
+        "agentkit.tui",
+        "agentkit.bench",
+        "agentkit.evals",
+        "agentkit.acp",
+        "agentkit.tune",
+    ),
 )
 PRIVATE_LANGGRAPH_ALLOWED = {
     ("agentkit.graphs.state", "langgraph.graph.message", "_messages_delta_reducer")

@@ -109,6 +109,10 @@ class ChatLlama(BaseChatModel):
 
     model_path: str = Field(description="Path to the GGUF file (use from_settings for specs).")
     model_name: str = Field("", alias="model", description="Display name.")
+    adapter_path: str | None = Field(
+        None,
+        description="A GGUF LoRA adapter llama.cpp applies to the model (agentkit.models.adapter).",
+    )
     n_ctx: int = 8192
     n_threads: int = 2
     n_batch: int = 512
@@ -180,6 +184,7 @@ class ChatLlama(BaseChatModel):
         values: dict[str, Any] = {
             "model_path": str(path),
             "model": settings.model,
+            "adapter_path": LoadParams.from_settings(settings, path).lora_path,
             "n_ctx": settings.n_ctx,
             "n_threads": settings.resolved_threads(),
             "n_batch": settings.n_batch,
@@ -201,6 +206,7 @@ class ChatLlama(BaseChatModel):
             n_batch=self.n_batch,
             n_gpu_layers=self.n_gpu_layers,
             flash_attn=self.flash_attn,
+            lora_path=self.adapter_path,
         )
 
     @property
