@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from agentkit.config import Settings
+    from agentkit.tune.episodes import EpisodeRun
     from agentkit.tune.examples import TrainingExample
     from agentkit.tune.train import StepReport, TrainConfig
 
@@ -70,7 +71,7 @@ def tune(
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT.ckpt."),
     save_data: Path | None = typer.Option(
-        None, "--save-data", help="Also write the examples trained on (JSONL)."
+        None, "--save-data", help="Also write the examples gathered (JSONL)."
     ),
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
 ) -> None:
@@ -125,7 +126,18 @@ def tune(
             )
         train_config: TrainConfig = replace(chosen.train, **run)
         require_training_packages()  # before the episodes take their minutes
-        examples = recipe_examples(chosen, settings, lambda r: _episode_line(console, r))
+        played: list[bool] = []
+
+        def on_episode(run: EpisodeRun) -> None:
+            played.append(run.passed)
+            mark = "kept" if run.passed else "left out: " + "; ".join(run.problems)[:160]
+            console.print(f"[dim]episode {run.episode_id}: {len(run.examples)} steps, {mark}[/]")
+
+        examples = recipe_examples(chosen, settings, on_episode)
+        console.print(
+            f"{sum(played)} of {len(played)} episodes reached their outcome with every step "
+            f"reachable: {len(examples)} examples"
+        )
     else:
         values = {k: v for k, v in given.items() if v is not None}
         if rank is not None:
@@ -139,14 +151,6 @@ def tune(
         write_jsonl(examples, save_data)
         console.print(f"wrote {len(examples)} examples to {save_data}")
     _train(console, examples, gguf, out, train_config, settings, resume)
-
-
-def _episode_line(console: Console, run: object) -> None:
-    from agentkit.tune.episodes import EpisodeRun
-
-    assert isinstance(run, EpisodeRun)
-    mark = "ok" if run.passed else "left out: " + "; ".join(run.problems)[:160]
-    console.print(f"[dim]episode {run.episode_id}: {len(run.examples)} steps, {mark}[/]")
 
 
 def _thread_examples(

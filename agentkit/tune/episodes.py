@@ -44,6 +44,14 @@ class Episode:
     calls: tuple[GoldCall, ...]
     answer: str
 
+    @classmethod
+    def from_case(cls, case: EvalCase) -> Episode:
+        """The episode of an eval case with a gold solution."""
+        if case.gold is None:
+            raise AgentkitError(f"case {case.id} has no gold solution to train on")
+        calls = tuple(GoldCall(c.tool, dict(c.args)) for c in case.gold.calls)
+        return cls(case=case, calls=calls, answer=case.gold.answer)
+
     @property
     def id(self) -> str:
         return self.case.id
@@ -158,39 +166,32 @@ class FamiliesUnavailable(AgentkitError):
 
 
 def episodes_from_families(split: Split = "dev", n: int = 100, seed: int = 0) -> list[Episode]:
-    """``n`` episodes drawn from the eval's task families of ``split`` (dev
-    only: held-out families are never trained on), each family instance
-    with its own random seed and a random wording, its gold calls and answer
-    from the instance's solution.
-
-    Needs ``agentkit.evals.families`` (the task-family API: ``dev_families()``,
-    ``Family.make(rng)``, ``to_case(family, wording, instance)``,
-    ``Instance.solution()`` with ``.calls`` (``tool``, ``args``) and
-    ``.answer``)."""
+    """``n`` episodes from the eval's task families of ``split`` (dev only:
+    held-out families are never trained on): each a random dev family, in a
+    random wording, instantiated with its own random seed, with the gold
+    solution the instance comes with. The same ``seed`` draws the same
+    episodes."""
     if split != "dev":
         raise FamiliesUnavailable(
             f"episodes come from dev families only, not {split!r}",
             hint="held-out families are never trained on",
         )
     try:
-        from agentkit.evals import families  # type: ignore[attr-defined]
+        from agentkit.evals.families import dev_families, instantiate
     except ImportError:
         raise FamiliesUnavailable(
             "this build has no eval task families (agentkit.evals.families) to draw episodes from",
             hint="pass training data with --data FILE.jsonl",
         ) from None
     rng = random.Random(seed)
-    dev = [f for f in families.dev_families() if f.split == "dev"]
+    families = [f for f in dev_families() if f.split == "dev"]
     episodes: list[Episode] = []
     for index in range(n):
-        family = rng.choice(dev)
-        instance = family.make(random.Random(rng.getrandbits(63)))
+        family = rng.choice(families)
         wording = rng.randrange(len(family.wordings))
-        case = families.to_case(family, wording, instance)
-        case = case.model_copy(update={"id": f"{case.id}.s{seed}.{index}"})
-        solution = instance.solution()
-        calls = tuple(GoldCall(c.tool, dict(c.args)) for c in solution.calls)
-        episodes.append(Episode(case=case, calls=calls, answer=solution.answer))
+        case = instantiate(family, wording, seed=rng.getrandbits(63))
+        case = case.model_copy(update={"id": f"{case.id}.s{seed}-{index}"})
+        episodes.append(Episode.from_case(case))
     return episodes
 
 

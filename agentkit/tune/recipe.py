@@ -36,7 +36,7 @@ RECIPES: dict[str, Recipe] = {
     "bundled": Recipe(
         name="bundled",
         model="bundled:gemma3-270m",
-        episodes=2000,
+        episodes=1000,
         episode_seed=0,
         train=TrainConfig(
             rank=16,

@@ -27,7 +27,6 @@ from agentkit.events import FINAL_ANSWER_TOOL
 from agentkit.models import grammar as grammars
 from agentkit.models.chat import ChatLlama
 from agentkit.models.engine import GenerationStats
-from agentkit.models.forced import GrammarSampler
 from agentkit.models.hints import DecodeHints
 from agentkit.models.prompt import render_tool_call
 from agentkit.tune.examples import Label, TrainingExample
@@ -112,7 +111,6 @@ class GoldReplayModel(ChatLlama):
     _examples: list[TrainingExample] = PrivateAttr(default_factory=list)
     _problems: list[str] = PrivateAttr(default_factory=list)
     _source: str = PrivateAttr(default="")
-    _grammars: dict[str, GrammarSampler] = PrivateAttr(default_factory=dict)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def expect(self, steps: Sequence[GoldStep], source: str) -> None:
@@ -160,7 +158,7 @@ class GoldReplayModel(ChatLlama):
             gold = GoldStep((GoldCall(FINAL_ANSWER_TOOL, {"answer": "(no gold step)"}),))
         narrowed = grammars.with_choices(tools, dict(hints.arg_choices))
         result = next(
-            (str(m.content) for m in reversed(messages) if isinstance(m, ToolMessage)), ""
+            (str(m.content).strip() for m in reversed(messages) if isinstance(m, ToolMessage)), ""
         )
         text = render_calls([with_result(c, result) for c in gold.calls], narrowed)
         problem = self._unreachable(text, prefix, gbnf)
@@ -188,24 +186,18 @@ class GoldReplayModel(ChatLlama):
         """Why the decoder could not produce ``text`` after this prompt ("" if it can)."""
         if not text.startswith(prefix):
             return f"the grammar forces {prefix!r} but the gold call is {text[:60]!r}"
-        if gbnf is None:
-            return ""
-        engine = self.engine
-        grammar = self._grammars.get(gbnf)
-        if grammar is None:
-            grammar = self._grammars[gbnf] = GrammarSampler.compile(engine.vocab, gbnf)
-        else:
-            grammar.reset()
         completion = text[len(prefix) :]
-        written = ""
-        for token in engine.tokenize(completion, add_special=False):
-            if not grammar.allows(token):
-                return (
-                    f"the grammar does not allow {completion!r} "
-                    f"(refused after {written!r}); an argument outside steering's choices?"
-                )
-            grammar.accept(token)
-            written += engine.token_text(token)
-        if not grammar.allows(engine.llm.token_eos()):
+        accepted = None if gbnf is None else self.grammar_refusal(gbnf, completion)
+        if accepted is None:
+            return ""
+        if accepted == completion:
             return f"the grammar does not end after {completion!r}"
-        return ""
+        if not accepted:
+            return (
+                f"the grammar does not allow {completion[:80]!r}: the tool is not callable "
+                "at this step (not offered, or no argument value allowed)"
+            )
+        return (
+            f"the grammar does not allow {completion!r} after {accepted!r}: "
+            "a value outside steering's grounded choices?"
+        )

@@ -18,6 +18,7 @@ import json
 import math
 import random
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -170,7 +171,10 @@ def train(
         target_modules=list(config.targets),
         task_type="CAUSAL_LM",
     )
-    model = get_peft_model(base.model, lora).to(device)
+    with warnings.catch_warnings():
+        # peft asks transformers a question transformers 5 renamed (FutureWarning).
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+        model = get_peft_model(base.model, lora).to(device)
     precision = choose_precision(
         config.precision, model, device, [(d.ids, d.completion) for d in data], cache_dir, say
     )

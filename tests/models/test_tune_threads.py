@@ -94,3 +94,21 @@ def test_threads_export_format_training(thread: dict[str, Any], tmp_path: Path) 
     line = json.loads(out.read_text().splitlines()[0])
     assert {"prompt", "completion", "source", "step", "tools", "label"} <= set(line)
     assert "left out: step 3" in result.output
+
+
+def test_tune_from_threads_trains_on_them(
+    thread: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentkit.tune import train as training
+
+    seen: dict[str, Any] = {}
+
+    def fake_train(examples, gguf, out, config, **kwargs) -> training.TrainResult:
+        seen["examples"] = examples
+        return training.TrainResult(out, len(examples), 0, 1, 10, 1.0, 10.0, "fp32", "cpu", 0.1)
+
+    monkeypatch.setattr(training, "train", fake_train)
+    result = CliRunner().invoke(app, ["tune", "--from-threads", "--only-approved"])
+    assert result.exit_code == 0, result.output
+    assert [e.label for e in seen["examples"]] == ["edited", "approved"]
+    assert f"thread {thread['id']}: 2 examples, 3 steps left out" in result.output
