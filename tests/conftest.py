@@ -97,7 +97,7 @@ def adapted_chat_model(bundled_model_path: Path, tmp_path_factory: pytest.TempPa
         bundled_model_path,
         tmp_path_factory.mktemp("adapter") / "random.gguf",
         rank=4,
-        scale=0.05,
+        scale=0.02,
         seed=1,
     )
     return ChatLlama(

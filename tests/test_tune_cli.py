@@ -98,13 +98,18 @@ def test_options_reach_the_training_configuration(
     assert "wrote my.gguf" in result.output and "model_adapter" in result.output
 
 
-def test_episodes_need_the_task_families() -> None:
+def test_episodes_come_from_dev_families_only_and_the_seed_fixes_them() -> None:
+    from agentkit.evals.families import dev_families
     from agentkit.tune.episodes import FamiliesUnavailable, episodes_from_families
 
-    try:
-        import agentkit.evals.families  # noqa: F401
-    except ImportError:
-        with pytest.raises(FamiliesUnavailable, match="no eval task families"):
-            episodes_from_families("dev", 2)
+    drawn = episodes_from_families("dev", 12, seed=3)
+    assert [e.id for e in drawn] == [e.id for e in episodes_from_families("dev", 12, seed=3)]
+    assert [e.id for e in drawn] != [e.id for e in episodes_from_families("dev", 12, seed=4)]
+    dev = {f.name for f in dev_families()}
+    for episode in drawn:
+        assert episode.case.split == "dev" and episode.case.family in dev
+        assert episode.case.gold is not None and episode.answer == episode.case.gold.answer
+        assert [c.tool for c in episode.calls] == [c.tool for c in episode.case.gold.calls]
+    assert len({e.id for e in drawn}) == 12
     with pytest.raises(FamiliesUnavailable, match="dev families only"):
         episodes_from_families("heldout", 2)  # type: ignore[arg-type]

@@ -163,3 +163,17 @@ def test_an_episode_that_misses_its_outcome_is_left_out(settings: Settings) -> N
     run = play_episode(episode, settings)
     assert len(run.examples) == 2 and not run.passed
     assert any("check failed" in p and "hello.txt" in p for p in run.problems), run.problems
+
+
+def test_dev_family_episodes_render_through_the_agent(settings: Settings) -> None:
+    from agentkit.tune.episodes import episodes_from_families, examples_of, render_episodes
+
+    runs = render_episodes(episodes_from_families("dev", 6, seed=11), settings)
+    kept = [r for r in runs if r.passed]
+    assert kept, [r.problems for r in runs]
+    for run in runs:
+        assert run.passed or run.problems  # a run left out says why
+    examples = examples_of(runs)
+    assert len(examples) == sum(len(r.examples) for r in kept)
+    assert all(e.source.startswith("episode:") and e.label == "gold" for e in examples)
+    assert all(e.completion.endswith("</tool_call>") for e in examples)
