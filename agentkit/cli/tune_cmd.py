@@ -59,6 +59,9 @@ def tune(
     max_examples: int | None = typer.Option(
         None, "--max-examples", min=1, help="Train on at most this many (drawn by the seed)."
     ),
+    max_tokens: int = typer.Option(
+        8192, "--max-tokens", min=16, help="Leave out examples longer than this (tokens)."
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Data order and LoRA init [0]."),
     precision: PrecisionChoice = typer.Option(
         PrecisionChoice.auto, "--precision", help="auto (measured here), fp32 or bf16."
@@ -108,6 +111,7 @@ def tune(
         "device": device.value,
         "checkpoint_every": checkpoint_every,
         "max_examples": max_examples,
+        "max_tokens": max_tokens,
     }
     if recipe is not None:
         from agentkit.tune.recipe import get_recipe, recipe_examples

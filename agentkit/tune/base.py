@@ -47,7 +47,7 @@ def require_training_packages() -> None:
     if missing:
         raise TuneError(
             f"agentkit tune needs {', '.join(missing)}",
-            hint="pip install torch==2.13.0 (the CPU wheel) and then pip install -e '.[tune]'",
+            hint="run `make install`, or see docs/tune.md: torch's CPU wheel, then '.[tune]'",
         )
 
 

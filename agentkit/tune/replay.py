@@ -111,6 +111,7 @@ class GoldReplayModel(ChatLlama):
     _examples: list[TrainingExample] = PrivateAttr(default_factory=list)
     _problems: list[str] = PrivateAttr(default_factory=list)
     _source: str = PrivateAttr(default="")
+    _asked: int = PrivateAttr(default=0)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def expect(self, steps: Sequence[GoldStep], source: str) -> None:
@@ -120,6 +121,7 @@ class GoldReplayModel(ChatLlama):
             self._examples = []
             self._problems = []
             self._source = source
+            self._asked = 0
 
     @property
     def examples(self) -> list[TrainingExample]:
@@ -153,9 +155,11 @@ class GoldReplayModel(ChatLlama):
         prompt, gbnf, prefix = self._prompt(messages, tools, choice, None, max_calls, hints)
         with self._lock:
             gold = self._script.pop(0) if self._script else None
+            self._asked += 1
         if gold is None:
             self._problems.append("the agent asked for more steps than the gold solution has")
             gold = GoldStep((GoldCall(FINAL_ANSWER_TOOL, {"answer": "(no gold step)"}),))
+        step = gold.step or self._asked
         narrowed = grammars.with_choices(tools, dict(hints.arg_choices))
         result = next(
             (str(m.content).strip() for m in reversed(messages) if isinstance(m, ToolMessage)), ""
@@ -163,14 +167,14 @@ class GoldReplayModel(ChatLlama):
         text = render_calls([with_result(c, result) for c in gold.calls], narrowed)
         problem = self._unreachable(text, prefix, gbnf)
         if problem:
-            self._problems.append(f"step {len(self._examples) + 1}: {problem}")
+            self._problems.append(f"step {step}: {problem}")
         else:
             self._examples.append(
                 TrainingExample(
                     prompt=prompt,
                     completion=text[len(prefix) :],
                     source=self._source,
-                    step=gold.step or len(self._examples) + 1,
+                    step=step,
                     tools=[c.tool for c in gold.calls],
                     label=gold.label,
                 )

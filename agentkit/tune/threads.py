@@ -196,8 +196,7 @@ class Replay:
         self.model.expect([gold], source)
         graph.update_state(config, dict(values), as_node="plan")  # next: act
         graph.invoke(None, config, interrupt_after=["act"])
-        problems = [f"step {gold.step}: {p.split(': ', 1)[-1]}" for p in self.model.problems]
-        return self.model.examples, problems
+        return self.model.examples, self.model.problems
 
 
 def _thread_tools(settings: Settings, workspace: Path, names: Sequence[str]) -> list[BaseTool]:

@@ -188,6 +188,8 @@ def train(
     fingerprint = _fingerprint(data, config)
     step = 0
     saved = checkpoint_path(out)
+    if resume and not saved.is_file():
+        say(f"no checkpoint {saved}: starting from step 0")
     if resume and saved.is_file():
         state = torch.load(saved, map_location=device, weights_only=False)
         if state.get("fingerprint") != fingerprint:
