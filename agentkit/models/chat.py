@@ -42,6 +42,7 @@ from agentkit.config import Settings, load_settings
 from agentkit.errors import ModelError
 from agentkit.models import grammar as grammars
 from agentkit.models.engine import GenerationStats, LlamaEngine, LoadParams, SamplingParams
+from agentkit.models.forced import GrammarSampler
 from agentkit.models.hints import ALL_HINTS, DecodeHints, HintKind
 from agentkit.models.profile import ModelProfile, file_profile
 from agentkit.models.prompt import (
@@ -109,6 +110,10 @@ class ChatLlama(BaseChatModel):
 
     model_path: str = Field(description="Path to the GGUF file (use from_settings for specs).")
     model_name: str = Field("", alias="model", description="Display name.")
+    adapter_path: str | None = Field(
+        None,
+        description="A GGUF LoRA adapter llama.cpp applies to the model (agentkit.models.adapter).",
+    )
     n_ctx: int = 8192
     n_threads: int = 2
     n_batch: int = 512
@@ -180,6 +185,7 @@ class ChatLlama(BaseChatModel):
         values: dict[str, Any] = {
             "model_path": str(path),
             "model": settings.model,
+            "adapter_path": LoadParams.from_settings(settings, path).lora_path,
             "n_ctx": settings.n_ctx,
             "n_threads": settings.resolved_threads(),
             "n_batch": settings.n_batch,
@@ -201,6 +207,7 @@ class ChatLlama(BaseChatModel):
             n_batch=self.n_batch,
             n_gpu_layers=self.n_gpu_layers,
             flash_attn=self.flash_attn,
+            lora_path=self.adapter_path,
         )
 
     @property
@@ -373,6 +380,21 @@ class ChatLlama(BaseChatModel):
         bos = engine.token_text(engine.llm.token_bos())
         # Templates that spell out BOS must not get a second one.
         return engine.tokenize(prompt, add_special=not (bos and prompt.startswith(bos)))
+
+    def grammar_refusal(self, gbnf: str, text: str) -> str | None:
+        """None when decoding under ``gbnf`` can write exactly ``text`` (as
+        the model would tokenise it) and end there; else the part of
+        ``text`` the grammar accepted before it refused (all of it: it
+        refused to end). Training data is checked with it (agentkit.tune)."""
+        engine = self.engine
+        grammar = GrammarSampler.compile(engine.vocab, gbnf)
+        accepted: list[int] = []
+        for token in engine.tokenize(text, add_special=False):
+            if not grammar.allows(token):
+                return engine.llm.detokenize(accepted).decode("utf-8", "replace")
+            grammar.accept(token)
+            accepted.append(token)
+        return None if grammar.allows(engine.llm.token_eos()) else text
 
     def agentkit_profile(self) -> ModelProfile:
         """What kind of model this is (read from the GGUF's metadata)."""

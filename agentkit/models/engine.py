@@ -86,10 +86,16 @@ class LoadParams:
     n_batch: int = 512
     n_gpu_layers: int = 0
     flash_attn: bool = False
+    lora_path: str | None = None
+    """A GGUF LoRA adapter applied on load (agentkit.models.adapter): another
+    model, so another shared instance."""
 
     @classmethod
     def from_settings(cls, settings: Settings, path: Path | str) -> LoadParams:
         """What ``ChatLlama.from_settings(settings)`` loads, for ``path``."""
+        from agentkit.models.adapter import resolve_adapter
+
+        adapter = resolve_adapter(settings.model_adapter, settings.model)
         return cls(
             path=str(path),
             n_ctx=settings.n_ctx,
@@ -97,6 +103,7 @@ class LoadParams:
             n_batch=settings.n_batch,
             n_gpu_layers=settings.n_gpu_layers,
             flash_attn=settings.flash_attn,
+            lora_path=str(adapter) if adapter else None,
         )
 
     def llama_kwargs(self) -> dict[str, object]:
@@ -115,6 +122,7 @@ class LoadParams:
             "swa_full": True,
             "logits_all": False,
             "verbose": False,
+            **({"lora_path": self.lora_path} if self.lora_path else {}),
         }
 
 
@@ -143,6 +151,11 @@ class LlamaEngine:
                 f"llama-cpp-python is not importable ({err})", hint="run `make install`"
             ) from None
         self.params = params
+        if params.lora_path:
+            from agentkit.models.adapter import check_adapter, check_lora_support
+
+            check_lora_support()
+            check_adapter(Path(params.lora_path), Path(params.path))
         try:
             self.llm = Llama(**params.llama_kwargs())
         except (ValueError, RuntimeError) as err:
@@ -150,6 +163,10 @@ class LlamaEngine:
                 f"llama.cpp could not load {params.path}: {err}",
                 hint="check that the file is a complete GGUF model this llama.cpp supports",
             ) from None
+        if params.lora_path:
+            from agentkit.models.adapter import verify_applied
+
+            verify_applied(self.llm, Path(params.lora_path))
         import llama_cpp
 
         self._lib = llama_cpp

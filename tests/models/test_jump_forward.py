@@ -57,8 +57,8 @@ def _both(model, messages: list[BaseMessage], **kwargs) -> tuple[AIMessage, AIMe
     "task",
     ["Write 'hello world' to hello.txt", "Read notes.txt", "What is in config/app.yaml?"],
 )
-def test_calls_are_the_same_with_fewer_evaluations(real_chat_model, task: str) -> None:
-    model = real_chat_model.bind_tools([read_file, write_file], tool_choice="required")
+def test_calls_are_the_same_with_fewer_evaluations(exact_chat_model, task: str) -> None:
+    model = exact_chat_model.bind_tools([read_file, write_file], tool_choice="required")
     plain, fast = _both(model, [HumanMessage(task)], max_tokens=80)
     assert _calls(fast) == _calls(plain) and fast.tool_calls
     meta, plain_meta = fast.response_metadata, plain.response_metadata
@@ -70,8 +70,8 @@ def test_calls_are_the_same_with_fewer_evaluations(real_chat_model, task: str) -
     assert meta["decode_batches"] <= plain_meta["decode_batches"] - meta["jumped_tokens"] // 2
 
 
-def test_a_call_the_grammar_forces_whole_is_not_decoded(real_chat_model) -> None:
-    model = real_chat_model.bind_tools([current_time], tool_choice="current_time")
+def test_a_call_the_grammar_forces_whole_is_not_decoded(exact_chat_model) -> None:
+    model = exact_chat_model.bind_tools([current_time], tool_choice="current_time")
     plain, fast = _both(model, [HumanMessage("What time is it?")])
     assert _calls(fast) == _calls(plain) == [("current_time", {})]
     assert fast.response_metadata["decode_batches"] == 0

@@ -125,12 +125,12 @@ def test_a_long_reply_is_reused_and_the_next_turn_matches_a_cold_replay(real_cha
     assert np.array_equal(engine.logits(), cached_logits)
 
 
-def test_any_split_into_batches_gives_bit_identical_logits(real_chat_model) -> None:
+def test_any_split_into_batches_gives_bit_identical_logits(exact_chat_model) -> None:
     """The property prefix reuse rests on, tested directly: evaluating a
     sequence in one batch, in random batches of two or more tokens, or one
     token at a time in pairs (how the engine decodes), leaves bit-identical
     logits for the last token."""
-    engine = real_chat_model.engine
+    engine = exact_chat_model.engine
     llm = engine.llm
     text = " ".join(
         f"{ANIMALS[i % 10]} {FOODS[(i * 3) % 10]} {PLACES[(i * 7) % 10]}" for i in range(90)
@@ -175,7 +175,7 @@ def _facts(start: int, stop: int) -> str:
     )
 
 
-def test_divergence_beyond_the_sliding_window_matches_a_cold_run(real_chat_model) -> None:
+def test_divergence_beyond_the_sliding_window_matches_a_cold_run(exact_chat_model) -> None:
     """A and B share a long prefix, then differ, then share a tail of more
     than 512 tokens: running B after A reuses only the prefix, so the sliding
     window layers must be restored from a cache position far behind the end.
@@ -183,7 +183,7 @@ def test_divergence_beyond_the_sliding_window_matches_a_cold_run(real_chat_model
     Logits are compared as well as tokens: with ``swa_full=False`` the greedy
     tokens here happen to survive but the logits move by ~1, while with
     ``swa_full=True`` cached and cold logits are bit-identical."""
-    model = real_chat_model
+    model = exact_chat_model
     engine = model.engine
     # ~19 tokens per fact: a ~650-token prefix and a ~600-token tail.
     prefix = "Read these facts.\n" + _facts(0, 34)
