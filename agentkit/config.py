@@ -120,10 +120,12 @@ class SteeringSettings(BaseModel):
     capable models, which get the framework without these workarounds."""
 
     model_config = ConfigDict(extra="forbid")
-    mode: Literal["auto", "on", "off"] = Field(
+    mode: Literal["auto", "on", "tuned", "off"] = Field(
         "auto",
         description="auto: on for small in-process models (under 2B parameters, read from the "
-        "model actually loaded), off for others; on / off: always / never.",
+        "model actually loaded), with the tuned preset when an agentkit adapter is loaded, off "
+        "for others; on (every technique as set below) / tuned (the preset for tuned models) / "
+        "off: always.",
     )
     tool_routing: bool = Field(True, description="Offer only the tools closest to the task.")
     routing_top_k: int = Field(4, ge=1, description="How many tools routing offers.")
@@ -136,7 +138,17 @@ class SteeringSettings(BaseModel):
     grounded_arguments: bool = Field(
         True,
         description="Arguments may only take grounded values (paths that exist or that the "
-        "task names, phrases of the task, lines of the named file).",
+        "task names, keys of the named file, URLs and commands the task writes).",
+    )
+    content_grounding: bool = Field(
+        True,
+        description="With grounded_arguments, also the text of arguments: search phrases of "
+        "the task, lines of the named file for an edit, calculator spans, facts to remember.",
+    )
+    step_routing: bool = Field(
+        True,
+        description="A task of several requests, or a change not made yet, leans each step to "
+        "its tool (a prior, a 'Next:' cue, a required call right after a success).",
     )
     observation_cue: bool = Field(
         True, description="After each tool result, a line that makes answering the likely move."
@@ -248,11 +260,11 @@ class Settings(BaseSettings):
     planning: Literal["auto", "on", "off"] = Field(
         "auto", description="Ask the model for a plan before acting (auto: off for small models)."
     )
-    tool_prompt: Literal["signatures", "compact", "schemas"] = Field(
-        "signatures",
+    tool_prompt: Literal["auto", "signatures", "compact", "schemas"] = Field(
+        "auto",
         description="How tools are described to the model: a signature line each with what it "
-        "does, the signatures only (compact: for a model tuned on them; an adapter's own "
-        "choice wins), or JSON schemas.",
+        "does, the signatures only (compact: for a model tuned on them), or JSON schemas; auto: "
+        "as a loaded adapter was trained, else signatures.",
     )
     steering: SteeringSettings = Field(
         default_factory=SteeringSettings,

@@ -102,6 +102,9 @@ class ScriptedChatModel(BaseChatModel):
     small: bool = False
     """Report itself as a small base model (270M parameters), so the agent
     steers it as it steers the bundled model (steering's logic over a script)."""
+    tuned: bool = False
+    """With ``small``: as if an adapter trained on agentkit's episodes were
+    loaded (the tuned-model steering preset)."""
     token_delay_s: float = 0.0
     """Sleep this long per streamed chunk (a generation that takes time, so a
     test can cancel or interrupt it midway)."""
@@ -145,7 +148,9 @@ class ScriptedChatModel(BaseChatModel):
         return self._hints
 
     def agentkit_profile(self) -> ModelProfile:
-        return ModelProfile(n_params=270_000_000, base=True) if self.small else CAPABLE
+        if not self.small:
+            return CAPABLE
+        return ModelProfile(n_params=270_000_000, base=True, tuned=self.tuned)
 
     @property
     def supported_hints(self) -> frozenset[HintKind]:

@@ -81,8 +81,8 @@ def test_peft_pairs_map_to_llama_cpp_names_and_layouts() -> None:
         "gemma3", 18, {"base_model.model.model.layers.5.self_attn.q_proj": (a, b)}
     )
     assert set(tensors) == {"blk.5.attn_q.weight.lora_a", "blk.5.attn_q.weight.lora_b"}
-    assert np.array_equal(tensors["blk.5.attn_q.weight.lora_a"], a.astype(np.float32))
-    assert np.array_equal(tensors["blk.5.attn_q.weight.lora_b"], b.astype(np.float32))
+    assert np.array_equal(tensors["blk.5.attn_q.weight.lora_a"], a.astype(np.float16))
+    assert np.array_equal(tensors["blk.5.attn_q.weight.lora_b"], b.astype(np.float16))
     names = {
         "model.layers.0.mlp.down_proj": "blk.0.ffn_down",
         "model.layers.0.mlp.gate_proj": "blk.0.ffn_gate",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,15 +60,21 @@ def doctor(
         table.add_row("quantization", info.file_type)
         table.add_row("parameters", f"{info.n_params / 1e6:.0f} M")
         from agentkit.models.profile import file_profile
-        from agentkit.steering import uses_steering
+        from agentkit.steering import describe_steering
 
         profile = file_profile(path)
-        steered = uses_steering(profile, settings.steering)
-        table.add_row(
-            "steering",
-            f"{'small-model steering on' if steered else 'off'} ({profile.describe()}; "
-            f"steering.mode={settings.steering.mode})",
-        )
+        adapter_spec = settings.model_adapter.strip().lower()
+        if adapter_spec not in ("", "none"):
+            from agentkit.models.adapter import read_adapter, resolve_adapter
+
+            try:
+                adapter = resolve_adapter(settings.model_adapter, settings.model)
+            except AgentkitError:
+                adapter = None  # the adapter rows below say why
+            if adapter is not None:
+                tuned = read_adapter(adapter).prompt.steering == "tuned"
+                profile = dataclasses.replace(profile, tuned=tuned)
+        table.add_row("steering", describe_steering(profile, settings.steering))
         table.add_row("trained context", str(info.context_length or "?"))
         table.add_row("n_ctx (configured)", str(settings.n_ctx))
         fmt = "gguf chat template" if info.chat_template else "none in GGUF"

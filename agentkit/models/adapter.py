@@ -82,6 +82,16 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class AdapterPrompt:
+    """How the prompts the adapter was trained on were rendered: the run
+    renders them the same way (a tuned model needs no worked examples, and
+    it knows its tools by their signatures)."""
+
+    tool_prompt: str = ""  # a ToolPromptStyle; "" = the settings' choice
+    steering: str = ""  # "tuned": small-model steering's preset for tuned models
+
+
+@dataclass(frozen=True)
 class AdapterInfo:
     """What ``agentkit doctor`` shows about an adapter file."""
 
@@ -92,6 +102,7 @@ class AdapterInfo:
     base: BaseModelId
     provenance: Provenance
     tensor_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    prompt: AdapterPrompt = field(default_factory=AdapterPrompt)
 
     @property
     def targets(self) -> list[str]:
@@ -170,8 +181,10 @@ def gguf_lora_tensors(
                 lora_b = _permute_rows(lora_b, heads.n_head)
             elif ".attn_k." in name:
                 lora_b = _permute_rows(lora_b, heads.n_head_kv)
-        out[name + ".lora_a"] = np.ascontiguousarray(lora_a, dtype=np.float32)
-        out[name + ".lora_b"] = np.ascontiguousarray(lora_b, dtype=np.float32)
+        # f16: half the size (a shipped adapter stays under 10 MB), and what
+        # llama.cpp computes LoRA products in on the CPU anyway.
+        out[name + ".lora_a"] = np.ascontiguousarray(lora_a, dtype=np.float16)
+        out[name + ".lora_b"] = np.ascontiguousarray(lora_b, dtype=np.float16)
     return out
 
 
@@ -182,6 +195,7 @@ def write_adapter(
     alpha: float,
     base: BaseModelId,
     provenance: Provenance,
+    prompt: AdapterPrompt | None = None,
 ) -> Path:
     """Write a GGUF LoRA adapter (tensors from :func:`gguf_lora_tensors`)."""
     import gguf
@@ -206,6 +220,9 @@ def write_adapter(
             writer.add_string(f"agentkit.train.{key}", value)
         else:
             writer.add_uint64(f"agentkit.train.{key}", int(value))
+    for key, text in asdict(prompt or AdapterPrompt()).items():
+        if text:
+            writer.add_string(f"agentkit.prompt.{key}", text)
     for name in sorted(tensors, key=_tensor_order):
         writer.add_tensor(name, tensors[name])
     try:
@@ -266,6 +283,10 @@ def read_adapter(path: Path) -> AdapterInfo:
         base=base,
         provenance=provenance,
         tensor_shapes=dict(info.tensor_shapes),
+        prompt=AdapterPrompt(
+            tool_prompt=str(meta.get("agentkit.prompt.tool_prompt", "")),
+            steering=str(meta.get("agentkit.prompt.steering", "")),
+        ),
     )
 
 

@@ -26,6 +26,9 @@ class ModelProfile:
     n_params: int = 0
     base: bool = False
     served: bool = False
+    tuned: bool = False
+    """A LoRA adapter trained on agentkit's episodes is loaded (its steering
+    is the preset for tuned models)."""
 
     @property
     def small(self) -> bool:
@@ -35,7 +38,8 @@ class ModelProfile:
     def describe(self) -> str:
         size = f"{self.n_params / 1e9:.2f}B parameters" if self.n_params else "size unknown"
         kind = "served" if self.served else ("base model" if self.base else "chat model")
-        return f"{size}, {kind}, {'small' if self.small else 'capable'}"
+        tuned = ", tuned adapter" if self.tuned else ""
+        return f"{size}, {kind}{tuned}, {'small' if self.small else 'capable'}"
 
 
 CAPABLE = ModelProfile()

@@ -60,6 +60,11 @@ FACT_STARTS = frozenset({"my", "i", "our", "we", "the", "a", "an", "it", "this"}
 _PATH_KINDS: frozenset[Grounding] = frozenset(
     {"existing_file", "existing_dir", "existing_path", "named_path"}
 )
+# Groundings of an argument's text rather than of what it names: they
+# narrow what a model may say, not only where it may act.
+CONTENT_KINDS: frozenset[Grounding] = frozenset(
+    {"task_phrase", "fact_phrase", "file_fragment", "computing_span", "occurrence_phrase"}
+)
 
 
 def add_grounding(tool_name: str, args: Mapping[str, Grounding]) -> None:
@@ -73,16 +78,20 @@ def workspace_of(tool: BaseTool) -> Workspace | None:
     return ws if isinstance(ws, Workspace) else None
 
 
-def arg_choices(tools: Sequence[BaseTool], text: str) -> dict[str, dict[str, ArgChoices]]:
+def arg_choices(
+    tools: Sequence[BaseTool], text: str, content: bool = True
+) -> dict[str, dict[str, ArgChoices]]:
     """For each tool, the values its grounded arguments may take now, given
-    ``text`` (the task and what the run has seen). A grounding that fails
-    leaves its argument free: grounding helps a call, it never forbids one."""
+    ``text`` (the task and what the run has seen); ``content``: also the
+    groundings of an argument's text (:data:`CONTENT_KINDS`). A grounding
+    that fails leaves its argument free: grounding helps a call, it never
+    forbids one."""
     out: dict[str, dict[str, ArgChoices]] = {}
     for tool in tools:
         args = tool.args if isinstance(tool.args, dict) else {}
         narrowed: dict[str, ArgChoices] = {}
         for arg, kind in GROUNDED_ARGS.get(tool.name, {}).items():
-            if arg not in args:
+            if arg not in args or (not content and kind in CONTENT_KINDS):
                 continue
             try:
                 values = choices(tool, kind, text)

@@ -143,19 +143,22 @@ class SmallModelSteering:
         on its tool name, and what to copy and not to copy."""
         # Words a small model should not copy into a call: the worked
         # examples' values, or without them the tool instructions it echoes.
-        avoid = (
-            self.example_words(view.task, offered)
-            if self.settings.worked_examples
-            else tools_instruction([convert_to_openai_tool(t) for t in offered], "required")
-        )
+        avoid = ""
+        if self.settings.avoid_bias:
+            avoid = (
+                self.example_words(view.task, offered)
+                if self.settings.worked_examples
+                else tools_instruction([convert_to_openai_tool(t) for t in offered], "required")
+            )
+        settings = self.settings
         return DecodeHints(
             arg_choices=(
-                arg_choices(offered, grounding_text(view))
-                if self.settings.grounded_arguments
+                arg_choices(offered, grounding_text(view), settings.content_grounding)
+                if settings.grounded_arguments
                 else {}
             ),
-            required_tool=must_call(view, offered),
-            tool_bias=step_bias(view, offered),
+            required_tool=must_call(view, offered) if settings.step_routing else None,
+            tool_bias=step_bias(view, offered) if settings.step_routing else {},
             copy_from=copy_text(view),
             # An instruct model copies by itself; the bonus made SmolLM2-135M
             # Instruct write '}}</tool_call>' into its arguments.
@@ -205,13 +208,14 @@ class SmallModelSteering:
         messages = view.messages
         # A task of several requests routed to different tools: after each
         # step of this run, the cue names the request still to do.
-        routed_later = bool(view.route and view.route["later"])
+        stepping = self.settings.step_routing
+        routed_later = stepping and bool(view.route and view.route["later"])
         requests = requests_of(view.task)[1:] if routed_later else []
         start = run_start(messages, view.task)
         # A task that asks for a change is not done when a read succeeds:
         # after reading config.json the 270M model answered "config.json".
         writers = writer_names(offered)
-        unchanged = bool(writers) and asks_for_change(view.task)
+        unchanged = stepping and bool(writers) and asks_for_change(view.task)
         done = 0
         for position, message in enumerate(messages, start=1):
             cue = OBSERVATION_CUE

@@ -155,7 +155,8 @@ def replay_model(settings: Settings) -> GoldReplayModel:
             "training examples are rendered with the in-process model, not a model server",
             hint="unset model_urls for `agentkit tune`",
         )
-    return GoldReplayModel.from_settings(settings, temperature=0.0)
+    style = "tuned" if settings.steering.mode == "tuned" else ""
+    return GoldReplayModel.from_settings(settings, temperature=0.0, steering_style=style)
 
 
 Split = Literal["dev"]
@@ -165,12 +166,35 @@ class FamiliesUnavailable(AgentkitError):
     """This build has no eval task families to draw episodes from."""
 
 
-def episodes_from_families(split: Split = "dev", n: int = 100, seed: int = 0) -> list[Episode]:
+# Forms a user's wording takes around the same request (politeness, a
+# greeting, no final punctuation): applied at random to a family's wordings,
+# so the model learns the request, not the template's frame.
+OPENERS = ("please ", "Please ", "could you ", "Can you ", "hey, ", "Quick one: ", "hi! ")
+CLOSERS = (" please", " thanks", ", thank you", " pls", " asap")
+
+
+def vary_wording(task: str, rng: random.Random) -> str:
+    """``task`` with a random opener, closer or dropped final punctuation
+    (each at most once; the request's own words never change)."""
+    if rng.random() < 0.2:
+        opener = rng.choice(OPENERS)
+        first = task[:1].lower() if opener[0].islower() or opener.endswith(": ") else task[:1]
+        task = opener + first + task[1:]
+    if rng.random() < 0.15 and task[-1:] in ".?!":
+        task = task[:-1]
+    if rng.random() < 0.12:
+        task = task.rstrip(".!") + rng.choice(CLOSERS)
+    return task
+
+
+def episodes_from_families(
+    split: Split = "dev", n: int = 100, seed: int = 0, vary: bool = False
+) -> list[Episode]:
     """``n`` episodes from the eval's task families of ``split`` (dev only:
     held-out families are never trained on): each a random dev family, in a
     random wording, instantiated with its own random seed, with the gold
-    solution the instance comes with. The same ``seed`` draws the same
-    episodes."""
+    solution the instance comes with (``vary``: the wording's frame varied,
+    :func:`vary_wording`). The same ``seed`` draws the same episodes."""
     if split != "dev":
         raise FamiliesUnavailable(
             f"episodes come from dev families only, not {split!r}",
@@ -190,7 +214,8 @@ def episodes_from_families(split: Split = "dev", n: int = 100, seed: int = 0) ->
         family = rng.choice(families)
         wording = rng.randrange(len(family.wordings))
         case = instantiate(family, wording, seed=rng.getrandbits(63))
-        case = case.model_copy(update={"id": f"{case.id}.s{seed}-{index}"})
+        task = vary_wording(case.task, rng) if vary else case.task
+        case = case.model_copy(update={"id": f"{case.id}.s{seed}-{index}", "task": task})
         episodes.append(Episode.from_case(case))
     return episodes
 

@@ -38,6 +38,8 @@ class TrainingExample(BaseModel):
     step: int = Field(0, ge=0, description="Act step of the run, from 1 (0: unknown).")
     tools: list[str] = Field(default_factory=list, description="The tools the completion calls.")
     label: Label = "gold"
+    tool_prompt: str = Field("", description="How the prompt described the tools.")
+    steering: str = Field("", description="'tuned': rendered with the tuned-model preset.")
 
 
 class DataError(AgentkitError):

@@ -97,8 +97,11 @@ def choose_precision(
     data: Sequence[tuple[list[int], int]],
     cache_dir: Path,
     say: Callable[[str], None],
+    shape: str = "whole",
 ) -> Literal["fp32", "bf16"]:
-    """The precision to train in: the one asked for, or ``auto``'s pick."""
+    """The precision to train in: the one asked for, or ``auto``'s pick
+    (measured once per machine and per ``shape`` of the sequences: whole
+    examples, or the suffixes after a shared prefix, which are short)."""
     import torch
 
     if requested != "auto":
@@ -109,7 +112,7 @@ def choose_precision(
         say(f"precision: {chosen} (CUDA {'supports' if chosen == 'bf16' else 'lacks'} bf16)")
         return chosen
     store = cache_dir / "tune" / "precision.json"
-    key = measurement_key(device)
+    key = measurement_key(device) + ("" if shape == "whole" else f"/{shape}")
     try:
         known: dict[str, dict[str, float]] = json.loads(store.read_text())
     except (OSError, ValueError):

@@ -1,10 +1,10 @@
 """Recipes: how a shipped adapter is made, from data to hyper-parameters.
 
-A :class:`Recipe` names the episodes to draw (dev task families only) and
-the training settings, so ``agentkit tune --recipe bundled`` makes the same
-adapter on any machine (given the same seed and the same build). The
-``bundled`` recipe is a placeholder: its numbers are the defaults until the
-real adapter for ``bundled:gemma3-270m`` is trained and its recipe fixed here.
+A :class:`Recipe` names the episodes to draw (dev task families only), how
+their prompts are rendered and the training settings, so ``agentkit tune
+--recipe bundled`` makes the same adapter on any machine (given the same
+seed and the same build). ``bundled`` made the adapter shipped for
+``bundled:gemma3-270m`` (agentkit/models/adapters/PROVENANCE.md).
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from agentkit.config import Settings
+from agentkit.models.prompt import ToolPromptStyle
 from agentkit.tune.episodes import EpisodeRun, episodes_from_families, examples_of, render_episodes
 from agentkit.tune.examples import TrainingExample
 from agentkit.tune.train import StepReport, TrainConfig, TrainResult, train
@@ -30,14 +32,28 @@ class Recipe:
     """Episodes drawn from the dev task families."""
     episode_seed: int
     train: TrainConfig = field(default_factory=TrainConfig)
+    vary_wording: bool = True
+    """Vary each wording's frame (agentkit.tune.episodes.vary_wording)."""
+    tool_prompt: ToolPromptStyle = "compact"
+    steering: Literal["tuned", "on"] = "tuned"
+    """The steering the prompts are rendered with (and the adapter records,
+    so a run that loads it renders the same way)."""
+
+    def render_settings(self, settings: Settings) -> Settings:
+        """``settings`` as the recipe renders its prompts (greedy, its tool
+        prompt and steering)."""
+        steering = settings.steering.model_copy(update={"mode": self.steering})
+        return settings.model_copy(
+            update={"temperature": 0.0, "tool_prompt": self.tool_prompt, "steering": steering}
+        )
 
 
 RECIPES: dict[str, Recipe] = {
     "bundled": Recipe(
         name="bundled",
         model="bundled:gemma3-270m",
-        episodes=1000,
-        episode_seed=0,
+        episodes=1800,
+        episode_seed=7,
         train=TrainConfig(
             rank=16,
             alpha=32.0,
@@ -65,8 +81,10 @@ def recipe_examples(
 ) -> list[TrainingExample]:
     """The recipe's episodes, rendered by the agent; only those that reached
     their outcome."""
-    episodes = episodes_from_families("dev", recipe.episodes, recipe.episode_seed)
-    return examples_of(render_episodes(episodes, settings, on_episode))
+    episodes = episodes_from_families(
+        "dev", recipe.episodes, recipe.episode_seed, vary=recipe.vary_wording
+    )
+    return examples_of(render_episodes(episodes, recipe.render_settings(settings), on_episode))
 
 
 def run_recipe(

@@ -107,6 +107,10 @@ class GoldReplayModel(ChatLlama):
     step as a :class:`TrainingExample`. Calls without tools (a plan, a
     compaction summary) get an empty reply and are not recorded."""
 
+    steering_style: str = ""
+    """Recorded with each example: "tuned" when the agent renders with the
+    preset for tuned models (an adapter trained on them is loaded that way)."""
+
     _script: list[GoldStep] = PrivateAttr(default_factory=list)
     _examples: list[TrainingExample] = PrivateAttr(default_factory=list)
     _problems: list[str] = PrivateAttr(default_factory=list)
@@ -177,6 +181,8 @@ class GoldReplayModel(ChatLlama):
                     step=step,
                     tools=[c.tool for c in gold.calls],
                     label=gold.label,
+                    tool_prompt=self.tool_prompt,
+                    steering=self.steering_style,
                 )
             )
         # The reply carries the gold calls whatever the grammar says, so the

@@ -24,7 +24,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from agentkit.models.adapter import HeadLayout, Provenance, gguf_lora_tensors, write_adapter
+from agentkit.models.adapter import (
+    AdapterPrompt,
+    HeadLayout,
+    Provenance,
+    gguf_lora_tensors,
+    write_adapter,
+)
 from agentkit.tune.base import (
     TrainingBase,
     TuneError,
@@ -34,6 +40,7 @@ from agentkit.tune.base import (
     prompt_ids,
     require_training_packages,
 )
+from agentkit.tune.batches import Tokenized, batch_loss, shared_prefix, sharing_matches
 from agentkit.tune.examples import TrainingExample
 from agentkit.tune.precision import DeviceChoice, Precision, choose_precision, pick_device
 
@@ -63,6 +70,8 @@ class TrainConfig:
     precision: Precision = "auto"
     device: DeviceChoice = "auto"
     recipe: str = ""
+    share_prefix: bool = True
+    """Run a batch's common prompt prefix once (agentkit.tune.batches)."""
 
 
 @dataclass(frozen=True)
@@ -89,13 +98,6 @@ class TrainResult:
     precision: Literal["fp32", "bf16"]
     device: str
     final_loss: float
-
-
-@dataclass(frozen=True)
-class Tokenized:
-    ids: list[int]
-    completion: int
-    """How many of the last ids are the completion."""
 
 
 def checkpoint_path(out: Path) -> Path:
@@ -175,8 +177,19 @@ def train(
         # peft asks transformers a question transformers 5 renamed (FutureWarning).
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
         model = get_peft_model(base.model, lora).to(device)
+    # The batch's shared prompt once, when that gives the same loss here;
+    # the precision is then measured on the (short) suffixes it leaves.
+    share = config.share_prefix and sharing_matches(model, data[: config.batch_size], device, False)
+    say(f"shared prompt prefixes: {'on' if share else 'off'}")
+    cut = shared_prefix(data[: config.batch_size]) if share else 0
     precision = choose_precision(
-        config.precision, model, device, [(d.ids, d.completion) for d in data], cache_dir, say
+        config.precision,
+        model,
+        device,
+        [(d.ids[cut:], d.completion) for d in data],
+        cache_dir,
+        say,
+        shape="suffix" if share else "whole",
     )
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
@@ -205,7 +218,7 @@ def train(
         step = int(state["step"])
         say(f"resumed from {saved} at step {step} of {total}")
     model.train()
-    autocast = precision == "bf16"
+    bf16 = precision == "bf16"
     started = time.perf_counter()
     tokens = 0
     loss_value = float("nan")
@@ -217,18 +230,10 @@ def train(
             data[i] for i in order[index * config.batch_size : (index + 1) * config.batch_size]
         ]
         targets = sum(item.completion for item in batch)
-        total_loss = 0.0
-        for item in batch:
-            ids = torch.tensor([item.ids], device=device)
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=autocast):
-                logits = model(input_ids=ids, logits_to_keep=item.completion + 1).logits
-            predicted = logits[0, :-1].float()
-            loss = torch.nn.functional.cross_entropy(
-                predicted, ids[0, -item.completion :], reduction="sum"
-            )
-            (loss / targets).backward()
-            total_loss += float(loss.detach())
-            tokens += len(item.ids)
+        loss, ran = batch_loss(model, batch, device, bf16, share)
+        (loss / targets).backward()
+        total_loss = float(loss.detach())
+        tokens += ran
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         scheduler.step()
@@ -253,6 +258,7 @@ def train(
             epochs=config.epochs,
             recipe=config.recipe,
         ),
+        prompt_of(chosen),
     )
     saved.unlink(missing_ok=True)
     return TrainResult(
@@ -304,8 +310,24 @@ def lora_pairs(model: Any) -> dict[str, tuple[Any, Any]]:
     return pairs
 
 
+def prompt_of(data: Sequence[TrainingExample]) -> AdapterPrompt:
+    """How the examples' prompts were rendered, when they all agree: the
+    adapter records it, and a run that loads it renders the same way."""
+    styles = {e.tool_prompt for e in data}
+    steering = {e.steering for e in data}
+    return AdapterPrompt(
+        tool_prompt=styles.pop() if len(styles) == 1 else "",
+        steering=steering.pop() if len(steering) == 1 else "",
+    )
+
+
 def export_adapter(
-    model: Any, base: TrainingBase, out: Path, config: TrainConfig, provenance: Provenance
+    model: Any,
+    base: TrainingBase,
+    out: Path,
+    config: TrainConfig,
+    provenance: Provenance,
+    prompt: AdapterPrompt | None = None,
 ) -> Path:
     """The trained LoRA as a GGUF adapter at ``out``."""
     tensors = gguf_lora_tensors(
@@ -315,5 +337,5 @@ def export_adapter(
         HeadLayout(base.n_head, base.n_head_kv),
     )
     return write_adapter(
-        out, tensors, alpha=config.alpha, base=base.identity, provenance=provenance
+        out, tensors, alpha=config.alpha, base=base.identity, provenance=provenance, prompt=prompt
     )
