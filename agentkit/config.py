@@ -145,6 +145,11 @@ class SteeringSettings(BaseModel):
         description="With grounded_arguments, also the text of arguments: search phrases of "
         "the task, lines of the named file for an edit, calculator spans, facts to remember.",
     )
+    question_gate: bool = Field(
+        True,
+        description="A task whose every sentence asks for information (not a request put as "
+        "a question) cannot call a tool that writes; the tools stay described.",
+    )
     step_routing: bool = Field(
         True,
         description="A task of several requests, or a change not made yet, leans each step to "

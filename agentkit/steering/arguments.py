@@ -22,6 +22,7 @@ from agentkit.steering.grounding import (
     inventory,
     mentioned_paths,
     mentioned_urls,
+    named_files,
     occurrence_phrases,
     runs_a_command,
     task_phrases,
@@ -37,14 +38,14 @@ GROUNDED_ARGS: dict[str, dict[str, Grounding]] = {
     "grep": {"path": "existing_path", "pattern": "task_phrase"},
     "write_file": {"path": "named_path"},
     "edit_file": {
-        "path": "existing_file",
+        "path": "named_file",
         "old_string": "file_fragment",
         "new_string": "task_phrase",
     },
     "copy_file": {"source": "existing_file", "destination": "destination"},
-    "move_file": {"source": "existing_file", "destination": "destination"},
-    "sort_lines": {"path": "existing_file", "destination": "optional_destination"},
-    "dedupe_lines": {"path": "existing_file", "destination": "optional_destination"},
+    "move_file": {"source": "named_file", "destination": "destination"},
+    "sort_lines": {"path": "named_file", "destination": "optional_destination"},
+    "dedupe_lines": {"path": "named_file", "destination": "optional_destination"},
     "count": {"path": "existing_path", "text": "occurrence_phrase"},
     "read_field": {"path": "existing_file", "key": "file_key"},
     "calculator": {"expression": "computing_span"},
@@ -58,7 +59,7 @@ GROUNDED_ARGS: dict[str, dict[str, Grounding]] = {
 FACT_WORDS = 16
 FACT_STARTS = frozenset({"my", "i", "our", "we", "the", "a", "an", "it", "this"})
 _PATH_KINDS: frozenset[Grounding] = frozenset(
-    {"existing_file", "existing_dir", "existing_path", "named_path"}
+    {"existing_file", "named_file", "existing_dir", "existing_path", "named_path"}
 )
 # Groundings of an argument's text rather than of what it names: they
 # narrow what a model may say, not only where it may act.
@@ -79,13 +80,13 @@ def workspace_of(tool: BaseTool) -> Workspace | None:
 
 
 def arg_choices(
-    tools: Sequence[BaseTool], text: str, content: bool = True
+    tools: Sequence[BaseTool], text: str, content: bool = True, task: str = ""
 ) -> dict[str, dict[str, ArgChoices]]:
     """For each tool, the values its grounded arguments may take now, given
-    ``text`` (the task and what the run has seen); ``content``: also the
-    groundings of an argument's text (:data:`CONTENT_KINDS`). A grounding
-    that fails leaves its argument free: grounding helps a call, it never
-    forbids one."""
+    ``text`` (the task and what the run has seen; ``task`` alone for what a
+    write may change); ``content``: also the groundings of an argument's
+    text (:data:`CONTENT_KINDS`). A grounding that fails leaves its argument
+    free: grounding helps a call, it never forbids one."""
     out: dict[str, dict[str, ArgChoices]] = {}
     for tool in tools:
         args = tool.args if isinstance(tool.args, dict) else {}
@@ -94,7 +95,7 @@ def arg_choices(
             if arg not in args or (not content and kind in CONTENT_KINDS):
                 continue
             try:
-                values = choices(tool, kind, text)
+                values = choices(tool, kind, text, task or text)
             except Exception:  # noqa: BLE001 - see the docstring
                 values = None
             if values is not None:
@@ -104,9 +105,10 @@ def arg_choices(
     return out
 
 
-def choices(tool: BaseTool, kind: Grounding, text: str) -> ArgChoices | None:
+def choices(tool: BaseTool, kind: Grounding, text: str, task: str = "") -> ArgChoices | None:
     """The values an argument of ``kind`` may take (a regex as ``str``), ``[]``
-    when none is valid, None when it stays free."""
+    when none is valid, None when it stays free. ``task``: what the user
+    wrote (default: ``text``), for the files a write may change."""
     if kind == "task_phrase":
         return RequiredChoices(task_phrases(text)) or None
     if kind == "fact_phrase":
@@ -137,6 +139,8 @@ def choices(tool: BaseTool, kind: Grounding, text: str) -> ArgChoices | None:
     if kind == "optional_destination":
         paths = write_paths(text, files)
         return None if paths is None else ["", *paths]
+    if kind == "named_file":
+        return named_files(files, task or text) if files else []
     values = {
         "existing_file": files,
         "existing_dir": [".", *dirs],
@@ -172,10 +176,22 @@ def _names_a_path(ws: Workspace, kinds: set[Grounding], text: str) -> bool:
     names = set(files) | {f.rsplit("/", 1)[-1] for f in files}
     # Whole paths: "recipes/pancakes.md" names a file, not the recipes folder.
     words = {w.rstrip("./") for w in re.findall(r"[\w./-]+", text)}
-    if kinds & {"existing_file", "existing_path"} and any(p in names for p in named):
+    if kinds & {"existing_file", "named_file", "existing_path"} and any(p in names for p in named):
         return True
     if kinds & {"existing_dir", "existing_path"} and any(
         d in words or d.rsplit("/", 1)[-1] in words for d in dirs
     ):
         return True
     return "named_path" in kinds and any(p not in names for p in named)
+
+
+def uncallable(tools: Sequence[BaseTool]) -> dict[str, dict[str, ArgChoices]]:
+    """Choices that leave each of ``tools`` with no valid call (an argument
+    with no value), so the grammar cannot produce one; the prompt still
+    describes them."""
+    out: dict[str, dict[str, ArgChoices]] = {}
+    for tool in tools:
+        args = list(tool.args) if isinstance(tool.args, dict) else []
+        if args:
+            out[tool.name] = {args[0]: []}
+    return out

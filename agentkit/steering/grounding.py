@@ -8,6 +8,9 @@ which argument of which tool has which kind):
 
 - ``existing_file`` / ``existing_dir`` / ``existing_path``: what is in the
   workspace now;
+- ``named_file``: an existing file the task names, for what a write changes
+  or removes (an edit, a sort in place, a move's source); every existing
+  file when the task names none;
 - ``named_path``: a file the task names as where to write, or a new one it
   names (:func:`write_paths`);
 - ``task_phrase`` / ``fact_phrase``: a phrase of the task or of a recent
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
 
 Grounding = Literal[
     "existing_file",
+    "named_file",
     "existing_dir",
     "existing_path",
     "named_path",
@@ -308,3 +312,11 @@ def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[
         if len(files) + len(dirs) > limit:
             return None
     return sorted(files), sorted(dirs)
+
+
+def named_files(files: list[str], task: str) -> list[str]:
+    """The existing ``files`` the task names (by path or by file name); all
+    of them when it names none (a task may describe a file instead)."""
+    named = set(mentioned_paths(task))
+    found = [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]
+    return found or files

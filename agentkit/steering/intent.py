@@ -104,3 +104,11 @@ def clauses(task: str) -> list[str]:
         if len(head.split()) >= 2 and len(rest.split()) >= 2:
             return [head, *clauses(rest)][:MAX_CLAUSES]
     return [task.strip()]
+
+
+def only_asks(task: str) -> bool:
+    """Whether every sentence of ``task`` is a question asking for
+    information (a request put as a question, "can you add ...?", is not):
+    such a task changes nothing, whatever verbs its questions hold."""
+    sentences = [s for s in _SENTENCE_END.split(task) if s.strip()]
+    return bool(sentences) and all(is_question(s) for s in sentences)

@@ -35,7 +35,7 @@ from agentkit.models.hints import DecodeHints
 from agentkit.models.profile import ModelProfile
 from agentkit.models.prompt import tools_instruction
 from agentkit.steering.answers import tidy_answer
-from agentkit.steering.arguments import arg_choices, mentions
+from agentkit.steering.arguments import arg_choices, mentions, uncallable
 from agentkit.steering.examples import ToolExample
 from agentkit.steering.exemplars import (
     ExampleChooser,
@@ -45,7 +45,7 @@ from agentkit.steering.exemplars import (
     first_example,
 )
 from agentkit.steering.focus import copy_text, grounding_text
-from agentkit.steering.intent import asks_for_change, requests_of
+from agentkit.steering.intent import asks_for_change, only_asks, requests_of
 from agentkit.steering.routing import ToolRouter
 from agentkit.steering.step import (
     CHANGE_PENDING_BIAS,
@@ -151,12 +151,18 @@ class SmallModelSteering:
                 else tools_instruction([convert_to_openai_tool(t) for t in offered], "required")
             )
         settings = self.settings
+        choices = (
+            arg_choices(offered, grounding_text(view), settings.content_grounding, view.task)
+            if settings.grounded_arguments
+            else {}
+        )
+        if settings.question_gate and only_asks(view.task):
+            # A question changes nothing, whatever verbs it holds: the tools
+            # that write stay described but cannot be called.
+            writers = [t for t in offered if "write" in side_effects_of(t)]
+            choices = {**choices, **uncallable(writers)}
         return DecodeHints(
-            arg_choices=(
-                arg_choices(offered, grounding_text(view), settings.content_grounding)
-                if settings.grounded_arguments
-                else {}
-            ),
+            arg_choices=choices,
             required_tool=must_call(view, offered) if settings.step_routing else None,
             tool_bias=step_bias(view, offered) if settings.step_routing else {},
             copy_from=copy_text(view),

@@ -24,7 +24,7 @@ from langchain_core.utils.function_calling import convert_to_json_schema, conver
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentkit.models import grammar as grammars
-from agentkit.models.chat import parse_tool_calls
+from agentkit.models.calls import parse_tool_calls
 from agentkit.models.prompt import (
     ChatMLFormat,
     GemmaFormat,

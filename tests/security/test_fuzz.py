@@ -23,7 +23,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agentkit.agent import Agent
 from agentkit.approvals.policy import Policy
 from agentkit.config import load_settings
-from agentkit.models.chat import TOOL_CALL_CLOSE, TOOL_CALL_OPEN, parse_tool_calls
+from agentkit.models.calls import parse_tool_calls
+from agentkit.models.prompt import TOOL_CALL_CLOSE, TOOL_CALL_OPEN
 from agentkit.testing import ScriptedChatModel, final
 from agentkit.tools.base import declare
 from agentkit.tools.files import file_tools

@@ -4,9 +4,11 @@ The bundled model was asked a question about a file whose wording held a
 participle of "write"; the verb made steering take it for a change, force
 ``write_file`` after the read, and, with no path left that the task allowed,
 the grammar got the *unnarrowed* tool: the model overwrote the file with its
-own name under approve-all. Two layers now hold: a verb of change inside a
-question is not a request, and a forced tool with no valid argument is not
-callable (never offered unnarrowed).
+own name under approve-all. Three layers now hold: a verb of change inside
+a question is not a request; a task that only asks cannot call a tool that
+writes (the grammar leaves them out); a forced tool with no valid argument
+is not callable (never offered unnarrowed). And a write may change only a
+file the task names.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agentkit.config import SteeringSettings
 from agentkit.events import Approve
-from agentkit.models.chat import _narrow
+from agentkit.models.calls import narrow_tools
 from agentkit.models.grammar import with_choices
 from agentkit.models.profile import ModelProfile
 from agentkit.steering import RouteRecord, StepView
 from agentkit.steering.intent import asks_for_change
 from agentkit.steering.small import SmallModelSteering
 from agentkit.tools import builtin_tools
+from agentkit.tools.base import side_effects_of
 
 QUESTIONS = (
     "Which name is written first in names.txt?",
@@ -67,7 +70,7 @@ def test_a_forced_write_with_no_valid_path_is_not_callable(tmp_path: Path) -> No
     assert hints.required_tool == "write_file"  # the step would force the write ...
     assert hints.arg_choices["write_file"]["path"] == []  # ... with no path to write
     specs = [convert_to_openai_tool(t) for t in offered]
-    narrowed, choice = _narrow(specs, "required", hints)
+    narrowed, choice = narrow_tools(specs, "required", hints)
     assert [t["function"]["name"] for t in narrowed] == ["read_file"]  # never unnarrowed
     assert choice == "required"  # not forced to a tool it cannot call
     # Before the fix, a tool left with nothing valid came back unnarrowed when
@@ -99,3 +102,36 @@ def test_questions_about_a_file_leave_it_unchanged_on_the_bundled_model(
         assert result.status in ("finished", "stopped")
         assert (tmp_path / "names.txt").read_text() == NAMES, (question, result.tool_calls)
         assert sorted(p.name for p in tmp_path.iterdir()) == [".data", "names.txt"]
+
+
+@pytest.mark.parametrize("preset", ["full", "tuned"])
+def test_no_tool_that_writes_can_be_called_for_a_question(tmp_path: Path, preset: str) -> None:
+    from agentkit.steering import tuned_preset
+
+    (tmp_path / "names.txt").write_text(NAMES)
+    tools = [t for t in builtin_tools(workspace=tmp_path) if t.name != "shell"]
+    writers = {t.name for t in tools if "write" in side_effects_of(t)}
+    settings = SteeringSettings() if preset == "full" else tuned_preset(SteeringSettings())
+    steering = SmallModelSteering(ModelProfile(n_params=270_000_000, base=True), settings)
+    specs = [convert_to_openai_tool(t) for t in tools]
+    for question in QUESTIONS:
+        hints = steering.hints(StepView(task=question, messages=[HumanMessage(question)]), tools)
+        narrowed, _ = narrow_tools(specs, "required", hints)
+        assert writers.isdisjoint(t["function"]["name"] for t in narrowed), question
+    # A request put as a question, or a question and a request, may write.
+    for request in ("Can you sort names.txt?", "Which name is first? Sort names.txt."):
+        hints = steering.hints(StepView(task=request, messages=[HumanMessage(request)]), tools)
+        narrowed, _ = narrow_tools(specs, "required", hints)
+        assert "sort_lines" in {t["function"]["name"] for t in narrowed}, request
+
+
+def test_a_write_changes_only_a_file_the_task_names(tmp_path: Path) -> None:
+    (tmp_path / "names.txt").write_text(NAMES)
+    (tmp_path / "notes.txt").write_text("keep me\n")
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    steering = SmallModelSteering(ModelProfile(n_params=270_000_000, base=True), SteeringSettings())
+    task = "Sort names.txt"
+    hints = steering.hints(StepView(task=task, messages=[HumanMessage(task)]), list(tools.values()))
+    for tool, arg in (("edit_file", "path"), ("sort_lines", "path"), ("move_file", "source")):
+        assert hints.arg_choices[tool][arg] == ["names.txt"], tool
+    assert hints.arg_choices["read_file"]["path"] == ["names.txt", "notes.txt"]  # reads: any
