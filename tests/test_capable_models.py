@@ -51,3 +51,16 @@ def test_a_small_model_is_steered_by_the_same_graph(tmp_path: Path) -> None:
     assert model.hints[0] is not None and model.hints[0].copy_bias > 0
     second = model.prompts[1]
     assert any(isinstance(m, SystemMessage) for m in second[1:])  # worked examples, cues
+
+
+def test_a_capable_model_sees_each_plan_note_once(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("alpha\n")
+    script = [call("read_file", {"path": "a.txt"}, "c1"), final("alpha")]
+    plan = {"steps": ["Read a.txt", "Answer with its first word"]}
+    agent, model, _ = make_agent(tmp_path, script, structured=[plan], planning=True)
+    assert agent.run("Read a.txt and tell me its first word").status == "finished"
+    act_prompts = [p for p in model.prompts if any("Plan:" in str(m.content) for m in p)]
+    assert act_prompts
+    for prompt in act_prompts:
+        notes = [m for m in prompt if isinstance(m, SystemMessage) and "Plan:" in str(m.content)]
+        assert len(notes) == len({str(m.content) for m in notes}), notes

@@ -98,11 +98,17 @@ def uses_steering(profile: ModelProfile, settings: SteeringSettings) -> bool:
     return settings.mode in ("on", "tuned") or (settings.mode == "auto" and profile.small)
 
 
+def uses_tuned_preset(profile: ModelProfile, settings: SteeringSettings) -> bool:
+    """Whether the preset for tuned models applies: ``mode = "tuned"``, or
+    auto with an adapter trained on agentkit's episodes."""
+    return settings.mode == "tuned" or (settings.mode == "auto" and profile.tuned)
+
+
 def describe_steering(profile: ModelProfile, settings: SteeringSettings) -> str:
     """One line for ``agentkit doctor``: which steering a run gets, and why."""
     if not uses_steering(profile, settings):
         which = "off"
-    elif settings.mode == "tuned" or (settings.mode == "auto" and profile.tuned):
+    elif uses_tuned_preset(profile, settings):
         which = "small-model steering, the preset for tuned models"
     else:
         which = "small-model steering on"
@@ -141,7 +147,7 @@ def steering_for(
     profile = model_profile(model)
     if not uses_steering(profile, settings):
         return NoSteering()
-    if settings.mode == "tuned" or (settings.mode == "auto" and profile.tuned):
+    if uses_tuned_preset(profile, settings):
         settings = tuned_preset(settings)
     from agentkit.steering.routing import ToolRouter
     from agentkit.steering.small import SmallModelSteering
