@@ -152,8 +152,11 @@ class Agent(SessionControl):
         the default policy, and SQLite threads in the data dir.
 
         ``planning=False`` skips the plan call (one model call less per run);
-        ``None`` follows the ``planning`` setting. Tool routing and worked
-        examples follow their settings (``auto``: on for small models).
+        ``None`` follows the ``planning`` setting (``auto``: off for a small
+        model). Small-model steering (agentkit.steering, the ``[steering]``
+        settings) is chosen from the model once it is built: on for a small
+        in-process model (the tuned preset when an agentkit adapter is
+        loaded), off for any other.
         ``tool_choice="any"`` makes every act step a tool call (the synthetic
         ``final_answer`` tool included), which a constrained model always gets
         right; use ``"auto"`` for models that answer in plain text.
