@@ -25,6 +25,7 @@ from pydantic import PrivateAttr
 
 from agentkit.events import FINAL_ANSWER_TOOL
 from agentkit.models import grammar as grammars
+from agentkit.models.calls import final_chunk
 from agentkit.models.chat import ChatLlama
 from agentkit.models.engine import GenerationStats
 from agentkit.models.hints import DecodeHints
@@ -152,7 +153,7 @@ class GoldReplayModel(ChatLlama):
         if not tools or choice == "none" or kwargs.get("json_schema") is not None:
             # Not an act step: "{}" is no plan, so the agent plans the task itself.
             text = "{}" if kwargs.get("json_schema") is not None else ""
-            yield self._final_chunk(GenerationStats(text=text), None)
+            yield final_chunk(GenerationStats(text=text), None, self._reply_metadata())
             return
         hints: DecodeHints = kwargs.get("hints") or self.default_hints(messages, tools, choice)
         max_calls = kwargs.get("max_tool_calls", self.max_parallel_tool_calls)
@@ -190,7 +191,7 @@ class GoldReplayModel(ChatLlama):
         forced = "" if problem else prefix
         stats = GenerationStats(text=text[len(forced) :], finish_reason="stop")
         stats.prompt_tokens = len(self._tokens(prompt))
-        yield self._final_chunk(stats, tools, forced)
+        yield final_chunk(stats, tools, self._reply_metadata(), forced)
 
     def _unreachable(self, text: str, prefix: str, gbnf: str | None) -> str:
         """Why the decoder could not produce ``text`` after this prompt ("" if it can)."""
