@@ -22,6 +22,8 @@ from agentkit.config import Settings, load_settings
 from agentkit.evals.cases import AnswerCheck, Checks, EvalCase, FileCheck
 from agentkit.evals.harness import AgentHarness
 from agentkit.evals.sandbox import CaseEnv
+from agentkit.models import chat as chat_module
+from agentkit.models.calls import final_chunk
 from agentkit.models.chat import ChatLlama
 from agentkit.models.engine import GenerationStats
 from agentkit.tune import Episode, GoldCall, play_episode, render_episode
@@ -49,17 +51,29 @@ class SpyLlama(ChatLlama):
         self._last_prompt = prompt
         return prompt, gbnf, prefix
 
-    def _final_chunk(
-        self, stats: GenerationStats, tools: list[dict[str, Any]] | None, prefix: str = ""
+    def record(self, chunk: ChatGenerationChunk, stats: GenerationStats) -> None:
+        calls = [
+            (c["name"], json.loads(c["args"]))
+            for c in chunk.message.tool_call_chunks  # type: ignore[attr-defined]
+        ]
+        self._seen.append(Seen(self._last_prompt, stats.text, calls))
+
+
+def spy_on_replies(monkeypatch: pytest.MonkeyPatch, spy: SpyLlama) -> None:
+    """Record each reply that was offered tools, as ChatLlama builds it."""
+
+    def recording(
+        stats: GenerationStats,
+        tools: list[dict[str, Any]] | None,
+        metadata: dict[str, Any],
+        prefix: str = "",
     ) -> ChatGenerationChunk:
-        chunk = super()._final_chunk(stats, tools, prefix)
+        chunk = final_chunk(stats, tools, metadata, prefix)
         if tools:
-            calls = [
-                (c["name"], json.loads(c["args"]))
-                for c in chunk.message.tool_call_chunks  # type: ignore[attr-defined]
-            ]
-            self._seen.append(Seen(self._last_prompt, stats.text, calls))
+            spy.record(chunk, stats)
         return chunk
+
+    monkeypatch.setattr(chat_module, "final_chunk", recording)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +82,7 @@ def settings() -> Settings:
 
 
 def test_episode_prompts_are_what_the_agent_sends_the_real_model(
-    settings: Settings, bundled_model_path
+    settings: Settings, bundled_model_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case = EvalCase(
         id="render-read",
@@ -77,6 +91,7 @@ def test_episode_prompts_are_what_the_agent_sends_the_real_model(
         checks=Checks(),
     )
     spy = SpyLlama.from_settings(settings, temperature=0.0)
+    spy_on_replies(monkeypatch, spy)
     with CaseEnv(case, settings) as env:
         trace = AgentHarness().run(env, spy)
     seen = spy._seen
