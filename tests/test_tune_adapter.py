@@ -229,3 +229,18 @@ def test_doctor_shows_the_adapter_and_refuses_a_mismatch(
     out = CliRunner().invoke(app, ["doctor"], catch_exceptions=False, terminal_width=200)
     assert out.exit_code == 1
     assert "error: adapter o.gguf was trained on Another" in out.output
+
+
+@pytest.mark.model
+def test_every_shipped_adapter_fits_its_bundled_model_and_says_how_it_was_made() -> None:
+    from agentkit.models.resolve import resolve_model_path
+
+    cache = load_settings().resolved_cache_dir()
+    provenance = adapters.ADAPTERS_DIR / "PROVENANCE.md"
+    for path in sorted(adapters.ADAPTERS_DIR.glob("*.gguf")):
+        model = f"bundled:{path.stem}"
+        info = check_adapter(path, resolve_model_path(model, cache))
+        assert info.provenance.examples > 0 and info.provenance.steps > 0
+        # Loading it renders prompts the way its training examples were rendered.
+        assert (info.prompt.tool_prompt, info.prompt.steering) == ("compact", "tuned")
+        assert f"`{path.name}`" in provenance.read_text(encoding="utf-8")

@@ -73,6 +73,12 @@ def tune(
         50, "--checkpoint-every", min=1, help="Steps between checkpoints (OUT.ckpt)."
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT.ckpt."),
+    stop_after: int | None = typer.Option(
+        None,
+        "--stop-after",
+        min=1,
+        help="Write the adapter after this many steps (the schedule still spans every epoch).",
+    ),
     save_data: Path | None = typer.Option(
         None, "--save-data", help="Also write the examples gathered (JSONL)."
     ),
@@ -113,6 +119,8 @@ def tune(
         "max_examples": max_examples,
         "max_tokens": max_tokens,
     }
+    if stop_after is not None:
+        run["stop_after"] = stop_after
     if recipe is not None:
         from agentkit.tune.recipe import get_recipe, recipe_examples
 

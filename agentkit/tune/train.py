@@ -72,6 +72,9 @@ class TrainConfig:
     recipe: str = ""
     share_prefix: bool = True
     """Run a batch's common prompt prefix once (agentkit.tune.batches)."""
+    stop_after: int | None = None
+    """Write the adapter after this many steps; the learning-rate schedule
+    still spans every epoch (how the shipped adapter was cut)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def _fingerprint(data: Sequence[Tokenized], config: TrainConfig) -> str:
     digest = hashlib.sha256()
     for item in data:
         digest.update(json.dumps([item.ids, item.completion]).encode())
-    kept = {k: v for k, v in asdict(config).items() if k not in ("checkpoint_every", "device")}
+    kept = {k: v for k, v in asdict(config).items() if k not in ("checkpoint_every", "device", "stop_after")}
     digest.update(json.dumps(kept, sort_keys=True, default=list).encode())
     return digest.hexdigest()
 
@@ -195,6 +198,7 @@ def train(
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     per_epoch = math.ceil(len(data) / config.batch_size)
     total = per_epoch * config.epochs
+    end = total if config.stop_after is None else min(total, config.stop_after)
     scheduler = get_linear_schedule_with_warmup(
         optimizer, max(1, round(total * config.warmup)), total
     )
@@ -222,7 +226,7 @@ def train(
     started = time.perf_counter()
     tokens = 0
     loss_value = float("nan")
-    while step < total:
+    while step < end:
         epoch, index = divmod(step, per_epoch)
         order = list(range(len(data)))
         random.Random(config.seed * 1_000_003 + epoch).shuffle(order)
@@ -243,7 +247,7 @@ def train(
         elapsed = time.perf_counter() - started
         if on_step is not None:
             on_step(StepReport(step, total, tokens, tokens / elapsed, loss_value))
-        if step % config.checkpoint_every == 0 and step < total:
+        if step % config.checkpoint_every == 0 and step < end:
             _save_checkpoint(saved, model, optimizer, scheduler, step, fingerprint)
     seconds = time.perf_counter() - started
     adapter = export_adapter(
@@ -254,7 +258,7 @@ def train(
         Provenance(
             examples=len(data),
             seed=config.seed,
-            steps=total,
+            steps=end,
             epochs=config.epochs,
             recipe=config.recipe,
         ),
@@ -265,7 +269,7 @@ def train(
         adapter=adapter,
         examples=len(data),
         skipped_long=long,
-        steps=total,
+        steps=end,
         tokens=tokens,
         seconds=seconds,
         tokens_per_s=tokens / seconds if seconds > 0 else 0.0,

@@ -6,6 +6,7 @@ where it was not before. And ``--precision auto``'s measured choice."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,19 @@ def test_tuned_adapter_makes_the_trained_calls_greedy(
     assert len(info.tensor_shapes) == 18 * 7 * 2  # every layer, q/k/v/o/gate/up/down
 
     assert _greedy_hits(bundled_model_path, out, examples) >= 7
+
+    # --stop-after: the 10-step schedule, cut (and written) at step 3.
+    seen: list[tuple[int, int]] = []
+    cut = train(
+        examples,
+        bundled_model_path,
+        tmp_path / "cut.gguf",
+        replace(config, stop_after=3),
+        cache_dir=cache_dir,
+        on_step=lambda r: seen.append((r.step, r.total_steps)),
+    )
+    assert seen == [(1, 10), (2, 10), (3, 10)] and cut.steps == 3
+    assert read_adapter(cut.adapter).provenance.steps == 3
 
 
 def test_auto_precision_is_measured_once_and_kept(
