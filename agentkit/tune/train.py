@@ -112,7 +112,11 @@ def _fingerprint(data: Sequence[Tokenized], config: TrainConfig) -> str:
     digest = hashlib.sha256()
     for item in data:
         digest.update(json.dumps([item.ids, item.completion]).encode())
-    kept = {k: v for k, v in asdict(config).items() if k not in ("checkpoint_every", "device", "stop_after")}
+    kept = {
+        k: v
+        for k, v in asdict(config).items()
+        if k not in ("checkpoint_every", "device", "stop_after")
+    }
     digest.update(json.dumps(kept, sort_keys=True, default=list).encode())
     return digest.hexdigest()
 
