@@ -316,7 +316,11 @@ def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[
 
 def named_files(files: list[str], task: str) -> list[str]:
     """The existing ``files`` the task names (by path or by file name); all
-    of them when it names none (a task may describe a file instead)."""
-    named = set(mentioned_paths(task))
+    of them only when it names no path at all (a task may describe a file
+    instead). A task that names only a new file ("put X into a new file
+    report.txt") changes none of the existing ones: the tuned model moved an
+    unrelated file onto report.txt."""
+    mentioned = mentioned_paths(task)
+    named = set(mentioned)
     found = [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]
-    return found or files
+    return found if found or mentioned else files

@@ -135,3 +135,10 @@ def test_a_write_changes_only_a_file_the_task_names(tmp_path: Path) -> None:
     for tool, arg in (("edit_file", "path"), ("sort_lines", "path"), ("move_file", "source")):
         assert hints.arg_choices[tool][arg] == ["names.txt"], tool
     assert hints.arg_choices["read_file"]["path"] == ["names.txt", "notes.txt"]  # reads: any
+
+    # A task that names only a new file may change no existing one.
+    task = "Could you put the words hello there into a new file report.txt?"
+    hints = steering.hints(StepView(task=task, messages=[HumanMessage(task)]), list(tools.values()))
+    for tool, arg in (("edit_file", "path"), ("sort_lines", "path"), ("move_file", "source")):
+        assert hints.arg_choices[tool][arg] == [], tool
+    assert hints.arg_choices["write_file"]["path"] == ["report.txt"]
