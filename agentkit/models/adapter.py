@@ -30,8 +30,8 @@ import numpy as np
 from agentkit.errors import ModelError
 from agentkit.models.resolve import (
     BUNDLED_PREFIX,
-    GGUF_MAGIC,
     GGUFInfo,
+    check_gguf_header,
     file_sha256,
     read_gguf_info,
 )
@@ -242,16 +242,12 @@ def _tensor_order(name: str) -> tuple[int, str]:
 
 def read_adapter(path: Path) -> AdapterInfo:
     """An adapter file's metadata, or a one-line :class:`ModelError`."""
-    if not path.exists():
-        raise ModelError(
-            f"adapter file {path} does not exist",
-            hint="set model_adapter to a GGUF LoRA adapter (agentkit tune writes one), none or auto",
-        )
-    if path.is_dir():
-        raise ModelError(f"adapter path {path} is a directory, not a .gguf file")
-    with path.open("rb") as f:
-        if f.read(4) != GGUF_MAGIC:
-            raise ModelError(f"{path} is not a GGUF file", hint="agentkit tune --out writes one")
+    check_gguf_header(
+        path,
+        "adapter",
+        hint="set model_adapter to a GGUF LoRA adapter (agentkit tune writes one), none or auto",
+        not_gguf_hint="agentkit tune --out writes one",
+    )
     info = read_gguf_info(path)
     meta = info.metadata
     if meta.get("general.type") != "adapter" or meta.get("adapter.type") != "lora":

@@ -208,26 +208,32 @@ def resolve_model_path(spec: str, cache_dir: Path) -> Path:
     return path
 
 
-def check_gguf_file(path: Path) -> None:
-    """Fail early, in one line, on a missing, non-GGUF or truncated file
-    (llama.cpp would otherwise print pages of log and raise a bare ValueError)."""
+def check_gguf_header(path: Path, what: str, *, hint: str, not_gguf_hint: str) -> None:
+    """A missing path, a directory, an unreadable file or one that is not
+    GGUF, each in one line (``what``: "model" or "adapter")."""
     if not path.exists():
-        raise ModelError(
-            f"model file {path} does not exist",
-            hint="set `model` to a .gguf path or bundled:gemma3-270m",
-        )
+        raise ModelError(f"{what} file {path} does not exist", hint=hint)
     if path.is_dir():
-        raise ModelError(f"model path {path} is a directory, not a .gguf file")
+        raise ModelError(f"{what} path {path} is a directory, not a .gguf file")
     try:
         with path.open("rb") as f:
             magic = f.read(4)
     except OSError as err:
-        raise ModelError(f"cannot read model file {path}: {err.strerror}") from None
+        raise ModelError(f"cannot read {what} file {path}: {err.strerror}") from None
     if magic != GGUF_MAGIC:
-        raise ModelError(
-            f"{path} is not a GGUF file",
-            hint="llama.cpp needs .gguf models; convert others with llama.cpp's convert_hf_to_gguf.py",
-        )
+        raise ModelError(f"{path} is not a GGUF file", hint=not_gguf_hint)
+
+
+def check_gguf_file(path: Path) -> None:
+    """Fail early, in one line, on a missing, non-GGUF or truncated file
+    (llama.cpp would otherwise print pages of log and raise a bare ValueError)."""
+    check_gguf_header(
+        path,
+        "model",
+        hint="set `model` to a .gguf path or bundled:gemma3-270m",
+        not_gguf_hint="llama.cpp needs .gguf models; convert others with llama.cpp's "
+        "convert_hf_to_gguf.py",
+    )
     info = read_gguf_info(path)
     if not info.n_params or info.architecture == "?":
         raise ModelError(
