@@ -10,7 +10,7 @@ which argument of which tool has which kind):
   workspace now;
 - ``named_file``: an existing file the task names, for what a write changes
   or removes (an edit, a sort in place, a move's source); every existing
-  file when the task names none;
+  file only when the task names no path at all;
 - ``named_path``: a file the task names as where to write, or a new one it
   names (:func:`write_paths`);
 - ``task_phrase`` / ``fact_phrase``: a phrase of the task or of a recent
