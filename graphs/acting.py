@@ -161,8 +161,11 @@ def pending_calls(
     tools_by_name: Mapping[str, BaseTool],
     policy: Policy,
     gate: CallGate,
+    steering: Steering | None = None,
 ) -> list[PendingCall]:
-    """Each call of ``response``, checked and evaluated by the gate."""
+    """Each call of ``response``, checked and evaluated by the gate; a call
+    ``steering`` vetoes never reaches the gate (its error goes back to the
+    model)."""
     seen = None
     if policy.untrusted_content != "off" and any(
         side_effects_of(tools_by_name[c["name"]]) - {"read"}
@@ -181,11 +184,33 @@ def pending_calls(
         current_workspace(),
     )
     mode = current_mode()
+    task = state.get("task", "")
     checked = [
-        propose(c, tools_by_name, policy, blocked, thread_id, seen, workspace, gate=gate, mode=mode)
+        vetoed(c, tools_by_name.get(c["name"]), steering, task)
+        or propose(
+            c, tools_by_name, policy, blocked, thread_id, seen, workspace, gate=gate, mode=mode
+        )
         for c in response.tool_calls
     ]
     return checked + [unparseable(c) for c in response.invalid_tool_calls]
+
+
+def vetoed(
+    call: ToolCall, tool: BaseTool | None, steering: Steering | None, task: str
+) -> PendingCall | None:
+    """The call as invalid when steering says it may not run, else None."""
+    error = None if tool is None or steering is None else steering.vet(tool, call["args"], task)
+    if error is None:
+        return None
+    return PendingCall(
+        call_id=call["id"] or "",
+        tool=call["name"],
+        args=call["args"],
+        side_effects=sorted(side_effects_of(tool)) if tool is not None else [],
+        verdict="invalid",
+        reason="vetoed by steering",
+        error=error,
+    )
 
 
 def announce(pending: list[PendingCall], emit: StreamWriter) -> list[HookRecord]:

@@ -287,7 +287,9 @@ class AgentNodes:
         final = next((c for c in response.tool_calls if c["name"] == P.FINAL_ANSWER_TOOL), None)
         if final is not None or not (response.tool_calls or response.invalid_tool_calls):
             return {**update, **answer_update(response, final, state, self.active_steering)}
-        pending = pending_calls(response, state, self.tools_by_name, self.policy, self.gate)
+        pending = pending_calls(
+            response, state, self.tools_by_name, self.policy, self.gate, self.active_steering
+        )
         hook_log = announce(pending, emit)
         if hook_log:
             update["hook_log"] = hook_log

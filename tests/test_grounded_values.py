@@ -107,6 +107,25 @@ def test_a_whole_file_write_goes_to_the_destination_or_a_new_file() -> None:
     assert write_paths('Add "buy stamps" at the end of chores.md', files) == []
     assert write_paths("Overwrite chores.md with nothing", files) == ["chores.md"]
     assert write_paths("Write a haiku", files) is None
+    # a bare name inside the one folder the task names goes there, not beside it
+    for task in (
+        "Make a new file todo.txt inside the drafts folder that says hi",
+        "Could you save 'hi' as todo.txt in the drafts directory?",
+        "I need a file called todo.txt in drafts/ with the line hi",
+    ):
+        assert write_paths(task, files) == ["drafts/todo.txt"], task
+    assert write_paths("Read docs/a.txt and write the count to count.txt", files) == ["count.txt"]
+
+
+def test_an_in_place_operation_writes_to_the_new_file_the_task_names(tmp_path: Path) -> None:
+    (tmp_path / "scores.txt").write_text("3\n1\n2\n")
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    for name in ("sort_lines", "dedupe_lines"):
+        # a new file named: the result goes there, never back into the source
+        task = "Sort scores.txt from high to low and save them as ranked.txt"
+        assert grounded(tools[name], "destination", task) == ["ranked.txt"]
+        # only the source named: in place ("") is the choice
+        assert grounded(tools[name], "destination", "sort scores.txt") == [""]
 
 
 def test_edit_text_choices_come_from_the_named_file(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ answer byte for byte). The ``[steering]`` settings switch each technique.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.messages import AnyMessage, SystemMessage
@@ -63,6 +63,11 @@ class Steering(Protocol):
 
     def tidy(self, answer: str) -> str: ...
 
+    def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:
+        """Why this call may not run (the error the model is shown, and the
+        loop goes on), or None."""
+        ...
+
 
 class NoSteering:
     """For capable models: every tool, the transcript as it is, no hints,
@@ -90,6 +95,9 @@ class NoSteering:
 
     def tidy(self, answer: str) -> str:
         return answer
+
+    def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:
+        return None
 
 
 def uses_steering(profile: ModelProfile, settings: SteeringSettings) -> bool:

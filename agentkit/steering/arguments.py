@@ -29,7 +29,7 @@ from agentkit.steering.grounding import (
     write_paths,
     written_commands,
 )
-from agentkit.tools.workspace import Workspace
+from agentkit.tools.workspace import PathRefused, Workspace
 
 GROUNDED_ARGS: dict[str, dict[str, Grounding]] = {
     "read_file": {"path": "existing_file"},
@@ -138,7 +138,12 @@ def choices(tool: BaseTool, kind: Grounding, text: str, task: str = "") -> ArgCh
         return destinations(text, files, dirs)
     if kind == "optional_destination":
         paths = write_paths(text, files)
-        return None if paths is None else ["", *paths]
+        if paths is None:
+            return None
+        # A task that names a new file wants the result there: the source
+        # stays as it is ("sort scores.txt into ranked.txt" sorted scores.txt).
+        new = [p for p in paths if p not in files]
+        return new or ["", *paths]
     if kind == "named_file":
         return named_files(files, task or text) if files else []
     values = {
@@ -195,3 +200,30 @@ def uncallable(tools: Sequence[BaseTool]) -> dict[str, dict[str, ArgChoices]]:
         if args:
             out[tool.name] = {args[0]: []}
     return out
+
+
+def unnamed_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> str | None:
+    """The error for a whole-file write onto an existing file the task does
+    not name. A task that names no file leaves a new file's name free in the
+    grammar (it cannot list every name not taken), so the check comes after
+    the decode: the model is told and picks another name."""
+    ws = workspace_of(tool)
+    if ws is None:
+        return None
+    named = set(mentioned_paths(task))
+    for arg, kind in GROUNDED_ARGS.get(tool.name, {}).items():
+        path = args.get(arg)
+        if kind != "named_path" or not isinstance(path, str) or not path.strip():
+            continue
+        if path in named or path.rsplit("/", 1)[-1] in named:
+            continue
+        try:
+            taken = ws.resolve(path).is_file()
+        except (PathRefused, OSError):  # the tool reports a path it refuses
+            continue
+        if taken:
+            return (
+                f"error: {path} already exists and the task does not name it; "
+                "write to a new file name instead"
+            )
+    return None

@@ -21,8 +21,9 @@ which argument of which tool has which kind):
 - ``mentioned_url`` / ``written_command``: a URL or a command the text writes.
 - ``destination``: where a copy or a move goes: a ``named_path``, or a
   directory the task names (:func:`destinations`);
-- ``optional_destination``: "" (the file itself) or a ``named_path``, for
-  tools that write their result in place unless told where (sort_lines);
+- ``optional_destination``: for tools that write their result in place
+  unless told where (sort_lines, dedupe_lines): the new files the task names
+  when it names one, else "" (the file itself) or a ``named_path``;
 - ``occurrence_phrase``: "" or, when the task asks how often something
   occurs, a phrase of it (:func:`occurrence_phrases`);
 - ``file_key``: a key of the structured file(s) the task names, its full
@@ -129,13 +130,40 @@ def write_paths(text: str, files: list[str]) -> list[str] | None:
     name of a new one free (None)."""
     destinations = destination_paths(text)
     if destinations:
-        return destinations
+        return in_named_folder(destinations, text)
     named = mentioned_paths(text)
     if not named:
         return None
     existing = set(files)
     overwrite = _OVERWRITE.search(text) is not None
-    return [p for p in named if p not in existing or overwrite]
+    return in_named_folder([p for p in named if p not in existing or overwrite], text)
+
+
+# A folder a task names: "drafts/", "the drafts folder", "directory drafts".
+_FOLDER = re.compile(
+    r"(?<![\w/.-])([\w-]+)/(?![\w.-])"
+    r"|\b([\w-]+)\s+(?:folder|directory|dir)\b"
+    r"|\b(?:folder|directory)\s+(?:called\s+|named\s+)?[`'\"]?([\w-]+)",
+    re.IGNORECASE,
+)
+_NOT_FOLDERS = _EDGE_WORDS | {"new", "same", "other", "current", "root", "top", "working", "home"}
+
+
+def named_folders(text: str) -> list[str]:
+    """Folders ``text`` names by the word folder or directory, or with a
+    trailing slash."""
+    found = [next(g for g in m.groups() if g) for m in _FOLDER.finditer(_URLISH.sub(" ", text))]
+    return list(dict.fromkeys(f for f in found if f.lower() not in _NOT_FOLDERS))
+
+
+def in_named_folder(paths: list[str], text: str) -> list[str]:
+    """``paths``, a bare file name put inside the one folder the task names
+    ("a file todo.txt inside the drafts folder" is drafts/todo.txt: the
+    model wrote todo.txt at the top, beside the folder it was asked to use)."""
+    folders = named_folders(text)
+    if len(folders) != 1:
+        return paths
+    return list(dict.fromkeys(p if "/" in p else f"{folders[0]}/{p}" for p in paths))
 
 
 _CODE_SPAN = re.compile(r"`([^`\n]{1,200})`|\(([^()\n]{1,120})\)")

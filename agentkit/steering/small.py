@@ -22,8 +22,9 @@ they were first shown), so each step evaluates just its new tokens.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_core.messages import AnyMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool
@@ -35,7 +36,7 @@ from agentkit.models.hints import DecodeHints
 from agentkit.models.profile import ModelProfile
 from agentkit.models.prompt import tools_instruction
 from agentkit.steering.answers import tidy_answer
-from agentkit.steering.arguments import arg_choices, mentions, uncallable
+from agentkit.steering.arguments import arg_choices, mentions, uncallable, unnamed_overwrite
 from agentkit.steering.examples import ToolExample
 from agentkit.steering.exemplars import (
     ExampleChooser,
@@ -95,6 +96,11 @@ class SmallModelSteering:
 
     def tidy(self, answer: str) -> str:
         return tidy_answer(answer)
+
+    def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:
+        if not self.settings.grounded_arguments:
+            return None
+        return unnamed_overwrite(tool, args, task)
 
     # --- routing -----------------------------------------------------------------
     def route(self, task: str, tools: Sequence[BaseTool]) -> RouteRecord:

@@ -19,7 +19,9 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from agentkit.config import SteeringSettings
+from agentkit.agent import Agent
+from agentkit.approvals.policy import Policy
+from agentkit.config import SteeringSettings, load_settings
 from agentkit.events import Approve
 from agentkit.models.calls import narrow_tools
 from agentkit.models.grammar import with_choices
@@ -27,6 +29,7 @@ from agentkit.models.profile import ModelProfile
 from agentkit.steering import RouteRecord, StepView
 from agentkit.steering.intent import asks_for_change
 from agentkit.steering.small import SmallModelSteering
+from agentkit.testing import ScriptedChatModel, call, final
 from agentkit.tools import builtin_tools
 from agentkit.tools.base import side_effects_of
 
@@ -142,3 +145,32 @@ def test_a_write_changes_only_a_file_the_task_names(tmp_path: Path) -> None:
     for tool, arg in (("edit_file", "path"), ("sort_lines", "path"), ("move_file", "source")):
         assert hints.arg_choices[tool][arg] == [], tool
     assert hints.arg_choices["write_file"]["path"] == ["report.txt"]
+
+
+def test_a_task_naming_no_file_cannot_overwrite_an_existing_one(tmp_path: Path) -> None:
+    """With no file named, a new file's name is free in the grammar; a write
+    onto an existing file is then refused after the decode (the model is
+    told and picks a new name), under a policy that allows every write."""
+    (tmp_path / "notes.txt").write_text("keep me\n")
+    script = [
+        call("write_file", {"path": "notes.txt", "content": "a haiku"}, "c1"),
+        call("write_file", {"path": "haiku.txt", "content": "a haiku"}, "c2"),
+        final("Wrote haiku.txt."),
+    ]
+    model = ScriptedChatModel(script=script, small=True)
+    settings = load_settings(
+        data_dir=tmp_path / ".data", workspace=tmp_path, steering={"tool_routing": False}
+    )
+    agent = Agent(
+        model=model,
+        tools=builtin_tools(workspace=tmp_path),
+        settings=settings,
+        policy=Policy.from_dict({"side_effects": {"write": "allow"}}),
+        planning=False,
+    )
+    result = agent.run("Write a short haiku about the sea")
+    assert (tmp_path / "notes.txt").read_text() == "keep me\n"
+    assert (tmp_path / "haiku.txt").read_text() == "a haiku"
+    refused = next(c for c in result.tool_calls if c["call_id"] == "c1")
+    assert refused["status"] != "ok"
+    assert "already exists and the task does not name it" in refused["output"]
