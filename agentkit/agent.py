@@ -22,60 +22,51 @@ directory, whatever the current directory is.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import threading
-import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessageChunk
-from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.errors import GraphDrained
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import RunControl
 from langgraph.types import Command, Durability
 
-from agentkit.approvals.always import check_always
-from agentkit.approvals.decisions import resolve_decisions
+from agentkit.agent_async import AsyncTwins
+from agentkit.agent_loop import EVENT_TYPES as EVENT_TYPES
+from agentkit.agent_loop import STREAM_MODES as STREAM_MODES
+from agentkit.agent_loop import RunLoop
 from agentkit.approvals.policy import Policy
 from agentkit.checkpoint import ThreadStorage, open_storage, storage_faults
 from agentkit.config import Settings, load_settings
 from agentkit.errors import AgentkitError
 from agentkit.events import (
     AgentEvent,
-    ApprovalNeeded,
     ApprovalRequest,
     Decision,
-    ErrorEvent,
     RunResult,
-    TokenEvent,
     add_usage,
 )
 from agentkit.graphs.agent_graph import (
-    DEADLINE_KEY,
     AgentNodes,
     ContextSource,
     Limits,
-    StepCancelled,
     build_agent_graph,
 )
 from agentkit.graphs.compaction import Compaction
 from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.ledger import MemoryLedger, SqliteLedger
 from agentkit.graphs.prompts import DEFAULT_SYSTEM_PROMPT, Prompts
-from agentkit.graphs.state import INTERRUPT, AgentState
-from agentkit.graphs.support import WORKSPACE_KEY
+from agentkit.graphs.state import AgentState
 from agentkit.hooks import HookSet
 from agentkit.instructions import ProjectInstructions, load_instructions
-from agentkit.interrupts import RunInterrupted, SignalDrain
-from agentkit.modes import MODE_KEY, Mode, check_mode
+from agentkit.interrupts import RunInterrupted
+from agentkit.modes import Mode, check_mode
 from agentkit.session import SessionControl
 from agentkit.steering import Steering, steering_for
 from agentkit.threads import (
@@ -95,9 +86,6 @@ __all__ = ["Agent", "Approver", "ContextSource", "Limits", "RunInterrupted"]
 Approver = Callable[[list[ApprovalRequest]], Sequence[Decision]]
 """Called with the pending requests when a run needs approval; returns one
 decision per request. Without an approver the run ends ``needs_approval``."""
-
-STREAM_MODES = ["messages", "custom", "updates"]
-EVENT_TYPES: tuple[type, ...] = get_args(get_args(AgentEvent)[0])
 
 
 def default_tools(settings: Settings, workspace: Path | None = None) -> list[BaseTool]:
@@ -122,7 +110,7 @@ def _storage_for(checkpointer: BaseCheckpointSaver) -> ThreadStorage:
     return ThreadStorage(checkpointer, MemoryLedger(), None)
 
 
-class Agent(SessionControl):
+class Agent(AsyncTwins, RunLoop, SessionControl):
     """An agent over a LangGraph graph: plan → act → approve → execute → observe."""
 
     def __init__(
@@ -453,215 +441,6 @@ class Agent(SessionControl):
         if values.get("status") == "stopped":
             return RunResult(status="stopped", stop_reason=values.get("stop_reason", ""), **base)
         return RunResult(status="stopped", stop_reason="not started", **base)
-
-    # --- async twins ----------------------------------------------------------------
-    async def arun(self, task: str, thread_id: str | None = None) -> RunResult:
-        thread_id = thread_id or new_thread_id()
-        async for _ in self.astream(task, thread_id):
-            pass
-        return self.result(thread_id)
-
-    async def astream(self, task: str, thread_id: str | None = None) -> AsyncIterator[AgentEvent]:
-        """Like :meth:`stream`. Cancelling the consuming task stops the run
-        after its current step, leaving the thread resumable."""
-        thread_id = thread_id or new_thread_id()
-        async for event in self._bridge(lambda: self.stream(task, thread_id)):
-            yield event
-
-    async def aresume(self, thread_id: str, decisions: Sequence[Decision] = ()) -> RunResult:
-        async for _ in self.astream_resume(thread_id, decisions):
-            pass
-        return self.result(thread_id)
-
-    async def astream_resume(
-        self, thread_id: str, decisions: Sequence[Decision] = ()
-    ) -> AsyncIterator[AgentEvent]:
-        self._resume_input(thread_id, decisions)  # refuse bad decisions here, in the caller
-        async for event in self._bridge(lambda: self.stream_resume(thread_id, decisions)):
-            yield event
-
-    async def _bridge(self, make: Callable[[], Iterator[AgentEvent]]) -> AsyncIterator[AgentEvent]:
-        """Drive the sync event stream in a worker thread. The graph's nodes are
-        sync (llama.cpp is), so one code path serves both APIs."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        done = object()
-
-        def work() -> None:
-            try:
-                for event in make():
-                    loop.call_soon_threadsafe(queue.put_nowait, event)
-            except BaseException as err:  # noqa: BLE001 - re-raised in the consumer
-                loop.call_soon_threadsafe(queue.put_nowait, _Failure(err))
-            finally:
-                loop.call_soon_threadsafe(queue.put_nowait, done)
-
-        worker = loop.run_in_executor(None, work)
-        finished = False
-        try:
-            while True:
-                item = await queue.get()
-                if item is done:
-                    finished = True
-                    break
-                if isinstance(item, _Failure):
-                    raise item.error
-                yield item
-        finally:
-            if not finished:
-                self.cancel()
-            await asyncio.shield(worker)
-
-    # --- the loop driver --------------------------------------------------------------
-    def _config(self, thread_id: str) -> RunnableConfig:
-        configurable: dict[str, object] = {
-            "thread_id": thread_id,
-            WORKSPACE_KEY: str(self._bound),
-            MODE_KEY: self.mode(thread_id),
-        }
-        if self.settings.time_budget_s is not None:
-            configurable[DEADLINE_KEY] = time.time() + self.settings.time_budget_s
-        limit = self.limits.max_steps * 5 + 10 * (self.limits.max_replans + 2)
-        return {"configurable": configurable, "recursion_limit": limit}
-
-    def _resume_input(
-        self, thread_id: str, decisions: Sequence[Decision | Mapping[str, object]]
-    ) -> Command | None:
-        if not self.threads.exists(thread_id):
-            from agentkit.threads import ThreadNotFoundError
-
-            raise ThreadNotFoundError(f"no thread {thread_id!r}")
-        snapshot = self.graph.get_state(self._config(thread_id))
-        pending = pending_requests(snapshot)
-        if not pending:
-            if unfinished(snapshot):
-                # Continue an interrupted run from its last checkpoint. Decisions
-                # for calls no longer pending were saved by an earlier try of
-                # this command that stopped part-way (Ctrl-C, a full disk).
-                return None
-            status = self.result(thread_id).status
-            if decisions:
-                from agentkit.approvals.decisions import NoPendingApprovalError
-
-                raise NoPendingApprovalError(
-                    f"thread {thread_id} is not waiting for an approval (status: {status})",
-                    hint="another process may have resumed it: `agentkit threads show "
-                    f"{thread_id}`",
-                )
-            raise AgentkitError(f"thread {thread_id} has nothing to resume (status: {status})")
-        return self._resume_command(pending, decisions)
-
-    def _resume_command(
-        self,
-        requests: Sequence[ApprovalRequest],
-        answers: Sequence[Decision | Mapping[str, object]],
-        decided_by: str = "human",
-    ) -> Command:
-        """The answers, checked once (see resolve_decisions), as the graph's
-        resume value, stamped with who decided and when (the audit trail)."""
-        decisions = resolve_decisions(requests, answers, {t.name: t for t in self.tools})
-        check_always(requests, decisions)
-        now = time.time()
-        return Command(
-            resume=[
-                {**d.model_dump(), "decided_by": decided_by, "decided_at": now} for d in decisions
-            ]
-        )
-
-    def _drive(
-        self,
-        thread_id: str,
-        prepare: Callable[[], AgentState | Command | None],
-        task: str | None = None,
-    ) -> Iterator[AgentEvent]:
-        """One run of the thread, which it holds (``ThreadStore.claim``) from
-        reading its state to the last checkpoint: a second process resuming it
-        meanwhile gets one line and changes nothing."""
-        with self._storage_faults(), self.threads.claim(thread_id):
-            graph_input = prepare()
-            resumed = graph_input.resume if isinstance(graph_input, Command) else None
-            with self.tracing.run(thread_id, self.graph, task=task, decisions=resumed) as trace:
-                yield from self._drive_traced(thread_id, graph_input, trace)
-            if self.hooks:
-                yield from self.hooks.run_end(self.result(thread_id))
-
-    def _drive_traced(
-        self, thread_id: str, graph_input: AgentState | Command | None, trace: Any
-    ) -> Iterator[AgentEvent]:
-        self._enter(thread_id)
-        control = RunControl()
-        with self._lock:
-            self._control = control
-        signals = SignalDrain(lambda signum: self._drain(control, f"signal {signum}"), thread_id)
-        try:
-            while True:
-                requests: list[ApprovalRequest] = []
-                try:
-                    with signals:
-                        for mode, chunk in self.graph.stream(
-                            graph_input,
-                            trace.config(self._config(thread_id)),
-                            stream_mode=STREAM_MODES,
-                            durability=self.durability,
-                            control=control,
-                        ):
-                            event = self._event(thread_id, mode, chunk)
-                            if isinstance(event, ApprovalNeeded):
-                                requests = event.requests
-                            if event is not None:
-                                yield event
-                except (GraphDrained, StepCancelled):
-                    if signals.signum is not None:  # the signal handler has said so
-                        raise RunInterrupted(thread_id, signals.signum) from None
-                    yield ErrorEvent(message="cancelled; resume the thread to continue")
-                    return
-                if signals.signum is not None:  # the run ended with the step it was in
-                    raise RunInterrupted(thread_id, signals.signum)
-                if control.drain_requested:  # drained between steps without raising
-                    return
-                if requests and self.hooks:
-                    yield from self.hooks.approval_request(requests, thread_id)
-                if not requests or self.approver is None:
-                    return
-                try:
-                    answers = trace.ask(self.approver, requests)
-                except KeyboardInterrupt as err:  # the question is saved with the thread
-                    raise RunInterrupted(thread_id) from err
-                graph_input = self._resume_command(requests, answers, decided_by="approver")
-        finally:
-            with self._lock:
-                if self._control is control:
-                    self._control = None
-
-    @staticmethod
-    def _event(thread_id: str, mode: str, chunk: object) -> AgentEvent | None:
-        if mode == "messages" and isinstance(chunk, tuple):
-            message, metadata = chunk
-            if (
-                isinstance(message, AIMessageChunk)
-                and isinstance(message.content, str)
-                and message.content
-            ):
-                return TokenEvent(
-                    text=message.content, node=str(metadata.get("langgraph_node", ""))
-                )
-            return None
-        if mode == "custom":  # what the nodes emit
-            return chunk if isinstance(chunk, EVENT_TYPES) else None
-        if mode == "updates" and isinstance(chunk, dict) and INTERRUPT in chunk:
-            requests: list[ApprovalRequest] = []
-            for item in chunk[INTERRUPT]:
-                if isinstance(item.value, dict):
-                    requests.extend(
-                        ApprovalRequest.model_validate(r) for r in item.value.get("requests", [])
-                    )
-            return ApprovalNeeded(thread_id=thread_id, requests=requests)
-        return None
-
-
-class _Failure:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
 
 
 def _context_size(

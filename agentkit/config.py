@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -25,6 +25,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from agentkit.config_sections import HookConfig, McpServerConfig, PermissionMode, SteeringSettings
+
+# What moved to config_sections.py stays importable from here.
+from agentkit.config_sections import HookEventName as HookEventName
+from agentkit.config_sections import McpToolOverride as McpToolOverride
+from agentkit.config_sections import ToolPolicy as ToolPolicy
+from agentkit.config_sections import ToolSideEffect as ToolSideEffect
 from agentkit.errors import ConfigError
 from agentkit.user_files import read_user_file
 
@@ -35,149 +42,6 @@ PROJECT_CONFIG_NAME = "agentkit.toml"
 PROJECT_DATA_DIR = ".agentkit"
 
 SourceName = Literal["default", "file", "env", "argument"]
-
-
-# --- tools: one MCP server entry (used by Settings.mcp_servers) -----------------
-ToolPolicy = Literal["allow", "ask", "deny"]
-ToolSideEffect = Literal["read", "write", "exec", "network"]
-
-
-class McpToolOverride(BaseModel):
-    """Per-tool policy/side effects for one tool of an MCP server."""
-
-    model_config = ConfigDict(extra="forbid")
-    policy: ToolPolicy | None = Field(None, description="allow, ask or deny for this tool.")
-    side_effects: list[ToolSideEffect] | None = Field(
-        None, description="Declared side effects (default: the server's, else exec)."
-    )
-    trusted: bool | None = Field(
-        None, description="Trust this tool's results (default: the server's setting)."
-    )
-
-
-class McpServerConfig(BaseModel):
-    """One MCP server: ``[mcp_servers.NAME]`` in agentkit.toml."""
-
-    model_config = ConfigDict(extra="forbid")
-    transport: Literal["stdio", "streamable_http"] = Field(
-        "stdio", description="stdio (spawn command) or streamable_http (connect to url)."
-    )
-    command: str | None = Field(None, description="stdio: executable to start.")
-    args: list[str] = Field(default_factory=list, description="stdio: its arguments.")
-    env: dict[str, str] | None = Field(
-        None, description="stdio: extra environment (default: a minimal safe set)."
-    )
-    cwd: Path | None = Field(None, description="stdio: working directory.")
-    url: str | None = Field(None, description="streamable_http: server URL.")
-    headers: dict[str, str] | None = Field(None, description="streamable_http: HTTP headers.")
-    policy: ToolPolicy | None = Field(
-        None, description="Default policy for every tool of this server (default: ask)."
-    )
-    side_effects: list[ToolSideEffect] | None = Field(
-        None, description="Side effects of every tool of this server (default: exec)."
-    )
-    tools: dict[str, McpToolOverride] = Field(
-        default_factory=dict, description="Per-tool overrides, keyed by the MCP tool name."
-    )
-    prefix: bool = Field(
-        True, description="Name tools '<server>_<tool>' so they cannot shadow built-ins."
-    )
-    trusted: bool = Field(
-        False,
-        description="Treat this server's results as trusted content (default: untrusted, so "
-        "calls that copy text from them ask).",
-    )
-
-
-# --- hooks: one [[hooks]] entry (used by Settings.hooks; see agentkit.hooks) ------
-HookEventName = Literal["before_tool", "after_tool", "approval_request", "run_end"]
-PermissionMode = Literal["default", "accept-edits", "plan", "dont-ask"]
-
-
-class HookConfig(BaseModel):
-    """One ``[[hooks]]`` table: a command run with the call as JSON on stdin."""
-
-    model_config = ConfigDict(extra="forbid")
-    event: HookEventName = Field(
-        "before_tool",
-        description="before_tool, after_tool, approval_request or run_end.",
-    )
-    command: str | list[str] = Field(
-        description="A shell command line (run by /bin/sh), or an argv list."
-    )
-    name: str | None = Field(None, description="Shown in events and the audit (default: command).")
-    tools: list[str] = Field(
-        default_factory=list, description="Only calls of these tools (globs); empty = any."
-    )
-    side_effects: list[ToolSideEffect] = Field(
-        default_factory=list, description="Only calls of tools with one of these side effects."
-    )
-    timeout_s: float = Field(10.0, gt=0, description="Killed after this long: an error.")
-
-
-class SteeringSettings(BaseModel):
-    """``[steering]``: small-model steering (agentkit.steering). Off for
-    capable models, which get the framework without these workarounds."""
-
-    model_config = ConfigDict(extra="forbid")
-    mode: Literal["auto", "on", "tuned", "off"] = Field(
-        "auto",
-        description="auto: on for small in-process models (under 2B parameters, read from the "
-        "model actually loaded), with the tuned preset when an agentkit adapter is loaded, off "
-        "for others; on (every technique as set below) / tuned (the preset for tuned models) / "
-        "off: always.",
-    )
-    tool_routing: bool = Field(True, description="Offer only the tools closest to the task.")
-    routing_top_k: int = Field(4, ge=1, description="How many tools routing offers.")
-    worked_examples: bool = Field(True, description="Show a worked example per offered tool.")
-    example_style: Literal["episodes", "choices"] = Field(
-        "episodes",
-        description="Worked examples as whole episodes (request, call, result, answer) or as "
-        "request -> tool lines.",
-    )
-    grounded_arguments: bool = Field(
-        True,
-        description="Arguments may only take grounded values (paths that exist or that the "
-        "task names, keys of the named file, URLs and commands the task writes).",
-    )
-    content_grounding: bool = Field(
-        True,
-        description="With grounded_arguments, also the text of arguments: search phrases of "
-        "the task, lines of the named file for an edit, calculator spans, facts to remember.",
-    )
-    question_gate: bool = Field(
-        True,
-        description="A task whose every sentence asks for information (not a request put as "
-        "a question) cannot call a tool that writes; the tools stay described.",
-    )
-    step_routing: bool = Field(
-        True,
-        description="A task of several requests, or a change not made yet, leans each step to "
-        "its tool (a prior, a 'Next:' cue, a required call right after a success).",
-    )
-    observation_cue: bool = Field(
-        True, description="After each tool result, a line that makes answering the likely move."
-    )
-    answer_on_repeat: bool = Field(
-        True,
-        description="A call repeating the previous step's successful one asks for the answer.",
-    )
-    answer_max_chars: int = Field(
-        300, ge=20, description="Cap on a small model's final answer (longer is repetition)."
-    )
-    copy_bias: float = Field(
-        2.0,
-        ge=0.0,
-        le=20.0,
-        description="Logit bonus in tool arguments for tokens of the task and the latest result "
-        "(base models only: an instruct model copies by itself).",
-    )
-    avoid_bias: float = Field(
-        4.0,
-        ge=0.0,
-        le=20.0,
-        description="Logit penalty in tool arguments for words only the worked examples use.",
-    )
 
 
 # Flat settings that moved into [steering] (an old agentkit.toml names them).

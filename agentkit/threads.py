@@ -17,34 +17,39 @@ import json
 import sqlite3
 import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, Literal, NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from langchain_core.messages import AnyMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import StateSnapshot
-from pydantic import BaseModel, Field
 
 from agentkit.claims import ThreadBusyError, ThreadClaims
 from agentkit.errors import AgentkitError, storage_fault
-from agentkit.events import ApprovalRequest
 from agentkit.graphs.ledger import CallLedger
 from agentkit.graphs.state import INTERRUPT
 from agentkit.graphs.support import WORKSPACE_KEY
+from agentkit.thread_records import (
+    CheckpointInfo,
+    ThreadInfo,
+    ThreadNotFoundError,
+    ThreadOrigin,
+    ThreadStatus,
+    WorkspaceMissingError,
+    WorkspaceMove,
+    new_thread_id,
+    pending_requests,
+    unfinished,
+    workspace_identity,
+)
 
 if TYPE_CHECKING:
     from agentkit.audit import ThreadAudit
-
-ThreadStatus = Literal["finished", "needs_approval", "stopped", "interrupted", "running", "empty"]
-"""``interrupted``: a run stopped part-way (Ctrl-C, a crash, a full disk) and
-``resume`` continues it; ``running``: a process is running it now."""
 
 __all__ = [
     "CheckpointInfo",
@@ -60,78 +65,6 @@ __all__ = [
     "workspace_identity",
 ]
 
-
-class ThreadNotFoundError(AgentkitError):
-    """No thread (or checkpoint) with that id."""
-
-
-class WorkspaceMissingError(AgentkitError):
-    """The directory a thread works in no longer exists (moved or deleted);
-    nothing ran. :meth:`ThreadStore.relocate` (``--workspace PATH``) continues
-    it elsewhere on purpose."""
-
-    def __init__(self, thread_id: str, workspace: str) -> None:
-        self.thread_id = thread_id
-        self.workspace = workspace
-        super().__init__(
-            f"thread {thread_id} works in {workspace}, which no longer exists",
-            hint=f"moved? continue it there: agentkit resume {thread_id} --workspace PATH",
-        )
-
-
-def workspace_identity(path: str | Path) -> str:
-    """How a workspace is named everywhere (threads, approval requests,
-    "always allow" rules): its resolved absolute path."""
-    return str(Path(path).expanduser().resolve())
-
-
-class WorkspaceMove(BaseModel):
-    """A thread moved to another workspace on purpose (``--workspace``)."""
-
-    at: datetime
-    from_workspace: str
-    to_workspace: str
-
-
-class ThreadOrigin(BaseModel):
-    """What a thread was started with: the workspace its tools act in (every
-    resume, fork and rewind acts there), the identity of its tool set and its
-    policy file, and the moves made since."""
-
-    workspace: str
-    tools: list[str] = Field(default_factory=list)
-    toolset: str = ""  # tools.registry.toolset_identity of the tools
-    policy_file: str | None = None
-    policy_sha256: str = ""  # of the policy file when the thread started ("" = no file)
-    moves: list[WorkspaceMove] = Field(default_factory=list)
-
-
-class ThreadInfo(BaseModel):
-    thread_id: str
-    title: str = ""
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    status: ThreadStatus = "empty"
-    stop_reason: str = ""
-    task: str = ""
-    answer: str = ""
-    n_messages: int = 0
-    pending: list[ApprovalRequest] = Field(default_factory=list)
-    workspace: str = ""  # where its tools act ("" = not recorded: an older thread)
-
-
-class CheckpointInfo(BaseModel):
-    checkpoint_id: str
-    parent_id: str | None = None
-    step: int = -1
-    source: str = ""
-    created_at: str = ""
-    next: list[str] = Field(default_factory=list)
-    n_messages: int = 0
-    last_message: str = ""
-    workspace: str = ""  # where the step ran ("" = not recorded)
-
-
 HISTORY_LIMIT = 50
 
 
@@ -144,34 +77,11 @@ class _Row(NamedTuple):
     origin: ThreadOrigin | None
 
 
-def new_thread_id() -> str:
-    return uuid.uuid4().hex[:12]
-
-
 def _root(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
     configurable: dict[str, object] = {"thread_id": thread_id, "checkpoint_ns": ""}
     if checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return {"configurable": configurable}
-
-
-def unfinished(snapshot: StateSnapshot) -> bool:
-    """Whether the thread has a step to continue: a next node, or a step whose
-    nodes finished but whose checkpoint was never written (the process
-    stopped between the two: Ctrl-C, a kill, a full disk). LangGraph lists
-    such a step's nodes in ``tasks`` with their results, not in ``next``, and
-    continuing the thread applies their saved writes without running them again."""
-    return bool(snapshot.next) or any(t.result is not None for t in snapshot.tasks)
-
-
-def pending_requests(snapshot: StateSnapshot) -> list[ApprovalRequest]:
-    """The approval requests a state snapshot is waiting on."""
-    requests: list[ApprovalRequest] = []
-    for item in snapshot.interrupts:
-        value = item.value
-        if isinstance(value, dict) and "requests" in value:
-            requests.extend(ApprovalRequest.model_validate(r) for r in value["requests"])
-    return requests
 
 
 P = ParamSpec("P")

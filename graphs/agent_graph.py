@@ -20,8 +20,10 @@
 
 The nodes are the methods of :class:`AgentNodes`; one act step's pieces are
 in :mod:`.acting`, the approval node's in :mod:`.approving`, running a call
-in :mod:`.execution`. Build the graph with :func:`build_agent_graph`, or
-assemble your own from the nodes and the routers.
+in :mod:`.execution`. The edge list (``NODES``, ``EDGES``,
+``CONDITIONAL_EDGES``), the routers and :func:`build_agent_graph` are in
+:mod:`.edges`; build the graph with it, or assemble your own from the nodes
+and the routers.
 """
 
 from __future__ import annotations
@@ -30,15 +32,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langchain_core.tools import BaseTool
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_stream_writer
-from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StreamWriter, interrupt
 
 from agentkit.approvals.decisions import parse_decisions
@@ -76,6 +75,14 @@ from agentkit.graphs.approving import (
 )
 from agentkit.graphs.calls import pending_signature
 from agentkit.graphs.compaction import Compaction, prompt_chars
+from agentkit.graphs.edges import CONDITIONAL_EDGES as CONDITIONAL_EDGES  # re-exported
+from agentkit.graphs.edges import DEADLINE_KEY, Limits
+from agentkit.graphs.edges import EDGES as EDGES
+from agentkit.graphs.edges import NODES as NODES
+from agentkit.graphs.edges import build_agent_graph as build_agent_graph
+from agentkit.graphs.edges import route_after_act as route_after_act
+from agentkit.graphs.edges import route_after_observe as route_after_observe
+from agentkit.graphs.edges import tool_order as tool_order
 from agentkit.graphs.execution import CallRunner, blocked_after
 from agentkit.graphs.file_history import FileHistory
 from agentkit.graphs.gate import CallGate
@@ -100,8 +107,6 @@ from agentkit.steering import NoSteering, Steering
 
 SteeringFactory = Callable[[BaseChatModel], Steering]
 
-DEADLINE_KEY = "agentkit_deadline"  # config["configurable"] key: time.time() budget end
-
 
 @runtime_checkable
 class ContextSource(Protocol):
@@ -109,17 +114,6 @@ class ContextSource(Protocol):
     implements it over Chroma)."""
 
     def retrieve(self, query: str, k: int) -> list[ContextItem]: ...
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Limits that end a run cleanly with a reason."""
-
-    max_steps: int = 12
-    max_tokens: int = 20000  # generated tokens per run
-    max_repeats: int = 3  # identical proposals in a row
-    max_replans: int = 2
-    replan_after_errors: int = 3  # consecutive act steps whose calls all failed
 
 
 @dataclass
@@ -481,62 +475,3 @@ class AgentNodes:
         if deadline is not None and time.time() >= deadline:
             return "wall-clock budget exceeded"
         return ""
-
-
-def tool_order(*names: str) -> Callable[[AgentState], str]:
-    """A ``tool_choice`` that forces ``names`` in turn, one per act step, and
-    then the last one (a scripted run: read first, then write, then answer)."""
-
-    def choice(state: AgentState) -> str:
-        return names[min(state.get("steps", 0), len(names) - 1)]
-
-    return choice
-
-
-def route_after_act(state: AgentState) -> Literal["approve", "finish", "act"]:
-    if state.get("status") in ("finished", "stopped"):
-        return "finish"
-    return "approve" if state.get("pending") else "act"
-
-
-def route_after_observe(state: AgentState, limits: Limits) -> Literal["act", "plan", "finish"]:
-    if state.get("status") == "stopped":
-        return "finish"
-    if (
-        state.get("consecutive_errors", 0) >= limits.replan_after_errors
-        and state.get("replans", 0) < limits.max_replans
-    ):
-        return "plan"
-    return "act"
-
-
-NODES = ("plan", "act", "approve", "execute", "observe", "finish")
-EDGES: tuple[tuple[str, str], ...] = (
-    (START, "plan"),
-    ("plan", "act"),
-    ("approve", "execute"),
-    ("execute", "observe"),
-    ("finish", END),
-)
-CONDITIONAL_EDGES = {
-    "act": ("approve", "finish", "act"),  # act → act: an empty reply, retried
-    "observe": ("act", "plan", "finish"),
-}
-
-
-def build_agent_graph(
-    nodes: AgentNodes, checkpointer: BaseCheckpointSaver | None = None
-) -> CompiledStateGraph:
-    """The standard graph over ``nodes``; see the module docstring."""
-    builder = StateGraph(AgentState)
-    for name in NODES:
-        builder.add_node(name, getattr(nodes, name))
-    for source, target in EDGES:
-        builder.add_edge(source, target)
-    builder.add_conditional_edges("act", route_after_act, list(CONDITIONAL_EDGES["act"]))
-    builder.add_conditional_edges(
-        "observe",
-        lambda s: route_after_observe(s, nodes.limits),
-        list(CONDITIONAL_EDGES["observe"]),
-    )
-    return builder.compile(checkpointer=checkpointer, name="agentkit")

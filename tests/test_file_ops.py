@@ -430,9 +430,9 @@ def test_destinations_the_task_names(tools: dict[str, BaseTool]) -> None:
         "nums.txt",
     ]
     assert grounded("sort_lines", "destination", "Sort names.txt") == [""]
+    # a new file named: only there (the source stays as it is)
     assert grounded("sort_lines", "destination", "sort names.txt into out/sorted.txt") == [
-        "",
-        "out/sorted.txt",
+        "out/sorted.txt"
     ]
     assert grounded("dedupe_lines", "destination", "dedupe the list") is None
 

@@ -24,7 +24,12 @@ PACKAGES = {
 # tool contract, agentkit.tools.files a concrete tool).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("agentkit.errors", "agentkit.events"),
-    ("agentkit.config", "agentkit.user_files", "agentkit._llama_compat"),
+    (
+        "agentkit.config",
+        "agentkit.config_sections",
+        "agentkit.user_files",
+        "agentkit._llama_compat",
+    ),
     # the model layer: GGUF files, llama.cpp, chat models, embedders
     (
         "agentkit",  # the package itself: prewarm()
@@ -49,7 +54,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("agentkit.graphs", "agentkit.checkpoint", "agentkit.postgres", "agentkit.claims"),
     (
         "agentkit.threads",
+        "agentkit.thread_records",
         "agentkit.agent",
+        "agentkit.agent_async",
+        "agentkit.agent_loop",
         "agentkit.assembly",
         "agentkit.session",
         "agentkit.audit",
