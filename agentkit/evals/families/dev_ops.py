@@ -30,13 +30,6 @@ from agentkit.evals.families.vocab import (
     yes_no,
 )
 
-
-def _rewrite(path: str, after: str, answer: str, first: Call | None = None) -> Solution:
-    """The same change with read + write (for a typed op that is not there)."""
-    read = first or Call("read_file", {"path": path})
-    return Solution((read, Call("write_file", {"path": path, "content": after})), answer)
-
-
 # --- remove repeated lines ------------------------------------------------------------------
 
 
