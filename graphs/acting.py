@@ -199,14 +199,16 @@ def vetoed(
     call: ToolCall, tool: BaseTool | None, steering: Steering | None, task: str
 ) -> PendingCall | None:
     """The call as invalid when steering says it may not run, else None."""
-    error = None if tool is None or steering is None else steering.vet(tool, call["args"], task)
+    if tool is None or steering is None:
+        return None
+    error = steering.vet(tool, call["args"], task)
     if error is None:
         return None
     return PendingCall(
         call_id=call["id"] or "",
         tool=call["name"],
         args=call["args"],
-        side_effects=sorted(side_effects_of(tool)) if tool is not None else [],
+        side_effects=sorted(side_effects_of(tool)),
         verdict="invalid",
         reason="vetoed by steering",
         error=error,

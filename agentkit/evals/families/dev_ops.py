@@ -30,6 +30,16 @@ from agentkit.evals.families.vocab import (
     yes_no,
 )
 
+
+def _by_hand(src: str, dst: str, content: str, answer: str) -> Solution:
+    """Read ``src`` and write ``dst`` whole (for a typed op that is not there)."""
+    calls = (
+        Call("read_file", {"path": src}),
+        Call("write_file", {"path": dst, "content": content}),
+    )
+    return Solution(calls, answer)
+
+
 # --- remove repeated lines ------------------------------------------------------------------
 
 
@@ -54,13 +64,7 @@ def dedupe_to_file(d: Draw) -> Instance:
         expect_first_tool=("dedupe_lines", "read_file"),
         checks=checks(files={dst: {"equals": lines(kept)}, src: {"unchanged": True}}),
         gold=Solution((Call("dedupe_lines", {"path": src, "destination": dst}),), f"Wrote {dst}."),
-        fallback=Solution(
-            (
-                Call("read_file", {"path": src}),
-                Call("write_file", {"path": dst, "content": lines(kept)}),
-            ),
-            f"Wrote {dst}.",
-        ),
+        fallback=_by_hand(src, dst, lines(kept), f"Wrote {dst}."),
     )
 
 
@@ -94,10 +98,7 @@ def backup_copy(d: Draw) -> Instance:
         gold=Solution(
             (Call("copy_file", {"source": src, "destination": dst}),), f"Copied to {dst}."
         ),
-        fallback=Solution(
-            (Call("read_file", {"path": src}), Call("write_file", {"path": dst, "content": text})),
-            f"Copied to {dst}.",
-        ),
+        fallback=_by_hand(src, dst, text, f"Copied to {dst}."),
     )
 
 
@@ -216,13 +217,7 @@ def sort_desc_to_file(d: Draw) -> Instance:
             (Call("sort_lines", {"path": src, "destination": dst, "descending": True}),),
             f"Wrote {dst}.",
         ),
-        fallback=Solution(
-            (
-                Call("read_file", {"path": src}),
-                Call("write_file", {"path": dst, "content": lines(ordered)}),
-            ),
-            f"Wrote {dst}.",
-        ),
+        fallback=_by_hand(src, dst, lines(ordered), f"Wrote {dst}."),
     )
 
 
