@@ -107,13 +107,6 @@ def test_a_whole_file_write_goes_to_the_destination_or_a_new_file() -> None:
     assert write_paths('Add "buy stamps" at the end of chores.md', files) == []
     assert write_paths("Overwrite chores.md with nothing", files) == ["chores.md"]
     assert write_paths("Write a haiku", files) is None
-    # a bare name inside the one folder the task names goes there, not beside it
-    for task in (
-        "Make a new file todo.txt inside the drafts folder that says hi",
-        "Could you save 'hi' as todo.txt in the drafts directory?",
-        "I need a file called todo.txt in drafts/ with the line hi",
-    ):
-        assert write_paths(task, files) == ["drafts/todo.txt"], task
     assert write_paths("Read docs/a.txt and write the count to count.txt", files) == ["count.txt"]
 
 

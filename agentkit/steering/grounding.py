@@ -130,40 +130,13 @@ def write_paths(text: str, files: list[str]) -> list[str] | None:
     name of a new one free (None)."""
     destinations = destination_paths(text)
     if destinations:
-        return in_named_folder(destinations, text)
+        return destinations
     named = mentioned_paths(text)
     if not named:
         return None
     existing = set(files)
     overwrite = _OVERWRITE.search(text) is not None
-    return in_named_folder([p for p in named if p not in existing or overwrite], text)
-
-
-# A folder a task names: "drafts/", "the drafts folder", "directory drafts".
-_FOLDER = re.compile(
-    r"(?<![\w/.-])([\w-]+)/(?![\w.-])"
-    r"|\b([\w-]+)\s+(?:folder|directory|dir)\b"
-    r"|\b(?:folder|directory)\s+(?:called\s+|named\s+)?[`'\"]?([\w-]+)",
-    re.IGNORECASE,
-)
-_NOT_FOLDERS = _EDGE_WORDS | {"new", "same", "other", "current", "root", "top", "working", "home"}
-
-
-def named_folders(text: str) -> list[str]:
-    """Folders ``text`` names by the word folder or directory, or with a
-    trailing slash."""
-    found = [next(g for g in m.groups() if g) for m in _FOLDER.finditer(_URLISH.sub(" ", text))]
-    return list(dict.fromkeys(f for f in found if f.lower() not in _NOT_FOLDERS))
-
-
-def in_named_folder(paths: list[str], text: str) -> list[str]:
-    """``paths``, a bare file name put inside the one folder the task names
-    ("a file todo.txt inside the drafts folder" is drafts/todo.txt: the
-    model wrote todo.txt at the top, beside the folder it was asked to use)."""
-    folders = named_folders(text)
-    if len(folders) != 1:
-        return paths
-    return list(dict.fromkeys(p if "/" in p else f"{folders[0]}/{p}" for p in paths))
+    return [p for p in named if p not in existing or overwrite]
 
 
 _CODE_SPAN = re.compile(r"`([^`\n]{1,200})`|\(([^()\n]{1,120})\)")
