@@ -119,12 +119,19 @@ class SteeringSettings(BaseModel):
     content_grounding: bool = Field(
         True,
         description="With grounded_arguments, also the text of arguments: search phrases of "
-        "the task, lines of the named file for an edit, calculator spans, facts to remember.",
+        "the task, calculator spans, facts to remember (what an edit replaces is always a "
+        "line or word of the named file).",
     )
     question_gate: bool = Field(
         True,
         description="A task whose every sentence asks for information (not a request put as "
         "a question) cannot call a tool that writes; the tools stay described.",
+    )
+    intent_classifier: bool = Field(
+        True,
+        description="Also tell questions from requests for a change with a classifier over "
+        "the MiniLM embedding of the task (agentkit/steering/question_gate.json), for the "
+        "question gate and for routing; off: the English patterns alone.",
     )
     step_routing: bool = Field(
         True,

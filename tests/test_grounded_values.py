@@ -103,9 +103,11 @@ def test_a_whole_file_write_goes_to_the_destination_or_a_new_file() -> None:
     assert write_paths("Count the lines in names.txt and write the count to count.txt", files) == [
         "count.txt"
     ]
-    # it exists and the task does not ask to overwrite it: no whole-file write
+    # it exists: a small model edits it, never rewrites it whole, whatever the
+    # wording ("replace cat with dog in pets.txt" once replaced the whole file)
     assert write_paths('Add "buy stamps" at the end of chores.md', files) == []
-    assert write_paths("Overwrite chores.md with nothing", files) == ["chores.md"]
+    assert write_paths("Replace cat with dog in chores.md", files) == []
+    assert write_paths("Overwrite chores.md with nothing", files) == []
     assert write_paths("Write a haiku", files) is None
     assert write_paths("Read docs/a.txt and write the count to count.txt", files) == ["count.txt"]
 
@@ -125,8 +127,31 @@ def test_edit_text_choices_come_from_the_named_file(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("alpha\n")
     tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
     task = "Replace alpha with beta in a.txt"
-    assert grounded(tools["edit_file"], "old_string", task) == ["", "alpha"]
+    # "" appends; a line with its newline deletes the line
+    assert grounded(tools["edit_file"], "old_string", task) == ["", "alpha", "alpha\n"]
     assert grounded(tools["edit_file"], "path", task) == ["a.txt"]
+    # every word, one that recurs too (replace_all), and with its space (removed cleanly)
+    (tmp_path / "b.txt").write_text("really good, really\n")
+    task = "Remove the word really from b.txt"
+    assert grounded(tools["edit_file"], "old_string", task) == [
+        "",
+        "really good, really",
+        "really good, really\n",
+        "really",
+        "good",
+        "really ",
+    ]
+
+
+def test_a_bare_name_may_go_into_a_folder_the_task_names(tmp_path: Path) -> None:
+    (tmp_path / "drafts").mkdir()
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    task = "Put a file todo.txt in drafts that says buy milk"  # an existing folder
+    assert grounded(tools["write_file"], "path", task) == ["todo.txt", "drafts/todo.txt"]
+    task = "I need letter.txt in inbox/ with the line hi"  # a folder written as one
+    assert grounded(tools["write_file"], "path", task) == ["letter.txt", "inbox/letter.txt"]
+    # a folder the task does not name is not offered
+    assert grounded(tools["write_file"], "path", "Write buy milk to todo.txt") == ["todo.txt"]
 
 
 def test_citations_are_the_shortest_distinct_tail_of_each_path() -> None:

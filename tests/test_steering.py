@@ -84,10 +84,10 @@ def test_path_arguments_may_only_name_what_exists(tools: dict[str, object]) -> N
     assert grounded(tools["list_dir"], "path", task) == [".", "notes"]
     # "to out.txt" names where to write: only there
     assert grounded(tools["write_file"], "path", task) == ["out.txt"]
-    # without one: the new files it names (existing ones only to overwrite)
+    # without one: the new files it names, never an existing one
     assert grounded(tools["write_file"], "path", "Put hello in out.txt") == ["out.txt"]
     replace = "Replace server.ini with hello, and put bye in out.txt"
-    assert grounded(tools["write_file"], "path", replace) == ["server.ini", "out.txt"]
+    assert grounded(tools["write_file"], "path", replace) == ["out.txt"]
     # a task that names no file leaves the path of a new file free
     assert grounded(tools["write_file"], "path", "Write a haiku") is None
     assert grounded(tools["read_file"], "start_line", task) is None

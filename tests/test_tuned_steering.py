@@ -91,7 +91,10 @@ def test_the_tuned_preset_offers_every_tool_and_grounds_only_where_it_acts(
         route=route,
     )
     hints = steering.hints(view, tools)
-    assert hints.arg_choices["edit_file"] == {"path": ["notes.txt"]}  # where, not what
+    # where it acts: the file, and the lines and words of it an edit may replace
+    assert hints.arg_choices["edit_file"]["path"] == ["notes.txt"]
+    assert "alpha" in hints.arg_choices["edit_file"]["old_string"]
+    assert "new_string" not in hints.arg_choices["edit_file"]  # what it writes stays free
     assert hints.required_tool is None and hints.tool_bias == {}
     assert hints.copy_bias == hints.avoid_bias == 0.0
     prompt = steering.prompt("system", view, tools)

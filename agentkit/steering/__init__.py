@@ -129,8 +129,8 @@ def tuned_preset(settings: SteeringSettings) -> SteeringSettings:
     answer, so every tool is offered (routing's top 4 left out the right
     first tool of 24% of held-out tasks), without worked examples, step rules
     or copy biases; the groundings of where it may act stay (existing paths,
-    named destinations, keys, URLs and commands the task writes), and the
-    answer is still bounded and tidied. The prompts it was trained on were
+    named destinations, keys, the lines and words an edit may replace, URLs
+    and commands the task writes), and the answer is still bounded and tidied. The prompts it was trained on were
     rendered with this preset."""
     return settings.model_copy(
         update={
@@ -157,14 +157,22 @@ def steering_for(
         return NoSteering()
     if uses_tuned_preset(profile, settings):
         settings = tuned_preset(settings)
+    from agentkit.steering.question_gate import QuestionGate
     from agentkit.steering.routing import ToolRouter
     from agentkit.steering.small import SmallModelSteering
 
     router: Callable[[], ToolRouter] | None = None
+    gate: Callable[[], QuestionGate | None] | None = None
     if embeddings is not None and settings.tool_routing:
         make_embeddings = embeddings
 
         def router() -> ToolRouter:
             return ToolRouter(make_embeddings(), tools)
 
-    return SmallModelSteering(profile=profile, settings=settings, router=router)
+    if embeddings is not None and settings.intent_classifier:
+        embedder = embeddings
+
+        def gate() -> QuestionGate | None:
+            return QuestionGate.bundled(embedder())
+
+    return SmallModelSteering(profile=profile, settings=settings, router=router, gate=gate)

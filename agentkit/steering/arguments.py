@@ -62,9 +62,12 @@ _PATH_KINDS: frozenset[Grounding] = frozenset(
     {"existing_file", "named_file", "existing_dir", "existing_path", "named_path"}
 )
 # Groundings of an argument's text rather than of what it names: they
-# narrow what a model may say, not only where it may act.
+# narrow what a model may say, not only where it may act. What an edit
+# replaces (file_fragment) names where in the file it acts: the tuned model,
+# free there, wrote old_strings the file does not hold and then answered
+# "Done." after the error.
 CONTENT_KINDS: frozenset[Grounding] = frozenset(
-    {"task_phrase", "fact_phrase", "file_fragment", "computing_span", "occurrence_phrase"}
+    {"task_phrase", "fact_phrase", "computing_span", "occurrence_phrase"}
 )
 
 
@@ -133,11 +136,11 @@ def choices(tool: BaseTool, kind: Grounding, text: str, task: str = "") -> ArgCh
         return None
     files, dirs = found
     if kind == "named_path":
-        return write_paths(text, files)
+        return write_paths(text, files, dirs)
     if kind == "destination":
         return destinations(text, files, dirs)
     if kind == "optional_destination":
-        paths = write_paths(text, files)
+        paths = write_paths(text, files, dirs)
         if paths is None:
             return None
         # A task that names a new file wants the result there: the source

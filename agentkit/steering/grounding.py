@@ -38,6 +38,7 @@ step (never offered unnarrowed).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from agentkit.models.grammar import RequiredChoices
@@ -118,25 +119,36 @@ def destination_paths(text: str) -> list[str]:
     return list(dict.fromkeys(p for p in found if not p.replace(".", "").isdigit()))
 
 
-_OVERWRITE = re.compile(r"\b(?:over ?writ|rewrit|replac|clear|empty|reset)\w*", re.IGNORECASE)
+def folder_words(text: str, dirs: Sequence[str] = ()) -> list[str]:
+    """Where a new file may go besides the top: an existing directory the
+    task names, or a word it writes as a folder ("inbox/")."""
+    words = re.findall(r"[\w./-]+", text)
+    bare = {w.rstrip("./") for w in words}
+    named_dirs = [d for d in dirs if d in bare or d.rsplit("/", 1)[-1] in bare]
+    slashed = [w.rstrip("/") for w in words if re.fullmatch(r"[\w-]+(?:/[\w-]+)*/", w)]
+    return list(dict.fromkeys([*named_dirs, *slashed]))
 
 
-def write_paths(text: str, files: list[str]) -> list[str] | None:
+def write_paths(text: str, files: list[str], dirs: Sequence[str] = ()) -> list[str] | None:
     """Where a whole-file write may go: the destination the task names ("to
-    count.txt"), else the files it names that do not exist yet, and existing
-    ones only when it asks to overwrite them. "Add buy stamps at the end of
-    chores.md" must not replace chores.md: with nothing left to write, the
-    tool is not offered, and an edit is. A task that names no file leaves the
-    name of a new one free (None)."""
-    destinations = destination_paths(text)
-    if destinations:
-        return destinations
-    named = mentioned_paths(text)
+    count.txt"), else the files it names that do not exist yet. "Add buy
+    stamps at the end of chores.md" must not replace chores.md: with nothing
+    left to write, the tool is not offered, and an edit is. (A word such as
+    "replace" or "clear" once let it overwrite a named file; no case's
+    solution needs that, and "replace cat with dog in pets.txt" replaced
+    the whole file.) A bare new name may also go into a folder the task
+    names (:func:`folder_words`: "todo.txt in inbox/" offers todo.txt and
+    inbox/todo.txt: the model chooses). A task that names no file leaves
+    the name of a new one free (None)."""
+    named = destination_paths(text) or mentioned_paths(text)
     if not named:
         return None
     existing = set(files)
-    overwrite = _OVERWRITE.search(text) is not None
-    return [p for p in named if p not in existing or overwrite]
+    folders = folder_words(text, dirs)
+    named += [f"{d}/{p}" for p in named if "/" not in p and p not in existing for d in folders]
+    if destination_paths(text):
+        return list(dict.fromkeys(named))
+    return list(dict.fromkeys(p for p in named if p not in existing))
 
 
 _CODE_SPAN = re.compile(r"`([^`\n]{1,200})`|\(([^()\n]{1,120})\)")
@@ -204,7 +216,8 @@ def task_phrases(
 
 def file_fragments(ws: Workspace, text: str) -> RequiredChoices | None:
     """What an edit of a file named in ``text`` may replace: "" (add at the
-    end), each line, and each word that occurs once in that file. The 270M
+    end), each line (with and without its newline), and each word of that
+    file (with and without the space after it). The 270M
     model wrote ``timeout = 30`` (the new value) and ``log level = INFO``
     (the task's words) as the text to replace in files it had not read.
     None (free) when the task names no file, or they are large."""
@@ -223,15 +236,20 @@ def file_fragments(ws: Workspace, text: str) -> RequiredChoices | None:
         if size > MAX_FRAGMENT_FILE_BYTES:
             return None
         lines = [line.strip() for line in content.splitlines() if line.strip()]
+        # A line with its newline: what deleting the line removes.
+        whole = [line for line in content.splitlines(keepends=True) if line.strip()]
         # One character ("3" of "retries = 3") is too little to find: the
         # model wrote it for "set the timeout to 30".
         # Nor is a filler word: "the" became the text an append replaced.
+        # A word that occurs more than once is replaced everywhere (replace_all);
+        # with its space after it, it is removed cleanly.
         words = [
             w
             for w in re.findall(r"[\w.-]*\w", content)
             if len(w) > 1 and w.lower() not in _EDGE_WORDS
         ]
-        fragments += [*lines, *(w for w in words if content.count(w) == 1)]
+        spaced = [f"{w} " for w in words if f"{w} " in content]
+        fragments += [*lines, *whole, *words, *spaced]
     fragments = [f for f in dict.fromkeys(fragments) if len(f) <= MAX_FRAGMENT_CHARS]
     if len(fragments) == 1 or len(fragments) > MAX_CHOICES:
         return None
@@ -243,7 +261,7 @@ def destinations(text: str, files: list[str], dirs: list[str]) -> list[str] | No
     directories the task names ("move report.md into archive" offers
     ``archive/``: the file keeps its name there). None (free) when the task
     names neither."""
-    paths = write_paths(text, files)
+    paths = write_paths(text, files, dirs)
     words = {w.rstrip("./") for w in re.findall(r"[\w./-]+", text)}
     named_dirs = [f"{d}/" for d in dirs if d in words or d.rsplit("/", 1)[-1] in words]
     if paths is None and not named_dirs:

@@ -47,6 +47,7 @@ from agentkit.steering.exemplars import (
 )
 from agentkit.steering.focus import copy_text, grounding_text
 from agentkit.steering.intent import asks_for_change, only_asks, requests_of
+from agentkit.steering.question_gate import QuestionGate
 from agentkit.steering.routing import ToolRouter
 from agentkit.steering.step import (
     CHANGE_PENDING_BIAS,
@@ -84,6 +85,9 @@ class SmallModelSteering:
     router: ToolRouter | Callable[[], ToolRouter] | None = None
     """Ranks tools for a task; a factory is called on first use (it loads
     the embedder). None: no routing."""
+    gate: QuestionGate | Callable[[], QuestionGate | None] | None = None
+    """Tells questions from requests for a change (:mod:`.question_gate`); a
+    factory is called on first use. None: the English patterns alone."""
     _chosen: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -102,6 +106,24 @@ class SmallModelSteering:
             return None
         return unnamed_overwrite(tool, args, task)
 
+    # --- intent ------------------------------------------------------------------
+    def _question_gate(self) -> QuestionGate | None:
+        if self.gate is not None and not isinstance(self.gate, QuestionGate):
+            self.gate = self.gate()
+        return self.gate
+
+    def only_asks(self, task: str) -> bool:
+        """Whether ``task`` only asks: its sentences are all questions, or
+        the classifier is sure of it."""
+        gate = self._question_gate()
+        return only_asks(task) or (gate is not None and gate.only_asks(task))
+
+    def asks_for_change(self, task: str) -> bool:
+        """Whether ``task`` asks for a change: a verb of change in a request,
+        or the classifier is sure of it."""
+        gate = self._question_gate()
+        return asks_for_change(task) or (gate is not None and gate.asks_change(task))
+
     # --- routing -----------------------------------------------------------------
     def route(self, task: str, tools: Sequence[BaseTool]) -> RouteRecord:
         """The tools to offer for ``task`` (all of them without routing) and
@@ -113,7 +135,7 @@ class SmallModelSteering:
         names = [t.name for t in tools]
         if self.router is None or not self.settings.tool_routing or not task:
             return RouteRecord(offered=names, bias={}, later=[])
-        if not asks_for_change(task):
+        if not self.asks_for_change(task):
             tools = [t for t in tools if "write" not in side_effects_of(t)]
             names = [t.name for t in tools]
         scores = self._scores(task, tools)
@@ -162,7 +184,7 @@ class SmallModelSteering:
             if settings.grounded_arguments
             else {}
         )
-        if settings.question_gate and only_asks(view.task):
+        if settings.question_gate and self.only_asks(view.task):
             # A question changes nothing, whatever verbs it holds: the tools
             # that write stay described but cannot be called.
             writers = [t for t in offered if "write" in side_effects_of(t)]
@@ -227,7 +249,7 @@ class SmallModelSteering:
         # A task that asks for a change is not done when a read succeeds:
         # after reading config.json the 270M model answered "config.json".
         writers = writer_names(offered)
-        unchanged = stepping and bool(writers) and asks_for_change(view.task)
+        unchanged = stepping and bool(writers) and self.asks_for_change(view.task)
         done = 0
         for position, message in enumerate(messages, start=1):
             cue = OBSERVATION_CUE
