@@ -217,6 +217,7 @@ def test_options_and_variants_make_targets() -> None:
     assert parse_option("planning=false", "--set") == ("planning", False)
     assert parse_option("temperature=0.3", "--set") == ("temperature", 0.3)
     assert parse_option("chat_format=gemma", "--set") == ("chat_format", "gemma")
+    assert parse_option("steering.mode=on", "--set") == ("steering.mode", "on")
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         parse_option("planning", "--set")
     targets = build_targets(

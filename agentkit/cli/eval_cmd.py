@@ -28,7 +28,7 @@ SplitChoice = Literal["dev", "heldout", "all"]
 
 def parse_option(text: str, where: str) -> tuple[str, OptionValue]:
     """``KEY=VALUE``, the value read as YAML (``true``, ``0.2``, ``[a, b]``),
-    else as a string."""
+    else as a string (``on``, ``off``, ``yes`` and ``no`` too)."""
     import yaml
 
     key, sep, raw = text.partition("=")
@@ -41,6 +41,8 @@ def parse_option(text: str, where: str) -> tuple[str, OptionValue]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, bool) and raw.strip().lower() not in ("true", "false"):
+        value = raw.strip()  # YAML 1.1 reads on/off/yes/no as booleans: steering.mode=on
     if not isinstance(value, str | int | float | bool | list) or (
         isinstance(value, list) and not all(isinstance(v, str) for v in value)
     ):
