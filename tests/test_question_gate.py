@@ -16,13 +16,13 @@ from langchain_core.embeddings import Embeddings
 from agentkit.config import SteeringSettings, load_settings
 from agentkit.evals.cases import EvalCase
 from agentkit.evals.families import builtin_cases
+from agentkit.evals.question_training import only_asks as case_only_asks
+from agentkit.evals.question_training import train, writing_tools
 from agentkit.memory import LlamaEmbedder
 from agentkit.models.profile import ModelProfile
 from agentkit.steering import StepView, steering_for
 from agentkit.steering.intent import asks_for_change, only_asks
 from agentkit.steering.question_gate import GateWeights, QuestionGate, load_weights, masked
-from agentkit.steering.question_training import only_asks as case_only_asks
-from agentkit.steering.question_training import train, writing_tools
 from agentkit.steering.routing import ToolRouter
 from agentkit.steering.small import SmallModelSteering
 from agentkit.tools import builtin_tools

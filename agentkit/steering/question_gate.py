@@ -14,7 +14,7 @@ cross-validation on dev misjudged no case:
 Between the two it says nothing, and the English patterns of :mod:`.intent`
 decide alone. The weights (``question_gate.json``) belong to one embedder;
 with another (``embed_model``), there is no gate. Refit them with
-``python -m agentkit.steering.question_training`` (docs/evals.md).
+``python -m agentkit.evals.question_training`` (docs/evals.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Fit the question gate (:mod:`.question_gate`) on the dev families.
+"""Fit the question gate (:mod:`agentkit.steering.question_gate`) on the dev families.
 
-``python -m agentkit.steering.question_training`` embeds every dev case's
+``python -m agentkit.evals.question_training`` embeds every dev case's
 task (masked), fits a class-balanced logistic regression, chooses the two
 thresholds by leave-family-out cross-validation (families held out in five
 folds, so a threshold is judged on intents the fit never saw) and writes
