@@ -59,13 +59,12 @@ def cross_validated(vectors: np.ndarray, labels: np.ndarray, families: np.ndarra
 
 def writing_tools() -> frozenset[str]:
     """The names of the built-in tools that declare a write (memory's too)."""
+    from agentkit.steering.step import writer_names
     from agentkit.tools import builtin_tools
-    from agentkit.tools.base import side_effects_of
     from agentkit.tools.memory import Remember
 
     with tempfile.TemporaryDirectory() as root:
-        tools = builtin_tools(workspace=Path(root))
-    names = {t.name for t in tools if "write" in side_effects_of(t)}
+        names = writer_names(builtin_tools(workspace=Path(root)))
     return frozenset({*names, str(Remember.model_fields["name"].default)})
 
 

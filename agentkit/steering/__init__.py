@@ -130,8 +130,8 @@ def tuned_preset(settings: SteeringSettings) -> SteeringSettings:
     first tool of 24% of held-out tasks), without worked examples, step rules
     or copy biases; the groundings of where it may act stay (existing paths,
     named destinations, keys, the lines and words an edit may replace, URLs
-    and commands the task writes), and the answer is still bounded and tidied. The prompts it was trained on were
-    rendered with this preset."""
+    and commands the task writes), and the answer is still bounded and
+    tidied. The prompts it was trained on were rendered with this preset."""
     return settings.model_copy(
         update={
             "tool_routing": False,

@@ -7,7 +7,6 @@ grounding with :func:`add_grounding`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from langchain_core.tools import BaseTool
@@ -22,6 +21,7 @@ from agentkit.steering.grounding import (
     inventory,
     mentioned_paths,
     mentioned_urls,
+    named_dirs,
     named_files,
     occurrence_phrases,
     runs_a_command,
@@ -182,13 +182,9 @@ def _names_a_path(ws: Workspace, kinds: set[Grounding], text: str) -> bool:
     files, dirs = found
     named = mentioned_paths(text)
     names = set(files) | {f.rsplit("/", 1)[-1] for f in files}
-    # Whole paths: "recipes/pancakes.md" names a file, not the recipes folder.
-    words = {w.rstrip("./") for w in re.findall(r"[\w./-]+", text)}
     if kinds & {"existing_file", "named_file", "existing_path"} and any(p in names for p in named):
         return True
-    if kinds & {"existing_dir", "existing_path"} and any(
-        d in words or d.rsplit("/", 1)[-1] in words for d in dirs
-    ):
+    if kinds & {"existing_dir", "existing_path"} and named_dirs(text, dirs):
         return True
     return "named_path" in kinds and any(p not in names for p in named)
 

@@ -119,14 +119,19 @@ def destination_paths(text: str) -> list[str]:
     return list(dict.fromkeys(p for p in found if not p.replace(".", "").isdigit()))
 
 
+def named_dirs(text: str, dirs: Sequence[str]) -> list[str]:
+    """The existing ``dirs`` that ``text`` names, by path or by last part
+    (a whole path names a file, not its folder: "recipes/pancakes.md")."""
+    words = {w.rstrip("./") for w in re.findall(r"[\w./-]+", text)}
+    return [d for d in dirs if d in words or d.rsplit("/", 1)[-1] in words]
+
+
 def folder_words(text: str, dirs: Sequence[str] = ()) -> list[str]:
     """Where a new file may go besides the top: an existing directory the
     task names, or a word it writes as a folder ("inbox/")."""
     words = re.findall(r"[\w./-]+", text)
-    bare = {w.rstrip("./") for w in words}
-    named_dirs = [d for d in dirs if d in bare or d.rsplit("/", 1)[-1] in bare]
     slashed = [w.rstrip("/") for w in words if re.fullmatch(r"[\w-]+(?:/[\w-]+)*/", w)]
-    return list(dict.fromkeys([*named_dirs, *slashed]))
+    return list(dict.fromkeys([*named_dirs(text, dirs), *slashed]))
 
 
 def write_paths(text: str, files: list[str], dirs: Sequence[str] = ()) -> list[str] | None:
@@ -140,13 +145,14 @@ def write_paths(text: str, files: list[str], dirs: Sequence[str] = ()) -> list[s
     names (:func:`folder_words`: "todo.txt in inbox/" offers todo.txt and
     inbox/todo.txt: the model chooses). A task that names no file leaves
     the name of a new one free (None)."""
-    named = destination_paths(text) or mentioned_paths(text)
+    destinations = destination_paths(text)
+    named = destinations or mentioned_paths(text)
     if not named:
         return None
     existing = set(files)
     folders = folder_words(text, dirs)
     named += [f"{d}/{p}" for p in named if "/" not in p and p not in existing for d in folders]
-    if destination_paths(text):
+    if destinations:
         return list(dict.fromkeys(named))
     return list(dict.fromkeys(p for p in named if p not in existing))
 
@@ -262,11 +268,10 @@ def destinations(text: str, files: list[str], dirs: list[str]) -> list[str] | No
     ``archive/``: the file keeps its name there). None (free) when the task
     names neither."""
     paths = write_paths(text, files, dirs)
-    words = {w.rstrip("./") for w in re.findall(r"[\w./-]+", text)}
-    named_dirs = [f"{d}/" for d in dirs if d in words or d.rsplit("/", 1)[-1] in words]
-    if paths is None and not named_dirs:
+    folders = [f"{d}/" for d in named_dirs(text, dirs)]
+    if paths is None and not folders:
         return None
-    return list(dict.fromkeys([*(paths or []), *named_dirs]))
+    return list(dict.fromkeys([*(paths or []), *folders]))
 
 
 _OCCURRENCES = re.compile(
