@@ -10,6 +10,7 @@ folds, so a threshold is judged on intents the fit never saw) and writes
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -111,7 +112,14 @@ def main(out: Path = GATE_FILE) -> None:
 
     embeddings = make_embeddings(Settings())
     gate = train(builtin_cases(), embeddings, embedder_info(embeddings).name)
-    out.write_text(gate.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    # Written beside and renamed: an interrupted run leaves the old weights whole.
+    part = out.with_name(f".{out.name}.part")
+    try:
+        part.write_text(gate.model_dump_json(indent=1) + "\n", encoding="utf-8")
+        os.replace(part, out)
+    except OSError as err:
+        part.unlink(missing_ok=True)
+        sys.exit(f"error: cannot write {out}: {err.strerror}; give a writable path")
     print(f"wrote {out}: {gate.fitted_on}")
 
 
