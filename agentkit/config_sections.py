@@ -122,6 +122,12 @@ class SteeringSettings(BaseModel):
         "the task, calculator spans, facts to remember (what an edit replaces is always a "
         "line or word of the named file).",
     )
+    answer_grounding: bool = Field(
+        True,
+        description="With grounded_arguments, after a result of a tool that only reads, the "
+        "final answer is a span of it (a line, a key's value, a JSON value, a cited line) or "
+        "yes/no.",
+    )
     question_gate: bool = Field(
         True,
         description="A task whose every sentence asks for information (not a request put as "

@@ -116,6 +116,19 @@ def call_model(
         bound = model.bind_tools(list(tools), tool_choice=choice, hints=hints)
     else:
         bound = model.bind_tools(list(tools), tool_choice=choice)
+    reply = normalise_reply(bound.invoke(prompt))
+    if not isinstance(model, HintedModel):
+        return reply
+    # An answer that miscopied the result it read is decoded once more,
+    # over the same prompt (its cache), as a span of that result.
+    final = next((c for c in reply.tool_calls if c["name"] == P.FINAL_ANSWER_TOOL), None)
+    again = (
+        steering.reanswer(view, offered, str(final["args"].get("answer", ""))) if final else None
+    )
+    if again is None:
+        return reply
+    tools_now = [t for t in tools if t.name == P.FINAL_ANSWER_TOOL]
+    bound = model.bind_tools(tools_now, tool_choice=P.FINAL_ANSWER_TOOL, hints=again)
     return normalise_reply(bound.invoke(prompt))
 
 

@@ -129,6 +129,9 @@ def test_grep(tools: dict[str, BaseTool]) -> None:
         == "src/pkg/util.py:2:     return 42"
     )
     assert "no matches" in call(tools["grep"], {"pattern": "zzz"}).content
+    # Several matches: a first line counts them and names their files.
+    several = call(tools["grep"], {"pattern": "main|helper"}).content.splitlines()
+    assert several[0] == "2 matching lines in 2 files: src/main.py, src/pkg/util.py"
     bad = call(tools["grep"], {"pattern": "("})
     assert bad.status == "error" and "invalid regular expression" in bad.content
 

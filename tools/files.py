@@ -251,7 +251,23 @@ class Grep(FileTool):
         if not results:
             return f"no matches for {pattern!r} under {path}"
         more = f"\n[stopped at max_results={max_results}]" if len(results) >= max_results else ""
-        return cap_text("\n".join(results) + more, self.limits, hint="narrow the pattern or path")
+        return cap_text(
+            "\n".join([*grep_summary(results), *results]) + more,
+            self.limits,
+            hint="narrow the pattern or path",
+        )
+
+
+def grep_summary(results: list[str]) -> list[str]:
+    """A first line that counts the matching lines and names their files,
+    when there are several: "How many lines mention ERROR?" and "which
+    files mention it?" are answered by copying one line (like glob's and
+    list_dir's summaries), not by counting."""
+    if len(results) < 2:
+        return []
+    files = list(dict.fromkeys(r.split(":", 1)[0] for r in results))
+    where = files[0] if len(files) == 1 else summary_line(files, "files")
+    return [f"{len(results)} matching lines in {where}"]
 
 
 # --- write -----------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 The agent graph asks its :class:`Steering` four things at each run and step:
 which tools to offer for a task (:meth:`~Steering.route`), the act prompt
 (:meth:`~Steering.prompt`), the decoding hints for a step
-(:meth:`~Steering.hints`: argument choices, a required tool, biases) and the
-final answer as the user should see it (:meth:`~Steering.tidy`).
+(:meth:`~Steering.hints`: argument choices, a required tool, biases), whether
+a final answer is decoded again (:meth:`~Steering.reanswer`) and the final
+answer as the user should see it (:meth:`~Steering.tidy`).
 
 :func:`steering_for` picks the implementation once, from the model actually
 built: :class:`~agentkit.steering.small.SmallModelSteering` for a small
@@ -63,6 +64,13 @@ class Steering(Protocol):
 
     def tidy(self, answer: str) -> str: ...
 
+    def reanswer(
+        self, view: StepView, offered: Sequence[BaseTool], answer: str
+    ) -> DecodeHints | None:
+        """Hints to decode a final ``answer`` once more with (it miscopied
+        what it answers from), or None: it stands."""
+        ...
+
     def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:
         """Why this call may not run (the error the model is shown, and the
         loop goes on), or None."""
@@ -95,6 +103,11 @@ class NoSteering:
 
     def tidy(self, answer: str) -> str:
         return answer
+
+    def reanswer(
+        self, view: StepView, offered: Sequence[BaseTool], answer: str
+    ) -> DecodeHints | None:
+        return None
 
     def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:
         return None

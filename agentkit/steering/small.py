@@ -13,7 +13,9 @@ measures them one by one; docs/evals.md has the figures):
   or requires it (:mod:`.step`); copy and avoid biases (:mod:`.focus`);
 - **observation cue**: after each tool result, a line that makes answering
   from it the likely next move (or names the request still to do);
-- **answer on repeat** and a tidy, bounded answer (:mod:`.answers`).
+- **answer on repeat** and a tidy, bounded answer (:mod:`.answers`);
+- **grounded answers**: an answer that miscopies the result it read is
+  decoded again as a span of it (:mod:`.answer_spans`).
 
 The act prompt only ever grows at its end (plan notes and cues sit where
 they were first shown), so each step evaluates just its new tokens.
@@ -35,6 +37,7 @@ from agentkit.events import FINAL_ANSWER_TOOL
 from agentkit.models.hints import DecodeHints
 from agentkit.models.profile import ModelProfile
 from agentkit.models.prompt import tools_instruction
+from agentkit.steering.answer_spans import regrounded_answer
 from agentkit.steering.answers import tidy_answer
 from agentkit.steering.arguments import arg_choices, mentions, uncallable, unnamed_overwrite
 from agentkit.steering.examples import ToolExample
@@ -200,6 +203,20 @@ class SmallModelSteering:
             avoid_from=avoid,
             avoid_bias=self.settings.avoid_bias if avoid else 0.0,
         )
+
+    def reanswer(
+        self, view: StepView, offered: Sequence[BaseTool], answer: str
+    ) -> DecodeHints | None:
+        """Hints to decode the final ``answer`` again with, when a word of
+        it miscopies the result it answers from (:mod:`.answer_spans`), else
+        None."""
+        settings = self.settings
+        if not (settings.grounded_arguments and settings.answer_grounding):
+            return None
+        choices = regrounded_answer(view.task, view.messages, offered, answer)
+        if choices is None:
+            return None
+        return DecodeHints(arg_choices={FINAL_ANSWER_TOOL: choices})
 
     # --- worked examples ----------------------------------------------------------------
     def example_chooser(self, task: str) -> ExampleChooser:

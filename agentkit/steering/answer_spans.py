@@ -1,0 +1,198 @@
+"""Grounded answers: a small model's answer that miscopies the result it
+read is decoded again as a span of that result.
+
+The 270M model read ``queue.user = tomas`` and answered ``masu``; it read
+``"region": "porto"`` and answered ``portado``. Forcing every answer to be a
+span lost 31 dev cases and won 5: the model composes good answers ("6
+carrots" from "- 6 carrots") that no span holds. So the answer stays free
+unless a word of it is a miscopy (:func:`miscopied`: not in the task or the
+result, yet alike a word there, three letters or more in a row, that it
+is not an inflection of). Then it is decoded once more, with ``final_answer``
+limited (through the grammar) to:
+
+- a line of the latest result, as it stands or without a ``path:N:`` prefix;
+- the value of a ``key: value`` or ``key = value`` line, or a JSON leaf;
+- a passage's line with its citation (``... [notes.md:1-3]``);
+- "yes" or "no", when the task asks a yes/no question.
+
+Only after a step whose tools all only read and succeeded: a write's result
+is reported in the model's words, and after an error it retries or explains.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from difflib import SequenceMatcher
+
+from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
+from langchain_core.tools import BaseTool
+
+from agentkit.events import FINAL_ANSWER_TOOL
+from agentkit.models.grammar import RequiredChoices
+from agentkit.tools.base import side_effects_of
+
+MAX_ANSWER_SPANS = 300
+MAX_SPAN_CHARS = 240
+# grep's "notes/a.txt:12: text": the text is the answer, not where it is.
+_LOCATED = re.compile(r"^[^\s:]+:\d+:\s?(.+)$")
+# A passage's citation line in search_docs' and recall's results.
+_CITATION = re.compile(r"^\[([^\]\s]+)\]$")
+_KEY_VALUE = re.compile(r"^[^:=]{1,60}?\s*(?::|=)\s*(.+)$")
+YES_NO = ("yes", "no")
+# A closed class of English auxiliaries: a sentence opening with one, or
+# "whether", asks for yes or no. Offered always, "no" was the span chosen
+# for "How many lines mention ERROR?".
+_YES_NO_QUESTION = re.compile(
+    r"(?:^|[.?!;:,]\s*|\n)(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|"
+    r"should|shall|may|might|must)\b|\bwhether\b|\byes\b",
+    re.IGNORECASE,
+)
+
+
+def asks_yes_no(task: str) -> bool:
+    """Whether ``task`` asks a yes/no question (see :data:`_YES_NO_QUESTION`)."""
+    return _YES_NO_QUESTION.search(task.strip()) is not None
+
+
+def _json_leaves(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _json_leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_leaves(item)
+    elif isinstance(value, bool):
+        yield "true" if value else "false"
+    elif value is not None:
+        yield str(value)
+
+
+def answer_spans(result: str, yes_no: bool = False) -> list[str]:
+    """What an answer drawn from ``result`` may be (see the module's doc);
+    ``yes_no``: "yes" and "no" too."""
+    spans: list[str] = []
+    citation = ""
+    for raw in result.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        cited = _CITATION.match(line)
+        if cited:
+            citation = line
+            continue
+        located = _LOCATED.match(line)
+        text = located.group(1).strip() if located else line
+        spans += [line, text]
+        if citation:
+            spans.append(f"{text} {citation}")
+        if text[:1] in "{[":
+            try:
+                spans += _json_leaves(json.loads(text))
+                continue
+            except ValueError:
+                pass
+        value = _KEY_VALUE.match(text)
+        if value:
+            spans.append(value.group(1).strip().strip("\"'`,"))
+    if yes_no:
+        spans += YES_NO
+    return [s for s in dict.fromkeys(spans) if s and len(s) <= MAX_SPAN_CHARS]
+
+
+def latest_results(messages: Sequence[AnyMessage]) -> list[ToolMessage]:
+    """The tool results after the last call the model made (its latest step)."""
+    found: list[ToolMessage] = []
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            break
+        if isinstance(message, ToolMessage):
+            found.append(message)
+    return found[::-1]
+
+
+def grounded_answer(
+    task: str, messages: Sequence[AnyMessage], tools: Sequence[BaseTool]
+) -> dict[str, RequiredChoices] | None:
+    """The choices for ``final_answer``'s answer after the latest step, or
+    None (free) when that step wrote, failed, or gave nothing to copy."""
+    results = latest_results(messages)
+    by_name = {t.name: t for t in tools}
+    if not results:
+        return None
+    for message in results:
+        tool = by_name.get(message.name or "")
+        if (
+            tool is None
+            or message.name == FINAL_ANSWER_TOOL
+            or message.status == "error"
+            or "write" in side_effects_of(tool)
+        ):
+            return None
+    yes_no = asks_yes_no(task)
+    spans = [s for m in results for s in answer_spans(str(m.content))]
+    if not spans:
+        return None
+    spans = list(dict.fromkeys([*spans, *(YES_NO if yes_no else ())]))
+    if len(spans) > MAX_ANSWER_SPANS:
+        return None
+    return {"answer": RequiredChoices(spans)}
+
+
+_WORD = re.compile(r"\w(?:[\w.@/-]*\w)?")
+MIN_SHARED = 3
+MIN_LIKENESS = 0.6
+
+
+def _near(word: str, other: str) -> bool:
+    """Whether ``other`` holds a run of :data:`MIN_SHARED` letters of ``word``
+    and the two are alike overall (:data:`MIN_LIKENESS`): "committee" shares
+    "itte" with "written" but is no copy of it (0.5); "porto" and "portado"
+    are (0.83)."""
+    shared = SequenceMatcher(None, word, other, autojunk=False)
+    size = shared.find_longest_match(0, len(word), 0, len(other)).size
+    return size >= MIN_SHARED and shared.ratio() >= MIN_LIKENESS
+
+
+def miscopied(answer: str, source: str) -> list[str]:
+    """The words of ``answer`` that look like a miscopy of ``source``: not in
+    it, not a number (a count is computed, not copied), and near a word of
+    it (:func:`_near`) that it is not an inflection of (:func:`_inflected`:
+    "appears" of "appear"; "portado" of "porto" and "db.host" of "host" are
+    miscopies)."""
+    text = source.lower()
+    # Short words are too alike by chance: "there" is no miscopy of "the".
+    words = {w for w in _WORD.findall(text) if len(w) > MIN_SHARED}
+    found: list[str] = []
+    for word in _WORD.findall(answer.lower()):
+        if len(word) < MIN_SHARED + 1 or word in text or word.replace(".", "").isdigit():
+            continue
+        near = [w for w in words if _near(word, w)]
+        if near and not any(_inflected(word, w) for w in near):
+            found.append(word)
+    return found
+
+
+# English inflections: the ends two forms of one word may differ by.
+_ENDINGS = frozenset({"", "s", "es", "d", "ed", "ing", "e", "er", "ers", "ly"})
+
+
+def _inflected(word: str, other: str) -> bool:
+    """Whether the two are forms of one word ("lists" and "listed", "appears"
+    and "appear"; not "portado" and "porto")."""
+    stem = 0
+    while stem < min(len(word), len(other)) and word[stem] == other[stem]:
+        stem += 1
+    return word[stem:] in _ENDINGS and other[stem:] in _ENDINGS
+
+
+def regrounded_answer(
+    task: str, messages: Sequence[AnyMessage], tools: Sequence[BaseTool], answer: str
+) -> dict[str, RequiredChoices] | None:
+    """The choices to decode ``answer`` again with, when a word of it is a
+    miscopy of the task or the latest results; else None (it stands)."""
+    source = "\n".join([task, *(str(m.content) for m in latest_results(messages))])
+    if not miscopied(answer, source):
+        return None
+    return grounded_answer(task, messages, tools)

@@ -1,0 +1,117 @@
+"""Grounded answers (agentkit/steering/answer_spans.py): a small model's
+answer that miscopies the result it read is decoded again as a span of that
+result; after a write, an error or no result at all it stays free."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.tools import BaseTool
+
+from agentkit.config import SteeringSettings, load_settings
+from agentkit.events import FINAL_ANSWER_TOOL
+from agentkit.models.grammar import RequiredChoices
+from agentkit.models.profile import ModelProfile
+from agentkit.steering import NoSteering, StepView
+from agentkit.steering.answer_spans import (
+    answer_spans,
+    asks_yes_no,
+    grounded_answer,
+    miscopied,
+)
+from agentkit.steering.small import SmallModelSteering
+from agentkit.tools import builtin_tools
+
+
+@pytest.fixture
+def tools(tmp_path: Path) -> list[BaseTool]:
+    settings = load_settings(workspace=tmp_path, data_dir=tmp_path / ".data")
+    return builtin_tools(settings, workspace=tmp_path)
+
+
+def step(tool: str, output: str, status: str = "success") -> list[BaseMessage]:
+    call = AIMessage("", tool_calls=[{"name": tool, "args": {}, "id": "c1"}])
+    result = ToolMessage(output, tool_call_id="c1", name=tool, status=status)
+    return [HumanMessage("t"), call, result]
+
+
+def test_spans_are_lines_values_json_leaves_and_cited_lines() -> None:
+    spans = answer_spans(
+        "settings.yaml (lines 1-3 of 3)\ndatabase:\n  host: db.internal\n"
+        'notes/a.txt:12: the deadline is May 2\n{"owner": "ops", "tags": ["a", 7]}'
+    )
+    # the 270M model answered "db.host" from these lines
+    assert "db.internal" in spans and "host: db.internal" in spans
+    assert "the deadline is May 2" in spans  # grep's path:line prefix dropped
+    assert {"ops", "a", "7"} <= set(spans)
+    assert "db.host" not in spans and "yes" not in spans
+    cited = answer_spans("[guide.md:1-3]\n# Reset\nHold the button for ten seconds.")
+    assert "Hold the button for ten seconds. [guide.md:1-3]" in cited
+
+
+@pytest.mark.parametrize(
+    ("task", "yes_no"),
+    [
+        ("does list.txt mention butter", True),
+        ("list.txt: is bread on it?", True),
+        ("Check whether ideas.txt mentions Dublin.", True),
+        ("How many lines mention ERROR?", False),  # "no" was chosen for it
+        ("What is the database host in settings.yaml?", False),
+    ],
+)
+def test_yes_and_no_only_for_a_yes_no_question(task: str, yes_no: bool) -> None:
+    assert asks_yes_no(task) is yes_no
+
+
+def test_an_answer_after_a_read_is_a_span_of_it(tools: list[BaseTool]) -> None:
+    found = grounded_answer("is milk on list.txt?", step("read_file", "eggs\nmilk\n"), tools)
+    assert found is not None
+    assert isinstance(found["answer"], RequiredChoices)
+    assert set(found["answer"]) == {"eggs", "milk", "yes", "no"}
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        step("write_file", "created a.txt (1 lines, 4 bytes)"),  # it reports what it did
+        step("read_file", "error: no such file", status="error"),  # it retries or explains
+        [HumanMessage("t")],  # nothing read yet
+        step("read_file", ""),  # nothing to copy
+        step("read_file", "\n".join(f"line {n}" for n in range(400))),  # too many to list
+    ],
+)
+def test_the_answer_stays_free(tools: list[BaseTool], messages: list[BaseMessage]) -> None:
+    assert grounded_answer("what does a.txt say?", messages, tools) is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "source", "words"),
+    [
+        ("masu", "queue.user = tomas", ["masu"]),  # 270M answers, dev cases
+        ("portado", '{"region": "porto"}', ["portado"]),
+        ("db.host", "database:\n  host: db.internal", ["db.host"]),
+        ("Nairobi appears 2 times.", "does Nairobi appear?\n2 lines", []),  # inflected
+        ("It was written on 2023-06-15.", "Date: 2023-06-15", []),  # words of its own
+        ("It was written then.", "The committee met.", []),  # "itte" is too little
+        ("Fatima is on both lists.", "Fatima was listed", []),  # one word, two forms
+        ("There are 7 of them.", "a.md\nb.md", []),  # a count is computed
+    ],
+)
+def test_a_miscopy_is_a_near_word_of_the_source(answer: str, source: str, words: list[str]) -> None:
+    assert miscopied(answer, source) == words
+
+
+def test_only_a_miscopied_answer_is_decoded_again(tools: list[BaseTool]) -> None:
+    profile = ModelProfile(n_params=270_000_000, base=True)
+    view = StepView(task="what port?", messages=step("read_field", "server.port = 8443"))
+    steering = SmallModelSteering(profile, SteeringSettings())
+    assert FINAL_ANSWER_TOOL not in steering.hints(view, tools).arg_choices  # free at first
+    again = steering.reanswer(view, tools, "The port is 8433 on server.prot")
+    assert again is not None
+    assert set(again.arg_choices[FINAL_ANSWER_TOOL]["answer"]) == {"server.port = 8443", "8443"}
+    assert steering.reanswer(view, tools, "The port is 8443.") is None
+    off = SmallModelSteering(profile, SteeringSettings(answer_grounding=False))
+    assert off.reanswer(view, tools, "server.prot") is None
+    assert NoSteering().reanswer(view, tools, "server.prot") is None
