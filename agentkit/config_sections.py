@@ -124,9 +124,9 @@ class SteeringSettings(BaseModel):
     )
     answer_grounding: bool = Field(
         True,
-        description="With grounded_arguments, after a result of a tool that only reads, the "
-        "final answer is a span of it (a line, a key's value, a JSON value, a cited line) or "
-        "yes/no.",
+        description="With grounded_arguments, an answer that miscopies the result of a tool "
+        "that only reads is decoded again as a span of it (a line, a key's value, a JSON "
+        "value, a cited line, or yes/no for a yes/no question).",
     )
     question_gate: bool = Field(
         True,

@@ -29,7 +29,6 @@ from difflib import SequenceMatcher
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langchain_core.tools import BaseTool
 
-from agentkit.events import FINAL_ANSWER_TOOL
 from agentkit.models.grammar import RequiredChoices
 from agentkit.tools.base import side_effects_of
 
@@ -69,9 +68,9 @@ def _json_leaves(value: object) -> Iterator[str]:
         yield str(value)
 
 
-def answer_spans(result: str, yes_no: bool = False) -> list[str]:
-    """What an answer drawn from ``result`` may be (see the module's doc);
-    ``yes_no``: "yes" and "no" too."""
+def answer_spans(result: str) -> list[str]:
+    """What an answer drawn from ``result`` may be (see the module's doc;
+    yes/no are added by :func:`grounded_answer`)."""
     spans: list[str] = []
     citation = ""
     for raw in result.splitlines():
@@ -96,8 +95,6 @@ def answer_spans(result: str, yes_no: bool = False) -> list[str]:
         value = _KEY_VALUE.match(text)
         if value:
             spans.append(value.group(1).strip().strip("\"'`,"))
-    if yes_no:
-        spans += YES_NO
     return [s for s in dict.fromkeys(spans) if s and len(s) <= MAX_SPAN_CHARS]
 
 
@@ -118,17 +115,13 @@ def grounded_answer(
     """The choices for ``final_answer``'s answer after the latest step, or
     None (free) when that step wrote, failed, or gave nothing to copy."""
     results = latest_results(messages)
-    by_name = {t.name: t for t in tools}
     if not results:
         return None
+    # final_answer is not among ``tools``: after it, too, the answer is free.
+    by_name = {t.name: t for t in tools}
     for message in results:
         tool = by_name.get(message.name or "")
-        if (
-            tool is None
-            or message.name == FINAL_ANSWER_TOOL
-            or message.status == "error"
-            or "write" in side_effects_of(tool)
-        ):
+        if tool is None or message.status == "error" or "write" in side_effects_of(tool):
             return None
     yes_no = asks_yes_no(task)
     spans = [s for m in results for s in answer_spans(str(m.content))]
