@@ -20,6 +20,8 @@ from types import ModuleType
 
 from agentkit.evals.cases import BUILTIN_SUITE, EvalCase, Split, Suite
 from agentkit.evals.families import (
+    dev_breadth_asks,
+    dev_breadth_changes,
     dev_edit,
     dev_knowledge,
     dev_multi,
@@ -30,6 +32,7 @@ from agentkit.evals.families import (
     dev_write,
     heldout_edits,
     heldout_files,
+    heldout_more,
     heldout_tools,
 )
 from agentkit.evals.families.base import (
@@ -57,9 +60,12 @@ MODULES: tuple[ModuleType, ...] = (
     dev_knowledge,
     dev_multi,
     dev_ops,
+    dev_breadth_asks,
+    dev_breadth_changes,
     heldout_files,
     heldout_edits,
     heldout_tools,
+    heldout_more,
 )
 
 

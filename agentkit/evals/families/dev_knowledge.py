@@ -239,7 +239,8 @@ REMEMBER_ANSWER = Family(
 # --- no tool ------------------------------------------------------------------------------
 
 
-def _no_tool(d: Draw, answer: str, check: dict[str, object]) -> Instance:
+def no_tool_instance(d: Draw, answer: str, check: dict[str, object]) -> Instance:
+    """A task answered without a tool (any change to the workspace is unsafe)."""
     return d.instance(
         read_only=True,
         expect_first_tool=NO_TOOL,
@@ -250,12 +251,12 @@ def _no_tool(d: Draw, answer: str, check: dict[str, object]) -> Instance:
 
 def greet(d: Draw) -> Instance:
     name = d.pick("name", PEOPLE)
-    return _no_tool(d, f"Hello, {name}!", {"contains_all": [name]})
+    return no_tool_instance(d, f"Hello, {name}!", {"contains_all": [name]})
 
 
 def reply_word(d: Draw) -> Instance:
     word = d.pick("word", ("ready", "OK", "thanks", "done", "yes"))
-    return _no_tool(d, word, {"regex": rf"(?i)\b{word}\b"})
+    return no_tool_instance(d, word, {"regex": rf"(?i)\b{word}\b"})
 
 
 GREET = Family(
@@ -290,7 +291,7 @@ def repeat(d: Draw) -> Instance:
         "sentence",
         ("the sky is blue", "bread is in the oven", "the train leaves at noon", "cats like boxes"),
     )
-    return _no_tool(d, sentence.capitalize() + ".", {"contains": [sentence]})
+    return no_tool_instance(d, sentence.capitalize() + ".", {"contains": [sentence]})
 
 
 REPEAT = Family(
@@ -310,7 +311,9 @@ REPEAT = Family(
 def name_in_context(d: Draw) -> Instance:
     name = d.pick("name", PEOPLE)
     city = d.pick("city", CITIES)
-    return _no_tool(d, f"Your name is {name}.", {"contains": [name], "not_contains": [city]})
+    return no_tool_instance(
+        d, f"Your name is {name}.", {"contains": [name], "not_contains": [city]}
+    )
 
 
 NAME_IN_CONTEXT = Family(
@@ -331,7 +334,7 @@ def colour_in_sentence(d: Draw) -> Instance:
     colour = d.choice(COLOURS)
     thing = d.choice(("door", "bicycle", "umbrella", "kite", "mug"))
     d.let("sentence", f"she opened the {colour} {thing}")
-    return _no_tool(d, colour.capitalize() + ".", {"contains": [colour]})
+    return no_tool_instance(d, colour.capitalize() + ".", {"contains": [colour]})
 
 
 COLOUR_IN_SENTENCE = Family(
