@@ -26,8 +26,6 @@ from agentkit.evals.families.vocab import (
     yes_no,
 )
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
 
 def _calc(d: Draw, expression: str, value: float) -> Instance:
     shown = str(int(value)) if float(value).is_integer() else f"{value:g}"
@@ -370,30 +368,7 @@ FIRST_WORD = Family(
 )
 
 
-# --- the clock and the web -----------------------------------------------------------------
-
-
-def weekday(d: Draw) -> Instance:
-    return d.instance(
-        read_only=True,
-        expect_first_tool=("current_time",),
-        checks=checks(answer={"regex": "(?i)" + "|".join(WEEKDAYS)}),
-        gold=Solution((Call("current_time", {}),), "It is {result}"),
-    )
-
-
-WEEKDAY = Family(
-    name="breadth-time-weekday",
-    split="dev",
-    kind="time",
-    wordings=(
-        "What day of the week is it today?",
-        "Which weekday is it?",
-        "is it monday or what? what day is today",
-        "Tell me today's day of the week.",
-    ),
-    build=weekday,
-)
+# --- the web ---------------------------------------------------------------------------------
 
 
 def page_mentions(d: Draw) -> Instance:
@@ -443,6 +418,5 @@ FAMILIES = (
     UPPERCASE,
     LARGEST,
     FIRST_WORD,
-    WEEKDAY,
     PAGE_MENTIONS,
 )
