@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from agentkit.evals.families.base import Call, Draw, Family, Instance, Solution
 from agentkit.evals.families.dev_knowledge import no_tool_instance
+from agentkit.evals.families.dev_tools import calc_instance
 from agentkit.evals.families.vocab import (
     CITIES,
     FOLDERS,
@@ -26,23 +27,12 @@ from agentkit.evals.families.vocab import (
     yes_no,
 )
 
-
-def _calc(d: Draw, expression: str, value: float) -> Instance:
-    shown = str(int(value)) if float(value).is_integer() else f"{value:g}"
-    return d.instance(
-        read_only=True,
-        expect_first_tool=("calculator",),
-        checks=checks(answer={"number": value, "tolerance": 0.001}),
-        gold=Solution((Call("calculator", {"expression": expression}),), shown, (shown,)),
-    )
-
-
 # --- arithmetic beyond the four first intents ---------------------------------------------
 
 
 def subtract(d: Draw) -> Instance:
     a, b = d.number("a", 300, 2999), d.number("b", 11, 290)
-    return _calc(d, f"{a} - {b}", a - b)
+    return calc_instance(d, f"{a} - {b}", a - b, 0.001)
 
 
 SUBTRACT = Family(
@@ -65,7 +55,7 @@ def average(d: Draw) -> Instance:
     c = d.randint(10, 90)
     c += (3 - (a + b + c) % 3) % 3
     d.let("c", c)
-    return _calc(d, f"({a} + {b} + {c}) / 3", (a + b + c) / 3)
+    return calc_instance(d, f"({a} + {b} + {c}) / 3", (a + b + c) / 3, 0.001)
 
 
 AVERAGE = Family(
@@ -84,7 +74,7 @@ AVERAGE = Family(
 
 def power(d: Draw) -> Instance:
     a, b = d.number("a", 2, 12), d.number("b", 3, 4)
-    return _calc(d, f"{a} ** {b}", a**b)
+    return calc_instance(d, f"{a} ** {b}", a**b, 0.001)
 
 
 POWER = Family(
@@ -104,7 +94,7 @@ POWER = Family(
 def remainder(d: Draw) -> Instance:
     b = d.number("b", 3, 17)
     a = d.number("a", 50, 999, avoid=range(0, 1000, b))
-    return _calc(d, f"{a} % {b}", a % b)
+    return calc_instance(d, f"{a} % {b}", a % b, 0.001)
 
 
 REMAINDER = Family(
@@ -123,7 +113,7 @@ REMAINDER = Family(
 
 def two_steps(d: Draw) -> Instance:
     a, b, c = d.number("a", 11, 99), d.number("b", 11, 99), d.number("c", 3, 12)
-    return _calc(d, f"({a} + {b}) * {c}", (a + b) * c)
+    return calc_instance(d, f"({a} + {b}) * {c}", (a + b) * c, 0.001)
 
 
 TWO_STEPS = Family(
@@ -145,7 +135,7 @@ def per_unit(d: Draw) -> Instance:
     each = d.randint(4, 60)
     total = d.let("total", n * each)
     d.pick("thing", ("ticket", "book", "chair", "lamp", "shirt"))
-    return _calc(d, f"{total} / {n}", int(total) / n)
+    return calc_instance(d, f"{total} / {n}", int(total) / n, 0.001)
 
 
 PER_UNIT = Family(

@@ -21,8 +21,10 @@ DATE_RE = (
 )
 
 
-def _calc(d: Draw, expression: str, value: float, tolerance: float = 0.0) -> Instance:
-    shown = f"{value:g}"
+def calc_instance(d: Draw, expression: str, value: float, tolerance: float = 0.0) -> Instance:
+    """A calculator task: the gold call, and an answer check on ``value``."""
+    # An integer is shown whole: f"{12**5:g}" is "248832", f"{19**5:g}" "2.4761e+06".
+    shown = str(int(value)) if float(value).is_integer() else f"{value:g}"
     return d.instance(
         read_only=True,
         expect_first_tool=("calculator",),
@@ -36,7 +38,7 @@ def _calc(d: Draw, expression: str, value: float, tolerance: float = 0.0) -> Ins
 
 def multiply(d: Draw) -> Instance:
     a, b = d.number("a", 12, 99), d.number("b", 11, 49)
-    return _calc(d, f"{a} * {b}", a * b)
+    return calc_instance(d, f"{a} * {b}", a * b)
 
 
 MULTIPLY = Family(
@@ -56,7 +58,7 @@ MULTIPLY = Family(
 
 def add(d: Draw) -> Instance:
     a, b = d.number("a", 120, 4999), d.number("b", 120, 4999)
-    return _calc(d, f"{a} + {b}", a + b)
+    return calc_instance(d, f"{a} + {b}", a + b)
 
 
 ADD = Family(
@@ -77,7 +79,7 @@ def percent(d: Draw) -> Instance:
     p = d.pick("p", ("5", "10", "15", "20", "25", "40"))
     n = d.number("n", 2, 60) * 20
     d.let("n", n)
-    return _calc(d, f"{p} / 100 * {n}", int(p) * n / 100, 0.001)
+    return calc_instance(d, f"{p} / 100 * {n}", int(p) * n / 100, 0.001)
 
 
 PERCENT = Family(
@@ -97,7 +99,7 @@ PERCENT = Family(
 def sqrt(d: Draw) -> Instance:
     root = d.randint(13, 99)
     square = d.let("square", root * root)
-    return _calc(d, f"sqrt({square})", root)
+    return calc_instance(d, f"sqrt({square})", root)
 
 
 SQRT = Family(
@@ -118,7 +120,7 @@ def divide(d: Draw) -> Instance:
     b = d.number("b", 3, 16)
     quotient = d.randint(12, 250)
     a = d.let("a", b * quotient)
-    return _calc(d, f"{a} / {b}", quotient)
+    return calc_instance(d, f"{a} / {b}", quotient)
 
 
 DIVIDE = Family(
