@@ -148,10 +148,53 @@ def test_a_bare_name_may_go_into_a_folder_the_task_names(tmp_path: Path) -> None
     tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
     task = "Put a file todo.txt in drafts that says buy milk"  # an existing folder
     assert grounded(tools["write_file"], "path", task) == ["todo.txt", "drafts/todo.txt"]
-    task = "I need letter.txt in inbox/ with the line hi"  # a folder written as one
-    assert grounded(tools["write_file"], "path", task) == ["letter.txt", "inbox/letter.txt"]
     # a folder the task does not name is not offered
     assert grounded(tools["write_file"], "path", "Write buy milk to todo.txt") == ["todo.txt"]
+
+
+@pytest.mark.parametrize(
+    ("task", "paths"),
+    [
+        ("I need letter.txt in inbox/ with the line hi", ["inbox/letter.txt"]),
+        ("Make notes.txt inside the drafts folder that says hi", ["drafts/notes.txt"]),
+        ("save 'hi' as memo.txt in the work directory", ["work/memo.txt"]),
+        ("Put hi in a.txt in a new folder called out", ["out/a.txt"]),
+        # which folder, not a folder's name: the top stays on offer
+        ("save hi as x.txt in the root folder", ["x.txt"]),
+    ],
+)
+def test_a_new_file_goes_into_the_new_folder_the_task_names(
+    tmp_path: Path, task: str, paths: list[str]
+) -> None:
+    """A folder that does not exist is named only to hold the new file: the
+    bare name at the top would be a path the task did not ask for."""
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    assert grounded(tools["write_file"], "path", task) == paths
+
+
+def test_a_move_may_go_into_a_new_folder_the_task_names(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hi\n")
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    task = "Move notes.txt into a new folder called archive"
+    assert grounded(tools["move_file"], "destination", task) == ["archive/"]
+    assert "contain" not in str(
+        grounded(tools["move_file"], "destination", "what does the folder contain?")
+    )
+
+
+def test_a_change_lands_only_on_a_file_someone_named(tmp_path: Path) -> None:
+    """A task that names no file leaves nothing to change until a tool's
+    result names one: "touch .keep" once moved notes/readme.txt."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("hi\n")
+    (tmp_path / "config.ini").write_text("a = 1\n")
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    for tool, arg in [("move_file", "source"), ("edit_file", "path"), ("sort_lines", "path")]:
+        assert grounded(tools[tool], arg, "touch .keep") == [], tool
+    seen = "fix the typo in the config\nconfig.ini: 1 match"
+    assert choices(tools["edit_file"], "named_file", seen, "fix the typo in the config") == [
+        "config.ini"
+    ]
 
 
 def test_citations_are_the_shortest_distinct_tail_of_each_path() -> None:

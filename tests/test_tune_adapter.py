@@ -126,6 +126,34 @@ def test_llama_q_and_k_rows_get_llama_cpps_permutation() -> None:
     assert np.array_equal(tensors["blk.1.attn_q.weight.lora_a"], a)
 
 
+@pytest.mark.parametrize("architecture", ["gemma3", "llama"])
+def test_an_adapter_reads_back_as_the_peft_pairs_it_was_written_from(
+    architecture: str, tmp_path: Path
+) -> None:
+    """What --start-from loads is what was exported (Llama's q/k rows
+    permuted back), so training continues from the same adapter."""
+    rng = np.random.default_rng(1)
+    heads = HeadLayout(4, 2)
+    shapes = {"q_proj": 32, "k_proj": 16, "v_proj": 16}
+    pairs = {
+        f"model.layers.1.self_attn.{name}": (
+            rng.normal(size=(2, 12)).astype(np.float16).astype(np.float32),
+            rng.normal(size=(rows, 2)).astype(np.float16).astype(np.float32),
+        )
+        for name, rows in shapes.items()
+    }
+    tensors = gguf_lora_tensors(architecture, 2, pairs, heads)
+    identity = BaseModelId(architecture=architecture, name="", parameters=0, sha256="")
+    path = write_adapter(
+        tmp_path / "a.gguf", tensors, alpha=4.0, base=identity, provenance=Provenance()
+    )
+    back = adapters.adapter_pairs(path, architecture, 2, list(pairs), heads)
+    for module, (lora_a, lora_b) in pairs.items():
+        assert np.array_equal(back[module][0], lora_a) and np.array_equal(back[module][1], lora_b)
+    with pytest.raises(ModelError, match="has no blk.0.attn_q.weight LoRA"):
+        adapters.adapter_pairs(path, architecture, 2, ["model.layers.0.self_attn.q_proj"], heads)
+
+
 def test_an_unsupported_architecture_is_one_line() -> None:
     with pytest.raises(ModelError) as err:
         gguf_lora_tensors("qwen2", 2, {"model.layers.0.self_attn.q_proj": (np.ones((1, 2)),) * 2})

@@ -113,3 +113,31 @@ def test_episodes_come_from_dev_families_only_and_the_seed_fixes_them() -> None:
     assert len({e.id for e in drawn}) == 12
     with pytest.raises(FamiliesUnavailable, match="dev families only"):
         episodes_from_families("heldout", 2)  # type: ignore[arg-type]
+
+
+def test_start_from_picks_the_adapter_to_continue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--start-from: auto is the shipped adapter, none a fresh LoRA, a path
+    is checked (missing: one line); a recipe fixes it."""
+    from agentkit.models.adapter import bundled_adapter
+    from agentkit.tune import train as training
+
+    write_jsonl([EXAMPLE], tmp_path / "a.jsonl")
+    seen: list[str] = []
+
+    def fake_train(examples, gguf, out, config, **kwargs) -> training.TrainResult:
+        seen.append(config.start_adapter)
+        return training.TrainResult(out, 1, 0, 1, 10, 1.0, 10.0, "fp32", "cpu", 0.5)
+
+    monkeypatch.setattr(training, "train", fake_train)
+    monkeypatch.setattr("agentkit.tune.base.require_training_packages", lambda: None)
+    assert invoke("--data", "a.jsonl").exit_code == 0
+    assert invoke("--data", "a.jsonl", "--start-from", "auto").exit_code == 0
+    assert invoke("--data", "a.jsonl", "--start-from", "none").exit_code == 0
+    shipped = bundled_adapter("bundled:gemma3-270m")
+    assert seen == ["", str(shipped) if shipped else "", ""]
+    one_line_error(invoke("--data", "a.jsonl", "--start-from", "gone.gguf"), "gone.gguf")
+    one_line_error(
+        invoke("--recipe", "bundled", "--start-from", "auto"), "fixes its data and hyper"
+    )

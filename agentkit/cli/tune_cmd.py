@@ -79,6 +79,15 @@ def tune(
         min=1,
         help="Write the adapter after this many steps (the schedule still spans every epoch).",
     ),
+    start_from: str | None = typer.Option(
+        None,
+        "--start-from",
+        help=(
+            "Continue from this GGUF adapter instead of a fresh LoRA: a path, auto (the one "
+            "shipped for the bundled model) or none. Default: with --from-threads the "
+            "model's adapter (model_adapter), else none."
+        ),
+    ),
     save_data: Path | None = typer.Option(
         None, "--save-data", help="Also write the examples gathered (JSONL)."
     ),
@@ -126,6 +135,7 @@ def tune(
 
         chosen = get_recipe(recipe)
         fixed = [f"--{k.replace('_', '-')}" for k, v in given.items() if v is not None]
+        fixed += ["--start-from"] if start_from is not None else []
         if fixed or data or from_threads:
             raise ConfigError(
                 f"--recipe {recipe} fixes its data and hyper-parameters",
@@ -154,7 +164,8 @@ def tune(
         values = {k: v for k, v in given.items() if v is not None}
         if rank is not None:
             values["alpha"] = 2.0 * rank
-        train_config = TrainConfig(**values, **run)  # type: ignore[arg-type]
+        start = _start_adapter(start_from, settings, from_threads)
+        train_config = TrainConfig(**values, **run, start_adapter=start)  # type: ignore[arg-type]
         examples = read_jsonl(list(data or []))
         if from_threads:
             examples += _thread_examples(console, config, settings, threads or [], only_approved)
@@ -163,6 +174,18 @@ def tune(
         write_jsonl(examples, save_data)
         console.print(f"wrote {len(examples)} examples to {save_data}")
     _train(console, examples, gguf, out, train_config, settings, resume)
+
+
+def _start_adapter(choice: str | None, settings: Settings, from_threads: bool) -> str:
+    """The adapter to continue from ("" for a fresh LoRA). Learning from
+    threads continues the model's own adapter by default: starting over
+    would drop what the shipped adapter taught."""
+    from agentkit.models.adapter import resolve_adapter
+
+    if choice is None:
+        choice = settings.model_adapter if from_threads else "none"
+    found = resolve_adapter(choice, settings.model)
+    return "" if found is None else str(found)
 
 
 def _thread_examples(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,6 +159,43 @@ def _permute_rows(rows: np.ndarray, n_head: int) -> np.ndarray:
         .swapaxes(1, 2)
         .reshape(rows.shape)
     )
+
+
+def _unpermute_rows(rows: np.ndarray, n_head: int) -> np.ndarray:
+    """The inverse of :func:`_permute_rows` (GGUF rows → Hugging Face rows)."""
+    return (
+        rows.reshape(n_head, rows.shape[0] // n_head // 2, 2, *rows.shape[1:])
+        .swapaxes(1, 2)
+        .reshape(rows.shape)
+    )
+
+
+def adapter_pairs(
+    path: Path, architecture: str, n_layer: int, modules: Sequence[str], heads: HeadLayout
+) -> dict[str, LoraPair]:
+    """The (lora_A, lora_B) pair of each of ``modules`` (PEFT names) in the
+    GGUF adapter at ``path``, in PEFT's layout: the inverse of
+    :func:`gguf_lora_tensors`. A module the adapter lacks is a
+    :class:`ModelError` (it was trained on other targets)."""
+    import gguf
+
+    stored = {t.name: np.asarray(t.data, dtype=np.float32) for t in gguf.GGUFReader(path).tensors}
+    out: dict[str, LoraPair] = {}
+    for module in modules:
+        name = gguf_weight_name(architecture, n_layer, module)
+        if name + ".lora_a" not in stored or name + ".lora_b" not in stored:
+            raise ModelError(
+                f"adapter {path.name} has no {name} LoRA (it adapts other layers)",
+                hint="train without --start-from, or with the adapter's own targets",
+            )
+        lora_b = stored[name + ".lora_b"]
+        if architecture in PERMUTED_ARCHITECTURES:
+            if ".attn_q." in name:
+                lora_b = _unpermute_rows(lora_b, heads.n_head)
+            elif ".attn_k." in name:
+                lora_b = _unpermute_rows(lora_b, heads.n_head_kv)
+        out[module] = (stored[name + ".lora_a"], lora_b)
+    return out
 
 
 def gguf_lora_tensors(

@@ -148,7 +148,7 @@ def choices(tool: BaseTool, kind: Grounding, text: str, task: str = "") -> ArgCh
         new = [p for p in paths if p not in files]
         return new or ["", *paths]
     if kind == "named_file":
-        return named_files(files, task or text) if files else []
+        return named_files(files, task or text, text) if files else []
     values = {
         "existing_file": files,
         "existing_dir": [".", *dirs],

@@ -126,12 +126,35 @@ def named_dirs(text: str, dirs: Sequence[str]) -> list[str]:
     return [d for d in dirs if d in words or d.rsplit("/", 1)[-1] in words]
 
 
+# A folder named by the noun: "the drafts folder", "a folder called archive".
+_FOLDER_BEFORE = re.compile(r"\b([\w-]+)\s+(?:folder|directory)\b", re.IGNORECASE)
+_FOLDER_CALLED = re.compile(
+    r"\b(?:folder|directory)\s+(?:called|named)\s+[`'\"]?([\w-]+(?:/[\w-]+)*)", re.IGNORECASE
+)
+# Words that say which folder without naming one ("the root folder").
+_NOT_FOLDERS = frozenset(
+    "a an the new that this same current working root top main project home parent each "
+    "every any which what other whole entire my your our their its one another".split()
+)
+
+
 def folder_words(text: str, dirs: Sequence[str] = ()) -> list[str]:
     """Where a new file may go besides the top: an existing directory the
-    task names, or a word it writes as a folder ("inbox/")."""
-    words = re.findall(r"[\w./-]+", text)
+    task names, a word it writes as a folder ("inbox/"), or a word it calls
+    a folder ("the drafts folder")."""
+    return list(dict.fromkeys([*named_dirs(text, dirs), *new_folders(text, dirs)]))
+
+
+def new_folders(text: str, dirs: Sequence[str] = ()) -> list[str]:
+    """Folders the task names that do not exist yet: written with a slash
+    ("inbox/") or called a folder ("inside the drafts folder"). Naming a
+    folder that does not exist says where something new goes."""
+    words = re.findall(r"[\w./-]+", _URLISH.sub(" ", text))
     slashed = [w.rstrip("/") for w in words if re.fullmatch(r"[\w-]+(?:/[\w-]+)*/", w)]
-    return list(dict.fromkeys([*named_dirs(text, dirs), *slashed]))
+    called = [*_FOLDER_BEFORE.findall(text), *_FOLDER_CALLED.findall(text)]
+    existing = set(dirs) | {d.rsplit("/", 1)[-1] for d in dirs}
+    found = [w for w in [*slashed, *called] if w.lower() not in _NOT_FOLDERS]
+    return list(dict.fromkeys(w for w in found if w not in existing))
 
 
 def write_paths(text: str, files: list[str], dirs: Sequence[str] = ()) -> list[str] | None:
@@ -151,7 +174,13 @@ def write_paths(text: str, files: list[str], dirs: Sequence[str] = ()) -> list[s
         return None
     existing = set(files)
     folders = folder_words(text, dirs)
-    named += [f"{d}/{p}" for p in named if "/" not in p and p not in existing for d in folders]
+    placed = [f"{d}/{p}" for p in named if "/" not in p and p not in existing for d in folders]
+    if new_folders(text, dirs):
+        # A folder that does not exist is named only to hold the new file:
+        # the top-level name alone would be a path the task did not ask for
+        # (the tuned model wrote memo.txt for "memo.txt in the work folder").
+        named = [p for p in named if "/" in p or p in existing]
+    named += placed
     if destinations:
         return list(dict.fromkeys(named))
     return list(dict.fromkeys(p for p in named if p not in existing))
@@ -268,7 +297,7 @@ def destinations(text: str, files: list[str], dirs: list[str]) -> list[str] | No
     ``archive/``: the file keeps its name there). None (free) when the task
     names neither."""
     paths = write_paths(text, files, dirs)
-    folders = [f"{d}/" for d in named_dirs(text, dirs)]
+    folders = [f"{d}/" for d in folder_words(text, dirs)]
     if paths is None and not folders:
         return None
     return list(dict.fromkeys([*(paths or []), *folders]))
@@ -338,13 +367,22 @@ def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[
     return sorted(files), sorted(dirs)
 
 
-def named_files(files: list[str], task: str) -> list[str]:
-    """The existing ``files`` the task names (by path or by file name); all
-    of them only when it names no path at all (a task may describe a file
-    instead). A task that names only a new file ("put X into a new file
-    report.txt") changes none of the existing ones: the tuned model moved an
-    unrelated file onto report.txt."""
+def named_files(files: list[str], task: str, seen: str = "") -> list[str]:
+    """The existing ``files`` the task names (by path or by file name). A
+    task that names no path may describe a file instead ("fix the typo in
+    the config"): then the files the run has seen named (``seen``: what
+    tools returned, a listing or a search), so a change lands only on a
+    file that was looked for first. A file nobody named is never changed:
+    the tuned model moved notes/readme.txt onto notes/keep.txt for
+    "touch .keep". A task that names only a new file ("put X into a new
+    file report.txt") changes none of the existing ones: the model once
+    moved an unrelated file onto report.txt."""
     mentioned = mentioned_paths(task)
+    if mentioned:
+        return _named_in(files, mentioned)
+    return _named_in(files, mentioned_paths(seen)) if seen else []
+
+
+def _named_in(files: list[str], mentioned: list[str]) -> list[str]:
     named = set(mentioned)
-    found = [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]
-    return found if found or mentioned else files
+    return [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]

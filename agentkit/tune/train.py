@@ -28,6 +28,8 @@ from agentkit.models.adapter import (
     AdapterPrompt,
     HeadLayout,
     Provenance,
+    adapter_pairs,
+    check_adapter,
     gguf_lora_tensors,
     write_adapter,
 )
@@ -75,6 +77,10 @@ class TrainConfig:
     stop_after: int | None = None
     """Write the adapter after this many steps; the learning-rate schedule
     still spans every epoch (how the shipped adapter was cut)."""
+    start_adapter: str = ""
+    """A GGUF adapter to continue from (its rank; trained on this base)
+    instead of a fresh LoRA: learning from your threads keeps what the
+    shipped adapter taught."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,8 @@ def _fingerprint(data: Sequence[Tokenized], config: TrainConfig) -> str:
         if k not in ("checkpoint_every", "device", "stop_after")
     }
     digest.update(json.dumps(kept, sort_keys=True, default=list).encode())
+    if config.start_adapter:  # the same path may hold another adapter by now
+        digest.update(Path(config.start_adapter).read_bytes())
     return digest.hexdigest()
 
 
@@ -184,6 +192,9 @@ def train(
         # peft asks transformers a question transformers 5 renamed (FutureWarning).
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
         model = get_peft_model(base.model, lora).to(device)
+    if config.start_adapter:
+        start_from(model, Path(config.start_adapter), base, config)
+        say(f"starting from the adapter {config.start_adapter}")
     # The batch's shared prompt once, when that gives the same loss here;
     # the precision is then measured on the (short) suffixes it leaves.
     share = config.share_prefix and sharing_matches(model, data[: config.batch_size], device, False)
@@ -301,6 +312,39 @@ def _save_checkpoint(
         tmp,
     )
     tmp.replace(path)
+
+
+def start_from(model: Any, adapter: Path, base: TrainingBase, config: TrainConfig) -> None:
+    """Load a GGUF adapter's weights into ``model``'s fresh LoRA, checked
+    first: trained on this base, of this rank. Its alpha may differ: lora_B
+    is rescaled so the adapter's effect is the same under ``config.alpha``."""
+    import torch
+
+    info = check_adapter(adapter, base.gguf_path)
+    if info.rank != config.rank:
+        raise TuneError(
+            f"{adapter.name} has rank {info.rank}, not {config.rank}",
+            hint=f"train with --rank {info.rank} to continue from it",
+        )
+    modules = list(lora_pairs(model))
+    heads = HeadLayout(base.n_head, base.n_head_kv)
+    pairs = adapter_pairs(adapter, base.identity.architecture, base.n_layer, modules, heads)
+    scale = info.alpha / config.alpha if info.alpha and config.alpha else 1.0
+    found = dict(model.named_modules())
+    with torch.no_grad():
+        for module, (lora_a, lora_b) in pairs.items():
+            layer = found[module]
+            for weight, value in (
+                (layer.lora_A["default"].weight, lora_a),
+                (layer.lora_B["default"].weight, lora_b * scale),
+            ):
+                if tuple(weight.shape) != value.shape:
+                    raise TuneError(
+                        f"{adapter.name}: {module} is {value.shape}, the model wants "
+                        f"{tuple(weight.shape)}",
+                        hint="the adapter was made for another model; train without --start-from",
+                    )
+                weight.copy_(torch.from_numpy(value).to(weight.dtype))
 
 
 def lora_pairs(model: Any) -> dict[str, tuple[Any, Any]]:

@@ -13,6 +13,7 @@ import pytest
 
 from agentkit.models.adapter import read_adapter
 from agentkit.models.engine import LlamaEngine, LoadParams, SamplingParams
+from agentkit.tune.base import TuneError
 from agentkit.tune.examples import TrainingExample
 
 pytestmark = pytest.mark.model
@@ -110,6 +111,28 @@ def test_tuned_adapter_makes_the_trained_calls_greedy(
     )
     assert seen == [(1, 10), (2, 10), (3, 10)] and cut.steps == 3
     assert read_adapter(cut.adapter).provenance.steps == 3
+
+    # --start-from: a step at learning rate 0 from the trained adapter (under
+    # another alpha) writes an adapter that still makes the trained calls.
+    kept = train(
+        examples,
+        bundled_model_path,
+        tmp_path / "kept.gguf",
+        replace(config, lr=0.0, alpha=8.0, epochs=1, stop_after=1, start_adapter=str(out)),
+        cache_dir=cache_dir,
+        say=said.append,
+    )
+    assert any("starting from the adapter" in s for s in said)
+    assert _greedy_hits(bundled_model_path, kept.adapter, examples) >= 7
+    with pytest.raises(TuneError, match="has rank 8, not 4") as err:
+        train(
+            examples,
+            bundled_model_path,
+            tmp_path / "no.gguf",
+            replace(config, rank=4, start_adapter=str(out)),
+            cache_dir=cache_dir,
+        )
+    assert "--rank 8" in (err.value.hint or "")
 
 
 def test_auto_precision_is_measured_once_and_kept(
