@@ -102,11 +102,18 @@ def _copy_cache(past: Any) -> Any:
 
 def sharing_matches(model: Any, batch: Sequence[Tokenized], device: Any, bf16: bool) -> bool:
     """Whether the shared-prefix loss equals the whole examples' on ``batch``
-    (no gradients; the model's cache layout is what makes it hold)."""
+    (no gradients; the model's cache layout is what makes it hold). In
+    eval mode: with dropout on, a trained LoRA (--start-from) gave two
+    different losses and the check turned sharing off."""
     import torch
 
-    with torch.no_grad():
-        shared, _ = batch_loss(model, batch, device, bf16, share=True)
-        whole, _ = batch_loss(model, batch, device, bf16, share=False)
+    training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            shared, _ = batch_loss(model, batch, device, bf16, share=True)
+            whole, _ = batch_loss(model, batch, device, bf16, share=False)
+    finally:
+        model.train(training)
     shared_value, whole_value = float(shared), float(whole)
     return abs(shared_value - whole_value) <= CHECK_TOLERANCE * max(1.0, abs(whole_value))
