@@ -220,7 +220,7 @@ def test_fields_parsing() -> None:
 
 def test_key_choices_come_from_the_named_file(tools: dict[str, BaseTool], root: Path) -> None:
     ws = Workspace(root)
-    keys = file_keys(ws, "What's the port in server.ini?")
+    keys = file_keys(ws, "What does server.ini set?")
     assert keys is not None and list(keys) == [
         "owner",
         "server.host",
@@ -228,10 +228,27 @@ def test_key_choices_come_from_the_named_file(tools: dict[str, BaseTool], root: 
         "db.port",
         "host",
     ]
+    # keys the task names by their own words, and only those
+    named = file_keys(ws, "What's the port in server.ini?")
+    assert named is not None and list(named) == ["server.port", "db.port"]
+    owner = file_keys(ws, "who is the OWNER in server.ini")
+    assert owner is not None and list(owner) == ["owner"]
     both = choices(tools["read_field"], "file_key", "Compare config.yaml with .env")
     assert both is not None and {"server.port", "debug", "API_URL", "hosts[0]"} <= set(both)
     assert choices(tools["read_field"], "file_key", "what's in broken.json?") is None
     assert choices(tools["read_field"], "file_key", "What's the port?") is None
+
+
+def test_a_key_is_named_by_its_words() -> None:
+    from agentkit.steering.grounding import keys_named
+
+    keys = ["db.max_retries", "max_retries", "db.id", "id", "db.timeout", "timeout"]
+    assert keys_named(keys, "what are the max retries for the db?") == [
+        "db.max_retries",
+        "max_retries",
+    ]
+    assert keys_named(keys, "what is the id in db.ini") == []  # too short to tell
+    assert keys_named(keys, "timeouts?") == []  # whole words only
 
 
 def test_count_text_is_a_phrase_only_when_asked_how_often(tools: dict[str, BaseTool]) -> None:

@@ -130,7 +130,7 @@ def choices(tool: BaseTool, kind: Grounding, text: str, task: str = "") -> ArgCh
     if kind == "file_fragment":
         return file_fragments(ws, text)
     if kind == "file_key":
-        return file_keys(ws, text)
+        return file_keys(ws, text, task)
     found = inventory(ws)
     if found is None:
         return None

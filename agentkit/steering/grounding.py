@@ -326,11 +326,14 @@ def occurrence_phrases(text: str) -> list[str]:
     return ["", *(p for p in task_phrases(text) if not _COUNT_WORDS & set(p.lower().split()))]
 
 
-def file_keys(ws: Workspace, text: str) -> RequiredChoices | None:
+def file_keys(ws: Workspace, text: str, task: str = "") -> RequiredChoices | None:
     """The keys of the structured files ``text`` names (full dotted keys,
     and last parts that are unique): "What's the port in config.ini?" then
     asks for a key out of a short list instead of the right line copied
-    whole. None (free) when no named file parses."""
+    whole. When the task (``task``, default ``text``) names keys by their
+    own words ("What retries does app.ini use?"), only those: the tuned
+    model answered timeout, the key above. None (free) when no named file
+    parses."""
     found = inventory(ws)
     if found is None:
         return None
@@ -349,7 +352,27 @@ def file_keys(ws: Workspace, text: str) -> RequiredChoices | None:
     keys = list(dict.fromkeys(k for k in keys if 0 < len(k) <= MAX_FRAGMENT_CHARS))
     if not keys or len(keys) > MAX_CHOICES:
         return None
-    return RequiredChoices(keys)
+    return RequiredChoices(keys_named(keys, task or text) or keys)
+
+
+MIN_KEY_CHARS = 3  # a shorter key ("a", "id") is a word of too many tasks
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+
+
+def keys_named(keys: Sequence[str], task: str) -> list[str]:
+    """The ``keys`` whose last part the task writes, as a whole word or
+    words ("max_retries" in "what are the max retries?"); with each, the
+    other keys ending the same way (a dotted key and its short form)."""
+    said = _words(task)
+    named = {
+        k.rsplit(".", 1)[-1]
+        for k in keys
+        if len(k.rsplit(".", 1)[-1]) >= MIN_KEY_CHARS and _words(k.rsplit(".", 1)[-1]) in said
+    }
+    return [k for k in keys if k.rsplit(".", 1)[-1] in named]
 
 
 def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[str]] | None:
