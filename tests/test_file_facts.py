@@ -236,6 +236,8 @@ def test_key_choices_come_from_the_named_file(tools: dict[str, BaseTool], root: 
     both = choices(tools["read_field"], "file_key", "Compare config.yaml with .env")
     assert both is not None and {"server.port", "debug", "API_URL", "hosts[0]"} <= set(both)
     assert choices(tools["read_field"], "file_key", "what's in broken.json?") is None
+    # a file with no fields: read_field has nothing to read there
+    assert choices(tools["read_field"], "file_key", "What does notes.txt say about six?") == []
     assert choices(tools["read_field"], "file_key", "What's the port?") is None
 
 

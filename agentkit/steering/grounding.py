@@ -341,15 +341,25 @@ def file_keys(ws: Workspace, text: str, task: str = "") -> RequiredChoices | Non
     # Names as written too: ".env" has no extension to be found by.
     named = set(mentioned_paths(text)) | {w.rstrip(".,;:!?") for w in re.findall(r"[\w./-]+", text)}
     keys: list[str] = []
+    prose = unknown = False
     for path in [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]:
         try:
             content, size = ws.read_text(path, MAX_FRAGMENT_FILE_BYTES)
             if size > MAX_FRAGMENT_FILE_BYTES:
+                unknown = True
                 continue
-            keys += key_choices(parse_fields(path, content))
+            found_keys = key_choices(parse_fields(path, content))
         except Exception:  # noqa: BLE001 - unparsable or unreadable: read_field reports it
+            unknown = True
             continue
+        keys += found_keys
+        prose = prose or not found_keys
     keys = list(dict.fromkeys(k for k in keys if 0 < len(k) <= MAX_FRAGMENT_CHARS))
+    if not keys and prose and not unknown:
+        # The files the task names parse and hold no fields (a README, a
+        # list): read_field has nothing to read there ("no fields found"
+        # was then the answer), so it is not offered.
+        return RequiredChoices([])
     if not keys or len(keys) > MAX_CHOICES:
         return None
     return RequiredChoices(keys_named(keys, task or text) or keys)
