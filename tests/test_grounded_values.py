@@ -269,3 +269,42 @@ def test_run_offers_each_prefix_of_the_clause(tmp_path: Path) -> None:
     shell = {t.name: t for t in builtin_tools(workspace=tmp_path)}["shell"]
     offered = grounded(shell, "command", "Run echo hello there and tell me what it prints")
     assert offered == ["echo", "echo hello", "echo hello there"]
+
+
+def test_a_write_of_only_a_name_is_sent_back(tmp_path: Path) -> None:
+    """write_file with the file's own name (or a tool's) as its content is
+    an error the model is shown; it then reads and writes the text."""
+    from agentkit.agent import Agent
+    from agentkit.approvals.policy import Policy
+    from agentkit.config import load_settings
+    from agentkit.steering.arguments import placeholder_content
+    from agentkit.testing import ScriptedChatModel, call, final
+
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    write = tools["write_file"]
+    assert placeholder_content(write, {"path": "summary.md", "content": "summary.md\n"})
+    assert placeholder_content(write, {"path": "out/s.md", "content": "read_field"})
+    assert placeholder_content(write, {"path": "s.md", "content": "notes.md"}) is None
+    assert placeholder_content(write, {"path": "s.md", "content": "Two lines."}) is None
+
+    (tmp_path / "minutes.md").write_text("We met. We agreed.\n")
+    script = [
+        call("write_file", {"path": "summary.md", "content": "summary.md\n"}, "c1"),
+        call("read_file", {"path": "minutes.md"}, "c2"),
+        call("write_file", {"path": "summary.md", "content": "We agreed.\n"}, "c3"),
+        final("Done."),
+    ]
+    settings = load_settings(
+        data_dir=tmp_path / ".data", workspace=tmp_path, steering={"tool_routing": False}
+    )
+    agent = Agent(
+        model=ScriptedChatModel(script=script, small=True),
+        tools=list(tools.values()),
+        settings=settings,
+        policy=Policy.from_dict({"side_effects": {"write": "allow"}}),
+        planning=False,
+    )
+    result = agent.run("Summarise minutes.md into summary.md")
+    refused = next(c for c in result.tool_calls if c["call_id"] == "c1")
+    assert refused["status"] != "ok" and "the content is only 'summary.md'" in refused["output"]
+    assert (tmp_path / "summary.md").read_text() == "We agreed.\n"
