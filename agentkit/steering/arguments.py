@@ -226,24 +226,3 @@ def unnamed_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> 
                 "write to a new file name instead"
             )
     return None
-
-
-def placeholder_content(tool: BaseTool, args: Mapping[str, object]) -> str | None:
-    """The error for a whole-file write whose content is only the file's own
-    name or a tool's name: the 270M model wrote "summary.md" into summary.md
-    (and "read_field" into it) instead of reading what it was to summarise.
-    Told, it reads first."""
-    content = args.get("content")
-    if not isinstance(content, str):
-        return None
-    said = content.strip()
-    for arg, kind in GROUNDED_ARGS.get(tool.name, {}).items():
-        path = args.get(arg)
-        if kind != "named_path" or not isinstance(path, str) or not said:
-            continue
-        if said in (path.strip(), path.strip().rsplit("/", 1)[-1]) or said in GROUNDED_ARGS:
-            return (
-                f"error: the content is only {said!r}, not the text {path} should hold; "
-                "read what it comes from first, then write that text"
-            )
-    return None
