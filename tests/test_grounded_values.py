@@ -272,7 +272,7 @@ def test_run_offers_each_prefix_of_the_clause(tmp_path: Path) -> None:
 
 
 def test_a_dotfile_is_a_name_the_task_gives(tmp_path: Path) -> None:
-    """"touch .keep" names .keep: a copy or a write may go there and
+    """ "touch .keep" names .keep: a copy or a write may go there and
     nowhere else (offered no name, the tuned model copied another file)."""
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "readme.txt").write_text("hi\n")
