@@ -269,14 +269,3 @@ def test_run_offers_each_prefix_of_the_clause(tmp_path: Path) -> None:
     shell = {t.name: t for t in builtin_tools(workspace=tmp_path)}["shell"]
     offered = grounded(shell, "command", "Run echo hello there and tell me what it prints")
     assert offered == ["echo", "echo hello", "echo hello there"]
-
-
-def test_a_dotfile_is_a_name_the_task_gives(tmp_path: Path) -> None:
-    """ "touch .keep" names .keep: a copy or a write may go there and
-    nowhere else (offered no name, the tuned model copied another file)."""
-    (tmp_path / "notes").mkdir()
-    (tmp_path / "notes" / "readme.txt").write_text("hi\n")
-    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
-    assert grounded(tools["write_file"], "path", "touch .keep") == [".keep"]
-    assert grounded(tools["copy_file"], "destination", "touch .keep") == [".keep"]
-    assert grounded(tools["write_file"], "path", "Create an empty .gitignore.") == [".gitignore"]

@@ -81,11 +81,8 @@ _EDGE_WORDS = frozenset(
 _QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'|`([^`\n]{1,80})`")
 # A path a user writes: segments of word characters, dots and dashes joined by
 # '/', ending in a name with an extension (notes.txt, docs/a-b.md, .env.local).
-# A file name with an extension, or a dotfile (".keep", ".gitignore"): the
-# tuned model, offered no name for "touch .keep", copied another file.
 _MENTIONED = re.compile(
-    r"(?<![\w/.-])((?:[\w-]+/)*(?:\.?[\w-]+(?:\.[\w-]+)*\.[A-Za-z0-9]{1,8}|\.[A-Za-z][\w-]*))"
-    r"(?![\w/-])"
+    r"(?<![\w/.-])((?:[\w-]+/)*\.?[\w-]+(?:\.[\w-]+)*\.[A-Za-z0-9]{1,8})(?![\w/-])"
 )
 _URLISH = re.compile(r"\w+://\S+")
 
