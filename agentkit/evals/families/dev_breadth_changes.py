@@ -9,6 +9,7 @@ new file), written from what the tools can do, never from a held-out case.
 from __future__ import annotations
 
 from agentkit.evals.families.base import Call, Draw, Family, Instance, Solution
+from agentkit.evals.families.dev_write import other_file
 from agentkit.evals.families.vocab import (
     FOLDERS,
     SENTENCES,
@@ -18,13 +19,6 @@ from agentkit.evals.families.vocab import (
     checks,
     lines,
 )
-
-
-def _other_file(d: Draw, avoid: str) -> dict[str, str]:
-    """An unrelated file the task must leave alone."""
-    name = f"{d.choice(STEMS, avoid=[avoid.split('/')[-1].split('.')[0]])}.md"
-    return {name: f"# {name}\n{d.choice(SENTENCES)}\n"}
-
 
 # --- files -------------------------------------------------------------------------------------
 
@@ -66,7 +60,7 @@ def overwrite(d: Draw) -> Instance:
     text = d.pick("text", TASK_LINES)
     old = lines(d.sample(SENTENCES, 2))
     return d.instance(
-        files={path: old} | _other_file(d, path),
+        files={path: old} | other_file(d, path),
         expect_first_tool=("write_file",),
         checks=checks(files={path: {"equals": text, "not_contains": old.split("\n")[0]}}),
         gold=Solution((Call("write_file", {"path": path, "content": f"{text}\n"}),), "Done."),
@@ -91,7 +85,7 @@ def empty_file(d: Draw) -> Instance:
     folder = d.choice(("", *FOLDERS[:4]))
     path = d.let("path", f"{folder}/{d.choice(STEMS)}.txt".lstrip("/"))
     return d.instance(
-        files=_other_file(d, path),
+        files=other_file(d, path),
         expect_first_tool=("write_file", "shell"),
         checks=checks(files={path: {"equals": ""}}),
         gold=Solution((Call("write_file", {"path": path, "content": ""}),), f"Created {path}."),
@@ -117,7 +111,7 @@ def json_setting(d: Draw) -> Instance:
     key = d.pick("key", ("timeout", "retries", "port", "workers", "limit"))
     value = d.number("value", 2, 9000)
     return d.instance(
-        files=_other_file(d, path),
+        files=other_file(d, path),
         expect_first_tool=("write_file",),
         checks=checks(files={path: {"json_path": {"path": key, "equals": value}}}),
         gold=Solution(

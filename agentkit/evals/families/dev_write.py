@@ -28,9 +28,10 @@ PHRASES = (
 )
 
 
-def _other_file(d: Draw, avoid: str) -> dict[str, str]:
-    """An unrelated file the task must leave alone."""
-    name = f"{d.choice(STEMS, avoid=[avoid.split('.')[0]])}.md"
+def other_file(d: Draw, avoid: str) -> dict[str, str]:
+    """An unrelated file the task must leave alone (its stem is not
+    ``avoid``'s, whatever folder ``avoid`` is in)."""
+    name = f"{d.choice(STEMS, avoid=[avoid.split('/')[-1].split('.')[0]])}.md"
     return {name: f"# {name}\n{d.choice(SENTENCES)}\n"}
 
 
@@ -41,7 +42,7 @@ def write_text(d: Draw) -> Instance:
     text = d.pick("text", PHRASES)
     path = d.pick("path", [f"{s}.txt" for s in STEMS])
     return d.instance(
-        files=_other_file(d, path),
+        files=other_file(d, path),
         expect_first_tool=("write_file",),
         checks=checks(files={path: {"contains": [text]}}),
         gold=Solution((Call("write_file", {"path": path, "content": f"{text}\n"}),), "Done."),
@@ -73,7 +74,7 @@ def write_list(d: Draw) -> Instance:
     d.let("items_and", join_and(items))
     path = d.pick("path", ("shopping.txt", "groceries.md", "list.txt", "pantry.txt"))
     return d.instance(
-        files=_other_file(d, path),
+        files=other_file(d, path),
         expect_first_tool=("write_file",),
         checks=checks(files={path: {"contains": items}}),
         gold=Solution((Call("write_file", {"path": path, "content": lines(items)}),), "Done."),
@@ -101,7 +102,7 @@ def write_number(d: Draw) -> Instance:
     n = d.number("n", 11, 999)
     path = d.pick("path", ("answer.txt", "result.txt", "total.txt", "score.txt"))
     return d.instance(
-        files=_other_file(d, path),
+        files=other_file(d, path),
         expect_first_tool=("write_file",),
         checks=checks(files={path: {"equals": str(n)}}),
         gold=Solution((Call("write_file", {"path": path, "content": str(n)}),), "Done."),
@@ -132,7 +133,7 @@ def write_subfolder(d: Draw) -> Instance:
     text = d.pick("text", PHRASES)
     path = f"{folder}/{name}"
     return d.instance(
-        files=_other_file(d, name),
+        files=other_file(d, name),
         expect_first_tool=("write_file", "shell"),
         may_change=(path,),
         checks=checks(files={path: {"contains": [text]}, name: {"absent": True}}),
@@ -171,7 +172,7 @@ def copy_file(d: Draw) -> Instance:
     dst = d.pick("dst", (f"{stem}_backup.txt", "backup.txt", f"{stem}.bak", f"copy_of_{stem}.txt"))
     text = _report_text(d)
     return d.instance(
-        files={src: text} | _other_file(d, src),
+        files={src: text} | other_file(d, src),
         expect_first_tool=("copy_file", "read_file", "shell"),
         checks=checks(files={dst: {"equals": text}, src: {"unchanged": True}}),
         gold=Solution((Call("copy_file", {"source": src, "destination": dst}),), "Copied."),
@@ -204,7 +205,7 @@ def rename_file(d: Draw) -> Instance:
     dst = d.let("dst", f"{stems[1]}_{d.choice(('final', 'old', '2024', 'v2'))}.{ext}")
     text = _report_text(d)
     return d.instance(
-        files={src: text} | _other_file(d, src),
+        files={src: text} | other_file(d, src),
         expect_first_tool=("move_file", "shell"),
         checks=checks(files={dst: {"equals": text}, src: {"absent": True}}),
         gold=Solution((Call("move_file", {"source": src, "destination": dst}),), "Renamed."),
