@@ -161,6 +161,18 @@ def _permute_rows(rows: np.ndarray, n_head: int) -> np.ndarray:
     )
 
 
+def _rotary_heads(architecture: str, name: str, heads: HeadLayout) -> int | None:
+    """How many heads the rows of ``name``'s lora_B are permuted over in
+    GGUF (llama.cpp's q/k permutation), or None when they are not."""
+    if architecture not in PERMUTED_ARCHITECTURES:
+        return None
+    if ".attn_q." in name:
+        return heads.n_head
+    if ".attn_k." in name:
+        return heads.n_head_kv
+    return None
+
+
 def _unpermute_rows(rows: np.ndarray, n_head: int) -> np.ndarray:
     """The inverse of :func:`_permute_rows` (GGUF rows → Hugging Face rows)."""
     return (
@@ -189,11 +201,9 @@ def adapter_pairs(
                 hint="train without --start-from, or with the adapter's own targets",
             )
         lora_b = stored[name + ".lora_b"]
-        if architecture in PERMUTED_ARCHITECTURES:
-            if ".attn_q." in name:
-                lora_b = _unpermute_rows(lora_b, heads.n_head)
-            elif ".attn_k." in name:
-                lora_b = _unpermute_rows(lora_b, heads.n_head_kv)
+        rotary = _rotary_heads(architecture, name, heads)
+        if rotary is not None:
+            lora_b = _unpermute_rows(lora_b, rotary)
         out[module] = (stored[name + ".lora_a"], lora_b)
     return out
 
@@ -213,11 +223,9 @@ def gguf_lora_tensors(
         name = gguf_weight_name(architecture, n_layer, module)
         if lora_a.ndim != 2 or lora_b.ndim != 2 or lora_a.shape[0] != lora_b.shape[1]:
             raise ValueError(f"{module}: lora_A {lora_a.shape} and lora_B {lora_b.shape} differ")
-        if heads is not None and architecture in PERMUTED_ARCHITECTURES:
-            if ".attn_q." in name:
-                lora_b = _permute_rows(lora_b, heads.n_head)
-            elif ".attn_k." in name:
-                lora_b = _permute_rows(lora_b, heads.n_head_kv)
+        rotary = _rotary_heads(architecture, name, heads) if heads is not None else None
+        if rotary is not None:
+            lora_b = _permute_rows(lora_b, rotary)
         # f16: half the size (a shipped adapter stays under 10 MB), and what
         # llama.cpp computes LoRA products in on the CPU anyway.
         out[name + ".lora_a"] = np.ascontiguousarray(lora_a, dtype=np.float16)

@@ -377,12 +377,9 @@ def keys_named(keys: Sequence[str], task: str) -> list[str]:
     words ("max_retries" in "what are the max retries?"); with each, the
     other keys ending the same way (a dotted key and its short form)."""
     said = _words(task)
-    named = {
-        k.rsplit(".", 1)[-1]
-        for k in keys
-        if len(k.rsplit(".", 1)[-1]) >= MIN_KEY_CHARS and _words(k.rsplit(".", 1)[-1]) in said
-    }
-    return [k for k in keys if k.rsplit(".", 1)[-1] in named]
+    last = {k: k.rsplit(".", 1)[-1] for k in keys}
+    named = {p for p in last.values() if len(p) >= MIN_KEY_CHARS and _words(p) in said}
+    return [k for k in keys if last[k] in named]
 
 
 def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[str]] | None:

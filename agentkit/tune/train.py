@@ -326,14 +326,13 @@ def start_from(model: Any, adapter: Path, base: TrainingBase, config: TrainConfi
             f"{adapter.name} has rank {info.rank}, not {config.rank}",
             hint=f"train with --rank {info.rank} to continue from it",
         )
-    modules = list(lora_pairs(model))
+    layers = lora_layers(model)
     heads = HeadLayout(base.n_head, base.n_head_kv)
-    pairs = adapter_pairs(adapter, base.identity.architecture, base.n_layer, modules, heads)
+    pairs = adapter_pairs(adapter, base.identity.architecture, base.n_layer, list(layers), heads)
     scale = info.alpha / config.alpha if info.alpha and config.alpha else 1.0
-    found = dict(model.named_modules())
     with torch.no_grad():
         for module, (lora_a, lora_b) in pairs.items():
-            layer = found[module]
+            layer = layers[module]
             for weight, value in (
                 (layer.lora_A["default"].weight, lora_a),
                 (layer.lora_B["default"].weight, lora_b * scale),
@@ -347,19 +346,26 @@ def start_from(model: Any, adapter: Path, base: TrainingBase, config: TrainConfi
                 weight.copy_(torch.from_numpy(value).to(weight.dtype))
 
 
-def lora_pairs(model: Any) -> dict[str, tuple[Any, Any]]:
-    """PEFT's (lora_A, lora_B) weights per adapted module, as float32 numpy."""
-    pairs: dict[str, tuple[Any, Any]] = {}
+def lora_layers(model: Any) -> dict[str, Any]:
+    """PEFT's adapted modules by name (those holding a default LoRA)."""
+    layers: dict[str, Any] = {}
     for name, module in model.named_modules():
         lora_a = getattr(module, "lora_A", None)
-        lora_b = getattr(module, "lora_B", None)
-        if lora_a is None or lora_b is None or "default" not in lora_a:
-            continue
-        pairs[name] = (
-            lora_a["default"].weight.detach().float().cpu().numpy(),
-            lora_b["default"].weight.detach().float().cpu().numpy(),
+        if lora_a is not None and getattr(module, "lora_B", None) is not None:
+            if "default" in lora_a:
+                layers[name] = module
+    return layers
+
+
+def lora_pairs(model: Any) -> dict[str, tuple[Any, Any]]:
+    """PEFT's (lora_A, lora_B) weights per adapted module, as float32 numpy."""
+    return {
+        name: (
+            module.lora_A["default"].weight.detach().float().cpu().numpy(),
+            module.lora_B["default"].weight.detach().float().cpu().numpy(),
         )
-    return pairs
+        for name, module in lora_layers(model).items()
+    }
 
 
 def prompt_of(data: Sequence[TrainingExample]) -> AdapterPrompt:
