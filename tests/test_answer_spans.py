@@ -20,6 +20,8 @@ from agentkit.steering.answer_spans import (
     asks_yes_no,
     grounded_answer,
     miscopied,
+    regrounded_answer,
+    ungrounded,
 )
 from agentkit.steering.small import SmallModelSteering
 from agentkit.tools import builtin_tools
@@ -115,3 +117,53 @@ def test_only_a_miscopied_answer_is_decoded_again(tools: list[BaseTool]) -> None
     off = SmallModelSteering(profile, SteeringSettings(answer_grounding=False))
     assert off.reanswer(view, tools, "server.prot") is None
     assert NoSteering().reanswer(view, tools, "server.prot") is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "source", "about", "empty"),
+    [
+        ("enabled", "is debug turned on?\nDEBUG = false", "", True),  # 270M, a probe case
+        ("It is false.", "is debug turned on?\nDEBUG = false", "", False),
+        ("There are 3 files.", "how many?\na.md\nb.md", "", False),  # a count is computed
+        ("It lists apples.", "apple\npear", "", False),  # a form of a word of it
+        ("HTTP 200 OK.", "all systems operational", "HTTP 200 OK\ncontent-type: text/plain", True),
+        ("http", "see http://x.test/page", "", True),  # a URL says where, not what
+    ],
+)
+def test_an_answer_holding_nothing_of_the_source_is_ungrounded(
+    answer: str, source: str, about: str, empty: bool
+) -> None:
+    assert ungrounded(answer, source, about) is empty
+
+
+def page(body: str) -> list[BaseMessage]:
+    return step(
+        "http_get", f"HTTP 200 OK http://127.0.0.1:8000/status\ncontent-type: text/plain\n\n{body}"
+    )
+
+
+def test_a_page_is_answered_from_its_body_not_its_status_line(tools: list[BaseTool]) -> None:
+    found = grounded_answer("what does /status say?", page("all systems operational"), tools)
+    assert found is not None
+    assert set(found["answer"]) == {"all systems operational"}
+    # the model answered the status line; it is decoded again from the body
+    again = regrounded_answer(
+        "what does /status say?", page("all systems operational"), tools, "HTTP 200 OK."
+    )
+    assert again is not None and set(again["answer"]) == {"all systems operational"}
+    kept = regrounded_answer(
+        "what does /status say?",
+        page("all systems operational"),
+        tools,
+        "It says all systems are operational.",
+    )
+    assert kept is None
+
+
+def test_an_answer_with_nothing_of_the_result_is_decoded_again(tools: list[BaseTool]) -> None:
+    messages = step("read_field", "DEBUG = false")
+    again = regrounded_answer("is debug turned on in .env", messages, tools, "enabled")
+    assert again is not None and set(again["answer"]) == {"DEBUG = false", "false", "yes", "no"}
+    # "No." answers a yes/no question though no word of the result is in it
+    assert regrounded_answer("is debug turned on in .env", messages, tools, "No.") is None
+    assert regrounded_answer("is debug turned on in .env", messages, tools, "Nothing.") is not None

@@ -1,5 +1,6 @@
 """Grounded answers: a small model's answer that miscopies the result it
-read is decoded again as a span of that result.
+read, or that holds nothing of it, is decoded again as a span of that
+result.
 
 The 270M model read ``queue.user = tomas`` and answered ``masu``; it read
 ``"region": "porto"`` and answered ``portado``. Forcing every answer to be a
@@ -7,7 +8,9 @@ span lost 31 dev cases and won 5: the model composes good answers ("6
 carrots" from "- 6 carrots") that no span holds. So the answer stays free
 unless a word of it is a miscopy (:func:`miscopied`: not in the task or the
 result, yet alike a word there, three letters or more in a row, that it
-is not an inflection of). Then it is decoded once more, with ``final_answer``
+is not an inflection of) or no word of it comes from the task or the result
+(:func:`ungrounded`: it answered "enabled" to "is debug on?" after reading
+``DEBUG = false``). Then it is decoded once more, with ``final_answer``
 limited (through the grammar) to:
 
 - a line of the latest result, as it stands or without a ``path:N:`` prefix;
@@ -17,6 +20,9 @@ limited (through the grammar) to:
 
 Only after a step whose tools all only read and succeeded: a write's result
 is reported in the model's words, and after an error it retries or explains.
+A page's status line and headers are where it came from, not what it says:
+of a network tool's result only the body is answered from (the model
+answered "HTTP 200 OK." to "what does /status say?").
 """
 
 from __future__ import annotations
@@ -98,6 +104,17 @@ def answer_spans(result: str) -> list[str]:
     return [s for s in dict.fromkeys(spans) if s and len(s) <= MAX_SPAN_CHARS]
 
 
+def answerable(message: ToolMessage, tool: BaseTool | None) -> tuple[str, str]:
+    """What of a result an answer comes from, and what is only about it: a
+    network tool's headers, up to the first blank line, when a body follows."""
+    content = str(message.content)
+    if tool is not None and "network" in side_effects_of(tool):
+        head, blank, body = content.partition("\n\n")
+        if blank and body.strip():
+            return body, head
+    return content, ""
+
+
 def latest_results(messages: Sequence[AnyMessage]) -> list[ToolMessage]:
     """The tool results after the last call the model made (its latest step)."""
     found: list[ToolMessage] = []
@@ -124,7 +141,7 @@ def grounded_answer(
         if tool is None or message.status == "error" or "write" in side_effects_of(tool):
             return None
     yes_no = asks_yes_no(task)
-    spans = [s for m in results for s in answer_spans(str(m.content))]
+    spans = [s for m in results for s in answer_spans(answerable(m, by_name.get(m.name or ""))[0])]
     if not spans:
         return None
     spans = list(dict.fromkeys([*spans, *(YES_NO if yes_no else ())]))
@@ -180,12 +197,43 @@ def _inflected(word: str, other: str) -> bool:
     return word[stem:] in _ENDINGS and other[stem:] in _ENDINGS
 
 
+_URLS = re.compile(r"\w+://\S+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def ungrounded(answer: str, source: str, about: str = "") -> bool:
+    """Whether no word of ``answer`` (three letters or more) is a word of
+    ``source`` or a form of one, and it holds no number but those only
+    ``about`` has (a number is computed, not copied: "3 files" after a
+    listing stands; the 200 of a status line is no answer to what a page
+    says). URLs say where, not what."""
+    source_words = set(_WORD.findall(_URLS.sub(" ", source).lower()))
+    about_numbers = set(_NUMBER.findall(about)) - set(_NUMBER.findall(source))
+    for word in _WORD.findall(answer.lower()):
+        if _NUMBER.fullmatch(word):
+            if word not in about_numbers:
+                return False
+        elif len(word) >= MIN_SHARED and (
+            word in source_words or any(_inflected(word, w) for w in source_words)
+        ):
+            return False
+    return True
+
+
 def regrounded_answer(
     task: str, messages: Sequence[AnyMessage], tools: Sequence[BaseTool], answer: str
 ) -> dict[str, RequiredChoices] | None:
     """The choices to decode ``answer`` again with, when a word of it is a
-    miscopy of the task or the latest results; else None (it stands)."""
-    source = "\n".join([task, *(str(m.content) for m in latest_results(messages))])
-    if not miscopied(answer, source):
+    miscopy of the task or the latest results, or it holds nothing of them;
+    else None (it stands)."""
+    by_name = {t.name: t for t in tools}
+    parts = [answerable(m, by_name.get(m.name or "")) for m in latest_results(messages)]
+    source = "\n".join([task, *(body for body, _ in parts)])
+    about = "\n".join(head for _, head in parts)
+    if miscopied(answer, source):
+        return grounded_answer(task, messages, tools)
+    # "No." to a yes/no question holds no word of the result, yet answers it.
+    first = _WORD.findall(answer.lower())[:1]
+    if (asks_yes_no(task) and first in (["yes"], ["no"])) or not ungrounded(answer, source, about):
         return None
     return grounded_answer(task, messages, tools)
