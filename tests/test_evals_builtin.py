@@ -30,6 +30,7 @@ from agentkit.evals.families import (
     families_of,
     instantiate,
     to_case,
+    training_families,
     typed_ops_available,
 )
 from agentkit.evals.families.base import template_slots
@@ -180,6 +181,22 @@ def test_gold_solution_passes_its_checks(family: Family, request: pytest.Fixture
     embeddings = request.getfixturevalue("vectors") if any(map(uses_memory, cases)) else None
     for case in cases:
         assert_gold_passes(case, embeddings)
+
+
+TRAINING_ONLY = [f for f in training_families() if f not in FAMILIES]
+
+
+def test_training_only_families_are_dev_and_outside_the_suite() -> None:
+    assert TRAINING_ONLY and all(f.split == "dev" for f in TRAINING_ONLY)
+    assert not {c.family for c in SUITE.cases} & {f.name for f in TRAINING_ONLY}
+    assert len({f.name for f in training_families()}) == len(training_families())
+
+
+@pytest.mark.parametrize("family", TRAINING_ONLY, ids=family_id)
+def test_training_only_gold_passes_its_checks(
+    family: Family, request: pytest.FixtureRequest
+) -> None:
+    test_gold_solution_passes_its_checks(family, request)
 
 
 TYPED = [f for f in FAMILIES if f.make(random.Random(0)).gold.needs_typed_ops]

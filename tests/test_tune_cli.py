@@ -99,13 +99,13 @@ def test_options_reach_the_training_configuration(
 
 
 def test_episodes_come_from_dev_families_only_and_the_seed_fixes_them() -> None:
-    from agentkit.evals.families import dev_families
+    from agentkit.evals.families import training_families
     from agentkit.tune.episodes import FamiliesUnavailable, episodes_from_families
 
     drawn = episodes_from_families("dev", 12, seed=3)
     assert [e.id for e in drawn] == [e.id for e in episodes_from_families("dev", 12, seed=3)]
     assert [e.id for e in drawn] != [e.id for e in episodes_from_families("dev", 12, seed=4)]
-    dev = {f.name for f in dev_families()}
+    dev = {f.name for f in training_families() if f.split == "dev"}
     for episode in drawn:
         assert episode.case.split == "dev" and episode.case.family in dev
         assert episode.case.gold is not None and episode.answer == episode.case.gold.answer

@@ -191,7 +191,8 @@ def episodes_from_families(
     split: Split = "dev", n: int = 100, seed: int = 0, vary: bool = False
 ) -> list[Episode]:
     """``n`` episodes from the eval's task families of ``split`` (dev only:
-    held-out families are never trained on): each a random dev family, in a
+    held-out families are never trained on; with the dev modules'
+    training-only families): each a random dev family, in a
     random wording, instantiated with its own random seed, with the gold
     solution the instance comes with (``vary``: the wording's frame varied,
     :func:`vary_wording`). The same ``seed`` draws the same episodes."""
@@ -201,14 +202,14 @@ def episodes_from_families(
             hint="held-out families are never trained on",
         )
     try:
-        from agentkit.evals.families import dev_families, instantiate
+        from agentkit.evals.families import instantiate, training_families
     except ImportError:
         raise FamiliesUnavailable(
             "this build has no eval task families (agentkit.evals.families) to draw episodes from",
             hint="pass training data with --data FILE.jsonl",
         ) from None
     rng = random.Random(seed)
-    families = [f for f in dev_families() if f.split == "dev"]
+    families = list(training_families())
     episodes: list[Episode] = []
     for index in range(n):
         family = rng.choice(families)

@@ -22,6 +22,7 @@ from agentkit.evals.cases import BUILTIN_SUITE, EvalCase, Split, Suite
 from agentkit.evals.families import (
     dev_breadth_asks,
     dev_breadth_changes,
+    dev_breadth_third,
     dev_edit,
     dev_knowledge,
     dev_multi,
@@ -62,6 +63,7 @@ MODULES: tuple[ModuleType, ...] = (
     dev_ops,
     dev_breadth_asks,
     dev_breadth_changes,
+    dev_breadth_third,
     heldout_files,
     heldout_edits,
     heldout_tools,
@@ -94,6 +96,21 @@ def all_families() -> tuple[Family, ...]:
 def dev_families() -> tuple[Family, ...]:
     """The families a change may be tuned against (and training data drawn from)."""
     return tuple(f for f in all_families() if f.split == "dev")
+
+
+def training_families() -> tuple[Family, ...]:
+    """The families training episodes are drawn from: the dev families, and
+    dev modules' ``TRAINING_ONLY`` families (dev intents kept out of the
+    suite so that held-out stays about a third of its families)."""
+    extra = [
+        f
+        for module in MODULES
+        if "heldout" not in module.__name__.rsplit(".", 1)[-1]
+        for f in getattr(module, "TRAINING_ONLY", ())
+    ]
+    if any(f.split != "dev" for f in extra):
+        raise ValueError("training-only families must be dev families")
+    return (*dev_families(), *extra)
 
 
 def families_of(split: Split) -> tuple[Family, ...]:
@@ -142,5 +159,6 @@ __all__ = [
     "get_family",
     "instantiate",
     "to_case",
+    "training_families",
     "typed_ops_available",
 ]
