@@ -141,3 +141,16 @@ def test_start_from_picks_the_adapter_to_continue(
     one_line_error(
         invoke("--recipe", "bundled", "--start-from", "auto"), "fixes its data and hyper"
     )
+
+
+def test_episodes_of_one_wave_in_turn_and_a_prefix_that_names_none() -> None:
+    from agentkit.evals.families import training_families
+    from agentkit.tune.episodes import FamiliesUnavailable, episodes_from_families
+    from agentkit.tune.render import main as render_main
+
+    wave = [f.name for f in training_families() if f.name.startswith("breadth3-")]
+    drawn = episodes_from_families("dev", len(wave) + 1, seed=5, prefix="breadth3-", balanced=True)
+    assert [e.case.family for e in drawn] == [*wave, wave[0]]
+    with pytest.raises(FamiliesUnavailable, match="nope"):
+        episodes_from_families("dev", 2, prefix="nope")
+    assert render_main(["2", "1", "out.jsonl", "--prefix", "nope"]) == 2  # one line, no traceback

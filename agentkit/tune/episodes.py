@@ -188,14 +188,21 @@ def vary_wording(task: str, rng: random.Random) -> str:
 
 
 def episodes_from_families(
-    split: Split = "dev", n: int = 100, seed: int = 0, vary: bool = False
+    split: Split = "dev",
+    n: int = 100,
+    seed: int = 0,
+    vary: bool = False,
+    prefix: str = "",
+    balanced: bool = False,
 ) -> list[Episode]:
     """``n`` episodes from the eval's task families of ``split`` (dev only:
     held-out families are never trained on; with the dev modules'
     training-only families): each a random dev family, in a
     random wording, instantiated with its own random seed, with the gold
     solution the instance comes with (``vary``: the wording's frame varied,
-    :func:`vary_wording`). The same ``seed`` draws the same episodes."""
+    :func:`vary_wording`; ``prefix``: only families whose names start with
+    it; ``balanced``: the families in turn instead of at random). The same
+    ``seed`` draws the same episodes."""
     if split != "dev":
         raise FamiliesUnavailable(
             f"episodes come from dev families only, not {split!r}",
@@ -209,10 +216,12 @@ def episodes_from_families(
             hint="pass training data with --data FILE.jsonl",
         ) from None
     rng = random.Random(seed)
-    families = list(training_families())
+    families = [f for f in training_families() if f.name.startswith(prefix)]
+    if not families:
+        raise FamiliesUnavailable(f"no dev family's name starts with {prefix!r}")
     episodes: list[Episode] = []
     for index in range(n):
-        family = rng.choice(families)
+        family = families[index % len(families)] if balanced else rng.choice(families)
         wording = rng.randrange(len(family.wordings))
         case = instantiate(family, wording, seed=rng.getrandbits(63))
         task = vary_wording(case.task, rng) if vary else case.task
