@@ -8,8 +8,8 @@ its first line, how many files mention a word, a line put at the top, a
 word capitalised, a preference to remember, whether a fact was told, the
 numbers of a file added up (and saved), hours to minutes, a percent
 change, a sentence's last word, the items of a list counted, a file of two
-lines. Eight are in the suite; seven are trained on only
-(``TRAINING_ONLY``), so that held-out stays over 28% of the suite's
+lines. Eight are here, in the suite; the other seven are trained on only
+(``dev_breadth_training``), so that held-out stays over 28% of the suite's
 families. None was written from a held-out case; intents named in
 docs/evals.md as held-out (the last line, moving into a folder) stay out.
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from agentkit.evals.families.base import Call, Draw, Family, Instance, Solution
 from agentkit.evals.families.dev_knowledge import no_tool_instance
-from agentkit.evals.families.dev_tools import calc_instance
 from agentkit.evals.families.dev_write import other_file
 from agentkit.evals.families.vocab import (
     FOLDERS,
@@ -207,81 +206,6 @@ PREPEND_LINE = Family(
 )
 
 
-def capitalise(d: Draw) -> Instance:
-    path = d.pick("path", [f"{s}.txt" for s in STEMS])
-    word = d.pick("word", ("paris", "monday", "amazon", "python", "europe", "london"))
-    rows = [f"we met in {word} last year", d.choice(SENTENCES), f"back to {word} soon"]
-    upper = word.capitalize()
-    return d.instance(
-        files={path: lines(rows)},
-        expect_first_tool=("edit_file", "read_file"),
-        checks=checks(
-            files={
-                path: {"contains": [f"in {upper} last", f"to {upper} soon"], "not_contains": [word]}
-            }
-        ),
-        gold=Solution(
-            (
-                Call(
-                    "edit_file",
-                    {"path": path, "old_string": word, "new_string": upper, "replace_all": True},
-                ),
-            ),
-            "Done.",
-        ),
-    )
-
-
-CAPITALISE = Family(
-    name="breadth3-capitalise-word",
-    split="dev",
-    kind="edit",
-    wordings=(
-        "Capitalise {word} everywhere in {path}.",
-        "{word} should have a capital letter in {path}, fix every one",
-        "In {path}, make each {word} start with an upper-case letter.",
-        "can you capitalize every {word} in {path}?",
-    ),
-    build=capitalise,
-)
-
-
-# --- memory ------------------------------------------------------------------------------------
-
-PREFERENCES = (
-    ("oat milk in my coffee", "oat milk"),
-    ("window seats on trains", "window seats"),
-    ("meetings after 10am", "after 10am"),
-    ("replies in Spanish", "Spanish"),
-    ("tabs over spaces", "tabs"),
-)
-
-
-def remember_preference(d: Draw) -> Instance:
-    pref, value = PREFERENCES[d.randint(0, len(PREFERENCES) - 1)]
-    d.let("pref", pref)
-    return d.instance(
-        read_only=True,
-        expect_first_tool=("remember",),
-        checks=checks(memory={"contains": [value]}),
-        gold=Solution((Call("remember", {"text": f"I prefer {pref}"}),), "Noted.", (value,)),
-    )
-
-
-REMEMBER_PREFERENCE = Family(
-    name="breadth3-remember-preference",
-    split="dev",
-    kind="memory",
-    wordings=(
-        "I prefer {pref}, keep that in mind.",
-        "fyi I like {pref}",
-        "Make a note that my preference is {pref}.",
-        "Store this for next time: I prefer {pref}.",
-    ),
-    build=remember_preference,
-)
-
-
 TOLD = {
     "car": ("The user drives a {v}.", ("Volvo", "Fiat", "Skoda", "Mazda")),
     "gym": ("The user's gym is {v}.", ("Iron Works", "FitBox", "Pulse Club", "Move Hall")),
@@ -322,13 +246,13 @@ RECALL_TOLD = Family(
 # --- several steps -----------------------------------------------------------------------------
 
 
-def _numbers_file(d: Draw) -> tuple[str, list[int]]:
+def numbers_file(d: Draw) -> tuple[str, list[int]]:
     path = d.pick("path", ("costs.txt", "amounts.txt", "scores.txt", "expenses.txt", "hours.txt"))
     return path, distinct_numbers(d.rng, d.randint(3, 4), 11, 480)
 
 
 def sum_file(d: Draw) -> Instance:
-    path, numbers = _numbers_file(d)
+    path, numbers = numbers_file(d)
     total = sum(numbers)
     expression = " + ".join(map(str, numbers))
     return d.instance(
@@ -358,106 +282,7 @@ SUM_FILE = Family(
 )
 
 
-def sum_to_file(d: Draw) -> Instance:
-    path, numbers = _numbers_file(d)
-    dest = d.pick("dest", ("total.txt", "sum.txt", "result.txt"))
-    total = sum(numbers)
-    return d.instance(
-        files={path: lines([str(n) for n in numbers])},
-        expect_first_tool=("read_file",),
-        checks=checks(files={dest: {"contains": [str(total)]}, path: {"unchanged": True}}),
-        gold=Solution(
-            (
-                Call("read_file", {"path": path}),
-                Call("calculator", {"expression": " + ".join(map(str, numbers))}),
-                Call("write_file", {"path": dest, "content": f"{total}\n"}),
-            ),
-            f"Wrote {total} to {dest}.",
-        ),
-    )
-
-
-SUM_TO_FILE = Family(
-    name="breadth3-sum-to-file",
-    split="dev",
-    kind="multi_step",
-    wordings=(
-        "Add up the numbers in {path} and save the total in {dest}.",
-        "put the sum of {path} into {dest}",
-        "{dest} should hold the total of the numbers in {path}",
-        "Could you total {path} and write the result to {dest}?",
-    ),
-    build=sum_to_file,
-)
-
-
-# --- arithmetic --------------------------------------------------------------------------------
-
-
-def hours_to_minutes(d: Draw) -> Instance:
-    hours = d.number("h", 3, 40)
-    return calc_instance(d, f"{hours} * 60", hours * 60)
-
-
-HOURS_TO_MINUTES = Family(
-    name="breadth3-calc-hours-to-minutes",
-    split="dev",
-    kind="calc",
-    wordings=(
-        "How many minutes are in {h} hours?",
-        "convert {h} hours to minutes",
-        "{h} h in minutes?",
-        "If a job takes {h} hours, how many minutes is that?",
-    ),
-    build=hours_to_minutes,
-)
-
-
-def percent_change(d: Draw) -> Instance:
-    # a multiple of 40 grows by a whole number at each of these rates
-    a = 40 * d.randint(1, 9)
-    rate = int(d.choice(("10", "20", "25", "50", "75")))
-    b = a + a * rate // 100
-    d.let("a", a)
-    d.let("b", b)
-    return calc_instance(d, f"({b} - {a}) / {a} * 100", rate, 0.01)
-
-
-PERCENT_CHANGE = Family(
-    name="breadth3-calc-percent-change",
-    split="dev",
-    kind="calc",
-    wordings=(
-        "By what percent did {a} grow to {b}?",
-        "percentage increase from {a} to {b}?",
-        "Sales went from {a} to {b}. How much is that in percent?",
-        "what's the % change between {a} and {b}",
-    ),
-    build=percent_change,
-)
-
-
 # --- without a tool ----------------------------------------------------------------------------
-
-
-def last_word(d: Draw) -> Instance:
-    sentence = d.pick("sentence", SENTENCES)
-    word = sentence.rstrip(".").split()[-1]
-    return no_tool_instance(d, word, {"regex": rf"(?i)^\W*{word}\W*$"})
-
-
-LAST_WORD = Family(
-    name="breadth3-last-word",
-    split="dev",
-    kind="no_tool",
-    wordings=(
-        "What's the last word of this sentence: {sentence}",
-        'Reply with only the final word of "{sentence}"',
-        "last word of: {sentence}",
-        "Which word ends the sentence '{sentence}'?",
-    ),
-    build=last_word,
-)
 
 
 def count_items(d: Draw) -> Instance:
@@ -480,40 +305,6 @@ COUNT_ITEMS = Family(
 )
 
 
-# --- writing -----------------------------------------------------------------------------------
-
-
-def two_lines(d: Draw) -> Instance:
-    folder = d.choice(("", *FOLDERS[:3]))
-    path = d.let("path", f"{folder}/{d.choice(STEMS)}.txt".lstrip("/"))
-    first, second = d.sample(TASK_LINES, 2)
-    d.let("first", first)
-    d.let("second", second)
-    return d.instance(
-        files=other_file(d, path),
-        expect_first_tool=("write_file",),
-        checks=checks(files={path: {"regex": rf"{first}\n{second}"}}),
-        gold=Solution(
-            (Call("write_file", {"path": path, "content": f"{first}\n{second}\n"}),),
-            f"Created {path}.",
-        ),
-    )
-
-
-TWO_LINES = Family(
-    name="breadth3-write-two-lines",
-    split="dev",
-    kind="write",
-    wordings=(
-        "Create {path} with two lines: {first} and {second}.",
-        "new file {path}, line one {first}, line two {second}",
-        "I need {path} to list {first} then {second}, one per line",
-        "Write {first} on the first line of a new {path} and {second} on the second.",
-    ),
-    build=two_lines,
-)
-
-
 FAMILIES = (
     LINE_RANGE,
     PAGE_FIRST_LINE,
@@ -523,15 +314,4 @@ FAMILIES = (
     RECALL_TOLD,
     SUM_FILE,
     COUNT_ITEMS,
-)
-# Trained on, not in the suite: eight more dev families would put held-out
-# under 28% of the families (tests/test_evals_builtin.py).
-TRAINING_ONLY = (
-    CAPITALISE,
-    REMEMBER_PREFERENCE,
-    SUM_TO_FILE,
-    HOURS_TO_MINUTES,
-    PERCENT_CHANGE,
-    LAST_WORD,
-    TWO_LINES,
 )
