@@ -128,6 +128,7 @@ def test_only_a_miscopied_answer_is_decoded_again(tools: list[BaseTool]) -> None
         ("It lists apples.", "apple\npear", "", False),  # a form of a word of it
         ("HTTP 200 OK.", "all systems operational", "HTTP 200 OK\ncontent-type: text/plain", True),
         ("http", "see http://x.test/page", "", True),  # a URL says where, not what
+        ("x", "a (lines 1-1 of 1)\nx", "", False),  # short words only: not judged
     ],
 )
 def test_an_answer_holding_nothing_of_the_source_is_ungrounded(

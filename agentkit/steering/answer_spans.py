@@ -206,10 +206,14 @@ def ungrounded(answer: str, source: str, about: str = "") -> bool:
     ``source`` or a form of one, and it holds no number but those only
     ``about`` has (a number is computed, not copied: "3 files" after a
     listing stands; the 200 of a status line is no answer to what a page
-    says). URLs say where, not what."""
+    says). URLs say where, not what; an answer of short words only ("x")
+    is not judged."""
     source_words = set(_WORD.findall(_URLS.sub(" ", source).lower()))
     about_numbers = set(_NUMBER.findall(about)) - set(_NUMBER.findall(source))
-    for word in _WORD.findall(answer.lower()):
+    words = _WORD.findall(answer.lower())
+    if not any(len(w) >= MIN_SHARED or _NUMBER.fullmatch(w) for w in words):
+        return False  # only short words ("x", "ok"): nothing to tell a copy by
+    for word in words:
         if _NUMBER.fullmatch(word):
             if word not in about_numbers:
                 return False
