@@ -17,7 +17,7 @@ docs/evals.md as held-out (the last line, moving into a folder) stay out.
 from __future__ import annotations
 
 from agentkit.evals.families.base import Call, Draw, Family, Instance, Solution
-from agentkit.evals.families.dev_knowledge import no_tool_instance
+from agentkit.evals.families.dev_knowledge import no_tool_instance, recall_instance
 from agentkit.evals.families.dev_write import other_file
 from agentkit.evals.families.vocab import (
     FOLDERS,
@@ -215,18 +215,7 @@ TOLD = {
 
 
 def recall_told(d: Draw) -> Instance:
-    topic = d.pick("topic", tuple(TOLD))
-    template, options = TOLD[topic]
-    value = d.choice(options)
-    other_topic = d.choice([t for t in TOLD if t != topic])
-    other_template, other_options = TOLD[other_topic]
-    return d.instance(
-        memories=(template.format(v=value), other_template.format(v=d.choice(other_options))),
-        read_only=True,
-        expect_first_tool=("recall",),
-        checks=checks(answer={"contains": [value]}),
-        gold=Solution((Call("recall", {"query": topic}),), f"Yes: your {topic} is {value}."),
-    )
+    return recall_instance(d, TOLD, "Yes: your {topic} is {value}.")
 
 
 RECALL_TOLD = Family(

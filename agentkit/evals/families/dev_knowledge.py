@@ -3,6 +3,8 @@ long-term memory (remember, recall), and tasks to answer without a tool."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from agentkit.evals.families.base import Call, Draw, Family, Instance, Solution
 from agentkit.evals.families.vocab import CITIES, COLOURS, PEOPLE, WORDS, checks
 
@@ -179,20 +181,30 @@ RECALLED = {
 }
 
 
-def recall_fact(d: Draw) -> Instance:
-    topic = d.pick("topic", tuple(RECALLED))
-    template, options = RECALLED[topic]
+Facts = Mapping[str, tuple[str, Sequence[str]]]
+
+
+def recall_instance(d: Draw, facts: Facts, answer: str) -> Instance:
+    """A memory of one topic (the ``{topic}`` slot) beside one of another
+    topic: recall finds it, and the answer (``answer`` with ``{topic}`` and
+    ``{value}``) gives it and not the other."""
+    topic = d.pick("topic", tuple(facts))
+    template, options = facts[topic]
     value = d.choice(options)
-    other_topic = d.choice([t for t in RECALLED if t != topic])
-    other_template, other_options = RECALLED[other_topic]
+    other_topic = d.choice([t for t in facts if t != topic])
+    other_template, other_options = facts[other_topic]
     other = d.choice(other_options, avoid=[value])
     return d.instance(
         memories=(template.format(v=value), other_template.format(v=other)),
         read_only=True,
         expect_first_tool=("recall",),
         checks=checks(answer={"contains": [value], "not_contains": [other]}),
-        gold=Solution((Call("recall", {"query": topic}),), f"Your {topic}: {value}."),
+        gold=Solution((Call("recall", {"query": topic}),), answer.format(topic=topic, value=value)),
     )
+
+
+def recall_fact(d: Draw) -> Instance:
+    return recall_instance(d, RECALLED, "Your {topic}: {value}.")
 
 
 RECALL_FACT = Family(
