@@ -73,22 +73,34 @@ MODULES: tuple[ModuleType, ...] = (
 )
 
 
-def _collect() -> tuple[tuple[Family, Path], ...]:
+def _collect() -> tuple[tuple[tuple[Family, Path], ...], tuple[Family, ...]]:
+    """The suite's families with their modules, and the dev modules'
+    ``TRAINING_ONLY`` families; one name each across both."""
     found: list[tuple[Family, Path]] = []
+    training_only: list[Family] = []
     names: set[str] = set()
+
+    def claim(family: Family) -> None:
+        if family.name in names:
+            raise ValueError(f"two task families are called {family.name!r}")
+        names.add(family.name)
+
     for module in MODULES:
         heldout_module = "heldout" in module.__name__.rsplit(".", 1)[-1]
         for family in module.FAMILIES:
-            if family.name in names:
-                raise ValueError(f"two task families are called {family.name!r}")
+            claim(family)
             if (family.split == "heldout") != heldout_module:
                 raise ValueError(f"{family.name}: split {family.split} in {module.__name__}")
-            names.add(family.name)
             found.append((family, Path(str(module.__file__))))
-    return tuple(found)
+        for family in getattr(module, "TRAINING_ONLY", ()):
+            claim(family)
+            if heldout_module or family.split != "dev":
+                raise ValueError(f"{family.name}: training-only families are dev families")
+            training_only.append(family)
+    return tuple(found), tuple(training_only)
 
 
-_FAMILIES = _collect()
+_FAMILIES, _TRAINING_ONLY = _collect()
 
 
 def all_families() -> tuple[Family, ...]:
@@ -104,15 +116,7 @@ def training_families() -> tuple[Family, ...]:
     """The families training episodes are drawn from: the dev families, and
     dev modules' ``TRAINING_ONLY`` families (dev intents kept out of the
     suite so that held-out stays about a third of its families)."""
-    extra = [
-        f
-        for module in MODULES
-        if "heldout" not in module.__name__.rsplit(".", 1)[-1]
-        for f in getattr(module, "TRAINING_ONLY", ())
-    ]
-    if any(f.split != "dev" for f in extra):
-        raise ValueError("training-only families must be dev families")
-    return (*dev_families(), *extra)
+    return (*dev_families(), *_TRAINING_ONLY)
 
 
 def families_of(split: Split) -> tuple[Family, ...]:
