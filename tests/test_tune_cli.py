@@ -154,3 +154,6 @@ def test_episodes_of_one_wave_in_turn_and_a_prefix_that_names_none() -> None:
     with pytest.raises(FamiliesUnavailable, match="nope"):
         episodes_from_families("dev", 2, prefix="nope")
     assert render_main(["2", "1", "out.jsonl", "--prefix", "nope"]) == 2  # one line, no traceback
+    with pytest.raises(SystemExit) as usage:
+        render_main(["0", "1", "out.jsonl"])  # argparse's one-line error
+    assert usage.value.code == 2
