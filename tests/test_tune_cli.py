@@ -98,6 +98,24 @@ def test_options_reach_the_training_configuration(
     assert "wrote my.gguf" in result.output and "model_adapter" in result.output
 
 
+def test_a_run_resumed_at_its_last_step_reports_no_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentkit.tune import train as training
+
+    write_jsonl([EXAMPLE], tmp_path / "a.jsonl")
+
+    def fake_train(examples, gguf, out, config, **kwargs) -> training.TrainResult:
+        return training.TrainResult(out, 1, 0, 100, 0, 0.0, 0.0, "fp32", "cpu", float("nan"))
+
+    monkeypatch.setattr(training, "train", fake_train)
+    monkeypatch.setattr("agentkit.tune.base.require_training_packages", lambda: None)
+    result = invoke("--data", "a.jsonl", "--resume", "--stop-after", "100", "--out", "s.gguf")
+    assert result.exit_code == 0, result.output
+    assert "no step left to train" in result.output
+    assert "nan" not in result.output and "0 tokens/s" not in result.output
+
+
 def test_episodes_come_from_dev_families_only_and_the_seed_fixes_them() -> None:
     from agentkit.evals.families import training_families
     from agentkit.tune.episodes import FamiliesUnavailable, episodes_from_families

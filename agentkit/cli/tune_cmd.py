@@ -270,10 +270,15 @@ def _train(
     finally:
         progress.stop()
     long = f" ({result.skipped_long} too long, left out)" if result.skipped_long else ""
-    console.print(
-        f"wrote {result.adapter}: {result.examples} examples{long}, {result.steps} steps, "
+    # A run resumed at its last step trains nothing: no speed or loss to report.
+    speed = (
         f"{result.tokens_per_s:.0f} tokens/s ({result.precision} on {result.device}), "
         f"final loss {result.final_loss:.3f}"
+        if result.tokens_per_s > 0
+        else "no step left to train: exported the checkpoint as it was"
+    )
+    console.print(
+        f"wrote {result.adapter}: {result.examples} examples{long}, {result.steps} steps, {speed}"
     )
     console.print(f'use it: model_adapter = "{result.adapter.resolve()}" in agentkit.toml')
 

@@ -53,6 +53,14 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def cpu_may_gain_from_bf16() -> bool:
+    """False when torch's CPU kernels stop short of AVX-512 (bf16 has no
+    native instructions below it, so fp32 is the faster choice)."""
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability() not in ("DEFAULT", "NO AVX", "AVX2")
+
+
 def measurement_key(device: Any) -> str:
     import torch
 
@@ -111,6 +119,11 @@ def choose_precision(
         chosen: Literal["fp32", "bf16"] = "bf16" if torch.cuda.is_bf16_supported() else "fp32"
         say(f"precision: {chosen} (CUDA {'supports' if chosen == 'bf16' else 'lacks'} bf16)")
         return chosen
+    if not cpu_may_gain_from_bf16():
+        # Without AVX-512 torch emulates bf16: measuring it took minutes on an
+        # AVX2-only EPYC here, to learn what cannot differ.
+        say("precision: fp32 (this CPU has no AVX-512, so bf16 cannot be faster)")
+        return "fp32"
     store = cache_dir / "tune" / "precision.json"
     key = measurement_key(device) + ("" if shape == "whole" else f"/{shape}")
     try:

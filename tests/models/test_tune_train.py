@@ -147,6 +147,7 @@ def test_auto_precision_is_measured_once_and_kept(
         return {"fp32": 90.0, "bf16": 120.0}
 
     monkeypatch.setattr(precision, "measure", fake_measure)
+    monkeypatch.setattr(precision, "cpu_may_gain_from_bf16", lambda: True)
     said: list[str] = []
     cpu = torch.device("cpu")
     data = [([1, 2, 3], 1)]
@@ -157,6 +158,24 @@ def test_auto_precision_is_measured_once_and_kept(
     stored = json.loads((tmp_path / "tune" / "precision.json").read_text())
     assert list(stored.values()) == [{"fp32": 90.0, "bf16": 120.0}]
     assert precision.choose_precision("fp32", None, cpu, data, tmp_path, said.append) == "fp32"
+
+
+def test_a_cpu_without_avx512_trains_in_fp32_without_measuring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentkit.tune import precision
+
+    def no_measure(model, device, sample) -> dict[str, float]:
+        raise AssertionError("bf16 measured on a CPU that emulates it")
+
+    monkeypatch.setattr(precision, "measure", no_measure)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    said: list[str] = []
+    data = [([1, 2, 3], 1)]
+    cpu = torch.device("cpu")
+    assert precision.choose_precision("auto", None, cpu, data, tmp_path, said.append) == "fp32"
+    assert "no AVX-512" in said[-1]
+    assert not (tmp_path / "tune" / "precision.json").exists()
 
 
 def test_the_prefix_sharing_check_holds_with_a_trained_lora_and_dropout(

@@ -22,6 +22,8 @@ from agentkit.evals.cases import BUILTIN_SUITE, EvalCase, Split, Suite
 from agentkit.evals.families import (
     dev_breadth_asks,
     dev_breadth_changes,
+    dev_breadth_fourth,
+    dev_breadth_fourth_more,
     dev_breadth_third,
     dev_breadth_training,
     dev_edit,
@@ -66,6 +68,8 @@ MODULES: tuple[ModuleType, ...] = (
     dev_breadth_changes,
     dev_breadth_third,
     dev_breadth_training,
+    dev_breadth_fourth,
+    dev_breadth_fourth_more,
     heldout_files,
     heldout_edits,
     heldout_tools,
