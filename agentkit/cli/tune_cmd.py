@@ -274,7 +274,7 @@ def _train(
     speed = (
         f"{result.tokens_per_s:.0f} tokens/s ({result.precision} on {result.device}), "
         f"final loss {result.final_loss:.3f}"
-        if result.tokens_per_s > 0
+        if result.tokens
         else "no step left to train: exported the checkpoint as it was"
     )
     console.print(

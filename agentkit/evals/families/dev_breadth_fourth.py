@@ -14,7 +14,10 @@ from a held-out case, and intents docs/evals.md names as held-out stay out.
 
 from __future__ import annotations
 
+from pydantic import JsonValue
+
 from agentkit.evals.families.base import Call, Draw, Family, Instance, Solution
+from agentkit.evals.families.dev_edit import EDITORS
 from agentkit.evals.families.vocab import (
     CITIES,
     PEOPLE,
@@ -26,7 +29,23 @@ from agentkit.evals.families.vocab import (
     lines,
 )
 
+FileExpect = dict[str, JsonValue]  # one file's checks, as a case spells them
+
 # --- editing -----------------------------------------------------------------------------------
+
+
+def one_edit(
+    d: Draw, path: str, content: str, old: str, new: str, check: FileExpect, answer: str
+) -> Instance:
+    """A file whose change is one ``edit_file`` of ``old`` into ``new``."""
+    return d.instance(
+        files={path: content},
+        expect_first_tool=EDITORS,
+        checks=checks(files={path: check}),
+        gold=Solution(
+            (Call("edit_file", {"path": path, "old_string": old, "new_string": new}),), answer
+        ),
+    )
 
 
 def tick_off(d: Draw) -> Instance:
@@ -35,19 +54,9 @@ def tick_off(d: Draw) -> Instance:
     task = d.pick("task", tasks)
     content = lines([f"- [ ] {t}" for t in tasks])
     others = [f"- [ ] {t}" for t in tasks if t != task]
-    return d.instance(
-        files={path: content},
-        expect_first_tool=("edit_file", "read_file"),
-        checks=checks(files={path: {"contains": [f"- [x] {task}", *others]}}),
-        gold=Solution(
-            (
-                Call(
-                    "edit_file",
-                    {"path": path, "old_string": f"- [ ] {task}", "new_string": f"- [x] {task}"},
-                ),
-            ),
-            f"Ticked off {task}.",
-        ),
+    check: FileExpect = {"contains": [f"- [x] {task}", *others]}
+    return one_edit(
+        d, path, content, f"- [ ] {task}", f"- [x] {task}", check, f"Ticked off {task}."
     )
 
 
@@ -69,22 +78,9 @@ def fill_placeholder(d: Draw) -> Instance:
     path = d.pick("path", ("letter.txt", "invite.txt", "note.txt", "card.txt"))
     name = d.pick("name", PEOPLE)
     body = d.choice(SENTENCES)
-    return d.instance(
-        files={path: lines(["Dear [NAME],", body, "Best wishes"])},
-        expect_first_tool=("edit_file", "read_file"),
-        checks=checks(
-            files={path: {"contains": [f"Dear {name},", body], "not_contains": ["[NAME]"]}}
-        ),
-        gold=Solution(
-            (
-                Call(
-                    "edit_file",
-                    {"path": path, "old_string": "Dear [NAME],", "new_string": f"Dear {name},"},
-                ),
-            ),
-            f"Filled in {name}.",
-        ),
-    )
+    content = lines(["Dear [NAME],", body, "Best wishes"])
+    check: FileExpect = {"contains": [f"Dear {name},", body], "not_contains": ["[NAME]"]}
+    return one_edit(d, path, content, "Dear [NAME],", f"Dear {name},", check, f"Filled in {name}.")
 
 
 FILL_PLACEHOLDER = Family(
@@ -115,26 +111,9 @@ def uncomment(d: Draw) -> Instance:
     key = d.pick("key", chosen)
     values = dict(SETTINGS)
     rows = [f"# {k} = {values[k]}" if k == key else f"{k} = {values[k]}" for k in chosen]
-    return d.instance(
-        files={path: lines(rows)},
-        expect_first_tool=("edit_file", "read_file"),
-        checks=checks(
-            files={path: {"regex": rf"(?m)^{key} = {values[key]}$", "not_contains": [f"# {key}"]}}
-        ),
-        gold=Solution(
-            (
-                Call(
-                    "edit_file",
-                    {
-                        "path": path,
-                        "old_string": f"# {key} = {values[key]}",
-                        "new_string": f"{key} = {values[key]}",
-                    },
-                ),
-            ),
-            f"Uncommented {key}.",
-        ),
-    )
+    setting = f"{key} = {values[key]}"
+    check: FileExpect = {"regex": rf"(?m)^{setting}$", "not_contains": [f"# {key}"]}
+    return one_edit(d, path, lines(rows), f"# {setting}", setting, check, f"Uncommented {key}.")
 
 
 UNCOMMENT = Family(
@@ -166,28 +145,12 @@ def rename_key(d: Draw) -> Instance:
     d.let("new", new)
     value = d.choice([c.lower() for c in CITIES])
     rows = ["name: demo", f"{old}: {value}", "port: 8080"]
-    return d.instance(
-        files={path: lines(rows)},
-        expect_first_tool=("edit_file", "read_file"),
-        checks=checks(
-            files={
-                path: {"contains": [f"{new}: {value}", "name: demo"], "not_contains": [f"\n{old}:"]}
-            }
-        ),
-        gold=Solution(
-            (
-                Call(
-                    "edit_file",
-                    {
-                        "path": path,
-                        "old_string": f"{old}: {value}",
-                        "new_string": f"{new}: {value}",
-                    },
-                ),
-            ),
-            f"Renamed {old} to {new}.",
-        ),
-    )
+    check: FileExpect = {
+        "contains": [f"{new}: {value}", "name: demo"],
+        "not_contains": [f"\n{old}:"],
+    }
+    answer = f"Renamed {old} to {new}."
+    return one_edit(d, path, lines(rows), f"{old}: {value}", f"{new}: {value}", check, answer)
 
 
 RENAME_KEY = Family(
@@ -209,15 +172,9 @@ def bump_version(d: Draw) -> Instance:
     major, minor = d.randint(1, 4), d.randint(0, 8)
     old = d.let("old", f"{major}.{minor}.0")
     new = d.let("new", f"{major}.{minor + 1}.0")
-    return d.instance(
-        files={path: lines(["name = widget", f"version = {old}"])},
-        expect_first_tool=("edit_file", "read_file"),
-        checks=checks(files={path: {"contains": [f"version = {new}"], "not_contains": [old]}}),
-        gold=Solution(
-            (Call("edit_file", {"path": path, "old_string": old, "new_string": new}),),
-            f"Version is now {new}.",
-        ),
-    )
+    content = lines(["name = widget", f"version = {old}"])
+    check: FileExpect = {"contains": [f"version = {new}"], "not_contains": [old]}
+    return one_edit(d, path, content, old, new, check, f"Version is now {new}.")
 
 
 BUMP_VERSION = Family(

@@ -8,10 +8,12 @@ edited, a memory written to a file). See ``dev_breadth_fourth``.
 
 from __future__ import annotations
 
+from pydantic import JsonValue
+
 from agentkit.evals.families.base import Call, Draw, Family, Instance, Solution
 from agentkit.evals.families.dev_breadth_fourth import SETTINGS
 from agentkit.evals.families.dev_knowledge import RECALLED, no_tool_instance
-from agentkit.evals.families.dev_write import other_file
+from agentkit.evals.families.dev_write import new_file_instance, other_file
 from agentkit.evals.families.vocab import (
     CITIES,
     ITEMS,
@@ -31,14 +33,7 @@ TITLES = ("Meeting notes", "Reading list", "Trip plan", "Project ideas", "Weekly
 def markdown_heading(d: Draw) -> Instance:
     path = d.pick("path", [f"{s}.md" for s in STEMS])
     title = d.pick("title", TITLES)
-    return d.instance(
-        files=other_file(d, path),
-        expect_first_tool=("write_file",),
-        checks=checks(files={path: {"regex": rf"^# {title}"}}),
-        gold=Solution(
-            (Call("write_file", {"path": path, "content": f"# {title}\n"}),), f"Created {path}."
-        ),
-    )
+    return new_file_instance(d, path, f"# {title}\n", {"regex": rf"^# {title}"})
 
 
 MARKDOWN_HEADING = Family(
@@ -63,14 +58,8 @@ def csv_header(d: Draw) -> Instance:
     d.let("a", a)
     d.let("b", b)
     d.let("c", c)
-    return d.instance(
-        files=other_file(d, path),
-        expect_first_tool=("write_file",),
-        checks=checks(files={path: {"regex": rf"^{a}\s*,\s*{b}\s*,\s*{c}\s*$"}}),
-        gold=Solution(
-            (Call("write_file", {"path": path, "content": f"{a},{b},{c}\n"}),), f"Created {path}."
-        ),
-    )
+    check = {"regex": rf"^{a}\s*,\s*{b}\s*,\s*{c}\s*$"}
+    return new_file_instance(d, path, f"{a},{b},{c}\n", check)
 
 
 CSV_HEADER = Family(
@@ -92,15 +81,8 @@ def one_setting(d: Draw) -> Instance:
     key, value = SETTINGS[d.randint(0, len(SETTINGS) - 1)]
     d.let("key", key)
     d.let("value", value)
-    return d.instance(
-        files=other_file(d, path),
-        expect_first_tool=("write_file",),
-        checks=checks(files={path: {"regex": rf"(?m)^{key}\s*[:=]\s*{value}\s*$"}}),
-        gold=Solution(
-            (Call("write_file", {"path": path, "content": f"{key} = {value}\n"}),),
-            f"Created {path}.",
-        ),
-    )
+    check = {"regex": rf"(?m)^{key}\s*[:=]\s*{value}\s*$"}
+    return new_file_instance(d, path, f"{key} = {value}\n", check)
 
 
 ONE_SETTING = Family(
@@ -120,14 +102,8 @@ ONE_SETTING = Family(
 def jot_note(d: Draw) -> Instance:
     path = d.pick("path", ("notes.txt", "reminders.txt", "jottings.txt", "memo.txt"))
     sentence = d.pick("sentence", SENTENCES)
-    return d.instance(
-        files=other_file(d, path),
-        expect_first_tool=("write_file",),
-        checks=checks(files={path: {"contains": [sentence.rstrip(".")]}}),
-        gold=Solution(
-            (Call("write_file", {"path": path, "content": f"{sentence}\n"}),), f"Saved to {path}."
-        ),
-    )
+    check: dict[str, JsonValue] = {"contains": [sentence.rstrip(".")]}
+    return new_file_instance(d, path, f"{sentence}\n", check, f"Saved to {path}.")
 
 
 JOT_NOTE = Family(

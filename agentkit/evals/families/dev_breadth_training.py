@@ -15,7 +15,7 @@ from agentkit.evals.families.base import Call, Draw, Family, Instance, Solution
 from agentkit.evals.families.dev_breadth_third import numbers_file
 from agentkit.evals.families.dev_knowledge import no_tool_instance
 from agentkit.evals.families.dev_tools import calc_instance
-from agentkit.evals.families.dev_write import other_file
+from agentkit.evals.families.dev_write import new_file_instance
 from agentkit.evals.families.vocab import FOLDERS, SENTENCES, STEMS, TASK_LINES, checks, lines
 
 # --- editing -----------------------------------------------------------------------------------
@@ -204,15 +204,7 @@ def two_lines(d: Draw) -> Instance:
     first, second = d.sample(TASK_LINES, 2)
     d.let("first", first)
     d.let("second", second)
-    return d.instance(
-        files=other_file(d, path),
-        expect_first_tool=("write_file",),
-        checks=checks(files={path: {"regex": rf"{first}\n{second}"}}),
-        gold=Solution(
-            (Call("write_file", {"path": path, "content": f"{first}\n{second}\n"}),),
-            f"Created {path}.",
-        ),
-    )
+    return new_file_instance(d, path, f"{first}\n{second}\n", {"regex": rf"{first}\n{second}"})
 
 
 TWO_LINES = Family(

@@ -3,6 +3,8 @@ rename). Only the files a task names may change."""
 
 from __future__ import annotations
 
+from pydantic import JsonValue
+
 from agentkit.evals.families.base import Call, Draw, Family, Instance, Solution
 from agentkit.evals.families.vocab import (
     CITIES,
@@ -33,6 +35,22 @@ def other_file(d: Draw, avoid: str) -> dict[str, str]:
     ``avoid``'s, whatever folder ``avoid`` is in)."""
     name = f"{d.choice(STEMS, avoid=[avoid.split('/')[-1].split('.')[0]])}.md"
     return {name: f"# {name}\n{d.choice(SENTENCES)}\n"}
+
+
+def new_file_instance(
+    d: Draw, path: str, content: str, check: dict[str, JsonValue], answer: str = ""
+) -> Instance:
+    """A new ``path`` of ``content`` (one ``write_file``), beside a file the
+    task must leave alone; ``answer`` defaults to "Created PATH."."""
+    return d.instance(
+        files=other_file(d, path),
+        expect_first_tool=("write_file",),
+        checks=checks(files={path: check}),
+        gold=Solution(
+            (Call("write_file", {"path": path, "content": content}),),
+            answer or f"Created {path}.",
+        ),
+    )
 
 
 # --- a file with a given text -------------------------------------------------------------
