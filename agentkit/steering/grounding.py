@@ -103,7 +103,7 @@ def mentioned_paths(text: str) -> list[str]:
 
 
 _DESTINATION = re.compile(
-    r"\b(?:to|into|(?<!same )(?<!such )as|called|named)\s+(?:the\s+|a\s+|new\s+)*(?:file\s+)?[`'\"]?"
+    r"\b(?:to|into|as|called|named)\s+(?:the\s+|a\s+|new\s+)*(?:file\s+)?[`'\"]?"
     + _MENTIONED.pattern,
     re.IGNORECASE,
 )
