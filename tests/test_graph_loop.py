@@ -251,3 +251,28 @@ def test_new_task_while_a_call_waits_closes_it(tmp_path: Path) -> None:
     closing = [m for m in agent.threads.messages("t") if isinstance(m, ToolMessage)]
     assert closing[0].tool_call_id == "s1" and "new task" in closing[0].content
     assert not log.exists()
+
+
+def test_an_edit_that_changes_nothing_is_refused_before_approval(tmp_path: Path) -> None:
+    from agent_support import settings_for
+
+    from agentkit.agent import Agent
+    from agentkit.tools import builtin_tools
+
+    (tmp_path / "style.txt").write_text("colour one\ncolour two\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    settings = settings_for(data)
+    same = {"path": "style.txt", "old_string": "colour", "new_string": "colour"}
+    model = ScriptedChatModel(script=[call("edit_file", same), final("could not")])
+    tools = builtin_tools(settings, workspace=tmp_path)
+    agent = Agent(model=model, tools=tools, settings=settings, planning=False)
+    result = agent.run("use color instead of colour in style.txt")
+    # Finished, not waiting on an approval: the call never reached the prompt.
+    assert result.status == "finished"
+    record = result.tool_calls[0]
+    assert (
+        record["status"] == "error" and "are the same, so nothing would change" in record["output"]
+    )
+    assert "nothing would change" in prompt_text(model, 1)  # the model is told, and tries again
+    assert (tmp_path / "style.txt").read_text() == "colour one\ncolour two\n"

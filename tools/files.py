@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from langchain_core.tools import ArgsSchema, BaseTool, ToolException
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from agentkit.tools.base import SideEffect, ToolPreview
 from agentkit.tools.declared import DeclaredTool
@@ -319,6 +319,18 @@ class EditFileArgs(BaseModel):
     patch: str | None = Field(
         None, description="Instead of old/new: a unified diff (@@ hunks) to apply."
     )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> EditFileArgs:
+        # An edit that cannot change the file is the model's mistake (it
+        # copied old_string into new_string): said before approval, so the
+        # model tries again instead of reporting a change that never happened.
+        if not self.patch and self.old_string and self.old_string == self.new_string:
+            raise ValueError(
+                "old_string and new_string are the same, so nothing would change; "
+                "new_string is the text as it should read after the edit"
+            )
+        return self
 
 
 class EditFile(FileTool):
