@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent_support import make_agent, prompt_text
+from agent_support import make_agent, prompt_text, settings_for
 from langchain_core.messages import ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 
+from agentkit.agent import Agent
 from agentkit.events import ContextItem, ErrorEvent, FinalEvent, PlanEvent, TokenEvent
 from agentkit.graphs.agent_graph import AgentNodes, route_after_act
 from agentkit.graphs.state import AgentState
 from agentkit.testing import ScriptedChatModel, call, calls, final
+from agentkit.tools import builtin_tools
 
 
 def test_final_answer_through_constrained_action(tmp_path: Path) -> None:
@@ -254,11 +256,6 @@ def test_new_task_while_a_call_waits_closes_it(tmp_path: Path) -> None:
 
 
 def test_an_edit_that_changes_nothing_is_refused_before_approval(tmp_path: Path) -> None:
-    from agent_support import settings_for
-
-    from agentkit.agent import Agent
-    from agentkit.tools import builtin_tools
-
     (tmp_path / "style.txt").write_text("colour one\ncolour two\n")
     data = tmp_path / "data"
     data.mkdir()
