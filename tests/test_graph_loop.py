@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from agent_support import make_agent, prompt_text, settings_for
 from langchain_core.messages import ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
@@ -273,3 +274,28 @@ def test_an_edit_that_changes_nothing_is_refused_before_approval(tmp_path: Path)
     )
     assert "nothing would change" in prompt_text(model, 1)  # the model is told, and tries again
     assert (tmp_path / "style.txt").read_text() == "colour one\ncolour two\n"
+
+
+@pytest.mark.parametrize("tool", ["copy_file", "move_file"])
+def test_a_copy_or_move_onto_its_source_is_refused_before_approval(
+    tmp_path: Path, tool: str
+) -> None:
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "a.log").write_text("x\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    settings = settings_for(data)
+    onto_itself = {"source": "logs/a.log", "destination": "logs/"}
+    model = ScriptedChatModel(script=[call(tool, onto_itself), final("could not")])
+    agent = Agent(
+        model=model,
+        tools=builtin_tools(settings, workspace=tmp_path),
+        settings=settings,
+        planning=False,
+    )
+    result = agent.run("make an empty file called .gitkeep in the logs folder")
+    assert result.status == "finished"  # no approval was asked for
+    record = result.tool_calls[0]
+    assert record["status"] == "error" and "are the same file" in record["output"]
+    assert "destination is the new path" in prompt_text(model, 1)
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == ["a.log"]

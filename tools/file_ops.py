@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from langchain_core.tools import ArgsSchema, ToolException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from agentkit.tools.base import SideEffect, ToolPreview
 from agentkit.tools.files import MAX_READ_BYTES, FileTool
@@ -76,6 +76,24 @@ class RelocateArgs(BaseModel):
         description="The new path (parent folders are created), or a folder ending in '/'."
     )
     overwrite: bool = Field(False, description="Replace the destination if it exists.")
+
+    @model_validator(mode="after")
+    def _goes_somewhere(self) -> RelocateArgs:
+        # A copy or move onto the source itself changes nothing: refused
+        # here, before approval, so nobody is asked to approve it and the
+        # model is told what destination means. (A destination that is the
+        # source's folder without a trailing '/' is caught at execution.)
+        source = posixpath.normpath(self.source.strip())
+        destination = self.destination.strip()
+        if destination in ("", ".", "./") or destination.endswith("/"):
+            folder = posixpath.normpath(destination or ".")
+            destination = posixpath.join(folder, posixpath.basename(source))
+        if posixpath.normpath(destination) == source:
+            raise ValueError(
+                "source and destination are the same file, so nothing would change; "
+                "destination is the new path"
+            )
+        return self
 
 
 class RelocateTool(FileTool):
