@@ -71,6 +71,30 @@ def test_mentioned_paths_and_urls() -> None:
     assert mentioned_urls(text) == ["http://x.test/a.txt"]
 
 
+@pytest.mark.parametrize(
+    ("text", "paths"),
+    [
+        # A quoted name keeps its spaces: "notes.txt" alone is another file.
+        ('save "call mom" to "my notes.txt"', ["my notes.txt"]),
+        ("copy 'Q3 report.docx' and a.md to backup/", ["Q3 report.docx", "a.md"]),
+        ('write "x" to "drafts/old plan.md"', ["drafts/old plan.md"]),
+        # Apostrophes are not quotes; quoted words that are no file name stay out.
+        ("it's in my notes.txt's copy", ["notes.txt"]),
+        ('say "hi there. ok" in a.txt', ["a.txt"]),
+    ],
+)
+def test_a_quoted_file_name_may_hold_spaces(text: str, paths: list[str]) -> None:
+    assert mentioned_paths(text) == paths
+
+
+def test_a_write_goes_to_the_quoted_name_with_spaces(
+    workspace: Path, tools: dict[str, object]
+) -> None:
+    (workspace / "notes.txt").write_text("keep\n")
+    task = 'save "call mom" to "my notes.txt"'
+    assert grounded(tools["write_file"], "path", task) == ["my notes.txt"]
+
+
 def test_inventory_skips_tool_directories_and_bounds_its_size(workspace: Path) -> None:
     ws = Workspace(workspace)
     files, dirs = inventory(ws) or ([], [])

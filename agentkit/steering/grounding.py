@@ -95,11 +95,24 @@ def mentioned_urls(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(0).rstrip(".,;:!?)]}") for m in _URL.finditer(text)))
 
 
+# A quoted file name with spaces in it ("my notes.txt"): the whole name, not
+# the part after its last space.
+_QUOTED_SPACED_PATH = re.compile(
+    r"(?<!\w)([\"'`])((?:[\w .-]+/)*[\w.-][\w .-]* [\w .-]*\.[A-Za-z0-9]{1,8})\1(?!\w)"
+)
+
+
 def mentioned_paths(text: str) -> list[str]:
-    """File names with an extension in ``text`` (URLs left out), in order."""
+    """File names with an extension in ``text`` (URLs left out), in order; a
+    quoted name may hold spaces."""
     text = _URLISH.sub(" ", text)
-    found = [m.group(1).rstrip(".") for m in _MENTIONED.finditer(text)]
-    return list(dict.fromkeys(p for p in found if not p.replace(".", "").isdigit()))
+    found: list[tuple[int, str]] = []
+    for m in _QUOTED_SPACED_PATH.finditer(text):
+        found.append((m.start(), m.group(2).strip()))
+        text = text[: m.start()] + " " * len(m.group(0)) + text[m.end() :]
+    found += [(m.start(), m.group(1).rstrip(".")) for m in _MENTIONED.finditer(text)]
+    paths = [p for _, p in sorted(found)]
+    return list(dict.fromkeys(p for p in paths if not p.replace(".", "").isdigit()))
 
 
 _DESTINATION = re.compile(
