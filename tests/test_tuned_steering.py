@@ -21,8 +21,9 @@ from agentkit.steering import StepView, steering_for, tuned_preset
 from agentkit.steering.small import SmallModelSteering
 from agentkit.testing import ScriptedChatModel
 from agentkit.tools import builtin_tools
-from agentkit.tune.episodes import vary_wording
+from agentkit.tune.episodes import episodes_from_families, vary_wording
 from agentkit.tune.examples import TrainingExample
+from agentkit.tune.forms import framed, terse, vary_form, with_typo
 from agentkit.tune.train import prompt_of
 
 
@@ -127,6 +128,39 @@ def test_a_varied_wording_keeps_the_requests_words() -> None:
     assert [vary_wording(task, random.Random(5)) for _ in range(3)] == [
         vary_wording(task, random.Random(5)) for _ in range(3)
     ]
+
+
+def test_a_form_never_changes_what_the_gold_solution_copies() -> None:
+    task = "Save the note 'call the bank' in notes/todo.txt and please tell me the total."
+    keep = '[{"path": "notes/todo.txt", "content": "call the bank"}]\ntotal'
+    rng = random.Random(3)
+    forms = {vary_form(task, keep, rng) for _ in range(300)}
+    assert len(forms) > 10  # frames, typos, terse
+    for text in forms:
+        assert "'call the bank'" in text and "notes/todo.txt" in text and "total" in text
+    assert "I need you to save the note 'call the bank' in notes/todo.txt" in " ".join(
+        framed(task, random.Random(k)) for k in range(40)
+    )
+    # "the" is in what the gold copies ("call the bank"): it stays everywhere.
+    assert (
+        terse(task, keep)
+        == "Save the note 'call the bank' in notes/todo.txt and tell me the total."
+    )
+    assert terse("Sort the list in a.txt", "") == "Sort list in a.txt"
+    assert with_typo("Remember this", "", random.Random(0)) != "Remember this"
+    # A question gets a question's frame; a greeting or "I ..." gets none.
+    assert framed("What is in a.txt?", random.Random(1)).endswith("what is in a.txt?")
+    assert framed("Hi, Amara here", random.Random(1)) == "Hi, Amara here"
+    assert framed("I need a list", random.Random(1)) == "I need a list"
+
+
+def test_episodes_in_other_forms_are_drawn_only_when_asked() -> None:
+    plain = episodes_from_families("dev", 30, 4, vary=True)
+    assert [e.case.task for e in plain] == [
+        e.case.task for e in episodes_from_families("dev", 30, 4, vary=True)
+    ]
+    formed = episodes_from_families("dev", 30, 4, vary=True, forms=True)
+    assert len(formed) == 30 and all(e.calls or e.answer for e in formed)
 
 
 def test_a_shared_prompt_prefix_gives_the_whole_examples_loss_and_gradients() -> None:

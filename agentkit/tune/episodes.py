@@ -13,6 +13,7 @@ reachable under the decoder's grammar.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from agentkit.errors import AgentkitError
 from agentkit.evals.cases import EvalCase
 from agentkit.events import FINAL_ANSWER_TOOL
 from agentkit.tune.examples import TrainingExample
+from agentkit.tune.forms import vary_form
 from agentkit.tune.replay import GoldCall, GoldReplayModel, GoldStep
 
 BASE_URL_SLOT = "{base_url}"
@@ -194,6 +196,7 @@ def episodes_from_families(
     vary: bool = False,
     prefix: str = "",
     balanced: bool = False,
+    forms: bool = False,
 ) -> list[Episode]:
     """``n`` episodes from the eval's task families of ``split`` (dev only:
     held-out families are never trained on; with the dev modules'
@@ -201,8 +204,9 @@ def episodes_from_families(
     random wording, instantiated with its own random seed, with the gold
     solution the instance comes with (``vary``: the wording's frame varied,
     :func:`vary_wording`; ``prefix``: only families whose names start with
-    it; ``balanced``: the families in turn instead of at random). The same
-    ``seed`` draws the same episodes."""
+    it; ``balanced``: the families in turn instead of at random; ``forms``:
+    the task also put in another user's form, :func:`~agentkit.tune.forms.vary_form`).
+    The same ``seed`` draws the same episodes."""
     if split != "dev":
         raise FamiliesUnavailable(
             f"episodes come from dev families only, not {split!r}",
@@ -224,7 +228,11 @@ def episodes_from_families(
         family = families[index % len(families)] if balanced else rng.choice(families)
         wording = rng.randrange(len(family.wordings))
         case = instantiate(family, wording, seed=rng.getrandbits(63))
-        task = vary_wording(case.task, rng) if vary else case.task
+        task = case.task
+        if forms and case.gold is not None:
+            keep = json.dumps([c.args for c in case.gold.calls]) + "\n" + case.gold.answer
+            task = vary_form(task, keep, rng)
+        task = vary_wording(task, rng) if vary else task
         case = case.model_copy(update={"id": f"{case.id}.s{seed}-{index}", "task": task})
         episodes.append(Episode.from_case(case))
     return episodes

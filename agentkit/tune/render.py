@@ -1,10 +1,11 @@
 """Render training examples from the dev task families to a JSONL file.
 
 ``python -m agentkit.tune.render N SEED OUT.jsonl [--prefix breadth3-]
-[--balanced]`` draws ``N`` episodes (wording frames varied) from the
+[--balanced] [--forms]`` draws ``N`` episodes (wording frames varied) from the
 training families (:func:`agentkit.evals.families.training_families`;
 ``--prefix``: only those whose names start with it; ``--balanced``: each
-family in turn), plays each through the agent with the prompts the
+family in turn; ``--forms``: tasks also put in other users' forms,
+:mod:`agentkit.tune.forms`), plays each through the agent with the prompts the
 ``bundled`` recipe renders (:meth:`~agentkit.tune.recipe.Recipe.render_settings`:
 greedy, compact tool prompt, the tuned preset), and writes the examples of the episodes
 that reached their outcome: the data of a later training stage
@@ -39,12 +40,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--prefix", default="", help="only families whose names start with it")
     parser.add_argument("--balanced", action="store_true", help="each family in turn")
+    parser.add_argument(
+        "--forms", action="store_true", help="tasks also in other users' forms (tune.forms)"
+    )
     args = parser.parse_args(argv)
     # The prompts a later stage trains on are those the recipe's stage 1 saw.
     settings = get_recipe("bundled").render_settings(load_settings())
     try:
         episodes = episodes_from_families(
-            "dev", args.episodes, args.seed, vary=True, prefix=args.prefix, balanced=args.balanced
+            "dev",
+            args.episodes,
+            args.seed,
+            vary=True,
+            prefix=args.prefix,
+            balanced=args.balanced,
+            forms=args.forms,
         )
     except AgentkitError as exc:
         print(f"error: {exc}", file=sys.stderr)
