@@ -39,7 +39,13 @@ from agentkit.models.profile import ModelProfile
 from agentkit.models.prompt import tools_instruction
 from agentkit.steering.answer_spans import regrounded_answer
 from agentkit.steering.answers import tidy_answer
-from agentkit.steering.arguments import arg_choices, mentions, uncallable, unnamed_overwrite
+from agentkit.steering.arguments import (
+    arg_choices,
+    mentions,
+    searched_for_its_name,
+    uncallable,
+    unnamed_overwrite,
+)
 from agentkit.steering.examples import ToolExample
 from agentkit.steering.exemplars import (
     ExampleChooser,
@@ -107,7 +113,7 @@ class SmallModelSteering:
     def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:
         if not self.settings.grounded_arguments:
             return None
-        return unnamed_overwrite(tool, args, task)
+        return unnamed_overwrite(tool, args, task) or searched_for_its_name(tool, args)
 
     # --- intent ------------------------------------------------------------------
     def _question_gate(self) -> QuestionGate | None:
