@@ -354,3 +354,5 @@ def test_a_search_of_a_file_for_its_own_name_is_sent_back(tmp_path: Path) -> Non
     steering = SmallModelSteering(ModelProfile(n_params=270_000_000, base=True), SteeringSettings())
     grep = next(t for t in builtin_tools(workspace=tmp_path) if t.name == "grep")
     assert steering.vet(grep, {"pattern": "backup.log", "path": "."}, "who mentions it?") is None
+    assert steering.vet(grep, {"pattern": ".", "path": "."}, "any dots?") is None
+    assert steering.vet(grep, {"pattern": "a.log", "path": "logs/a.log"}, "t") is not None

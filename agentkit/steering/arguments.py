@@ -236,7 +236,8 @@ def searched_for_its_name(tool: BaseTool, args: Mapping[str, object]) -> str | N
     pattern, path = args.get("pattern"), args.get("path")
     if not isinstance(pattern, str) or not isinstance(path, str) or not pattern.strip():
         return None
-    if pattern.strip() not in (path.strip(), path.strip().rsplit("/", 1)[-1]):
+    where = path.strip().rstrip("/")
+    if where in ("", ".") or pattern.strip() not in (where, where.rsplit("/", 1)[-1]):
         return None
     return (
         f"error: grep's pattern is the text to find inside {path}, not its name; "
