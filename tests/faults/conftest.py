@@ -4,8 +4,16 @@ zero (threads stranded, tracebacks shown, side effects run twice)."""
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 from fault_support import TALLY
+
+# A run started in the background of a non-interactive shell inherits
+# SIGINT ignored, and so would every child: a Ctrl-C test would then test
+# nothing and fail. What a user's terminal does is what is tested.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
