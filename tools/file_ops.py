@@ -70,6 +70,18 @@ def size_note(data: bytes) -> str:
 # --- copy and move ------------------------------------------------------------------
 
 
+def destination_file(source: str, destination: str, is_dir: bool = False) -> str:
+    """The file path a copy or move of ``source`` writes: ``destination``,
+    or the source's name inside it when it is a folder (ends in '/', is
+    the root, or ``is_dir``)."""
+    dest = destination.strip()
+    if dest in ("", ".", "./") or dest.endswith("/") or is_dir:
+        folder = dest.rstrip("/")
+        name = posixpath.basename(source.strip().rstrip("/"))
+        return name if folder in ("", ".") else f"{folder}/{name}"
+    return dest
+
+
 class RelocateArgs(BaseModel):
     source: str = Field(description="The file to copy or move, relative to the workspace root.")
     destination: str = Field(
@@ -84,10 +96,7 @@ class RelocateArgs(BaseModel):
         # model is told what destination means. (A destination that is the
         # source's folder without a trailing '/' is caught at execution.)
         source = posixpath.normpath(self.source.strip())
-        destination = self.destination.strip()
-        if destination in ("", ".", "./") or destination.endswith("/"):
-            folder = posixpath.normpath(destination or ".")
-            destination = posixpath.join(folder, posixpath.basename(source))
+        destination = destination_file(self.source, self.destination)
         if posixpath.normpath(destination) == source:
             raise ValueError(
                 "source and destination are the same file, so nothing would change; "
@@ -108,12 +117,7 @@ class RelocateTool(FileTool):
     def final_destination(self, source: str, destination: str) -> str:
         """The file path the call writes: ``destination``, or the source's
         name inside it when it is a folder (ends in '/' or exists as one)."""
-        dest = destination.strip()
-        if dest in ("", ".", "./") or dest.endswith("/") or self._is_dir(dest):
-            folder = dest.rstrip("/")
-            name = posixpath.basename(source.strip().rstrip("/"))
-            return name if folder in ("", ".") else f"{folder}/{name}"
-        return dest
+        return destination_file(source, destination, self._is_dir(destination.strip()))
 
     def _is_dir(self, path: str) -> bool:
         try:

@@ -48,7 +48,7 @@ def _editable_words(task: str, keep: str) -> list[re.Match[str]]:
     a path or a value (not followed or preceded by '.', '/', '_', '-', '@'
     or a digit), and not found in ``keep`` (what the gold solution copies)."""
     spans = _protected_spans(task)
-    kept = keep.lower()
+    kept = set(re.findall(r"\w+", keep.lower()))
     found = []
     for m in _WORD.finditer(task):
         start, end = m.span()
@@ -58,7 +58,7 @@ def _editable_words(task: str, keep: str) -> list[re.Match[str]]:
         after = task[end] if end < len(task) else " "
         if before in "./_-@" or after in "/_-@" or (after == "." and end + 1 < len(task)):
             continue
-        if before.isdigit() or after.isdigit() or re.search(rf"\b{m.group(0).lower()}\b", kept):
+        if before.isdigit() or after.isdigit() or m.group(0).lower() in kept:
             continue
         found.append(m)
     return found
