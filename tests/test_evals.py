@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from agentkit.evals import (
 from agentkit.evals.cases import FINAL_ANSWER, MEMORY_TOOL_NAMES, AnswerCheck, FileCheck
 from agentkit.evals.checks import RunOutcome, check_answer, check_file, numbers_in, run_checks
 from agentkit.evals.report import markdown, render_cases, render_summary
+from agentkit.evals.sandbox import EVAL_PORT, PageServer
 from agentkit.evals.trace import CallRecord
 from agentkit.testing import ScriptedChatModel, call, final, invalid_call
 from agentkit.tools.registry import BUILTIN_NAMES
@@ -776,3 +778,21 @@ def test_cli_two_models_side_by_side(tmp_path: Path, bundled_model_path: Path) -
     assert "greet-person.w0" in done.stdout
     data = json.loads(out.read_text())
     assert [len(t["cases"]) for t in data["targets"]] == [2, 2]
+
+
+def test_the_page_server_keeps_one_port_so_runs_read_the_same_urls() -> None:
+    """The URL is part of the task the model reads: a port drawn at random
+    made two runs of the same code differ. A second server beside the first
+    (another eval running) falls back to a free port."""
+    first, second = PageServer({"/a": "x"}), PageServer({"/a": "y"})
+    try:
+        assert first.base_url != second.base_url
+        with urllib.request.urlopen(f"{second.base_url}/a", timeout=5) as reply:
+            assert reply.read() == b"y"
+    finally:
+        first.close()
+        second.close()
+    again = PageServer({})
+    again.close()
+    if first.base_url.endswith(f":{EVAL_PORT}"):  # else something else holds it
+        assert again.base_url == first.base_url
