@@ -38,7 +38,7 @@ from agentkit.evals import (
 from agentkit.evals.cases import FINAL_ANSWER, MEMORY_TOOL_NAMES, AnswerCheck, FileCheck
 from agentkit.evals.checks import RunOutcome, check_answer, check_file, numbers_in, run_checks
 from agentkit.evals.report import markdown, render_cases, render_summary
-from agentkit.evals.sandbox import EVAL_PORT, PageServer
+from agentkit.evals.sandbox import EVAL_PORT, CaseEnv, PageServer
 from agentkit.evals.trace import CallRecord
 from agentkit.testing import ScriptedChatModel, call, final, invalid_call
 from agentkit.tools.registry import BUILTIN_NAMES
@@ -796,3 +796,18 @@ def test_the_page_server_keeps_one_port_so_runs_read_the_same_urls() -> None:
     again.close()
     if first.base_url.endswith(f":{EVAL_PORT}"):  # else something else holds it
         assert again.base_url == first.base_url
+
+
+def test_a_cases_memories_are_seeded_the_same_every_run() -> None:
+    """Recall shows the model each memory's id and date: drawn afresh, they
+    made two runs of the same code differ. Seeded ones are the same every
+    run, a minute apart in the case's order."""
+    fake = DeterministicFakeEmbedding(size=16)
+    case = make_case(task="what did I say?", memories=["gate B12", "seat 14C"], read_only=True)
+    seen = []
+    for _ in range(2):
+        with CaseEnv(case, load_settings(), embeddings=fake) as env:
+            assert env.kb is not None
+            seen.append([(m.id, m.text, m.created_at) for m in env.kb.memories.list()])
+    assert seen[0] == seen[1]
+    assert [text for _, text, _ in seen[0]] == ["seat 14C", "gate B12"]  # newest first

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -33,6 +34,8 @@ LOCAL_HOST = "127.0.0.1"
 # model reads: a port drawn at random made two runs of the same code differ
 # (held-out http 0 to 2 of 13 over five runs of near-identical code).
 EVAL_PORT = 8765
+# When a case's memories say they were stored.
+SEEDED_AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 class PageServer:
@@ -166,8 +169,13 @@ class CaseEnv:
         if self.kb is not None:
             if case.docs:
                 self.kb.documents.ingest([self.docs_dir])
-            for text in case.memories:
-                self.kb.memories.remember(text)
+            for index, text in enumerate(case.memories):
+                # Their ids and dates are in what recall shows the model:
+                # drawn afresh, they made two runs of the same code differ.
+                # One minute apart, in the case's order (the latest is the last).
+                seed = hashlib.sha256(f"{case.id}\n{index}\n{text}".encode()).hexdigest()
+                stored = (SEEDED_AT + timedelta(minutes=index)).isoformat(timespec="seconds")
+                self.kb.memories.remember(text, memory_id=seed[:12], created_at=stored)
             self._stored_before = {m.id for m in self.kb.memories.list()}
         tools = user_tools(self.settings, knowledge=self.kb)
         self.tools: list[BaseTool] = select_tools(tools, case.tools)

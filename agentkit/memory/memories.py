@@ -74,6 +74,7 @@ class MemoryStore:
         key: str | None = None,
         memory_id: str | None = None,
         value_json: str | None = None,
+        created_at: str | None = None,
     ) -> MemoryRecord:
         text = text.strip()
         if not text:
@@ -81,7 +82,7 @@ class MemoryStore:
         record = MemoryRecord(
             id=memory_id or uuid.uuid4().hex[:12],
             text=text,
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            created_at=created_at or datetime.now(UTC).isoformat(timespec="seconds"),
             thread_id=thread_id,
             message_id=message_id,
             namespace=namespace,
