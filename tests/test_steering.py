@@ -11,7 +11,6 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from tests_support import KeywordEmbeddings
 
-from agentkit.agent import Agent
 from agentkit.config import SteeringSettings, load_settings
 from agentkit.graphs import prompts as P
 from agentkit.models.grammar import ArgChoices, with_choices
@@ -30,7 +29,6 @@ from agentkit.steering.grounding import (
 from agentkit.steering.intent import asks_for_change
 from agentkit.steering.routing import ToolRouter
 from agentkit.steering.small import OBSERVATION_CUE, SmallModelSteering
-from agentkit.testing import ScriptedChatModel, call, final
 from agentkit.tools import builtin_tools
 from agentkit.tools.calculator import evaluate, from_words
 from agentkit.tools.workspace import Workspace
@@ -327,32 +325,3 @@ def test_copy_text_is_the_focus_of_the_latest_result_else_the_task() -> None:
     # (the model copied the question back as its answer) get no bonus.
     assert copy_text(StepView(task=task, messages=messages)) == "port = 8443"
     assert copy_text(StepView(task=task, messages=messages[:1])) == task
-
-
-def test_a_search_of_a_file_for_its_own_name_is_sent_back(tmp_path: Path) -> None:
-    """The tuned 270M grepped backup.log for "backup.log" to answer what its
-    first line says: the call is refused after the decode and the model is
-    told to read the file."""
-    (tmp_path / "backup.log").write_text("saved 2026-11-30 02:00\nok\n")
-    script = [
-        call("grep", {"pattern": "backup.log", "path": "backup.log"}, "c1"),
-        call("read_file", {"path": "backup.log"}, "c2"),
-        final("2026-11-30 02:00"),
-    ]
-    model = ScriptedChatModel(script=script, small=True)
-    settings = load_settings(
-        data_dir=tmp_path / ".data", workspace=tmp_path, steering={"tool_routing": False}
-    )
-    agent = Agent(
-        model=model, tools=builtin_tools(workspace=tmp_path), settings=settings, planning=False
-    )
-    result = agent.run("when was backup.log last saved, according to its first line?")
-    refused = next(c for c in result.tool_calls if c["call_id"] == "c1")
-    assert refused["status"] != "ok" and "read it with read_file" in refused["output"]
-    assert result.answer == "2026-11-30 02:00"
-    # A search for a file's name across the workspace is a search.
-    steering = SmallModelSteering(ModelProfile(n_params=270_000_000, base=True), SteeringSettings())
-    grep = next(t for t in builtin_tools(workspace=tmp_path) if t.name == "grep")
-    assert steering.vet(grep, {"pattern": "backup.log", "path": "."}, "who mentions it?") is None
-    assert steering.vet(grep, {"pattern": ".", "path": "."}, "any dots?") is None
-    assert steering.vet(grep, {"pattern": "a.log", "path": "logs/a.log"}, "t") is not None

@@ -226,20 +226,3 @@ def unnamed_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> 
                 "write to a new file name instead"
             )
     return None
-
-
-def searched_for_its_name(tool: BaseTool, args: Mapping[str, object]) -> str | None:
-    """The error for a search of a file for its own name: the tuned 270M
-    grepped backup.log for "backup.log" to answer what its first line says."""
-    if tool.name != "grep":
-        return None
-    pattern, path = args.get("pattern"), args.get("path")
-    if not isinstance(pattern, str) or not isinstance(path, str) or not pattern.strip():
-        return None
-    where = path.strip().rstrip("/")
-    if where in ("", ".") or pattern.strip() not in (where, where.rsplit("/", 1)[-1]):
-        return None
-    return (
-        f"error: grep's pattern is the text to find inside {path}, not its name; "
-        f"to see what {path} says, read it with read_file"
-    )

@@ -42,7 +42,6 @@ from agentkit.steering.answers import tidy_answer
 from agentkit.steering.arguments import (
     arg_choices,
     mentions,
-    searched_for_its_name,
     uncallable,
     unnamed_overwrite,
 )
@@ -113,7 +112,7 @@ class SmallModelSteering:
     def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:
         if not self.settings.grounded_arguments:
             return None
-        return unnamed_overwrite(tool, args, task) or searched_for_its_name(tool, args)
+        return unnamed_overwrite(tool, args, task)
 
     # --- intent ------------------------------------------------------------------
     def _question_gate(self) -> QuestionGate | None:
