@@ -39,12 +39,7 @@ from agentkit.models.profile import ModelProfile
 from agentkit.models.prompt import tools_instruction
 from agentkit.steering.answer_spans import regrounded_answer
 from agentkit.steering.answers import tidy_answer
-from agentkit.steering.arguments import (
-    arg_choices,
-    mentions,
-    uncallable,
-    unnamed_overwrite,
-)
+from agentkit.steering.arguments import arg_choices, mentions, uncallable, unnamed_overwrite
 from agentkit.steering.examples import ToolExample
 from agentkit.steering.exemplars import (
     ExampleChooser,
