@@ -175,6 +175,19 @@ def test_cli_bad_case_file_exits_2_with_one_line(
     assert err == f"error: {tmp_path / 'bad.yaml'}: case 'x': chekcs: unknown field"
 
 
+def test_cli_draw_of_a_yaml_suite_exits_2_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_yaml(tmp_path / "c.yaml", "id: a\ntask: hi\n")
+    suite = str(tmp_path / "c.yaml")
+    monkeypatch.setattr(sys, "argv", ["agentkit", "eval", suite, "--draw", "2"])
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --draw draws the built-in suite's families again, not {suite!r}"
+
+
 def test_bad_option_is_refused_before_any_model_loads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,12 +21,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from agentkit.config import load_settings
 from agentkit.evals import AgentHarness, EvalCase, Gold, load_suite, run_case, run_gold
-from agentkit.evals.cases import FINAL_ANSWER, KNOWN_TOOLS, MEMORY_TOOL_NAMES
+from agentkit.evals.cases import FINAL_ANSWER, KNOWN_TOOLS, MEMORY_TOOL_NAMES, Suite
 from agentkit.evals.families import (
     KINDS,
     Family,
     all_families,
     builtin_suite,
+    drawn_suite,
     families_of,
     instantiate,
     to_case,
@@ -131,6 +132,36 @@ def test_builtin_suite_is_every_wording_with_fixed_seeds() -> None:
     first = FAMILIES[0]
     files = {repr(instantiate(first, i).files) for i in range(len(first.wordings))}
     assert len(files) > 1
+
+
+def test_a_draw_is_the_same_cases_with_other_instances_and_repeatable() -> None:
+    def dumps(suite: Suite) -> list[dict[str, Any]]:
+        return [c.model_dump() for c in suite.cases]
+
+    drawn = drawn_suite(3, lambda case: True, "heldout")
+    builtin = builtin_suite().only_split("heldout")
+    assert [c.id for c in drawn.cases] == [c.id for c in builtin.cases]
+    assert all(c.split == "heldout" for c in drawn.cases)
+    assert dumps(drawn) == dumps(drawn_suite(3, lambda case: True, "heldout"))
+    changed = [d for d, b in zip(drawn.cases, builtin.cases, strict=True) if d.files != b.files]
+    assert len(changed) > len(drawn.cases) // 2
+    assert dumps(drawn_suite(0, lambda case: True, "heldout")) == dumps(builtin)
+
+
+def test_a_drawn_instance_whose_gold_fails_is_drawn_again_or_left_as_built() -> None:
+    family = FAMILIES[0]
+    only = family.name + ".w0"
+    seen: list[str] = []
+
+    def refuse_first(case: EvalCase) -> bool:
+        seen.append(case.id)
+        return case.id != only or seen.count(only) > 1
+
+    drawn = {c.id: c for c in drawn_suite(4, refuse_first, "dev").cases}
+    assert seen.count(only) == 2  # refused once, drawn again
+    never = {c.id: c for c in drawn_suite(4, lambda case: case.id != only, "dev").cases}
+    assert never[only].model_dump() == instantiate(family, 0).model_dump()
+    assert drawn[only].model_dump() != never[only].model_dump()
 
 
 def test_readme_examples_are_cases() -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from agentkit.config import Settings
     from agentkit.evals.cases import Suite
     from agentkit.evals.runner import EvalTarget, OptionValue
     from agentkit.evals.scoring import CaseResult
@@ -188,6 +189,14 @@ def eval_command(
         help="Which cases to run: dev, heldout or all. Held-out cases are only ever "
         "reported as aggregate scores.",
     ),
+    draw: int = typer.Option(
+        0,
+        "--draw",
+        min=0,
+        help="Built-in suite only: draw every case again (other files, names and values, the "
+        "same wordings) by this number; 0 is the fixed built-in draw. Compare two setups over "
+        "several draws: one draw moves by a few cases by chance.",
+    ),
     list_only: bool = typer.Option(False, "--list", help="List the suite's cases and exit."),
     config: Path | None = typer.Option(None, "--config", "-c", help="Settings TOML."),
 ) -> None:
@@ -208,12 +217,16 @@ def eval_command(
     )
     from agentkit.evals.runner import DEFAULT_MAX_STEPS, run_suite
 
-    loaded = load_suite(suite).only_split(parse_split(split)).select(cases or [])
+    chosen = parse_split(split)
+    settings = load_settings(config_file=config)
+    if draw:
+        loaded = _drawn(suite, draw, chosen, settings).select(cases or [])
+    else:
+        loaded = load_suite(suite).only_split(chosen).select(cases or [])
     out = Console(width=None if sys.stdout.isatty() else 160)
     if list_only:
         _list(loaded, out)
         return
-    settings = load_settings(config_file=config)
     targets = build_targets(
         list(models or [settings.model]), list(variants or []), list(options or [])
     )
@@ -252,6 +265,18 @@ def eval_command(
         if below:
             err.print(f"[red]pass rate below {min_pass_rate:.0%}: {', '.join(below)}[/]")
             raise typer.Exit(EXIT_BELOW_THRESHOLD)
+
+
+def _drawn(suite: str | None, draw: int, split: SplitChoice, settings: Settings) -> Suite:
+    """The built-in suite drawn again by ``draw``, each instance checked by
+    playing its gold solution (one whose gold fails is drawn again)."""
+    from agentkit.evals.cases import BUILTIN_SUITE
+    from agentkit.evals.families import drawn_suite
+    from agentkit.evals.gold import run_gold
+
+    if suite not in (None, BUILTIN_SUITE):
+        raise ConfigError(f"--draw draws the built-in suite's families again, not {suite!r}")
+    return drawn_suite(draw, lambda case: run_gold(case, settings).passed, split)
 
 
 def register(app: typer.Typer) -> None:
