@@ -142,14 +142,25 @@ def builtin_cases() -> list[EvalCase]:
 
 
 def builtin_suite() -> Suite:
+    return _suite(BUILTIN_SUITE, instantiate)
+
+
+def _suite(
+    name: str,
+    make: Callable[[Family, int], EvalCase],
+    split: Split | Literal["all"] = "all",
+) -> Suite:
+    """Every family of ``split`` in every wording, each case made by ``make``."""
     cases: list[EvalCase] = []
     sources: dict[str, Path] = {}
     for family, module_path in _FAMILIES:
+        if split != "all" and family.split != split:
+            continue
         for index in range(len(family.wordings)):
-            case = instantiate(family, index)
+            case = make(family, index)
             cases.append(case)
             sources[case.id] = module_path
-    return Suite(BUILTIN_SUITE, Path(__file__).parent, cases, sources)
+    return Suite(name, Path(__file__).parent, cases, sources)
 
 
 # How often an instance whose gold solution fails its own checks is drawn
@@ -168,23 +179,16 @@ def drawn_suite(
     families of ``split`` are drawn."""
     if draw == 0:
         return builtin_suite().only_split(split)
-    cases: list[EvalCase] = []
-    sources: dict[str, Path] = {}
-    for family, module_path in _FAMILIES:
-        if split != "all" and family.split != split:
-            continue
-        for index in range(len(family.wordings)):
-            case = instantiate(family, index)
-            for attempt in range(DRAW_TRIES):
-                drawn = instantiate(
-                    family, index, seed=case_seed(f"{family.name}@{draw}.{attempt}", index)
-                )
-                if valid(drawn):
-                    case = drawn
-                    break
-            cases.append(case)
-            sources[case.id] = module_path
-    return Suite(f"{BUILTIN_SUITE} (draw {draw})", Path(__file__).parent, cases, sources)
+
+    def make(family: Family, index: int) -> EvalCase:
+        for attempt in range(DRAW_TRIES):
+            seed = case_seed(f"{family.name}@{draw}.{attempt}", index)
+            drawn = instantiate(family, index, seed=seed)
+            if valid(drawn):
+                return drawn
+        return instantiate(family, index)
+
+    return _suite(f"{BUILTIN_SUITE} (draw {draw})", make, split)
 
 
 __all__ = [
