@@ -128,6 +128,13 @@ class SteeringSettings(BaseModel):
         "that only reads is decoded again as a span of it (a line, a key's value, a JSON "
         "value, a cited line, or yes/no for a yes/no question).",
     )
+    rewrite_named_files: bool = Field(
+        False,
+        description="With grounded_arguments, a whole-file write may also replace an existing "
+        'file the task names, when the task asks for a change ("Overwrite memo.txt so that it '
+        "reads ...\"); off: only a new file or a destination the task names ('to F', 'into "
+        "F'). On in the preset for tuned models.",
+    )
     question_gate: bool = Field(
         True,
         description="A task whose every sentence asks for information (not a request put as "

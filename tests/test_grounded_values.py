@@ -112,6 +112,23 @@ def test_a_whole_file_write_goes_to_the_destination_or_a_new_file() -> None:
     assert write_paths("Read docs/a.txt and write the count to count.txt", files) == ["count.txt"]
 
 
+def test_a_rewrite_may_replace_only_an_existing_file_the_task_names(tmp_path: Path) -> None:
+    """With ``rewrite`` (a tuned model, a task that asks for a change), the
+    existing files the task names are offered beside the new ones; never a
+    file it does not name."""
+    (tmp_path / "memo.txt").write_text("old\nlines\n")
+    (tmp_path / "other.txt").write_text("keep\n")
+    write = {t.name: t for t in builtin_tools(workspace=tmp_path)}["write_file"]
+    task = "Overwrite memo.txt so that it reads email the landlord."
+    assert choices(write, "named_path", task, task) == []
+    assert choices(write, "named_path", task, task, rewrite=True) == ["memo.txt"]
+    task = "Replace everything in memo.txt and save a copy as copy.txt"
+    assert choices(write, "named_path", task, task, rewrite=True) == ["copy.txt", "memo.txt"]
+    # a file only a tool's result named is not the task's to rewrite
+    seen = "Rewrite the file that says keep\nother.txt:1: keep"
+    assert choices(write, "named_path", seen, "Rewrite the file that says keep", True) == []
+
+
 def test_an_in_place_operation_writes_to_the_new_file_the_task_names(tmp_path: Path) -> None:
     (tmp_path / "scores.txt").write_text("3\n1\n2\n")
     tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}

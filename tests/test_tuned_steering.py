@@ -108,6 +108,28 @@ def test_the_tuned_preset_offers_every_tool_and_grounds_only_where_it_acts(
     assert isinstance(full, SmallModelSteering) and full.settings.worked_examples
 
 
+def test_the_tuned_preset_rewrites_a_named_file_only_on_a_request_for_a_change(
+    tmp_path: Path,
+) -> None:
+    """ "Overwrite memo.txt so that it reads ..." may replace memo.txt whole;
+    a task that does not ask for a change may not, whatever it names."""
+    (tmp_path / "memo.txt").write_text("old\nlines\n")
+    tools = builtin_tools(workspace=tmp_path)
+    steering = steering_for(ScriptedChatModel(small=True, tuned=True), SteeringSettings())
+    assert isinstance(steering, SmallModelSteering)
+
+    def write_paths(task: str) -> object:
+        view = StepView(task=task, messages=[HumanMessage(task)], steps=0, last_succeeded=False)
+        return steering.hints(view, tools).arg_choices["write_file"]["path"]
+
+    assert write_paths("Overwrite memo.txt so that it reads email the landlord.") == ["memo.txt"]
+    assert write_paths("I wonder what is written in memo.txt") == []
+    assert write_paths("what does memo.txt say?") == []
+    # without the adapter's preset a whole-file write never replaces a named file
+    plain = steering_for(ScriptedChatModel(small=True), SteeringSettings(), tools=tools)
+    assert isinstance(plain, SmallModelSteering) and not plain.settings.rewrite_named_files
+
+
 def test_training_examples_say_how_they_were_rendered() -> None:
     def example(style: str) -> TrainingExample:
         return TrainingExample(

@@ -144,13 +144,16 @@ def tuned_preset(settings: SteeringSettings) -> SteeringSettings:
     or copy biases; the groundings of where it may act stay (existing paths,
     named destinations, keys, the lines and words an edit may replace, URLs
     and commands the task writes), and the answer is still bounded and
-    tidied. The prompts it was trained on were rendered with this preset."""
+    tidied. A request for a change may rewrite a file it names whole: the
+    tuned model then chose a whole-file write for "Overwrite F so that it
+    reads ..." and still edited for every other change of the dev families. The prompts it was trained on were rendered with this preset."""
     return settings.model_copy(
         update={
             "tool_routing": False,
             "worked_examples": False,
             "step_routing": False,
             "content_grounding": False,
+            "rewrite_named_files": True,
             "copy_bias": 0.0,
             "avoid_bias": 0.0,
         }

@@ -83,13 +83,19 @@ def workspace_of(tool: BaseTool) -> Workspace | None:
 
 
 def arg_choices(
-    tools: Sequence[BaseTool], text: str, content: bool = True, task: str = ""
+    tools: Sequence[BaseTool],
+    text: str,
+    content: bool = True,
+    task: str = "",
+    rewrite: bool = False,
 ) -> dict[str, dict[str, ArgChoices]]:
     """For each tool, the values its grounded arguments may take now, given
     ``text`` (the task and what the run has seen; ``task`` alone for what a
     write may change); ``content``: also the groundings of an argument's
-    text (:data:`CONTENT_KINDS`). A grounding that fails leaves its argument
-    free: grounding helps a call, it never forbids one."""
+    text (:data:`CONTENT_KINDS`); ``rewrite``: a whole-file write may also
+    replace an existing file the task names (see :func:`choices`). A
+    grounding that fails leaves its argument free: grounding helps a call,
+    it never forbids one."""
     out: dict[str, dict[str, ArgChoices]] = {}
     for tool in tools:
         args = tool.args if isinstance(tool.args, dict) else {}
@@ -98,7 +104,7 @@ def arg_choices(
             if arg not in args or (not content and kind in CONTENT_KINDS):
                 continue
             try:
-                values = choices(tool, kind, text, task or text)
+                values = choices(tool, kind, text, task or text, rewrite)
             except Exception:  # noqa: BLE001 - see the docstring
                 values = None
             if values is not None:
@@ -108,10 +114,16 @@ def arg_choices(
     return out
 
 
-def choices(tool: BaseTool, kind: Grounding, text: str, task: str = "") -> ArgChoices | None:
+def choices(
+    tool: BaseTool, kind: Grounding, text: str, task: str = "", rewrite: bool = False
+) -> ArgChoices | None:
     """The values an argument of ``kind`` may take (a regex as ``str``), ``[]``
     when none is valid, None when it stays free. ``task``: what the user
-    wrote (default: ``text``), for the files a write may change."""
+    wrote (default: ``text``), for the files a write may change.
+    ``rewrite``: where a whole file is written (``named_path``), the existing
+    files the task names are offered too, for a task that asks to replace
+    one ("Overwrite memo.txt so that it reads ..."); the caller decides that
+    the task asks for a change at all."""
     if kind == "task_phrase":
         return RequiredChoices(task_phrases(text)) or None
     if kind == "fact_phrase":
@@ -136,7 +148,9 @@ def choices(tool: BaseTool, kind: Grounding, text: str, task: str = "") -> ArgCh
         return None
     files, dirs = found
     if kind == "named_path":
-        return write_paths(text, files, dirs)
+        paths = write_paths(text, files, dirs)
+        named = named_files(files, task or text) if rewrite else []
+        return list(dict.fromkeys([*(paths or []), *named])) if named else paths
     if kind == "destination":
         return destinations(text, files, dirs)
     if kind == "optional_destination":

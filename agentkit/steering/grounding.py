@@ -12,7 +12,8 @@ which argument of which tool has which kind):
   or removes (an edit, a sort in place, a move's source); every existing
   file only when the task names no path at all;
 - ``named_path``: a file the task names as where to write, or a new one it
-  names (:func:`write_paths`);
+  names (:func:`write_paths`); with ``rewrite`` (a tuned model, a task
+  that asks for a change) also an existing file the task names;
 - ``task_phrase`` / ``fact_phrase``: a phrase of the task or of a recent
   result (:func:`task_phrases`);
 - ``file_fragment``: a line or a word of the file(s) the task names, for the

@@ -182,8 +182,13 @@ class SmallModelSteering:
                 else tools_instruction([convert_to_openai_tool(t) for t in offered], "required")
             )
         settings = self.settings
+        # A whole file is replaced only on a request for a change: "I wonder
+        # what is written in notes.txt" is neither a plain question nor one.
+        rewrite = settings.rewrite_named_files and self.asks_for_change(view.task)
         choices = (
-            arg_choices(offered, grounding_text(view), settings.content_grounding, view.task)
+            arg_choices(
+                offered, grounding_text(view), settings.content_grounding, view.task, rewrite
+            )
             if settings.grounded_arguments
             else {}
         )
