@@ -81,6 +81,10 @@ def test_mentioned_paths_and_urls() -> None:
         # Apostrophes are not quotes; quoted words that are no file name stay out.
         ("it's in my notes.txt's copy", ["notes.txt"]),
         ('say "hi there. ok" in a.txt', ["a.txt"]),
+        # A dotfile is a name too ("make a .env file" once wrote env.toml); a
+        # capitalised word after a dot is not (".NET").
+        ("make a .env file with PORT=8080", [".env"]),
+        ("add dist to app/.gitignore, not .NET", ["app/.gitignore"]),
     ],
 )
 def test_a_quoted_file_name_may_hold_spaces(text: str, paths: list[str]) -> None:

@@ -81,9 +81,12 @@ _EDGE_WORDS = frozenset(
 )
 _QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'|`([^`\n]{1,80})`")
 # A path a user writes: segments of word characters, dots and dashes joined by
-# '/', ending in a name with an extension (notes.txt, docs/a-b.md, .env.local).
+# '/', ending in a name with an extension (notes.txt, docs/a-b.md, .env.local)
+# or in a dotfile's name (.env, app/.gitignore: without it "make a .env file"
+# left the name free and the model wrote env.toml).
 _MENTIONED = re.compile(
-    r"(?<![\w/.-])((?:[\w-]+/)*\.?[\w-]+(?:\.[\w-]+)*\.[A-Za-z0-9]{1,8})(?![\w/-])"
+    r"(?<![\w/.-])((?:[\w-]+/)*(?:\.?[\w-]+(?:\.[\w-]+)*\.[A-Za-z0-9]{1,8}"
+    r"|\.[a-z][a-z0-9_-]{1,30}))(?![\w/-])"
 )
 _URLISH = re.compile(r"\w+://\S+")
 
