@@ -146,7 +146,8 @@ def tuned_preset(settings: SteeringSettings) -> SteeringSettings:
     and commands the task writes), and the answer is still bounded and
     tidied. A request for a change may rewrite a file it names whole: the
     tuned model then chose a whole-file write for "Overwrite F so that it
-    reads ..." and still edited for every other change of the dev families. The prompts it was trained on were rendered with this preset."""
+    reads ..." and still edited for every other change of the dev families.
+    The prompts it was trained on were rendered with this preset."""
     return settings.model_copy(
         update={
             "tool_routing": False,
