@@ -44,11 +44,12 @@ class TwoWordEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
-def two_word_gate() -> QuestionGate:
+def two_word_gate(request_below: float | None = None) -> QuestionGate:
     weights = GateWeights(
         embedder="two-word",
         question_above=1.0,
         change_below=-1.0,
+        request_below=request_below,
         bias=0.0,
         weights=[3.0, -3.0],
         fitted_on="test",
@@ -74,6 +75,28 @@ def test_a_task_the_gate_is_sure_only_asks_cannot_call_a_writer(tmp_path: Path) 
     assert gated.hints(view, offered).arg_choices["write_file"]["path"] == []
     ungated = SmallModelSteering(SMALL, SteeringSettings())
     assert ungated.hints(view, offered).arg_choices.get("write_file", {}).get("path") != []
+
+
+def test_a_request_put_as_a_question_the_gate_reads_as_one_may_write(tmp_path: Path) -> None:
+    settings = load_settings(workspace=tmp_path, data_dir=tmp_path / ".data")
+    tools = {t.name: t for t in builtin_tools(settings, workspace=tmp_path)}
+    offered = [tools["read_file"], tools["write_file"]]
+    task = "Could we put eggs in list.txt?"  # the patterns know only "can you ..."
+    assert only_asks(task)
+    view = StepView(task=task, messages=[], steps=0, last_succeeded=False, route=None)
+
+    def path_choices(gate: QuestionGate) -> object:
+        steering = SmallModelSteering(SMALL, SteeringSettings(), gate=gate)
+        return steering.hints(view, offered).arg_choices["write_file"]["path"]
+
+    assert path_choices(two_word_gate(request_below=-2.0)) == ["list.txt"]
+    # Without the threshold (or above the task's score) the question mark decides.
+    assert path_choices(two_word_gate()) == []
+    assert path_choices(two_word_gate(request_below=-3.0)) == []
+    # A question the gate reads as one stays gated whatever the threshold.
+    asked = StepView(task="ask: list.txt?", messages=[], steps=0, last_succeeded=False, route=None)
+    steering = SmallModelSteering(SMALL, SteeringSettings(), gate=two_word_gate(-2.0))
+    assert steering.hints(asked, offered).arg_choices["write_file"]["path"] == []
 
 
 def test_routing_offers_writers_when_the_gate_is_sure_of_a_change(tmp_path: Path) -> None:
@@ -117,6 +140,8 @@ def test_the_fit_reads_only_dev_cases() -> None:
     assert not any("held out" in text for text in embeddings.seen)
     scored = QuestionGate(TwoWordEmbeddings(), gate)
     assert scored.only_asks("ask about file 9") and scored.asks_change("change file 9")
+    # No dev question the patterns catch: nothing to keep clear of, they decide.
+    assert gate.request_below is None
 
 
 def test_the_shipped_gate_misjudges_no_dev_case_and_adds_to_the_patterns(
@@ -136,3 +161,11 @@ def test_the_shipped_gate_misjudges_no_dev_case_and_adds_to_the_patterns(
     assert either >= sum(only_asks(t) for t in asks) + 20
     # Stated as a request with no verb of change the patterns know.
     assert gate.asks_change("get rid of the word draft in essay.txt")
+    # Requests put as questions the patterns read as questions; no dev
+    # question the patterns catch is read as a request.
+    steering = SmallModelSteering(SMALL, SteeringSettings(), gate=gate)
+    assert gate.weights.request_below is not None
+    for request in ("How about writing done into status.txt?", "Could we add eggs to list.txt?"):
+        assert only_asks(request) and not steering.only_asks(request)
+    assert steering.only_asks("Is the file saved as UTF-8?")
+    assert not [t for t in asks if only_asks(t) and not steering.only_asks(t)]

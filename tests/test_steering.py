@@ -85,6 +85,10 @@ def test_mentioned_paths_and_urls() -> None:
         # capitalised word after a dot is not (".NET").
         ("make a .env file with PORT=8080", [".env"]),
         ("add dist to app/.gitignore, not .NET", ["app/.gitignore"]),
+        # A version is no file name ("put v1.2.0 into ..." created a file
+        # v1.2.0); a capitals name in a folder is one, "and/or" is not.
+        ('put "v1.2.0" into a new file release/VERSION', ["release/VERSION"]),
+        ("see docs/LICENSE. and/or PASS/FAIL, docs/notes, 3.14", ["docs/LICENSE"]),
     ],
 )
 def test_a_quoted_file_name_may_hold_spaces(text: str, paths: list[str]) -> None:

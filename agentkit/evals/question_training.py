@@ -1,7 +1,7 @@
 """Fit the question gate (:mod:`agentkit.steering.question_gate`) on the dev families.
 
 ``python -m agentkit.evals.question_training`` embeds every dev case's
-task (masked), fits a class-balanced logistic regression, chooses the two
+task (masked), fits a class-balanced logistic regression, chooses the three
 thresholds by leave-family-out cross-validation (families held out in five
 folds, so a threshold is judged on intents the fit never saw) and writes
 ``question_gate.json``. Held-out families are never read: only
@@ -20,6 +20,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from agentkit.evals.cases import EvalCase
+from agentkit.steering.intent import only_asks as pattern_only_asks
 from agentkit.steering.question_gate import GATE_FILE, GateWeights, masked
 
 L2 = 1e-3
@@ -29,6 +30,9 @@ FOLDS = 5
 SEED = 0
 # Thresholds tried, strongest last: the first that misjudges no case wins.
 GRID = [x / 4 for x in range(0, 25)]
+# request_below keeps this much more room below the lowest question it
+# must not override: one CPU's embeddings score a task a little unlike another's.
+REQUEST_MARGIN = 0.25
 
 
 def fit(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:
@@ -87,17 +91,28 @@ def train(cases: Sequence[EvalCase], embeddings: Embeddings, embedder: str) -> G
     asks, changes = labels == 1, labels == 0
     above = next(t for t in GRID if not (scores[changes] > t).any())
     below = next(-t for t in GRID if not (scores[asks] < -t).any())
+    # The questions the English patterns catch: request_below must leave
+    # every one of them a question.
+    patterned = np.array([pattern_only_asks(c.task) for c in dev])
+    caught = scores[asks & patterned]
+    request = (
+        next(-t for t in GRID if not (caught < -t + REQUEST_MARGIN).any()) if len(caught) else None
+    )
     weights, bias = fit(vectors, labels)
     fitted_on = (
         f"{len(dev)} dev cases in {len(set(families))} families ({int(asks.sum())} only ask). "
         f"Leave-family-out ({FOLDS} folds): {int((scores[asks] > above).sum())} of "
         f"{int(asks.sum())} questions gated, {int((scores[changes] < below).sum())} of "
-        f"{int(changes.sum())} other cases seen as changes, none misjudged."
+        f"{int(changes.sum())} other cases seen as changes, none misjudged; "
+        f"{int((changes & patterned & (scores < (request or -np.inf))).sum())} of "
+        f"{int((changes & patterned).sum())} requests the patterns read as questions "
+        f"seen as requests, none of their {len(caught)} questions."
     )
     return GateWeights(
         embedder=embedder,
         question_above=above,
         change_below=below,
+        request_below=request,
         bias=bias,
         weights=[round(float(w), 6) for w in weights],
         fitted_on=fitted_on,

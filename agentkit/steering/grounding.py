@@ -88,6 +88,15 @@ _MENTIONED = re.compile(
     r"(?<![\w/.-])((?:[\w-]+/)*(?:\.?[\w-]+(?:\.[\w-]+)*\.[A-Za-z0-9]{1,8}"
     r"|\.[a-z][a-z0-9_-]{1,30}))(?![\w/-])"
 )
+# A file without an extension is named only in capitals inside a lowercase
+# folder (release/VERSION, docs/LICENSE): "and/or", "docs/notes" and
+# "PASS/FAIL" are not files.
+_CAPITAL_NAME = re.compile(
+    r"(?<![\w/.-])((?:[a-z0-9_.][\w.-]*/)+[A-Z][A-Z0-9_]{2,})(?![\w/-]|\.\w)"
+)
+# A version or a decimal is not a file name: "put v1.2.0 into release/VERSION"
+# created a file named v1.2.0.
+_NUMBERISH = re.compile(r"[vV]?\d+(?:\.\d+)+")
 _URLISH = re.compile(r"\w+://\S+")
 
 
@@ -107,7 +116,8 @@ _QUOTED_SPACED_PATH = re.compile(
 
 
 def mentioned_paths(text: str) -> list[str]:
-    """File names with an extension in ``text`` (URLs left out), in order; a
+    """File names in ``text`` (URLs, versions and decimals left out), in
+    order: with an extension, a dotfile, or a capitals name in a folder; a
     quoted name may hold spaces."""
     text = _URLISH.sub(" ", text)
     found: list[tuple[int, str]] = []
@@ -115,8 +125,9 @@ def mentioned_paths(text: str) -> list[str]:
         found.append((m.start(), m.group(2).strip()))
         text = text[: m.start()] + " " * len(m.group(0)) + text[m.end() :]
     found += [(m.start(), m.group(1).rstrip(".")) for m in _MENTIONED.finditer(text)]
+    found += [(m.start(), m.group(1)) for m in _CAPITAL_NAME.finditer(text)]
     paths = [p for _, p in sorted(found)]
-    return list(dict.fromkeys(p for p in paths if not p.replace(".", "").isdigit()))
+    return list(dict.fromkeys(p for p in paths if not _NUMBERISH.fullmatch(p)))
 
 
 _DESTINATION = re.compile(
@@ -133,7 +144,7 @@ def destination_paths(text: str) -> list[str]:
     overwrote names.txt, the file it was asked to count."""
     text = _URLISH.sub(" ", text)
     found = [m.group(1).rstrip(".") for m in _DESTINATION.finditer(text)]
-    return list(dict.fromkeys(p for p in found if not p.replace(".", "").isdigit()))
+    return list(dict.fromkeys(p for p in found if not _NUMBERISH.fullmatch(p)))
 
 
 def named_dirs(text: str, dirs: Sequence[str]) -> list[str]:

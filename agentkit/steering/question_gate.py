@@ -9,7 +9,12 @@ cross-validation on dev misjudged no case:
 - :meth:`QuestionGate.only_asks` (score above ``question_above``): the tools
   that write cannot be called (the question gate of :mod:`.small`);
 - :meth:`QuestionGate.asks_change` (score below ``change_below``): routing
-  offers the tools that write even when no verb of change matched.
+  offers the tools that write even when no verb of change matched;
+- :meth:`QuestionGate.requests` (score below ``request_below``): a task the
+  patterns read as a question is a request put as one ("Could we add eggs
+  to list.txt?", "How about writing done into status.txt?"), so its tools
+  that write stay callable. The threshold is chosen on the dev questions the
+  patterns catch, with a margin (embeddings differ a little by CPU).
 
 Between the two it says nothing, and the English patterns of :mod:`.intent`
 decide alone. The weights (``question_gate.json``) belong to one embedder;
@@ -39,6 +44,11 @@ class GateWeights(BaseModel):
     embedder: str = Field(description="The embedder the weights belong to (embed_model).")
     question_above: float
     change_below: float
+    request_below: float | None = Field(
+        None,
+        description="Below it, a task the English patterns read as a question is a request "
+        "put as one; None: the patterns decide.",
+    )
     bias: float
     weights: list[float]
     fitted_on: str = Field(description="Which cases, how many, and the cross-validation figures.")
@@ -89,3 +99,7 @@ class QuestionGate:
 
     def asks_change(self, task: str) -> bool:
         return self.score(task) < self.weights.change_below
+
+    def requests(self, task: str) -> bool:
+        below = self.weights.request_below
+        return below is not None and self.score(task) < below

@@ -116,10 +116,14 @@ class SmallModelSteering:
         return self.gate
 
     def only_asks(self, task: str) -> bool:
-        """Whether ``task`` only asks: its sentences are all questions, or
-        the classifier is sure of it."""
+        """Whether ``task`` only asks: the classifier is sure of it, or its
+        sentences are all questions and the classifier does not read it as
+        a request put as a question ("Could we add eggs to list.txt?": the
+        patterns know only "can you ..." and made that task impossible)."""
         gate = self._question_gate()
-        return only_asks(task) or (gate is not None and gate.only_asks(task))
+        if gate is not None and gate.only_asks(task):
+            return True
+        return only_asks(task) and not (gate is not None and gate.requests(task))
 
     def asks_for_change(self, task: str) -> bool:
         """Whether ``task`` asks for a change: a verb of change in a request,
