@@ -14,7 +14,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from agentkit.models.grammar import ArgChoices, RequiredChoices, json_grammar, with_choices
 from agentkit.steering.arguments import GROUNDED_ARGS, choices
 from agentkit.steering.expressions import expression_choices
-from agentkit.steering.grounding import file_fragments, task_phrases, write_paths
+from agentkit.steering.grounding import file_fragments, mentioned_paths, task_phrases, write_paths
 from agentkit.tools import builtin_tools
 from agentkit.tools.calculator import evaluate
 from agentkit.tools.memory import short_names
@@ -122,8 +122,15 @@ def test_a_rewrite_may_replace_only_an_existing_file_the_task_names(tmp_path: Pa
     task = "Overwrite memo.txt so that it reads email the landlord."
     assert choices(write, "named_path", task, task) == []
     assert choices(write, "named_path", task, task, rewrite=True) == ["memo.txt"]
-    task = "Replace everything in memo.txt and save a copy as copy.txt"
-    assert choices(write, "named_path", task, task, rewrite=True) == ["copy.txt", "memo.txt"]
+    # A task that names a file to make writes that one; the existing file it
+    # names is the source ("make hello.txt with the same text as other.txt"
+    # overwrote other.txt).
+    for task in (
+        "make hello.txt with the same text as other.txt",
+        "Replace everything in memo.txt and save a copy as copy.txt",
+    ):
+        new = [p for p in mentioned_paths(task) if not (tmp_path / p).exists()]
+        assert choices(write, "named_path", task, task, rewrite=True) == new
     # a file only a tool's result named is not the task's to rewrite
     seen = "Rewrite the file that says keep\nother.txt:1: keep"
     assert choices(write, "named_path", seen, "Rewrite the file that says keep", True) == []

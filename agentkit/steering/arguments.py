@@ -122,8 +122,8 @@ def choices(
     wrote (default: ``text``), for the files a write may change.
     ``rewrite``: where a whole file is written (``named_path``), the existing
     files the task names are offered too, for a task that asks to replace
-    one ("Overwrite memo.txt so that it reads ..."); the caller decides that
-    the task asks for a change at all."""
+    one ("Overwrite memo.txt so that it reads ...") and names no new file;
+    the caller decides that the task asks for a change at all."""
     if kind == "task_phrase":
         return RequiredChoices(task_phrases(text)) or None
     if kind == "fact_phrase":
@@ -149,7 +149,11 @@ def choices(
     files, dirs = found
     if kind == "named_path":
         paths = write_paths(text, files, dirs)
-        named = named_files(files, task or text) if rewrite else []
+        # A task that names a file to make writes that one: the existing
+        # files it names are where the text comes from ("make hello.txt with
+        # the same text as other.txt" overwrote other.txt).
+        new = [p for p in paths or [] if p not in files]
+        named = named_files(files, task or text) if rewrite and not new else []
         return list(dict.fromkeys([*(paths or []), *named])) if named else paths
     if kind == "destination":
         return destinations(text, files, dirs)

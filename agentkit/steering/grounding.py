@@ -187,7 +187,8 @@ def new_folders(text: str, dirs: Sequence[str] = ()) -> list[str]:
 
 def write_paths(text: str, files: list[str], dirs: Sequence[str] = ()) -> list[str] | None:
     """Where a whole-file write may go: the destination the task names ("to
-    count.txt"), else the files it names that do not exist yet. "Add buy
+    count.txt"; one that exists only when the task names no new file), else
+    the files it names that do not exist yet. "Add buy
     stamps at the end of chores.md" must not replace chores.md: with nothing
     left to write, the tool is not offered, and an edit is. (A word such as
     "replace" or "clear" once let it overwrite a named file; no case's
@@ -196,11 +197,17 @@ def write_paths(text: str, files: list[str], dirs: Sequence[str] = ()) -> list[s
     names (:func:`folder_words`: "todo.txt in inbox/" offers todo.txt and
     inbox/todo.txt: the model chooses). A task that names no file leaves
     the name of a new one free (None)."""
+    existing = set(files)
     destinations = destination_paths(text)
-    named = destinations or mentioned_paths(text)
+    mentioned = mentioned_paths(text)
+    if all(p in existing for p in destinations) and any(p not in existing for p in mentioned):
+        # A file to make is where the write goes, not an existing file after
+        # "as": "make hello.txt with the same text as other.txt" overwrote
+        # other.txt.
+        destinations = []
+    named = destinations or mentioned
     if not named:
         return None
-    existing = set(files)
     folders = folder_words(text, dirs)
     placed = [f"{d}/{p}" for p in named if "/" not in p and p not in existing for d in folders]
     if new_folders(text, dirs):
