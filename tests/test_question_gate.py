@@ -44,12 +44,15 @@ class TwoWordEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
-def two_word_gate(request_below: float | None = None) -> QuestionGate:
+def two_word_gate(
+    request_below: float | None = None, plain_question_above: float | None = None
+) -> QuestionGate:
     weights = GateWeights(
         embedder="two-word",
         question_above=1.0,
         change_below=-1.0,
         request_below=request_below,
+        plain_question_above=plain_question_above,
         bias=0.0,
         weights=[3.0, -3.0],
         fitted_on="test",
@@ -97,6 +100,38 @@ def test_a_request_put_as_a_question_the_gate_reads_as_one_may_write(tmp_path: P
     asked = StepView(task="ask: list.txt?", messages=[], steps=0, last_succeeded=False, route=None)
     steering = SmallModelSteering(SMALL, SteeringSettings(), gate=two_word_gate(-2.0))
     assert steering.hints(asked, offered).arg_choices["write_file"]["path"] == []
+
+
+class ThreeWayEmbeddings(TwoWordEmbeddings):
+    """Scores 2.7 with "ask", 0.8 with "show", -2.7 otherwise (two_word_gate's weights)."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.seen += texts
+        return [
+            [1.0, 0.1] if "ask" in t else [0.6, 0.4] if "show" in t else [0.1, 1.0] for t in texts
+        ]
+
+
+def test_a_task_without_a_verb_of_change_that_leans_to_a_question_cannot_write(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(workspace=tmp_path, data_dir=tmp_path / ".data")
+    tools = {t.name: t for t in builtin_tools(settings, workspace=tmp_path)}
+    offered = [tools["read_file"], tools["write_file"]]
+
+    def path_choices(task: str, plain_question_above: float | None) -> object:
+        gate = two_word_gate(plain_question_above=plain_question_above)
+        gate.embeddings = ThreeWayEmbeddings()
+        view = StepView(task=task, messages=[], steps=0, last_succeeded=False, route=None)
+        steering = SmallModelSteering(SMALL, SteeringSettings(), gate=gate)
+        return steering.hints(view, offered).arg_choices["write_file"]["path"]
+
+    task = "show me what is written in out.txt"  # neither a question nor a change to the patterns
+    assert not only_asks(task) and not asks_for_change(task)
+    assert path_choices(task, plain_question_above=0.5) == []
+    assert path_choices(task, plain_question_above=None) == ["out.txt"]
+    # A verb of change in a request keeps the writers, however the task leans.
+    assert path_choices("show it, then save it to out.txt", 0.5) == ["out.txt"]
 
 
 def test_routing_offers_writers_when_the_gate_is_sure_of_a_change(tmp_path: Path) -> None:
@@ -168,4 +203,9 @@ def test_the_shipped_gate_misjudges_no_dev_case_and_adds_to_the_patterns(
     for request in ("How about writing done into status.txt?", "Could we add eggs to list.txt?"):
         assert only_asks(request) and not steering.only_asks(request)
     assert steering.only_asks("Is the file saved as UTF-8?")
+    # No verb of change, not worded as a question, yet only asking.
+    assert gate.weights.plain_question_above is not None
+    assert steering.only_asks("I wonder what is written in notes.txt")
+    # ... and it gates no dev change the patterns do not already gate.
+    assert not [t for t in changes if steering.only_asks(t) and not only_asks(t)]
     assert not [t for t in asks if only_asks(t) and not steering.only_asks(t)]

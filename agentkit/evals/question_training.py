@@ -1,7 +1,7 @@
 """Fit the question gate (:mod:`agentkit.steering.question_gate`) on the dev families.
 
 ``python -m agentkit.evals.question_training`` embeds every dev case's
-task (masked), fits a class-balanced logistic regression, chooses the three
+task (masked), fits a class-balanced logistic regression, chooses the four
 thresholds by leave-family-out cross-validation (families held out in five
 folds, so a threshold is judged on intents the fit never saw) and writes
 ``question_gate.json``. Held-out families are never read: only
@@ -20,6 +20,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from agentkit.evals.cases import EvalCase
+from agentkit.steering.intent import asks_for_change as pattern_asks_for_change
 from agentkit.steering.intent import only_asks as pattern_only_asks
 from agentkit.steering.question_gate import GATE_FILE, GateWeights, masked
 
@@ -98,6 +99,16 @@ def train(cases: Sequence[EvalCase], embeddings: Embeddings, embedder: str) -> G
     request = (
         next(-t for t in GRID if not (caught < -t + REQUEST_MARGIN).any()) if len(caught) else None
     )
+    # The changes the English patterns do not see as requests for one:
+    # plain_question_above must leave every one of them callable.
+    marked = np.array([pattern_asks_for_change(c.task) for c in dev])
+    unmarked = scores[changes & ~marked]
+    plain = (
+        next(t for t in GRID if not (unmarked > t - REQUEST_MARGIN).any())
+        if len(unmarked)
+        else None
+    )
+    leaning = asks & ~patterned & ~marked & (scores <= above)
     weights, bias = fit(vectors, labels)
     fitted_on = (
         f"{len(dev)} dev cases in {len(set(families))} families ({int(asks.sum())} only ask). "
@@ -106,13 +117,16 @@ def train(cases: Sequence[EvalCase], embeddings: Embeddings, embedder: str) -> G
         f"{int(changes.sum())} other cases seen as changes, none misjudged; "
         f"{int((changes & patterned & (scores < (request or -np.inf))).sum())} of "
         f"{int((changes & patterned).sum())} requests the patterns read as questions "
-        f"seen as requests, none of their {len(caught)} questions."
+        f"seen as requests, none of their {len(caught)} questions; "
+        f"{int((leaning & (scores > (plain or np.inf))).sum())} more questions without a "
+        f"verb of change gated, none of {len(unmarked)} such changes."
     )
     return GateWeights(
         embedder=embedder,
         question_above=above,
         change_below=below,
         request_below=request,
+        plain_question_above=plain,
         bias=bias,
         weights=[round(float(w), 6) for w in weights],
         fitted_on=fitted_on,

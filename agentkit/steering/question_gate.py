@@ -14,7 +14,11 @@ cross-validation on dev misjudged no case:
   patterns read as a question is a request put as one ("Could we add eggs
   to list.txt?", "How about writing done into status.txt?"), so its tools
   that write stay callable. The threshold is chosen on the dev questions the
-  patterns catch, with a margin (embeddings differ a little by CPU).
+  patterns catch, with a margin (embeddings differ a little by CPU);
+- :meth:`QuestionGate.leans_question` (score above ``plain_question_above``):
+  a task with no verb of change in a request only asks ("Show me what is
+  written in notes.txt"). Chosen on the dev changes without such a verb, with
+  the same margin.
 
 Between the two it says nothing, and the English patterns of :mod:`.intent`
 decide alone. The weights (``question_gate.json``) belong to one embedder;
@@ -48,6 +52,11 @@ class GateWeights(BaseModel):
         None,
         description="Below it, a task the English patterns read as a question is a request "
         "put as one; None: the patterns decide.",
+    )
+    plain_question_above: float | None = Field(
+        None,
+        description="Above it, a task with no verb of change in a request only asks; "
+        "None: only question_above gates.",
     )
     bias: float
     weights: list[float]
@@ -99,6 +108,10 @@ class QuestionGate:
 
     def asks_change(self, task: str) -> bool:
         return self.score(task) < self.weights.change_below
+
+    def leans_question(self, task: str) -> bool:
+        above = self.weights.plain_question_above
+        return above is not None and self.score(task) > above
 
     def requests(self, task: str) -> bool:
         below = self.weights.request_below

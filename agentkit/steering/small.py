@@ -116,14 +116,20 @@ class SmallModelSteering:
         return self.gate
 
     def only_asks(self, task: str) -> bool:
-        """Whether ``task`` only asks: the classifier is sure of it, or its
+        """Whether ``task`` only asks: the classifier is sure of it; or its
         sentences are all questions and the classifier does not read it as
         a request put as a question ("Could we add eggs to list.txt?": the
-        patterns know only "can you ..." and made that task impossible)."""
+        patterns know only "can you ..." and made that task impossible); or
+        no verb of change is requested and the classifier leans to a
+        question ("Show me what is written in notes.txt")."""
         gate = self._question_gate()
-        if gate is not None and gate.only_asks(task):
+        if gate is None:
+            return only_asks(task)
+        if gate.only_asks(task):
             return True
-        return only_asks(task) and not (gate is not None and gate.requests(task))
+        if only_asks(task):
+            return not gate.requests(task)
+        return not asks_for_change(task) and gate.leans_question(task)
 
     def asks_for_change(self, task: str) -> bool:
         """Whether ``task`` asks for a change: a verb of change in a request,
