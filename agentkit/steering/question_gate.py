@@ -3,7 +3,7 @@
 A logistic regression over the bundled MiniLM embedding of the task (file
 names masked: they say where, not what), fitted on the dev families of the
 eval suite: a case that only asks is a question, every other case is not.
-Its score reads two ways, each with a threshold chosen where leave-family-out
+Its score reads four ways, each with a threshold chosen where leave-family-out
 cross-validation on dev misjudged no case:
 
 - :meth:`QuestionGate.only_asks` (score above ``question_above``): the tools
@@ -16,11 +16,11 @@ cross-validation on dev misjudged no case:
   that write stay callable. The threshold is chosen on the dev questions the
   patterns catch, with a margin (embeddings differ a little by CPU);
 - :meth:`QuestionGate.leans_question` (score above ``plain_question_above``):
-  a task with no verb of change in a request only asks ("Show me what is
+  a task with no verb of change in a request only asks ("I wonder what is
   written in notes.txt"). Chosen on the dev changes without such a verb, with
   the same margin.
 
-Between the two it says nothing, and the English patterns of :mod:`.intent`
+Otherwise it says nothing, and the English patterns of :mod:`.intent`
 decide alone. The weights (``question_gate.json``) belong to one embedder;
 with another (``embed_model``), there is no gate. Refit them with
 ``python -m agentkit.evals.question_training`` (docs/evals.md).

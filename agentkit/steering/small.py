@@ -121,7 +121,7 @@ class SmallModelSteering:
         a request put as a question ("Could we add eggs to list.txt?": the
         patterns know only "can you ..." and made that task impossible); or
         no verb of change is requested and the classifier leans to a
-        question ("Show me what is written in notes.txt")."""
+        question ("I wonder what is written in notes.txt")."""
         gate = self._question_gate()
         if gate is None:
             return only_asks(task)
