@@ -131,6 +131,10 @@ def test_a_rewrite_may_replace_only_an_existing_file_the_task_names(tmp_path: Pa
     ):
         new = [p for p in mentioned_paths(task) if not (tmp_path / p).exists()]
         assert choices(write, "named_path", task, task, rewrite=True) == new
+    # ... one the task names, not one a tool's result names
+    task = "make hello.txt with the same text as other.txt"
+    seen = f"{task}\nother.txt (lines 1-1 of 1)\nsee todo.txt"
+    assert choices(write, "named_path", seen, task) == ["hello.txt"]
     # a file only a tool's result named is not the task's to rewrite
     seen = "Rewrite the file that says keep\nother.txt:1: keep"
     assert choices(write, "named_path", seen, "Rewrite the file that says keep", True) == []

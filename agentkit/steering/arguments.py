@@ -148,7 +148,7 @@ def choices(
         return None
     files, dirs = found
     if kind == "named_path":
-        paths = write_paths(text, files, dirs)
+        paths = write_paths(text, files, dirs, task)
         # A task that names a file to make writes that one: the existing
         # files it names are where the text comes from ("make hello.txt with
         # the same text as other.txt" overwrote other.txt).
@@ -158,7 +158,7 @@ def choices(
     if kind == "destination":
         return destinations(text, files, dirs)
     if kind == "optional_destination":
-        paths = write_paths(text, files, dirs)
+        paths = write_paths(text, files, dirs, task)
         if paths is None:
             return None
         # A task that names a new file wants the result there: the source

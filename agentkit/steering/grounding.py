@@ -185,7 +185,9 @@ def new_folders(text: str, dirs: Sequence[str] = ()) -> list[str]:
     return list(dict.fromkeys(w for w in found if w not in existing))
 
 
-def write_paths(text: str, files: list[str], dirs: Sequence[str] = ()) -> list[str] | None:
+def write_paths(
+    text: str, files: list[str], dirs: Sequence[str] = (), task: str = ""
+) -> list[str] | None:
     """Where a whole-file write may go: the destination the task names ("to
     count.txt"; one that exists only when the task names no new file), else
     the files it names that do not exist yet. "Add buy
@@ -196,16 +198,19 @@ def write_paths(text: str, files: list[str], dirs: Sequence[str] = ()) -> list[s
     the whole file.) A bare new name may also go into a folder the task
     names (:func:`folder_words`: "todo.txt in inbox/" offers todo.txt and
     inbox/todo.txt: the model chooses). A task that names no file leaves
-    the name of a new one free (None)."""
+    the name of a new one free (None). ``task``: what the user wrote
+    (default: ``text``), for the files it asks to make."""
     existing = set(files)
     destinations = destination_paths(text)
-    mentioned = mentioned_paths(text)
-    if all(p in existing for p in destinations) and any(p not in existing for p in mentioned):
+    to_make = [p for p in mentioned_paths(task or text) if p not in existing]
+    if destinations and all(p in existing for p in destinations) and to_make:
         # A file to make is where the write goes, not an existing file after
         # "as": "make hello.txt with the same text as other.txt" overwrote
         # other.txt.
         destinations = []
-    named = destinations or mentioned
+        named = to_make
+    else:
+        named = destinations or mentioned_paths(text)
     if not named:
         return None
     folders = folder_words(text, dirs)
