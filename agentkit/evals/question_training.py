@@ -31,9 +31,10 @@ FOLDS = 5
 SEED = 0
 # Thresholds tried, strongest last: the first that misjudges no case wins.
 GRID = [x / 4 for x in range(0, 25)]
-# request_below keeps this much more room below the lowest question it
-# must not override: one CPU's embeddings score a task a little unlike another's.
-REQUEST_MARGIN = 0.25
+# request_below and plain_question_above keep this much more room from the
+# nearest case they must not misjudge: one CPU's embeddings score a task a
+# little unlike another's.
+MARGIN = 0.25
 
 
 def fit(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, float]:
@@ -96,18 +97,12 @@ def train(cases: Sequence[EvalCase], embeddings: Embeddings, embedder: str) -> G
     # every one of them a question.
     patterned = np.array([pattern_only_asks(c.task) for c in dev])
     caught = scores[asks & patterned]
-    request = (
-        next(-t for t in GRID if not (caught < -t + REQUEST_MARGIN).any()) if len(caught) else None
-    )
+    request = next(-t for t in GRID if not (caught < -t + MARGIN).any()) if len(caught) else None
     # The changes the English patterns do not see as requests for one:
     # plain_question_above must leave every one of them callable.
     marked = np.array([pattern_asks_for_change(c.task) for c in dev])
     unmarked = scores[changes & ~marked]
-    plain = (
-        next(t for t in GRID if not (unmarked > t - REQUEST_MARGIN).any())
-        if len(unmarked)
-        else None
-    )
+    plain = next(t for t in GRID if not (unmarked > t - MARGIN).any()) if len(unmarked) else None
     leaning = asks & ~patterned & ~marked & (scores <= above)
     weights, bias = fit(vectors, labels)
     fitted_on = (
@@ -115,10 +110,10 @@ def train(cases: Sequence[EvalCase], embeddings: Embeddings, embedder: str) -> G
         f"Leave-family-out ({FOLDS} folds): {int((scores[asks] > above).sum())} of "
         f"{int(asks.sum())} questions gated, {int((scores[changes] < below).sum())} of "
         f"{int(changes.sum())} other cases seen as changes, none misjudged; "
-        f"{int((changes & patterned & (scores < (request or -np.inf))).sum())} of "
+        f"{int((changes & patterned & (scores < (-np.inf if request is None else request))).sum())} of "
         f"{int((changes & patterned).sum())} requests the patterns read as questions "
         f"seen as requests, none of their {len(caught)} questions; "
-        f"{int((leaning & (scores > (plain or np.inf))).sum())} more questions without a "
+        f"{int((leaning & (scores > (np.inf if plain is None else plain))).sum())} more questions without a "
         f"verb of change gated, none of {len(unmarked)} such changes."
     )
     return GateWeights(

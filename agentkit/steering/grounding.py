@@ -190,9 +190,9 @@ def write_paths(
 ) -> list[str] | None:
     """Where a whole-file write may go: the destination the task names ("to
     count.txt"; one that exists only when the task names no new file), else
-    the files it names that do not exist yet. "Add buy
-    stamps at the end of chores.md" must not replace chores.md: with nothing
-    left to write, the tool is not offered, and an edit is. (A word such as
+    the files it names that do not exist yet. "Add buy stamps at the end of
+    chores.md" must not replace chores.md: with nothing left to write, the
+    tool is not offered, and an edit is. (A word such as
     "replace" or "clear" once let it overwrite a named file; no case's
     solution needs that, and "replace cat with dog in pets.txt" replaced
     the whole file.) A bare new name may also go into a folder the task
@@ -202,7 +202,8 @@ def write_paths(
     (default: ``text``), for the files it asks to make."""
     existing = set(files)
     destinations = destination_paths(text)
-    to_make = [p for p in mentioned_paths(task or text) if p not in existing]
+    mentioned = mentioned_paths(text)
+    to_make = [p for p in (mentioned_paths(task) if task else mentioned) if p not in existing]
     if destinations and all(p in existing for p in destinations) and to_make:
         # A file to make is where the write goes, not an existing file after
         # "as": "make hello.txt with the same text as other.txt" overwrote
@@ -210,7 +211,7 @@ def write_paths(
         destinations = []
         named = to_make
     else:
-        named = destinations or mentioned_paths(text)
+        named = destinations or mentioned
     if not named:
         return None
     folders = folder_words(text, dirs)
