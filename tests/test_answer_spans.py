@@ -20,6 +20,8 @@ from agentkit.steering.answer_spans import (
     asks_yes_no,
     grounded_answer,
     miscopied,
+    misplaced_answer,
+    pointed_line,
     regrounded_answer,
     ungrounded,
 )
@@ -168,3 +170,77 @@ def test_an_answer_with_nothing_of_the_result_is_decoded_again(tools: list[BaseT
     # "No." answers a yes/no question though no word of the result is in it
     assert regrounded_answer("is debug turned on in .env", messages, tools, "No.") is None
     assert regrounded_answer("is debug turned on in .env", messages, tools, "Nothing.") is not None
+
+
+COUNTED = ["notes has 5 files", "3 .log files", "2 .py files"]
+LABELLED = ["Project: Velvet", "Maintainer: Amara Sato", "Sponsor: Mateo Castillo"]
+
+
+@pytest.mark.parametrize(
+    ("task", "lines", "acted_on", "pointed"),
+    [
+        ("How many .log files are in notes?", COUNTED, '{"path": "notes"}', 1),
+        # "notes" is the folder counted: it points nowhere, and nothing else does
+        ("How many files are in notes?", COUNTED, '{"path": "notes"}', None),
+        # a form of a word: "maintains" for "Maintainer"
+        ("who maintains drafts/project.txt?", LABELLED, '{"path": "drafts/project.txt"}', 1),
+        ("the maintainer of drafts/project.txt?", LABELLED, '{"path": "drafts/project.txt"}', 1),
+        # "project" is in the file's name and in its first line: only the
+        # call's arguments tell that it is where, not what
+        ("the maintainer of drafts/project.txt?", LABELLED, "", None),
+        ("count the words of a.txt", ["a.txt has 1 line", "a.txt has 9 words"], "a.txt", 1),
+        (
+            "what is on line 2 of a.txt?",
+            ["fix the bike", "pay the rent"],
+            '{"path": "a.txt"}',
+            None,
+        ),
+        # a verb's "-ing" form points nowhere: "opening line" is a place
+        ("the opening line of a.txt", ["Rain fell.", "The bakery opens at six."], "a.txt", None),
+    ],
+)
+def test_the_line_a_task_points_to_holds_its_words_no_other_line_holds(
+    task: str, lines: list[str], acted_on: str, pointed: int | None
+) -> None:
+    assert pointed_line(task, lines, acted_on) == pointed
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("2 .py files.", "3 .log files"),  # another line: the one pointed to instead
+        ("3 .log files", None),  # the line pointed to
+        ("There are 3.", None),  # not a copy of one line: composed, it stands
+        ("files", None),  # a copy of every line: no line in particular
+        ("2 .py files; 3 .log files", "3 .log files"),  # the line pointed to and another
+        ("2 .py files; and more", None),  # a part of its own words: it stands
+    ],
+)
+def test_an_answer_copying_a_line_the_task_does_not_point_to_is_misplaced(
+    answer: str, expected: str | None
+) -> None:
+    task = "How many .log files are in notes?"
+    assert misplaced_answer(task, COUNTED, answer, '{"path": "notes"}') == expected
+
+
+def test_a_misplaced_answer_is_decoded_again_from_the_line_pointed_to(
+    tools: list[BaseTool],
+) -> None:
+    call = AIMessage("", tool_calls=[{"name": "count", "args": {"path": "notes"}, "id": "c1"}])
+    result = ToolMessage("\n".join(COUNTED), tool_call_id="c1", name="count")
+    messages: list[BaseMessage] = [HumanMessage("t"), call, result]
+    task = "How many .log files are in notes?"
+    again = regrounded_answer(task, messages, tools, "2 .py files.")
+    assert again is not None and set(again["answer"]) == {"3 .log files"}
+    assert regrounded_answer(task, messages, tools, "3 .log files.") is None
+    # read_file's header says what was read, not what the file says
+    read = AIMessage("", tool_calls=[{"name": "read_file", "args": {"path": "p.txt"}, "id": "c2"}])
+    shown = ToolMessage("p.txt (lines 1-3 of 3)\n" + "\n".join(LABELLED), tool_call_id="c2")
+    shown.name = "read_file"
+    again = regrounded_answer(
+        "the maintainer in p.txt?",
+        [HumanMessage("t"), read, shown],
+        tools,
+        "Sponsor: Mateo Castillo",
+    )
+    assert again is not None and set(again["answer"]) == {"Maintainer: Amara Sato", "Amara Sato"}

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from agentkit.models.grammar import ArgChoices, RequiredChoices, json_grammar, with_choices
+from agentkit.models.grammar import (
+    ArgChoices,
+    Omitted,
+    RequiredChoices,
+    json_grammar,
+    with_choices,
+)
 from agentkit.steering.arguments import GROUNDED_ARGS, choices
 from agentkit.steering.expressions import expression_choices
 from agentkit.steering.grounding import file_fragments, mentioned_paths, task_phrases, write_paths
@@ -263,6 +269,44 @@ def test_required_choices_and_patterns_must_be_given_in_schema_order(tmp_path: P
     assert grep["function"]["parameters"]["required"] == ["pattern"]  # a default stays one
     calc = with_choices([_spec(tools, "calculator")], {"calculator": {"expression": "1 \\+ 2"}})[0]
     assert calc["function"]["parameters"]["properties"]["expression"]["pattern"] == "^(1 \\+ 2)$"
+
+
+def test_an_omitted_optional_argument_leaves_the_schema(tmp_path: Path) -> None:
+    tools = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    read = with_choices(
+        [_spec(tools, "read_file")],
+        {"read_file": {"path": ["plan.txt"], "start_line": Omitted(), "end_line": Omitted()}},
+    )[0]["function"]["parameters"]
+    assert set(read["properties"]) == {"path"} and read["required"] == ["path"]
+    # an argument the call needs is never left out, and the tool stays callable
+    kept = with_choices([_spec(tools, "read_file")], {"read_file": {"path": Omitted()}})
+    assert set(kept[0]["function"]["parameters"]["properties"]) == {
+        "path",
+        "start_line",
+        "end_line",
+    }
+
+
+@pytest.mark.parametrize(
+    ("task", "whole"),
+    [
+        ("Who leads the work in plan.txt?", True),  # "Lead: Omar" is line 4
+        ("what budget does plan.txt give", True),
+        ("what's the first line of plan.txt?", False),  # a place, not a content
+        ("what does plan.txt say on line 2", False),
+        ("Who leads the work?", False),  # no file named
+    ],
+)
+def test_a_read_of_a_line_the_task_points_to_reads_the_whole_file(
+    tmp_path: Path, task: str, whole: bool
+) -> None:
+    (tmp_path / "plan.txt").write_text(
+        "Goal: ship the beta\nDeadline: 14 March\nBudget: 4000\nLead: Omar\n"
+    )
+    read = {t.name: t for t in builtin_tools(workspace=tmp_path)}["read_file"]
+    for arg in ("start_line", "end_line"):
+        found = grounded(read, arg, task)
+        assert isinstance(found, Omitted) if whole else found is None
 
 
 def test_enum_values_with_quotes_and_backslashes_make_a_valid_grammar() -> None:

@@ -227,10 +227,17 @@ class RequiredChoices(list[str]):
     name a path, ``grep`` searched one file instead of the workspace.)"""
 
 
+class Omitted(list[str]):
+    """An optional argument the call may not give now: it keeps its schema's
+    default. The 270M model read only the first line of a file when the task
+    asked about another one ("Who leads the work in plan.txt?")."""
+
+
 ArgChoices = list[str] | str
 """What a string argument may be now: a list of the allowed values, or a
 regular expression (``str``) the whole value must match. A pattern, like
-:class:`RequiredChoices`, must be given."""
+:class:`RequiredChoices`, must be given. :class:`Omitted`: an optional
+argument (of any type) left out."""
 
 
 def with_choices(
@@ -249,15 +256,27 @@ def with_choices(
         choices = arg_choices.get(tool["function"]["name"]) or {}
         parameters = tool["function"].get("parameters") or {}
         properties = parameters.get("properties") or {}
-        if any(isinstance(v, list) and not v for arg, v in choices.items() if arg in properties):
+        required = set(parameters.get("required") or [])
+        if any(
+            isinstance(v, list) and not v and not isinstance(v, Omitted)
+            for arg, v in choices.items()
+            if arg in properties
+        ):
             continue
+        omitted = [
+            a
+            for a, v in choices.items()
+            if isinstance(v, Omitted) and a in properties and a not in required
+        ]
         narrowed = {arg: v for arg, v in choices.items() if arg in properties and v}
-        if not narrowed:
+        if not narrowed and not omitted:
             out.append(tool)
             continue
         tool = copy.deepcopy(tool)
         params = tool["function"]["parameters"]
         props = params["properties"]
+        for arg in omitted:
+            del props[arg]
         given = list(params.get("required", []))
         for arg, values in narrowed.items():
             if isinstance(values, list):

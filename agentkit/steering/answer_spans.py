@@ -18,6 +18,11 @@ limited (through the grammar) to:
 - a passage's line with its citation (``... [notes.md:1-3]``);
 - "yes" or "no", when the task asks a yes/no question.
 
+An answer made of copies of lines of the result is decoded again, as a
+span of one line, when it copied a line other than (or besides) the one the
+task points to (:func:`misplaced_answer`): "2 .py files" for "How many .log
+files are in notes?".
+
 Only after a step whose tools all only read and succeeded: a write's result
 is reported in the model's words, and after an error it retries or explains.
 A page's status line and headers are where it came from, not what it says:
@@ -224,12 +229,105 @@ def ungrounded(answer: str, source: str, about: str = "") -> bool:
     return True
 
 
+# read_file's first line says what was read ("notes.txt (lines 1-4 of 4)"),
+# not what the file says.
+_READ_HEADER = re.compile(r"^\S+ \(lines \d+-\d+ of [^)]*\)$")
+# A file type in a task (".md", ".py"): a word however short.
+_EXTENSION = re.compile(r"(?<!\w)\.(\w+)")
+
+
+def _word_set(text: str) -> set[str]:
+    """The words of ``text``, and the parts of a dotted, slashed or
+    snake-cased one ("summary.log" also gives "log", "banana_bread.md"
+    "banana")."""
+    found: set[str] = set()
+    for word in _WORD.findall(text.lower()):
+        found.add(word)
+        found.update(part for part in re.split(r"[./@_-]", word) if part)
+    return found
+
+
+def _tokens(text: str) -> list[str]:
+    return re.sub(r"[^\w ]+", " ", text.lower()).split()
+
+
+def _copies(answer: list[str], line: list[str]) -> bool:
+    """Whether the words ``answer`` are a run of the words ``line``."""
+    size = len(answer)
+    return any(line[i : i + size] == answer for i in range(len(line) - size + 1))
+
+
+def _same_word(word: str, other: str) -> bool:
+    """Whether the two are forms of one word (:func:`_inflected`) other than
+    a verb and its "-ing" form: "the opening line" is no pointer to "The
+    bakery opens before sunrise"."""
+    return _inflected(word, other) and not (word.endswith("ing") ^ other.endswith("ing"))
+
+
+def pointed_line(task: str, lines: Sequence[str], acted_on: str = "") -> int | None:
+    """The line of a result that ``task`` points to: the one line holding
+    most of the task's words that no other line holds (or a form of them:
+    "words" for "word"), or None when no line or several do. Words of
+    ``acted_on`` (the call's arguments: the file read, the folder counted)
+    are in every line's context, so they point nowhere."""
+    known = _word_set(acted_on)
+    # Words of four letters or more, and a file type however short: three
+    # letters let "the" point to the one line that held it.
+    asked = {w for w in _word_set(task) if len(w) > MIN_SHARED and not w.isdigit()}
+    asked = (asked | set(_EXTENSION.findall(task.lower()))) - known
+    held = [_word_set(line) for line in lines]
+    score = [0] * len(lines)
+    for word in asked:
+        where = [i for i, words in enumerate(held) if any(_same_word(word, w) for w in words)]
+        if len(where) == 1:
+            score[where[0]] += 1
+    best = max(score, default=0)
+    return score.index(best) if best and score.count(best) == 1 else None
+
+
+def misplaced_answer(
+    task: str, lines: Sequence[str], answer: str, acted_on: str = ""
+) -> str | None:
+    """The line ``answer`` should have come from, when it is made of copies
+    of lines of a result (each part, split at ";", a copy of one line) other
+    than, or besides, the line the task points to (:func:`pointed_line`):
+    the model answered "4 .png files" to "How many files are in scans?"
+    after reading "scans has 6 files / 4 .png files / 2 .jpg files", and
+    "Sponsor: Dmitri Kowalski; Reviewer: Sienna Haddad" to "team.txt
+    reviewer?". An answer of the model's own words stands."""
+    if len(lines) < 2:
+        return None
+    held = [_tokens(line) for line in lines]
+    copied: set[int] = set()
+    for part in re.split(r"[;\n]", answer):
+        said = _tokens(part)
+        if not said:
+            continue
+        hits = [i for i, words in enumerate(held) if _copies(said, words)]
+        if len(hits) != 1:
+            return None
+        copied.add(hits[0])
+    pointed = pointed_line(task, lines, acted_on)
+    if not copied or pointed is None or copied == {pointed}:
+        return None
+    return lines[pointed]
+
+
+def _latest_arguments(messages: Sequence[AnyMessage]) -> str:
+    """The arguments of the model's latest calls, as text."""
+    for message in reversed(messages):
+        if isinstance(message, AIMessage):
+            return " ".join(json.dumps(c["args"]) for c in message.tool_calls)
+    return ""
+
+
 def regrounded_answer(
     task: str, messages: Sequence[AnyMessage], tools: Sequence[BaseTool], answer: str
 ) -> dict[str, RequiredChoices] | None:
     """The choices to decode ``answer`` again with, when a word of it is a
-    miscopy of the task or the latest results, or it holds nothing of them;
-    else None (it stands)."""
+    miscopy of the task or the latest results, or it holds nothing of them
+    (then: any span of the results), or it copies a line other than the one
+    the task points to (then: a span of that line); else None (it stands)."""
     by_name = {t.name: t for t in tools}
     parts = [answerable(m, by_name.get(m.name or "")) for m in latest_results(messages)]
     source = "\n".join([task, *(body for body, _ in parts)])
@@ -239,5 +337,14 @@ def regrounded_answer(
     # "No." to a yes/no question holds no word of the result, yet answers it.
     first = _WORD.findall(answer.lower())[:1]
     if (asks_yes_no(task) and first in (["yes"], ["no"])) or not ungrounded(answer, source, about):
-        return None
+        if grounded_answer(task, messages, tools) is None:
+            return None  # a write, an error: the answer is the model's own
+        lines = [
+            line.strip()
+            for body, _ in parts
+            for line in body.splitlines()
+            if line.strip() and not _READ_HEADER.match(line.strip())
+        ]
+        pointed = misplaced_answer(task, lines, answer, _latest_arguments(messages))
+        return None if pointed is None else {"answer": RequiredChoices(answer_spans(pointed))}
     return grounded_answer(task, messages, tools)

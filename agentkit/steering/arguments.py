@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 
 from langchain_core.tools import BaseTool
 
-from agentkit.models.grammar import ArgChoices, RequiredChoices
+from agentkit.models.grammar import ArgChoices, Omitted, RequiredChoices
+from agentkit.steering.answer_spans import pointed_line
 from agentkit.steering.expressions import expression_choices
 from agentkit.steering.grounding import (
+    MAX_FRAGMENT_FILE_BYTES,
     Grounding,
     destinations,
     file_fragments,
@@ -32,7 +34,7 @@ from agentkit.steering.grounding import (
 from agentkit.tools.workspace import PathRefused, Workspace
 
 GROUNDED_ARGS: dict[str, dict[str, Grounding]] = {
-    "read_file": {"path": "existing_file"},
+    "read_file": {"path": "existing_file", "start_line": "line_range", "end_line": "line_range"},
     "list_dir": {"path": "existing_dir"},
     "glob": {"path": "existing_dir"},
     "grep": {"path": "existing_path", "pattern": "task_phrase"},
@@ -143,6 +145,8 @@ def choices(
         return file_fragments(ws, text)
     if kind == "file_key":
         return file_keys(ws, text, task)
+    if kind == "line_range":
+        return whole_read(ws, task or text)
     found = inventory(ws)
     if found is None:
         return None
@@ -174,6 +178,27 @@ def choices(
     }[kind]
     # Nothing exists to name: the tool cannot be called now.
     return values if files or dirs else []
+
+
+def whole_read(ws: Workspace, task: str) -> Omitted | None:
+    """A read of the one file ``task`` names reads all of it when the task
+    points to a line of it by what that line says
+    (:func:`~agentkit.steering.answer_spans.pointed_line`): the 270M model
+    read line 1 of plan.txt for "Who leads the work in plan.txt?", and
+    "Lead: Omar" was line 4. A task that asks for a line by its place
+    ("the first line", "line 3") points to none: the range stays free."""
+    found = inventory(ws)
+    if found is None:
+        return None
+    named = set(mentioned_paths(task))
+    targets = [f for f in found[0] if f in named or f.rsplit("/", 1)[-1] in named]
+    if len(targets) != 1:
+        return None
+    content, size = ws.read_text(targets[0], MAX_FRAGMENT_FILE_BYTES)
+    lines = [line.strip() for line in content.splitlines() if line.strip()]
+    if size > MAX_FRAGMENT_FILE_BYTES or pointed_line(task, lines, targets[0]) is None:
+        return None
+    return Omitted()
 
 
 def mentions(tool: BaseTool, text: str) -> bool:

@@ -65,6 +65,7 @@ Grounding = Literal[
     "optional_destination",
     "occurrence_phrase",
     "file_key",
+    "line_range",
 ]
 MAX_FRAGMENT_FILE_BYTES = 16_384
 MAX_FRAGMENT_CHARS = 200
