@@ -14,6 +14,7 @@ from agentkit.approvals.policy import Policy
 from agentkit.steering.arguments import choices
 from agentkit.steering.examples import examples_for
 from agentkit.steering.grounding import file_keys, occurrence_phrases
+from agentkit.tools import builtin_tools
 from agentkit.tools.base import untrusted_of
 from agentkit.tools.fields import (
     FieldsError,
@@ -258,6 +259,26 @@ def test_count_text_is_a_phrase_only_when_asked_how_often(tools: dict[str, BaseT
     often = occurrence_phrases('How many times does "disk full" appear in log.txt?')
     assert often[:2] == ["", "disk full"] and "times does" not in " ".join(often)
     assert choices(tools["count"], "occurrence_phrase", "count the lines of notes.txt") == [""]
+
+
+def test_without_content_grounding_count_text_is_in_the_file_or_quoted(tmp_path: Path) -> None:
+    from agentkit.steering.arguments import arg_choices
+
+    (tmp_path / "poem.txt").write_text("roses are red\nviolets are blue\n")
+    tools = builtin_tools(workspace=tmp_path)
+
+    def counted(task: str) -> object:
+        return arg_choices(tools, task, content=False, task=task)["count"].get("text")
+
+    # the tuned model counted "word count" in the file and answered "1"
+    assert counted("poem.txt word count please") == [""]
+    assert counted("how often is blue used in poem.txt") == ["", "blue"]
+    # a quoted phrase is what to count, even when the file lacks it: 0 is an answer
+    assert counted("How many times does 'zebra' appear in poem.txt?") == ["", "zebra"]
+    assert counted("count the words") is None  # no file named: free
+    # with content grounding the English gate decides, as before
+    task = "poem.txt word count please"
+    assert arg_choices(tools, task, content=True, task=task)["count"]["text"] == [""]
 
 
 def test_examples_route_and_answer_with_one_line(tools: dict[str, BaseTool]) -> None:

@@ -17,6 +17,7 @@ from agentkit.steering.expressions import expression_choices
 from agentkit.steering.grounding import (
     MAX_FRAGMENT_FILE_BYTES,
     Grounding,
+    counted_phrases,
     destinations,
     file_fragments,
     file_keys,
@@ -71,6 +72,10 @@ _PATH_KINDS: frozenset[Grounding] = frozenset(
 CONTENT_KINDS: frozenset[Grounding] = frozenset(
     {"task_phrase", "fact_phrase", "computing_span", "occurrence_phrase"}
 )
+# Without content grounding (the tuned preset), what stands in for a content
+# kind: what count counts is still a phrase the file holds, or one the task
+# quotes, though no English decides whether the task asks how often.
+WITHOUT_CONTENT: dict[Grounding, Grounding] = {"occurrence_phrase": "counted_phrase"}
 
 
 def add_grounding(tool_name: str, args: Mapping[str, Grounding]) -> None:
@@ -102,7 +107,8 @@ def arg_choices(
     for tool in tools:
         args = tool.args if isinstance(tool.args, dict) else {}
         narrowed: dict[str, ArgChoices] = {}
-        for arg, kind in GROUNDED_ARGS.get(tool.name, {}).items():
+        for arg, grounding in GROUNDED_ARGS.get(tool.name, {}).items():
+            kind = grounding if content else WITHOUT_CONTENT.get(grounding, grounding)
             if arg not in args or (not content and kind in CONTENT_KINDS):
                 continue
             try:
@@ -147,6 +153,8 @@ def choices(
         return file_keys(ws, text, task)
     if kind == "line_range":
         return whole_read(ws, task or text)
+    if kind == "counted_phrase":
+        return counted_phrases(ws, task or text)
     found = inventory(ws)
     if found is None:
         return None
@@ -186,7 +194,8 @@ def whole_read(ws: Workspace, task: str) -> Omitted | None:
     (:func:`~agentkit.steering.answer_spans.pointed_line`): the 270M model
     read line 1 of plan.txt for "Who leads the work in plan.txt?", and
     "Lead: Omar" was line 4. A task that asks for a line by its place
-    ("the first line", "line 3") points to none: the range stays free."""
+    ("the first line", "line 3") points to none: the range stays free (and
+    for a task that asks for a change, see :func:`without_whole_reads`)."""
     found = inventory(ws)
     if found is None:
         return None
@@ -199,6 +208,19 @@ def whole_read(ws: Workspace, task: str) -> Omitted | None:
     if size > MAX_FRAGMENT_FILE_BYTES or pointed_line(task, lines, targets[0]) is None:
         return None
     return Omitted()
+
+
+def without_whole_reads(
+    found: Mapping[str, Mapping[str, ArgChoices]],
+) -> dict[str, dict[str, ArgChoices]]:
+    """``found`` without :func:`whole_read`'s omissions, for a task that asks
+    for a change: in "Show the first line of notes.txt and then replace
+    green with blue in it" the line holding "green" is what the edit
+    changes, not what the read is about."""
+    return {
+        tool: {arg: v for arg, v in args.items() if not isinstance(v, Omitted)}
+        for tool, args in found.items()
+    }
 
 
 def mentions(tool: BaseTool, text: str) -> bool:
@@ -267,5 +289,35 @@ def unnamed_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> 
             return (
                 f"error: {path} already exists and the task does not name it; "
                 "write to a new file name instead"
+            )
+    return None
+
+
+def echoed_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> str | None:
+    """The error for a whole-file write that would replace an existing file
+    with words of the task that name that file: the tuned model wrote "put
+    todo.txt inside done/" over todo.txt. Its text is lost; the task asked to
+    move it (or to change part of it), not for these words."""
+    ws = workspace_of(tool)
+    if ws is None:
+        return None
+    said = " ".join(task.lower().split())
+    for arg, kind in GROUNDED_ARGS.get(tool.name, {}).items():
+        path = args.get(arg)
+        if kind != "named_path" or not isinstance(path, str) or not path.strip():
+            continue
+        texts = [" ".join(str(v).lower().split()) for k, v in args.items() if k != arg]
+        name = path.rsplit("/", 1)[-1].lower()
+        if not any(name in text and text in said for text in texts if text):
+            continue
+        try:
+            taken = ws.resolve(path).is_file()
+        except (PathRefused, OSError):
+            continue
+        if taken:
+            return (
+                f"error: that would replace all of {path} with the task's own words; "
+                "to move, copy or rename it use move_file or copy_file, to change part of it "
+                "use edit_file"
             )
     return None

@@ -66,6 +66,7 @@ Grounding = Literal[
     "occurrence_phrase",
     "file_key",
     "line_range",
+    "counted_phrase",
 ]
 MAX_FRAGMENT_FILE_BYTES = 16_384
 MAX_FRAGMENT_CHARS = 200
@@ -366,6 +367,31 @@ def occurrence_phrases(text: str) -> list[str]:
         return [""]
     # "times does error" is the question's wording, not what to count.
     return ["", *(p for p in task_phrases(text) if not _COUNT_WORDS & set(p.lower().split()))]
+
+
+def counted_phrases(ws: Workspace, task: str) -> list[str] | None:
+    """What count's ``text`` may be without the English gate of
+    :func:`occurrence_phrases` (for a tuned model): "" (count lines, words
+    and characters), a phrase the task quotes, or a phrase of the task that
+    occurs in the file it names. The tuned model counted "word count" in
+    pitch.txt for "Use wc to count the words in pitch.txt" and answered from
+    "does not occur". None (free) when the task names no file, or it is
+    large."""
+    found = inventory(ws)
+    if found is None:
+        return None
+    named = set(mentioned_paths(task))
+    targets = [f for f in found[0] if f in named or f.rsplit("/", 1)[-1] in named]
+    if not targets:
+        return None
+    held = ""
+    for path in targets:
+        content, size = ws.read_text(path, MAX_FRAGMENT_FILE_BYTES)
+        if size > MAX_FRAGMENT_FILE_BYTES:
+            return None
+        held += content.lower() + "\n"
+    quoted = {next(g for g in m.groups() if g) for m in _QUOTED.finditer(task)}
+    return ["", *(p for p in task_phrases(task) if p in quoted or p.lower() in held)]
 
 
 def file_keys(ws: Workspace, text: str, task: str = "") -> RequiredChoices | None:

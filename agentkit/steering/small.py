@@ -39,7 +39,14 @@ from agentkit.models.profile import ModelProfile
 from agentkit.models.prompt import tools_instruction
 from agentkit.steering.answer_spans import regrounded_answer
 from agentkit.steering.answers import tidy_answer
-from agentkit.steering.arguments import arg_choices, mentions, uncallable, unnamed_overwrite
+from agentkit.steering.arguments import (
+    arg_choices,
+    echoed_overwrite,
+    mentions,
+    uncallable,
+    unnamed_overwrite,
+    without_whole_reads,
+)
 from agentkit.steering.examples import ToolExample
 from agentkit.steering.exemplars import (
     ExampleChooser,
@@ -107,7 +114,7 @@ class SmallModelSteering:
     def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:
         if not self.settings.grounded_arguments:
             return None
-        return unnamed_overwrite(tool, args, task)
+        return unnamed_overwrite(tool, args, task) or echoed_overwrite(tool, args, task)
 
     # --- intent ------------------------------------------------------------------
     def _question_gate(self) -> QuestionGate | None:
@@ -194,7 +201,8 @@ class SmallModelSteering:
         settings = self.settings
         # A whole file is replaced only on a request for a change: "I wonder
         # what is written in notes.txt" is neither a plain question nor one.
-        rewrite = settings.rewrite_named_files and self.asks_for_change(view.task)
+        change = self.asks_for_change(view.task)
+        rewrite = settings.rewrite_named_files and change
         choices = (
             arg_choices(
                 offered, grounding_text(view), settings.content_grounding, view.task, rewrite
@@ -202,6 +210,9 @@ class SmallModelSteering:
             if settings.grounded_arguments
             else {}
         )
+        if change:
+            # Only a question reads a whole file for the line it points to.
+            choices = without_whole_reads(choices)
         if settings.question_gate and self.only_asks(view.task):
             # A question changes nothing, whatever verbs it holds: the tools
             # that write stay described but cannot be called.

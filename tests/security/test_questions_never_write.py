@@ -174,3 +174,29 @@ def test_a_task_naming_no_file_cannot_overwrite_an_existing_one(tmp_path: Path) 
     refused = next(c for c in result.tool_calls if c["call_id"] == "c1")
     assert refused["status"] != "ok"
     assert "already exists and the task does not name it" in refused["output"]
+
+
+def test_a_file_is_never_replaced_by_the_tasks_words_that_name_it(tmp_path: Path) -> None:
+    """The tuned model wrote "put todo.txt inside done/" over todo.txt: the
+    task names the file, so only this check stands between it and the loss
+    of its text. The model is told, and moves the file."""
+    (tmp_path / "todo.txt").write_text("call the bank\n")
+    (tmp_path / "done").mkdir()
+    task = "put todo.txt inside done/"
+    script = [
+        call("write_file", {"path": "todo.txt", "content": task}, "c1"),
+        call("move_file", {"source": "todo.txt", "destination": "done/"}, "c2"),
+        final("Moved."),
+    ]
+    model = ScriptedChatModel(script=script, small=True, tuned=True)
+    agent = Agent(
+        model=model,
+        tools=builtin_tools(workspace=tmp_path),
+        settings=load_settings(data_dir=tmp_path / ".data", workspace=tmp_path),
+        policy=Policy.from_dict({"side_effects": {"write": "allow"}}),
+        planning=False,
+    )
+    result = agent.run(task)
+    assert (tmp_path / "done" / "todo.txt").read_text() == "call the bank\n"
+    refused = next(c for c in result.tool_calls if c["call_id"] == "c1")
+    assert refused["status"] != "ok" and "the task's own words" in refused["output"]
