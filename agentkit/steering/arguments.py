@@ -21,6 +21,7 @@ from agentkit.steering.grounding import (
     destinations,
     file_fragments,
     file_keys,
+    files_named_in,
     inventory,
     mentioned_paths,
     mentioned_urls,
@@ -199,8 +200,7 @@ def whole_read(ws: Workspace, task: str) -> Omitted | None:
     found = inventory(ws)
     if found is None:
         return None
-    named = set(mentioned_paths(task))
-    targets = [f for f in found[0] if f in named or f.rsplit("/", 1)[-1] in named]
+    targets = files_named_in(found[0], mentioned_paths(task))
     if len(targets) != 1:
         return None
     content, size = ws.read_text(targets[0], MAX_FRAGMENT_FILE_BYTES)

@@ -380,8 +380,7 @@ def counted_phrases(ws: Workspace, task: str) -> list[str] | None:
     found = inventory(ws)
     if found is None:
         return None
-    named = set(mentioned_paths(task))
-    targets = [f for f in found[0] if f in named or f.rsplit("/", 1)[-1] in named]
+    targets = files_named_in(found[0], mentioned_paths(task))
     if not targets:
         return None
     held = ""
@@ -477,10 +476,11 @@ def named_files(files: list[str], task: str, seen: str = "") -> list[str]:
     moved an unrelated file onto report.txt."""
     mentioned = mentioned_paths(task)
     if mentioned:
-        return _named_in(files, mentioned)
-    return _named_in(files, mentioned_paths(seen)) if seen else []
+        return files_named_in(files, mentioned)
+    return files_named_in(files, mentioned_paths(seen)) if seen else []
 
 
-def _named_in(files: list[str], mentioned: list[str]) -> list[str]:
+def files_named_in(files: list[str], mentioned: list[str]) -> list[str]:
+    """The files of ``files`` that ``mentioned`` names, by path or by name."""
     named = set(mentioned)
     return [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]
