@@ -41,6 +41,7 @@ from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langchain_core.tools import BaseTool
 
 from agentkit.models.grammar import RequiredChoices
+from agentkit.steering.focus import RESULT_HEADER
 from agentkit.tools.base import side_effects_of
 
 MAX_ANSWER_SPANS = 300
@@ -229,9 +230,6 @@ def ungrounded(answer: str, source: str, about: str = "") -> bool:
     return True
 
 
-# read_file's first line says what was read ("notes.txt (lines 1-4 of 4)"),
-# not what the file says.
-_READ_HEADER = re.compile(r"^\S+ \(lines \d+-\d+ of [^)]*\)$")
 # A file type in a task (".md", ".py"): a word however short.
 _EXTENSION = re.compile(r"(?<!\w)\.(\w+)")
 
@@ -343,7 +341,7 @@ def regrounded_answer(
             line.strip()
             for body, _ in parts
             for line in body.splitlines()
-            if line.strip() and not _READ_HEADER.match(line.strip())
+            if line.strip() and not RESULT_HEADER.match(line.strip())
         ]
         pointed = misplaced_answer(task, lines, answer, _latest_arguments(messages))
         return None if pointed is None else {"answer": RequiredChoices(answer_spans(pointed))}

@@ -7,7 +7,7 @@ grounding with :func:`add_grounding`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from langchain_core.tools import BaseTool
 
@@ -96,14 +96,19 @@ def arg_choices(
     content: bool = True,
     task: str = "",
     rewrite: bool = False,
+    whole_reads: bool = True,
 ) -> dict[str, dict[str, ArgChoices]]:
     """For each tool, the values its grounded arguments may take now, given
     ``text`` (the task and what the run has seen; ``task`` alone for what a
     write may change); ``content``: also the groundings of an argument's
     text (:data:`CONTENT_KINDS`); ``rewrite``: a whole-file write may also
-    replace an existing file the task names (see :func:`choices`). A
-    grounding that fails leaves its argument free: grounding helps a call,
-    it never forbids one."""
+    replace an existing file the task names (see :func:`choices`);
+    ``whole_reads``: a read may be made to read a whole file
+    (:func:`whole_read`; the caller passes False for a task that asks for a
+    change: in "Show the first line of notes.txt and then replace green with
+    blue in it" the line holding "green" is what the edit changes, not what
+    the read is about). A grounding that fails leaves its argument free:
+    grounding helps a call, it never forbids one."""
     out: dict[str, dict[str, ArgChoices]] = {}
     for tool in tools:
         args = tool.args if isinstance(tool.args, dict) else {}
@@ -111,6 +116,8 @@ def arg_choices(
         for arg, grounding in GROUNDED_ARGS.get(tool.name, {}).items():
             kind = grounding if content else WITHOUT_CONTENT.get(grounding, grounding)
             if arg not in args or (not content and kind in CONTENT_KINDS):
+                continue
+            if kind == "line_range" and not whole_reads:
                 continue
             try:
                 values = choices(tool, kind, text, task or text, rewrite)
@@ -196,7 +203,7 @@ def whole_read(ws: Workspace, task: str) -> Omitted | None:
     read line 1 of plan.txt for "Who leads the work in plan.txt?", and
     "Lead: Omar" was line 4. A task that asks for a line by its place
     ("the first line", "line 3") points to none: the range stays free (and
-    for a task that asks for a change, see :func:`without_whole_reads`)."""
+    for a task that asks for a change, see :func:`arg_choices`)."""
     found = inventory(ws)
     if found is None:
         return None
@@ -208,19 +215,6 @@ def whole_read(ws: Workspace, task: str) -> Omitted | None:
     if size > MAX_FRAGMENT_FILE_BYTES or pointed_line(task, lines, targets[0]) is None:
         return None
     return Omitted()
-
-
-def without_whole_reads(
-    found: Mapping[str, Mapping[str, ArgChoices]],
-) -> dict[str, dict[str, ArgChoices]]:
-    """``found`` without :func:`whole_read`'s omissions, for a task that asks
-    for a change: in "Show the first line of notes.txt and then replace
-    green with blue in it" the line holding "green" is what the edit
-    changes, not what the read is about."""
-    return {
-        tool: {arg: v for arg, v in args.items() if not isinstance(v, Omitted)}
-        for tool, args in found.items()
-    }
 
 
 def mentions(tool: BaseTool, text: str) -> bool:
@@ -266,26 +260,32 @@ def uncallable(tools: Sequence[BaseTool]) -> dict[str, dict[str, ArgChoices]]:
     return out
 
 
+def _overwritten(tool: BaseTool, args: Mapping[str, object]) -> Iterator[tuple[str, str]]:
+    """(argument, path) for each whole-file write of ``args`` onto a file
+    that exists (a path the tool refuses is left to the tool to report)."""
+    ws = workspace_of(tool)
+    if ws is None:
+        return
+    for arg, kind in GROUNDED_ARGS.get(tool.name, {}).items():
+        path = args.get(arg)
+        if kind != "named_path" or not isinstance(path, str) or not path.strip():
+            continue
+        try:
+            taken = ws.resolve(path).is_file()
+        except (PathRefused, OSError):
+            continue
+        if taken:
+            yield arg, path
+
+
 def unnamed_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> str | None:
     """The error for a whole-file write onto an existing file the task does
     not name. A task that names no file leaves a new file's name free in the
     grammar (it cannot list every name not taken), so the check comes after
     the decode: the model is told and picks another name."""
-    ws = workspace_of(tool)
-    if ws is None:
-        return None
     named = set(mentioned_paths(task))
-    for arg, kind in GROUNDED_ARGS.get(tool.name, {}).items():
-        path = args.get(arg)
-        if kind != "named_path" or not isinstance(path, str) or not path.strip():
-            continue
-        if path in named or path.rsplit("/", 1)[-1] in named:
-            continue
-        try:
-            taken = ws.resolve(path).is_file()
-        except (PathRefused, OSError):  # the tool reports a path it refuses
-            continue
-        if taken:
+    for _arg, path in _overwritten(tool, args):
+        if path not in named and path.rsplit("/", 1)[-1] not in named:
             return (
                 f"error: {path} already exists and the task does not name it; "
                 "write to a new file name instead"
@@ -298,23 +298,11 @@ def echoed_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> s
     with words of the task that name that file: the tuned model wrote "put
     todo.txt inside done/" over todo.txt. Its text is lost; the task asked to
     move it (or to change part of it), not for these words."""
-    ws = workspace_of(tool)
-    if ws is None:
-        return None
     said = " ".join(task.lower().split())
-    for arg, kind in GROUNDED_ARGS.get(tool.name, {}).items():
-        path = args.get(arg)
-        if kind != "named_path" or not isinstance(path, str) or not path.strip():
-            continue
+    for arg, path in _overwritten(tool, args):
         texts = [" ".join(str(v).lower().split()) for k, v in args.items() if k != arg]
         name = path.rsplit("/", 1)[-1].lower()
-        if not any(name in text and text in said for text in texts if text):
-            continue
-        try:
-            taken = ws.resolve(path).is_file()
-        except (PathRefused, OSError):
-            continue
-        if taken:
+        if any(name in text and text in said for text in texts if text):
             return (
                 f"error: that would replace all of {path} with the task's own words; "
                 "to move, copy or rename it use move_file or copy_file, to change part of it "

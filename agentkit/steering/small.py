@@ -45,7 +45,6 @@ from agentkit.steering.arguments import (
     mentions,
     uncallable,
     unnamed_overwrite,
-    without_whole_reads,
 )
 from agentkit.steering.examples import ToolExample
 from agentkit.steering.exemplars import (
@@ -205,14 +204,17 @@ class SmallModelSteering:
         rewrite = settings.rewrite_named_files and change
         choices = (
             arg_choices(
-                offered, grounding_text(view), settings.content_grounding, view.task, rewrite
+                offered,
+                grounding_text(view),
+                settings.content_grounding,
+                view.task,
+                rewrite,
+                # Only a question reads a whole file for the line it points to.
+                whole_reads=not change,
             )
             if settings.grounded_arguments
             else {}
         )
-        if change:
-            # Only a question reads a whole file for the line it points to.
-            choices = without_whole_reads(choices)
         if settings.question_gate and self.only_asks(view.task):
             # A question changes nothing, whatever verbs it holds: the tools
             # that write stay described but cannot be called.
