@@ -255,13 +255,6 @@ def _copies(answer: list[str], line: list[str]) -> bool:
     return any(line[i : i + size] == answer for i in range(len(line) - size + 1))
 
 
-def _same_word(word: str, other: str) -> bool:
-    """Whether the two are forms of one word (:func:`_inflected`) other than
-    a verb and its "-ing" form: "the opening line" is no pointer to "The
-    bakery opens before sunrise"."""
-    return _inflected(word, other) and not (word.endswith("ing") ^ other.endswith("ing"))
-
-
 def pointed_line(task: str, lines: Sequence[str], acted_on: str = "") -> int | None:
     """The line of a result that ``task`` points to: the one line holding
     most of the task's words that no other line holds (or a form of them:
@@ -276,7 +269,7 @@ def pointed_line(task: str, lines: Sequence[str], acted_on: str = "") -> int | N
     held = [_word_set(line) for line in lines]
     score = [0] * len(lines)
     for word in asked:
-        where = [i for i, words in enumerate(held) if any(_same_word(word, w) for w in words)]
+        where = [i for i, words in enumerate(held) if any(_inflected(word, w) for w in words)]
         if len(where) == 1:
             score[where[0]] += 1
     best = max(score, default=0)
