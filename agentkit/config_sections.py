@@ -128,6 +128,12 @@ class SteeringSettings(BaseModel):
         "that only reads is decoded again as a span of it (a line, a key's value, a JSON "
         "value, a cited line, or yes/no for a yes/no question).",
     )
+    sources_first: bool = Field(
+        True,
+        description="With grounded_arguments, in a task that names existing files and a new "
+        "one, a named existing file is acted on (read) before the new file is written, and "
+        "is not edited or rewritten before something is made (agentkit.steering.sources).",
+    )
     rewrite_named_files: bool = Field(
         False,
         description="With grounded_arguments, a whole-file write may also replace an existing "

@@ -58,6 +58,7 @@ from agentkit.steering.focus import copy_text, grounding_text
 from agentkit.steering.intent import asks_for_change, only_asks, requests_of
 from agentkit.steering.question_gate import QuestionGate
 from agentkit.steering.routing import ToolRouter
+from agentkit.steering.sources import sources_first
 from agentkit.steering.step import (
     CHANGE_PENDING_BIAS,
     changed,
@@ -215,6 +216,8 @@ class SmallModelSteering:
             if settings.grounded_arguments
             else {}
         )
+        if settings.grounded_arguments and settings.sources_first:
+            choices = sources_first(offered, view.task, view.messages, choices)
         if settings.question_gate and self.only_asks(view.task):
             # A question changes nothing, whatever verbs it holds: the tools
             # that write stay described but cannot be called.
