@@ -43,6 +43,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from agentkit.models.grammar import RequiredChoices
+from agentkit.steering.paths import (  # noqa: F401 - re-exported
+    URLISH,
+    destination_paths,
+    in_existing_folders,
+    mentioned_paths,
+    mentioned_urls,
+)
 from agentkit.tools.fields import key_choices, parse_fields
 from agentkit.tools.globs import SKIPPED_DIRS
 
@@ -82,71 +89,6 @@ _EDGE_WORDS = frozenset(
     "mind note save store stored check memory".split()
 )
 _QUOTED = re.compile(r"\"([^\"\n]{1,80})\"|'([^'\n]{1,80})'|`([^`\n]{1,80})`")
-# A path a user writes: segments of word characters, dots and dashes joined by
-# '/', ending in a name with an extension (notes.txt, docs/a-b.md, .env.local)
-# or in a dotfile's name (.env, app/.gitignore: without it "make a .env file"
-# left the name free and the model wrote env.toml).
-_MENTIONED = re.compile(
-    r"(?<![\w/.-])((?:[\w-]+/)*(?:\.?[\w-]+(?:\.[\w-]+)*\.[A-Za-z0-9]{1,8}"
-    r"|\.[a-z][a-z0-9_-]{1,30}))(?![\w/-])"
-)
-# A file without an extension is named only in capitals inside a lowercase
-# folder (release/VERSION, docs/LICENSE): "and/or", "docs/notes" and
-# "PASS/FAIL" are not files.
-_CAPITAL_NAME = re.compile(
-    r"(?<![\w/.-])((?:[a-z0-9_.][\w.-]*/)+[A-Z][A-Z0-9_]{2,})(?![\w/-]|\.\w)"
-)
-# A version or a decimal is not a file name: "put v1.2.0 into release/VERSION"
-# created a file named v1.2.0.
-_NUMBERISH = re.compile(r"[vV]?\d+(?:\.\d+)+")
-_URLISH = re.compile(r"\w+://\S+")
-
-
-_URL = re.compile(r"https?://[^\s\"'<>`]+")
-
-
-def mentioned_urls(text: str) -> list[str]:
-    """http(s) URLs in ``text``, trailing punctuation dropped, in order."""
-    return list(dict.fromkeys(m.group(0).rstrip(".,;:!?)]}") for m in _URL.finditer(text)))
-
-
-# A quoted file name with spaces in it ("my notes.txt"): the whole name, not
-# the part after its last space.
-_QUOTED_SPACED_PATH = re.compile(
-    r"(?<!\w)([\"'`])((?:[\w .-]+/)*[\w.-][\w .-]* [\w .-]*\.[A-Za-z0-9]{1,8})\1(?!\w)"
-)
-
-
-def mentioned_paths(text: str) -> list[str]:
-    """File names in ``text`` (URLs, versions and decimals left out), in
-    order: with an extension, a dotfile, or a capitals name in a folder; a
-    quoted name may hold spaces."""
-    text = _URLISH.sub(" ", text)
-    found: list[tuple[int, str]] = []
-    for m in _QUOTED_SPACED_PATH.finditer(text):
-        found.append((m.start(), m.group(2).strip()))
-        text = text[: m.start()] + " " * len(m.group(0)) + text[m.end() :]
-    found += [(m.start(), m.group(1).rstrip(".")) for m in _MENTIONED.finditer(text)]
-    found += [(m.start(), m.group(1)) for m in _CAPITAL_NAME.finditer(text)]
-    paths = [p for _, p in sorted(found)]
-    return list(dict.fromkeys(p for p in paths if not _NUMBERISH.fullmatch(p)))
-
-
-_DESTINATION = re.compile(
-    r"\b(?:to|into|as|called|named)\s+(?:the\s+|a\s+|new\s+)*(?:file\s+)?[`'\"]?"
-    + _MENTIONED.pattern,
-    re.IGNORECASE,
-)
-
-
-def destination_paths(text: str) -> list[str]:
-    """Paths ``text`` names as where to write ("... and write the count to
-    count.txt", "into backup.txt", "save it as out.md"). When a task names
-    one, a write goes there and nowhere else: the 270M model otherwise
-    overwrote names.txt, the file it was asked to count."""
-    text = _URLISH.sub(" ", text)
-    found = [m.group(1).rstrip(".") for m in _DESTINATION.finditer(text)]
-    return list(dict.fromkeys(p for p in found if not _NUMBERISH.fullmatch(p)))
 
 
 def named_dirs(text: str, dirs: Sequence[str]) -> list[str]:
@@ -179,7 +121,7 @@ def new_folders(text: str, dirs: Sequence[str] = ()) -> list[str]:
     """Folders the task names that do not exist yet: written with a slash
     ("inbox/") or called a folder ("inside the drafts folder"). Naming a
     folder that does not exist says where something new goes."""
-    words = re.findall(r"[\w./-]+", _URLISH.sub(" ", text))
+    words = re.findall(r"[\w./-]+", URLISH.sub(" ", text))
     slashed = [w.rstrip("/") for w in words if re.fullmatch(r"[\w-]+(?:/[\w-]+)*/", w)]
     called = [*_FOLDER_BEFORE.findall(text), *_FOLDER_CALLED.findall(text)]
     existing = set(dirs) | {d.rsplit("/", 1)[-1] for d in dirs}
@@ -204,8 +146,9 @@ def write_paths(
     (default: ``text``), for the files it asks to make."""
     existing = set(files)
     destinations = destination_paths(text)
-    mentioned = mentioned_paths(text)
-    to_make = [p for p in (mentioned_paths(task) if task else mentioned) if p not in existing]
+    mentioned = [*mentioned_paths(text), *in_existing_folders(text, dirs)]
+    asked = [*mentioned_paths(task), *in_existing_folders(task, dirs)] if task else mentioned
+    to_make = [p for p in asked if p not in existing]
     if destinations and all(p in existing for p in destinations) and to_make:
         # A file to make is where the write goes, not an existing file after
         # "as": "make hello.txt with the same text as other.txt" overwrote
