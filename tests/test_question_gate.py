@@ -200,8 +200,18 @@ def test_the_shipped_gate_misjudges_no_dev_case_and_adds_to_the_patterns(
     # question the patterns catch is read as a request.
     steering = SmallModelSteering(SMALL, SteeringSettings(), gate=gate)
     assert gate.weights.request_below is not None
-    for request in ("How about writing done into status.txt?", "Could we add eggs to list.txt?"):
+    for request in (
+        "How about writing done into status.txt?",
+        "any chance you could rename a.txt?",
+    ):
         assert only_asks(request) and not steering.only_asks(request)
+    # Overriding the question mark takes the certainty of a change: in doubt a
+    # question stays one. The tuned model edited notes.txt for both of these
+    # (scores -2.30 and -2.28) when the override began at -2.0; "Could we add
+    # eggs to list.txt?" (-2.34) is gated with them.
+    assert gate.weights.request_below <= gate.weights.change_below
+    for question in ("how do I rename notes.txt?", "can notes.txt be written to?"):
+        assert only_asks(question) and steering.only_asks(question)
     assert steering.only_asks("Is the file saved as UTF-8?")
     # No verb of change, not worded as a question, yet only asking.
     assert gate.weights.plain_question_above is not None

@@ -98,6 +98,11 @@ def train(cases: Sequence[EvalCase], embeddings: Embeddings, embedder: str) -> G
     patterned = np.array([pattern_only_asks(c.task) for c in dev])
     caught = scores[asks & patterned]
     request = next(-t for t in GRID if not (caught < -t + MARGIN).any()) if len(caught) else None
+    # Overriding a question mark takes as much certainty as any change does:
+    # "how do I rename notes.txt?" and "can notes.txt be written to?" scored
+    # -2.30 and -2.28, between change_below and the margin's -2.0, and the
+    # tuned model edited notes.txt for both. In doubt, a question stays one.
+    request = None if request is None else min(request, below)
     # The changes the English patterns do not see as requests for one:
     # plain_question_above must leave every one of them callable.
     marked = np.array([pattern_asks_for_change(c.task) for c in dev])
