@@ -23,19 +23,19 @@ A task that names no new file, or no existing one, is left as it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from langchain_core.messages import AIMessage, AnyMessage, ToolCall, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langchain_core.tools import BaseTool
 
 from agentkit.models.grammar import ArgChoices
 from agentkit.steering.arguments import workspace_of
 from agentkit.steering.grounding import files_named_in, inventory, mentioned_paths, write_paths
-from agentkit.tools.base import side_effects_of
+from agentkit.steering.step import changed, writer_names
 
-# The tools that would change a source in place (a whole-file write onto it,
-# or an edit); the path argument each names it by.
-_IN_PLACE: dict[str, str] = {"edit_file": "path", "write_file": "path"}
+# The tools that would change a source in place, at their ``path``: an edit,
+# or a whole-file write onto it.
+_IN_PLACE = ("edit_file", "write_file")
 _PATH_ARGS = ("path", "source", "destination")
 
 
@@ -64,42 +64,31 @@ def sources_first(
     ]
     if not to_make or not sources:
         return choices
-    writers = {t.name for t in tools if "write" in side_effects_of(t)}
-    touched, wrote = _acted_on(messages, writers)
+    touched = _acted_on(messages)
+    writers = writer_names(tools)
+    wrote = any(changed(m, writers) for m in messages)
     out = {name: dict(args) for name, args in choices.items()}
     offered = {t.name for t in tools}
     if not touched & set(sources) and "write_file" in offered:
         out["write_file"] = {**out.get("write_file", {}), "path": []}
     if not wrote:
-        for name, arg in _IN_PLACE.items():
-            allowed = out.get(name, {}).get(arg)
+        for name in _IN_PLACE:
+            allowed = out.get(name, {}).get("path")
             # A path left free (its grounding failed) stays free.
             if isinstance(allowed, list):
-                out[name] = {**out[name], arg: [p for p in allowed if p not in sources]}
+                out[name] = {**out[name], "path": [p for p in allowed if p not in sources]}
     return out
 
 
-def _acted_on(messages: Sequence[AnyMessage], writers: set[str]) -> tuple[set[str], bool]:
-    """The paths the run's calls named (those that ran without an error), and
-    whether one of them wrote."""
-    failed = {
-        m.tool_call_id
-        for m in messages
-        if isinstance(m, ToolMessage)
-        and (m.status == "error" or str(m.content).startswith("error"))
+def _acted_on(messages: Sequence[AnyMessage]) -> set[str]:
+    """The paths named by the calls that ran without an error."""
+    ran = {m.tool_call_id for m in messages if isinstance(m, ToolMessage) and m.status != "error"}
+    return {
+        str(call["args"][arg]).removeprefix("./")
+        for message in messages
+        if isinstance(message, AIMessage)
+        for call in message.tool_calls
+        if call.get("id") in ran
+        for arg in _PATH_ARGS
+        if call["args"].get(arg)
     }
-    paths: set[str] = set()
-    wrote = False
-    for call in _calls(messages):
-        if call.get("id") in failed:
-            continue
-        args = call["args"]
-        paths |= {str(args[a]).removeprefix("./") for a in _PATH_ARGS if args.get(a)}
-        wrote = wrote or call["name"] in writers
-    return paths, wrote
-
-
-def _calls(messages: Sequence[AnyMessage]) -> Iterator[ToolCall]:
-    for message in messages:
-        if isinstance(message, AIMessage):
-            yield from message.tool_calls
