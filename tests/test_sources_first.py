@@ -115,3 +115,19 @@ def test_the_tuned_presets_hints_carry_it_and_a_setting_turns_it_off(tmp_path: P
     assert on.hints(view, offered).arg_choices["write_file"]["path"] == []
     off = SmallModelSteering(TUNED, SteeringSettings(intent_classifier=False, sources_first=False))
     assert off.hints(view, offered).arg_choices["write_file"]["path"] != []
+
+
+def test_an_earlier_task_of_the_thread_does_not_count(tmp_path: Path) -> None:
+    # In a chat thread, story.txt read and a file written for the previous
+    # task leave this task's sources unread and unchanged.
+    (tmp_path / "story.txt").write_text("A fox.\n")
+    earlier = [
+        HumanMessage("read story.txt"),
+        *ran("read_file", {"path": "story.txt"}, "story.txt (lines 1-1 of 1)\nA fox.", "c1"),
+        *ran("write_file", {"path": "x.txt", "content": "x"}, "created x.txt", "c2"),
+    ]
+    task = "write a one-line summary of story.txt into summary.txt"
+    tools = tools_in(tmp_path)
+    grounded = arg_choices(tools, task, content=False, task=task, rewrite=True)
+    out = sources_first(tools, task, [*earlier, HumanMessage(task)], grounded)
+    assert out["write_file"]["path"] == []

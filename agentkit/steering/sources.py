@@ -31,7 +31,7 @@ from langchain_core.tools import BaseTool
 from agentkit.models.grammar import ArgChoices
 from agentkit.steering.arguments import workspace_of
 from agentkit.steering.grounding import files_named_in, inventory, mentioned_paths, write_paths
-from agentkit.steering.step import changed, writer_names
+from agentkit.steering.step import changed, run_start, writer_names
 
 # The tools that would change a source in place, at their ``path``: an edit,
 # or a whole-file write onto it.
@@ -64,9 +64,12 @@ def sources_first(
     ]
     if not to_make or not sources:
         return choices
-    touched = _acted_on(messages)
+    # This run's calls only: in a chat thread, an earlier task's read or
+    # write says nothing about this task's sources.
+    run = messages[run_start(messages, task) :]
+    touched = _acted_on(run)
     writers = writer_names(tools)
-    wrote = any(changed(m, writers) for m in messages)
+    wrote = any(changed(m, writers) for m in run)
     out = {name: dict(args) for name, args in choices.items()}
     offered = {t.name for t in tools}
     if not touched & set(sources) and "write_file" in offered:
