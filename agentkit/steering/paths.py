@@ -1,7 +1,6 @@
 """File names and URLs a user writes in a task: what the groundings call
 *named*. A path is named by its form (an extension, a dotfile, a capitals
-name in a folder), by a tool's naming convention (Makefile, LICENSE), or by
-being called so ("a file called shopping")."""
+name in a folder), or by a tool's naming convention (Makefile, LICENSE)."""
 
 from __future__ import annotations
 
@@ -33,13 +32,6 @@ CONVENTIONAL_NAMES = frozenset(
 _CONVENTIONAL = re.compile(
     r"(?<![\w/.-])((?:[\w.-]+/)*(?:" + "|".join(sorted(CONVENTIONAL_NAMES)) + r"))(?![\w/-]|\.\w)"
 )
-# A name given as a file's name, whatever its form: "a file called shopping",
-# "the file named greeting". Unnamed, the model wrote greeting.txt and
-# STATUS/status.txt, files the task did not name.
-_CALLED = re.compile(
-    r"\bfile\s+(?:called|named)\s+[`'\"]?((?:[\w-]+/)*[A-Za-z_][\w-]*)(?![\w/.-])",
-    re.IGNORECASE,
-)
 # A version or a decimal is not a file name: "put v1.2.0 into release/VERSION"
 # created a file named v1.2.0.
 _NUMBERISH = re.compile(r"[vV]?\d+(?:\.\d+)+")
@@ -63,9 +55,9 @@ _QUOTED_SPACED_PATH = re.compile(
 
 def mentioned_paths(text: str) -> list[str]:
     """File names in ``text`` (URLs, versions and decimals left out), in
-    order: with an extension, a dotfile, a capitals name in a folder, a
-    conventional name (:data:`CONVENTIONAL_NAMES`), or any name a file is
-    called ("a file called shopping"); a quoted name may hold spaces."""
+    order: with an extension, a dotfile, a capitals name in a folder, or a
+    conventional name (:data:`CONVENTIONAL_NAMES`); a quoted name may hold
+    spaces."""
     text = URLISH.sub(" ", text)
     found: list[tuple[int, str]] = []
     for m in _QUOTED_SPACED_PATH.finditer(text):
@@ -74,7 +66,6 @@ def mentioned_paths(text: str) -> list[str]:
     found += [(m.start(), m.group(1).rstrip(".")) for m in _MENTIONED.finditer(text)]
     found += [(m.start(), m.group(1)) for m in _CAPITAL_NAME.finditer(text)]
     found += [(m.start(), m.group(1)) for m in _CONVENTIONAL.finditer(text)]
-    found += [(m.start(), m.group(1)) for m in _CALLED.finditer(text)]
     paths = [p for _, p in sorted(found)]
     return list(dict.fromkeys(p for p in paths if not _NUMBERISH.fullmatch(p)))
 
