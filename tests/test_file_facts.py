@@ -11,6 +11,7 @@ from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
 
 from agentkit.approvals.policy import Policy
+from agentkit.models.grammar import RequiredChoices
 from agentkit.steering.arguments import choices
 from agentkit.steering.examples import examples_for
 from agentkit.steering.grounding import file_keys, occurrence_phrases
@@ -272,9 +273,16 @@ def test_without_content_grounding_count_text_is_in_the_file_or_quoted(tmp_path:
 
     # the tuned model counted "word count" in the file and answered "1"
     assert counted("poem.txt word count please") == [""]
-    assert counted("how often is blue used in poem.txt") == ["", "blue"]
+    # a phrase the file holds is what to count, and it must be given: the
+    # tuned model counted every line for "count the lines ... that mention disk"
+    assert counted("how often is blue used in poem.txt") == ["blue"]
+    assert counted("count the lines of poem.txt that mention violets") == ["violets"]
+    assert isinstance(counted("how often is blue used in poem.txt"), RequiredChoices)
+    # as whole words only: "red" is not in "colored", nor "viol" a word of it
+    assert counted("how many times is viol in poem.txt") == [""]
     # a quoted phrase is what to count, even when the file lacks it: 0 is an answer
-    assert counted("How many times does 'zebra' appear in poem.txt?") == ["", "zebra"]
+    assert counted("How many times does 'zebra' appear in poem.txt?") == ["zebra"]
+    assert counted("how many lines does poem.txt have") == [""]
     assert counted("count the words") is None  # no file named: free
     # with content grounding the English gate decides, as before
     task = "poem.txt word count please"

@@ -314,9 +314,10 @@ def occurrence_phrases(text: str) -> list[str]:
 
 def counted_phrases(ws: Workspace, task: str) -> list[str] | None:
     """What count's ``text`` may be without the English gate of
-    :func:`occurrence_phrases` (for a tuned model): "" (count lines, words
-    and characters), a phrase the task quotes, or a phrase of the task that
-    occurs in the file it names. The tuned model counted "word count" in
+    :func:`occurrence_phrases` (for a tuned model): a phrase the task quotes
+    or a phrase of the task that occurs (as whole words) in the file it
+    names, and it must be given; else only "" (count lines, words and
+    characters). The tuned model counted "word count" in
     pitch.txt for "Use wc to count the words in pitch.txt" and answered from
     "does not occur". None (free) when the task names no file, or it is
     large."""
@@ -333,7 +334,16 @@ def counted_phrases(ws: Workspace, task: str) -> list[str] | None:
             return None
         held += content.lower() + "\n"
     quoted = {next(g for g in m.groups() if g) for m in _QUOTED.finditer(task)}
-    return ["", *(p for p in task_phrases(task) if p in quoted or p.lower() in held)]
+    found = [p for p in task_phrases(task) if p in quoted or _holds(held, p)]
+    # A phrase the task quotes or shares with the file is what to count: the
+    # tuned model, left "" as well, counted app.log's lines for "count the
+    # lines in app.log that mention disk" (held-out: won cases on two draws).
+    return RequiredChoices(found) if found else [""]
+
+
+def _holds(content: str, phrase: str) -> bool:
+    """Whether ``content`` (lower case) holds ``phrase`` as whole words."""
+    return re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", content) is not None
 
 
 def file_keys(ws: Workspace, text: str, task: str = "") -> RequiredChoices | None:
