@@ -128,6 +128,40 @@ def _bounds(schema: dict[str, Any]) -> tuple[int | None, int | None]:
     return low, high
 
 
+_JSON_ESCAPES = '"\\/bfnrt'
+_HEX4 = "[0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F]"
+MAX_DIFFERING_CHARS = 400  # one rule per character of the value to differ from
+
+
+def _json_units(value: str) -> list[str]:
+    """``value`` as the JSON text a model writes for it, one character (or
+    escape, ``\\n``) at a time."""
+    text = json.dumps(value, ensure_ascii=False)[1:-1]
+    units: list[str] = []
+    index = 0
+    while index < len(text):
+        size = (6 if text[index + 1] == "u" else 2) if text[index] == "\\" else 1
+        units.append(text[index : index + size])
+        index += size
+    return units
+
+
+def _code(char: str) -> str:
+    return f"\\u{ord(char):04X}" if ord(char) < 0x10000 else f"\\U{ord(char):08X}"
+
+
+def _other_than(unit: str) -> str:
+    """A GBNF alternative for any one JSON string character except ``unit``."""
+    plain = '[^"\\\\\\x7F\\x00-\\x1F'
+    escape = f'"\\\\" (["\\\\/bfnrt] | "u" {_HEX4})'
+    if len(unit) == 1:
+        return f"{plain}{_code(unit)}] | {escape}"
+    if unit[1] == "u":
+        return f"{plain}] | {escape}"  # a rare escape: differing by spelling is enough
+    others = "".join(_code(c) for c in _JSON_ESCAPES if c != unit[1])
+    return f'{plain}] | "\\\\" ([{others}] | "u" {_HEX4})'
+
+
 def _converter() -> Any:
     from llama_cpp.llama_grammar import PRIMITIVE_RULES, SchemaConverter
 
@@ -174,7 +208,31 @@ def _converter() -> Any:
                 rule = type(rule)(JSON_CHAR_RULE, [])
             return super()._add_primitive(name, rule)
 
+        def _differing_string(self, value: str, name: str) -> str:
+            """A JSON string whose value is not ``value``: a prefix of it, a
+            first character that differs followed by anything, or all of it
+            and more (one rule per character)."""
+            char = self._add_primitive("char", PRIMITIVE_RULES["char"])
+            units = _json_units(value)
+            following = self._add_rule(f"{name}-d{len(units)}", f"{char} {char}*")
+            for index in range(len(units) - 1, -1, -1):
+                unit = units[index]
+                same = self._format_literal(unit)  # as JSON text: \\n is two characters
+                following = self._add_rule(
+                    f"{name}-d{index}",
+                    f'"" | {same} {following} | ({_other_than(unit)}) {char}*',
+                )
+            return self._add_rule(name, f'"\\"" {following} "\\"" space')
+
         def visit(self, schema: Any, name: str) -> str:
+            negated = schema.get("not") if isinstance(schema, dict) else None
+            differs = negated.get("const") if isinstance(negated, dict) else None
+            if (
+                isinstance(differs, str)
+                and schema.get("type") == "string"
+                and 0 < len(differs) <= MAX_DIFFERING_CHARS
+            ):
+                return self._differing_string(differs, name or "root")
             if (
                 isinstance(schema, dict)
                 and schema.get("type") == "string"
@@ -233,7 +291,16 @@ class Omitted(list[str]):
     asked about another one ("Who leads the work in plan.txt?")."""
 
 
-ArgChoices = list[str] | str
+@dataclass(frozen=True)
+class Differs:
+    """A string argument that may be anything but ``value`` (the grammar
+    enforces it): a small model wrote ``edit_file``'s new_string equal to its
+    old_string, a call that can only fail."""
+
+    value: str
+
+
+ArgChoices = list[str] | str | Differs
 """What a string argument may be now: a list of the allowed values, or a
 regular expression (``str``) the whole value must match. A pattern, like
 :class:`RequiredChoices`, must be given. :class:`Omitted`: an optional
@@ -281,6 +348,8 @@ def with_choices(
         for arg, values in narrowed.items():
             if isinstance(values, list):
                 props[arg] = {"type": "string", "enum": list(dict.fromkeys(values))}
+            elif isinstance(values, Differs):
+                props[arg] = {"type": "string", "not": {"const": values.value}}
             else:
                 props[arg] = {"type": "string", "pattern": f"^({values})$"}
             if not isinstance(values, list) or isinstance(values, RequiredChoices):

@@ -4,7 +4,8 @@ The agent graph asks its :class:`Steering` four things at each run and step:
 which tools to offer for a task (:meth:`~Steering.route`), the act prompt
 (:meth:`~Steering.prompt`), the decoding hints for a step
 (:meth:`~Steering.hints`: argument choices, a required tool, biases), whether
-a final answer is decoded again (:meth:`~Steering.reanswer`) and the final
+a final answer or a call is decoded again (:meth:`~Steering.reanswer`,
+:meth:`~Steering.redecode`) and the final
 answer as the user should see it (:meth:`~Steering.tidy`).
 
 :func:`steering_for` picks the implementation once, from the model actually
@@ -21,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from langchain_core.embeddings import Embeddings
-from langchain_core.messages import AnyMessage, SystemMessage
+from langchain_core.messages import AnyMessage, SystemMessage, ToolCall
 from langchain_core.tools import BaseTool
 
 from agentkit.config import SteeringSettings
@@ -71,6 +72,13 @@ class Steering(Protocol):
         what it answers from), or None: it stands."""
         ...
 
+    def redecode(
+        self, view: StepView, offered: Sequence[BaseTool], call: ToolCall
+    ) -> DecodeHints | None:
+        """Hints to decode ``call`` once more with (as it stands it can only
+        fail), or None: it stands."""
+        ...
+
     def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:
         """Why this call may not run (the error the model is shown, and the
         loop goes on), or None."""
@@ -106,6 +114,11 @@ class NoSteering:
 
     def reanswer(
         self, view: StepView, offered: Sequence[BaseTool], answer: str
+    ) -> DecodeHints | None:
+        return None
+
+    def redecode(
+        self, view: StepView, offered: Sequence[BaseTool], call: ToolCall
     ) -> DecodeHints | None:
         return None
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from langchain_core.tools import BaseTool
 
-from agentkit.models.grammar import ArgChoices, Omitted, RequiredChoices
+from agentkit.models.grammar import ArgChoices, Differs, Omitted, RequiredChoices
 from agentkit.steering.answer_spans import pointed_line
 from agentkit.steering.expressions import expression_choices
 from agentkit.steering.grounding import (
@@ -258,6 +258,31 @@ def uncallable(tools: Sequence[BaseTool]) -> dict[str, dict[str, ArgChoices]]:
         if args:
             out[tool.name] = {args[0]: []}
     return out
+
+
+# Pairs of arguments where a call whose second equals its first can only
+# fail: the tuned model edited "week" into "week" and then answered "Fixed.".
+DIFFERING_ARGS: dict[str, tuple[str, str]] = {"edit_file": ("old_string", "new_string")}
+
+
+def differing_call(tool: str, args: Mapping[str, object]) -> dict[str, ArgChoices] | None:
+    """Choices that keep a call's other string arguments and rule out the
+    value its second argument of :data:`DIFFERING_ARGS` repeated, or None
+    when the call is not such a repeat (an empty old_string, an append, is
+    never repeated: its new text is what is added)."""
+    pair = DIFFERING_ARGS.get(tool)
+    if pair is None:
+        return None
+    first, second = pair
+    value = args.get(first)
+    if not isinstance(value, str) or not value or args.get(second) != value:
+        return None
+    kept: dict[str, ArgChoices] = {
+        name: RequiredChoices([given])
+        for name, given in args.items()
+        if isinstance(given, str) and name != second
+    }
+    return {**kept, second: Differs(value)}
 
 
 def _overwritten(tool: BaseTool, args: Mapping[str, object]) -> Iterator[tuple[str, str]]:

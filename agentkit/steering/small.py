@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.messages import AnyMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AnyMessage, SystemMessage, ToolCall, ToolMessage
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
@@ -41,6 +41,7 @@ from agentkit.steering.answer_spans import regrounded_answer
 from agentkit.steering.answers import tidy_answer
 from agentkit.steering.arguments import (
     arg_choices,
+    differing_call,
     echoed_overwrite,
     mentions,
     uncallable,
@@ -248,6 +249,17 @@ class SmallModelSteering:
         if choices is None:
             return None
         return DecodeHints(arg_choices={FINAL_ANSWER_TOOL: choices})
+
+    def redecode(
+        self, view: StepView, offered: Sequence[BaseTool], call: ToolCall
+    ) -> DecodeHints | None:
+        """Hints to decode ``call`` again with when it sets an argument to
+        the value it must differ from (:data:`DIFFERING_ARGS`): the others
+        are kept and the grammar rules the value out."""
+        if not self.settings.grounded_arguments:
+            return None
+        choices = differing_call(call["name"], call["args"])
+        return None if choices is None else DecodeHints(arg_choices={call["name"]: choices})
 
     # --- worked examples ----------------------------------------------------------------
     def example_chooser(self, task: str) -> ExampleChooser:
