@@ -283,6 +283,26 @@ def test_without_content_grounding_count_text_is_in_the_file_or_quoted(tmp_path:
     # a quoted phrase is what to count, even when the file lacks it: 0 is an answer
     assert counted("How many times does 'zebra' appear in poem.txt?") == ["zebra"]
     assert counted("how many lines does poem.txt have") == [""]
+
+
+def test_count_text_is_never_a_word_that_asks_for_a_count(tmp_path: Path) -> None:
+    from agentkit.steering.arguments import arg_choices
+
+    # Files that hold count's own units and the words of the request: the
+    # tuned model counted "lines" in "read between the lines", "count" in
+    # "the count is wrong".
+    (tmp_path / "notes.txt").write_text("read between the lines\nin other words the count\n")
+    tools = builtin_tools(workspace=tmp_path)
+
+    def counted(task: str) -> object:
+        return arg_choices(tools, task, content=False, task=task)["count"].get("text")
+
+    assert counted("how many lines are in notes.txt") == [""]
+    assert counted("count the words in notes.txt") == [""]
+    assert counted("how many characters does notes.txt have") == [""]
+    # quoted, a unit is what to count after all
+    assert counted('how often does "lines" occur in notes.txt') == ["lines"]
+    assert counted("how many lines of notes.txt mention between") == ["between"]
     assert counted("count the words") is None  # no file named: free
     # with content grounding the English gate decides, as before
     task = "poem.txt word count please"

@@ -334,11 +334,23 @@ def counted_phrases(ws: Workspace, task: str) -> list[str] | None:
             return None
         held += content.lower() + "\n"
     quoted = {next(g for g in m.groups() if g) for m in _QUOTED.finditer(task)}
-    found = [p for p in task_phrases(task) if p in quoted or _holds(held, p)]
+    found = [
+        p
+        for p in task_phrases(task)
+        if p in quoted or (_holds(held, p) and not set(p.lower().split()) <= _ASKS_A_COUNT)
+    ]
     # A phrase the task quotes or shares with the file is what to count: the
     # tuned model, left "" as well, counted app.log's lines for "count the
     # lines in app.log that mention disk" (held-out: won cases on two draws).
     return RequiredChoices(found) if found else [""]
+
+
+# What count reports by itself (its result's own words), and the words that
+# ask for a count: "how many lines are in notes.txt" and "count the words in
+# story.txt" ask for count's own figures, whatever the file says (its "read
+# between the lines" and "the count is wrong" were counted instead).
+COUNTED_UNITS = frozenset({"line", "lines", "word", "words", "character", "characters"})
+_ASKS_A_COUNT = COUNTED_UNITS | _COUNT_WORDS
 
 
 def _holds(content: str, phrase: str) -> bool:
