@@ -302,7 +302,8 @@ class Differs:
 
 ArgChoices = list[str] | str | Differs
 """What a string argument may be now: a list of the allowed values, or a
-regular expression (``str``) the whole value must match. A pattern, like
+regular expression (``str``) the whole value must match, or anything but
+one value (:class:`Differs`). A pattern or a :class:`Differs`, like
 :class:`RequiredChoices`, must be given. :class:`Omitted`: an optional
 argument (of any type) left out."""
 
