@@ -121,9 +121,10 @@ def call_model(
         return reply
     # A call that can only fail (an edit whose new text is its old text) is
     # decoded once more over the same prompt, its other arguments kept.
-    redo = steering.redecode(view, offered, reply.tool_calls[0]) if reply.tool_calls else None
-    if redo is not None and len(reply.tool_calls) == 1:
-        name = reply.tool_calls[0]["name"]
+    only = reply.tool_calls[0] if len(reply.tool_calls) == 1 else None
+    redo = steering.redecode(view, offered, only) if only else None
+    if only and redo is not None:
+        name = only["name"]
         bound = model.bind_tools([t for t in tools if t.name == name], tool_choice=name, hints=redo)
         return normalise_reply(bound.invoke(prompt))
     # An answer that miscopied the result it read is decoded once more,

@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from agent_support import settings_for
 from llama_cpp import LlamaGrammar
 
 from agentkit.agent import Agent
+from agentkit.events import RunResult
 from agentkit.models.grammar import Differs, RequiredChoices, json_grammar, with_choices
 from agentkit.models.hints import DecodeHints
 from agentkit.steering.arguments import differing_call
@@ -84,22 +86,22 @@ def test_the_real_model_cannot_write_the_value_it_must_differ_from(
     assert made["args"]["new_string"] != value
 
 
-def test_a_small_models_repeated_edit_is_decoded_again_and_runs(tmp_path: Path) -> None:
+def run_on_style(tmp_path: Path, model: ScriptedChatModel, **settings: Any) -> RunResult:
+    """``model`` over the built-in tools, asked to respell style.txt."""
     (tmp_path / "style.txt").write_text("colour one\n")
     data = tmp_path / "data"
     data.mkdir()
-    settings = settings_for(data, steering={"tool_routing": False}, mode="accept-edits")
+    config = settings_for(data, **settings)
+    tools = builtin_tools(config, workspace=tmp_path)
+    agent = Agent(model=model, tools=tools, settings=config, planning=False)
+    return agent.run("use color instead of colour in style.txt")
+
+
+def test_a_small_models_repeated_edit_is_decoded_again_and_runs(tmp_path: Path) -> None:
     fixed = {**SAME, "new_string": "color"}
-    model = ScriptedChatModel(
-        script=[call("edit_file", SAME), call("edit_file", fixed), final("Fixed.")], small=True
-    )
-    agent = Agent(
-        model=model,
-        tools=builtin_tools(settings, workspace=tmp_path),
-        settings=settings,
-        planning=False,
-    )
-    result = agent.run("use color instead of colour in style.txt")
+    script = [call("edit_file", SAME), call("edit_file", fixed), final("Fixed.")]
+    model = ScriptedChatModel(script=script, small=True)
+    result = run_on_style(tmp_path, model, steering={"tool_routing": False}, mode="accept-edits")
     assert result.status == "finished"
     assert (tmp_path / "style.txt").read_text() == "color one\n"
     # The repeat never ran: one call, the second decode's.
@@ -109,17 +111,7 @@ def test_a_small_models_repeated_edit_is_decoded_again_and_runs(tmp_path: Path) 
 
 
 def test_a_capable_models_repeated_edit_goes_to_the_tool(tmp_path: Path) -> None:
-    (tmp_path / "style.txt").write_text("colour one\n")
-    data = tmp_path / "data"
-    data.mkdir()
-    settings = settings_for(data)
     model = ScriptedChatModel(script=[call("edit_file", SAME), final("could not")])
-    agent = Agent(
-        model=model,
-        tools=builtin_tools(settings, workspace=tmp_path),
-        settings=settings,
-        planning=False,
-    )
-    result = agent.run("use color instead of colour in style.txt")
+    result = run_on_style(tmp_path, model)
     assert "nothing would change" in result.tool_calls[0]["output"]
     assert len(model.hints) == 2  # no decode in between

@@ -4,6 +4,7 @@ a small model picks from (a key of the named file, a phrase to count)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from langchain_core.tools import BaseTool
 
 from agentkit.approvals.policy import Policy
 from agentkit.models.grammar import RequiredChoices
-from agentkit.steering.arguments import choices
+from agentkit.steering.arguments import arg_choices, choices
 from agentkit.steering.examples import examples_for
 from agentkit.steering.grounding import file_keys, occurrence_phrases
 from agentkit.tools import builtin_tools
@@ -262,15 +263,15 @@ def test_count_text_is_a_phrase_only_when_asked_how_often(tools: dict[str, BaseT
     assert choices(tools["count"], "occurrence_phrase", "count the lines of notes.txt") == [""]
 
 
+def counted_text(ws: Path, task: str) -> object:
+    """What count's ``text`` may be without content grounding (the tuned preset)."""
+    tools = builtin_tools(workspace=ws)
+    return arg_choices(tools, task, content=False, task=task)["count"].get("text")
+
+
 def test_without_content_grounding_count_text_is_in_the_file_or_quoted(tmp_path: Path) -> None:
-    from agentkit.steering.arguments import arg_choices
-
     (tmp_path / "poem.txt").write_text("roses are red\nviolets are blue\n")
-    tools = builtin_tools(workspace=tmp_path)
-
-    def counted(task: str) -> object:
-        return arg_choices(tools, task, content=False, task=task)["count"].get("text")
-
+    counted = partial(counted_text, tmp_path)
     # the tuned model counted "word count" in the file and answered "1"
     assert counted("poem.txt word count please") == [""]
     # a phrase the file holds is what to count, and it must be given: the
@@ -278,35 +279,30 @@ def test_without_content_grounding_count_text_is_in_the_file_or_quoted(tmp_path:
     assert counted("how often is blue used in poem.txt") == ["blue"]
     assert counted("count the lines of poem.txt that mention violets") == ["violets"]
     assert isinstance(counted("how often is blue used in poem.txt"), RequiredChoices)
-    # as whole words only: "red" is not in "colored", nor "viol" a word of it
+    # as whole words only: "viol" is part of "violets", not a word of the file
     assert counted("how many times is viol in poem.txt") == [""]
     # a quoted phrase is what to count, even when the file lacks it: 0 is an answer
     assert counted("How many times does 'zebra' appear in poem.txt?") == ["zebra"]
     assert counted("how many lines does poem.txt have") == [""]
+    assert counted("count the words") is None  # no file named: free
+    # with content grounding the English gate decides, as before
+    task = "poem.txt word count please"
+    tools = builtin_tools(workspace=tmp_path)
+    assert arg_choices(tools, task, content=True, task=task)["count"]["text"] == [""]
 
 
 def test_count_text_is_never_a_word_that_asks_for_a_count(tmp_path: Path) -> None:
-    from agentkit.steering.arguments import arg_choices
-
     # Files that hold count's own units and the words of the request: the
     # tuned model counted "lines" in "read between the lines", "count" in
     # "the count is wrong".
     (tmp_path / "notes.txt").write_text("read between the lines\nin other words the count\n")
-    tools = builtin_tools(workspace=tmp_path)
-
-    def counted(task: str) -> object:
-        return arg_choices(tools, task, content=False, task=task)["count"].get("text")
-
+    counted = partial(counted_text, tmp_path)
     assert counted("how many lines are in notes.txt") == [""]
     assert counted("count the words in notes.txt") == [""]
     assert counted("how many characters does notes.txt have") == [""]
     # quoted, a unit is what to count after all
     assert counted('how often does "lines" occur in notes.txt') == ["lines"]
     assert counted("how many lines of notes.txt mention between") == ["between"]
-    assert counted("count the words") is None  # no file named: free
-    # with content grounding the English gate decides, as before
-    task = "poem.txt word count please"
-    assert arg_choices(tools, task, content=True, task=task)["count"]["text"] == [""]
 
 
 def test_examples_route_and_answer_with_one_line(tools: dict[str, BaseTool]) -> None:

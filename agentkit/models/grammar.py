@@ -48,7 +48,13 @@ def tighten(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-JSON_CHAR_RULE = r'[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
+# llama.cpp's JSON string character: any but a quote, a backslash or a
+# control character, or an escape (\n, \u00e9).
+_PLAIN_EXCLUDED = r'"\\\x7F\x00-\x1F'
+_ESCAPE_CLASS = r'"\\/bfnrt'
+_HEX4 = "[0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F]"
+_ESCAPE = f'"\\\\" ([{_ESCAPE_CLASS}] | "u" {_HEX4})'
+JSON_CHAR_RULE = f"[^{_PLAIN_EXCLUDED}] | {_ESCAPE}"
 # Digits of an integer the schema does not bound. llama.cpp's converter
 # allows 16, and the 270M model filled them (`end_line: 100000000000000`);
 # nine still admit any count, size or line number a tool takes.
@@ -128,8 +134,7 @@ def _bounds(schema: dict[str, Any]) -> tuple[int | None, int | None]:
     return low, high
 
 
-_JSON_ESCAPES = '"\\/bfnrt'
-_HEX4 = "[0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F]"
+_JSON_ESCAPES = '"\\/bfnrt'  # the letters after a backslash, as _ESCAPE_CLASS allows
 MAX_DIFFERING_CHARS = 400  # one rule per character of the value to differ from
 
 
@@ -151,15 +156,14 @@ def _code(char: str) -> str:
 
 
 def _other_than(unit: str) -> str:
-    """A GBNF alternative for any one JSON string character except ``unit``."""
-    plain = '[^"\\\\\\x7F\\x00-\\x1F'
-    escape = f'"\\\\" (["\\\\/bfnrt] | "u" {_HEX4})'
+    """A GBNF alternative for any one JSON string character except ``unit``
+    (:data:`JSON_CHAR_RULE` less that one)."""
     if len(unit) == 1:
-        return f"{plain}{_code(unit)}] | {escape}"
+        return f"[^{_PLAIN_EXCLUDED}{_code(unit)}] | {_ESCAPE}"
     if unit[1] == "u":
-        return f"{plain}] | {escape}"  # a rare escape: differing by spelling is enough
+        return JSON_CHAR_RULE  # a rare escape: differing by spelling is enough
     others = "".join(_code(c) for c in _JSON_ESCAPES if c != unit[1])
-    return f'{plain}] | "\\\\" ([{others}] | "u" {_HEX4})'
+    return f'[^{_PLAIN_EXCLUDED}] | "\\\\" ([{others}] | "u" {_HEX4})'
 
 
 def _converter() -> Any:
