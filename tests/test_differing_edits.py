@@ -12,17 +12,22 @@ from typing import Any
 
 import pytest
 from agent_support import settings_for
+from langchain_core.messages import ToolCall
 from llama_cpp import LlamaGrammar
 
 from agentkit.agent import Agent
+from agentkit.config import SteeringSettings
 from agentkit.events import RunResult
-from agentkit.models.grammar import Differs, RequiredChoices, json_grammar, with_choices
-from agentkit.models.hints import DecodeHints
+from agentkit.models.grammar import Differs, Omitted, RequiredChoices, json_grammar, with_choices
+from agentkit.models.profile import ModelProfile
+from agentkit.steering import StepView
 from agentkit.steering.arguments import differing_call
+from agentkit.steering.small import SmallModelSteering
 from agentkit.testing import ScriptedChatModel, call, final
 from agentkit.tools import builtin_tools
 
 SAME = {"path": "style.txt", "old_string": "colour", "new_string": "colour"}
+SMALL = ModelProfile(n_params=270_000_000, base=True)
 HARD = ['a"b', "back\\slash", "two\nlines", "tab\there", "café ü", "x"]
 
 
@@ -77,13 +82,23 @@ def test_the_real_model_cannot_write_the_value_it_must_differ_from(
     (tmp_path / "notes.txt").write_text(f"{value}\n")
     (edit,) = [t for t in builtin_tools(workspace=tmp_path) if t.name == "edit_file"]
     args = {"path": "notes.txt", "old_string": value, "new_string": value}
-    hints = DecodeHints(arg_choices={"edit_file": differing_call("edit_file", args) or {}})
+    steering = SmallModelSteering(SMALL, SteeringSettings())
+    hints = steering.redecode(StepView(task="t", messages=[]), [edit], tool_call(args))
+    assert hints is not None
+    # what the call left out stays out (the model added replace_all and patch)
+    chosen = hints.arg_choices["edit_file"]
+    assert chosen["replace_all"] == Omitted() and chosen["patch"] == Omitted()
     bound = real_chat_model.bind_tools([edit], tool_choice="edit_file", hints=hints)
     # A prompt that asks for the very repeat the grammar rules out.
     reply = bound.invoke(f"Replace {json.dumps(value)} with {json.dumps(value)} in notes.txt.")
     (made,) = reply.tool_calls
     assert made["args"]["path"] == "notes.txt" and made["args"]["old_string"] == value
     assert made["args"]["new_string"] != value
+    assert set(made["args"]) == {"path", "old_string", "new_string"}
+
+
+def tool_call(args: dict[str, Any]) -> ToolCall:
+    return {"name": "edit_file", "args": args, "id": "c1", "type": "tool_call"}
 
 
 def run_on_style(tmp_path: Path, model: ScriptedChatModel, **settings: Any) -> RunResult:

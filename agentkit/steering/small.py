@@ -34,6 +34,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agentkit.config import SteeringSettings
 from agentkit.events import FINAL_ANSWER_TOOL
+from agentkit.models.grammar import Omitted
 from agentkit.models.hints import DecodeHints
 from agentkit.models.profile import ModelProfile
 from agentkit.models.prompt import tools_instruction
@@ -259,7 +260,15 @@ class SmallModelSteering:
         if not self.settings.grounded_arguments:
             return None
         choices = differing_call(call["name"], call["args"])
-        return None if choices is None else DecodeHints(arg_choices={call["name"]: choices})
+        if choices is None:
+            return None
+        # What the call left out stays out: decoded again, the 270M model
+        # added edit_file's replace_all, and its patch as "dog_patch_patch_…",
+        # which the tool applies instead of the two texts.
+        tool = next((t for t in offered if t.name == call["name"]), None)
+        names = list(tool.args) if tool is not None else []
+        left_out = {name: Omitted() for name in names if name not in call["args"]}
+        return DecodeHints(arg_choices={call["name"]: {**left_out, **choices}})
 
     # --- worked examples ----------------------------------------------------------------
     def example_chooser(self, task: str) -> ExampleChooser:
