@@ -85,7 +85,7 @@ def test_the_real_model_cannot_write_the_value_it_must_differ_from(
     steering = SmallModelSteering(SMALL, SteeringSettings())
     hints = steering.redecode(StepView(task="t", messages=[]), [edit], tool_call(args))
     assert hints is not None
-    # what the call left out stays out (the model added replace_all and patch)
+    # what the call left out stays out (decoded again, the model added replace_all)
     chosen = hints.arg_choices["edit_file"]
     assert chosen["replace_all"] == Omitted() and chosen["patch"] == Omitted()
     bound = real_chat_model.bind_tools([edit], tool_choice="edit_file", hints=hints)

@@ -263,8 +263,9 @@ class SmallModelSteering:
         if choices is None:
             return None
         # What the call left out stays out: decoded again, the 270M model
-        # added edit_file's replace_all, and its patch as "dog_patch_patch_…",
-        # which the tool applies instead of the two texts.
+        # added edit_file's replace_all; in a re-decode tried with replace_all
+        # pinned it wrote patch as "dog_patch_patch_…", which the tool applies
+        # instead of the two texts.
         tool = next((t for t in offered if t.name == call["name"]), None)
         names = list(tool.args) if tool is not None else []
         left_out = {name: Omitted() for name in names if name not in call["args"]}
