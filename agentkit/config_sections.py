@@ -128,6 +128,14 @@ class SteeringSettings(BaseModel):
         "that only reads is decoded again as a span of it (a line, a key's value, a JSON "
         "value, a cited line, or yes/no for a yes/no question).",
     )
+    computed_answers: bool = Field(
+        True,
+        description="With grounded_arguments, a task that names no file and reads nothing "
+        "and asks for a text operation (upper/lower case, reverse, sort, smallest/largest, "
+        "count words/items/letters, first/last word; an embedding classifier says which) is "
+        "answered with one of that operation's results over the task's words "
+        "(agentkit.steering.text_operations).",
+    )
     sources_first: bool = Field(
         True,
         description="With grounded_arguments, in a task that names existing files and a new "

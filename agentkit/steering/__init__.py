@@ -190,9 +190,11 @@ def steering_for(
     from agentkit.steering.question_gate import QuestionGate
     from agentkit.steering.routing import ToolRouter
     from agentkit.steering.small import SmallModelSteering
+    from agentkit.steering.text_operations import TextOperations
 
     router: Callable[[], ToolRouter] | None = None
     gate: Callable[[], QuestionGate | None] | None = None
+    operations: Callable[[], TextOperations] | None = None
     if embeddings is not None and settings.tool_routing:
         make_embeddings = embeddings
 
@@ -205,4 +207,12 @@ def steering_for(
         def gate() -> QuestionGate | None:
             return QuestionGate.bundled(embedder())
 
-    return SmallModelSteering(profile=profile, settings=settings, router=router, gate=gate)
+    if embeddings is not None and settings.computed_answers:
+        operation_embedder = embeddings
+
+        def operations() -> TextOperations:
+            return TextOperations(operation_embedder())
+
+    return SmallModelSteering(
+        profile=profile, settings=settings, router=router, gate=gate, operations=operations
+    )

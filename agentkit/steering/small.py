@@ -15,7 +15,10 @@ measures them one by one; docs/evals.md has the figures):
   from it the likely next move (or names the request still to do);
 - **answer on repeat** and a tidy, bounded answer (:mod:`.answers`);
 - **grounded answers**: an answer that miscopies the result it read is
-  decoded again as a span of it (:mod:`.answer_spans`).
+  decoded again as a span of it (:mod:`.answer_spans`);
+- **computed answers**: a task that asks for a text operation and reads
+  nothing is answered with one of the operation's results
+  (:mod:`.text_operations`).
 
 The act prompt only ever grows at its end (plan notes and cues sit where
 they were first shown), so each step evaluates just its new tokens.
@@ -69,6 +72,7 @@ from agentkit.steering.step import (
     step_bias,
     writer_names,
 )
+from agentkit.steering.text_operations import TextOperations, computed_answer
 from agentkit.steering.view import RouteRecord, StepView
 from agentkit.tools.base import side_effects_of
 
@@ -100,6 +104,9 @@ class SmallModelSteering:
     gate: QuestionGate | Callable[[], QuestionGate | None] | None = None
     """Tells questions from requests for a change (:mod:`.question_gate`); a
     factory is called on first use. None: the English patterns alone."""
+    operations: TextOperations | Callable[[], TextOperations] | None = None
+    """Says which text operation a task asks for (:mod:`.text_operations`);
+    a factory is called on first use. None: answers are not computed."""
     _chosen: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -244,7 +251,15 @@ class SmallModelSteering:
         it miscopies the result it answers from (:mod:`.answer_spans`), else
         None."""
         settings = self.settings
-        if not (settings.grounded_arguments and settings.answer_grounding):
+        if not settings.grounded_arguments:
+            return None
+        if settings.computed_answers and self.operations is not None:
+            if not isinstance(self.operations, TextOperations):
+                self.operations = self.operations()
+            computed = computed_answer(self.operations, view.task, view.messages, answer)
+            if computed is not None:
+                return DecodeHints(arg_choices={FINAL_ANSWER_TOOL: computed})
+        if not settings.answer_grounding:
             return None
         choices = regrounded_answer(view.task, view.messages, offered, answer)
         if choices is None:
