@@ -176,11 +176,13 @@ EXAMPLES: dict[Label, tuple[str, ...]] = _examples()
 # groups apart but not "in caps" from "in lowercase" (the frames weigh more
 # than the phrase). Inside a group, the phrase of the task nearest one of
 # these names the operation.
+# Counts are told apart by what they apply to (:func:`_count_by_shape`).
+COUNTS: tuple[Operation, ...] = ("count_words", "count_items", "count_letters")
 GROUPS: tuple[tuple[Operation, ...], ...] = (
     ("upper", "lower", "capitalize"),
     ("smallest", "largest"),
     ("first_word", "last_word"),
-    ("count_words", "count_items", "count_letters"),
+    COUNTS,
     ("reverse",),
     ("sort",),
 )
@@ -374,7 +376,7 @@ class TextOperations:
         group = _group(label)
         if label in DIRECTIONS:
             return self._direction(task, group)
-        if group == GROUPS[3]:
+        if group == COUNTS:
             return _count_by_shape(task)
         return label
 
