@@ -53,18 +53,11 @@ class ToolRouter:
         self._vectors = [self._embed_all(texts) for texts in descriptors.values()]
 
     def _embed_all(self, texts: list[str]) -> np.ndarray:
-        key_base = id(self.embeddings)
-        missing = [t for t in texts if (key_base, t) not in _CACHE]
-        if missing:
-            vectors = self.embeddings.embed_documents(missing)
-            with _CACHE_LOCK:
-                for text, vector in zip(missing, vectors, strict=True):
-                    _CACHE[(key_base, text)] = _unit(np.asarray(vector, dtype=np.float32))
-        return np.stack([_CACHE[(key_base, t)] for t in texts])
+        return embedded_rows(self.embeddings, texts)
 
     def scores(self, task: str) -> dict[str, float]:
         """Each tool's similarity to ``task`` (its closest example request)."""
-        query = _unit(np.asarray(self.embeddings.embed_query(task), dtype=np.float32))
+        query = unit(np.asarray(self.embeddings.embed_query(task), dtype=np.float32))
         return {
             name: float((vectors @ query).max())
             for name, vectors in zip(self.names, self._vectors, strict=True)
@@ -72,10 +65,24 @@ class ToolRouter:
 
     def closest(self, task: str, texts: Sequence[str]) -> int:
         """The index of the text in ``texts`` most like ``task``."""
-        query = _unit(np.asarray(self.embeddings.embed_query(task), dtype=np.float32))
+        query = unit(np.asarray(self.embeddings.embed_query(task), dtype=np.float32))
         return int(np.argmax(self._embed_all(list(texts)) @ query))
 
 
-def _unit(vector: np.ndarray) -> np.ndarray:
+def unit(vector: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0 else vector
+
+
+def embedded_rows(embeddings: Embeddings, texts: Sequence[str]) -> np.ndarray:
+    """Unit-length embeddings of a fixed set of ``texts`` (example requests,
+    descriptors), one row each; a text is embedded once per process and
+    embedder (an agent is built per eval case)."""
+    key_base = id(embeddings)
+    missing = [t for t in dict.fromkeys(texts) if (key_base, t) not in _CACHE]
+    if missing:
+        vectors = embeddings.embed_documents(missing)
+        with _CACHE_LOCK:
+            for text, vector in zip(missing, vectors, strict=True):
+                _CACHE[(key_base, text)] = unit(np.asarray(vector, dtype=np.float32))
+    return np.stack([_CACHE[(key_base, t)] for t in texts])

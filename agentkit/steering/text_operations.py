@@ -22,16 +22,17 @@ that comes from a file or a page is grounded in what was read
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 from langchain_core.messages import AnyMessage, ToolMessage
 
 from agentkit.models.grammar import RequiredChoices
 from agentkit.steering.grounding import mentioned_paths, mentioned_urls
+from agentkit.steering.routing import embedded_rows, unit
 from agentkit.steering.step import run_start
 
 Operation = Literal[
@@ -172,10 +173,6 @@ _NONE = (
     "[90] - [35]?",
 )
 EXAMPLES: dict[Label, tuple[str, ...]] = _examples()
-# Operations that differ only in a direction: the embedder told their
-# groups apart but not "in caps" from "in lowercase" (the frames weigh more
-# than the phrase). Inside a group, the phrase of the task nearest one of
-# these names the operation.
 # Counts are told apart by what they apply to (:func:`_count_by_shape`).
 COUNTS: tuple[Operation, ...] = ("count_words", "count_items", "count_letters")
 GROUPS: tuple[tuple[Operation, ...], ...] = (
@@ -186,6 +183,10 @@ GROUPS: tuple[tuple[Operation, ...], ...] = (
     ("reverse",),
     ("sort",),
 )
+# Operations that differ only in a direction: the embedder told their
+# groups apart but not "in caps" from "in lowercase" (the frames weigh more
+# than the phrase). Inside a group, the phrase of the task nearest one of
+# these names the operation.
 DIRECTIONS: dict[Operation, tuple[str, ...]] = {
     "upper": ("uppercase", "upper case", "capital letters", "all caps", "capitals"),
     "lower": ("lowercase", "lower case", "small letters", "without capitals"),
@@ -196,7 +197,7 @@ DIRECTIONS: dict[Operation, tuple[str, ...]] = {
     "last_word": ("last", "final", "ends", "closing"),
 }
 # The nearest example must be at least this alike (cosine) and this much
-# closer than the nearest example of another label.
+# closer than the nearest example outside its group.
 MIN_SIMILARITY = 0.45
 MIN_MARGIN = 0.1
 MAX_CANDIDATES = 40
@@ -207,10 +208,14 @@ _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"|“([^”]+)”|‘([^’]+)’")
 _ITEM_BREAK = re.compile(r"\s*(?:,\s*(?:and|or)\s+|,|;|\s+and\s+|\s+or\s+)\s*")
 
 
+def _quoted(task: str) -> list[str]:
+    return [next(g for g in m.groups() if g) for m in _QUOTED.finditer(task)]
+
+
 def operand_spans(task: str) -> list[str]:
     """Texts the operation may apply to: quoted spans, what follows the
     last colon or dash, and the task itself, each without end punctuation."""
-    spans = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(task)]
+    spans = _quoted(task)
     for mark in (":", " - "):
         head, found, tail = task.rpartition(mark)
         if found and head.strip():
@@ -240,8 +245,7 @@ def candidates(operation: Operation, task: str, instruction_words: set[str]) -> 
     quoted word is the operand; otherwise each word that is not how an
     operation is asked (``instruction_words``: "Write", "capital", "word")."""
     spans = operand_spans(task)
-    quoted = [g for m in _QUOTED.finditer(task) for g in m.groups() if g]
-    words = [w for q in quoted for w in _WORD.findall(q)] or [
+    words = [w for q in _quoted(task) for w in _WORD.findall(q)] or [
         w for w in _WORD.findall(task) if w.lower() not in instruction_words
     ]
     # A list is the quoted or after-colon part when there is one.
@@ -282,6 +286,12 @@ def masked(text: str) -> str:
     return _NUMBER.sub("N", text)
 
 
+# What is embedded of each example: its operands unmarked, numbers masked.
+_EMBEDDED: dict[Label, list[str]] = {
+    label: [masked(_OPERAND.sub(r"\1", t)) for t in texts] for label, texts in EXAMPLES.items()
+}
+
+
 def _group(label: Label) -> tuple[Label, ...]:
     return next((g for g in GROUPS if label in g), (label,))
 
@@ -297,19 +307,12 @@ def _count_by_shape(task: str) -> Operation:
     return "count_items" if "," in task else "count_letters"
 
 
-def _unit(vector: Sequence[float]) -> list[float]:
-    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-    return [v / norm for v in vector]
-
-
 class TextOperations:
     """Which operation a task asks for, over ``embeddings``; the examples
-    are embedded on first use."""
+    are embedded on first use, once per process (:func:`.routing.embedded_rows`)."""
 
     def __init__(self, embeddings: Embeddings) -> None:
         self.embeddings = embeddings
-        self._examples: list[tuple[Label, list[float]]] | None = None
-        self._phrases: dict[Operation, list[list[float]]] = {}
         # How any operation is asked: every example's words but its operands.
         self._instruction_words = {
             w.lower()
@@ -319,24 +322,17 @@ class TextOperations:
             for w in _WORD.findall(_OPERAND.sub(" ", text))
         }
 
-    def _embedded(self) -> list[tuple[Label, list[float]]]:
-        if self._examples is None:
-            labels = [label for label, texts in EXAMPLES.items() for _ in texts]
-            texts = [
-                masked(_OPERAND.sub(r"\1", text)) for group in EXAMPLES.values() for text in group
-            ]
-            vectors = self.embeddings.embed_documents(texts)
-            self._examples = [(lab, _unit(v)) for lab, v in zip(labels, vectors, strict=True)]
-        return self._examples
+    def _query(self, text: str) -> np.ndarray:
+        return unit(np.asarray(self.embeddings.embed_query(text), dtype=np.float32))
 
     def classify(self, task: str) -> tuple[Label, float, float]:
         """The nearest example's label, its similarity, and its margin over
         the nearest example outside its group."""
-        query = _unit(self.embeddings.embed_query(masked(task)))
-        best: dict[Label, float] = {}
-        for label, vector in self._embedded():
-            similarity = sum(a * b for a, b in zip(query, vector, strict=True))
-            best[label] = max(best.get(label, -1.0), similarity)
+        query = self._query(masked(task))
+        best: dict[Label, float] = {
+            label: float((embedded_rows(self.embeddings, _EMBEDDED[label]) @ query).max())
+            for label in EXAMPLES
+        }
         label, top = max(best.items(), key=lambda item: item[1])
         group = _group(label)
         other = max(v for lab, v in best.items() if lab not in group)
@@ -349,20 +345,16 @@ class TextOperations:
         grams = list(
             dict.fromkeys(" ".join(words[i : i + n]) for n in (1, 2, 3) for i in range(len(words)))
         )
-        vectors = [_unit(v) for v in self.embeddings.embed_documents(grams)] if grams else []
-        scores: dict[Operation, float] = {}
-        for op in group:
-            if op not in self._phrases:
-                phrases = list(DIRECTIONS[op])
-                self._phrases[op] = [_unit(v) for v in self.embeddings.embed_documents(phrases)]
-            scores[op] = max(
-                (
-                    sum(a * b for a, b in zip(g, p, strict=True))
-                    for g in vectors
-                    for p in self._phrases[op]
-                ),
-                default=-1.0,
-            )
+        if not grams:
+            return group[0]
+        # A task's own phrases are not cached: they differ from task to task.
+        vectors = np.stack(
+            [unit(np.asarray(v, dtype=np.float32)) for v in self.embeddings.embed_documents(grams)]
+        )
+        scores = {
+            op: float((vectors @ embedded_rows(self.embeddings, DIRECTIONS[op]).T).max())
+            for op in group
+        }
         return max(group, key=scores.__getitem__)
 
     def operation(self, task: str) -> Operation | None:
