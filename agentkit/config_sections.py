@@ -136,6 +136,18 @@ class SteeringSettings(BaseModel):
         "answered with one of that operation's results over the task's words "
         "(agentkit.steering.text_operations).",
     )
+    named_file_first: bool = Field(
+        True,
+        description="With grounded_arguments, the first step of a task that names an existing "
+        "file leans (a logit bias) away from the tools that cannot act on it and from "
+        "answering unread.",
+    )
+    typed_retries: bool = Field(
+        True,
+        description="With grounded_arguments, an edit_file call refused because its old "
+        "text occurs more than once is proposed again with replace_all set, when the model "
+        "gives up instead (agentkit.steering.retries); it is approved like any edit.",
+    )
     sources_first: bool = Field(
         True,
         description="With grounded_arguments, in a task that names existing files and a new "

@@ -304,10 +304,20 @@ class Differs:
     value: str
 
 
-ArgChoices = list[str] | str | Differs
+@dataclass(frozen=True)
+class Fixed:
+    """An argument of any type that must be given as ``value``: a call the
+    steering layer repeats with one argument changed (``edit_file`` with
+    ``replace_all`` after its text was found more than once)."""
+
+    value: bool | int | str
+
+
+ArgChoices = list[str] | str | Differs | Fixed
 """What a string argument may be now: a list of the allowed values, or a
 regular expression (``str``) the whole value must match, or anything but
-one value (:class:`Differs`). A pattern or a :class:`Differs`, like
+one value (:class:`Differs`), or one value of any type (:class:`Fixed`). A
+pattern, a :class:`Differs` or a :class:`Fixed`, like
 :class:`RequiredChoices`, must be given. :class:`Omitted`: an optional
 argument (of any type) left out."""
 
@@ -355,6 +365,8 @@ def with_choices(
                 props[arg] = {"type": "string", "enum": list(dict.fromkeys(values))}
             elif isinstance(values, Differs):
                 props[arg] = {"type": "string", "not": {"const": values.value}}
+            elif isinstance(values, Fixed):
+                props[arg] = {"const": values.value}
             else:
                 props[arg] = {"type": "string", "pattern": f"^({values})$"}
             if not isinstance(values, list) or isinstance(values, RequiredChoices):

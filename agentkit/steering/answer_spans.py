@@ -10,7 +10,8 @@ unless a word of it is a miscopy (:func:`miscopied`: not in the task or the
 result, yet alike a word there, three letters or more in a row, that it
 is not an inflection of) or no word of it comes from the task or the result
 (:func:`ungrounded`: it answered "enabled" to "is debug on?" after reading
-``DEBUG = false``). Then it is decoded once more, with ``final_answer``
+``DEBUG = false``), or it lacks the value a field's read found
+(:func:`field_values`). Then it is decoded once more, with ``final_answer``
 limited (through the grammar) to:
 
 - a line of the latest result, as it stands or without a ``path:N:`` prefix;
@@ -304,6 +305,25 @@ def misplaced_answer(
     return lines[pointed]
 
 
+FIELD_TOOL = "read_field"
+
+
+def field_values(results: Sequence[ToolMessage]) -> list[str]:
+    """The values ``read_field`` found in ``results`` (its result is one
+    ``key = value`` line). An answer to a field's question holds its value:
+    the 270M model answered "cache.host" (the key) after reading
+    ``cache.host = cache.internal``, and "quill.log" for
+    ``/var/log/quill.log``."""
+    values: list[str] = []
+    for message in results:
+        if message.name != FIELD_TOOL or message.status == "error":
+            continue
+        _key, sep, value = str(message.content).partition(" = ")
+        if sep and value.strip():
+            values.append(value.strip())
+    return values
+
+
 def _latest_arguments(messages: Sequence[AnyMessage]) -> str:
     """The arguments of the model's latest calls, as text."""
     for message in reversed(messages):
@@ -327,7 +347,11 @@ def regrounded_answer(
         return grounded_answer(task, messages, tools)
     # "No." to a yes/no question holds no word of the result, yet answers it.
     first = _WORD.findall(answer.lower())[:1]
-    if (asks_yes_no(task) and first in (["yes"], ["no"])) or not ungrounded(answer, source, about):
+    yes_no = asks_yes_no(task) and first in (["yes"], ["no"])
+    values = field_values(latest_results(messages))
+    if values and not yes_no and not any(v.lower() in answer.lower() for v in values):
+        return grounded_answer(task, messages, tools)
+    if yes_no or not ungrounded(answer, source, about):
         if grounded_answer(task, messages, tools) is None:
             return None  # a write, an error: the answer is the model's own
         lines = [

@@ -248,6 +248,30 @@ def _names_a_path(ws: Workspace, kinds: set[Grounding], text: str) -> bool:
     return "named_path" in kinds and any(p not in names for p in named)
 
 
+def names_existing_file(tools: Sequence[BaseTool], task: str) -> bool:
+    """Whether ``task`` names a file that exists in the workspace of a tool
+    that reads files."""
+    for tool in tools:
+        ws = workspace_of(tool)
+        if ws is None or "existing_file" not in GROUNDED_ARGS.get(tool.name, {}).values():
+            continue
+        try:
+            return _names_a_path(ws, {"existing_file"}, task)
+        except Exception:  # noqa: BLE001 - a routing hint, never a failure
+            return False
+    return False
+
+
+def works_on_task(tool: BaseTool, task: str) -> bool:
+    """Whether ``tool`` can act on what ``task`` holds: it takes a path or a
+    command, or the task names what it acts on (a URL), or gives it numbers
+    to compute with."""
+    kinds = set(GROUNDED_ARGS.get(tool.name, {}).values())
+    if kinds & _PATH_KINDS or "written_command" in kinds or mentions(tool, task):
+        return True
+    return "computing_span" in kinds and bool(expression_choices(task))
+
+
 def uncallable(tools: Sequence[BaseTool]) -> dict[str, dict[str, ArgChoices]]:
     """Choices that leave each of ``tools`` with no valid call (an argument
     with no value), so the grammar cannot produce one; the prompt still

@@ -16,6 +16,10 @@ measures them one by one; docs/evals.md has the figures):
 - **answer on repeat** and a tidy, bounded answer (:mod:`.answers`);
 - **grounded answers**: an answer that miscopies the result it read is
   decoded again as a span of it (:mod:`.answer_spans`);
+- **named file first**: a task that names an existing file starts with a
+  tool that acts on it;
+- **typed retries**: an edit refused only because its text is not unique
+  is proposed again with ``replace_all`` (:mod:`.retries`);
 - **computed answers**: a task that asks for a text operation and reads
   nothing is answered with one of the operation's results
   (:mod:`.text_operations`).
@@ -48,8 +52,10 @@ from agentkit.steering.arguments import (
     differing_call,
     echoed_overwrite,
     mentions,
+    names_existing_file,
     uncallable,
     unnamed_overwrite,
+    works_on_task,
 )
 from agentkit.steering.examples import ToolExample
 from agentkit.steering.exemplars import (
@@ -62,6 +68,7 @@ from agentkit.steering.exemplars import (
 from agentkit.steering.focus import copy_text, grounding_text
 from agentkit.steering.intent import asks_for_change, only_asks, requests_of
 from agentkit.steering.question_gate import QuestionGate
+from agentkit.steering.retries import EDIT_TOOL, replace_all_retry
 from agentkit.steering.routing import ToolRouter
 from agentkit.steering.sources import sources_first
 from agentkit.steering.step import (
@@ -80,6 +87,9 @@ from agentkit.tools.base import side_effects_of
 # read_file, a new one for write_file, a URL) is about that tool: its routing
 # score gets this much.
 MENTION_BOOST = 0.15
+# Against a first step that cannot act on the existing file a task names
+# (a logit bias on the tool's name).
+NAMED_FILE_PENALTY = 5.0
 # Routing scores become a logit bias on the first act step's tool name:
 # the model still chooses, with the router's view as a prior.
 BIAS_SCALE = 20.0
@@ -232,10 +242,21 @@ class SmallModelSteering:
             # that write stay described but cannot be called.
             writers = [t for t in offered if "write" in side_effects_of(t)]
             choices = {**choices, **uncallable(writers)}
+        required = must_call(view, offered) if settings.step_routing else None
+        retry = (
+            replace_all_retry(view.messages, offered)
+            if settings.grounded_arguments and settings.typed_retries
+            else None
+        )
+        if retry is not None:
+            choices, required = {**choices, EDIT_TOOL: retry}, EDIT_TOOL
+        bias = step_bias(view, offered) if settings.step_routing else {}
+        if settings.grounded_arguments and settings.named_file_first and view.steps == 0:
+            bias = self._named_file_bias(view.task, offered, bias)
         return DecodeHints(
             arg_choices=choices,
-            required_tool=must_call(view, offered) if settings.step_routing else None,
-            tool_bias=step_bias(view, offered) if settings.step_routing else {},
+            required_tool=required,
+            tool_bias=bias,
             copy_from=copy_text(view),
             # An instruct model copies by itself; the bonus made SmolLM2-135M
             # Instruct write '}}</tool_call>' into its arguments.
@@ -243,6 +264,22 @@ class SmallModelSteering:
             avoid_from=avoid,
             avoid_bias=self.settings.avoid_bias if avoid else 0.0,
         )
+
+    def _named_file_bias(
+        self, task: str, offered: Sequence[BaseTool], bias: dict[str, float]
+    ) -> dict[str, float]:
+        """``bias`` less :data:`NAMED_FILE_PENALTY` for each tool that cannot
+        act on the existing file ``task`` names (and for answering without
+        reading it): "due date? (notes.txt)" called current_time, and "who
+        is the owner in LICENSE?" searched the ingested documents."""
+        if not names_existing_file(offered, task):
+            return bias
+        working = {t.name for t in offered if works_on_task(t, task)}
+        names = [*(t.name for t in offered), FINAL_ANSWER_TOOL]
+        return {
+            name: bias.get(name, 0.0) - (0.0 if name in working else NAMED_FILE_PENALTY)
+            for name in names
+        }
 
     def reanswer(
         self, view: StepView, offered: Sequence[BaseTool], answer: str
