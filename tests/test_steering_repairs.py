@@ -15,7 +15,7 @@ from agentkit.events import FINAL_ANSWER_TOOL
 from agentkit.models.grammar import Fixed, Omitted, with_choices
 from agentkit.models.profile import ModelProfile
 from agentkit.steering import StepView
-from agentkit.steering.answer_spans import field_values, regrounded_answer
+from agentkit.steering.answer_spans import field_values, pointed_values, regrounded_answer
 from agentkit.steering.retries import replace_all_retry
 from agentkit.steering.small import NAMED_FILE_PENALTY, SmallModelSteering
 from agentkit.tools import builtin_tools
@@ -87,6 +87,36 @@ def test_an_answer_lacking_the_value_of_the_field_read_is_decoded_again(
     # a yes/no question answered yes or no stands
     flag = one_call("read_field", {}, "DEBUG = 0", "success")
     assert regrounded_answer("Is DEBUG on in .env?", flag, tools, "No.") is None
+
+
+WEATHER = '{"city": "Bergen", "temp_c": 11, "conditions": "rain"}'
+
+
+@pytest.mark.parametrize(
+    ("task", "pointed"),
+    [
+        ("temperature at /weather?", ["11"]),  # a key's word begins the task's
+        ("What are the conditions in /weather", ["rain"]),
+        ("what does /weather say", []),  # no key named
+        ("city and conditions at /weather", []),  # two named as much: none
+    ],
+)
+def test_the_json_leaf_a_task_points_to(task: str, pointed: list[str]) -> None:
+    assert pointed_values(task, [WEATHER]) == pointed
+    assert pointed_values(task, ["city: Bergen"]) == []  # not JSON: pointed_line's
+
+
+def test_an_answer_missing_the_pointed_json_value_is_decoded_again(
+    tools: list[BaseTool],
+) -> None:
+    page = f"HTTP 200 OK http://x.test/weather\ncontent-type: text/plain\n\n{WEATHER}\n"
+    fetched = one_call("http_get", {"url": "http://x.test/weather"}, page, "success")
+    task = "temperature at http://x.test/weather?"
+    # the 270M model's answers: the first value, and a miscopy ("Rainy.")
+    for answer in ("Bergen", "Rainy."):
+        again = regrounded_answer(task, fetched, tools, answer)
+        assert again is not None and list(again["answer"]) == ["11"]
+    assert regrounded_answer(task, fetched, tools, "It is 11 degrees.") is None
 
 
 def test_the_first_step_of_a_task_naming_an_existing_file_acts_on_files(

@@ -11,7 +11,8 @@ result, yet alike a word there, three letters or more in a row, that it
 is not an inflection of) or no word of it comes from the task or the result
 (:func:`ungrounded`: it answered "enabled" to "is debug on?" after reading
 ``DEBUG = false``), or it lacks the value a field's read found
-(:func:`field_values`). Then it is decoded once more, with ``final_answer``
+(:func:`field_values`) or the JSON leaf the task points to
+(:func:`pointed_values`). Then it is decoded once more, with ``final_answer``
 limited (through the grammar) to:
 
 - a line of the latest result, as it stands or without a ``path:N:`` prefix;
@@ -324,6 +325,63 @@ def field_values(results: Sequence[ToolMessage]) -> list[str]:
     return values
 
 
+def _json_leaf_items(
+    value: object, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(key path, value as text) of each leaf of a JSON value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _json_leaf_items(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_leaf_items(item, path)
+    elif isinstance(value, bool):
+        yield path, "true" if value else "false"
+    elif value is not None:
+        yield path, str(value)
+
+
+MIN_KEY_PREFIX = 4
+
+
+def _names_key(word: str, part: str) -> bool:
+    """Whether a task's ``word`` names a key's ``part``: a form of it, or one
+    starts the other, four letters or more ("temperature" for ``temp_c``)."""
+    if _inflected(word, part):
+        return True
+    short, long = sorted((word, part), key=len)
+    return len(short) >= MIN_KEY_PREFIX and long.startswith(short)
+
+
+def pointed_values(task: str, bodies: Sequence[str]) -> list[str]:
+    """The values of the JSON leaves ``task`` points to in ``bodies``: the
+    one leaf whose key's words (split at ``_ . -``) the task names most,
+    when no other leaf's key is named as much; [] when none is or several
+    are. A JSON document is one line to :func:`pointed_line`: the 270M
+    model answered "Bergen", the first value, to "temperature at
+    /weather?" after reading ``{"city": "Bergen", "temp_c": 11}``."""
+    asked = {w for w in _word_set(task) if len(w) > MIN_SHARED and not w.isdigit()}
+    scored: list[tuple[int, str]] = []
+    for body in bodies:
+        text = body.strip()
+        if text[:1] not in "{[":
+            continue
+        try:
+            document = json.loads(text)
+        except ValueError:
+            continue
+        for path, value in _json_leaf_items(document):
+            parts = {p for key in path for p in re.split(r"[._\-\d]+", key.lower()) if p}
+            score = sum(any(_names_key(word, part) for part in parts) for word in asked)
+            if score and len(value) <= MAX_SPAN_CHARS:
+                scored.append((score, value))
+    if not scored:
+        return []
+    best = max(score for score, _ in scored)
+    values = [value for score, value in scored if score == best]
+    return values if len(values) == 1 else []
+
+
 def _latest_arguments(messages: Sequence[AnyMessage]) -> str:
     """The arguments of the model's latest calls, as text."""
     for message in reversed(messages):
@@ -332,25 +390,43 @@ def _latest_arguments(messages: Sequence[AnyMessage]) -> str:
     return ""
 
 
+def _pointed_or_grounded(
+    task: str, messages: Sequence[AnyMessage], tools: Sequence[BaseTool], pointed: list[str]
+) -> dict[str, RequiredChoices] | None:
+    """The pointed JSON values as the answer's choices (with yes/no for a
+    yes/no question), else any span of the latest results; None after a
+    write or an error."""
+    grounded = grounded_answer(task, messages, tools)
+    if grounded is None or not pointed:
+        return grounded
+    return {"answer": RequiredChoices([*pointed, *(YES_NO if asks_yes_no(task) else ())])}
+
+
 def regrounded_answer(
     task: str, messages: Sequence[AnyMessage], tools: Sequence[BaseTool], answer: str
 ) -> dict[str, RequiredChoices] | None:
     """The choices to decode ``answer`` again with, when a word of it is a
     miscopy of the task or the latest results, or it holds nothing of them
-    (then: any span of the results), or it copies a line other than the one
-    the task points to (then: a span of that line); else None (it stands)."""
+    (then: any span of the results), or it lacks the value a field's read
+    found (the same), or the value of the JSON leaf the task points to (then:
+    that value), or it copies a line other than the one the task points to
+    (then: a span of that line); else None (it stands)."""
     by_name = {t.name: t for t in tools}
     parts = [answerable(m, by_name.get(m.name or "")) for m in latest_results(messages)]
     source = "\n".join([task, *(body for body, _ in parts)])
     about = "\n".join(head for _, head in parts)
+    # A JSON leaf the task points to is the answer's span, once it is decoded again.
+    pointed = pointed_values(task, [body for body, _ in parts])
     if miscopied(answer, source):
-        return grounded_answer(task, messages, tools)
+        return _pointed_or_grounded(task, messages, tools, pointed)
     # "No." to a yes/no question holds no word of the result, yet answers it.
     first = _WORD.findall(answer.lower())[:1]
     yes_no = asks_yes_no(task) and first in (["yes"], ["no"])
     values = field_values(latest_results(messages))
     if values and not yes_no and not any(v.lower() in answer.lower() for v in values):
         return grounded_answer(task, messages, tools)
+    if pointed and not yes_no and not any(v.lower() in answer.lower() for v in pointed):
+        return _pointed_or_grounded(task, messages, tools, pointed)
     if yes_no or not ungrounded(answer, source, about):
         if grounded_answer(task, messages, tools) is None:
             return None  # a write, an error: the answer is the model's own
