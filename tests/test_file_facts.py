@@ -244,6 +244,18 @@ def test_key_choices_come_from_the_named_file(tools: dict[str, BaseTool], root: 
     assert choices(tools["read_field"], "file_key", "What's the port?") is None
 
 
+def test_keys_of_a_named_file_in_a_workspace_too_large_to_list(tmp_path: Path) -> None:
+    # A project's repository has more entries than the groundings list;
+    # the file the task names by its path still gives its keys.
+    for index in range(400):
+        (tmp_path / f"m{index}.py").write_text("x = 1\n")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.4.0"\n')
+    ws = Workspace(tmp_path)
+    keys = file_keys(ws, "what version is in pyproject.toml?")
+    assert keys is not None and list(keys) == ["project.version", "version"]
+    assert file_keys(ws, "what version is in missing.toml?") is None
+
+
 def test_a_key_is_named_by_its_words() -> None:
     from agentkit.steering.grounding import keys_named
 

@@ -42,6 +42,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
+from langchain_core.tools import ToolException
+
 from agentkit.models.grammar import RequiredChoices
 from agentkit.steering.paths import (  # noqa: F401 - re-exported
     URLISH,
@@ -366,12 +368,14 @@ def file_keys(ws: Workspace, text: str, task: str = "") -> RequiredChoices | Non
     own words ("What retries does app.ini use?"), only those: the tuned
     model answered timeout, the key above. None (free) when no named file
     parses."""
-    found = inventory(ws)
-    if found is None:
-        return None
-    files, _dirs = found
     # Names as written too: ".env" has no extension to be found by.
     named = set(mentioned_paths(text)) | {w.rstrip(".,;:!?") for w in re.findall(r"[\w./-]+", text)}
+    found = inventory(ws)
+    # A workspace too large to list (a project's repository) still has the
+    # files the task names by their path: "what version is in
+    # pyproject.toml?" had left the key free, and the model asked for
+    # "Version 1.0.0.lock".
+    files = found[0] if found is not None else [p for p in sorted(named) if _is_file(ws, p)]
     keys: list[str] = []
     prose = unknown = False
     for path in [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]:
@@ -412,6 +416,13 @@ def keys_named(keys: Sequence[str], task: str) -> list[str]:
     last = {k: k.rsplit(".", 1)[-1] for k in keys}
     named = {p for p in last.values() if len(p) >= MIN_KEY_CHARS and _words(p) in said}
     return [k for k in keys if last[k] in named]
+
+
+def _is_file(ws: Workspace, path: str) -> bool:
+    try:
+        return ws.resolve(path).is_file()
+    except (ToolException, OSError, ValueError):
+        return False
 
 
 def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[str]] | None:
