@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool
+from llama_cpp import LlamaGrammar
 
 from agentkit.config import SteeringSettings, load_settings
 from agentkit.events import FINAL_ANSWER_TOOL
-from agentkit.models.grammar import Fixed, Omitted, with_choices
+from agentkit.models.grammar import Fixed, Omitted, tool_call_grammar, with_choices
 from agentkit.models.profile import ModelProfile
 from agentkit.steering import StepView
 from agentkit.steering.answer_spans import field_values, pointed_values, regrounded_answer
@@ -55,6 +56,11 @@ def test_an_edit_refused_for_a_repeated_text_is_retried_with_replace_all(
     params = schema["function"]["parameters"]
     assert params["properties"]["replace_all"] == {"const": True}
     assert "replace_all" in params["required"] and "patch" not in params["properties"]
+    gbnf = tool_call_grammar(
+        with_choices([_openai(tools, "edit_file")], {"edit_file": retry}), "required"
+    )
+    assert LlamaGrammar.from_string(gbnf.gbnf, verbose=False) is not None  # llama.cpp takes it
+    assert '"true"' in gbnf.gbnf
     off = SmallModelSteering(PROFILE, SteeringSettings(typed_retries=False))
     assert off.hints(view, tools).required_tool is None
 
