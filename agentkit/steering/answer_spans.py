@@ -390,6 +390,12 @@ def _latest_arguments(messages: Sequence[AnyMessage]) -> str:
     return ""
 
 
+def _lacks(values: Sequence[str], answer: str) -> bool:
+    """Whether there are ``values`` and ``answer`` holds none of them."""
+    said = answer.lower()
+    return bool(values) and not any(v.lower() in said for v in values)
+
+
 def _pointed_or_grounded(
     task: str, messages: Sequence[AnyMessage], tools: Sequence[BaseTool], pointed: list[str]
 ) -> dict[str, RequiredChoices] | None:
@@ -412,7 +418,8 @@ def regrounded_answer(
     that value), or it copies a line other than the one the task points to
     (then: a span of that line); else None (it stands)."""
     by_name = {t.name: t for t in tools}
-    parts = [answerable(m, by_name.get(m.name or "")) for m in latest_results(messages)]
+    results = latest_results(messages)
+    parts = [answerable(m, by_name.get(m.name or "")) for m in results]
     source = "\n".join([task, *(body for body, _ in parts)])
     about = "\n".join(head for _, head in parts)
     # A JSON leaf the task points to is the answer's span, once it is decoded again.
@@ -422,10 +429,9 @@ def regrounded_answer(
     # "No." to a yes/no question holds no word of the result, yet answers it.
     first = _WORD.findall(answer.lower())[:1]
     yes_no = asks_yes_no(task) and first in (["yes"], ["no"])
-    values = field_values(latest_results(messages))
-    if values and not yes_no and not any(v.lower() in answer.lower() for v in values):
+    if not yes_no and _lacks(field_values(results), answer):
         return grounded_answer(task, messages, tools)
-    if pointed and not yes_no and not any(v.lower() in answer.lower() for v in pointed):
+    if not yes_no and _lacks(pointed, answer):
         return _pointed_or_grounded(task, messages, tools, pointed)
     if yes_no or not ungrounded(answer, source, about):
         if grounded_answer(task, messages, tools) is None:
