@@ -42,6 +42,7 @@ from agentkit.tui.control import ControlActions
 from agentkit.tui.screens.approval import ApprovalScreen, describe
 from agentkit.tui.screens.dialogs import RevokeRuleScreen
 from agentkit.tui.screens.help import HelpScreen
+from agentkit.tui.terminal import TERMINAL_GONE, stdin_is_terminal
 from agentkit.tui.thread_actions import ThreadActions
 from agentkit.tui.views import error_text, model_context
 from agentkit.tui.widgets.conversation import Conversation
@@ -158,6 +159,11 @@ class AgentkitApp(ThreadActions, ControlActions, App[None]):
                 gpu_layers=self.settings.n_gpu_layers,
             )
         self.query_one("#prompt", Input).focus()
+        if not self.is_headless and stdin_is_terminal():
+            # A closed terminal (tmux kill-session, a dropped ssh) reaches us as EOF rather
+            # than SIGHUP when a parent such as make holds the hangup; Textual's input
+            # thread then spins on the dead terminal, so the app leaves by itself.
+            self.set_interval(1.0, self.exit_if_terminal_gone)
         if self.startup_error:
             self.notify(
                 self.startup_error,
@@ -172,6 +178,10 @@ class AgentkitApp(ThreadActions, ControlActions, App[None]):
             self.load_agent()
         elif self.agent is not None:
             await self.agent_ready()
+
+    def exit_if_terminal_gone(self) -> None:
+        if not stdin_is_terminal():
+            self.exit(return_code=TERMINAL_GONE)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_agent(self) -> None:

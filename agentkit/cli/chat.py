@@ -120,3 +120,5 @@ def register(app: typer.Typer) -> None:
         finally:
             for setup in opened:
                 setup.close()
+        if chat_app.return_code:  # e.g. 129: the terminal was closed under the app
+            raise typer.Exit(chat_app.return_code)
