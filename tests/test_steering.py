@@ -110,6 +110,26 @@ def test_inventory_skips_tool_directories_and_bounds_its_size(workspace: Path) -
     assert inventory(ws, limit=2) is None  # too many: the argument stays free
 
 
+def test_a_repository_sized_workspace_keeps_the_groundings_of_named_files(tmp_path: Path) -> None:
+    # 440 entries: more than a grammar may offer, fewer than a project's
+    # repository. The groundings had all been off there (`make chat` in a
+    # clone); the files a task names still narrow its arguments.
+    for package in range(20):
+        for module in range(20):
+            path = tmp_path / "src" / f"pkg{package}" / f"mod{module}.py"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("x = 1\n")
+    (tmp_path / "settings.yaml").write_text("name: orbit\nport: 8421\n")
+    big = {t.name: t for t in builtin_tools(workspace=tmp_path)}
+    edit = "change the port in settings.yaml to 9000"
+    fragments = grounded(big["edit_file"], "old_string", edit)
+    assert isinstance(fragments, list) and "port: 8421" in fragments
+    assert grounded(big["edit_file"], "path", edit) == ["settings.yaml"]
+    # every file of it is too many to choose among: that path stays free
+    assert grounded(big["read_file"], "path", "what is in the readme?") is None
+    assert mentions(big["read_file"], "whats the port in settings.yaml?")
+
+
 def test_path_arguments_may_only_name_what_exists(tools: dict[str, object]) -> None:
     task = "Write hello to out.txt"
     assert grounded(tools["read_file"], "path", task) == ["notes/a.md", "server.ini"]

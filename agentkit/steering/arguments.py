@@ -15,6 +15,7 @@ from agentkit.models.grammar import ArgChoices, Differs, Omitted, RequiredChoice
 from agentkit.steering.answer_spans import pointed_line
 from agentkit.steering.expressions import expression_choices
 from agentkit.steering.grounding import (
+    MAX_CHOICES,
     MAX_FRAGMENT_FILE_BYTES,
     Grounding,
     counted_phrases,
@@ -186,12 +187,15 @@ def choices(
         new = [p for p in paths if p not in files]
         return new or ["", *paths]
     if kind == "named_file":
-        return named_files(files, task or text, text) if files else []
+        named = named_files(files, task or text, text) if files else []
+        return named if len(named) <= MAX_CHOICES else None
     values = {
         "existing_file": files,
         "existing_dir": [".", *dirs],
         "existing_path": [".", *dirs, *files],
     }[kind]
+    if len(values) > MAX_CHOICES:
+        return None  # every file of a repository: more than a grammar offers
     # Nothing exists to name: the tool cannot be called now.
     return values if files or dirs else []
 

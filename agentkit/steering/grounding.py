@@ -30,8 +30,10 @@ which argument of which tool has which kind):
 - ``file_key``: a key of the structured file(s) the task names, its full
   dotted path or its last part (:func:`file_keys`).
 
-When the workspace holds more than :data:`MAX_CHOICES` entries a path stays
-free (the tool's own checks and the loop's error feedback then apply). When
+A path that could be any of more than :data:`MAX_CHOICES` entries stays
+free (the tool's own checks and the loop's error feedback then apply); the
+files a task names are still found in a workspace of up to
+:data:`MAX_LISTED` entries, a project's repository. When
 nothing valid exists, there is no valid value: the tool is not callable that
 step (never offered unnarrowed).
 """
@@ -80,6 +82,10 @@ Grounding = Literal[
 MAX_FRAGMENT_FILE_BYTES = 16_384
 MAX_FRAGMENT_CHARS = 200
 MAX_CHOICES = 300
+# Listed to find the files a task names: a project's repository is larger
+# than MAX_CHOICES, and there the groundings had all been off (12 of 85
+# probe tasks lost in a workspace of 440 entries). About 50 ms here.
+MAX_LISTED = 5_000
 MAX_PHRASE_WORDS = 5
 MAX_PHRASES = 400
 # Words a search phrase neither starts nor ends with.
@@ -425,7 +431,7 @@ def _is_file(ws: Workspace, path: str) -> bool:
         return False
 
 
-def inventory(ws: Workspace, limit: int = MAX_CHOICES) -> tuple[list[str], list[str]] | None:
+def inventory(ws: Workspace, limit: int = MAX_LISTED) -> tuple[list[str], list[str]] | None:
     """(files, directories) in the workspace, relative, sorted; None when
     there are more than ``limit`` entries."""
     files: list[str] = []
