@@ -142,6 +142,19 @@ class SteeringSettings(BaseModel):
         "file leans (a logit bias) away from the tools that cannot act on it and from "
         "answering unread.",
     )
+    new_file_first: bool = Field(
+        True,
+        description="With grounded_arguments, the first step of a task that asks for a "
+        "change and names files, none of which exists yet, leans (a logit bias) away from "
+        "the tools that only read an existing file: the other files in the workspace are "
+        "not what it is about.",
+    )
+    append_unnamed_replacements: bool = Field(
+        True,
+        description="With grounded_arguments, an edit_file call that would put the task's "
+        "words in place of one word the task never names (and does not resemble) is decoded "
+        "again as an append of the same text (agentkit.steering.appends).",
+    )
     typed_retries: bool = Field(
         True,
         description="With grounded_arguments, an edit_file call refused because its old "

@@ -16,7 +16,13 @@ from agentkit.events import FINAL_ANSWER_TOOL
 from agentkit.models.grammar import Fixed, Omitted, tool_call_grammar, with_choices
 from agentkit.models.profile import ModelProfile
 from agentkit.steering import StepView
-from agentkit.steering.answer_spans import field_values, pointed_values, regrounded_answer
+from agentkit.steering.answer_spans import (
+    echoes,
+    field_values,
+    pointed_values,
+    regrounded_answer,
+)
+from agentkit.steering.appends import unnamed_replacement
 from agentkit.steering.retries import replace_all_retry
 from agentkit.steering.small import NAMED_FILE_PENALTY, SmallModelSteering
 from agentkit.tools import builtin_tools
@@ -143,7 +149,8 @@ def test_the_first_step_of_a_task_naming_an_existing_file_acts_on_files(
         steering.hints(StepView(task=sum_task, messages=[]), tools).tool_bias.get("calculator", 0.0)
         == 0.0
     )
-    assert not steering.hints(StepView(task="due date? (new.txt)", messages=[]), tools).tool_bias
+    new = steering.hints(StepView(task="due date? (new.txt)", messages=[]), tools).tool_bias
+    assert new.get("current_time", 0.0) == 0.0 and new.get(FINAL_ANSWER_TOOL, 0.0) == 0.0
     later = StepView(task="due date? (notes.txt)", messages=[], steps=1)
     assert not steering.hints(later, tools).tool_bias
 
@@ -152,3 +159,89 @@ def _openai(tools: list[BaseTool], name: str) -> dict[str, object]:
     from langchain_core.utils.function_calling import convert_to_openai_tool
 
     return convert_to_openai_tool(next(t for t in tools if t.name == name))
+
+
+def test_the_first_step_of_a_task_making_only_new_files_does_not_read_others(
+    tools: list[BaseTool], tmp_path: Path
+) -> None:
+    (tmp_path / "todo.txt").write_text("buy milk\n")
+    (tmp_path / "data").mkdir()
+    steering = SmallModelSteering(PROFILE, SteeringSettings(step_routing=False))
+    make = StepView(task="pets.txt: cat, dog, parrot (one per line)", messages=[])
+    bias = steering.hints(make, tools).tool_bias
+    # the 270M model read todo.txt and answered with its text
+    assert bias["read_file"] == -NAMED_FILE_PENALTY and bias["read_field"] == -NAMED_FILE_PENALTY
+    assert bias.get("write_file", 0.0) == 0.0 and bias.get("grep", 0.0) == 0.0
+    off = SmallModelSteering(PROFILE, SteeringSettings(step_routing=False, new_file_first=False))
+    assert off.hints(make, tools).tool_bias.get("read_file", 0.0) == 0.0
+    # a question may read; so may a task naming a file or folder that exists,
+    # and a later step
+    for task in ("what is in pets.txt?", "copy todo.txt to pets.txt", "sum up data/ in pets.txt"):
+        hints = steering.hints(StepView(task=task, messages=[]), tools)
+        assert hints.tool_bias.get("read_file", 0.0) == 0.0, task
+    later = StepView(task=make.task, messages=[], steps=1)
+    assert steering.hints(later, tools).tool_bias.get("read_file", 0.0) == 0.0
+
+
+ERRANDS = "- renew passport\n- book a table\nDeadline: Monday\nthe cat sleeps\nold line\nuntill\n"
+
+
+@pytest.mark.parametrize(
+    ("task", "old", "new", "appended"),
+    [
+        # the 270M model's calls: a word nobody named gave way to the new item
+        ("add clean the oven to errands.md", "renew", "clean the oven", True),
+        ("Put call the bank at the bottom of log.txt", "book", "call the bank", True),
+        # a replacement the task names, a fix, a line chosen whole, an append
+        ("replace cat with dog in pets.txt", "cat", "dog", False),
+        ("replace cat with doggy in pets.txt", "cat", "doggy", False),
+        ("fix the typo in notice.txt", "untill", "until", False),
+        ("set the deadline in plan.txt to Friday", "Monday", "Friday", False),
+        ("set the deadline in plan.txt to Thursday", "Monday", "Thursday", False),
+        ("replace line 2 of notes.txt with hello world", "old line", "hello world", False),
+        ("add clean the oven to errands.md", "", "clean the oven", False),
+        # new text that is not the task's
+        ("tidy up errands.md", "renew", "clean the oven", False),
+    ],
+)
+def test_a_word_the_task_never_names_replaced_by_its_words_is_an_append(
+    task: str, old: str, new: str, appended: bool
+) -> None:
+    args = {"path": "errands.md", "old_string": old, "new_string": new}
+    choices = unnamed_replacement("edit_file", args, task, ERRANDS)
+    assert (choices is not None) == appended
+    if choices is not None:
+        assert list(choices["old_string"]) == [""] and list(choices["new_string"]) == [new]
+        assert list(choices["path"]) == ["errands.md"]
+
+
+def test_the_append_is_decoded_with_the_grammar_and_can_be_turned_off(
+    tools: list[BaseTool], tmp_path: Path
+) -> None:
+    (tmp_path / "errands.md").write_text(ERRANDS)
+    call = {
+        "name": "edit_file",
+        "args": {"path": "errands.md", "old_string": "renew", "new_string": "clean the oven"},
+        "id": "c1",
+    }
+    view = StepView(task="add clean the oven to errands.md", messages=[])
+    steering = SmallModelSteering(PROFILE, SteeringSettings())
+    hints = steering.redecode(view, tools, call)  # type: ignore[arg-type]
+    assert hints is not None
+    edit = hints.arg_choices["edit_file"]
+    assert list(edit["old_string"]) == [""] and isinstance(edit["replace_all"], Omitted)
+    off = SmallModelSteering(PROFILE, SteeringSettings(append_unnamed_replacements=False))
+    assert off.redecode(view, tools, call) is None  # type: ignore[arg-type]
+
+
+def test_an_answer_that_only_echoes_the_task_is_decoded_again_from_the_line(
+    tools: list[BaseTool],
+) -> None:
+    found = "app.log:2: 2026-03-01 WARN disk at 91%"
+    searched = one_call("grep", {"pattern": "disk"}, found, "success")
+    task = "how full was the disk per app.log"
+    # the 270M model's answer: a word of the task, nothing read
+    again = regrounded_answer(task, searched, tools, "full")
+    assert again is not None and any("91%" in span for span in again["answer"])
+    assert regrounded_answer(task, searched, tools, "91% full") is None  # it says something
+    assert echoes("The disk.", task) and not echoes("91%", task)

@@ -415,8 +415,9 @@ def regrounded_answer(
     miscopy of the task or the latest results, or it holds nothing of them
     (then: any span of the results), or it lacks the value a field's read
     found (the same), or the value of the JSON leaf the task points to (then:
-    that value), or it copies a line other than the one the task points to
-    (then: a span of that line); else None (it stands)."""
+    that value), or it copies a line other than the one the task points to,
+    or only echoes the task's words (then: a span of that line); else None
+    (it stands)."""
     by_name = {t.name: t for t in tools}
     results = latest_results(messages)
     parts = [answerable(m, by_name.get(m.name or "")) for m in results]
@@ -442,6 +443,18 @@ def regrounded_answer(
             for line in body.splitlines()
             if line.strip() and not RESULT_HEADER.match(line.strip())
         ]
-        pointed = misplaced_answer(task, lines, answer, _latest_arguments(messages))
+        acted_on = _latest_arguments(messages)
+        pointed = misplaced_answer(task, lines, answer, acted_on)
+        if pointed is None and not yes_no and echoes(answer, task):
+            index = pointed_line(task, lines, acted_on)
+            pointed = None if index is None else lines[index]
         return None if pointed is None else {"answer": RequiredChoices(answer_spans(pointed))}
     return grounded_answer(task, messages, tools)
+
+
+def echoes(answer: str, task: str) -> bool:
+    """Whether ``answer`` says nothing the task did not: every word of it is
+    the task's. The 270M model answered "full" to "how full was the disk
+    per app.log" after reading "disk at 91%"."""
+    said = set(_tokens(answer))
+    return bool(said) and said <= set(_tokens(task))

@@ -266,6 +266,36 @@ def names_existing_file(tools: Sequence[BaseTool], task: str) -> bool:
     return False
 
 
+def names_only_new_files(tools: Sequence[BaseTool], task: str) -> bool:
+    """Whether ``task`` names files to make and nothing that exists (a file,
+    or a folder by its name) in the workspace of a tool that writes them.
+    An extension alone (".md") names no file."""
+    for tool in tools:
+        ws = workspace_of(tool)
+        if ws is None or "named_path" not in GROUNDED_ARGS.get(tool.name, {}).values():
+            continue
+        try:
+            found = inventory(ws)
+        except Exception:  # noqa: BLE001 - a routing hint, never a failure
+            return False
+        if found is None:
+            return False
+        files, dirs = found
+        names = {*files, *dirs} | {p.rsplit("/", 1)[-1] for p in [*files, *dirs]}
+        named = [p for p in mentioned_paths(task) if not p.startswith(".") or "/" in p]
+        exists = any(p.rstrip("/") in names for p in named) or named_dirs(task, dirs)
+        return bool(named) and not exists
+    return False
+
+
+def reads_only_files(tool: BaseTool) -> bool:
+    """Whether ``tool`` acts only on a file that exists (read_file,
+    read_field, copy_file's source): not on a folder, a new file, a
+    command."""
+    kinds = set(GROUNDED_ARGS.get(tool.name, {}).values())
+    return "existing_file" in kinds and not kinds & {"named_path", "destination"}
+
+
 def works_on_task(tool: BaseTool, task: str) -> bool:
     """Whether ``tool`` can act on what ``task`` holds: it takes a path or a
     command, or the task names what it acts on (a URL), or gives it numbers

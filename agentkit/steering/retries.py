@@ -12,7 +12,7 @@ ordinary call: it is previewed and approved like any other edit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 from langchain_core.tools import BaseTool, ToolException
@@ -38,6 +38,21 @@ def _failed_call(messages: Sequence[AnyMessage]) -> tuple[dict[str, object], str
     return dict(call["args"]), call["name"]
 
 
+def edited_text(offered: Sequence[BaseTool], args: Mapping[str, object]) -> str | None:
+    """The text of the file an ``edit_file`` call of ``args`` edits; None
+    when edit_file is not offered or the file is unreadable or large."""
+    tool = next((t for t in offered if t.name == EDIT_TOOL), None)
+    ws = workspace_of(tool) if tool is not None else None
+    path = args.get("path")
+    if ws is None or not isinstance(path, str):
+        return None
+    try:
+        text, size = ws.read_text(path, MAX_RETRY_FILE_BYTES)
+    except (ToolException, OSError, ValueError):
+        return None
+    return text if size <= MAX_RETRY_FILE_BYTES else None
+
+
 def replace_all_retry(
     messages: Sequence[AnyMessage], offered: Sequence[BaseTool]
 ) -> dict[str, ArgChoices] | None:
@@ -46,8 +61,7 @@ def replace_all_retry(
     old text occurs more than once in the file (counted here, not read from
     the error's words); else None."""
     failed = _failed_call(messages)
-    tool = next((t for t in offered if t.name == EDIT_TOOL), None)
-    if failed is None or tool is None or failed[1] != EDIT_TOOL:
+    if failed is None or failed[1] != EDIT_TOOL:
         return None
     args = failed[0]
     path, old, new = args.get("path"), args.get("old_string"), args.get("new_string")
@@ -55,14 +69,8 @@ def replace_all_retry(
         return None
     if not old or old == new or args.get("replace_all") or args.get("patch"):
         return None
-    ws = workspace_of(tool)
-    if ws is None:
-        return None
-    try:
-        text, size = ws.read_text(path, MAX_RETRY_FILE_BYTES)
-    except (ToolException, OSError, ValueError):
-        return None
-    if size > MAX_RETRY_FILE_BYTES or text.count(old) < 2:
+    text = edited_text(offered, args)
+    if text is None or text.count(old) < 2:
         return None
     return {
         "path": RequiredChoices([path]),

@@ -47,12 +47,15 @@ from agentkit.models.profile import ModelProfile
 from agentkit.models.prompt import tools_instruction
 from agentkit.steering.answer_spans import regrounded_answer
 from agentkit.steering.answers import tidy_answer
+from agentkit.steering.appends import unnamed_replacement
 from agentkit.steering.arguments import (
     arg_choices,
     differing_call,
     echoed_overwrite,
     mentions,
     names_existing_file,
+    names_only_new_files,
+    reads_only_files,
     uncallable,
     unnamed_overwrite,
     works_on_task,
@@ -68,7 +71,7 @@ from agentkit.steering.exemplars import (
 from agentkit.steering.focus import copy_text, grounding_text
 from agentkit.steering.intent import asks_for_change, only_asks, requests_of
 from agentkit.steering.question_gate import QuestionGate
-from agentkit.steering.retries import EDIT_TOOL, replace_all_retry
+from agentkit.steering.retries import EDIT_TOOL, edited_text, replace_all_retry
 from agentkit.steering.routing import ToolRouter
 from agentkit.steering.sources import sources_first
 from agentkit.steering.step import (
@@ -253,6 +256,8 @@ class SmallModelSteering:
         bias = step_bias(view, offered) if settings.step_routing else {}
         if settings.grounded_arguments and settings.named_file_first and view.steps == 0:
             bias = self._named_file_bias(view.task, offered, bias)
+        if settings.grounded_arguments and settings.new_file_first and view.steps == 0:
+            bias = self._new_file_bias(view.task, offered, bias)
         return DecodeHints(
             arg_choices=choices,
             required_tool=required,
@@ -281,6 +286,19 @@ class SmallModelSteering:
             for name in names
         }
 
+    def _new_file_bias(
+        self, task: str, offered: Sequence[BaseTool], bias: dict[str, float]
+    ) -> dict[str, float]:
+        """``bias`` less :data:`NAMED_FILE_PENALTY` for each tool that only
+        reads an existing file, when the task asks for a change and names
+        only files to make: beside three unrelated files, the 270M model read
+        todo.txt for "pets.txt: cat, dog, parrot (one per line)" and answered
+        with its text. A question ("what is in pets.txt?") may still read."""
+        if self.only_asks(task) or not names_only_new_files(offered, task):
+            return bias
+        readers = {t.name for t in offered if reads_only_files(t)}
+        return {**bias, **{name: bias.get(name, 0.0) - NAMED_FILE_PENALTY for name in readers}}
+
     def reanswer(
         self, view: StepView, offered: Sequence[BaseTool], answer: str
     ) -> DecodeHints | None:
@@ -308,10 +326,17 @@ class SmallModelSteering:
     ) -> DecodeHints | None:
         """Hints to decode ``call`` again with when it sets an argument to
         the value it must differ from (:data:`DIFFERING_ARGS`): the others
-        are kept and the grammar rules the value out."""
+        are kept and the grammar rules the value out; or when it replaces a
+        word the task never names with the task's words
+        (:func:`~agentkit.steering.appends.unnamed_replacement`): then as an
+        append."""
         if not self.settings.grounded_arguments:
             return None
         choices = differing_call(call["name"], call["args"])
+        if choices is None and self.settings.append_unnamed_replacements:
+            choices = unnamed_replacement(
+                call["name"], call["args"], view.task, edited_text(offered, call["args"])
+            )
         if choices is None:
             return None
         # What the call left out stays out: decoded again, the 270M model
