@@ -10,10 +10,11 @@ value), or points at the line ("set the deadline to Thursday" changes
 "Deadline: Monday"), or replaces a whole line. So when an ``edit_file``
 call's ``old_string`` is one word the task does not hold, in lines that
 share no word with the task, unlike its ``new_string``, and the new text
-is made of the task's own words, the call is decoded again with ``old_string`` pinned to "" (append) and the
-same ``new_string``: an addition that loses nothing. It is an ordinary
-call, previewed and approved like any edit. Decided from the call, the
-task and their words; no English word list.
+is made of the task's own words, the call is decoded again with
+``old_string`` pinned to "" (append) and the same ``new_string``: an
+addition that loses nothing. It is an ordinary call, previewed and
+approved like any edit. Decided from the call, the file, the task and
+their words; no English word list.
 """
 
 from __future__ import annotations

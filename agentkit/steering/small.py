@@ -294,7 +294,7 @@ class SmallModelSteering:
         only files to make: beside three unrelated files, the 270M model read
         todo.txt for "pets.txt: cat, dog, parrot (one per line)" and answered
         with its text. A question ("what is in pets.txt?") may still read."""
-        if self.only_asks(task) or not names_only_new_files(offered, task):
+        if not names_only_new_files(offered, task) or self.only_asks(task):
             return bias
         readers = {t.name for t in offered if reads_only_files(t)}
         return {**bias, **{name: bias.get(name, 0.0) - NAMED_FILE_PENALTY for name in readers}}
@@ -333,7 +333,11 @@ class SmallModelSteering:
         if not self.settings.grounded_arguments:
             return None
         choices = differing_call(call["name"], call["args"])
-        if choices is None and self.settings.append_unnamed_replacements:
+        if (
+            choices is None
+            and call["name"] == EDIT_TOOL
+            and self.settings.append_unnamed_replacements
+        ):
             choices = unnamed_replacement(
                 call["name"], call["args"], view.task, edited_text(offered, call["args"])
             )
