@@ -205,10 +205,11 @@ ERRANDS = "- renew passport\n- book a table\nDeadline: Monday\nthe cat sleeps\no
     ],
 )
 def test_a_word_the_task_never_names_replaced_by_its_words_is_an_append(
-    task: str, old: str, new: str, appended: bool
+    task: str, old: str, new: str, appended: bool, tools: list[BaseTool], tmp_path: Path
 ) -> None:
+    (tmp_path / "errands.md").write_text(ERRANDS)
     args = {"path": "errands.md", "old_string": old, "new_string": new}
-    choices = unnamed_replacement("edit_file", args, task, ERRANDS)
+    choices = unnamed_replacement("edit_file", args, task, tools)
     assert (choices is not None) == appended
     if choices is not None:
         assert list(choices["old_string"]) == [""] and list(choices["new_string"]) == [new]

@@ -20,12 +20,14 @@ their words; no English word list.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
 
-from agentkit.models.grammar import ArgChoices, RequiredChoices
+from langchain_core.tools import BaseTool
 
-EDIT_TOOL = "edit_file"
+from agentkit.models.grammar import ArgChoices, RequiredChoices
+from agentkit.steering.retries import EDIT_TOOL, edited_text
+
 # Shorter words ("a", "to", "the") are in too many tasks and lines to say
 # that the task points at a line.
 MIN_LINE_WORD_CHARS = 4
@@ -38,11 +40,12 @@ def _words(text: str, min_chars: int = 1) -> set[str]:
 
 
 def unnamed_replacement(
-    tool: str, args: Mapping[str, object], task: str, content: str | None
+    tool: str, args: Mapping[str, object], task: str, offered: Sequence[BaseTool]
 ) -> dict[str, ArgChoices] | None:
     """Choices that decode ``args`` again as an append, or None when the
     call is not a replacement of an unnamed word by the task's words.
-    ``content``: the text of the file edited (None: unreadable)."""
+    The edited file (through ``offered``' edit_file) is read last, only
+    for a call that passes every other check."""
     old, new = args.get("old_string"), args.get("new_string")
     if tool != EDIT_TOOL or args.get("patch") or args.get("replace_all"):
         return None
@@ -55,6 +58,7 @@ def unnamed_replacement(
         return None  # the task names what it replaces, or the new text is not the task's
     if SequenceMatcher(None, old.lower(), new.lower()).ratio() >= SIMILAR:
         return None
+    content = edited_text(offered, args)
     holding = [line for line in (content or "").splitlines() if old in line]
     pointing = _words(task, MIN_LINE_WORD_CHARS)
     if not holding or any(_words(line, MIN_LINE_WORD_CHARS) & pointing for line in holding):

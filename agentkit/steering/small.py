@@ -71,7 +71,7 @@ from agentkit.steering.exemplars import (
 from agentkit.steering.focus import copy_text, grounding_text
 from agentkit.steering.intent import asks_for_change, only_asks, requests_of
 from agentkit.steering.question_gate import QuestionGate
-from agentkit.steering.retries import EDIT_TOOL, edited_text, replace_all_retry
+from agentkit.steering.retries import EDIT_TOOL, replace_all_retry
 from agentkit.steering.routing import ToolRouter
 from agentkit.steering.sources import sources_first
 from agentkit.steering.step import (
@@ -333,14 +333,8 @@ class SmallModelSteering:
         if not self.settings.grounded_arguments:
             return None
         choices = differing_call(call["name"], call["args"])
-        if (
-            choices is None
-            and call["name"] == EDIT_TOOL
-            and self.settings.append_unnamed_replacements
-        ):
-            choices = unnamed_replacement(
-                call["name"], call["args"], view.task, edited_text(offered, call["args"])
-            )
+        if choices is None and self.settings.append_unnamed_replacements:
+            choices = unnamed_replacement(call["name"], call["args"], view.task, offered)
         if choices is None:
             return None
         # What the call left out stays out: decoded again, the 270M model
