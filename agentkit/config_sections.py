@@ -155,6 +155,13 @@ class SteeringSettings(BaseModel):
         "words in place of one word the task never names (and does not resemble) is decoded "
         "again as an append of the same text (agentkit.steering.appends).",
     )
+    set_fields: bool = Field(
+        True,
+        description="With grounded_arguments, a change that names a key of a structured "
+        "file it names leans (a logit bias) to set_field on the first step, and an edit_file "
+        "call that writes a value after a key's name is decoded again as set_field on that "
+        "key (agentkit.steering.field_edits).",
+    )
     typed_retries: bool = Field(
         True,
         description="With grounded_arguments, an edit_file call refused because its old "

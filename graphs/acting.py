@@ -124,7 +124,8 @@ def call_model(
     only = reply.tool_calls[0] if len(reply.tool_calls) == 1 else None
     redo = steering.redecode(view, offered, only) if only else None
     if only and redo is not None:
-        name = only["name"]
+        # Mostly the same tool; a repair may name another (steering.field_edits).
+        name = redo.required_tool or only["name"]
         bound = model.bind_tools([t for t in tools if t.name == name], tool_choice=name, hints=redo)
         return normalise_reply(bound.invoke(prompt))
     # An answer that miscopied the result it read is decoded once more,

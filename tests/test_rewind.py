@@ -191,7 +191,7 @@ def test_rewind_acts_in_the_threads_recorded_workspace(tmp_path: Path) -> None:
 
 FILE_OPS = [
     PolicyRule(action="allow", tool=name)
-    for name in ("copy_file", "move_file", "sort_lines", "dedupe_lines")
+    for name in ("copy_file", "move_file", "sort_lines", "dedupe_lines", "set_field")
 ]
 
 
@@ -203,11 +203,13 @@ def test_file_operations_are_recorded_and_rewound(tmp_path: Path) -> None:
     ws.mkdir(parents=True)
     (ws / "names.txt").write_text("bob\nada\nbob\n")
     (ws / "plan.md").write_text("# plan\n")
+    (ws / "app.json").write_text('{"port": 80}\n')
     script = [
         call("copy_file", {"source": "names.txt", "destination": "backup/names.txt"}, "c1"),
         call("move_file", {"source": "plan.md", "destination": "archive/"}, "m1"),
         call("sort_lines", {"path": "names.txt", "unique": True}, "s1"),
         call("dedupe_lines", {"path": "backup/names.txt", "destination": "u.txt"}, "d1"),
+        call("set_field", {"path": "app.json", "key": "port", "value": "8080"}, "f1"),
         final("done"),
     ]
     agent, _, ws = control_agent(tmp_path, script, policy=Policy(FILE_OPS))
@@ -221,9 +223,11 @@ def test_file_operations_are_recorded_and_rewound(tmp_path: Path) -> None:
         ("move_file", "archive/plan.md", False),
         ("sort_lines", "names.txt", True),
         ("dedupe_lines", "u.txt", False),
+        ("set_field", "app.json", True),
     ]
     report = agent.rewind("t", changes[0].step - 1)
     assert all(f.done for f in report.files), report.files
     assert (ws / "plan.md").read_text() == "# plan\n" and not (ws / "archive/plan.md").exists()
     assert (ws / "names.txt").read_text() == "bob\nada\nbob\n"
     assert not (ws / "backup/names.txt").exists() and not (ws / "u.txt").exists()
+    assert (ws / "app.json").read_text() == '{"port": 80}\n'

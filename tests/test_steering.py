@@ -130,6 +130,31 @@ def test_a_repository_sized_workspace_keeps_the_groundings_of_named_files(tmp_pa
     assert mentions(big["read_file"], "whats the port in settings.yaml?")
 
 
+def test_one_step_walks_the_workspace_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "settings.yaml").write_text("port: 8421\n")
+    tools = builtin_tools(workspace=tmp_path)
+    walks: list[str] = []
+    real_walk = Workspace.walk
+
+    def counted(self: Workspace, rel: str):  # type: ignore[no-untyped-def]
+        walks.append(rel)
+        return real_walk(self, rel)
+
+    monkeypatch.setattr(Workspace, "walk", counted)
+    steering = SmallModelSteering(ModelProfile(n_params=270_000_000, base=True))
+    view = StepView(task="change the port in settings.yaml to 9000", messages=[])
+    hints = steering.hints(view, tools)
+    assert "port: 8421" in hints.arg_choices["edit_file"]["old_string"]
+    assert walks == ["."]
+    # the next step lists it again: a file made in between is seen
+    (tmp_path / "new.yaml").write_text("a: 1\n")
+    again = steering.hints(StepView(task="change a in new.yaml to 2", messages=[]), tools)
+    assert again.arg_choices["edit_file"]["path"] == ["new.yaml"] and walks == [".", "."]
+    # outside a step, each call walks
+    assert inventory(Workspace(tmp_path)) == inventory(Workspace(tmp_path))
+    assert len(walks) == 4
+
+
 def test_path_arguments_may_only_name_what_exists(tools: dict[str, object]) -> None:
     task = "Write hello to out.txt"
     assert grounded(tools["read_file"], "path", task) == ["notes/a.md", "server.ini"]

@@ -28,6 +28,7 @@ EXPECTED_EFFECTS = {
     "move_file": {"write"},
     "sort_lines": {"write"},
     "dedupe_lines": {"write"},
+    "set_field": {"write"},
     "shell": {"exec"},
     "calculator": {"read"},
     "http_get": {"network"},
@@ -45,9 +46,27 @@ def test_builtin_names_and_effects(tmp_path: Path) -> None:
     with_preview = {
         t.name
         for t in tools
-        if preview_of(t, {"path": "x", "content": "", "command": "ls", "url": "http://x"})
+        if preview_of(
+            t,
+            {
+                "path": "x",
+                "content": "",
+                "command": "ls",
+                "url": "http://x",
+                "key": "k",
+                "value": "v",
+            },
+        )
     }
-    writers = {"write_file", "edit_file", "copy_file", "move_file", "sort_lines", "dedupe_lines"}
+    writers = {
+        "write_file",
+        "edit_file",
+        "copy_file",
+        "move_file",
+        "sort_lines",
+        "dedupe_lines",
+        "set_field",
+    }
     assert with_preview == writers | {"shell", "http_get"}
     assert {t.name for t in tools if "write" in side_effects_of(t)} == writers
     shell = next(t for t in tools if t.name == "shell")

@@ -35,6 +35,7 @@ SAMPLE_ARGS: dict[str, dict[str, object]] = {
     "move_file": {"source": "old.txt", "destination": "moved.txt"},
     "sort_lines": {"path": "list.txt"},
     "dedupe_lines": {"path": "list.txt"},
+    "set_field": {"path": "config.json", "key": "port", "value": "9090"},
     "shell": {"command": "echo hi"},
     "calculator": {"expression": "6 * 7"},
     "http_get": {"url": "http://example.com/"},

@@ -26,33 +26,77 @@ class FieldsError(ValueError):
     """The file does not parse as the format its name says."""
 
 
-def file_format(path: str, text: str) -> str:
-    """``json``, ``yaml``, ``toml``, ``ini`` or ``lines``, by extension, else
-    by a look at the text."""
+_BY_SUFFIX = {
+    "json": "json",
+    "yaml": "yaml",
+    "yml": "yaml",
+    "toml": "toml",
+    "ini": "ini",
+    "cfg": "ini",
+    "conf": "ini",
+}
+
+
+def declared_format(path: str) -> str | None:
+    """The format ``path``'s name declares (``json``, ``yaml``, ``toml``,
+    ``ini``, ``lines`` for .env and .properties), None for any other name."""
     name = path.rsplit("/", 1)[-1].lower()
     suffix = name.rsplit(".", 1)[-1] if "." in name.lstrip(".") else ""
-    by_suffix = {
-        "json": "json",
-        "yaml": "yaml",
-        "yml": "yaml",
-        "toml": "toml",
-        "ini": "ini",
-        "cfg": "ini",
-        "conf": "ini",
-    }
-    if suffix in by_suffix:
-        return by_suffix[suffix]
+    if suffix in _BY_SUFFIX:
+        return _BY_SUFFIX[suffix]
     if name.startswith(".env") or suffix in ("env", "properties"):
         return "lines"
+    return None
+
+
+def file_format(path: str, text: str) -> str:
+    """``json``, ``yaml``, ``toml``, ``ini`` or ``lines``, by the file's name,
+    else by a look at the text."""
+    declared = declared_format(path)
+    if declared is not None:
+        return declared
     head = text.lstrip()
     if head.startswith(("{", "[")) and not _SECTION.match(head.splitlines()[0]):
         return "json"
     return "ini" if _SECTION.search(text) else "lines"
 
 
+def broken_structure(path: str, before: str, after: str) -> str | None:
+    """Why ``after`` no longer parses as the format of ``path`` when ``before``
+    did (None when it still parses, or when there was nothing that parsed):
+    an edit that breaks a working config is refused rather than saved."""
+    # Only a format the name declares: a sniffed guess (a .txt that starts
+    # with "{") is no promise to keep, and key = value lines always parse.
+    if declared_format(path) in (None, "lines") or not before.strip() or after == before:
+        return None
+    try:
+        was = parsed(path, before)
+    except FieldsError:
+        return None
+    try:
+        now = parsed(path, after)
+    except FieldsError as err:
+        return str(err)
+    if isinstance(was, Mapping) and was and not isinstance(now, Mapping) and now is not None:
+        # "make the port 9090" written over app.yaml parses, as one string
+        return f"no longer a table of settings (it reads as one {type(now).__name__})"
+    return None
+
+
 def parse_fields(path: str, text: str) -> dict[str, Any]:
     """Every key of the file (containers too) -> its value; raises
     :class:`FieldsError` when the file does not parse."""
+    flat: dict[str, Any] = {}
+    for key, value in _flatten(parsed(path, text), ""):
+        flat[key] = value
+        if len(flat) >= MAX_FIELDS:
+            break
+    return flat
+
+
+def parsed(path: str, text: str) -> Any:
+    """The file's data as its format reads it; raises :class:`FieldsError`
+    when it does not parse."""
     kind = file_format(path, text)
     try:
         if kind == "json":
@@ -72,12 +116,7 @@ def parse_fields(path: str, text: str) -> dict[str, Any]:
             data = _lines(text)
     except (ValueError, yaml.YAMLError, configparser.Error) as err:
         raise FieldsError(f"not valid {kind.upper()}: {str(err).splitlines()[0][:120]}") from None
-    flat: dict[str, Any] = {}
-    for key, value in _flatten(data, ""):
-        flat[key] = value
-        if len(flat) >= MAX_FIELDS:
-            break
-    return flat
+    return data
 
 
 def _ini(text: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from agentkit.tools.base import SideEffect, ToolPreview
 from agentkit.tools.declared import DeclaredTool
+from agentkit.tools.fields import broken_structure, declared_format
 from agentkit.tools.globs import SKIPPED_DIRS, glob_regex
 from agentkit.tools.limits import Deadline, ToolLimits, cap_text
 from agentkit.tools.patching import apply_patch, diff_stats, replace_exact, unified_diff
@@ -286,6 +287,8 @@ class WriteFile(FileTool):
 
     def execute(self, path: str, content: str) -> str:
         existed = self.ws.exists(path)
+        if existed:
+            self._keeps_structure(path, content)
         real = self.ws.write_text(path, content)
         verb = "overwrote" if existed else "created"
         size = f"{len(content.splitlines())} lines, {len(content.encode())} bytes"
@@ -297,6 +300,8 @@ class WriteFile(FileTool):
         shown = self.ws.target(path).shown()
         new_file = not self.ws.exists(path)
         before = "" if new_file else self.ws.read_text(path, MAX_READ_BYTES)[0]
+        if not new_file:
+            self._keeps_structure(path, content, before)
         diff = unified_diff(path, before, content, new_file=new_file)
         added, removed = diff_stats(diff)
         summary = (
@@ -305,6 +310,21 @@ class WriteFile(FileTool):
             else f"overwrite {shown} (+{added} -{removed} lines)"
         )
         return ToolPreview(kind="diff", summary=summary, body=diff)
+
+    def _keeps_structure(self, path: str, content: str, before: str | None = None) -> None:
+        if declared_format(path) in (None, "lines"):
+            return  # nothing to keep: the file is not read (it may be refused as a read)
+        if before is None:
+            try:
+                before = self.ws.read_text(path, MAX_READ_BYTES)[0]
+            except (ToolException, OSError):
+                return  # unreadable (a hard link, binary): written as before
+        broken = broken_structure(path, before, content)
+        if broken:
+            raise ToolException(
+                f"write_file: the new content of '{path}' is {broken}; "
+                "write it in the file's format, or use edit_file to change one value"
+            )
 
 
 class EditFileArgs(BaseModel):
@@ -366,16 +386,27 @@ class EditFile(FileTool):
         if size > MAX_READ_BYTES:
             raise ToolException(f"edit_file: '{edit.path}' is too large to edit ({size} bytes)")
         if edit.patch:
-            return before, apply_patch(before, edit.patch)
-        if edit.old_string == "" and edit.new_string:
+            after = apply_patch(before, edit.patch)
+        elif edit.old_string == "" and edit.new_string:
             # Appending needs no copy of the file's text: what a model that has
             # not read the file (or cannot copy it exactly) can still do right.
             gap = "\n" if before and not before.endswith("\n") else ""
             tail = "" if edit.new_string.endswith("\n") else "\n"
-            return before, before + gap + edit.new_string + tail
-        after = replace_exact(
-            before, edit.old_string, edit.new_string, replace_all=edit.replace_all, path=edit.path
-        )
+            after = before + gap + edit.new_string + tail
+        else:
+            after = replace_exact(
+                before,
+                edit.old_string,
+                edit.new_string,
+                replace_all=edit.replace_all,
+                path=edit.path,
+            )
+        broken = broken_structure(edit.path, before, after)
+        if broken:
+            raise ToolException(
+                f"edit_file: the edit would leave '{edit.path}' {broken}; "
+                "change only the value, keeping quotes, commas and brackets"
+            )
         return before, after
 
 
@@ -385,12 +416,13 @@ WRITE_TOOLS: tuple[type[FileTool], ...] = (WriteFile, EditFile)
 
 def file_tools(ws: Workspace, limits: ToolLimits, *, read_only: bool = False) -> list[BaseTool]:
     """The file tools bound to ``ws``: these and the operations of
-    tools/file_facts.py (read) and tools/file_ops.py (write)."""
+    tools/file_facts.py (read), tools/file_ops.py and tools/field_ops.py (write)."""
     # Those modules build on FileTool: imported here, not at the top.
+    from agentkit.tools.field_ops import SetField
     from agentkit.tools.file_facts import READ_FACTS
     from agentkit.tools.file_ops import WRITE_OPS
 
     kinds = READ_TOOLS + READ_FACTS
     if not read_only:
-        kinds += WRITE_TOOLS + WRITE_OPS
+        kinds += WRITE_TOOLS + WRITE_OPS + (SetField,)
     return [kind(ws=ws, limits=limits) for kind in kinds]

@@ -39,6 +39,7 @@ BUILTIN_NAMES = (
     "move_file",
     "sort_lines",
     "dedupe_lines",
+    "set_field",
     "shell",
     "calculator",
     "http_get",

@@ -48,6 +48,7 @@ TOOL_KINDS: dict[str, ToolKind] = {
     "move_file": "move",
     "sort_lines": "edit",
     "dedupe_lines": "edit",
+    "set_field": "edit",
     "shell": "execute",
     "http_get": "fetch",
     "think": "think",

@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from pydantic import BaseModel, JsonValue
 
 from agentkit.evals.cases import AnswerCheck, EvalCase, FileCheck, JsonPathCheck, as_list
@@ -68,6 +69,8 @@ def lookup(data: JsonValue, path: str) -> tuple[bool, JsonValue]:
 def _parse_structured(name: str, text: str) -> JsonValue:
     if name.endswith(".toml"):
         return json.loads(json.dumps(tomllib.loads(text), default=str))
+    if name.endswith((".yaml", ".yml")):
+        return json.loads(json.dumps(yaml.safe_load(text), default=str))
     return json.loads(text)
 
 
@@ -143,7 +146,7 @@ def _check_json_path(name: str, text: str, item: JsonPathCheck) -> CheckResult:
     label = f"{name} {item.path} == {json.dumps(item.equals)}"
     try:
         data = _parse_structured(name, text)
-    except (ValueError, tomllib.TOMLDecodeError) as err:
+    except (ValueError, tomllib.TOMLDecodeError, yaml.YAMLError) as err:
         return CheckResult(name=label, passed=False, detail=f"does not parse: {err}")
     found, value = lookup(data, item.path)
     if not found:

@@ -43,7 +43,15 @@ FAILURE_CLASSES: tuple[FailureClass, ...] = (
     "unsafe",
     "error",
 )
-WRITE_TOOLS = ("write_file", "edit_file", "copy_file", "move_file", "sort_lines", "dedupe_lines")
+WRITE_TOOLS = (
+    "write_file",
+    "edit_file",
+    "copy_file",
+    "move_file",
+    "sort_lines",
+    "dedupe_lines",
+    "set_field",
+)
 _LOOP_REASONS = ("max steps", "repeated identical call")
 # Trace fields a CaseResult reports as they are.
 _FROM_TRACE = {

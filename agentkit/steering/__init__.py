@@ -76,7 +76,8 @@ class Steering(Protocol):
         self, view: StepView, offered: Sequence[BaseTool], call: ToolCall
     ) -> DecodeHints | None:
         """Hints to decode ``call`` once more with (as it stands it can only
-        fail), or None: it stands."""
+        fail, or do harm), or None: it stands. The same tool is decoded
+        again unless the hints' ``required_tool`` names another."""
         ...
 
     def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:

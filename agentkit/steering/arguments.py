@@ -28,12 +28,16 @@ from agentkit.steering.grounding import (
     mentioned_urls,
     named_dirs,
     named_files,
+    named_settings,
     occurrence_phrases,
     runs_a_command,
+    settable_keys,
+    setting_values,
     task_phrases,
     write_paths,
     written_commands,
 )
+from agentkit.tools.fields import declared_format
 from agentkit.tools.workspace import PathRefused, Workspace
 
 GROUNDED_ARGS: dict[str, dict[str, Grounding]] = {
@@ -53,6 +57,7 @@ GROUNDED_ARGS: dict[str, dict[str, Grounding]] = {
     "dedupe_lines": {"path": "named_file", "destination": "optional_destination"},
     "count": {"path": "existing_path", "text": "occurrence_phrase"},
     "read_field": {"path": "existing_file", "key": "file_key"},
+    "set_field": {"path": "settings_path", "key": "settable_key", "value": "setting_value"},
     "calculator": {"expression": "computing_span"},
     "http_get": {"url": "mentioned_url"},
     "shell": {"command": "written_command"},
@@ -64,7 +69,7 @@ GROUNDED_ARGS: dict[str, dict[str, Grounding]] = {
 FACT_WORDS = 16
 FACT_STARTS = frozenset({"my", "i", "our", "we", "the", "a", "an", "it", "this"})
 _PATH_KINDS: frozenset[Grounding] = frozenset(
-    {"existing_file", "named_file", "existing_dir", "existing_path", "named_path"}
+    {"existing_file", "named_file", "existing_dir", "existing_path", "named_path", "settings_path"}
 )
 # Groundings of an argument's text rather than of what it names: they
 # narrow what a model may say, not only where it may act. What an edit
@@ -141,6 +146,16 @@ def choices(
     files the task names are offered too, for a task that asks to replace
     one ("Overwrite memo.txt so that it reads ...") and names no new file;
     the caller decides that the task asks for a change at all."""
+    if kind == "setting_value":
+        ws = workspace_of(tool)
+        return setting_values(task or text, named_settings(ws, text, task) if ws else {})
+    if kind == "settings_path":
+        # The settings files the task names (made or not): "Update host to
+        # db.internal in config.toml" made a file called db.internal.
+        settings_files = [p for p in mentioned_paths(task or text) if declared_format(p)]
+        if settings_files:
+            return list(dict.fromkeys(settings_files))
+        kind = "named_path"
     if kind == "task_phrase":
         return RequiredChoices(task_phrases(text)) or None
     if kind == "fact_phrase":
@@ -160,6 +175,8 @@ def choices(
         return file_fragments(ws, text)
     if kind == "file_key":
         return file_keys(ws, text, task)
+    if kind == "settable_key":
+        return settable_keys(ws, text, task)
     if kind == "line_range":
         return whole_read(ws, task or text)
     if kind == "counted_phrase":
@@ -244,6 +261,8 @@ def _names_a_path(ws: Workspace, kinds: set[Grounding], text: str) -> bool:
         return False
     files, dirs = found
     named = mentioned_paths(text)
+    if "settings_path" in kinds and any(declared_format(p) for p in named):
+        return True
     names = set(files) | {f.rsplit("/", 1)[-1] for f in files}
     if kinds & {"existing_file", "named_file", "existing_path"} and any(p in names for p in named):
         return True

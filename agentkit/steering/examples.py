@@ -192,6 +192,20 @@ EXAMPLES: dict[str, list[ToolExample]] = {
             "look up cache_ttl in app.yaml",
         ),
     ],
+    "set_field": [
+        ToolExample(
+            request="set the port in server.toml to 9090",
+            args={"path": "server.toml", "key": "port", "value": "9090"},
+            result="set server.port = 9090 in server.toml (was 8080)",
+            answer="set server.port = 9090 in server.toml (was 8080)",
+        ),
+        *ask(
+            "change max_retries in service.json to 5",
+            "I need debug turned on in app.yaml",
+            "could you update the LOG_LEVEL in .env to info?",
+            "settings.ini: timeout should be 30",
+        ),
+    ],
     "shell": [
         ToolExample(
             request="Run pwd and tell me the output",

@@ -29,6 +29,12 @@ which argument of which tool has which kind):
   occurs, a phrase of it (:func:`occurrence_phrases`);
 - ``file_key``: a key of the structured file(s) the task names, its full
   dotted path or its last part (:func:`file_keys`).
+- ``settable_key``: a key of those files that the task writes, else free
+  (:func:`settable_keys`: set_field may add a key).
+- ``setting_value``: a word or quoted string of the task, or true/false
+  (:func:`setting_values`).
+- ``settings_path``: the settings files the task names (JSON, YAML, TOML,
+  INI, .env by their names), made or not; else as ``named_path``.
 
 A path that could be any of more than :data:`MAX_CHOICES` entries stays
 free (the tool's own checks and the loop's error feedback then apply); the
@@ -41,7 +47,10 @@ step (never offered unnarrowed).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from langchain_core.tools import ToolException
@@ -54,7 +63,7 @@ from agentkit.steering.paths import (  # noqa: F401 - re-exported
     mentioned_paths,
     mentioned_urls,
 )
-from agentkit.tools.fields import key_choices, parse_fields
+from agentkit.tools.fields import declared_format, find_field, key_choices, parse_fields
 from agentkit.tools.globs import SKIPPED_DIRS
 
 if TYPE_CHECKING:
@@ -76,6 +85,9 @@ Grounding = Literal[
     "optional_destination",
     "occurrence_phrase",
     "file_key",
+    "settable_key",
+    "setting_value",
+    "settings_path",
     "line_range",
     "counted_phrase",
 ]
@@ -243,6 +255,34 @@ def task_phrases(
     return list(dict.fromkeys(p for p in phrases if p.strip()))[:MAX_PHRASES]
 
 
+def setting_values(
+    task: str, settings: Mapping[str, object] = MappingProxyType({})
+) -> RequiredChoices:
+    """What set_field may set a setting to: a string the task quotes, a word
+    of the task, or true/false; not the name of a settings file nor a part
+    of the name of a key it may set (``settings``: key -> its value now);
+    only true or false when each of those is a boolean, only the task's
+    numbers when each is a number and the task has one. The tuned model had
+    never seen set_field and, free, wrote '}}</tool_call></code>...' as the
+    value; grounded in every word, it set debug to "debug", then "turn"."""
+    olds = list(settings.values())
+    if olds and all(isinstance(v, bool) for v in olds):
+        return RequiredChoices(["true", "false"])
+    keys = list(settings)
+    quoted = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(task)]
+    named = {part.lower() for key in keys for part in re.split(r"[._\-\[\]]+", key) if part}
+    words = [w.strip("?!.,;:()[]{}\"'`") for w in task.split()]
+    kept = [w for w in words if w and not declared_format(w) and w.lower() not in named]
+    numbers = [w for w in kept if w.lstrip("+-").replace(".", "", 1).isdigit()]
+    if (
+        olds
+        and numbers
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in olds)
+    ):
+        return RequiredChoices(list(dict.fromkeys(numbers)))
+    return RequiredChoices(list(dict.fromkeys([*quoted, *kept, "true", "false"])))
+
+
 def file_fragments(ws: Workspace, text: str) -> RequiredChoices | None:
     """What an edit of a file named in ``text`` may replace: "" (add at the
     end), each line (with and without its newline), and each word of that
@@ -366,14 +406,13 @@ def _holds(content: str, phrase: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(phrase.lower())}(?!\w)", content) is not None
 
 
-def file_keys(ws: Workspace, text: str, task: str = "") -> RequiredChoices | None:
-    """The keys of the structured files ``text`` names (full dotted keys,
-    and last parts that are unique): "What's the port in config.ini?" then
-    asks for a key out of a short list instead of the right line copied
-    whole. When the task (``task``, default ``text``) names keys by their
-    own words ("What retries does app.ini use?"), only those: the tuned
-    model answered timeout, the key above. None (free) when no named file
-    parses."""
+def _named_files_keys(
+    ws: Workspace, text: str, declared_only: bool = False
+) -> tuple[dict[str, object], bool, bool]:
+    """The keys of the structured files ``text`` names (``declared_only``:
+    of those whose name says their format), each with its value; whether
+    one of them holds no fields (prose); whether one could not be read or
+    parsed."""
     # Names as written too: ".env" has no extension to be found by.
     named = set(mentioned_paths(text)) | {w.rstrip(".,;:!?") for w in re.findall(r"[\w./-]+", text)}
     found = inventory(ws)
@@ -382,21 +421,38 @@ def file_keys(ws: Workspace, text: str, task: str = "") -> RequiredChoices | Non
     # pyproject.toml?" had left the key free, and the model asked for
     # "Version 1.0.0.lock".
     files = found[0] if found is not None else [p for p in sorted(named) if _is_file(ws, p)]
-    keys: list[str] = []
+    keys: dict[str, object] = {}
     prose = unknown = False
     for path in [f for f in files if f in named or f.rsplit("/", 1)[-1] in named]:
+        if declared_only and declared_format(path) is None:
+            continue
         try:
             content, size = ws.read_text(path, MAX_FRAGMENT_FILE_BYTES)
             if size > MAX_FRAGMENT_FILE_BYTES:
                 unknown = True
                 continue
-            found_keys = key_choices(parse_fields(path, content))
+            fields = parse_fields(path, content)
         except Exception:  # noqa: BLE001 - unparsable or unreadable: read_field reports it
             unknown = True
             continue
-        keys += found_keys
+        found_keys = key_choices(fields)
+        for key in found_keys:
+            if 0 < len(key) <= MAX_FRAGMENT_CHARS and key not in keys:
+                keys[key] = fields[key] if key in fields else fields[find_field(fields, key)[0]]
         prose = prose or not found_keys
-    keys = list(dict.fromkeys(k for k in keys if 0 < len(k) <= MAX_FRAGMENT_CHARS))
+    return keys, prose, unknown
+
+
+def file_keys(ws: Workspace, text: str, task: str = "") -> RequiredChoices | None:
+    """The keys of the structured files ``text`` names (full dotted keys,
+    and last parts that are unique): "What's the port in config.ini?" then
+    asks for a key out of a short list instead of the right line copied
+    whole. When the task (``task``, default ``text``) names keys by their
+    own words ("What retries does app.ini use?"), only those: the tuned
+    model answered timeout, the key above. None (free) when no named file
+    parses."""
+    values, prose, unknown = _named_files_keys(ws, text)
+    keys = list(values)
     if not keys and prose and not unknown:
         # The files the task names parse and hold no fields (a README, a
         # list): read_field has nothing to read there ("no fields found"
@@ -405,6 +461,23 @@ def file_keys(ws: Workspace, text: str, task: str = "") -> RequiredChoices | Non
     if not keys or len(keys) > MAX_CHOICES:
         return None
     return RequiredChoices(keys_named(keys, task or text) or keys)
+
+
+def settable_keys(ws: Workspace, text: str, task: str = "") -> RequiredChoices | None:
+    """For set_field: the keys of the named settings files (a name that says
+    its format: notes.txt may hold "timeout: call Bo") that the task writes
+    ("set the timeout in config.json to 30"), else free: a key the file
+    does not hold yet is the model's to name."""
+    return RequiredChoices(list(named_settings(ws, text, task))) or None
+
+
+def named_settings(ws: Workspace, text: str, task: str = "") -> dict[str, object]:
+    """The keys of the settings files ``text`` names that the task writes,
+    each with its value now."""
+    values, _prose, _unknown = _named_files_keys(ws, text, declared_only=True)
+    if not 0 < len(values) <= MAX_CHOICES:
+        return {}
+    return {key: values[key] for key in keys_named(list(values), task or text)}
 
 
 MIN_KEY_CHARS = 3  # a shorter key ("a", "id") is a word of too many tasks
@@ -431,9 +504,39 @@ def _is_file(ws: Workspace, path: str) -> bool:
         return False
 
 
-def inventory(ws: Workspace, limit: int = MAX_LISTED) -> tuple[list[str], list[str]] | None:
+# One step's groundings ask for the listing several times (each argument,
+# each lean): inside :func:`one_listing` the workspace is walked once. No
+# file changes while a step decodes; the next step lists it again.
+Listing = tuple[list[str], list[str]]
+_LISTINGS: ContextVar[dict[tuple[str, int], Listing | None] | None] = ContextVar(
+    "agentkit_listings", default=None
+)
+
+
+@contextmanager
+def one_listing() -> Iterator[None]:
+    """Within: :func:`inventory` walks each workspace once."""
+    token = _LISTINGS.set({})
+    try:
+        yield
+    finally:
+        _LISTINGS.reset(token)
+
+
+def inventory(ws: Workspace, limit: int = MAX_LISTED) -> Listing | None:
     """(files, directories) in the workspace, relative, sorted; None when
     there are more than ``limit`` entries."""
+    listings = _LISTINGS.get()
+    if listings is None:
+        return _walked(ws, limit)
+    key = (str(ws.root), limit)
+    if key not in listings:
+        listings[key] = _walked(ws, limit)
+    found = listings[key]
+    return None if found is None else (list(found[0]), list(found[1]))
+
+
+def _walked(ws: Workspace, limit: int) -> Listing | None:
     files: list[str] = []
     dirs: list[str] = []
     for rel_dir, dirnames, filenames, _fd in ws.walk("."):

@@ -68,7 +68,9 @@ from agentkit.steering.exemplars import (
     exemplar_messages,
     first_example,
 )
+from agentkit.steering.field_edits import FIELD_TOOL, field_bias, key_edit
 from agentkit.steering.focus import copy_text, grounding_text
+from agentkit.steering.grounding import one_listing
 from agentkit.steering.intent import asks_for_change, only_asks, requests_of
 from agentkit.steering.question_gate import QuestionGate
 from agentkit.steering.retries import EDIT_TOOL, replace_all_retry
@@ -208,6 +210,9 @@ class SmallModelSteering:
         return scores
 
     # --- decoding hints -------------------------------------------------------------
+    # Each walks the workspace once however many groundings it asks (a
+    # repository of 4,000 entries had been walked about ten times a step).
+    @one_listing()
     def hints(self, view: StepView, offered: Sequence[BaseTool]) -> DecodeHints:
         """Grounded argument values, the tool the step must call, the prior
         on its tool name, and what to copy and not to copy."""
@@ -258,6 +263,8 @@ class SmallModelSteering:
             bias = self._named_file_bias(view.task, offered, bias)
         if settings.grounded_arguments and settings.new_file_first and view.steps == 0:
             bias = self._new_file_bias(view.task, offered, bias)
+        if settings.grounded_arguments and settings.set_fields and view.steps == 0 and change:
+            bias = field_bias(offered, view.task, bias)
         return DecodeHints(
             arg_choices=choices,
             required_tool=required,
@@ -299,6 +306,7 @@ class SmallModelSteering:
         readers = {t.name for t in offered if reads_only_files(t)}
         return {**bias, **{name: bias.get(name, 0.0) - NAMED_FILE_PENALTY for name in readers}}
 
+    @one_listing()
     def reanswer(
         self, view: StepView, offered: Sequence[BaseTool], answer: str
     ) -> DecodeHints | None:
@@ -321,6 +329,7 @@ class SmallModelSteering:
             return None
         return DecodeHints(arg_choices={FINAL_ANSWER_TOOL: choices})
 
+    @one_listing()
     def redecode(
         self, view: StepView, offered: Sequence[BaseTool], call: ToolCall
     ) -> DecodeHints | None:
@@ -332,6 +341,12 @@ class SmallModelSteering:
         append."""
         if not self.settings.grounded_arguments:
             return None
+        # Only for a change the classifier is sure of, as the lean: a question
+        # that edits a key is better refused than turned into a setting.
+        if self.settings.set_fields and self.asks_for_change(view.task):
+            setting = key_edit(call["name"], call["args"], offered, view.task)
+            if setting is not None:
+                return DecodeHints(arg_choices={FIELD_TOOL: setting}, required_tool=FIELD_TOOL)
         choices = differing_call(call["name"], call["args"])
         if choices is None and self.settings.append_unnamed_replacements:
             choices = unnamed_replacement(call["name"], call["args"], view.task, offered)

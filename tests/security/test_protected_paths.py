@@ -27,7 +27,15 @@ from agentkit.tools.protected import (
 )
 from agentkit.tools.workspace import Workspace
 
-WRITERS = ("write_file", "edit_file", "copy_file", "move_file", "sort_lines", "dedupe_lines")
+WRITERS = (
+    "write_file",
+    "edit_file",
+    "copy_file",
+    "move_file",
+    "sort_lines",
+    "dedupe_lines",
+    "set_field",
+)
 ALLOW_ALL: dict[str, Any] = {
     "side_effects": {"write": "allow", "exec": "allow", "network": "allow"},
     "tools": {**dict.fromkeys(WRITERS, "allow"), "shell": "allow"},
@@ -135,6 +143,8 @@ def test_protected_through_a_symlink_and_for_edits(tools: dict[str, BaseTool]) -
         ("sort_lines", {"path": ".git/config"}),
         ("sort_lines", {"path": "notes/x", "destination": ".vscode/settings.json"}),
         ("dedupe_lines", {"path": "notes/x", "destination": ".envrc"}),
+        ("set_field", {"path": ".vscode/settings.json", "key": "a", "value": "1"}),
+        ("set_field", {"path": ".git/config", "key": "core.bare", "value": "true"}),
     ],
 )
 def test_file_operations_on_protected_paths_ask(
@@ -257,6 +267,7 @@ def test_agentkit_data_stays_unwritable_even_with_a_yes(root: Path) -> None:
         ("copy_file", {"source": "a.txt", "destination": ".agentkit/x"}),
         ("move_file", {"source": "a.txt", "destination": ".agentkit/"}),
         ("sort_lines", {"path": "a.txt", "destination": ".agentkit/x"}),
+        ("set_field", {"path": ".agentkit/x.json", "key": "a", "value": "1"}),
     ]:
         out = tools[name].invoke({"type": "tool_call", "name": name, "id": "1", "args": args})
         assert out.status == "error" and "agentkit's own data" in out.content, name

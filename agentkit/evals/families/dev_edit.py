@@ -55,17 +55,13 @@ def config_set(d: Draw) -> Instance:
         file_check = {
             "json_path": [{"path": f"{section}.{k}", "equals": v} for k, v in updated.items()]
         }
-    old_text, new_text = (
-        (f'"{key}": {old}', f'"{key}": {new}')
-        if fmt == "json"
-        else (f"{key} = {old}", f"{key} = {new}")
-    )
+    # The operation that sets a value by its key (an edit of the line does it too).
     return d.instance(
         files={path: config_text(fmt, section, values)},
-        expect_first_tool=EDITORS,
+        expect_first_tool=(*EDITORS, "set_field"),
         checks=checks(files={path: file_check}),
         gold=Solution(
-            (Call("edit_file", {"path": path, "old_string": old_text, "new_string": new_text}),),
+            (Call("set_field", {"path": path, "key": key, "value": str(new)}),),
             f"{key} is now {new}.",
         ),
     )
