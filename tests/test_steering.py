@@ -130,6 +130,15 @@ def test_a_repository_sized_workspace_keeps_the_groundings_of_named_files(tmp_pa
     assert mentions(big["read_file"], "whats the port in settings.yaml?")
 
 
+def test_a_virtualenv_of_any_name_is_not_listed(tmp_path: Path) -> None:
+    (tmp_path / "venv-3.12" / "lib").mkdir(parents=True)
+    (tmp_path / "venv-3.12" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (tmp_path / "venv-3.12" / "lib" / "site.py").write_text("")
+    (tmp_path / "env" / "notes.txt").parent.mkdir()
+    (tmp_path / "env" / "notes.txt").write_text("mine\n")
+    assert inventory(Workspace(tmp_path)) == (["env/notes.txt"], ["env"])
+
+
 def test_one_step_walks_the_workspace_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "settings.yaml").write_text("port: 8421\n")
     tools = builtin_tools(workspace=tmp_path)

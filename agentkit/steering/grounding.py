@@ -46,6 +46,7 @@ step (never offered unnarrowed).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -539,14 +540,27 @@ def inventory(ws: Workspace, limit: int = MAX_LISTED) -> Listing | None:
 def _walked(ws: Workspace, limit: int) -> Listing | None:
     files: list[str] = []
     dirs: list[str] = []
-    for rel_dir, dirnames, filenames, _fd in ws.walk("."):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+    for rel_dir, dirnames, filenames, fd in ws.walk("."):
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIPPED_DIRS and not _is_virtualenv(d, fd)
+        )
         prefix = "" if rel_dir == "." else f"{rel_dir}/"
         dirs += [prefix + d for d in dirnames]
         files += [prefix + f for f in filenames]
         if len(files) + len(dirs) > limit:
             return None
     return sorted(files), sorted(dirs)
+
+
+def _is_virtualenv(name: str, parent_fd: int) -> bool:
+    """Whether folder ``name`` is a Python virtualenv (it holds pyvenv.cfg),
+    whatever it is called: `make chat` in a clone with a `.venv-avx2` of
+    22,000 files had left every grounding off (over :data:`MAX_LISTED`)."""
+    try:
+        os.stat(f"{name}/pyvenv.cfg", dir_fd=parent_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def named_files(files: list[str], task: str, seen: str = "") -> list[str]:
