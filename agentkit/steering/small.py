@@ -211,7 +211,7 @@ class SmallModelSteering:
 
     # --- decoding hints -------------------------------------------------------------
     # Each walks the workspace once however many groundings it asks (a
-    # repository of 4,000 entries had been walked about ten times a step).
+    # step had walked the workspace 24 times).
     @one_listing()
     def hints(self, view: StepView, offered: Sequence[BaseTool]) -> DecodeHints:
         """Grounded argument values, the tool the step must call, the prior
