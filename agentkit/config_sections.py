@@ -136,6 +136,12 @@ class SteeringSettings(BaseModel):
         "answered with one of that operation's results over the task's words "
         "(agentkit.steering.text_operations).",
     )
+    line_places: bool = Field(
+        True,
+        description="With grounded_arguments, a question that asks for the end of the one "
+        "file it names (an embedding classifier says so) reads that file's last line "
+        "(agentkit.steering.line_places).",
+    )
     named_file_first: bool = Field(
         True,
         description="With grounded_arguments, the first step of a task that names an existing "
@@ -154,6 +160,13 @@ class SteeringSettings(BaseModel):
         description="With grounded_arguments, an edit_file call that would put the task's "
         "words in place of one word the task never names (and does not resemble) is decoded "
         "again as an append of the same text (agentkit.steering.appends).",
+    )
+    echoed_names: bool = Field(
+        True,
+        description="With grounded_arguments, a write_file call whose content names the "
+        "file it writes (the task's instruction copied, not quoted as text to write) is "
+        "decoded again with the path kept, other content, and the echoed words penalised "
+        "(agentkit.steering.echoes).",
     )
     set_fields: bool = Field(
         True,

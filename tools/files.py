@@ -113,7 +113,10 @@ class ReadFile(FileTool):
         if total == 0:
             return f"{path}: empty file"
         if start_line < 0:  # from the end: "the last line", "the last three lines"
-            start_line = max(1, total + start_line + 1)
+            # ... of text: blank lines after it are not what "the last line" means.
+            end = max((i + 1 for i, line in enumerate(lines) if line.strip()), default=total)
+            start_line = max(1, end + start_line + 1)
+            end_line = end_line or end
         if start_line > total:
             raise ToolException(
                 f"read_file: '{path}' has {total} lines; start_line {start_line} is past the end"

@@ -188,6 +188,7 @@ def steering_for(
         return NoSteering()
     if uses_tuned_preset(profile, settings):
         settings = tuned_preset(settings)
+    from agentkit.steering.line_places import LinePlaces
     from agentkit.steering.question_gate import QuestionGate
     from agentkit.steering.routing import ToolRouter
     from agentkit.steering.small import SmallModelSteering
@@ -214,6 +215,18 @@ def steering_for(
         def operations() -> TextOperations:
             return TextOperations(operation_embedder())
 
+    places: Callable[[], LinePlaces] | None = None
+    if embeddings is not None and settings.line_places:
+        places_embedder = embeddings
+
+        def places() -> LinePlaces:
+            return LinePlaces(places_embedder())
+
     return SmallModelSteering(
-        profile=profile, settings=settings, router=router, gate=gate, operations=operations
+        profile=profile,
+        settings=settings,
+        router=router,
+        gate=gate,
+        operations=operations,
+        places=places,
     )

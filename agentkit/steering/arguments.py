@@ -103,6 +103,7 @@ def arg_choices(
     task: str = "",
     rewrite: bool = False,
     whole_reads: bool = True,
+    change: bool = True,
 ) -> dict[str, dict[str, ArgChoices]]:
     """For each tool, the values its grounded arguments may take now, given
     ``text`` (the task and what the run has seen; ``task`` alone for what a
@@ -113,7 +114,8 @@ def arg_choices(
     (:func:`whole_read`; the caller passes False for a task that asks for a
     change: in "Show the first line of notes.txt and then replace green with
     blue in it" the line holding "green" is what the edit changes, not what
-    the read is about). A grounding that fails leaves its argument free:
+    the read is about); ``change``: the task asks for a change (see
+    :func:`choices`). A grounding that fails leaves its argument free:
     grounding helps a call, it never forbids one."""
     out: dict[str, dict[str, ArgChoices]] = {}
     for tool in tools:
@@ -126,7 +128,7 @@ def arg_choices(
             if kind == "line_range" and not whole_reads:
                 continue
             try:
-                values = choices(tool, kind, text, task or text, rewrite)
+                values = choices(tool, kind, text, task or text, rewrite, change)
             except Exception:  # noqa: BLE001 - see the docstring
                 values = None
             if values is not None:
@@ -137,7 +139,12 @@ def arg_choices(
 
 
 def choices(
-    tool: BaseTool, kind: Grounding, text: str, task: str = "", rewrite: bool = False
+    tool: BaseTool,
+    kind: Grounding,
+    text: str,
+    task: str = "",
+    rewrite: bool = False,
+    change: bool = True,
 ) -> ArgChoices | None:
     """The values an argument of ``kind`` may take (a regex as ``str``), ``[]``
     when none is valid, None when it stays free. ``task``: what the user
@@ -145,7 +152,11 @@ def choices(
     ``rewrite``: where a whole file is written (``named_path``), the existing
     files the task names are offered too, for a task that asks to replace
     one ("Overwrite memo.txt so that it reads ...") and names no new file;
-    the caller decides that the task asks for a change at all."""
+    the caller decides that the task asks for a change at all.
+    ``change`` False (the task does not ask for one): a file to write or a
+    destination must be named; one the task does not name is a change it
+    did not ask for (the tuned model wrote a file called ".csv" for "ls,
+    then tell me the .csv file")."""
     if kind == "setting_value":
         ws = workspace_of(tool)
         return setting_values(task or text, named_settings(ws, text, task) if ws else {})
@@ -187,6 +198,8 @@ def choices(
     files, dirs = found
     if kind == "named_path":
         paths = write_paths(text, files, dirs, task)
+        if paths is None and not change:
+            return []
         # A task that names a file to make writes that one: the existing
         # files it names are where the text comes from ("make hello.txt with
         # the same text as other.txt" overwrote other.txt).
@@ -194,7 +207,8 @@ def choices(
         named = named_files(files, task or text) if rewrite and not new else []
         return list(dict.fromkeys([*(paths or []), *named])) if named else paths
     if kind == "destination":
-        return destinations(text, files, dirs)
+        found = destinations(text, files, dirs)
+        return [] if found is None and not change else found
     if kind == "optional_destination":
         paths = write_paths(text, files, dirs, task)
         if paths is None:
@@ -225,17 +239,23 @@ def whole_read(ws: Workspace, task: str) -> Omitted | None:
     "Lead: Omar" was line 4. A task that asks for a line by its place
     ("the first line", "line 3") points to none: the range stays free (and
     for a task that asks for a change, see :func:`arg_choices`)."""
+    target = one_named_file(ws, task)
+    if target is None:
+        return None
+    content, size = ws.read_text(target, MAX_FRAGMENT_FILE_BYTES)
+    lines = [line.strip() for line in content.splitlines() if line.strip()]
+    if size > MAX_FRAGMENT_FILE_BYTES or pointed_line(task, lines, target) is None:
+        return None
+    return Omitted()
+
+
+def one_named_file(ws: Workspace, task: str) -> str | None:
+    """The one existing file ``task`` names, or None (none, or several)."""
     found = inventory(ws)
     if found is None:
         return None
     targets = files_named_in(found[0], mentioned_paths(task))
-    if len(targets) != 1:
-        return None
-    content, size = ws.read_text(targets[0], MAX_FRAGMENT_FILE_BYTES)
-    lines = [line.strip() for line in content.splitlines() if line.strip()]
-    if size > MAX_FRAGMENT_FILE_BYTES or pointed_line(task, lines, targets[0]) is None:
-        return None
-    return Omitted()
+    return targets[0] if len(targets) == 1 else None
 
 
 def mentions(tool: BaseTool, text: str) -> bool:

@@ -169,6 +169,8 @@ def write_paths(
     destinations = destination_paths(text)
     mentioned = [*mentioned_paths(text), *in_existing_folders(text, dirs)]
     asked = [*mentioned_paths(task), *in_existing_folders(task, dirs)] if task else mentioned
+    mentioned = [p for p in mentioned if not names_a_type(p, text, files)]
+    asked = [p for p in asked if not names_a_type(p, task or text, files)]
     to_make = [p for p in asked if p not in existing]
     if destinations and all(p in existing for p in destinations) and to_make:
         # A file to make is where the write goes, not an existing file after
@@ -191,6 +193,18 @@ def write_paths(
     if destinations:
         return list(dict.fromkeys(named))
     return list(dict.fromkeys(p for p in named if p not in existing))
+
+
+def names_a_type(path: str, text: str, files: Sequence[str]) -> bool:
+    """Whether ``path``, a bare extension, is a type of file ``text`` asks
+    about rather than a file to make: after a "*" ("ignores *.log"), or when
+    other files of that type exist ("tell me the .csv file" beside
+    sales.csv). A dotfile of its own (".gitignore", ".env") is a name."""
+    if "/" in path or not path.startswith(".") or path.count(".") != 1:
+        return False
+    if f"*{path}" in text:
+        return True
+    return any(f.endswith(path) and f.rsplit("/", 1)[-1] != path for f in files)
 
 
 _CODE_SPAN = re.compile(r"`([^`\n]{1,200})`|\(([^()\n]{1,120})\)")

@@ -41,7 +41,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agentkit.config import SteeringSettings
 from agentkit.events import FINAL_ANSWER_TOOL
-from agentkit.models.grammar import Omitted
+from agentkit.models.grammar import ArgChoices, Omitted
 from agentkit.models.hints import DecodeHints
 from agentkit.models.profile import ModelProfile
 from agentkit.models.prompt import tools_instruction
@@ -60,6 +60,7 @@ from agentkit.steering.arguments import (
     unnamed_overwrite,
     works_on_task,
 )
+from agentkit.steering.echoes import echoed_name
 from agentkit.steering.examples import ToolExample
 from agentkit.steering.exemplars import (
     ExampleChooser,
@@ -72,6 +73,7 @@ from agentkit.steering.field_edits import FIELD_TOOL, field_bias, key_edit
 from agentkit.steering.focus import copy_text, grounding_text
 from agentkit.steering.grounding import one_listing
 from agentkit.steering.intent import asks_for_change, only_asks, requests_of
+from agentkit.steering.line_places import LinePlaces, last_line_read
 from agentkit.steering.question_gate import QuestionGate
 from agentkit.steering.retries import EDIT_TOOL, replace_all_retry
 from agentkit.steering.routing import ToolRouter
@@ -122,6 +124,10 @@ class SmallModelSteering:
     operations: TextOperations | Callable[[], TextOperations] | None = None
     """Says which text operation a task asks for (:mod:`.text_operations`);
     a factory is called on first use. None: answers are not computed."""
+    places: LinePlaces | Callable[[], LinePlaces] | None = None
+    """Says whether a question asks for a file's last line
+    (:mod:`.line_places`); a factory is called on first use. None: reads
+    keep the range the model gives."""
     _chosen: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -239,12 +245,15 @@ class SmallModelSteering:
                 rewrite,
                 # Only a question reads a whole file for the line it points to.
                 whole_reads=not change,
+                change=change,
             )
             if settings.grounded_arguments
             else {}
         )
         if settings.grounded_arguments and settings.sources_first:
             choices = sources_first(offered, view.task, view.messages, choices)
+        if settings.grounded_arguments and settings.line_places and not change:
+            choices = self._last_line_read(view.task, offered, choices)
         if settings.question_gate and self.only_asks(view.task):
             # A question changes nothing, whatever verbs it holds: the tools
             # that write stay described but cannot be called.
@@ -276,6 +285,18 @@ class SmallModelSteering:
             avoid_from=avoid,
             avoid_bias=self.settings.avoid_bias if avoid else 0.0,
         )
+
+    def _last_line_read(
+        self,
+        task: str,
+        offered: Sequence[BaseTool],
+        choices: dict[str, dict[str, ArgChoices]],
+    ) -> dict[str, dict[str, ArgChoices]]:
+        if self.places is None:
+            return choices
+        if not isinstance(self.places, LinePlaces):
+            self.places = self.places()
+        return last_line_read(self.places, task, offered, choices)
 
     def _named_file_bias(
         self, task: str, offered: Sequence[BaseTool], bias: dict[str, float]
@@ -338,7 +359,9 @@ class SmallModelSteering:
         are kept and the grammar rules the value out; or when it replaces a
         word the task never names with the task's words
         (:func:`~agentkit.steering.appends.unnamed_replacement`): then as an
-        append."""
+        append; or when a new file's text names the file it writes
+        (:func:`~agentkit.steering.echoes.echoed_name`): then without those
+        words."""
         if not self.settings.grounded_arguments:
             return None
         # Only for a change the classifier is sure of, as the lean: a question
@@ -347,6 +370,10 @@ class SmallModelSteering:
             setting = key_edit(call["name"], call["args"], offered, view.task)
             if setting is not None:
                 return DecodeHints(arg_choices={FIELD_TOOL: setting}, required_tool=FIELD_TOOL)
+        if self.settings.echoed_names:
+            echo = echoed_name(call["name"], call["args"], view.task)
+            if echo is not None:
+                return echo
         choices = differing_call(call["name"], call["args"])
         if choices is None and self.settings.append_unnamed_replacements:
             choices = unnamed_replacement(call["name"], call["args"], view.task, offered)
