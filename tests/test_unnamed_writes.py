@@ -72,3 +72,27 @@ def test_the_steering_passes_the_tasks_intent(tools: dict[str, BaseTool]) -> Non
 
     assert write_path("ls, then tell me the .csv file") == []
     assert write_path("Write a haiku about rain into a new file") is None
+
+
+@pytest.mark.parametrize(
+    ("task", "content", "refused"),
+    [
+        # the tuned model's write: the list in notes.txt would be lost
+        ("put notes.txt in the docs folder", "notes.put.notes\n", True),
+        ("Replace everything in notes.txt with: Pay the rent", "pay the rent.\n", False),
+        ("notes.txt should list eggs, milk and bread", "eggs\nmilk\nbread\n", False),
+        ("clear out notes.txt", "", False),
+    ],
+)
+def test_a_whole_file_write_over_a_file_holds_the_tasks_text(
+    tools: dict[str, BaseTool], task: str, content: str, refused: bool
+) -> None:
+    steering = SmallModelSteering(PROFILE, SteeringSettings())
+    args = {"path": "notes.txt", "content": content}
+    error = steering.vet(tools["write_file"], args, task)
+    assert (error is not None) == refused
+    if refused:
+        assert error is not None and "edit_file" in error and "move_file" in error
+    # a new file may hold any text
+    new = {"path": "fresh.txt", "content": "notes.put.notes\n"}
+    assert steering.vet(tools["write_file"], new, task) is None

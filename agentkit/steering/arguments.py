@@ -431,3 +431,29 @@ def echoed_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> s
                 "use edit_file"
             )
     return None
+
+
+def unfounded_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> str | None:
+    """The error for a whole-file write that would replace an existing file
+    with text the task does not hold: each line of the new text must be
+    words of the task in their order ("Replace everything in letter.txt
+    with: pay the rent"; an empty text clears the file). The tuned model
+    wrote "todo.put.todo" over todo.md for "put todo.md in the docs
+    folder", and the file's list was lost."""
+    said = _plain(task)
+    for arg, path in _overwritten(tool, args):
+        texts = [v for k, v in args.items() if k != arg and isinstance(v, str)]
+        lines = [_plain(line) for text in texts for line in text.splitlines()]
+        if any(line and line not in said for line in lines):
+            return (
+                f"error: that would replace all of {path} with text the task does not give; "
+                "to change part of it use edit_file, to move or copy it use move_file or "
+                "copy_file"
+            )
+    return None
+
+
+def _plain(text: str) -> str:
+    """``text`` in lower case, its spaces collapsed, without the punctuation
+    or quotes around it."""
+    return " ".join(text.lower().split()).strip(" .,;:!?'\"`")

@@ -57,6 +57,7 @@ from agentkit.steering.arguments import (
     names_only_new_files,
     reads_only_files,
     uncallable,
+    unfounded_overwrite,
     unnamed_overwrite,
     works_on_task,
 )
@@ -144,7 +145,11 @@ class SmallModelSteering:
     def vet(self, tool: BaseTool, args: Mapping[str, Any], task: str) -> str | None:
         if not self.settings.grounded_arguments:
             return None
-        return unnamed_overwrite(tool, args, task) or echoed_overwrite(tool, args, task)
+        return (
+            unnamed_overwrite(tool, args, task)
+            or echoed_overwrite(tool, args, task)
+            or unfounded_overwrite(tool, args, task)
+        )
 
     # --- intent ------------------------------------------------------------------
     def _question_gate(self) -> QuestionGate | None:
