@@ -53,6 +53,12 @@ def test_other_writes_are_kept(path: str, content: str, task: str) -> None:
     assert echoed_name("write_file", {"path": path, "content": content}, task) is None
 
 
+def test_a_write_over_an_existing_file_is_left_to_the_refusals() -> None:
+    # they tell the model to move or edit it (tests/security/test_questions_never_write.py)
+    args = {"path": "todo.txt", "content": "put todo.txt inside done/"}
+    assert echoed_name("write_file", args, "put todo.txt inside done/", exists=True) is None
+
+
 def test_only_write_file_and_it_can_be_turned_off() -> None:
     args = {"path": "todo.txt", "old_string": "x", "new_string": "todo.txt"}
     assert echoed_name("edit_file", args, TASK) is None

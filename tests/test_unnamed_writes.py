@@ -82,6 +82,9 @@ def test_the_steering_passes_the_tasks_intent(tools: dict[str, BaseTool]) -> Non
         ("Replace everything in notes.txt with: Pay the rent", "pay the rent.\n", False),
         ("notes.txt should list eggs, milk and bread", "eggs\nmilk\nbread\n", False),
         ("clear out notes.txt", "", False),
+        # words the task does not hold: a result the run read
+        ("count the lines of a.txt and save the count in notes.txt", "7\n", False),
+        ("Read a.txt and write its colour to notes.txt", "green", False),
     ],
 )
 def test_a_whole_file_write_over_a_file_holds_the_tasks_text(
@@ -93,6 +96,7 @@ def test_a_whole_file_write_over_a_file_holds_the_tasks_text(
     assert (error is not None) == refused
     if refused:
         assert error is not None and "edit_file" in error and "move_file" in error
+        assert "out of order" in error
     # a new file may hold any text
     new = {"path": "fresh.txt", "content": "notes.put.notes\n"}
     assert steering.vet(tools["write_file"], new, task) is None

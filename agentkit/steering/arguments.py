@@ -400,6 +400,13 @@ def _overwritten(tool: BaseTool, args: Mapping[str, object]) -> Iterator[tuple[s
             yield arg, path
 
 
+def writes_over_a_file(tools: Sequence[BaseTool], name: str, args: Mapping[str, object]) -> bool:
+    """Whether the call of ``name`` with ``args`` writes a whole file over
+    one that exists."""
+    tool = next((t for t in tools if t.name == name), None)
+    return tool is not None and any(True for _ in _overwritten(tool, args))
+
+
 def unnamed_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> str | None:
     """The error for a whole-file write onto an existing file the task does
     not name. A task that names no file leaves a new file's name free in the
@@ -435,22 +442,30 @@ def echoed_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> s
 
 def unfounded_overwrite(tool: BaseTool, args: Mapping[str, object], task: str) -> str | None:
     """The error for a whole-file write that would replace an existing file
-    with text the task does not hold: each line of the new text must be
-    words of the task in their order ("Replace everything in letter.txt
-    with: pay the rent"; an empty text clears the file). The tuned model
-    wrote "todo.put.todo" over todo.md for "put todo.md in the docs
-    folder", and the file's list was lost."""
+    with the task's own words out of order: every word of the new text is
+    a word of the task, yet a line of it is not words of the task in their
+    order. The tuned model wrote "todo.put.todo" over todo.md for "put
+    todo.md in the docs folder", and the file's list was lost. A phrase of
+    the task ("Replace everything in letter.txt with: pay the rent"), an
+    empty text, and a text with words the task does not hold (a result the
+    run read: "write its colour to out.txt") are written as asked."""
     said = _plain(task)
+    words = _words(task)
     for arg, path in _overwritten(tool, args):
         texts = [v for k, v in args.items() if k != arg and isinstance(v, str)]
         lines = [_plain(line) for text in texts for line in text.splitlines()]
-        if any(line and line not in said for line in lines):
+        written = {w for line in lines for w in _words(line)}
+        if written and written <= words and any(line and line not in said for line in lines):
             return (
-                f"error: that would replace all of {path} with text the task does not give; "
-                "to change part of it use edit_file, to move or copy it use move_file or "
-                "copy_file"
+                f"error: that would replace all of {path} with the task's own words out of "
+                "order; to change part of it use edit_file, to move or copy it use move_file "
+                "or copy_file"
             )
     return None
+
+
+def _words(text: str) -> set[str]:
+    return set("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
 
 def _plain(text: str) -> str:

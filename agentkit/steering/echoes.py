@@ -10,7 +10,9 @@ the file it wrote was such an echo, and none passed.
 So that call is decoded once more over the same prompt: the path kept, the
 content made to differ (the grammar rules the same text out), and the words
 of the lines that named the file penalised (the avoid bias). A name the task
-quotes as text to write ('put "see notes.txt" in a.txt') is no echo. Off
+quotes as text to write ('put "see notes.txt" in a.txt') is no echo, and
+a write over a file that exists is left to the refusals of
+:mod:`.arguments` (they tell the model which tool moves or edits it). Off
 with ``[steering] echoed_names = false``.
 """
 
@@ -30,12 +32,16 @@ ECHO_AVOID_BIAS = 6.0
 _QUOTED = re.compile(r"'([^']+)'|\"([^\"]+)\"|“([^”]+)”|‘([^’]+)’|`([^`]+)`")
 
 
-def echoed_name(tool_name: str, args: Mapping[str, object], task: str) -> DecodeHints | None:
+def echoed_name(
+    tool_name: str, args: Mapping[str, object], task: str, exists: bool = False
+) -> DecodeHints | None:
     """Hints to decode a ``write_file`` call again with, when its content
-    names the file it writes and the task does not quote that name as text
-    to write; else None."""
+    names the new file it writes (``exists``: the file is there already)
+    and the task does not quote that name as text to write; else None."""
     path, content = args.get("path"), args.get("content")
     if tool_name != WRITE_TOOL or not isinstance(path, str) or not isinstance(content, str):
+        return None
+    if exists:
         return None
     name = path.rsplit("/", 1)[-1].lower()
     if not name or name not in content.lower():

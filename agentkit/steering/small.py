@@ -60,6 +60,7 @@ from agentkit.steering.arguments import (
     unfounded_overwrite,
     unnamed_overwrite,
     works_on_task,
+    writes_over_a_file,
 )
 from agentkit.steering.echoes import echoed_name
 from agentkit.steering.examples import ToolExample
@@ -376,7 +377,8 @@ class SmallModelSteering:
             if setting is not None:
                 return DecodeHints(arg_choices={FIELD_TOOL: setting}, required_tool=FIELD_TOOL)
         if self.settings.echoed_names:
-            echo = echoed_name(call["name"], call["args"], view.task)
+            exists = writes_over_a_file(offered, call["name"], call["args"])
+            echo = echoed_name(call["name"], call["args"], view.task, exists)
             if echo is not None:
                 return echo
         choices = differing_call(call["name"], call["args"])

@@ -42,7 +42,7 @@ def thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         script=[
             call("read_file", {"path": "notes.txt"}),
             call("write_file", {"path": "out.txt", "content": "grene"}),
-            call("write_file", {"path": "notes.txt", "content": "x"}),
+            call("write_file", {"path": "notes.txt", "content": "colour"}),
             call("write_file", {"path": "out.txt", "content": "green"}),
             final("Wrote green to out.txt."),
         ],
