@@ -101,6 +101,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 MIN_SIMILARITY = 0.75
 MIN_MARGIN = 0.08
+MAX_ASKED = 512  # tasks whose answer is kept
 _EMBEDDED: dict[str, list[str]] = {
     label: [masked(text) for text in texts] for label, texts in EXAMPLES.items()
 }
@@ -125,6 +126,8 @@ class LinePlaces:
 
     def asks_last_line(self, task: str) -> bool:
         if task not in self._asked:
+            if len(self._asked) >= MAX_ASKED:
+                self._asked.clear()
             end, other = self.similarities(task)
             self._asked[task] = end >= MIN_SIMILARITY and end - other >= MIN_MARGIN
         return self._asked[task]
