@@ -168,6 +168,13 @@ class SteeringSettings(BaseModel):
         "decoded again with the path kept, other content, and the echoed words penalised "
         "(agentkit.steering.echoes).",
     )
+    insert_places: bool = Field(
+        True,
+        description="With grounded_arguments, an edit_file call that adds lines (an append, "
+        "or lines put beside a line it keeps) on a request for a change is decoded again "
+        "with those lines where the task puts them: the top, after or before that line, or "
+        "the end (an embedding classifier says where; agentkit.steering.insert_places).",
+    )
     set_fields: bool = Field(
         True,
         description="With grounded_arguments, a change that names a key of a structured "

@@ -188,6 +188,7 @@ def steering_for(
         return NoSteering()
     if uses_tuned_preset(profile, settings):
         settings = tuned_preset(settings)
+    from agentkit.steering.insert_places import InsertPlaces
     from agentkit.steering.line_places import LinePlaces
     from agentkit.steering.question_gate import QuestionGate
     from agentkit.steering.routing import ToolRouter
@@ -222,6 +223,13 @@ def steering_for(
         def places() -> LinePlaces:
             return LinePlaces(places_embedder())
 
+    insertions: Callable[[], InsertPlaces] | None = None
+    if embeddings is not None and settings.insert_places:
+        insertions_embedder = embeddings
+
+        def insertions() -> InsertPlaces:
+            return InsertPlaces(insertions_embedder())
+
     return SmallModelSteering(
         profile=profile,
         settings=settings,
@@ -229,4 +237,5 @@ def steering_for(
         gate=gate,
         operations=operations,
         places=places,
+        insertions=insertions,
     )

@@ -74,6 +74,7 @@ from agentkit.steering.exemplars import (
 from agentkit.steering.field_edits import FIELD_TOOL, field_bias, key_edit
 from agentkit.steering.focus import copy_text, grounding_text
 from agentkit.steering.grounding import one_listing
+from agentkit.steering.insert_places import InsertPlaces, pinned_args, placed_insertion
 from agentkit.steering.intent import asks_for_change, only_asks, requests_of
 from agentkit.steering.line_places import LinePlaces, last_line_read
 from agentkit.steering.question_gate import QuestionGate
@@ -130,6 +131,10 @@ class SmallModelSteering:
     """Says whether a question asks for a file's last line
     (:mod:`.line_places`); a factory is called on first use. None: reads
     keep the range the model gives."""
+    insertions: InsertPlaces | Callable[[], InsertPlaces] | None = None
+    """Says where a change puts the lines it adds (:mod:`.insert_places`); a
+    factory is called on first use. None: added lines stay where the model
+    put them."""
     _chosen: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
 
     @property
@@ -384,6 +389,17 @@ class SmallModelSteering:
         choices = differing_call(call["name"], call["args"])
         if choices is None and self.settings.append_unnamed_replacements:
             choices = unnamed_replacement(call["name"], call["args"], view.task, offered)
+        if self.settings.insert_places and self.insertions is not None:
+            # Where the added lines go, for the call as the model made it or
+            # as it is about to be made again (an unnamed word's replacement
+            # becomes an append, which the task may want at the top).
+            fixed = pinned_args(choices) if choices is not None else dict(call["args"])
+            placed = (
+                self._placed_insertion(view.task, offered, call["name"], fixed)
+                if fixed is not None
+                else None
+            )
+            choices = placed or choices
         if choices is None:
             return None
         # What the call left out stays out: decoded again, the 270M model
@@ -394,6 +410,17 @@ class SmallModelSteering:
         names = list(tool.args) if tool is not None else []
         left_out = {name: Omitted() for name in names if name not in call["args"]}
         return DecodeHints(arg_choices={call["name"]: {**left_out, **choices}})
+
+    def _placed_insertion(
+        self, task: str, offered: Sequence[BaseTool], tool: str, args: Mapping[str, Any]
+    ) -> dict[str, ArgChoices] | None:
+        # The model chose to add lines; where they go is asked of any task
+        # that is not only a question (whose writers are not callable).
+        if self.insertions is None or self.only_asks(task):
+            return None
+        if not isinstance(self.insertions, InsertPlaces):
+            self.insertions = self.insertions()
+        return placed_insertion(self.insertions, task, tool, args, offered)
 
     # --- worked examples ----------------------------------------------------------------
     def example_chooser(self, task: str) -> ExampleChooser:
