@@ -131,6 +131,17 @@ def test_only_insertions_are_moved(tools: list[BaseTool], args: dict[str, str]) 
         assert placed(place, tools, **args) is None
 
 
+def test_a_whole_line_replaced_by_the_tasks_words_is_kept(tools: list[BaseTool]) -> None:
+    # "put pay rent right after renew passport" replaced that line.
+    task = "put pay rent right after renew passport in list.txt"
+    args = {"path": "list.txt", "old_string": "renew passport", "new_string": "pay rent"}
+    choices = placed_insertion(ScriptedPlaces("after"), task, "edit_file", args, tools)
+    assert edited(tools, choices) == "buy stamps\nrenew passport\npay rent\nemail the landlord"
+    # Words of the model's own are a replacement it meant: not moved.
+    args["new_string"] = "pay the landlord's rent"
+    assert placed_insertion(ScriptedPlaces("after"), task, "edit_file", args, tools) is None
+
+
 def test_no_place_moves_nothing(tools: list[BaseTool]) -> None:
     assert placed("none", tools, path="list.txt", old_string="", new_string="tea") is None
 

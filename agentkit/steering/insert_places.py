@@ -16,7 +16,10 @@ at least :data:`MIN_PROBABILITY`. Then
 an ``edit_file`` call that *inserts* (its new text is its old text, whole
 lines of the file, with lines added above or below, or an append) is put
 where the task says (:func:`placed_insertion`): the same added lines, the
-same file. A call that replaces or removes text is never moved. Off with
+same file. So is a call that replaced a whole line with the task's own
+words, when the task asks to add them somewhere ("put step 3 right after
+step 2" replaced "step 2"): the line it dropped is kept. A call that
+replaces text inside a line, or removes text, is never moved. Off with
 ``[steering] insert_places = false``.
 """
 
@@ -136,6 +139,32 @@ EXAMPLES: dict[Place, tuple[str, ...]] = {
         "replace every Y with X in the file",
         "overwrite the file with X",
         "make the title in the file say X",
+        "change the heading of the file to X",
+        "rename the title of the file to X",
+        "update the first line of the file to X",
+        "make the last line of the file read X",
+        "Y should be X in the file",
+        "swap Y for X in the file",
+        "turn Y into X in the file",
+        "correct Y to X in the file",
+        "the file has Y, make it X",
+        "in the file, change Y to X",
+        "set Y to X in the file",
+        "update Y in the file to X",
+        "Y is wrong in the file, it should read X",
+        "edit the file so that Y becomes X",
+        "replace the line Y in the file with X",
+        "replace the first line of the file with X",
+        "delete Y from the file",
+        "take the line Y out of the file",
+        "get rid of Y in the file",
+        "strip Y from the file",
+        "clear the file",
+        "uncomment Y in the file",
+        "comment out Y in the file",
+        "move Y to the top of the file",
+        "move the line Y to the end of the file",
+        "tick off Y in the file",
     ),
 }
 PLACES: tuple[Place, ...] = get_args(Place)
@@ -216,21 +245,28 @@ class InsertPlaces:
         return self._asked[request]
 
 
-def _inserted(old: str, new: str, content: str) -> tuple[str, str] | None:
-    """The lines an edit of ``old`` into ``new`` adds, and the whole lines
-    of ``content`` it keeps beside them; None when it replaces or removes."""
+def _inserted(old: str, new: str, content: str) -> tuple[str, str, bool] | None:
+    """The lines an edit of ``old`` into ``new`` adds, the whole lines of
+    ``content`` beside them, and whether the edit drops those lines (a whole
+    line replaced); None when it replaces inside a line or removes."""
     if old == "":
-        return (new.strip("\n"), "") if new.strip() else None
+        return (new.strip("\n"), "", False) if new.strip() else None
     anchor = old.strip("\n")
     if not anchor or f"\n{anchor}\n" not in f"\n{content}\n":
         return None  # not whole lines of the file: a replacement inside a line
     lines = new.strip("\n").split("\n")
     # The kept line as the model copied it back (a dropped full stop too).
     if len(lines) > 1 and _same_line(lines[0], anchor):
-        return "\n".join(lines[1:]).strip("\n"), anchor
+        return "\n".join(lines[1:]).strip("\n"), anchor, False
     if len(lines) > 1 and _same_line(lines[-1], anchor):
-        return "\n".join(lines[:-1]).strip("\n"), anchor
+        return "\n".join(lines[:-1]).strip("\n"), anchor, False
+    if new.strip() and not any(_same_line(line, anchor) for line in lines):
+        return new.strip("\n"), anchor, True
     return None
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
 
 
 def _same_line(copied: str, line: str) -> bool:
@@ -268,7 +304,9 @@ def placed_insertion(
     found = _inserted(old, new, content)
     if found is None or not found[0]:
         return None
-    added, anchor = found
+    added, anchor, replaced = found
+    if replaced and not _words(added) <= _words(task):
+        return None  # new text of the model's own: a replacement, not the task's line
     place = places.place(task, added, anchor)
     if place == "top":
         head = _unique_head(content)
