@@ -267,6 +267,11 @@ class Settings(BaseSettings):
         1_000_000, ge=1024, description="Cap on the bytes http_get downloads."
     )
     http_timeout_s: float = Field(15.0, gt=0, description="Total time cap for one http_get.")
+    http_html_as_text: bool = Field(
+        True,
+        description="http_get shows an HTML page as its text (title, # headings, - list items, "
+        "one line per block; no markup or scripts); false = the raw markup.",
+    )
     user_tools: list[str] = Field(
         default_factory=list,
         description="Extra LangChain tools to load: 'package.module:name' or 'package.module' (all its tools).",

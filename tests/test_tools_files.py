@@ -129,6 +129,11 @@ def test_grep(tools: dict[str, BaseTool]) -> None:
         == "src/pkg/util.py:2:     return 42"
     )
     assert "no matches" in call(tools["grep"], {"pattern": "zzz"}).content
+    # A pattern that names a file, not its text, is told so.
+    assert call(tools["grep"], {"pattern": "util.py"}).content == (
+        "a file named 'util.py' exists: src/pkg/util.py "
+        "(grep searched the text inside the files under ., which does not hold it)"
+    )
     # Several matches: a first line counts them and names their files.
     several = call(tools["grep"], {"pattern": "main|helper"}).content.splitlines()
     assert several[0] == "2 matching lines in 2 files: src/main.py, src/pkg/util.py"

@@ -97,6 +97,13 @@ def test_think_records_notes() -> None:
 # --- http_get against a local server -----------------------------------------------
 
 
+PAGE = (
+    "<!doctype html><html><head><title>About us</title><style>p {color: red}</style></head>"
+    "<body><h1>Acme <i>Widgets</i></h1><p>Founded in <b>1999</b>.</p>"
+    "<ul><li>lamps</li><li>chairs</li></ul><script>track()</script></body></html>"
+)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         if self.path == "/redirect-out":
@@ -108,6 +115,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(302)
             self.send_header("Location", "/hello")
             self.end_headers()
+            return
+        if self.path in ("/page", "/page-as-plain"):
+            self.send_response(200)
+            kind = "text/html" if self.path == "/page" else "text/plain"
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(PAGE.encode())
             return
         if self.path == "/image":
             self.send_response(200)
@@ -154,6 +168,17 @@ def test_http_get_refusals(server: str) -> None:
     assert (
         "credentials" in call(http_get_tool(ToolLimits()), {"url": "http://u:p@127.0.0.1/"}).content
     )
+
+
+def test_http_get_shows_a_page_as_its_text(server: str) -> None:
+    text = "title: About us\n# Acme Widgets\nFounded in 1999.\n- lamps\n- chairs"
+    for path in ("/page", "/page-as-plain"):  # a page sent as text/plain is a page
+        out = call(http_get_tool(ToolLimits()), {"url": server + path}).content
+        assert out.endswith("[HTML page shown as its text]\n\n" + text), out
+    raw = call(http_get_tool(ToolLimits(), html_as_text=False), {"url": server + "/page"}).content
+    assert raw.endswith(PAGE)
+    plain = call(http_get_tool(ToolLimits()), {"url": server + "/hello"}).content
+    assert "shown as its text" not in plain
 
 
 def test_http_get_binary_not_shown(server: str) -> None:

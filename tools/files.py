@@ -225,6 +225,9 @@ class Grep(FileTool):
         except re.error as err:
             raise ToolException(f"grep: invalid regular expression: {err}") from None
         results: list[str] = []
+        # A file *named* by the pattern: grep reads text, so "does old.log
+        # exist?" searched for "old.log" and was answered "no".
+        named: list[str] = []
 
         def scan(rel_path: str, data: bytes | None) -> bool:
             if data is None or b"\x00" in data[:8192]:
@@ -248,10 +251,18 @@ class Grep(FileTool):
                     if include and not fnmatch.fnmatch(name, include):
                         continue
                     rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+                    if regex.fullmatch(name) or regex.fullmatch(rel):
+                        named.append(rel)
                     if not scan(rel, self.ws.read_in_dir(dir_fd, name, GREP_MAX_FILE_BYTES)):
                         break
                 if len(results) >= max_results:
                     break
+        if not results and named:
+            shown = ", ".join(named[:SUMMARY_NAMES]) + (", ..." if len(named) > SUMMARY_NAMES else "")
+            return (
+                f"a file named {pattern!r} exists: {shown} "
+                f"(grep searched the text inside the files under {path}, which does not hold it)"
+            )
         if not results:
             return f"no matches for {pattern!r} under {path}"
         more = f"\n[stopped at max_results={max_results}]" if len(results) >= max_results else ""

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from agentkit.tools.base import SideEffect, ToolPreview
 from agentkit.tools.declared import DeclaredTool
 from agentkit.tools.limits import TRUNCATION_MARKER, ToolLimits, cap_text
+from agentkit.tools.page_text import is_html, page_text
 
 MAX_REDIRECTS = 5
 TEXT_TYPES = (
@@ -75,6 +76,7 @@ class HttpGet(DeclaredTool):
     allowed_hosts: tuple[str, ...] = ()
     max_bytes: int = 1_000_000
     timeout_s: float = 15.0
+    html_as_text: bool = True  # an HTML page is shown as its text (tools/page_text.py)
     transport: httpx.BaseTransport | None = Field(None, exclude=True)  # tests: a mock
 
     def execute(self, url: str) -> str:
@@ -106,7 +108,12 @@ class HttpGet(DeclaredTool):
                                     f"http_get: timed out after {self.timeout_s:g}s"
                                 )
                         return _describe(
-                            response, bytes(body), current, self.max_bytes, self.limits
+                            response,
+                            bytes(body),
+                            current,
+                            self.max_bytes,
+                            self.limits,
+                            html_as_text=self.html_as_text,
                         )
                 raise ToolException(f"http_get: more than {MAX_REDIRECTS} redirects")
         except httpx.TimeoutException:
@@ -135,6 +142,7 @@ def http_get_tool(
     allowed_hosts: Sequence[str] = (),
     max_bytes: int = 1_000_000,
     timeout_s: float = 15.0,
+    html_as_text: bool = True,
     transport: httpx.BaseTransport | None = None,
 ) -> HttpGet:
     return HttpGet(
@@ -142,12 +150,19 @@ def http_get_tool(
         allowed_hosts=tuple(allowed_hosts),
         max_bytes=max_bytes,
         timeout_s=timeout_s,
+        html_as_text=html_as_text,
         transport=transport,
     )
 
 
 def _describe(
-    response: httpx.Response, body: bytes, url: str, max_bytes: int, limits: ToolLimits
+    response: httpx.Response,
+    body: bytes,
+    url: str,
+    max_bytes: int,
+    limits: ToolLimits,
+    *,
+    html_as_text: bool = True,
 ) -> str:
     content_type = response.headers.get("content-type", "")
     head = f"HTTP {response.status_code} {response.reason_phrase} {url}\ncontent-type: {content_type or '(none)'}\n"
@@ -156,6 +171,9 @@ def _describe(
     if content_type and not any(t in content_type for t in TEXT_TYPES):
         return head + f"\n[binary content, {len(body)}{'+' if truncated else ''} bytes, not shown]"
     text = body.decode(response.encoding or "utf-8", errors="replace")
+    if html_as_text and is_html(content_type, text):
+        head += "[HTML page shown as its text]\n"
+        text = page_text(text)
     if not truncated:
         return head + "\n" + cap_text(text, limits)
     hint = f"download stopped at http_max_bytes={max_bytes}"

@@ -91,6 +91,7 @@ def builtin_tools(
                 allowed_hosts=settings.http_allowed_hosts,
                 max_bytes=settings.http_max_bytes,
                 timeout_s=settings.http_timeout_s,
+                html_as_text=settings.http_html_as_text,
             )
         )
     tools += [current_time_tool(), think_tool()]

@@ -148,8 +148,10 @@ def _summary(env: Env, seen: str) -> tuple[str, dict[str, Any]]:
 
 
 def _title(env: Env, seen: str) -> tuple[str, dict[str, Any]]:
-    found = re.search(r"<title>(.*?)</title>", seen)
-    return ("write_file", {"path": "notes/title.md", "content": found.group(1) if found else ""})
+    # http_get shows a page as its text: "title: ..." (raw markup: <title>).
+    found = re.search(r"<title>(.*?)</title>|^title: (.*)$", seen, re.M)
+    title = (found.group(1) or found.group(2)) if found else ""
+    return ("write_file", {"path": "notes/title.md", "content": title})
 
 
 def _lines(seen: str) -> str:
