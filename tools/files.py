@@ -258,7 +258,9 @@ class Grep(FileTool):
                 if len(results) >= max_results:
                     break
         if not results and named:
-            shown = ", ".join(named[:SUMMARY_NAMES]) + (", ..." if len(named) > SUMMARY_NAMES else "")
+            shown = ", ".join(named[:SUMMARY_NAMES]) + (
+                ", ..." if len(named) > SUMMARY_NAMES else ""
+            )
             return (
                 f"a file named {pattern!r} exists: {shown} "
                 f"(grep searched the text inside the files under {path}, which does not hold it)"
