@@ -91,6 +91,7 @@ Grounding = Literal[
     "settings_path",
     "line_range",
     "counted_phrase",
+    "computed_numbers",
 ]
 MAX_FRAGMENT_FILE_BYTES = 16_384
 MAX_FRAGMENT_CHARS = 200
