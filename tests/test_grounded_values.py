@@ -18,8 +18,8 @@ from agentkit.models.grammar import (
     json_grammar,
     with_choices,
 )
-from agentkit.steering.arguments import GROUNDED_ARGS, WITHOUT_CONTENT, choices
-from agentkit.steering.expressions import expression_choices, number_choices
+from agentkit.steering.arguments import GROUNDED_ARGS, choices
+from agentkit.steering.expressions import expression_choices
 from agentkit.steering.grounding import file_fragments, mentioned_paths, task_phrases, write_paths
 from agentkit.tools import builtin_tools
 from agentkit.tools.calculator import evaluate
@@ -75,21 +75,6 @@ def test_no_number_to_compute_with_means_no_calculator_yet() -> None:
     pattern = expression_choices(after_read)
     assert matches(pattern, "17 * 23")
     assert not matches(pattern, "1 * 2")  # the result header's numbers are not the user's
-
-
-def test_without_content_grounding_an_expression_holds_only_the_texts_numbers() -> None:
-    # The tuned preset: any operators, but the tuned model's "(19 + 23) * 3"
-    # for "the sum of 19 and 23" invented the 3.
-    pattern = number_choices("write down the sum of 19 and 23 in answer.txt")
-    for expression in ("19 + 23", "(19 + 23) / 19", "sqrt(19) * 23"):
-        assert matches(pattern, expression), expression
-        evaluate(expression)
-    for expression in ("(19 + 23) * 3", "19", "12 * 7"):
-        assert not matches(pattern, expression), expression
-    assert matches(number_choices("the square root of 1764"), "sqrt(1764)")
-    assert number_choices("Read numbers.txt and multiply the two numbers") == []
-    # The same kind stands in for the calculator's grounding in the tuned preset.
-    assert WITHOUT_CONTENT["computing_span"] == "computed_numbers"
 
 
 # --- phrases, fragments, destinations ----------------------------------------------------

@@ -13,7 +13,7 @@ from langchain_core.tools import BaseTool
 
 from agentkit.models.grammar import ArgChoices, Differs, Omitted, RequiredChoices
 from agentkit.steering.answer_spans import pointed_line
-from agentkit.steering.expressions import expression_choices, number_choices
+from agentkit.steering.expressions import expression_choices
 from agentkit.steering.grounding import (
     MAX_CHOICES,
     MAX_FRAGMENT_FILE_BYTES,
@@ -82,13 +82,7 @@ CONTENT_KINDS: frozenset[Grounding] = frozenset(
 # Without content grounding (the tuned preset), what stands in for a content
 # kind: what count counts is still a phrase the file holds, or one the task
 # quotes, though no English decides whether the task asks how often.
-# And a calculator expression is made of the numbers the text writes, in any
-# arrangement: the tuned model, free, computed "(19 + 23) * 3" for "the sum
-# of 19 and 23" (no word list says which operator).
-WITHOUT_CONTENT: dict[Grounding, Grounding] = {
-    "occurrence_phrase": "counted_phrase",
-    "computing_span": "computed_numbers",
-}
+WITHOUT_CONTENT: dict[Grounding, Grounding] = {"occurrence_phrase": "counted_phrase"}
 
 
 def add_grounding(tool_name: str, args: Mapping[str, Grounding]) -> None:
@@ -179,8 +173,6 @@ def choices(
         return task_phrases(text, max_words=FACT_WORDS, may_start=FACT_STARTS) or None
     if kind == "computing_span":
         return expression_choices(text)
-    if kind == "computed_numbers":
-        return number_choices(text)
     if kind == "mentioned_url":
         return mentioned_urls(text)
     if kind == "written_command":

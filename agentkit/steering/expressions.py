@@ -77,37 +77,16 @@ def _literal(text: str) -> str:
     return _REGEX_SPECIAL.sub(r"\\\1", text).replace(".", "[.]")
 
 
-def _grounded_numbers(text: str) -> list[str]:
-    """The numbers ``text`` writes (digits, and the words of :data:`_NUMBER_WORDS`)
-    when it writes a digit or two number words; [] otherwise."""
+def expression_choices(text: str) -> ArgChoices:
+    """What ``calculator``'s expression may be, given the task and results
+    in ``text``: a regex over the spans that compute and the numbers written
+    in it, or ``[]`` (not callable) when it holds no number."""
     text = _OUTPUT_NOTE.sub(" ", text)
     digits = list(dict.fromkeys(_DIGITS.findall(text)))
     words = [_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text)]
     if not digits and len(words) < 2:
         return []
-    return list(dict.fromkeys([*digits, *words]))[:MAX_GROUNDED_NUMBERS]
-
-
-def number_choices(text: str) -> ArgChoices:
-    """What ``calculator``'s expression may be without content grounding: the
-    numbers written in ``text`` joined by any operators, with parentheses
-    and square roots where the model puts them (a lone number computes
-    nothing); ``[]`` (not callable) when the text holds no number."""
-    numbers = _grounded_numbers(text)
-    if not numbers:
-        return []
-    number = "(" + "|".join(_literal(n) for n in numbers) + ")"
-    term = f"(\\(|sqrt\\()*{number}\\)*"
-    return f"sqrt\\({number}\\)|{term}( [-+*/] {term}){{1,{MAX_OPERATORS}}}"
-
-
-def expression_choices(text: str) -> ArgChoices:
-    """What ``calculator``'s expression may be, given the task and results
-    in ``text``: a regex over the spans that compute and the numbers written
-    in it, or ``[]`` (not callable) when it holds no number."""
-    numbers = _grounded_numbers(text)
-    if not numbers:
-        return []
+    numbers = list(dict.fromkeys([*digits, *words]))[:MAX_GROUNDED_NUMBERS]
     number = "(" + "|".join(_literal(n) for n in numbers) + ")"
     functions = [f"sqrt\\({number}\\)"] if re.search(r"root|sqrt", text, re.I) else []
     term = "(" + "|".join([number, *functions]) + ")"

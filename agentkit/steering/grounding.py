@@ -91,7 +91,6 @@ Grounding = Literal[
     "settings_path",
     "line_range",
     "counted_phrase",
-    "computed_numbers",
 ]
 MAX_FRAGMENT_FILE_BYTES = 16_384
 MAX_FRAGMENT_CHARS = 200
