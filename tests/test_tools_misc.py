@@ -100,7 +100,8 @@ def test_think_records_notes() -> None:
 PAGE = (
     "<!doctype html><html><head><title>About us</title><style>p {color: red}</style></head>"
     "<body><h1>Acme <i>Widgets</i></h1><p>Founded in <b>1999</b>.</p>"
-    "<ul><li>lamps</li><li>chairs</li></ul><script>track()</script></body></html>"
+    "<ul><li>lamps</li><li>chairs</li></ul><p>See <a href='/shop?id=1'>our shop</a>.</p>"
+    "<script>track()</script></body></html>"
 )
 
 
@@ -171,10 +172,12 @@ def test_http_get_refusals(server: str) -> None:
 
 
 def test_http_get_shows_a_page_as_its_text(server: str) -> None:
-    text = "title: About us\n# Acme Widgets\nFounded in 1999.\n- lamps\n- chairs"
+    text = "title: About us\n# Acme Widgets\nFounded in 1999.\n- lamps\n- chairs\nSee "
     for path in ("/page", "/page-as-plain"):  # a page sent as text/plain is a page
         out = call(http_get_tool(ToolLimits()), {"url": server + path}).content
-        assert out.endswith("[HTML page shown as its text]\n\n" + text), out
+        # A link keeps where it points, made absolute: a model can fetch it next.
+        link = f"[our shop]({server}/shop?id=1)."
+        assert out.endswith("[HTML page shown as its text]\n\n" + text + link), out
     raw = call(http_get_tool(ToolLimits(), html_as_text=False), {"url": server + "/page"}).content
     assert raw.endswith(PAGE)
     plain = call(http_get_tool(ToolLimits()), {"url": server + "/hello"}).content

@@ -173,7 +173,7 @@ def _describe(
     text = body.decode(response.encoding or "utf-8", errors="replace")
     if html_as_text and is_html(content_type, text):
         head += "[HTML page shown as its text]\n"
-        text = page_text(text)
+        text = page_text(text, url)
     if not truncated:
         return head + "\n" + cap_text(text, limits)
     hint = f"download stopped at http_max_bytes={max_bytes}"

@@ -4,7 +4,8 @@ A model reading raw markup spends its context on tags and copies the wrong
 string: the 270M model answered "About us" (the ``<title>``) for the main
 heading of a page and missed a date in a ``<p>``. Every model gets the
 page's words instead: the title on a line of its own, headings as Markdown
-``#`` lines, list items as ``-`` lines, one line per block, and no
+``#`` lines, list items as ``-`` lines, links as ``[text](url)`` with the
+url made absolute (a model can fetch it next), one line per block, and no
 scripts, styles or markup. Parsed with Beautiful Soup's ``html.parser``
 (no compiled parser needed). ``http_html_as_text = false`` keeps the
 markup.
@@ -13,6 +14,7 @@ markup.
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
@@ -35,8 +37,9 @@ def is_html(content_type: str, text: str) -> bool:
     return kind in ("", "text/plain") and _PAGE_START.match(text) is not None
 
 
-def page_text(html: str) -> str:
-    """The words of ``html``: "title: ..." first, then one line per block."""
+def page_text(html: str, url: str = "") -> str:
+    """The words of ``html`` (fetched from ``url``, against which links are
+    resolved): "title: ..." first, then one line per block."""
     soup = BeautifulSoup(html, "html.parser")
     title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
     for tag in soup(_HIDDEN):
@@ -44,6 +47,11 @@ def page_text(html: str) -> str:
     for level in range(1, 7):
         for heading in soup.find_all(f"h{level}"):
             heading.insert(0, "#" * level + " ")
+    for link in soup.find_all("a", href=True):
+        href = str(link["href"]).strip()
+        if href and not href.startswith(("#", "javascript:")):
+            words = " ".join(link.get_text(" ").split())
+            link.replace_with(f"[{words}]({urljoin(url, href)})" if words else urljoin(url, href))
     for item in soup.find_all(["li", "dt"]):
         item.insert(0, "- ")
     for block in soup.find_all(_BLOCKS):
