@@ -12,10 +12,9 @@ embedder: a softmax regression over the embeddings of example requests
 (:data:`EXAMPLES`, with the file names, the added text and the line beside
 it masked) says the place: the top, after a line, before a line, the end,
 or no place (a replacement, a removal, a setting), when its probability is
-at least :data:`MIN_PROBABILITY`. Then
-an ``edit_file`` call that *inserts* (its new text is its old text, whole
-lines of the file, with lines added above or below, or an append) is put
-where the task says (:func:`placed_insertion`): the same added lines, the
+at least :data:`MIN_PROBABILITY`. Then an ``edit_file`` call that
+*inserts* (its new text is its old text, whole lines of the file, with
+lines added above or below, or an append) is put where the task says (:func:`placed_insertion`): the same added lines, the
 same file. So is a call that replaced a whole line with the task's own
 words, when the task asks to add them somewhere ("put step 3 right after
 step 2" replaced "step 2"): the line it dropped is kept. A call that
