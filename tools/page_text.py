@@ -1,9 +1,8 @@
 """An HTML page as the text a reader sees, for ``http_get``.
 
 A model reading raw markup spends its context on tags and copies the wrong
-string: the 270M model answered "About us" (the ``<title>``) for the main
-heading of a page and missed a date in a ``<p>``. Every model gets the
-page's words instead: the title on a line of its own, headings as Markdown
+string (the 270M model answered a sentence of a page's body for its
+``<title>``). Every model gets the page's words instead: the title on a line of its own, headings as Markdown
 ``#`` lines, list items as ``-`` lines, links as ``[text](url)`` with the
 url made absolute (a model can fetch it next), one line per block, and no
 scripts, styles or markup. Parsed with Beautiful Soup's ``html.parser``

@@ -318,10 +318,8 @@ def placed_insertion(
         tail = "\n" if old.endswith("\n") else ""
         pair = (anchor, added) if place == "after" else (added, anchor)
         old_string, new_string = old, "\n".join(pair) + tail
-    if (old_string, new_string.strip("\n")) in {(old, new.strip("\n"))}:
-        return None
-    if place == "end" and old == "":
-        return None
+    if (old_string, new_string.strip("\n")) == (old, new.strip("\n")):
+        return None  # already where the task puts it (an append asked for the end, too)
     return {
         "path": RequiredChoices([path]),
         "old_string": RequiredChoices([old_string]),

@@ -389,17 +389,12 @@ class SmallModelSteering:
         choices = differing_call(call["name"], call["args"])
         if choices is None and self.settings.append_unnamed_replacements:
             choices = unnamed_replacement(call["name"], call["args"], view.task, offered)
-        if self.settings.insert_places and self.insertions is not None:
+        if self.settings.insert_places:
             # Where the added lines go, for the call as the model made it or
             # as it is about to be made again (an unnamed word's replacement
             # becomes an append, which the task may want at the top).
-            fixed = pinned_args(choices) if choices is not None else dict(call["args"])
-            placed = (
-                self._placed_insertion(view.task, offered, call["name"], fixed)
-                if fixed is not None
-                else None
-            )
-            choices = placed or choices
+            fixed = pinned_args(choices) if choices is not None else call["args"]
+            choices = self._placed_insertion(view.task, offered, call["name"], fixed) or choices
         if choices is None:
             return None
         # What the call left out stays out: decoded again, the 270M model
@@ -412,11 +407,13 @@ class SmallModelSteering:
         return DecodeHints(arg_choices={call["name"]: {**left_out, **choices}})
 
     def _placed_insertion(
-        self, task: str, offered: Sequence[BaseTool], tool: str, args: Mapping[str, Any]
+        self, task: str, offered: Sequence[BaseTool], tool: str, args: Mapping[str, Any] | None
     ) -> dict[str, ArgChoices] | None:
+        """None for a call whose arguments are not all known (``args`` None:
+        a re-decode that leaves one free)."""
         # The model chose to add lines; where they go is asked of any task
         # that is not only a question (whose writers are not callable).
-        if self.insertions is None or self.only_asks(task):
+        if args is None or self.insertions is None or self.only_asks(task):
             return None
         if not isinstance(self.insertions, InsertPlaces):
             self.insertions = self.insertions()
